@@ -1,0 +1,107 @@
+"""Typed errors of the booking services, each with a stable ``code``."""
+
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+
+class SlotNotFound(NotFound):
+    code = "slot_not_found"
+    default_message = _("This time slot does not exist.")
+
+
+class AppointmentNotFound(NotFound):
+    code = "appointment_not_found"
+    default_message = _("This appointment does not exist.")
+
+
+class SlotFull(Conflict):
+    code = "slot_full"
+    default_message = _("This time slot has just been taken. Please choose another one.")
+
+
+class AlreadyBooked(Conflict):
+    code = "already_booked"
+    default_message = _(
+        "This person already has an appointment for this procedure. "
+        "Cancel or reschedule it instead of booking another one."
+    )
+
+
+class SlotInPast(Conflict):
+    code = "slot_in_past"
+    default_message = _("This time slot has already passed.")
+
+
+class BookingClosed(Conflict):
+    code = "booking_closed"
+    default_message = _("It is too late to book or change this time slot.")
+
+
+class SlotNotVisible(NotFound):
+    # Not yet published capacity must be indistinguishable from none at all.
+    code = "slot_not_visible"
+    default_message = _("This time slot does not exist.")
+
+
+class OutsideHorizon(Conflict):
+    code = "outside_horizon"
+    default_message = _("This time slot is too far ahead to be booked yet.")
+
+
+class PoolForbidden(Forbidden):
+    code = "pool_forbidden"
+    default_message = _("This time slot is reserved and cannot be booked by you.")
+
+
+class ProcedureNotSelfBookable(Forbidden):
+    code = "procedure_not_self_bookable"
+    default_message = _(
+        "This procedure cannot be booked online by applicants. "
+        "A digital access point or the prefecture will book it for you."
+    )
+
+
+class ProcedureUnavailable(Conflict):
+    code = "procedure_unavailable"
+    default_message = _("This procedure or site is not open for booking.")
+
+
+class DocumentNotAccepted(Conflict):
+    code = "document_not_accepted"
+    default_message = _("This procedure requires another identity document: %(required)s.")
+
+
+class NotAllowed(Forbidden):
+    code = "not_allowed"
+    default_message = _("You are not allowed to act for this person.")
+
+
+class AppointmentNotActive(Conflict):
+    code = "appointment_not_active"
+    default_message = _("This appointment is no longer active.")
+
+
+class RescheduleMismatch(Conflict):
+    code = "reschedule_mismatch"
+    default_message = _("An appointment can only be moved to a time slot of the same procedure.")
+
+
+class SameSlot(Conflict):
+    code = "same_slot"
+    default_message = _("The appointment is already at this time.")
+
+
+class InvalidPublication(InvalidInput):
+    code = "invalid_publication"
+    default_message = _("The publication is not valid.")
+
+
+class AppointmentPast(Conflict):
+    code = "appointment_past"
+    default_message = _("This appointment has already taken place.")
+
+
+class IdentityMissing(Conflict):
+    code = "identity_missing"
+    default_message = _("Enter your identity before booking an appointment.")

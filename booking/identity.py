@@ -1,0 +1,37 @@
+"""Normalisation of what is compared between identities.
+
+Names and document numbers are compared without case, accents, spaces or
+punctuation, so "Élodie  N'Diaye" and "ELODIE NDIAYE" are the same person and
+"93 12 345 678" is the AGDREF number 9312345678.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_ALNUM = re.compile(r"[^A-Z0-9]+")
+
+
+def normalize_name(value: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", value)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = stripped.replace("ß", "SS").replace("Æ", "AE").replace("æ", "AE")
+    stripped = stripped.replace("Œ", "OE").replace("œ", "OE").replace("Ø", "O").replace("ø", "O")
+    return _NON_ALNUM.sub(" ", stripped.upper()).strip()
+
+
+def normalize_document_number(value: str) -> str:
+    return normalize_name(value).replace(" ", "")
+
+
+def identity_key(*, document_type: str, document_number: str, nationality: str) -> str:
+    """The key that says two records are the same person.
+
+    An AGDREF number is unique in France; a passport number only within the
+    issuing country, so the nationality is part of its key.
+    """
+    number = normalize_document_number(document_number)
+    if document_type == "agdref":
+        return f"agdref:{number}"
+    return f"passport:{nationality.upper()}:{number}"

@@ -1,0 +1,462 @@
+"""Every change of booking or capacity state goes through these functions.
+
+Invariants, held by the database and not only here:
+- ``Slot.booked`` never exceeds ``Slot.capacity`` (CHECK constraint); it is
+  changed only by conditional UPDATEs, never read-modified-written in Python.
+- one active appointment per identity and procedure (partial UNIQUE index).
+Lock order, to keep transactions free of deadlocks: an appointment row first,
+then slot rows in primary-key order.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role, User
+from accounts.permissions import allowed_pools, can_act_for, can_publish
+from booking import errors
+from booking.models import (
+    ACTIVE_STATUSES,
+    Applicant,
+    Appointment,
+    AppointmentStatus,
+    Channel,
+    Pool,
+    Procedure,
+    Publication,
+    Site,
+    Slot,
+    new_reference,
+)
+
+MAX_PUBLICATION_DAYS = 366
+_PRIVILEGED_ROLES = (Role.AGENT, Role.SUPERVISOR)
+
+
+# --- Capacity ------------------------------------------------------------------
+
+
+def _slot_claim(slot_id: int) -> None:
+    """Take one seat of the slot or raise ``SlotFull``. Caller is in a transaction."""
+    claimed = Slot.objects.filter(pk=slot_id, booked__lt=F("capacity")).update(
+        booked=F("booked") + 1
+    )
+    if claimed != 1:
+        raise errors.SlotFull()
+
+
+def _slot_release(slot_id: int) -> None:
+    """Give one seat back. Caller is in a transaction and has an active appointment on it."""
+    Slot.objects.filter(pk=slot_id).update(booked=F("booked") - 1)
+
+
+def _check_bookable(*, actor: User, applicant: Applicant, slot: Slot, now: datetime) -> None:
+    """Raise the first reason why ``actor`` may not book ``slot`` for ``applicant``."""
+    procedure = slot.procedure
+    if not (procedure.is_active and slot.site.is_active):
+        raise errors.ProcedureUnavailable()
+    privileged = actor.role in _PRIVILEGED_ROLES
+    if slot.published_at > now and not privileged:
+        raise errors.SlotNotVisible()
+    if slot.pool not in allowed_pools(actor):
+        raise errors.PoolForbidden()
+    if actor.role == Role.APPLICANT and not procedure.self_booking:
+        raise errors.ProcedureNotSelfBookable()
+    if slot.starts_at <= now:
+        raise errors.SlotInPast()
+    if not privileged:
+        if slot.starts_at < now + timedelta(hours=procedure.cutoff_hours):
+            raise errors.BookingClosed()
+        if slot.starts_at > now + timedelta(days=procedure.horizon_days):
+            raise errors.OutsideHorizon()
+    if not procedure.accepts(applicant.document_type):
+        raise errors.DocumentNotAccepted(required=procedure.get_required_document_display())
+
+
+def _get_slot(slot_id: int) -> Slot:
+    try:
+        return Slot.objects.select_related("site", "procedure").get(pk=slot_id)
+    except (Slot.DoesNotExist, ValueError, TypeError):
+        raise errors.SlotNotFound() from None
+
+
+def _constraint_of(exc: IntegrityError) -> str:
+    """The name (PostgreSQL) or the message (SQLite) of the violated constraint."""
+    diag = getattr(getattr(exc, "__cause__", None), "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    return name or str(exc)
+
+
+def _is_one_active_violation(exc: IntegrityError) -> bool:
+    text = _constraint_of(exc)
+    return (
+        "one_active_appointment_per_person_and_procedure" in text
+        or "booking_appointment.identity_key" in text
+    )
+
+
+# --- Appointments ----------------------------------------------------------------
+
+
+def appointment_book(
+    *, actor: User, applicant: Applicant, slot_id: int, channel: str = Channel.WEB
+) -> Appointment:
+    """Book ``slot_id`` for ``applicant``, on behalf of ``actor``.
+
+    Raises a ``booking.errors`` error and changes nothing when it cannot.
+    """
+    if not can_act_for(actor, applicant):
+        raise errors.NotAllowed()
+    now = timezone.now()
+    with transaction.atomic():
+        slot = _get_slot(slot_id)
+        _check_bookable(actor=actor, applicant=applicant, slot=slot, now=now)
+        # A cheap early refusal; the partial unique index is the guarantee.
+        if Appointment.objects.filter(
+            identity_key=applicant.identity_key,
+            procedure_id=slot.procedure_id,
+            status__in=ACTIVE_STATUSES,
+        ).exists():
+            raise errors.AlreadyBooked()
+        _slot_claim(slot.pk)
+        return _appointment_insert(
+            actor=actor, applicant=applicant, slot=slot, channel=channel, now=now
+        )
+
+
+def _appointment_insert(
+    *, actor: User, applicant: Applicant, slot: Slot, channel: str, now: datetime
+) -> Appointment:
+    for _attempt in range(5):
+        appointment = Appointment(
+            reference=new_reference(),
+            slot=slot,
+            procedure_id=slot.procedure_id,
+            applicant=applicant,
+            identity_key=applicant.identity_key,
+            surname=applicant.surname,
+            given_names=applicant.given_names,
+            birth_date=applicant.birth_date,
+            nationality=applicant.nationality,
+            document_type=applicant.document_type,
+            document_number=applicant.document_number,
+            channel=channel,
+            booked_by=actor,
+            booked_by_role=actor.role,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with transaction.atomic():
+                appointment.save(force_insert=True)
+        except IntegrityError as exc:
+            if _is_one_active_violation(exc):
+                raise errors.AlreadyBooked() from None
+            if "reference" in _constraint_of(exc):
+                continue  # 31^8 references: a collision is rare, try another
+            raise
+        return appointment
+    raise RuntimeError("Could not draw a free appointment reference.")  # pragma: no cover
+
+
+def _appointment_lock(appointment: Appointment) -> Appointment:
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("slot", "procedure", "applicant")
+        .get(pk=appointment.pk)
+    )
+
+
+def appointment_cancel(*, actor: User, appointment: Appointment) -> Appointment:
+    """Cancel an active appointment and free its seat, in one transaction."""
+    if not can_act_for(actor, appointment.applicant):
+        raise errors.NotAllowed()
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _appointment_lock(appointment)
+        if locked.status != AppointmentStatus.BOOKED:
+            raise errors.AppointmentNotActive()
+        if locked.slot.starts_at <= now:
+            raise errors.AppointmentPast()
+        locked.status = AppointmentStatus.CANCELLED
+        locked.cancelled_at = now
+        locked.cancelled_by = actor
+        locked.updated_at = now
+        locked.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
+        _slot_release(locked.slot_id)
+    return locked
+
+
+def appointment_reschedule(
+    *, actor: User, appointment: Appointment, new_slot_id: int
+) -> Appointment:
+    """Move an active appointment to another slot of the same procedure.
+
+    The new seat is claimed before the old one is released; if the new slot
+    cannot be had, the transaction rolls back and the old appointment stands.
+    The reference and the identity stay the same.
+    """
+    if not can_act_for(actor, appointment.applicant):
+        raise errors.NotAllowed()
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _appointment_lock(appointment)
+        if locked.status != AppointmentStatus.BOOKED:
+            raise errors.AppointmentNotActive()
+        if locked.slot.starts_at <= now:
+            raise errors.AppointmentPast()
+        new_slot = _get_slot(new_slot_id)
+        if new_slot.pk == locked.slot_id:
+            raise errors.SameSlot()
+        if new_slot.procedure_id != locked.procedure_id:
+            raise errors.RescheduleMismatch()
+        _check_bookable(actor=actor, applicant=locked.applicant, slot=new_slot, now=now)
+        old_slot_id = locked.slot_id
+        # Both slot rows, in primary-key order: crossing reschedules cannot deadlock.
+        list(
+            Slot.objects.select_for_update()
+            .filter(pk__in=sorted((old_slot_id, new_slot.pk)))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        _slot_claim(new_slot.pk)
+        _slot_release(old_slot_id)
+        locked.slot = new_slot
+        locked.reschedule_count = F("reschedule_count") + 1
+        locked.updated_at = now
+        locked.save(update_fields=["slot", "reschedule_count", "updated_at"])
+        locked.refresh_from_db(fields=["reschedule_count"])
+    return locked
+
+
+# --- Publishing capacity ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpeningRange:
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class PublicationResult:
+    publication: Publication
+    created: int
+    skipped: int
+
+
+def _publication_invalid(message) -> errors.InvalidPublication:
+    return errors.InvalidPublication(message)
+
+
+def _validate_publication(
+    *,
+    date_from: date,
+    date_to: date,
+    weekdays: set[int],
+    ranges: Sequence[OpeningRange],
+    slot_minutes: int,
+    counters: int,
+    mediation_counters: int,
+    priority_counters: int,
+    visible_at: datetime | None,
+    visible_until: datetime | None,
+    today: date,
+) -> None:
+    if date_to < date_from:
+        raise _publication_invalid(_("The end date is before the start date."))
+    if date_from < today:
+        raise _publication_invalid(_("Capacity cannot be published for past dates."))
+    if (date_to - date_from).days >= MAX_PUBLICATION_DAYS:
+        raise _publication_invalid(_("A publication covers at most one year."))
+    if not weekdays or not weekdays <= set(range(7)):
+        raise _publication_invalid(_("Choose at least one weekday (0 = Monday … 6 = Sunday)."))
+    if not ranges:
+        raise _publication_invalid(_("Give at least one opening range."))
+    if slot_minutes <= 0 or slot_minutes > 480:
+        raise _publication_invalid(_("The slot length must be between 1 and 480 minutes."))
+    ordered = sorted(ranges, key=lambda r: r.start)
+    for rng in ordered:
+        if rng.end <= rng.start:
+            raise _publication_invalid(_("An opening range ends before it starts."))
+        length = datetime.combine(today, rng.end) - datetime.combine(today, rng.start)
+        if length < timedelta(minutes=slot_minutes):
+            raise _publication_invalid(_("An opening range is shorter than one slot."))
+    for before, after in zip(ordered, ordered[1:], strict=False):
+        if after.start < before.end:
+            raise _publication_invalid(_("Opening ranges overlap."))
+    if counters < 1 or counters > 200:
+        raise _publication_invalid(_("The number of counters must be between 1 and 200."))
+    if mediation_counters < 0 or priority_counters < 0:
+        raise _publication_invalid(_("Reserved counters cannot be negative."))
+    if mediation_counters + priority_counters > counters:
+        raise _publication_invalid(_("More counters are reserved than there are counters."))
+    if visible_until is not None and (visible_at is None or visible_until < visible_at):
+        raise _publication_invalid(
+            _("A random visibility window needs a start before its end.")
+        )
+
+
+def _visibility_moment(
+    visible_at: datetime | None, visible_until: datetime | None, now: datetime
+) -> datetime:
+    """The chosen moment, or one drawn at random in the window (to beat bots that
+    poll at the usual hour)."""
+    start = visible_at or now
+    if visible_until is None or visible_until == start:
+        return start
+    span = int((visible_until - start).total_seconds())
+    return start + timedelta(seconds=secrets.randbelow(span + 1))
+
+
+def _slot_starts(
+    *,
+    date_from: date,
+    date_to: date,
+    weekdays: set[int],
+    ranges: Sequence[OpeningRange],
+    slot_minutes: int,
+    tz: ZoneInfo,
+) -> Iterable[tuple[datetime, datetime]]:
+    step = timedelta(minutes=slot_minutes)
+    day = date_from
+    while day <= date_to:
+        if day.weekday() in weekdays:
+            for rng in ranges:
+                start = datetime.combine(day, rng.start, tzinfo=tz)
+                end_of_range = datetime.combine(day, rng.end, tzinfo=tz)
+                while start + step <= end_of_range:
+                    # Compute in UTC so that a DST change never shifts a slot's length.
+                    utc_start = start.astimezone(UTC)
+                    yield utc_start, utc_start + step
+                    start += step
+        day += timedelta(days=1)
+
+
+def slots_publish(
+    *,
+    actor: User,
+    site: Site,
+    procedure: Procedure,
+    date_from: date,
+    date_to: date,
+    weekdays: Iterable[int],
+    opening_ranges: Sequence[OpeningRange],
+    counters: int,
+    slot_minutes: int | None = None,
+    mediation_counters: int = 0,
+    priority_counters: int = 0,
+    visible_at: datetime | None = None,
+    visible_until: datetime | None = None,
+) -> PublicationResult:
+    """Put capacity online for ``site`` and ``procedure``.
+
+    One slot row per time and pool (public, mediation, priority) whose
+    capacity is that pool's number of counters. Slots that already exist for
+    the same site, procedure, pool and start are left alone: publishing the
+    same window twice creates nothing twice.
+    """
+    if not can_publish(actor, site):
+        raise errors.NotAllowed(_("You may only publish capacity for your own sites."))
+    now = timezone.now()
+    tz = ZoneInfo(settings.TIME_ZONE)
+    length = slot_minutes if slot_minutes is not None else procedure.duration_minutes
+    weekday_set = set(weekdays)
+    opening_ranges = sorted(opening_ranges, key=lambda r: r.start)
+    _validate_publication(
+        date_from=date_from,
+        date_to=date_to,
+        weekdays=weekday_set,
+        ranges=opening_ranges,
+        slot_minutes=length,
+        counters=counters,
+        mediation_counters=mediation_counters,
+        priority_counters=priority_counters,
+        visible_at=visible_at,
+        visible_until=visible_until,
+        today=timezone.localdate(now),
+    )
+    published_at = _visibility_moment(visible_at, visible_until, now)
+    pools = [
+        (Pool.PUBLIC, counters - mediation_counters - priority_counters),
+        (Pool.MEDIATION, mediation_counters),
+        (Pool.PRIORITY, priority_counters),
+    ]
+    pools = [(pool, capacity) for pool, capacity in pools if capacity > 0]
+    times = [
+        (start, end)
+        for start, end in _slot_starts(
+            date_from=date_from,
+            date_to=date_to,
+            weekdays=weekday_set,
+            ranges=opening_ranges,
+            slot_minutes=length,
+            tz=tz,
+        )
+        if start > now
+    ]
+    with transaction.atomic():
+        publication = Publication.objects.create(
+            site=site,
+            procedure=procedure,
+            created_by=actor,
+            created_at=now,
+            visible_at=published_at,
+            date_from=date_from,
+            date_to=date_to,
+            parameters={
+                "weekdays": sorted(weekday_set),
+                "opening_ranges": [[r.start.isoformat(), r.end.isoformat()] for r in opening_ranges],
+                "slot_minutes": length,
+                "counters": counters,
+                "mediation_counters": mediation_counters,
+                "priority_counters": priority_counters,
+            },
+        )
+        existing: set[tuple[str, datetime]] = set()
+        if times:
+            existing = set(
+                Slot.objects.filter(
+                    site=site,
+                    procedure=procedure,
+                    starts_at__gte=times[0][0],
+                    starts_at__lte=times[-1][0],
+                ).values_list("pool", "starts_at")
+            )
+        new_slots = [
+            Slot(
+                site=site,
+                procedure=procedure,
+                publication=publication,
+                starts_at=start,
+                ends_at=end,
+                pool=pool,
+                capacity=capacity,
+                published_at=published_at,
+            )
+            for start, end in times
+            for pool, capacity in pools
+            if (pool, start) not in existing
+        ]
+        # ignore_conflicts covers a concurrent publication of the same window.
+        Slot.objects.bulk_create(new_slots, batch_size=2000, ignore_conflicts=True)
+        totals = Slot.objects.filter(publication=publication).aggregate(
+            slots=Count("pk"), seats=Sum("capacity")
+        )
+        created = totals["slots"]
+        publication.slots_created = created
+        publication.seats_created = totals["seats"] or 0
+        publication.save(update_fields=["slots_created", "seats_created"])
+    return PublicationResult(
+        publication=publication, created=created, skipped=len(times) * len(pools) - created
+    )

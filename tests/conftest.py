@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests import factories
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Fail fast, and say how to fix it, when PostgreSQL is not reachable."""
+    import psycopg
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        return
+    try:
+        psycopg.connect(
+            host=db.get("HOST") or "127.0.0.1",
+            port=db.get("PORT") or 5432,
+            user=db.get("USER") or "postgres",
+            password=db.get("PASSWORD") or None,
+            dbname="postgres",
+            connect_timeout=3,
+        ).close()
+    except psycopg.OperationalError as exc:
+        pytest.exit(
+            "The test suite needs PostgreSQL at "
+            f"{db.get('HOST')}:{db.get('PORT')} (DATABASE_URL={os.environ.get('DATABASE_URL')}).\n"
+            "Start it with: pg_ctlcluster --skip-systemctl-redirect "
+            "$(ls /etc/postgresql) main start\n"
+            f"Error: {exc}",
+            returncode=3,
+        )
+
+
+@pytest.fixture
+def site(db):
+    return factories.SiteFactory()
+
+
+@pytest.fixture
+def procedure(db):
+    return factories.ProcedureFactory()
+
+
+@pytest.fixture
+def applicant(db):
+    return factories.ApplicantFactory()
+
+
+@pytest.fixture
+def applicant_user(applicant):
+    return applicant.user
+
+
+@pytest.fixture
+def other_applicant(db):
+    return factories.ApplicantFactory()
+
+
+@pytest.fixture
+def agent(site):
+    return factories.AgentFactory(sites=[site])
+
+
+@pytest.fixture
+def other_agent(db):
+    return factories.AgentFactory(sites=[factories.SiteFactory()])
+
+
+@pytest.fixture
+def mediator(db):
+    return factories.MediatorFactory()
+
+
+@pytest.fixture
+def supervisor(db):
+    return factories.UserFactory(role="supervisor")
+
+
+@pytest.fixture
+def slot(site, procedure):
+    return factories.SlotFactory(site=site, procedure=procedure)

@@ -1,0 +1,108 @@
+"""factory_boy factories for the domain. Slots default to bookable: visible,
+public, starting in a few days, capacity 3."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import factory
+from django.utils import timezone
+
+from accounts.models import Role, User
+from booking.models import Applicant, DocumentType, Pool, Procedure, Site, Slot
+from mediation.models import AccessPoint
+
+DEFAULT_PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.test")
+    role = Role.APPLICANT
+    password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
+
+    @factory.post_generation
+    def sites(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.sites.set(extracted)
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        if create:
+            instance.save()
+
+
+class AccessPointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AccessPoint
+
+    slug = factory.Sequence(lambda n: f"point-{n}")
+    name = factory.Sequence(lambda n: f"France Services {n}")
+    address = "1 place de la Mairie"
+    postcode = "93000"
+    city = "Bobigny"
+
+
+class AgentFactory(UserFactory):
+    role = Role.AGENT
+
+
+class MediatorFactory(UserFactory):
+    role = Role.MEDIATOR
+    access_point = factory.SubFactory(AccessPointFactory)
+
+
+class SiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Site
+
+    slug = factory.Sequence(lambda n: f"site-{n}")
+    name = factory.Sequence(lambda n: f"Sous-préfecture {n}")
+    address = "1 esplanade Jean Moulin"
+    postcode = "93000"
+    city = "Bobigny"
+
+
+class ProcedureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Procedure
+
+    slug = factory.Sequence(lambda n: f"procedure-{n}")
+    name = factory.Sequence(lambda n: f"Procédure {n}")
+    duration_minutes = 20
+    documents_to_bring = "Passeport\nJustificatif de domicile"
+
+
+class ApplicantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Applicant
+
+    user = factory.SubFactory(UserFactory)
+    surname = factory.Sequence(lambda n: f"Diallo{n}")
+    given_names = "Aminata"
+    birth_date = date(1990, 5, 17)
+    nationality = "SN"
+    document_type = DocumentType.AGDREF
+    document_number = factory.Sequence(lambda n: f"93{n:08d}")
+    phone = "+33612345678"
+    email = factory.LazyAttribute(lambda o: o.user.email if o.user else "")
+
+
+class SlotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Slot
+
+    site = factory.SubFactory(SiteFactory)
+    procedure = factory.SubFactory(ProcedureFactory)
+    starts_at = factory.Sequence(
+        lambda n: (timezone.now() + timedelta(days=3)).replace(second=0, microsecond=0)
+        + timedelta(minutes=20 * n)
+    )
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(minutes=20))
+    pool = Pool.PUBLIC
+    capacity = 3
+    booked = 0
+    published_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1))
