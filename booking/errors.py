@@ -105,3 +105,16 @@ class AppointmentPast(Conflict):
 class IdentityMissing(Conflict):
     code = "identity_missing"
     default_message = _("Enter your identity before booking an appointment.")
+
+
+class InvalidIdentity(InvalidInput):
+    code = "invalid_identity"
+    default_message = _("The identity is not valid.")
+
+
+class IdentityTaken(Conflict):
+    code = "identity_taken"
+    default_message = _(
+        "An account already exists for this identity document. "
+        "If it is yours, recover it with the password reset; otherwise contact the prefecture."
+    )

@@ -35,3 +35,21 @@ def identity_key(*, document_type: str, document_number: str, nationality: str) 
     if document_type == "agdref":
         return f"agdref:{number}"
     return f"passport:{nationality.upper()}:{number}"
+
+
+_AGDREF = re.compile(r"^[0-9]{10}$")
+_PASSPORT = re.compile(r"^[A-Z0-9]{6,12}$")
+
+
+def document_number_error(document_type: str, document_number: str) -> str | None:
+    """Why the number is not valid for its type, or None. Messages are lazy-translated."""
+    from django.utils.translation import gettext as _
+
+    number = normalize_document_number(document_number)
+    if document_type == "agdref" and not _AGDREF.match(number):
+        return _("A foreigner number (AGDREF) has exactly 10 digits.")
+    if document_type == "passport" and not _PASSPORT.match(number):
+        return _("A passport number has 6 to 12 letters and digits.")
+    if document_type not in ("agdref", "passport"):
+        return _("Choose a foreigner number or a passport.")
+    return None

@@ -132,6 +132,16 @@ class Applicant(models.Model):
         return f"{self.surname.upper()} {self.given_names}"
 
     def save(self, *args, **kwargs) -> None:
+        self.derive_identity_fields()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            derived = {"document_number", "surname_normalized", "given_names_normalized",
+                       "identity_key"}
+            kwargs["update_fields"] = set(update_fields) | derived
+        super().save(*args, **kwargs)
+
+    def derive_identity_fields(self) -> None:
+        """Compute the normalised fields and the identity key (also for bulk inserts)."""
         self.document_number = normalize_document_number(self.document_number)
         self.surname_normalized = normalize_name(self.surname)
         self.given_names_normalized = normalize_name(self.given_names)
@@ -140,12 +150,6 @@ class Applicant(models.Model):
             document_number=self.document_number,
             nationality=str(self.nationality),
         )
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None:
-            derived = {"document_number", "surname_normalized", "given_names_normalized",
-                       "identity_key"}
-            kwargs["update_fields"] = set(update_fields) | derived
-        super().save(*args, **kwargs)
 
 
 class Pool(models.TextChoices):
@@ -178,7 +182,7 @@ class Publication(models.Model):
         verbose_name_plural = _("publications")
 
     def __str__(self) -> str:
-        return f"{self.procedure} @ {self.site} {self.date_from}–{self.date_to}"
+        return f"{self.procedure} @ {self.site} {self.date_from} - {self.date_to}"
 
 
 class Slot(models.Model):

@@ -1,3 +1,20 @@
-from django.urls import path
+"""``/api/v1/``: JSON only, session or token authentication.
 
-urlpatterns: list = []
+Every error, an unknown URL included, is JSON ``{code, detail}`` (``core.api``).
+"""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core.api import api_not_found
+
+app_name = "api"
+
+urlpatterns = [
+    path("", include("accounts.api.urls")),
+    path("", include("booking.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # Last: anything else under /api/v1/ is a JSON 404, not the HTML page.
+    re_path(r"^.*$", api_not_found, name="not-found"),
+]

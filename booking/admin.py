@@ -1,0 +1,163 @@
+"""Admin for the booking domain.
+
+Reference data (sites, procedures) is edited here. Capacity, identities and
+appointments are only *read* here: every change of that state goes through
+``booking.services`` (the agents' and applicants' screens), which hold the
+database invariants and record who did what. So the admin has no add, change
+or delete for slots, publications and appointments, and an applicant's
+identity is read-only (only contact details can be corrected).
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from booking.models import Applicant, Appointment, Procedure, Publication, Site, Slot
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Viewable by whoever has the view permission; never written through the admin."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "postcode", "city", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name", "slug", "city", "postcode")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Procedure)
+class ProcedureAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "slug",
+        "duration_minutes",
+        "required_document",
+        "self_booking",
+        "horizon_days",
+        "cutoff_hours",
+        "is_active",
+    )
+    list_filter = ("is_active", "self_booking", "required_document")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Publication)
+class PublicationAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "site",
+        "procedure",
+        "date_from",
+        "date_to",
+        "visible_at",
+        "slots_created",
+        "seats_created",
+        "created_by",
+    )
+    list_filter = ("site", "procedure")
+    list_select_related = ("site", "procedure", "created_by")
+    search_fields = ("created_by__email",)
+    date_hierarchy = "created_at"
+
+
+@admin.register(Slot)
+class SlotAdmin(ReadOnlyAdmin):
+    list_display = (
+        "starts_at",
+        "ends_at",
+        "site",
+        "procedure",
+        "pool",
+        "capacity",
+        "booked",
+        "published_at",
+    )
+    list_filter = ("site", "procedure", "pool")
+    list_select_related = ("site", "procedure")
+    search_fields = ("site__name", "procedure__name")
+    date_hierarchy = "starts_at"
+    show_full_result_count = False
+
+
+_IDENTITY_FIELDS = (
+    "surname",
+    "given_names",
+    "birth_date",
+    "nationality",
+    "document_type",
+    "document_number",
+)
+
+
+@admin.register(Applicant)
+class ApplicantAdmin(admin.ModelAdmin):
+    """The identity and the account it belongs to are read-only; contact details are not."""
+
+    list_display = (
+        "__str__",
+        "birth_date",
+        "nationality",
+        "document_type",
+        "document_number",
+        "user",
+        "created_at",
+    )
+    list_filter = ("document_type", "nationality")
+    list_select_related = ("user",)
+    search_fields = ("surname", "given_names", "=document_number", "email", "user__email")
+    fieldsets = (
+        (_("Identity"), {"fields": (*_IDENTITY_FIELDS, "identity_key")}),
+        (_("Account and contact"), {"fields": ("user", "email", "phone", "preferred_language")}),
+        (None, {"fields": ("created_at",)}),
+    )
+    readonly_fields = (*_IDENTITY_FIELDS, "identity_key", "user", "created_at")
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A new identity is recorded by booking.services.applicant_create only.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(ReadOnlyAdmin):
+    list_display = (
+        "reference",
+        "slot_starts_at",
+        "site",
+        "procedure",
+        "surname",
+        "given_names",
+        "status",
+        "channel",
+        "booked_by",
+        "created_at",
+    )
+    list_filter = ("status", "channel", "procedure", "slot__site")
+    list_select_related = ("slot__site", "procedure", "booked_by")
+    search_fields = ("=reference", "surname", "given_names", "=document_number")
+    show_full_result_count = False
+
+    @admin.display(description=_("starts at"), ordering="slot__starts_at")
+    def slot_starts_at(self, obj: Appointment):
+        return obj.slot.starts_at
+
+    @admin.display(description=_("site"), ordering="slot__site__name")
+    def site(self, obj: Appointment):
+        return obj.slot.site

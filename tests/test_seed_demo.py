@@ -1,0 +1,237 @@
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from accounts.models import Role, User
+from booking.management.commands.seed_demo import CAPACITY, DEMO_PASSWORD
+from booking.models import Applicant, Procedure, Publication, Site, Slot
+from mediation.models import AccessPoint
+
+pytestmark = pytest.mark.django_db
+
+PROCEDURE_SLUGS = {
+    "premiere-demande",
+    "renouvellement",
+    "remise-de-titre",
+    "duplicata",
+    "changement-adresse",
+    "naturalisation",
+}
+
+
+@pytest.fixture(autouse=True)
+def debug_on(settings):
+    """seed_demo runs on development machines (DEBUG on); pytest turns DEBUG off."""
+    settings.DEBUG = True
+
+
+def seed(*args: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    return {
+        model.__name__: model.objects.count()
+        for model in (Site, Procedure, AccessPoint, User, Applicant, Publication, Slot)
+    }
+
+
+def test_seed_demo_builds_the_three_sites_of_the_departement():
+    seed()
+
+    sites = {site.slug: site for site in Site.objects.all()}
+    assert set(sites) == {"bobigny", "le-raincy", "saint-denis"}
+    assert sites["bobigny"].name == "Préfecture de la Seine-Saint-Denis"
+    assert sites["bobigny"].full_address == "1 esplanade Jean Moulin, 93000 Bobigny"
+    assert sites["le-raincy"].full_address == "4 allée de Verdun, 93340 Le Raincy"
+    assert sites["saint-denis"].full_address == ("29 rue de la Légion d'Honneur, 93200 Saint-Denis")
+    assert AccessPoint.objects.filter(postcode__startswith="93").count() == 3
+
+
+def test_seed_demo_creates_the_procedures_with_their_documents():
+    seed()
+
+    procedures = {p.slug: p for p in Procedure.objects.all()}
+    assert set(procedures) == PROCEDURE_SLUGS
+    assert procedures["premiere-demande"].required_document == "passport"
+    for slug in ("renouvellement", "remise-de-titre", "duplicata", "changement-adresse"):
+        assert procedures[slug].required_document == "agdref", slug
+    assert procedures["naturalisation"].required_document == "either"
+    assert procedures["naturalisation"].self_booking is False
+    assert all(p.self_booking for s, p in procedures.items() if s != "naturalisation")
+    assert all(len(p.document_list) >= 3 for p in procedures.values())
+    assert procedures["remise-de-titre"].duration_minutes == 10
+
+
+def test_seed_demo_publishes_four_weeks_of_weekday_capacity_visible_now():
+    seed()
+
+    today = timezone.localdate()
+    now = timezone.now()
+    slots = list(Slot.objects.select_related("site", "procedure"))
+    days = {timezone.localdate(slot.starts_at) for slot in slots}
+    assert min(days) >= today
+    assert max(days) <= today + timedelta(days=27)
+    assert max(days) >= today + timedelta(days=21)
+    assert all(day.weekday() < 5 for day in days)
+    for slot in slots:
+        start = timezone.localtime(slot.starts_at).time()
+        end = timezone.localtime(slot.ends_at).time()
+        assert time(9, 0) <= start and end <= time(16, 0), slot
+        assert not (time(12, 0) < end <= time(13, 30)), slot
+        assert slot.published_at <= now
+        assert slot.starts_at > now
+        assert slot.booked == 0
+        assert (slot.ends_at - slot.starts_at) == timedelta(minutes=slot.procedure.duration_minutes)
+    # Every weekday after today has each planned site, procedure and pool.
+    wanted = {
+        (site, procedure, pool)
+        for site, plan in CAPACITY.items()
+        for procedure, counters in plan.items()
+        for pool, reserved in (
+            ("public", counters.total - counters.mediation - counters.priority),
+            ("mediation", counters.mediation),
+            ("priority", counters.priority),
+        )
+        if reserved
+    }
+    by_day: dict[date, set] = {}
+    for slot in slots:
+        by_day.setdefault(timezone.localdate(slot.starts_at), set()).add(
+            (slot.site.slug, slot.procedure.slug, slot.pool)
+        )
+    weekdays = [
+        today + timedelta(days=n) for n in range(1, 28) if (today + timedelta(days=n)).weekday() < 5
+    ]
+    assert len(weekdays) in (19, 20)
+    for day in weekdays:
+        assert by_day.get(day) == wanted, day
+    assert {"mediation", "priority"} <= {pool for _s, _p, pool in wanted}
+    agent = User.objects.get(email="agent@demo.guichet.test")
+    assert set(Publication.objects.values_list("created_by", flat=True)) == {agent.pk}
+    assert Publication.objects.count() == sum(len(plan) for plan in CAPACITY.values())
+
+
+def test_seed_demo_weeks_option_publishes_that_many_weeks():
+    seed("--weeks", "1")
+
+    last = max(timezone.localdate(s) for s in Slot.objects.values_list("starts_at", flat=True))
+    assert last <= timezone.localdate() + timedelta(days=6)
+
+
+def test_seed_demo_creates_one_account_per_role():
+    output = seed()
+
+    agent = User.objects.get(email="agent@demo.guichet.test")
+    mediator = User.objects.get(email="mediator@demo.guichet.test")
+    supervisor = User.objects.get(email="supervisor@demo.guichet.test")
+    admin = User.objects.get(email="admin@demo.guichet.test")
+    applicant_user = User.objects.get(email="applicant@demo.guichet.test")
+    assert agent.role == Role.AGENT
+    assert set(agent.sites.values_list("slug", flat=True)) == {
+        "bobigny",
+        "le-raincy",
+        "saint-denis",
+    }
+    assert mediator.role == Role.MEDIATOR
+    assert mediator.access_point is not None
+    assert mediator.access_point.slug.startswith("france-services-")
+    assert supervisor.role == Role.SUPERVISOR
+    assert admin.is_superuser and admin.is_staff
+    assert not (agent.is_staff or mediator.is_staff or supervisor.is_staff)
+    assert applicant_user.role == Role.APPLICANT
+    identity = applicant_user.applicant
+    assert identity.identity_key == "agdref:9300000000"
+    assert identity.surname and identity.given_names and identity.birth_date
+    assert str(identity.nationality) == "GN"
+    for user in (agent, mediator, supervisor, admin, applicant_user):
+        assert user.email in output
+        assert authenticate(email=user.email, password=DEMO_PASSWORD) == user
+    assert f"Password of every demo account: {DEMO_PASSWORD}" in output
+
+
+def test_seed_demo_applicants_have_distinct_complete_identities():
+    seed("--applicants", "50")
+
+    applicants = list(
+        Applicant.objects.filter(
+            user__email__regex=r"^applicant[0-9]+@demo\.guichet\.test$"
+        ).select_related("user")
+    )
+    assert len(applicants) == 50
+    assert {a.user.email for a in applicants} == {
+        f"applicant{n}@demo.guichet.test" for n in range(1, 51)
+    }
+    assert len({a.identity_key for a in applicants}) == 50
+    assert len({a.document_number for a in applicants}) == 50
+    assert len({(a.surname, a.given_names, a.birth_date) for a in applicants}) == 50
+    adult_limit = date(timezone.localdate().year - 18, 1, 1)
+    for a in applicants:
+        assert a.user.role == Role.APPLICANT
+        assert a.document_type == "agdref"
+        assert len(a.document_number) == 10 and a.document_number.startswith("93")
+        assert a.surname and a.given_names and str(a.nationality) and a.phone
+        assert date(1950, 1, 1) < a.birth_date < adult_limit
+        assert a.email == a.user.email
+        # Bulk-created rows hold the same derived fields that Applicant.save computes.
+        derived = (a.surname_normalized, a.given_names_normalized, a.identity_key)
+        a.save()
+        a.refresh_from_db()
+        assert (a.surname_normalized, a.given_names_normalized, a.identity_key) == derived
+    sample = applicants[0]
+    assert authenticate(email=sample.user.email, password=DEMO_PASSWORD) == sample.user
+
+
+def test_seed_demo_twice_creates_nothing_twice():
+    seed("--applicants", "20")
+    first = counts()
+
+    seed("--applicants", "20")
+
+    assert counts() == first
+    assert first["Site"] == 3
+    assert first["Applicant"] == 21
+    assert first["User"] == 5 + 20
+
+
+def test_seed_demo_with_more_applicants_adds_only_the_new_ones():
+    seed("--applicants", "5")
+
+    seed("--applicants", "8")
+
+    assert Applicant.objects.filter(user__email__startswith="applicant").count() == 9
+    assert User.objects.filter(email="applicant8@demo.guichet.test").exists()
+
+
+def test_seed_demo_password_option_sets_every_demo_password():
+    seed("--applicants", "3")
+
+    seed("--applicants", "3", "--password", "un-autre-mot-de-passe")
+
+    for email in (
+        "agent@demo.guichet.test",
+        "admin@demo.guichet.test",
+        "applicant@demo.guichet.test",
+        "applicant3@demo.guichet.test",
+    ):
+        user = User.objects.get(email=email)
+        assert authenticate(email=email, password="un-autre-mot-de-passe") == user
+        assert authenticate(email=email, password=DEMO_PASSWORD) is None
+
+
+def test_seed_demo_refuses_to_run_with_debug_off(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        seed()
+
+    assert Site.objects.count() == 0
