@@ -1,13 +1,21 @@
-"""API error translation: every error leaves as JSON ``{code, detail}``."""
+"""API error translation: every error leaves as JSON ``{code, detail}``.
+
+The one translation point for the API (``REST_FRAMEWORK["EXCEPTION_HANDLER"]``):
+domain errors carry their own code and status; DRF's errors keep DRF's stable
+codes (``not_authenticated``, ``parse_error``, ``method_not_allowed``...);
+validation errors become ``invalid`` with the per-field messages in ``fields``.
+The serializers here describe that shape in the OpenAPI schema.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
-from rest_framework import exceptions
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -43,7 +51,56 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         }
         return response
     if isinstance(exc, exceptions.APIException):
-        code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else exc.default_code
         response.data = {"code": code, "detail": _flatten(exc.detail)}
     return response
 
+
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """The JSON 404 for any unknown URL under the API prefix (any method)."""
+    return JsonResponse({"code": "not_found", "detail": _("Not found.")}, status=404)
+
+
+# --- Schema ------------------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every API error."""
+
+    code = serializers.CharField(help_text="Stable machine-readable code; switch on it.")
+    detail = serializers.CharField(help_text="Human-readable message in the user's language.")
+
+
+class ValidationErrorSerializer(ErrorSerializer):
+    """A 400 ``invalid``: ``fields`` maps each wrong field to its messages."""
+
+    fields = serializers.DictField(
+        help_text="Messages per field (nested for nested fields).", required=False
+    )
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "`invalid` (see `fields`), `parse_error` (malformed JSON) or a domain refusal",
+    401: "`not_authenticated` or `authentication_failed`",
+    403: "Not allowed",
+    404: "`not_found`",
+    405: "`method_not_allowed`",
+    409: "Conflict with the current state",
+    415: "`unsupported_media_type`: send `application/json`",
+}
+
+
+def error_responses(*statuses: int, **descriptions: str) -> dict[int, OpenApiResponse]:
+    """Schema entries for error statuses, all with the shared ``Error`` body
+    (``ValidationError``, which adds ``fields``, for 400).
+
+    ``descriptions`` overrides a status's description: ``s409="`slot_full`, ..."``.
+    """
+    return {
+        status: OpenApiResponse(
+            response=ValidationErrorSerializer if status == 400 else ErrorSerializer,
+            description=descriptions.get(f"s{status}", _ERROR_DESCRIPTIONS.get(status, "Error")),
+        )
+        for status in statuses
+    }

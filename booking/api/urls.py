@@ -1,0 +1,26 @@
+from django.urls import path
+
+from booking.api import views
+
+urlpatterns = [
+    path("sites/", views.SiteListView.as_view(), name="sites"),
+    path("procedures/", views.ProcedureListView.as_view(), name="procedures"),
+    path("availability/", views.AvailabilityView.as_view(), name="availability"),
+    path("appointments/", views.AppointmentListView.as_view(), name="appointments"),
+    path(
+        "appointments/<str:reference>/",
+        views.AppointmentDetailView.as_view(),
+        name="appointment-detail",
+    ),
+    path(
+        "appointments/<str:reference>/cancel/",
+        views.AppointmentCancelView.as_view(),
+        name="appointment-cancel",
+    ),
+    path(
+        "appointments/<str:reference>/reschedule/",
+        views.AppointmentRescheduleView.as_view(),
+        name="appointment-reschedule",
+    ),
+    path("agent/publications/", views.PublicationCreateView.as_view(), name="agent-publications"),
+]

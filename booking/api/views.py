@@ -1,0 +1,355 @@
+"""The booking API. Views check input, pick the person, call a service or a
+selector, and render; domain errors are translated once in ``core.api``."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Role
+from booking import errors, selectors, services
+from booking.api.serializers import (
+    AppointmentSerializer,
+    AvailabilityQuerySerializer,
+    AvailableSlotSerializer,
+    ProcedureSerializer,
+    PublicationResultSerializer,
+    PublicationSerializer,
+    SiteSerializer,
+    SlotChoiceSerializer,
+)
+from booking.models import Applicant, Appointment, Channel, Procedure, Site
+from core.api import error_responses
+
+_to_iso = serializers.DateTimeField().to_representation  # local time with its offset
+
+_BOOKING_409 = (
+    "`slot_full`, `already_booked`, `slot_in_past`, `booking_closed`, `outside_horizon`, "
+    "`document_not_accepted`, `procedure_unavailable`, `identity_missing`"
+)
+_BOOKING_403 = "`pool_forbidden`, `procedure_not_self_bookable`, `applicants_only`"
+_BOOKING_404 = "`slot_not_found`, `slot_not_visible`"
+
+
+# --- Permissions -------------------------------------------------------------------
+
+
+class ApplicantWrites(permissions.BasePermission):
+    """Reads for every authenticated role; booking, cancelling and rescheduling
+    through the API are for applicants acting for themselves. Staff acting for
+    someone else (consent, audit) is not part of the API yet."""
+
+    message = _("Through the API, only applicants book, cancel or reschedule, for themselves.")
+    code = "applicants_only"
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return request.method in permissions.SAFE_METHODS or request.user.role == Role.APPLICANT
+
+
+class Publisher(permissions.BasePermission):
+    """Agents and supervisors; whether the site is theirs is the service's call."""
+
+    message = _("Only prefecture agents publish capacity.")
+    code = "agents_only"
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return request.user.role in (Role.AGENT, Role.SUPERVISOR)
+
+
+# --- Helpers -----------------------------------------------------------------------
+
+
+def _own_applicant(request: Request) -> Applicant:
+    try:
+        return request.user.applicant
+    except Applicant.DoesNotExist:
+        raise errors.IdentityMissing() from None
+
+
+def _visible_appointment(request: Request, reference: str) -> Appointment:
+    """The appointment if ``request.user`` may see it. Someone else's is a 404,
+    never a 403: a reference must not be confirmed to exist."""
+    appointment = (
+        selectors.appointments_for(request.user)
+        .select_related("applicant")
+        .filter(reference=reference.strip().upper())
+        .first()
+    )
+    if appointment is None:
+        raise errors.AppointmentNotFound()
+    return appointment
+
+
+def _rendered(request: Request, appointment: Appointment) -> dict:
+    # Re-read through the selector: the service's instance lacks some joins.
+    fresh = selectors.appointments_for(request.user).get(pk=appointment.pk)
+    return AppointmentSerializer(fresh).data
+
+
+# --- Reference data ----------------------------------------------------------------
+
+
+class SiteListView(APIView):
+    @extend_schema(
+        operation_id="sites_list",
+        responses={200: SiteSerializer(many=True), **error_responses(401)},
+        tags=["reference"],
+    )
+    def get(self, request: Request) -> Response:
+        sites = Site.objects.filter(is_active=True).order_by("name")
+        return Response(SiteSerializer(sites, many=True).data)
+
+
+class ProcedureListView(APIView):
+    @extend_schema(
+        operation_id="procedures_list",
+        responses={200: ProcedureSerializer(many=True), **error_responses(401)},
+        tags=["reference"],
+    )
+    def get(self, request: Request) -> Response:
+        procedures = Procedure.objects.filter(is_active=True).order_by("name")
+        return Response(ProcedureSerializer(procedures, many=True).data)
+
+
+# --- Availability ------------------------------------------------------------------
+
+
+class AvailabilityView(APIView):
+    throttle_scope = "availability"
+
+    @extend_schema(
+        operation_id="availability_list",
+        parameters=[
+            OpenApiParameter(
+                "procedure", OpenApiTypes.STR, required=True, description="Procedure slug."
+            ),
+            OpenApiParameter(
+                "site",
+                OpenApiTypes.STR,
+                many=True,
+                explode=True,
+                description="Site slug; repeat for several sites "
+                "(`site=a&site=b`). Default: every site.",
+            ),
+            OpenApiParameter("date_from", OpenApiTypes.DATE, description="First local day."),
+            OpenApiParameter(
+                "date_to",
+                OpenApiTypes.DATE,
+                description="Last local day (at most 92 days after date_from).",
+            ),
+        ],
+        responses={
+            200: AvailableSlotSerializer(many=True),
+            **error_responses(400, 401, s400="`invalid`: unknown slug, bad date or range"),
+        },
+        tags=["booking"],
+    )
+    def get(self, request: Request) -> Response:
+        query = AvailabilityQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        procedure: Procedure = query.validated_data["procedure"]
+        sites = query.validated_data.get("site")
+        slots = selectors.availability(
+            procedure=procedure,
+            site_ids=[site.pk for site in sites] if sites else None,
+            date_from=query.validated_data.get("date_from"),
+            date_to=query.validated_data.get("date_to"),
+            pools=selectors.pools_for(request.user),
+        )
+        # Plain tuples, no model instances: this is the hottest read.
+        rows = slots.values_list("pk", "site__slug", "starts_at", "ends_at", "capacity", "booked")
+        return Response(
+            [
+                {
+                    "slot": pk,
+                    "site": site_slug,
+                    "procedure": procedure.slug,
+                    "starts_at": _to_iso(starts_at),
+                    "ends_at": _to_iso(ends_at),
+                    "remaining": capacity - booked,
+                }
+                for pk, site_slug, starts_at, ends_at, capacity, booked in rows
+            ]
+        )
+
+
+# --- Appointments ------------------------------------------------------------------
+
+
+class AppointmentListView(APIView):
+    permission_classes = [permissions.IsAuthenticated, ApplicantWrites]
+    throttle_scope = "booking"
+
+    @extend_schema(
+        operation_id="appointments_list",
+        responses={200: AppointmentSerializer(many=True), **error_responses(401)},
+        tags=["booking"],
+    )
+    def get(self, request: Request) -> Response:
+        appointments = selectors.appointments_for(request.user)
+        return Response(AppointmentSerializer(appointments, many=True).data)
+
+    @extend_schema(
+        operation_id="appointments_create",
+        request=SlotChoiceSerializer,
+        responses={
+            201: AppointmentSerializer,
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                409,
+                415,
+                s403=_BOOKING_403,
+                s404=_BOOKING_404,
+                s409=_BOOKING_409,
+            ),
+        },
+        tags=["booking"],
+    )
+    def post(self, request: Request) -> Response:
+        choice = SlotChoiceSerializer(data=request.data)
+        choice.is_valid(raise_exception=True)
+        appointment = services.appointment_book(
+            actor=request.user,
+            applicant=_own_applicant(request),
+            slot_id=choice.validated_data["slot"],
+            channel=Channel.API,
+        )
+        return Response(_rendered(request, appointment), status=status.HTTP_201_CREATED)
+
+
+class AppointmentDetailView(APIView):
+    @extend_schema(
+        operation_id="appointments_retrieve",
+        responses={
+            200: AppointmentSerializer,
+            **error_responses(401, 404, s404="`appointment_not_found`"),
+        },
+        tags=["booking"],
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        return Response(AppointmentSerializer(_visible_appointment(request, reference)).data)
+
+
+class AppointmentCancelView(APIView):
+    permission_classes = [permissions.IsAuthenticated, ApplicantWrites]
+    throttle_scope = "booking"
+
+    @extend_schema(
+        operation_id="appointments_cancel",
+        request=None,
+        responses={
+            200: AppointmentSerializer,
+            **error_responses(
+                401,
+                403,
+                404,
+                409,
+                s403="`applicants_only`",
+                s404="`appointment_not_found`",
+                s409="`appointment_not_active`, `appointment_past`",
+            ),
+        },
+        tags=["booking"],
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        appointment = services.appointment_cancel(
+            actor=request.user, appointment=_visible_appointment(request, reference)
+        )
+        return Response(_rendered(request, appointment))
+
+
+class AppointmentRescheduleView(APIView):
+    permission_classes = [permissions.IsAuthenticated, ApplicantWrites]
+    throttle_scope = "booking"
+
+    @extend_schema(
+        operation_id="appointments_reschedule",
+        request=SlotChoiceSerializer,
+        responses={
+            200: AppointmentSerializer,
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                409,
+                415,
+                s403=_BOOKING_403,
+                s404="`appointment_not_found`, " + _BOOKING_404,
+                s409="`appointment_not_active`, `appointment_past`, `same_slot`, "
+                "`reschedule_mismatch`, " + _BOOKING_409,
+            ),
+        },
+        tags=["booking"],
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        appointment = _visible_appointment(request, reference)
+        choice = SlotChoiceSerializer(data=request.data)
+        choice.is_valid(raise_exception=True)
+        moved = services.appointment_reschedule(
+            actor=request.user,
+            appointment=appointment,
+            new_slot_id=choice.validated_data["slot"],
+        )
+        return Response(_rendered(request, moved))
+
+
+# --- Agents ------------------------------------------------------------------------
+
+
+class PublicationCreateView(APIView):
+    permission_classes = [permissions.IsAuthenticated, Publisher]
+
+    @extend_schema(
+        operation_id="agent_publications_create",
+        request=PublicationSerializer,
+        responses={
+            201: PublicationResultSerializer,
+            **error_responses(
+                400,
+                401,
+                403,
+                415,
+                s400="`invalid` (malformed field, unknown slug) or `invalid_publication`",
+                s403="`agents_only`, or `not_allowed` (not one of your sites)",
+            ),
+        },
+        tags=["agent"],
+    )
+    def post(self, request: Request) -> Response:
+        body = PublicationSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        result = services.slots_publish(
+            actor=request.user,
+            site=data["site"],
+            procedure=data["procedure"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            weekdays=data["weekdays"],
+            opening_ranges=[
+                services.OpeningRange(start=r["start"], end=r["end"])
+                for r in data["opening_ranges"]
+            ],
+            counters=data["counters"],
+            slot_minutes=data.get("slot_minutes"),
+            mediation_counters=data["mediation_counters"],
+            priority_counters=data["priority_counters"],
+            visible_at=data.get("visible_at"),
+            visible_until=data.get("visible_until"),
+        )
+        payload = {
+            "publication": result.publication.pk,
+            "created": result.created,
+            "skipped": result.skipped,
+            "visible_at": result.publication.visible_at,
+        }
+        return Response(PublicationResultSerializer(payload).data, status=status.HTTP_201_CREATED)

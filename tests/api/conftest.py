@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.services import api_token_create
+
+
+def token_client(user: User, *, enforce_csrf_checks: bool = False) -> APIClient:
+    """An API client that authenticates with a fresh token of ``user``."""
+    _token, key = api_token_create(user=user)
+    client = APIClient(enforce_csrf_checks=enforce_csrf_checks)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+@pytest.fixture
+def anonymous_api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def applicant_api(applicant_user) -> APIClient:
+    return token_client(applicant_user)
+
+
+@pytest.fixture
+def other_applicant_api(other_applicant) -> APIClient:
+    return token_client(other_applicant.user)
+
+
+@pytest.fixture
+def agent_api(agent) -> APIClient:
+    return token_client(agent)
+
+
+@pytest.fixture
+def other_agent_api(other_agent) -> APIClient:
+    return token_client(other_agent)
+
+
+@pytest.fixture
+def mediator_api(mediator) -> APIClient:
+    return token_client(mediator)

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+import yaml
+from django.core.management import call_command
+
+
+def test_schema_generates_without_warnings_and_validates(tmp_path):
+    target = tmp_path / "schema.yml"
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+
+    schema = yaml.safe_load(target.read_text())
+    assert {"Error", "ValidationError"} <= set(schema["components"]["schemas"])
+    assert set(schema["paths"]) == {
+        "/api/v1/auth/token/",
+        "/api/v1/sites/",
+        "/api/v1/procedures/",
+        "/api/v1/availability/",
+        "/api/v1/appointments/",
+        "/api/v1/appointments/{reference}/",
+        "/api/v1/appointments/{reference}/cancel/",
+        "/api/v1/appointments/{reference}/reschedule/",
+        "/api/v1/agent/publications/",
+    }
+
+
+def test_schema_documents_the_error_shape_of_booking():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    responses = schema["paths"]["/api/v1/appointments/"]["post"]["responses"]
+    assert set(responses) == {"201", "400", "401", "403", "404", "409", "415"}
+    error = {"$ref": "#/components/schemas/Error"}
+    assert responses["409"]["content"]["application/json"]["schema"] == error
+    assert "slot_full" in responses["409"]["description"]
+
+
+@pytest.mark.django_db
+def test_schema_is_served_to_anyone(anonymous_api):
+    response = anonymous_api.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    assert response.status_code == 200
+    assert response.json()["info"]["title"] == "Guichet API"
+
+
+@pytest.mark.django_db
+def test_swagger_ui_is_self_hosted(anonymous_api):
+    response = anonymous_api.get("/api/v1/docs/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
+    assert "/api/v1/schema/" in html
+    assert "cdn.jsdelivr.net" not in html
