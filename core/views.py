@@ -1,5 +1,62 @@
-from django.shortcuts import render
+"""Public pages, and the one place where domain errors become web messages.
+
+Services raise ``core.errors.DomainError`` subclasses. Views never catch them
+one by one: they are decorated with ``domain_errors``, which shows the error's
+message in the user's language and redirects (Post/Redirect/Get), or renders
+an error page with the error's HTTP status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from core.errors import DomainError
+
+# (request, *view args, **view kwargs) -> the URL to go back to after an error.
+Fallback = Callable[..., str]
 
 
-def home(request):
+def domain_error_message(exc: DomainError) -> str:
+    """The text a person reads for ``exc``, in the active language."""
+    return exc.detail
+
+
+def domain_errors(fallback: Fallback | None = None) -> Callable:
+    """Turn a ``DomainError`` raised by the view into a message for the user.
+
+    With ``fallback``, the user is redirected to ``fallback(request, *args,
+    **kwargs)`` and the message is shown there; without, an error page is
+    rendered with the error's status. Nothing the service refused was changed:
+    services roll back their transaction before raising.
+    """
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                return view(request, *args, **kwargs)
+            except DomainError as exc:
+                message = domain_error_message(exc)
+                if fallback is None:
+                    return render(
+                        request,
+                        "core/domain_error.html",
+                        {"message": message, "code": exc.code},
+                        status=exc.status,
+                    )
+                messages.error(request, message)
+                return redirect(fallback(request, *args, **kwargs))
+
+        return wrapper
+
+    return decorator
+
+
+def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html")

@@ -1,5 +1,10 @@
 from django.urls import path
 
+from mediation import views
+
 app_name = "mediation"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("points/", views.points, name="points"),
+    path("substitution/", views.substitution, name="substitution"),
+]
