@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -21,10 +22,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from accounts.models import Role, User
 from accounts.permissions import allowed_pools, can_act_for, can_publish
 from booking import errors
+from booking.identity import document_number_error, normalize_name
 from booking.models import (
     ACTIVE_STATUSES,
     Applicant,
@@ -105,6 +108,82 @@ def _is_one_active_violation(exc: IntegrityError) -> bool:
     )
 
 
+# --- Identities --------------------------------------------------------------------
+
+
+def _validate_identity(
+    *,
+    surname: str,
+    given_names: str,
+    birth_date: date,
+    nationality: str,
+    document_type: str,
+    document_number: str,
+) -> None:
+    # Compared at the counter in their normalised form: a name of punctuation or
+    # of a non-Latin script only would normalise to nothing and match nobody.
+    if not normalize_name(surname) or not normalize_name(given_names):
+        raise errors.InvalidIdentity(
+            _("Enter the surname and the first names in Latin letters, as on your document.")
+        )
+    # Part of a passport's identity key: an unknown country would make a second key.
+    if nationality not in countries:
+        raise errors.InvalidIdentity(_("Choose a nationality."))
+    today = timezone.localdate()
+    if birth_date > today or birth_date < date(today.year - 120, 1, 1):
+        raise errors.InvalidIdentity(_("The date of birth is not plausible."))
+    problem = document_number_error(document_type, document_number)
+    if problem:
+        raise errors.InvalidIdentity(problem)
+
+
+def applicant_create(
+    *,
+    actor: User | None,
+    user: User | None,
+    surname: str,
+    given_names: str,
+    birth_date: date,
+    nationality: str,
+    document_type: str,
+    document_number: str,
+    phone: str = "",
+    email: str = "",
+    preferred_language: str = "fr",
+) -> Applicant:
+    """Record a person's identity, for an account (``user``) or a walk-in (``user=None``).
+
+    Raises ``InvalidIdentity`` for bad data and ``IdentityTaken`` when the same
+    document is already on file: one identity, one record.
+    """
+    _validate_identity(
+        surname=surname,
+        given_names=given_names,
+        birth_date=birth_date,
+        nationality=nationality,
+        document_type=document_type,
+        document_number=document_number,
+    )
+    applicant = Applicant(
+        user=user,
+        surname=surname.strip(),
+        given_names=given_names.strip(),
+        birth_date=birth_date,
+        nationality=nationality,
+        document_type=document_type,
+        document_number=document_number,
+        phone=phone,
+        email=email or (user.email if user else ""),
+        preferred_language=preferred_language,
+    )
+    try:
+        with transaction.atomic():
+            applicant.save(force_insert=True)
+    except IntegrityError:
+        raise errors.IdentityTaken() from None
+    return applicant
+
+
 # --- Appointments ----------------------------------------------------------------
 
 
@@ -170,10 +249,16 @@ def _appointment_insert(
 
 
 def _appointment_lock(appointment: Appointment) -> Appointment:
-    return (
-        Appointment.objects.select_for_update(of=("self",))
-        .select_related("slot", "procedure", "applicant")
-        .get(pk=appointment.pk)
+    """Lock the appointment's row, then read it afresh with its slot and applicant.
+
+    The row is locked on its own: locked in a join, a row that another
+    transaction updated meanwhile (a reschedule moved it to another slot) is
+    rechecked by PostgreSQL against the slot row read before the wait, no
+    longer matches, and the appointment would seem not to exist.
+    """
+    list(Appointment.objects.select_for_update().filter(pk=appointment.pk).values_list("pk"))
+    return Appointment.objects.select_related("slot", "procedure", "applicant").get(
+        pk=appointment.pk
     )
 
 
@@ -292,7 +377,7 @@ def _validate_publication(
         length = datetime.combine(today, rng.end) - datetime.combine(today, rng.start)
         if length < timedelta(minutes=slot_minutes):
             raise _publication_invalid(_("An opening range is shorter than one slot."))
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in pairwise(ordered):
         if after.start < before.end:
             raise _publication_invalid(_("Opening ranges overlap."))
     if counters < 1 or counters > 200:
@@ -302,9 +387,7 @@ def _validate_publication(
     if mediation_counters + priority_counters > counters:
         raise _publication_invalid(_("More counters are reserved than there are counters."))
     if visible_until is not None and (visible_at is None or visible_until < visible_at):
-        raise _publication_invalid(
-            _("A random visibility window needs a start before its end.")
-        )
+        raise _publication_invalid(_("A random visibility window needs a start before its end."))
 
 
 def _visibility_moment(
@@ -333,12 +416,13 @@ def _slot_starts(
     while day <= date_to:
         if day.weekday() in weekdays:
             for rng in ranges:
-                start = datetime.combine(day, rng.start, tzinfo=tz)
-                end_of_range = datetime.combine(day, rng.end, tzinfo=tz)
+                # Step in UTC, not on the local clock: on a DST change day a local
+                # range lasts an hour less or more, and stepping the clock would
+                # start slots twice or skip an hour. Each lasts ``slot_minutes``.
+                start = datetime.combine(day, rng.start, tzinfo=tz).astimezone(UTC)
+                end_of_range = datetime.combine(day, rng.end, tzinfo=tz).astimezone(UTC)
                 while start + step <= end_of_range:
-                    # Compute in UTC so that a DST change never shifts a slot's length.
-                    utc_start = start.astimezone(UTC)
-                    yield utc_start, utc_start + step
+                    yield start, start + step
                     start += step
         day += timedelta(days=1)
 
@@ -362,9 +446,9 @@ def slots_publish(
     """Put capacity online for ``site`` and ``procedure``.
 
     One slot row per time and pool (public, mediation, priority) whose
-    capacity is that pool's number of counters. Slots that already exist for
-    the same site, procedure, pool and start are left alone: publishing the
-    same window twice creates nothing twice.
+    capacity is that pool's number of counters. A start that already has
+    slots for the same site and procedure (in any pool) is left alone:
+    publishing the same window twice creates nothing twice.
     """
     if not can_publish(actor, site):
         raise errors.NotAllowed(_("You may only publish capacity for your own sites."))
@@ -416,14 +500,18 @@ def slots_publish(
             date_to=date_to,
             parameters={
                 "weekdays": sorted(weekday_set),
-                "opening_ranges": [[r.start.isoformat(), r.end.isoformat()] for r in opening_ranges],
+                "opening_ranges": [
+                    [r.start.isoformat(), r.end.isoformat()] for r in opening_ranges
+                ],
                 "slot_minutes": length,
                 "counters": counters,
                 "mediation_counters": mediation_counters,
                 "priority_counters": priority_counters,
             },
         )
-        existing: set[tuple[str, datetime]] = set()
+        # A time already published keeps its seats, in whatever pools: publishing
+        # it again with another split must not add seats beyond its counters.
+        existing: set[datetime] = set()
         if times:
             existing = set(
                 Slot.objects.filter(
@@ -431,7 +519,7 @@ def slots_publish(
                     procedure=procedure,
                     starts_at__gte=times[0][0],
                     starts_at__lte=times[-1][0],
-                ).values_list("pool", "starts_at")
+                ).values_list("starts_at", flat=True)
             )
         new_slots = [
             Slot(
@@ -446,7 +534,7 @@ def slots_publish(
             )
             for start, end in times
             for pool, capacity in pools
-            if (pool, start) not in existing
+            if start not in existing
         ]
         # ignore_conflicts covers a concurrent publication of the same window.
         Slot.objects.bulk_create(new_slots, batch_size=2000, ignore_conflicts=True)
