@@ -4,7 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-PYTEST_ARGS ?=
+# Two workers (this machine has two cores); each gets its own test database.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: install run test lint format bench clean
 
@@ -22,9 +23,11 @@ run: install
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-## Run the whole test suite (PostgreSQL, Redis, headless Chromium).
+## Run the whole test suite (lint, then pytest on PostgreSQL with headless Chromium).
 test: install
 	bash scripts/ensure-test-services.sh
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -38,6 +38,18 @@ def can_act_for(user: User, applicant: Applicant) -> bool:
     return user.role in (Role.MEDIATOR, Role.AGENT, Role.SUPERVISOR)
 
 
+def can_register_identity(user: User, account: User | None) -> bool:
+    """May ``user`` record an identity for ``account`` (``None``: a walk-in)?
+
+    Applicants only for their own account; staff register walk-ins.
+    """
+    if not user.is_active:
+        return False
+    if user.role == Role.APPLICANT:
+        return account is not None and account.pk == user.pk
+    return user.role in (Role.MEDIATOR, Role.AGENT, Role.SUPERVISOR)
+
+
 def can_publish(user: User, site: Site) -> bool:
     """May ``user`` publish capacity at ``site``? Agents only for their sites."""
     if not user.is_active:

@@ -115,6 +115,11 @@ class InvalidIdentity(InvalidInput):
 class IdentityTaken(Conflict):
     code = "identity_taken"
     default_message = _(
-        "An account already exists for this identity document. "
-        "If it is yours, recover it with the password reset; otherwise contact the prefecture."
+        "This identity document is already on file with another account. "
+        "If it is yours, ask a digital access point or the prefecture for help."
     )
+
+
+class IdentityAlreadyOnFile(Conflict):
+    code = "identity_already_on_file"
+    default_message = _("This account already has an identity on file.")

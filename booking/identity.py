@@ -1,8 +1,9 @@
 """Normalisation of what is compared between identities.
 
-Names and document numbers are compared without case, accents, spaces or
-punctuation, so "Élodie  N'Diaye" and "ELODIE NDIAYE" are the same person and
-"93 12 345 678" is the AGDREF number 9312345678.
+Names and document numbers are compared without case, accents, apostrophes or
+extra spaces, so "Élodie  N'Diaye" and "ELODIE NDIAYE" are the same person (the
+machine-readable zone of a passport drops apostrophes), "Jean-Paul" and
+"JEAN PAUL" too, and "93 12 345 678" is the AGDREF number 9312345678.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import re
 import unicodedata
 
 _NON_ALNUM = re.compile(r"[^A-Z0-9]+")
+_APOSTROPHES = re.compile("['\u2018\u2019\u02bc\u0060\u00b4]")
 
 
 def normalize_name(value: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", value)
+    decomposed = unicodedata.normalize("NFKD", _APOSTROPHES.sub("", value))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     stripped = stripped.replace("ß", "SS").replace("Æ", "AE").replace("æ", "AE")
     stripped = stripped.replace("Œ", "OE").replace("œ", "OE").replace("Ø", "O").replace("ø", "O")

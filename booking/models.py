@@ -74,7 +74,10 @@ class Procedure(models.Model):
     cutoff_hours = models.PositiveSmallIntegerField(
         _("booking cut-off (hours)"),
         default=2,
-        help_text=_("How long before the appointment booking and cancelling close."),
+        help_text=_(
+            "How long before the appointment online booking closes (cancelling stays "
+            "open until it starts, so the seat can serve someone else)."
+        ),
     )
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -135,8 +138,12 @@ class Applicant(models.Model):
         self.derive_identity_fields()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
-            derived = {"document_number", "surname_normalized", "given_names_normalized",
-                       "identity_key"}
+            derived = {
+                "document_number",
+                "surname_normalized",
+                "given_names_normalized",
+                "identity_key",
+            }
             kwargs["update_fields"] = set(update_fields) | derived
         super().save(*args, **kwargs)
 
@@ -162,9 +169,7 @@ class Publication(models.Model):
     """One act of an agent putting capacity online: the slots it created."""
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="publications")
-    procedure = models.ForeignKey(
-        Procedure, on_delete=models.PROTECT, related_name="publications"
-    )
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="publications")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -282,12 +287,8 @@ class Appointment(models.Model):
 
     reference = models.CharField(_("reference"), max_length=REFERENCE_LENGTH, unique=True)
     slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="appointments")
-    procedure = models.ForeignKey(
-        Procedure, on_delete=models.PROTECT, related_name="appointments"
-    )
-    applicant = models.ForeignKey(
-        Applicant, on_delete=models.PROTECT, related_name="appointments"
-    )
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="appointments")
+    applicant = models.ForeignKey(Applicant, on_delete=models.PROTECT, related_name="appointments")
     identity_key = models.CharField(max_length=64, editable=False)
     surname = models.CharField(_("surname"), max_length=150, editable=False)
     given_names = models.CharField(_("first names"), max_length=150, editable=False)

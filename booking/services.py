@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from accounts.models import Role, User
-from accounts.permissions import allowed_pools, can_act_for, can_publish
+from accounts.permissions import allowed_pools, can_act_for, can_publish, can_register_identity
 from booking import errors
 from booking.identity import document_number_error, normalize_name
 from booking.models import (
@@ -139,7 +139,7 @@ def _validate_identity(
 
 def applicant_create(
     *,
-    actor: User | None,
+    actor: User,
     user: User | None,
     surname: str,
     given_names: str,
@@ -153,9 +153,14 @@ def applicant_create(
 ) -> Applicant:
     """Record a person's identity, for an account (``user``) or a walk-in (``user=None``).
 
-    Raises ``InvalidIdentity`` for bad data and ``IdentityTaken`` when the same
-    document is already on file: one identity, one record.
+    Raises ``InvalidIdentity`` for bad data, ``IdentityTaken`` when the same
+    document is already on file (one identity, one record) and
+    ``IdentityAlreadyOnFile`` when the account already has one.
     """
+    if not can_register_identity(actor, user):
+        raise errors.NotAllowed()
+    if user is not None and Applicant.objects.filter(user=user).exists():
+        raise errors.IdentityAlreadyOnFile()
     _validate_identity(
         surname=surname,
         given_names=given_names,
@@ -179,7 +184,9 @@ def applicant_create(
     try:
         with transaction.atomic():
             applicant.save(force_insert=True)
-    except IntegrityError:
+    except IntegrityError as exc:
+        if "user_id" in _constraint_of(exc):  # the same account, twice at once
+            raise errors.IdentityAlreadyOnFile() from None
         raise errors.IdentityTaken() from None
     return applicant
 
@@ -490,6 +497,9 @@ def slots_publish(
         if start > now
     ]
     with transaction.atomic():
+        # Publications for one site take turns: two concurrent ones with different
+        # pool splits must not both find a time free and both add seats to it.
+        list(Site.objects.select_for_update().filter(pk=site.pk).values_list("pk", flat=True))
         publication = Publication.objects.create(
             site=site,
             procedure=procedure,

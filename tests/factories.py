@@ -98,8 +98,10 @@ class SlotFactory(factory.django.DjangoModelFactory):
     site = factory.SubFactory(SiteFactory)
     procedure = factory.SubFactory(ProcedureFactory)
     starts_at = factory.Sequence(
-        lambda n: (timezone.now() + timedelta(days=3)).replace(second=0, microsecond=0)
-        + timedelta(minutes=20 * n)
+        lambda n: (
+            (timezone.now() + timedelta(days=3)).replace(second=0, microsecond=0)
+            + timedelta(minutes=20 * n)
+        )
     )
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(minutes=20))
     pool = Pool.PUBLIC

@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                 ('required_document', models.CharField(choices=[('agdref', 'Foreigner number (AGDREF)'), ('passport', 'Passport'), ('either', 'Foreigner number or passport')], default='either', max_length=8, verbose_name='identity document required')),
                 ('self_booking', models.BooleanField(default=True, help_text='Otherwise only staff (mediators, agents) book it.', verbose_name='applicants may book it themselves')),
                 ('horizon_days', models.PositiveSmallIntegerField(default=60, help_text='How far ahead one may book.', verbose_name='booking horizon (days)')),
-                ('cutoff_hours', models.PositiveSmallIntegerField(default=2, help_text='How long before the appointment booking and cancelling close.', verbose_name='booking cut-off (hours)')),
+                ('cutoff_hours', models.PositiveSmallIntegerField(default=2, help_text='How long before the appointment online booking closes (cancelling stays open until it starts, so the seat can serve someone else).', verbose_name='booking cut-off (hours)')),
                 ('is_active', models.BooleanField(default=True, verbose_name='active')),
             ],
             options={

@@ -31,8 +31,8 @@ from tests import factories
         ("Œdipe Æsir Ørsted", "OEDIPE AESIR ORSTED"),
         ("Jean-Pierre", "JEAN PIERRE"),
         ("Jean  -  Pierre", "JEAN PIERRE"),
-        ("d'Ornano", "D ORNANO"),
-        ("N\u2019Diaye", "N DIAYE"),  # typographic apostrophe, as phones type it
+        ("d'Ornano", "DORNANO"),
+        ("N\u2019Diaye", "NDIAYE"),  # typographic apostrophe, as phones type it
         ("Anne\tMarie\n", "ANNE MARIE"),
     ],
 )
@@ -40,13 +40,13 @@ def test_names_compare_without_case_accents_or_punctuation(typed, normalized):
     assert normalize_name(typed) == normalized
 
 
-def test_apostrophes_and_hyphens_separate_words_rather_than_vanish():
-    """What the code does: every run of non-alphanumerics becomes one space. So
-    "N'Diaye" matches "N DIAYE" and "N-DIAYE", but not "NDIAYE" (the module
-    docstring claims otherwise)."""
-    assert normalize_name("Élodie  N'Diaye") == "ELODIE N DIAYE"
-    assert normalize_name("Élodie  N'Diaye") == normalize_name("ELODIE N-DIAYE")
-    assert normalize_name("Élodie  N'Diaye") != normalize_name("ELODIE NDIAYE")
+def test_apostrophes_vanish_and_hyphens_separate_words():
+    """As in a passport's machine-readable zone: "N'Diaye" is "NDIAYE", while
+    "Jean-Paul" is "JEAN PAUL"."""
+    assert normalize_name("Élodie  N'Diaye") == "ELODIE NDIAYE"
+    assert normalize_name("Élodie  N\u2019Diaye") == normalize_name("ELODIE NDIAYE")
+    assert normalize_name("Jean-Paul") == normalize_name("JEAN PAUL")
+    assert normalize_name("N'Diaye") != normalize_name("N Diaye")
 
 
 def test_names_in_non_latin_scripts_normalise_to_nothing():
@@ -117,13 +117,19 @@ def test_applicant_save_derives_the_normalised_fields(db):
     person.save(update_fields=["document_number"])
 
     stored = Applicant.objects.get(pk=person.pk)
-    assert stored.surname_normalized == "N DIAYE"
+    assert stored.surname_normalized == "NDIAYE"
     assert stored.given_names_normalized == "ELODIE"
     assert stored.document_number == "9300000001"
     assert stored.identity_key == "agdref:9300000001"
 
 
 # --- applicant_create -----------------------------------------------------------------
+
+
+@pytest.fixture
+def walk_in_desk(db):
+    """A mediator registering walk-ins who have no account."""
+    return factories.MediatorFactory()
 
 
 def _identity(**overrides) -> dict:
@@ -147,7 +153,7 @@ def test_applicant_create_records_a_normalised_identity(db):
     assert stored.user_id == user.pk
     assert stored.document_number == "9312345678"
     assert stored.identity_key == "agdref:9312345678"
-    assert (stored.surname_normalized, stored.given_names_normalized) == ("N DIAYE", "ELODIE")
+    assert (stored.surname_normalized, stored.given_names_normalized) == ("NDIAYE", "ELODIE")
     assert stored.email == user.email
 
 
@@ -182,21 +188,22 @@ def test_mediator_records_a_walk_in_without_an_account(db, mediator):
         {"nationality": "XX"},
     ],
 )
-def test_applicant_create_refuses_an_invalid_identity(db, bad):
+def test_applicant_create_refuses_an_invalid_identity(walk_in_desk, bad):
     with pytest.raises(errors.InvalidIdentity) as refused:
-        applicant_create(actor=None, user=None, **_identity(**bad))
+        applicant_create(actor=walk_in_desk, user=None, **_identity(**bad))
 
     assert refused.value.code == "invalid_identity"
     assert Applicant.objects.count() == 0
 
 
-def test_applicant_create_refuses_a_document_already_on_file(db):
-    applicant_create(actor=None, user=None, **_identity(document_number="9312345678"))
+def test_applicant_create_refuses_a_document_already_on_file(walk_in_desk):
+    applicant_create(actor=walk_in_desk, user=None, **_identity(document_number="9312345678"))
+    broker = factories.UserFactory()
 
     with pytest.raises(errors.IdentityTaken) as refused:
         applicant_create(
-            actor=None,
-            user=factories.UserFactory(),
+            actor=broker,
+            user=broker,
             **_identity(surname="Broker", document_number="93-12-345-678", nationality="ML"),
         )
 
@@ -204,21 +211,45 @@ def test_applicant_create_refuses_a_document_already_on_file(db):
     assert Applicant.objects.count() == 1
 
 
-def test_same_passport_number_of_another_country_is_another_person(db):
+def test_same_passport_number_of_another_country_is_another_person(walk_in_desk):
     applicant_create(
-        actor=None, user=None, **_identity(document_type="passport", document_number="AB123456")
+        actor=walk_in_desk,
+        user=None,
+        **_identity(document_type="passport", document_number="AB123456"),
     )
 
     applicant_create(
-        actor=None,
+        actor=walk_in_desk,
         user=None,
         **_identity(document_type="passport", document_number="ab 123 456", nationality="ML"),
     )
     with pytest.raises(errors.IdentityTaken):
         applicant_create(
-            actor=None,
+            actor=walk_in_desk,
             user=None,
             **_identity(document_type="passport", document_number="ab-123456", nationality="SN"),
         )
 
     assert Applicant.objects.count() == 2
+
+
+def test_an_account_holds_one_identity(db):
+    user = factories.UserFactory()
+    applicant_create(actor=user, user=user, **_identity())
+
+    with pytest.raises(errors.IdentityAlreadyOnFile) as refused:
+        applicant_create(actor=user, user=user, **_identity(document_number="9399999999"))
+
+    assert refused.value.code == "identity_already_on_file"
+    assert Applicant.objects.count() == 1
+
+
+def test_an_applicant_may_not_register_someone_else(db):
+    user, other = factories.UserFactory(), factories.UserFactory()
+
+    with pytest.raises(errors.NotAllowed):
+        applicant_create(actor=user, user=other, **_identity())
+    with pytest.raises(errors.NotAllowed):
+        applicant_create(actor=user, user=None, **_identity())
+
+    assert Applicant.objects.count() == 0
