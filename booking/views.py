@@ -9,15 +9,13 @@ leniently: a bad one shows the default week, never an error.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, Min
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -29,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Role
 from booking import services
+from booking.calendar import build_week, day_slots, parse_date, sites_with_availability
 from booking.errors import IdentityTaken, InvalidIdentity
 from booking.forms import IdentityForm
 from booking.ics import appointment_ics as render_ics
@@ -42,7 +41,7 @@ from booking.models import (
     Site,
     Slot,
 )
-from booking.selectors import appointments_for, availability, by_day, pools_for
+from booking.selectors import appointments_for, availability, pools_for
 from core.views import domain_error_message, domain_errors
 
 # --- Access ------------------------------------------------------------------------
@@ -65,158 +64,6 @@ def _applicant_of(user) -> Applicant | None:
         return user.applicant
     except ObjectDoesNotExist:
         return None
-
-
-# --- Dates and weeks -----------------------------------------------------------------
-
-
-def parse_date(value: str | None) -> date | None:
-    """An ISO date from the query string, or None when it is missing or malformed."""
-    if not value or len(value) > 10:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
-def _monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-@dataclass
-class BookingWindow:
-    """The days on which ``procedure`` may be booked now (cut-off and horizon)."""
-
-    today: date
-    first_day: date
-    last_day: date
-
-    @classmethod
-    def of(cls, procedure: Procedure, now: datetime) -> BookingWindow:
-        return cls(
-            today=timezone.localdate(now),
-            first_day=timezone.localdate(now + timedelta(hours=procedure.cutoff_hours)),
-            last_day=timezone.localdate(now + timedelta(days=procedure.horizon_days)),
-        )
-
-    def clamp(self, day: date) -> date:
-        return min(max(day, self.first_day), self.last_day)
-
-
-@dataclass
-class DayCell:
-    day: date
-    free: int
-    open: bool
-
-
-@dataclass
-class Week:
-    start: date
-    days: list[DayCell]
-    previous: date | None
-    next: date | None
-    next_free_day: date | None = None
-    nothing_at_site: bool = False
-    end: date = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.end = self.start + timedelta(days=6)
-
-    @property
-    def is_empty(self) -> bool:
-        return not any(cell.free for cell in self.days)
-
-
-def build_week(
-    *,
-    procedure: Procedure,
-    site: Site,
-    requested: date | None,
-    pools,
-    now: datetime,
-    exclude_slot_id: int | None = None,
-) -> Week:
-    """The week to show for ``site``: the requested one (clamped to the booking
-    window), or by default the week of the first free time. Two queries, four
-    when the week is empty (to point at the next free day, or say there is none)."""
-    window = BookingWindow.of(procedure, now)
-    slots = availability(procedure=procedure, site_ids=[site.pk], pools=pools, now=now)
-    if exclude_slot_id is not None:
-        slots = slots.exclude(pk=exclude_slot_id)
-    if requested is None:
-        first = slots.values_list("starts_at", flat=True).first()
-        requested = timezone.localdate(first) if first else window.first_day
-    start = _monday(window.clamp(requested))
-    end = start + timedelta(days=6)
-    in_week = slots.filter(
-        starts_at__gte=_day_start(start), starts_at__lt=_day_start(end + timedelta(days=1))
-    )
-    free_by_day = {day: len(day_slots) for day, day_slots in by_day(in_week)}
-    days = [
-        DayCell(
-            day=start + timedelta(days=offset),
-            free=free_by_day.get(start + timedelta(days=offset), 0),
-            open=window.first_day <= start + timedelta(days=offset) <= window.last_day,
-        )
-        for offset in range(7)
-    ]
-    week = Week(
-        start=start,
-        days=days,
-        previous=start - timedelta(days=7) if start > _monday(window.first_day) else None,
-        next=start + timedelta(days=7) if end < window.last_day else None,
-    )
-    if week.is_empty:
-        later = (
-            slots.filter(starts_at__gte=_day_start(end + timedelta(days=1)))
-            .values_list("starts_at", flat=True)
-            .first()
-        )
-        week.next_free_day = timezone.localdate(later) if later else None
-        week.nothing_at_site = later is None and not slots.exists()
-    return week
-
-
-def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
-
-
-def day_slots(
-    *,
-    procedure: Procedure,
-    site: Site,
-    day: date,
-    pools,
-    now: datetime,
-    exclude_slot_id: int | None = None,
-) -> list[Slot]:
-    """The free times of ``day``; none (and no query) outside the booking window."""
-    window = BookingWindow.of(procedure, now)
-    if not window.first_day <= day <= window.last_day:
-        return []
-    slots = availability(
-        procedure=procedure, site_ids=[site.pk], date_from=day, date_to=day, pools=pools, now=now
-    )
-    if exclude_slot_id is not None:
-        slots = slots.exclude(pk=exclude_slot_id)
-    return list(slots)
-
-
-def sites_with_availability(
-    *, procedure: Procedure, pools, now: datetime, exclude_site_id: int | None = None
-) -> list[dict]:
-    """Sites with at least one free time for ``procedure``, soonest first. One query."""
-    slots = availability(procedure=procedure, pools=pools, now=now)
-    if exclude_site_id is not None:
-        slots = slots.exclude(site_id=exclude_site_id)
-    return list(
-        slots.order_by()
-        .values("site__slug", "site__name", "site__address", "site__postcode", "site__city")
-        .annotate(free=Count("pk"), first=Min("starts_at"))
-        .order_by("first", "site__name")
-    )
 
 
 def _with_query(url: str, **params) -> str:

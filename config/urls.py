@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from core import views as core_views
+from core.api import api_not_found
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -11,8 +12,11 @@ urlpatterns = [
     path("", include("booking.urls")),
     path("mediation/", include("mediation.urls")),
     path("api/v1/", include("config.api_urls")),
+    re_path(r"^api/", api_not_found),  # another version or a typo: still JSON
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "core.views.server_error"
 
 if settings.DEBUG:  # pragma: no cover - static files are served by the web server in production
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns

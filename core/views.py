@@ -13,8 +13,10 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.defaults import server_error as html_server_error
 
 from core.errors import DomainError
 
@@ -60,3 +62,13 @@ def domain_errors(fallback: Fallback | None = None) -> Callable:
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """A bug, not a user's fault: API clients still get ``{code, detail}``."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"code": "server_error", "detail": _("An unexpected error occurred. Try again later.")},
+            status=500,
+        )
+    return html_server_error(request)
