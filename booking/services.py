@@ -41,6 +41,7 @@ from booking.models import (
     Slot,
     new_reference,
 )
+from notifications import services as notifications
 
 MAX_PUBLICATION_DAYS = 366
 _PRIVILEGED_ROLES = (Role.AGENT, Role.SUPERVISOR)
@@ -215,9 +216,14 @@ def appointment_book(
         ).exists():
             raise errors.AlreadyBooked()
         _slot_claim(slot.pk)
-        return _appointment_insert(
+        appointment = _appointment_insert(
             actor=actor, applicant=applicant, slot=slot, channel=channel, now=now
         )
+        appointment.procedure = slot.procedure  # already loaded: no query for the messages
+        notifications.appointment_notify(
+            appointment=appointment, event=notifications.BOOKED, now=now
+        )
+        return appointment
 
 
 def _appointment_insert(
@@ -286,6 +292,8 @@ def appointment_cancel(*, actor: User, appointment: Appointment) -> Appointment:
         locked.updated_at = now
         locked.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
         _slot_release(locked.slot_id)
+        notifications.appointment_notify(appointment=locked, event=notifications.CANCELLED, now=now)
+        notifications.freed_seat_on_commit(slot=locked.slot, appointment_id=locked.pk)
     return locked
 
 
@@ -328,6 +336,9 @@ def appointment_reschedule(
         locked.updated_at = now
         locked.save(update_fields=["slot", "reschedule_count", "updated_at"])
         locked.refresh_from_db(fields=["reschedule_count"])
+        notifications.appointment_notify(
+            appointment=locked, event=notifications.RESCHEDULED, now=now
+        )
     return locked
 
 

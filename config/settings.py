@@ -184,6 +184,37 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_SOFT_TIME_LIMIT = 45
 CELERY_TIMEZONE = TIME_ZONE
+# A broker that is down must not hang the request that just committed a booking:
+# fail fast, leave the outbox row pending, and let the sweep publish it later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    # Longer than any ETA (a retry waits at most NOTIFICATIONS_RETRY_MAX_SECONDS),
+    # so Redis does not hand an unacknowledged retry to a second worker early.
+    "visibility_timeout": 2 * 3600,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_BEAT_SCHEDULE = {
+    "notifications-sweep": {
+        "task": "notifications.messages_sweep",
+        "schedule": 60.0,
+    },
+    "notifications-publications": {
+        "task": "notifications.publications_announce",
+        "schedule": 60.0,
+    },
+    "notifications-reminders": {
+        "task": "notifications.reminders_create",
+        "schedule": 3600.0,
+    },
+}
 
 # --- E-mail and SMS -------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -199,6 +230,25 @@ TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
 TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
 TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+if SMS_BACKEND not in ("console", "twilio"):
+    raise ImproperlyConfigured("SMS_BACKEND must be console or twilio.")
+# Another base URL for Twilio's REST API (a test double); empty: Twilio itself.
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "")
+TWILIO_TIMEOUT_SECONDS = 10
+# --- Notifications outbox ----------------------------------------------------------
+# A message is tried at most this many times; between tries the wait doubles
+# from NOTIFICATIONS_RETRY_BASE_SECONDS up to NOTIFICATIONS_RETRY_MAX_SECONDS.
+NOTIFICATIONS_MAX_ATTEMPTS = 8
+NOTIFICATIONS_RETRY_BASE_SECONDS = 30
+NOTIFICATIONS_RETRY_MAX_SECONDS = 3600
+# The sweep re-queues a due pending message after this many seconds (its task was
+# lost) and a message in "sending" after NOTIFICATIONS_SENDING_TIMEOUT (a worker died;
+# longer than CELERY_TASK_TIME_LIMIT, so a live send is never taken for a dead one).
+NOTIFICATIONS_PENDING_GRACE = 120
+NOTIFICATIONS_SENDING_TIMEOUT = 300
+NOTIFICATIONS_REMINDER_DAYS = env_int("NOTIFICATIONS_REMINDER_DAYS", 2, minimum=1)
+# No alert SMS from 21:00 to 08:00, Paris time: they wait for the morning.
+NOTIFICATIONS_QUIET_HOURS = (21, 8)
 
 # --- REST API -----------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("booking.urls")),
     path("mediation/", include("mediation.urls")),
+    path("notifications/", include("notifications.urls")),
     path("api/v1/", include("config.api_urls")),
     re_path(r"^api/", api_not_found),  # another version or a typo: still JSON
     path("admin/", admin.site.urls),

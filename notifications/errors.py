@@ -1,0 +1,24 @@
+"""Errors of the alert subscriptions, translated like every domain error."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import InvalidInput, NotFound
+
+
+class AlertNeedsSite(InvalidInput):
+    code = "alert_needs_site"
+    default_message = _("Choose at least one place.")
+
+
+class AlertChannelUnavailable(InvalidInput):
+    code = "alert_channel_unavailable"
+    default_message = _(
+        "Choose how to be alerted: by SMS needs a mobile phone number, by e-mail an address."
+    )
+
+
+class AlertNotFound(NotFound):
+    code = "alert_not_found"
+    default_message = _("This alert does not exist or the link is no longer valid.")

@@ -1,0 +1,75 @@
+"""One rendering path for every message, per channel and language.
+
+Templates live in ``templates/notifications/<key>/``: ``subject.txt``,
+``body.txt`` and ``body.html`` for e-mail, ``sms.txt`` for SMS. They are
+rendered with the recipient's language active (French by default); SMS text
+is then transliterated to GSM-7 so that it stays within one or two segments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from notifications.gsm import to_gsm7
+from notifications.models import MessageChannel
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def _language(language: str | None) -> str:
+    codes = {code for code, _name in settings.LANGUAGES}
+    return language if language in codes else settings.LANGUAGE_CODE
+
+
+def _render(name: str, context: dict[str, Any]) -> str:
+    return get_template(name).render(context).strip()
+
+
+def render(*, key: str, channel: str, language: str | None, context: dict[str, Any]) -> Rendered:
+    """Render message ``key`` for ``channel`` in ``language``."""
+    with translation.override(_language(language)):
+        if channel == MessageChannel.SMS:
+            text = " ".join(_render(f"notifications/{key}/sms.txt", context).split())
+            return Rendered(subject="", text=to_gsm7(text), html="")
+        subject = " ".join(_render(f"notifications/{key}/subject.txt", context).split())
+        return Rendered(
+            subject=subject,
+            text=_render(f"notifications/{key}/body.txt", context) + "\n",
+            html=_render(f"notifications/{key}/body.html", context),
+        )
+
+
+def public_url(path: str) -> str:
+    return settings.PUBLIC_BASE_URL.rstrip("/") + path
+
+
+def appointment_context(appointment) -> dict[str, Any]:
+    """What the appointment templates show. Costs no query when the appointment's
+    slot, the slot's site and the procedure are loaded."""
+    slot = appointment.slot
+    procedure = appointment.procedure
+    return {
+        "reference": appointment.reference,
+        "procedure": procedure,
+        "site": slot.site,
+        "starts_at": timezone.localtime(slot.starts_at),
+        "documents": procedure.document_list,
+        "detail_url": public_url(
+            reverse("booking:appointment_detail", args=[appointment.reference])
+        ),
+        "cancel_url": public_url(
+            reverse("booking:appointment_cancel", args=[appointment.reference])
+        ),
+        "book_url": public_url(reverse("booking:sites", args=[procedure.slug])),
+    }

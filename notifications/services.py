@@ -1,0 +1,738 @@
+"""Writes of the notifications outbox: owing, sending, sweeping, alerting.
+
+The promise is that nothing is lost and nothing is sent twice:
+
+- A message is an outbox row written **in the same transaction** as the event
+  that owes it; ``transaction.on_commit`` hands its id to Celery. If the
+  broker is down at that moment the id is not published, the row stays
+  ``pending`` and the sweep publishes it later.
+- A worker *claims* a row with one conditional UPDATE (``pending`` →
+  ``sending``): of two workers given the same id, one sends, the other does
+  nothing. The result is recorded with another conditional UPDATE that only
+  matches the attempt that claimed it.
+- A row stuck in ``sending`` means a worker died mid-send (killed, lost
+  power): nobody knows whether the provider got it. The sweep puts it back in
+  ``pending`` marked ``in_doubt``, and the next attempt first *asks* Twilio
+  whether it already accepted that text for that number since the claim. So
+  the SMS is sent exactly once as long as Twilio answers that question; an
+  e-mail in doubt is sent again with the same Message-ID (mail clients fold
+  the duplicate), since SMTP has no such question.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from itertools import islice
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from booking.models import Applicant, Appointment, AppointmentStatus, Pool, Publication, Slot
+from notifications import email as email_transport
+from notifications import sms as sms_transport
+from notifications.models import (
+    AlertChannels,
+    AlertSubscription,
+    Message,
+    MessageChannel,
+    MessageStatus,
+    PublicationAnnouncement,
+    SmsOptOut,
+)
+from notifications.rendering import appointment_context, public_url, render
+from notifications.transport import SendError
+
+logger = logging.getLogger(__name__)
+
+BOOKED = "appointment_booked"
+CANCELLED = "appointment_cancelled"
+RESCHEDULED = "appointment_rescheduled"
+REMINDER = "appointment_reminder"
+NEW_SLOTS = "new_slots"
+
+UNSUBSCRIBE_SALT = "notifications.alerts.unsubscribe"
+_UNSUBSCRIBE_PLACEHOLDER = "@@UNSUBSCRIBE_URL@@"
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def batched(items: Iterable, size: int):
+    """itertools.batched, which arrives with Python 3.12."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+# --- Owing messages ----------------------------------------------------------------
+
+
+def _contacts(applicant: Applicant) -> list[tuple[str, str]]:
+    contacts = []
+    if applicant.phone:
+        contacts.append((MessageChannel.SMS, applicant.phone))
+    if applicant.email:
+        contacts.append((MessageChannel.EMAIL, applicant.email))
+    return contacts
+
+
+def _message(
+    *,
+    key: str,
+    channel: str,
+    destination: str,
+    language: str,
+    context: dict,
+    idempotency_key: str,
+    now: datetime,
+    essential: bool = True,
+    applicant: Applicant | None = None,
+    appointment: Appointment | None = None,
+    next_attempt_at: datetime | None = None,
+) -> Message:
+    rendered = render(key=key, channel=channel, language=language, context=context)
+    return Message(
+        applicant=applicant,
+        appointment=appointment,
+        channel=channel,
+        template_key=key,
+        language=language,
+        destination=destination,
+        subject=rendered.subject[:200],
+        text=rendered.text,
+        html=rendered.html,
+        essential=essential,
+        idempotency_key=idempotency_key,
+        next_attempt_at=next_attempt_at or now,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def appointment_notify(
+    *, appointment: Appointment, event: str, now: datetime | None = None
+) -> list[int]:
+    """Owe the applicant the messages of ``event`` (booked, cancelled, rescheduled).
+
+    Caller is inside the event's transaction and has ``appointment.slot`` with
+    its site and procedure, and ``appointment.applicant``, loaded: this costs
+    one INSERT for all channels. The ids go to Celery once the transaction
+    commits (nothing is sent for a booking that rolls back).
+    """
+    now = now or timezone.now()
+    applicant = appointment.applicant
+    contacts = _contacts(applicant)
+    if not contacts:
+        return []
+    context = appointment_context(appointment)
+    # A reschedule can happen several times: each one owes its own messages.
+    occurrence = f":r{appointment.reschedule_count}" if event == RESCHEDULED else ""
+    messages = [
+        _message(
+            key=event,
+            channel=channel,
+            destination=destination,
+            language=applicant.preferred_language,
+            context=context,
+            idempotency_key=f"{event}:{appointment.pk}{occurrence}:{channel}:a{applicant.pk}",
+            now=now,
+            applicant=applicant,
+            appointment=appointment,
+        )
+        for channel, destination in contacts
+    ]
+    ids = [message.pk for message in Message.objects.bulk_create(messages)]
+    enqueue_on_commit(ids)
+    return ids
+
+
+def freed_seat_on_commit(*, slot: Slot, appointment_id: int) -> None:
+    """After a cancellation commits, alert subscribers that a public seat is free."""
+    if slot.pool != Pool.PUBLIC:
+        return
+    slot_id = slot.pk
+    transaction.on_commit(lambda: _publish_freed_seat(slot_id, appointment_id))
+
+
+def _publish_freed_seat(slot_id: int, appointment_id: int) -> None:
+    from notifications.tasks import freed_seat_announce_task
+
+    try:
+        freed_seat_announce_task.apply_async(
+            args=(slot_id, appointment_id),
+            retry=True,
+            retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY,
+        )
+    except Exception:
+        logger.warning("Could not publish the freed-seat alert of slot %s.", slot_id, exc_info=True)
+
+
+def enqueue_on_commit(ids: Sequence[int]) -> None:
+    if ids:
+        ids = list(ids)
+        transaction.on_commit(lambda: messages_enqueue(ids))
+
+
+def messages_enqueue(ids: Iterable[int]) -> int:
+    """Hand message ids to the send task. Never raises: a broker that is down
+    (or slow) must not fail the request that committed the event. What is not
+    published stays ``pending`` and the sweep publishes it later."""
+    from config.celery import app
+    from notifications.tasks import message_send_task
+
+    ids = list(ids)
+    if not ids:
+        return 0
+    published = 0
+    try:
+        if app.conf.task_always_eager:
+            for message_id in ids:
+                message_send_task.apply(args=(message_id,))
+                published += 1
+            return published
+        with app.producer_or_acquire() as producer:
+            for message_id in ids:
+                message_send_task.apply_async(
+                    args=(message_id,),
+                    producer=producer,
+                    retry=True,
+                    retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY,
+                )
+                published += 1
+    except Exception:
+        logger.warning(
+            "Could not hand %d of %d message(s) to the broker; the sweep will.",
+            len(ids) - published,
+            len(ids),
+            exc_info=True,
+        )
+    return published
+
+
+# --- Sending -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    status: str  # "sent", "retry", "failed", "skipped"
+    detail: str = ""
+
+
+def _backoff(attempts: int) -> timedelta:
+    base = settings.NOTIFICATIONS_RETRY_BASE_SECONDS
+    seconds = min(base * 2 ** max(attempts - 1, 0), settings.NOTIFICATIONS_RETRY_MAX_SECONDS)
+    return timedelta(seconds=seconds)
+
+
+def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome:
+    """Claim message ``message_id``, send it, record what happened.
+
+    Does nothing (``skipped``) when the message is not pending and due:
+    another worker has it, it was sent already, or it waits for a retry or
+    for the end of the quiet hours.
+    """
+    now = now or timezone.now()
+    claimed = Message.objects.filter(
+        pk=message_id, status=MessageStatus.PENDING, next_attempt_at__lte=now
+    ).update(
+        status=MessageStatus.SENDING,
+        attempts=F("attempts") + 1,
+        claimed_at=now,
+        updated_at=now,
+    )
+    if claimed != 1:
+        return SendOutcome("skipped")
+    message = Message.objects.select_related(
+        "appointment__slot__site", "appointment__procedure"
+    ).get(pk=message_id)
+    # Only the attempt that claimed the row may record its result.
+    mine = Message.objects.filter(
+        pk=message_id, status=MessageStatus.SENDING, attempts=message.attempts
+    )
+
+    if (
+        message.channel == MessageChannel.SMS
+        and not message.essential
+        and SmsOptOut.objects.filter(phone=message.destination).exists()
+    ):
+        mine.update(
+            status=MessageStatus.FAILED, last_error="opted out (STOP)", updated_at=timezone.now()
+        )
+        return SendOutcome("failed", "opted out")
+
+    try:
+        provider_id = _transmit(message)
+    except SendError as exc:
+        done = timezone.now()
+        if exc.transient and message.attempts < settings.NOTIFICATIONS_MAX_ATTEMPTS:
+            retry_at = max(done, now) + _backoff(message.attempts)
+            mine.update(
+                status=MessageStatus.PENDING,
+                next_attempt_at=retry_at,
+                last_error=exc.detail[:2000],
+                updated_at=done,
+            )
+            _enqueue_later(message_id, retry_at)
+            return SendOutcome("retry", exc.detail)
+        mine.update(status=MessageStatus.FAILED, last_error=exc.detail[:2000], updated_at=done)
+        return SendOutcome("failed", exc.detail)
+    done = timezone.now()
+    mine.update(
+        status=MessageStatus.SENT,
+        provider_id=provider_id,
+        sent_at=done,
+        in_doubt=False,
+        updated_at=done,
+    )
+    return SendOutcome("sent")
+
+
+def _transmit(message: Message) -> str:
+    if message.channel == MessageChannel.SMS:
+        if message.in_doubt:
+            # A previous attempt died mid-send: ask before sending again.
+            # It cannot have been sent before it was created.
+            already = sms_transport.find_sent(
+                to=message.destination, body=message.text, since=message.created_at
+            )
+            if already:
+                return already
+        return sms_transport.send(to=message.destination, body=message.text).provider_id
+    email_transport.send(message)
+    return ""
+
+
+def _enqueue_later(message_id: int, when: datetime) -> None:
+    from config.celery import app
+    from notifications.tasks import message_send_task
+
+    if app.conf.task_always_eager:
+        return  # an eager retry would run now and find the message not due; the sweep has it
+    try:
+        message_send_task.apply_async(
+            args=(message_id,),
+            eta=when,
+            retry=True,
+            retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY,
+        )
+    except Exception:
+        logger.warning("Could not schedule the retry of message %s; the sweep will.", message_id)
+
+
+def messages_sweep(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Re-queue messages that are due but were never handed over (broker down at
+    commit, a lost task) and messages stuck in ``sending`` past the timeout (a
+    worker died mid-send: they come back ``in_doubt``). Returns how many.
+
+    Rows are taken with ``FOR UPDATE SKIP LOCKED`` so that two sweeps running
+    at once share the work instead of queueing on each other's locks.
+    """
+    now = now or timezone.now()
+    due = now - timedelta(seconds=settings.NOTIFICATIONS_PENDING_GRACE)
+    stuck = now - timedelta(seconds=settings.NOTIFICATIONS_SENDING_TIMEOUT)
+    with transaction.atomic():
+        rows = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(status=MessageStatus.PENDING, next_attempt_at__lte=due)
+                | Q(status=MessageStatus.SENDING, claimed_at__lt=stuck)
+            )
+            .order_by("next_attempt_at")
+            .values_list("pk", "status")[:limit]
+        )
+        stuck_ids = [pk for pk, status in rows if status == MessageStatus.SENDING]
+        if stuck_ids:
+            Message.objects.filter(pk__in=stuck_ids, status=MessageStatus.SENDING).update(
+                status=MessageStatus.PENDING,
+                in_doubt=True,
+                next_attempt_at=F("claimed_at"),
+                updated_at=now,
+            )
+    ids = [pk for pk, _status in rows]
+    if ids:
+        logger.info("Sweep: re-queueing %d message(s), %d in doubt.", len(ids), len(stuck_ids))
+        messages_enqueue(ids)
+    return len(ids)
+
+
+# --- Provider feedback -----------------------------------------------------------------
+
+_TWILIO_STATUSES = {
+    "sent": MessageStatus.SENT,
+    "delivered": MessageStatus.DELIVERED,
+    "undelivered": MessageStatus.UNDELIVERED,
+    "failed": MessageStatus.FAILED,
+}
+
+
+def message_delivery_update(*, provider_id: str, provider_status: str, error_code: str = "") -> int:
+    """Record what Twilio says became of a message. Final states are not
+    overwritten by a late ``sent``. Returns the number of rows changed."""
+    status = _TWILIO_STATUSES.get(provider_status)
+    if status is None or not provider_id:
+        return 0
+    now = timezone.now()
+    changes: dict = {"status": status, "updated_at": now}
+    if status == MessageStatus.DELIVERED:
+        changes["delivered_at"] = now
+    if error_code:
+        changes["last_error"] = f"Twilio status {provider_status}, error {error_code}"
+    rows = Message.objects.filter(provider_id=provider_id, channel=MessageChannel.SMS)
+    if status == MessageStatus.SENT:
+        rows = rows.filter(status__in=[MessageStatus.SENDING, MessageStatus.SENT])
+    else:
+        rows = rows.exclude(status=MessageStatus.DELIVERED)
+    return rows.update(**changes)
+
+
+STOP_WORDS = frozenset({"STOP", "STOPALL", "ARRET", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+START_WORDS = frozenset({"START", "UNSTOP", "YES"})
+
+
+def _keyword(body: str) -> str:
+    import unicodedata
+
+    text = unicodedata.normalize("NFD", body.strip().upper())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return "".join(text.split())
+
+
+def sms_inbound(*, phone: str, body: str) -> str | None:
+    """Act on an SMS a person sent us: STOP / ARRET opt the number out of alerts
+    and other non-essential SMS, START opts it back in. Returns what was done."""
+    word = _keyword(body)
+    if word in STOP_WORDS:
+        sms_opt_out(phone=phone)
+        return "stop"
+    if word in START_WORDS:
+        SmsOptOut.objects.filter(phone=phone).delete()
+        return "start"
+    return None
+
+
+def sms_opt_out(*, phone: str) -> None:
+    SmsOptOut.objects.get_or_create(phone=phone)
+    # Alerts already owed to that number are not sent either.
+    Message.objects.filter(
+        destination=phone,
+        channel=MessageChannel.SMS,
+        essential=False,
+        status=MessageStatus.PENDING,
+    ).update(status=MessageStatus.FAILED, last_error="opted out (STOP)", updated_at=timezone.now())
+
+
+# --- Reminders -------------------------------------------------------------------------
+
+
+def reminders_create(*, now: datetime | None = None) -> int:
+    """Owe a reminder for each appointment that starts within
+    ``NOTIFICATIONS_REMINDER_DAYS`` and has none yet for its current slot.
+
+    Appointments booked inside that window are skipped: their confirmation
+    was the reminder. Idempotent: the key is per appointment and slot, so a
+    second run creates nothing and a reschedule gets a new reminder.
+    """
+    now = now or timezone.now()
+    horizon = now + timedelta(days=settings.NOTIFICATIONS_REMINDER_DAYS)
+    appointments = list(
+        Appointment.objects.filter(
+            status=AppointmentStatus.BOOKED,
+            slot__starts_at__gt=now,
+            slot__starts_at__lte=horizon,
+            created_at__lt=F("slot__starts_at")
+            - timedelta(days=settings.NOTIFICATIONS_REMINDER_DAYS),
+        ).select_related("slot__site", "slot__procedure", "applicant")
+    )
+    created = 0
+    for chunk in batched(appointments, 500):
+        candidates = []
+        for appointment in chunk:
+            applicant = appointment.applicant
+            for channel, destination in _contacts(applicant):
+                key = (
+                    f"{REMINDER}:{appointment.pk}:s{appointment.slot_id}:{channel}:a{applicant.pk}"
+                )
+                candidates.append((key, appointment, channel, destination))
+        existing = set(
+            Message.objects.filter(
+                idempotency_key__in=[key for key, *_rest in candidates]
+            ).values_list("idempotency_key", flat=True)
+        )
+        messages = [
+            _message(
+                key=REMINDER,
+                channel=channel,
+                destination=destination,
+                language=appointment.applicant.preferred_language,
+                context=appointment_context(appointment),
+                idempotency_key=key,
+                now=now,
+                essential=False,
+                applicant=appointment.applicant,
+                appointment=appointment,
+                next_attempt_at=_not_quiet(now) if channel == MessageChannel.SMS else now,
+            )
+            for key, appointment, channel, destination in candidates
+            if key not in existing
+        ]
+        created += _insert_and_enqueue(messages, now=now)
+    return created
+
+
+# --- New-slot alerts ---------------------------------------------------------------------
+
+
+def _not_quiet(now: datetime) -> datetime:
+    """``now``, or 08:00 Paris time when ``now`` is between 21:00 and 08:00."""
+    local = now.astimezone(PARIS)
+    start, end = settings.NOTIFICATIONS_QUIET_HOURS
+    if local.hour >= start:
+        day = local.date() + timedelta(days=1)
+    elif local.hour < end:
+        day = local.date()
+    else:
+        return now
+    return datetime.combine(day, time(end), tzinfo=PARIS)
+
+
+def unsubscribe_token(subscription_id: int) -> str:
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign(str(subscription_id))
+
+
+def unsubscribe_url(subscription_id: int) -> str:
+    return public_url(
+        reverse("notifications:alert_unsubscribe", args=[unsubscribe_token(subscription_id)])
+    )
+
+
+def subscription_from_token(token: str) -> AlertSubscription | None:
+    try:
+        pk = int(signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token))
+    except (signing.BadSignature, ValueError):
+        return None
+    return AlertSubscription.objects.filter(pk=pk).select_related("procedure").first()
+
+
+def is_first_come(procedure) -> bool:
+    """Whether freed or new capacity of ``procedure`` goes to whoever books first
+    (then alerts make sense). Every procedure is, until the waiting list exists."""
+    return True
+
+
+def alerts_fan_out(
+    *,
+    procedure_id: int,
+    site_id: int,
+    event_key: str,
+    now: datetime | None = None,
+    batch_size: int = 1000,
+    rng: random.Random | None = None,
+) -> int:
+    """Owe one new-slot alert per channel to every active subscriber of the
+    procedure at the site, for the event ``event_key`` (a publication, a freed
+    seat). Returns how many messages were created.
+
+    Subscribers are served in random order (so nobody is always first), in
+    batches of ``batch_size`` (one INSERT and one publish round each). No SMS
+    during the quiet hours: those wait for the morning in ``next_attempt_at``.
+    Idempotent: each message's key is the event, the subscription and the
+    channel, so running the fan-out again creates nothing twice.
+    """
+    from booking.models import Procedure, Site
+
+    now = now or timezone.now()
+    procedure = Procedure.objects.get(pk=procedure_id)
+    site = Site.objects.get(pk=site_id)
+    subscriptions = list(
+        AlertSubscription.objects.filter(
+            procedure_id=procedure_id, is_active=True, sites__id=site_id
+        ).values_list(
+            "pk",
+            "channels",
+            "applicant_id",
+            "applicant__phone",
+            "applicant__email",
+            "applicant__preferred_language",
+        )
+    )
+    (rng or random.SystemRandom()).shuffle(subscriptions)
+    opted_out = set(
+        SmsOptOut.objects.filter(phone__in={row[3] for row in subscriptions if row[3]}).values_list(
+            "phone", flat=True
+        )
+    )
+    sms_at = _not_quiet(now)
+    # Rendered once per language and channel; only the unsubscribe link differs.
+    context = {
+        "procedure": procedure,
+        "site": site,
+        "book_url": public_url(reverse("booking:sites", args=[procedure.slug])),
+        "unsubscribe_url": _UNSUBSCRIBE_PLACEHOLDER,
+    }
+    cache: dict[tuple[str, str], object] = {}
+
+    def rendered(channel: str, language: str):
+        if (channel, language) not in cache:
+            cache[channel, language] = render(
+                key=NEW_SLOTS, channel=channel, language=language, context=context
+            )
+        return cache[channel, language]
+
+    created = 0
+    for chunk in batched(subscriptions, batch_size):
+        messages = []
+        for pk, channels, applicant_id, phone, email_address, language in chunk:
+            link = unsubscribe_url(pk)
+            wanted = []
+            wants_sms = channels in (AlertChannels.SMS, AlertChannels.BOTH)
+            if wants_sms and phone and phone not in opted_out:
+                wanted.append((MessageChannel.SMS, phone, sms_at))
+            if channels in (AlertChannels.EMAIL, AlertChannels.BOTH) and email_address:
+                wanted.append((MessageChannel.EMAIL, email_address, now))
+            for channel, destination, due in wanted:
+                r = rendered(channel, language)
+                messages.append(
+                    Message(
+                        applicant_id=applicant_id,
+                        channel=channel,
+                        template_key=NEW_SLOTS,
+                        language=language,
+                        destination=destination,
+                        subject=r.subject[:200],
+                        text=r.text.replace(_UNSUBSCRIBE_PLACEHOLDER, link),
+                        html=r.html.replace(_UNSUBSCRIBE_PLACEHOLDER, link),
+                        essential=False,
+                        idempotency_key=f"{NEW_SLOTS}:{event_key}:sub{pk}:{channel}",
+                        next_attempt_at=due,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+        created += _insert_and_enqueue(messages, now=now)
+    return created
+
+
+def _insert_and_enqueue(messages: list[Message], *, now: datetime) -> int:
+    """Insert the messages whose key is new (one query to check, one INSERT) and
+    hand those due now to the broker after commit, in the list's order."""
+    if not messages:
+        return 0
+    keys = [m.idempotency_key for m in messages]
+    with transaction.atomic():
+        existing = set(
+            Message.objects.filter(idempotency_key__in=keys).values_list(
+                "idempotency_key", flat=True
+            )
+        )
+        fresh = [m for m in messages if m.idempotency_key not in existing]
+        # ignore_conflicts: a concurrent run that inserted the same keys meanwhile wins.
+        Message.objects.bulk_create(fresh, ignore_conflicts=True)
+        ids_by_key = dict(
+            Message.objects.filter(
+                idempotency_key__in=[m.idempotency_key for m in fresh],
+                status=MessageStatus.PENDING,
+                next_attempt_at__lte=now,
+                created_at=now,
+            ).values_list("idempotency_key", "pk")
+        )
+        enqueue_on_commit(
+            [ids_by_key[m.idempotency_key] for m in fresh if m.idempotency_key in ids_by_key]
+        )
+    return len(fresh)
+
+
+def publication_announce(*, publication: Publication, now: datetime | None = None) -> int:
+    """Fan out the alerts of a publication that has become visible, once.
+
+    The announcement row is written after the fan-out: a run that dies midway
+    is redone by the next one, which the message keys make harmless.
+    """
+    now = now or timezone.now()
+    created = 0
+    public_seats = Slot.objects.filter(
+        publication=publication, pool=Pool.PUBLIC, starts_at__gt=now
+    ).exists()
+    if public_seats and is_first_come(publication.procedure):
+        created = alerts_fan_out(
+            procedure_id=publication.procedure_id,
+            site_id=publication.site_id,
+            event_key=f"pub{publication.pk}",
+            now=now,
+        )
+    PublicationAnnouncement.objects.get_or_create(
+        publication=publication, defaults={"announced_at": now, "messages_created": created}
+    )
+    return created
+
+
+def publications_announce_due(*, now: datetime | None = None) -> int:
+    """Announce every publication that became visible (in the last day) and was
+    not announced yet. Returns how many messages were created."""
+    now = now or timezone.now()
+    due = Publication.objects.filter(
+        visible_at__lte=now,
+        visible_at__gt=now - timedelta(days=1),
+        announcement__isnull=True,
+    ).select_related("procedure")
+    return sum(publication_announce(publication=pub, now=now) for pub in due)
+
+
+def freed_seat_announce(*, slot_id: int, appointment_id: int, now: datetime | None = None) -> int:
+    """A cancellation gave a public seat back: alert the procedure's subscribers."""
+    now = now or timezone.now()
+    slot = Slot.objects.select_related("procedure").get(pk=slot_id)
+    if slot.pool != Pool.PUBLIC or slot.starts_at <= now or not is_first_come(slot.procedure):
+        return 0
+    return alerts_fan_out(
+        procedure_id=slot.procedure_id,
+        site_id=slot.site_id,
+        event_key=f"freed{appointment_id}",
+        now=now,
+    )
+
+
+# --- Subscriptions -----------------------------------------------------------------------
+
+
+def alert_subscribe(
+    *, applicant: Applicant, procedure, site_ids: Sequence[int], channels: str
+) -> AlertSubscription:
+    """Subscribe (or change the subscription of) ``applicant`` to new-slot alerts."""
+    from notifications.errors import AlertChannelUnavailable, AlertNeedsSite
+
+    if not site_ids:
+        raise AlertNeedsSite()
+    if channels not in AlertChannels.values:
+        raise AlertChannelUnavailable()
+    if channels in (AlertChannels.SMS, AlertChannels.BOTH) and not applicant.phone:
+        raise AlertChannelUnavailable()
+    if channels in (AlertChannels.EMAIL, AlertChannels.BOTH) and not applicant.email:
+        raise AlertChannelUnavailable()
+    with transaction.atomic():
+        subscription, _created = AlertSubscription.objects.update_or_create(
+            applicant=applicant,
+            procedure=procedure,
+            defaults={"channels": channels, "is_active": True, "unsubscribed_at": None},
+        )
+        subscription.sites.set(site_ids)
+    return subscription
+
+
+def alert_unsubscribe(*, subscription: AlertSubscription) -> None:
+    now = timezone.now()
+    AlertSubscription.objects.filter(pk=subscription.pk).update(
+        is_active=False, unsubscribed_at=now
+    )
+    Message.objects.filter(
+        template_key=NEW_SLOTS,
+        applicant_id=subscription.applicant_id,
+        status=MessageStatus.PENDING,
+        idempotency_key__contains=f":sub{subscription.pk}:",
+    ).update(status=MessageStatus.FAILED, last_error="unsubscribed", updated_at=now)

@@ -1,0 +1,37 @@
+"""Celery tasks: thin wrappers that take ids and call the services.
+
+JSON arguments only; ``acks_late`` (settings) so that a task whose worker dies
+is delivered again, which the claim in ``services.message_send`` makes
+harmless. Time limits come from the settings.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from notifications import services
+
+
+@shared_task(name="notifications.message_send", acks_late=True, ignore_result=True)
+def message_send_task(message_id: int) -> str:
+    return services.message_send(message_id=message_id).status
+
+
+@shared_task(name="notifications.messages_sweep", ignore_result=True)
+def messages_sweep_task() -> int:
+    return services.messages_sweep()
+
+
+@shared_task(name="notifications.reminders_create", ignore_result=True)
+def reminders_create_task() -> int:
+    return services.reminders_create()
+
+
+@shared_task(name="notifications.publications_announce", ignore_result=True)
+def publications_announce_task() -> int:
+    return services.publications_announce_due()
+
+
+@shared_task(name="notifications.freed_seat_announce", acks_late=True, ignore_result=True)
+def freed_seat_announce_task(slot_id: int, appointment_id: int) -> int:
+    return services.freed_seat_announce(slot_id=slot_id, appointment_id=appointment_id)
