@@ -108,3 +108,20 @@ class SlotFactory(factory.django.DjangoModelFactory):
     capacity = 3
     booked = 0
     published_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1))
+
+
+class AlertSubscriptionFactory(factory.django.DjangoModelFactory):
+    """A new-slot alert; pass ``sites=[...]`` (default: none)."""
+
+    class Meta:
+        model = "notifications.AlertSubscription"
+        skip_postgeneration_save = True
+
+    applicant = factory.SubFactory(ApplicantFactory)
+    procedure = factory.SubFactory(ProcedureFactory)
+    channels = "both"
+
+    @factory.post_generation
+    def sites(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.sites.set(extracted)
