@@ -1,0 +1,317 @@
+"""What every HTTP benchmark shares: the machine, the bench database, the
+gunicorn servers and the load generator.
+
+The machine is shared and noisy, so a benchmark never trusts an absolute
+figure: it serves the real app and ``bench.baseline`` side by side with the
+same gunicorn configuration against the same database, and loads them in
+alternation within one run. Only ratios are compared with targets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+WORKERS = 4
+
+
+def machine() -> str:
+    """Cores and CPU model, printed by every benchmark with its figures."""
+    model = platform.processor() or "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}"
+
+
+def header(title: str) -> None:
+    print(f"== {title}")
+    print(f"   machine: {machine()}")
+    print(f"   date:    {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+
+
+# --- The bench database ------------------------------------------------------------
+
+
+def database_url(name: str) -> str:
+    """``DATABASE_URL`` for database ``name`` on the server of ``BENCH_DATABASE_URL``."""
+    server = urlsplit(os.environ.get("BENCH_DATABASE_URL", DEFAULT_SERVER_URL))
+    return urlunsplit(server._replace(path=f"/{name}"))
+
+
+def _admin_sql(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def drop_database(name: str) -> None:
+    _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def bench_database(name: str, *, keep: bool = False) -> Iterator[str]:
+    """A fresh, migrated database ``name``, dropped afterwards (unless ``keep``)."""
+    drop_database(name)
+    _admin_sql(f'CREATE DATABASE "{name}"')
+    url = database_url(name)
+    try:
+        subprocess.run(
+            [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"],
+            cwd=ROOT,
+            env={**os.environ, **app_env(url)},
+            check=True,
+        )
+        yield url
+    finally:
+        broker_purge()
+        if not keep:
+            drop_database(name)
+
+
+def app_env(database: str, **extra: str) -> dict[str, str]:
+    """Production-like settings for the real app (and the baseline): DEBUG off,
+    persistent connections, no HTTPS redirect (the load comes over plain HTTP)."""
+    return {
+        "DATABASE_URL": database,
+        "DEBUG": "false",
+        "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "CONN_MAX_AGE": os.environ.get("CONN_MAX_AGE", "60"),
+        "LOG_LEVEL": "WARNING",
+        "REDIS_URL": "",
+        # Tasks are queued, as in production, but no worker takes them: the
+        # benchmark measures the web process, and the queue is emptied after.
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "CELERY_BROKER_URL": broker_url(),
+        **extra,
+    }
+
+
+def broker_url() -> str:
+    """``BENCH_BROKER_URL``, else a Redis database of its own if Redis answers
+    locally, else Celery's in-memory transport."""
+    if url := os.environ.get("BENCH_BROKER_URL"):
+        return url
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", 6379), 1):
+        return "redis://127.0.0.1:6379/13"
+    return "memory://"
+
+
+def broker_purge() -> None:
+    """Drop what the benchmark queued (only in the bench's own Redis database)."""
+    url = broker_url()
+    if not url.startswith("redis://"):
+        return
+    import redis
+
+    client = redis.Redis.from_url(url)
+    with contextlib.suppress(redis.RedisError):
+        for key in client.scan_iter("*celery*"):
+            client.delete(key)
+
+
+def django_setup(database: str) -> None:
+    """Use the real app's ORM in this process (setup and checks, never under load)."""
+    os.environ.update(app_env(database))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+# --- Servers -----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    name: str
+    wsgi: str
+    settings: str
+    port: int = 0
+    process: subprocess.Popen | None = None
+    log: Path | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def _wait_listening(server: Server, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process and server.process.poll() is not None:
+            raise RuntimeError(f"{server.name} exited; see {server.log}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", server.port), 1):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"{server.name} did not start in {timeout:.0f} s; see {server.log}")
+
+
+@contextlib.contextmanager
+def servers(database: str, *specs: Server) -> Iterator[list[Server]]:
+    """Start each server under the same gunicorn configuration (4 sync workers,
+    127.0.0.1 only) and stop them all on the way out, even on failure."""
+    started: list[Server] = []
+    logdir = Path(tempfile.mkdtemp(prefix="guichet-bench-"))
+    try:
+        for spec in specs:
+            spec.port = spec.port or free_port()
+            spec.log = logdir / f"{spec.name}.log"
+            env = {
+                **os.environ,
+                **app_env(database),
+                "DJANGO_SETTINGS_MODULE": spec.settings,
+                **spec.extra_env,
+            }
+            spec.process = subprocess.Popen(
+                [
+                    PYTHON,
+                    "-m",
+                    "gunicorn",
+                    spec.wsgi,
+                    "--workers",
+                    str(WORKERS),
+                    "--worker-class",
+                    "sync",
+                    "--bind",
+                    f"127.0.0.1:{spec.port}",
+                    "--backlog",
+                    "2048",
+                    "--timeout",
+                    "60",
+                    "--log-level",
+                    "warning",
+                    "--chdir",
+                    str(ROOT),
+                ],
+                env=env,
+                stdout=spec.log.open("w"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            started.append(spec)
+        for spec in started:
+            _wait_listening(spec)
+        yield started
+    finally:
+        for spec in started:
+            stop(spec)
+
+
+def stop(server: Server) -> None:
+    process = server.process
+    if process is None or process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
+
+
+# --- Load --------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    """What the load generator saw for one batch of requests."""
+
+    seconds: float
+    # (status, latency in seconds); status 0 is a connection error or a timeout
+    samples: list[tuple[int, float]]
+    bodies: dict[int, str]  # one sample body per status, for diagnostics
+
+    def count(self, *statuses: int) -> int:
+        return sum(1 for status, _ in self.samples if status in statuses)
+
+    @property
+    def server_errors(self) -> int:
+        return sum(1 for status, _ in self.samples if status >= 500)
+
+    @property
+    def connection_errors(self) -> int:
+        return self.count(0)
+
+    @property
+    def rps(self) -> float:
+        return len(self.samples) / self.seconds if self.seconds else 0.0
+
+    def latencies(self, *statuses: int) -> list[float]:
+        return [latency for status, latency in self.samples if status in statuses]
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(pct) - 1]
+
+
+def load(base: str, requests: list[dict], *, concurrency: int, timeout: float = 30.0) -> Result:
+    """Send ``requests`` (dicts: method, path, headers, body) at ``concurrency``
+    from a separate process (``bench.loadgen``), so that the client's CPU is
+    not the benchmark's."""
+    with tempfile.TemporaryDirectory(prefix="guichet-load-") as tmp:
+        spec = Path(tmp) / "requests.json"
+        out = Path(tmp) / "result.json"
+        spec.write_text(json.dumps({"base": base, "requests": requests}))
+        subprocess.run(
+            [
+                PYTHON,
+                "-m",
+                "bench.loadgen",
+                str(spec),
+                str(out),
+                "--concurrency",
+                str(concurrency),
+                "--timeout",
+                str(timeout),
+            ],
+            cwd=ROOT,
+            check=True,
+            timeout=600,
+        )
+        data = json.loads(out.read_text())
+    return Result(
+        seconds=data["seconds"],
+        samples=[tuple(sample) for sample in data["samples"]],
+        bodies={int(k): v for k, v in data["bodies"].items()},
+    )
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}"

@@ -1,0 +1,350 @@
+"""The release storm: ``python -m bench.release_storm`` (``run.sh``, ``make bench``).
+
+N applicants (seeded with ``seed_demo --applicants N``, each with an API
+token) book at once through ``POST /api/v1/appointments/``, at each
+concurrency, against gunicorn (4 sync workers, persistent connections, DEBUG
+off) on a fresh PostgreSQL database that is dropped afterwards. Three phases
+per concurrency, each run against Guichet and the two baselines in turn (the
+order rotates):
+
+- ``book``: K slots with room for everyone (ceil(N/K) seats each): the success
+  path; every request must get its seat.
+- ``storm``: K slots of one seat, published at one moment: exactly K requests
+  win, the N - K others are refused.
+- ``sold-out``: the same K slots, already full: every request is refused (the
+  sold-out path, what bots hammering a sold-out release cost).
+
+Prints requests/s and p50/p99 latency of each path next to the baseline
+(``bench.baseline``: the same database work in a bare Django view) and the
+ratio Guichet/baseline. Exits non-zero if a booking went wrong: bookings must
+equal capacity exactly, no slot overbooked, no 5xx, no connection error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import time, timedelta
+
+from bench import common
+
+DEMO_PASSWORD = "bench-storm-password-93"
+TARGETS = ("baseline", "baseline-raw", "guichet")
+
+
+@dataclass
+class Run:
+    concurrency: int
+    phase: str
+    target: str
+    result: common.Result
+    problems: list[str]
+
+
+def _seed(url: str, applicants: int) -> None:
+    subprocess.run(
+        [
+            common.PYTHON,
+            "manage.py",
+            "seed_demo",
+            "--applicants",
+            str(applicants),
+            "--weeks",
+            "1",
+            "--password",
+            DEMO_PASSWORD,
+            "--force",
+        ],
+        cwd=common.ROOT,
+        env={**os.environ, **common.app_env(url)},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def _setup(applicants: int, slots: int) -> dict:
+    """Tokens, the baseline's outbox table and two procedures published at one moment."""
+    from django.conf import settings
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import ApiToken, Role, User
+    from bench.baseline.schema import OUTBOX_DDL
+    from booking.models import Applicant, Procedure, RequiredDocument, Site, Slot
+    from booking.services import OpeningRange, slots_publish
+
+    with connection.cursor() as cursor:
+        cursor.execute(OUTBOX_DDL)
+    people = list(
+        Applicant.objects.filter(user__email__regex=r"^applicant\d+@")
+        .order_by("pk")
+        .values_list("pk", "user_id")[:applicants]
+    )
+    if len(people) < applicants:
+        raise SystemExit(f"seed_demo made {len(people)} applicants, not {applicants}")
+    now = timezone.now()
+    keys = {user_id: f"bench-{user_id}-{os.urandom(16).hex()}" for _, user_id in people}
+    ApiToken.objects.bulk_create(
+        [
+            ApiToken(
+                user_id=user_id,
+                digest=ApiToken.digest_of(key),
+                prefix=key[:8],
+                created_at=now,
+                expires_at=now + settings.API_TOKEN_TTL,
+            )
+            for user_id, key in keys.items()
+        ],
+        batch_size=1000,
+    )
+    agent = User.objects.get(role=Role.AGENT, email__startswith="agent@")
+    site = Site.objects.get(slug="bobigny")
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    # K starts between 08:00 and 18:00 (6-minute slots give 100 of them).
+    minutes = max(1, 600 // slots)
+    end = (8 * 60) + minutes * slots
+    opening = [OpeningRange(time(8, 0), time(end // 60, end % 60))]
+    procedures = {}
+    for phase, seats in (("book", math.ceil(applicants / slots)), ("storm", 1)):
+        procedure = Procedure.objects.create(
+            slug=f"bench-{phase}",
+            name=f"Bench {phase}",
+            required_document=RequiredDocument.EITHER,
+            cutoff_hours=0,
+            horizon_days=30,
+        )
+        slots_publish(
+            actor=agent,
+            site=site,
+            procedure=procedure,
+            date_from=tomorrow,
+            date_to=tomorrow,
+            weekdays=range(7),
+            opening_ranges=opening,
+            counters=seats,
+            slot_minutes=minutes,
+            visible_at=now,
+        )
+        ids = list(Slot.objects.filter(procedure=procedure).order_by("pk").values_list("pk"))
+        procedures[phase] = {"id": procedure.pk, "slots": [pk for (pk,) in ids], "seats": seats}
+        if len(ids) != slots:
+            raise SystemExit(f"published {len(ids)} slots, not {slots}")
+    return {"people": [(pk, keys[user_id]) for pk, user_id in people], "phases": procedures}
+
+
+def _requests(target: str, setup: dict, phase: str) -> list[dict]:
+    info = setup["phases"][_procedure_of(phase)]
+    slots = info["slots"]
+    requests = []
+    for index, (applicant_id, key) in enumerate(setup["people"]):
+        slot = slots[index % len(slots)]
+        if target == "guichet":
+            requests.append(
+                {
+                    "method": "POST",
+                    "path": "/api/v1/appointments/",
+                    "headers": {"Authorization": f"Token {key}"},
+                    "body": {"slot": slot},
+                }
+            )
+        else:
+            requests.append(
+                {
+                    "method": "POST",
+                    "path": "/book/" if target == "baseline" else "/book-raw/",
+                    "body": {"slot": slot, "applicant": applicant_id, "procedure": info["id"]},
+                }
+            )
+    return requests
+
+
+PHASES = ("book", "storm", "sold-out")
+
+
+def _procedure_of(phase: str) -> str:
+    return "book" if phase == "book" else "storm"
+
+
+def _reset(procedure_id: int, *, full: bool = False) -> None:
+    """Free every seat of the phase's slots, or fill them all (``full``): the
+    bench's own bookkeeping, not a booking path (cancelled appointments no
+    longer count against the person)."""
+    from django.db import connection, transaction
+    from django.db.models import F
+    from django.utils import timezone
+
+    from booking.models import Appointment, AppointmentStatus, Slot
+
+    with transaction.atomic():
+        Appointment.objects.filter(
+            procedure_id=procedure_id, status=AppointmentStatus.BOOKED
+        ).update(status=AppointmentStatus.CANCELLED, cancelled_at=timezone.now())
+        Slot.objects.filter(procedure_id=procedure_id).update(booked=F("capacity") if full else 0)
+    connection.close()
+
+
+def _check(result: common.Result, setup: dict, phase: str) -> list[str]:
+    from django.db import connection
+    from django.db.models import Count, F, Q
+
+    from booking.models import Appointment, AppointmentStatus, Slot
+
+    info = setup["phases"][_procedure_of(phase)]
+    capacity = info["seats"] * len(info["slots"])
+    expected = 0 if phase == "sold-out" else min(capacity, len(setup["people"]))
+    problems = []
+    made = Appointment.objects.filter(
+        procedure_id=info["id"], status=AppointmentStatus.BOOKED
+    ).count()
+    if made != expected or result.count(201) != expected:
+        problems.append(f"bookings {made} (201s: {result.count(201)}), expected {expected}")
+    full = Slot.objects.filter(procedure_id=info["id"], booked=F("capacity")).count()
+    if phase != "book" and full != len(info["slots"]):
+        problems.append(f"{len(info['slots']) - full} slots not full after the storm")
+    over = Slot.objects.filter(procedure_id=info["id"], booked__gt=F("capacity")).count()
+    mismatched = 0
+    if phase != "sold-out":  # there the bench filled the slots without appointments
+        mismatched = (
+            Slot.objects.filter(procedure_id=info["id"])
+            .annotate(active=Count("appointments", filter=Q(appointments__status="booked")))
+            .exclude(active=F("booked"))
+            .count()
+        )
+    if over or mismatched:
+        problems.append(f"{over} overbooked slots, {mismatched} slots whose count is off")
+    if result.server_errors or result.connection_errors:
+        problems.append(
+            f"{result.server_errors} 5xx, {result.connection_errors} connection errors "
+            f"(e.g. {result.bodies.get(500, '')[:200]!r})"
+        )
+    others = len(result.samples) - result.count(201, 409)
+    if others:
+        statuses = sorted({s for s, _ in result.samples if s not in (201, 409)})
+        problems.append(f"{others} answers neither 201 nor 409: {statuses} {result.bodies}")
+    connection.close()
+    return problems
+
+
+def _warm_up(servers: dict[str, common.Server], setup: dict) -> None:
+    key = setup["people"][0][1]
+    common.load(
+        servers["guichet"].base,
+        [{"path": "/api/v1/procedures/", "headers": {"Authorization": f"Token {key}"}}] * 200,
+        concurrency=16,
+    )
+    common.load(
+        servers["baseline"].base,
+        [{"path": "/availability/?procedure=bench-book"}] * 200,
+        concurrency=16,
+    )
+
+
+def _report(runs: list[Run], concurrencies: list[int]) -> None:
+    def row(run: Run, status: int) -> tuple[float, float, float]:
+        lat = run.result.latencies(status)
+        return run.result.rps, common.percentile(lat, 50), common.percentile(lat, 99)
+
+    print()
+    print("   path      conc  target         req/s    p50 ms   p99 ms   ratio (req/s vs baseline)")
+    for phase, status, label in (
+        ("book", 201, "success"),
+        ("sold-out", 409, "sold-out"),
+        ("storm", 409, "storm"),
+    ):
+        for concurrency in concurrencies:
+            found = {r.target: r for r in runs if r.phase == phase and r.concurrency == concurrency}
+            base_rps = found["baseline"].result.rps
+            for target in TARGETS:
+                rps, p50, p99 = row(found[target], status)
+                ratio = f"{rps / base_rps:.2f}" if target != "baseline" else ""
+                print(
+                    f"   {label:<9} {concurrency:>4}  {target:<13} {rps:>7.0f}  "
+                    f"{common.ms(p50):>7}  {common.ms(p99):>7}   {ratio}"
+                )
+    print()
+    for phase, label in (("book", "success"), ("sold-out", "sold-out")):
+        ratios = [
+            r.result.rps / b.result.rps
+            for r in runs
+            for b in runs
+            if r.phase == b.phase == phase
+            and r.concurrency == b.concurrency
+            and r.target == "guichet"
+            and b.target == "baseline"
+        ]
+        worst = min(ratios)
+        verdict = "meets" if worst >= 0.8 else "BELOW"
+        print(
+            f"   {label} path: Guichet/baseline req/s = "
+            + ", ".join(f"{x:.2f}" for x in ratios)
+            + f" (worst {worst:.2f}; target >= 0.8: {verdict})"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Guichet under a release storm.")
+    parser.add_argument("--applicants", type=int, default=2000)
+    parser.add_argument("--slots", type=int, default=100)
+    parser.add_argument("--concurrency", default="64,128,256")
+    parser.add_argument("--database", default="guichet_bench")
+    parser.add_argument("--keep-db", action="store_true", help="Do not drop the database.")
+    args = parser.parse_args()
+    concurrencies = [int(c) for c in args.concurrency.split(",")]
+    common.header(
+        f"release storm: {args.applicants} applicants, {args.slots} slots, "
+        f"concurrency {args.concurrency}, gunicorn {common.WORKERS} sync workers"
+    )
+    runs: list[Run] = []
+    with common.bench_database(args.database, keep=args.keep_db) as url:
+        _seed(url, args.applicants)
+        common.django_setup(url)
+        setup = _setup(args.applicants, args.slots)
+        from django.db import connection
+
+        connection.close()
+        specs = {
+            "guichet": common.Server("guichet", "config.wsgi:application", "config.settings"),
+            "baseline": common.Server(
+                "baseline", "bench.baseline.wsgi:application", "bench.baseline.settings"
+            ),
+        }
+        with common.servers(url, *specs.values()):
+            specs["baseline-raw"] = specs["baseline"]
+            _warm_up(specs, setup)
+            for turn, concurrency in enumerate(concurrencies):
+                for phase in PHASES:
+                    # Rotate the order: no target always goes first (or last).
+                    order = TARGETS[turn % 3 :] + TARGETS[: turn % 3]
+                    for target in order:
+                        _reset(
+                            setup["phases"][_procedure_of(phase)]["id"],
+                            full=phase == "sold-out",
+                        )
+                        result = common.load(
+                            specs[target].base,
+                            _requests(target, setup, phase),
+                            concurrency=concurrency,
+                        )
+                        problems = _check(result, setup, phase)
+                        runs.append(Run(concurrency, phase, target, result, problems))
+                        print(
+                            f"   {phase:<8} c={concurrency:<3} {target:<13} "
+                            f"{result.rps:7.0f} req/s  201: {result.count(201):>5}  "
+                            f"409: {result.count(409):>5}  "
+                            + ("ok" if not problems else "PROBLEM: " + "; ".join(problems))
+                        )
+    _report(runs, concurrencies)
+    failed = [run for run in runs if run.problems]
+    print(
+        "   correctness: "
+        + ("every run booked exactly its capacity, no 5xx" if not failed else "FAILED")
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
