@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from booking import errors, selectors, services
+from booking.api import soldout
 from booking.api.serializers import (
     AppointmentSerializer,
     AvailabilityQuerySerializer,
@@ -89,6 +90,18 @@ def _rendered(request: Request, appointment: Appointment) -> dict:
     # Re-read through the selector: the service's instance lacks some joins.
     fresh = selectors.appointments_for(request.user).get(pk=appointment.pk)
     return AppointmentSerializer(fresh).data
+
+
+def _rendered_booking(appointment: Appointment) -> dict:
+    """The new appointment as the service returned it, without reading it again.
+
+    The service read the slot with its site and procedure to check the booking;
+    reusing them saves the hottest write path a query. Anything not loaded is
+    fetched lazily, so this stays right if the service changes.
+    """
+    if not Appointment.procedure.is_cached(appointment):
+        appointment.procedure = appointment.slot.procedure
+    return AppointmentSerializer(appointment).data
 
 
 # --- Reference data ----------------------------------------------------------------
@@ -216,13 +229,18 @@ class AppointmentListView(APIView):
     def post(self, request: Request) -> Response:
         choice = SlotChoiceSerializer(data=request.data)
         choice.is_valid(raise_exception=True)
-        appointment = services.appointment_book(
-            actor=request.user,
-            applicant=_own_applicant(request),
-            slot_id=choice.validated_data["slot"],
-            channel=Channel.API,
-        )
-        return Response(_rendered(request, appointment), status=status.HTTP_201_CREATED)
+        slot_id = choice.validated_data["slot"]
+        applicant = _own_applicant(request)
+        if soldout.is_full(slot_id, pools=selectors.pools_for(request.user)):
+            raise errors.SlotFull()
+        try:
+            appointment = services.appointment_book(
+                actor=request.user, applicant=applicant, slot_id=slot_id, channel=Channel.API
+            )
+        except errors.SlotFull:
+            soldout.remember(slot_id)
+            raise
+        return Response(_rendered_booking(appointment), status=status.HTTP_201_CREATED)
 
 
 class AppointmentDetailView(APIView):
@@ -263,6 +281,7 @@ class AppointmentCancelView(APIView):
         appointment = services.appointment_cancel(
             actor=request.user, appointment=_visible_appointment(request, reference)
         )
+        soldout.forget(appointment.slot_id)
         return Response(_rendered(request, appointment))
 
 
@@ -294,11 +313,13 @@ class AppointmentRescheduleView(APIView):
         appointment = _visible_appointment(request, reference)
         choice = SlotChoiceSerializer(data=request.data)
         choice.is_valid(raise_exception=True)
+        old_slot_id = appointment.slot_id
         moved = services.appointment_reschedule(
             actor=request.user,
             appointment=appointment,
             new_slot_id=choice.validated_data["slot"],
         )
+        soldout.forget(old_slot_id)
         return Response(_rendered(request, moved))
 
 

@@ -43,3 +43,13 @@ def other_agent_api(other_agent) -> APIClient:
 @pytest.fixture
 def mediator_api(mediator) -> APIClient:
     return token_client(mediator)
+
+
+@pytest.fixture(autouse=True)
+def _forget_sold_out_slots():
+    """The per-process memory of full slots must not leak from one test to another."""
+    from booking.api import soldout
+
+    soldout.clear()
+    yield
+    soldout.clear()

@@ -1,0 +1,91 @@
+"""Refusing the losers of a storm cheaply.
+
+When capacity goes online, thousands of requests (and bots) ask for the same
+few slots; once a slot is full, every further request would still cost the
+booking service a transaction (five round trips and a rollback). Before
+calling the service, the booking view asks ``is_full``: a slot that this
+process saw full in the last second (``GUICHET_SOLD_OUT_SECONDS``, at most 1)
+is refused without a query, any other by one primary-key read outside any
+transaction. A slot with a free seat goes on to the service, which alone
+decides, under its conditional UPDATE.
+
+Why this is safe: the memory only ever refuses, never grants, so it cannot
+overbook (the database guarantees that anyway). A seat freed meanwhile (a
+cancellation) stays refused for at most a second here; freed capacity is meant
+for the waiting list, not for whoever clicks first, so the delay takes nothing
+from anyone. A cancellation or reschedule through this process forgets its
+slot at once. Only applicants book through the API, so every caller who
+reaches the memory could see the slot. Per process, no shared state: nothing to invalidate across
+workers, nothing to go stale beyond the second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from time import monotonic
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from booking.models import Slot
+
+_MAX_ENTRIES = 10_000
+_until: dict[int, float] = {}
+
+
+def _seconds() -> float:
+    return getattr(settings, "GUICHET_SOLD_OUT_SECONDS", 1.0)
+
+
+def is_full(slot_id: int, *, pools: Collection[str]) -> bool:
+    """True if the slot is full now (or was within the second): refuse it.
+
+    Only for a published slot of one of ``pools`` (the caller's): for any
+    other, and for one with a free seat, False, and the service says which
+    error applies; "full" must not tell anyone about a slot they may not see.
+    """
+    if is_sold_out(slot_id):
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute(_FULL_SQL, [slot_id])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    full, pool, published_at = row
+    if full and pool in pools and published_at <= timezone.now():
+        remember(slot_id)
+        return True
+    return False
+
+
+_TABLE = connection.ops.quote_name(Slot._meta.db_table)
+# The table name comes from the model; the id is a parameter.
+_FULL_SQL = f"SELECT booked >= capacity, pool, published_at FROM {_TABLE} WHERE id = %s"  # noqa: S608
+
+
+def is_sold_out(slot_id: int) -> bool:
+    until = _until.get(slot_id)
+    if until is None:
+        return False
+    if until <= monotonic():
+        _until.pop(slot_id, None)
+        return False
+    return True
+
+
+def remember(slot_id: int) -> None:
+    seconds = _seconds()
+    if seconds <= 0:
+        return
+    if len(_until) >= _MAX_ENTRIES:
+        _until.clear()
+    _until[slot_id] = monotonic() + min(seconds, 1.0)
+
+
+def forget(slot_id: int) -> None:
+    _until.pop(slot_id, None)
+
+
+def clear() -> None:
+    _until.clear()

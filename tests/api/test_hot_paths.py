@@ -1,0 +1,137 @@
+"""The booking API's hot paths: what a release storm hits thousands of times.
+
+Query counts, not timings (timings are for ``bench/``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.authentication import token_lookup
+from accounts.services import api_token_create
+from booking.api import soldout
+from booking.services import appointment_book
+from tests import factories
+from tests.api.conftest import token_client
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/appointments/"
+
+
+def _book(client, slot):
+    return client.post(URL, {"slot": slot.pk}, format="json")
+
+
+def test_token_lookup_loads_the_account_and_its_identity_in_one_query(
+    applicant, django_assert_num_queries
+):
+    _token, key = api_token_create(user=applicant.user)
+
+    with django_assert_num_queries(1):
+        token, user = token_lookup(key)
+        identity = user.applicant
+
+    assert token.user_id == user.pk == applicant.user_id
+    assert identity.pk == applicant.pk
+    assert identity.user is user
+    assert user.email == applicant.user.email
+
+
+def test_token_lookup_knows_an_account_without_identity_has_none(agent, django_assert_num_queries):
+    _token, key = api_token_create(user=agent)
+
+    with django_assert_num_queries(1):
+        _token, user = token_lookup(key)
+        assert not hasattr(user, "applicant")
+
+
+def test_token_lookup_of_an_unknown_key_is_none(db):
+    assert token_lookup("no-such-key") is None
+
+
+def test_a_full_slot_is_then_refused_without_touching_the_booking_tables(
+    applicant_api, site, procedure, django_assert_num_queries
+):
+    full = factories.SlotFactory(site=site, procedure=procedure, capacity=1, booked=1)
+    assert _book(applicant_api, full).json()["code"] == "slot_full"
+
+    with django_assert_num_queries(1):  # the token
+        response = _book(applicant_api, full)
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "slot_full"
+
+
+def test_the_memory_of_a_full_slot_lasts_at_most_a_second(
+    applicant_api, site, procedure, monkeypatch
+):
+    clock = [1000.0]
+    monkeypatch.setattr(soldout, "monotonic", lambda: clock[0])
+    slot = factories.SlotFactory(site=site, procedure=procedure, capacity=1, booked=1)
+    assert _book(applicant_api, slot).status_code == 409
+    type(slot).objects.filter(pk=slot.pk).update(booked=0)  # a seat freed elsewhere
+
+    clock[0] += 0.5
+    assert _book(applicant_api, slot).status_code == 409
+    clock[0] += 0.6
+    assert _book(applicant_api, slot).status_code == 201
+
+
+def test_cancelling_forgets_the_slot_at_once(applicant, other_applicant, site, procedure):
+    slot = factories.SlotFactory(site=site, procedure=procedure, capacity=1)
+    mine = appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
+    other_api = token_client(other_applicant.user)
+    assert _book(other_api, slot).json()["code"] == "slot_full"
+
+    token_client(applicant.user).post(f"{URL}{mine.reference}/cancel/")
+
+    assert _book(other_api, slot).status_code == 201
+
+
+def test_booking_renders_the_new_appointment_without_reading_it_again(
+    applicant_api, slot, django_assert_max_num_queries
+):
+    # The token, then the booking service; nothing after it for the answer.
+    with django_assert_max_num_queries(12) as captured:
+        response = _book(applicant_api, slot)
+
+    assert response.status_code == 201
+    last = captured.captured_queries[-1]["sql"]
+    assert last in ("COMMIT", "RELEASE SAVEPOINT") or last.startswith("RELEASE SAVEPOINT")
+
+
+def test_a_full_slot_is_refused_in_one_read_without_a_transaction(
+    applicant_api, site, procedure, django_assert_num_queries
+):
+    full = factories.SlotFactory(site=site, procedure=procedure, capacity=1, booked=1)
+
+    with django_assert_num_queries(2) as captured:  # the token, the slot's seats
+        response = _book(applicant_api, full)
+
+    assert response.json()["code"] == "slot_full"
+    assert not any("SAVEPOINT" in q["sql"] for q in captured.captured_queries)
+
+
+def test_a_full_slot_of_another_pool_is_not_called_full(applicant_api, site, procedure):
+    full = factories.SlotFactory(
+        site=site, procedure=procedure, pool="mediation", capacity=1, booked=1
+    )
+
+    assert _book(applicant_api, full).json()["code"] == "pool_forbidden"
+    assert _book(applicant_api, full).json()["code"] == "pool_forbidden"
+
+
+def test_a_full_unpublished_slot_is_not_called_full(applicant_api, site, procedure):
+    full = factories.SlotFactory(
+        site=site,
+        procedure=procedure,
+        capacity=1,
+        booked=1,
+        published_at=timezone.now() + timedelta(hours=1),
+    )
+
+    assert _book(applicant_api, full).json()["code"] == "slot_not_visible"
