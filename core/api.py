@@ -5,13 +5,20 @@ domain errors carry their own code and status; DRF's errors keep DRF's stable
 codes (``not_authenticated``, ``parse_error``, ``method_not_allowed``...);
 validation errors become ``invalid`` with the per-field messages in ``fields``.
 The serializers here describe that shape in the OpenAPI schema.
+
+When the database cannot be reached (restarting, failing over, out of
+connections) the answer is 503 ``service_unavailable`` with ``Retry-After``,
+not a 500: nothing was half-done (every write is one transaction, rolled
+back with the connection) and the client may simply try again.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse
@@ -20,6 +27,20 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+# The database is unreachable or the connection broke: the server is not at
+# fault with the request, and a retry after a moment succeeds.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
+
+
+def service_unavailable_body() -> dict[str, str]:
+    return {
+        "code": "service_unavailable",
+        "detail": _("The service is briefly unavailable. Please try again in a moment."),
+    }
 
 
 def _flatten(detail: Any) -> str:
@@ -35,6 +56,13 @@ def _flatten(detail: Any) -> str:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return Response({"code": exc.code, "detail": exc.detail}, status=exc.status)
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        logger.warning("Database unavailable: %s", exc)
+        return Response(
+            service_unavailable_body(),
+            status=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -88,6 +116,7 @@ _ERROR_DESCRIPTIONS = {
     405: "`method_not_allowed`",
     409: "Conflict with the current state",
     415: "`unsupported_media_type`: send `application/json`",
+    503: "`service_unavailable`: the database is briefly out of reach; retry later",
 }
 
 
@@ -96,11 +125,12 @@ def error_responses(*statuses: int, **descriptions: str) -> dict[int, OpenApiRes
     (``ValidationError``, which adds ``fields``, for 400).
 
     ``descriptions`` overrides a status's description: ``s409="`slot_full`, ..."``.
+    Every endpoint may answer 503 (the database out of reach): always listed.
     """
     return {
         status: OpenApiResponse(
             response=ValidationErrorSerializer if status == 400 else ErrorSerializer,
             description=descriptions.get(f"s{status}", _ERROR_DESCRIPTIONS.get(status, "Error")),
         )
-        for status in statuses
+        for status in (*statuses, 503)
     }

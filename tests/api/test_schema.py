@@ -31,7 +31,7 @@ def test_schema_documents_the_error_shape_of_booking():
     schema = SchemaGenerator().get_schema(request=None, public=True)
 
     responses = schema["paths"]["/api/v1/appointments/"]["post"]["responses"]
-    assert set(responses) == {"201", "400", "401", "403", "404", "409", "415"}
+    assert set(responses) == {"201", "400", "401", "403", "404", "409", "415", "503"}
     error = {"$ref": "#/components/schemas/Error"}
     assert responses["409"]["content"]["application/json"]["schema"] == error
     assert "slot_full" in responses["409"]["description"]
