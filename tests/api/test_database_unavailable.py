@@ -51,6 +51,17 @@ def test_api_serves_again_once_the_database_is_back(applicant_api):
     assert applicant_api.get("/api/v1/sites/").status_code == 200
 
 
+def test_a_page_answers_a_503_page_while_the_database_is_down(client, applicant_user, procedure):
+    client.force_login(applicant_user)
+    with database_down():
+        response = client.get("/book/")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response["Content-Type"].startswith("text/html")
+    assert "Service momentanément indisponible" in response.content.decode()
+
+
 def test_the_schema_documents_503(client):
     schema = client.get("/api/v1/schema/", {"format": "json"}).json()
 
