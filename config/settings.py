@@ -247,6 +247,8 @@ NOTIFICATIONS_RETRY_MAX_SECONDS = 3600
 # lost) and a message in "sending" after NOTIFICATIONS_SENDING_TIMEOUT (a worker died;
 # longer than CELERY_TASK_TIME_LIMIT, so a live send is never taken for a dead one).
 NOTIFICATIONS_PENDING_GRACE = 120
+# A fan-out or a sweep hands ids to the workers in tasks of this many messages.
+NOTIFICATIONS_TASK_BATCH = 50
 NOTIFICATIONS_SENDING_TIMEOUT = 300
 NOTIFICATIONS_REMINDER_DAYS = env_int("NOTIFICATIONS_REMINDER_DAYS", 2, minimum=1)
 # No alert SMS from 21:00 to 08:00, Paris time: they wait for the morning.

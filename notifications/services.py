@@ -181,31 +181,45 @@ def enqueue_on_commit(ids: Sequence[int]) -> None:
 
 
 def messages_enqueue(ids: Iterable[int]) -> int:
-    """Hand message ids to the send task. Never raises: a broker that is down
+    """Hand message ids to the send tasks. Never raises: a broker that is down
     (or slow) must not fail the request that committed the event. What is not
-    published stays ``pending`` and the sweep publishes it later."""
+    published stays ``pending`` and the sweep publishes it later.
+
+    A few ids (one event) go one task each, so their channels are sent in
+    parallel; many (a fan-out, a sweep) go in batches of
+    ``NOTIFICATIONS_TASK_BATCH``, one publish per batch: publishing, not the
+    database, is what limits a fan-out.
+    """
     from config.celery import app
-    from notifications.tasks import message_send_task
+    from notifications.tasks import message_send_task, messages_send_task
 
     ids = list(ids)
     if not ids:
         return 0
+    size = settings.NOTIFICATIONS_TASK_BATCH
+    if len(ids) <= 4:
+        jobs = [(message_send_task, (pk,), 1) for pk in ids]
+    else:
+        jobs = [
+            (messages_send_task, (ids[i : i + size],), len(ids[i : i + size]))
+            for i in range(0, len(ids), size)
+        ]
     published = 0
     try:
         if app.conf.task_always_eager:
-            for message_id in ids:
-                message_send_task.apply(args=(message_id,))
-                published += 1
+            for task, args, count in jobs:
+                task.apply(args=args)
+                published += count
             return published
         with app.producer_or_acquire() as producer:
-            for message_id in ids:
-                message_send_task.apply_async(
-                    args=(message_id,),
+            for task, args, count in jobs:
+                task.apply_async(
+                    args=args,
                     producer=producer,
                     retry=True,
                     retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY,
                 )
-                published += 1
+                published += count
     except Exception:
         logger.warning(
             "Could not hand %d of %d message(s) to the broker; the sweep will.",

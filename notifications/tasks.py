@@ -8,6 +8,7 @@ harmless. Time limits come from the settings.
 from __future__ import annotations
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from notifications import services
 
@@ -15,6 +16,21 @@ from notifications import services
 @shared_task(name="notifications.message_send", acks_late=True, ignore_result=True)
 def message_send_task(message_id: int) -> str:
     return services.message_send(message_id=message_id).status
+
+
+@shared_task(name="notifications.messages_send", acks_late=True, ignore_result=True)
+def messages_send_task(message_ids: list[int]) -> int:
+    """Send a batch (a fan-out hands ids over in batches: one publish per batch)."""
+    done = 0
+    try:
+        for message_id in message_ids:
+            services.message_send(message_id=message_id)
+            done += 1
+    except SoftTimeLimitExceeded:
+        # Out of time (a slow provider): hand the rest over again. If even that
+        # fails, they stay pending and the sweep has them.
+        services.messages_enqueue(message_ids[done + 1 :])
+    return done
 
 
 @shared_task(name="notifications.messages_sweep", ignore_result=True)

@@ -340,3 +340,16 @@ def test_messages_for_an_applicant_and_an_appointment(booked, applicant, other_a
     }
     with pytest.raises(ValueError):
         messages_for()
+
+
+def test_many_messages_go_in_batches_and_all_are_sent(site, procedure, mailoutbox, settings):
+    settings.NOTIFICATIONS_TASK_BATCH = 2
+    for _n in range(3):
+        applicant = factories.ApplicantFactory()
+        slot = factories.SlotFactory(site=site, procedure=procedure)
+        booking.appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
+
+    assert services.messages_sweep(now=timezone.now() + timedelta(minutes=5)) == 6
+
+    assert Message.objects.filter(status=MessageStatus.SENT).count() == 6
+    assert len(mailoutbox) == 3
