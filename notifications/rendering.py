@@ -8,6 +8,7 @@ is then transliterated to GSM-7 so that it stays within one or two segments.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,8 @@ from django.utils import timezone, translation
 
 from notifications.gsm import to_gsm7
 from notifications.models import MessageChannel
+
+_BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,8 @@ def render(*, key: str, channel: str, language: str | None, context: dict[str, A
         subject = " ".join(_render(f"notifications/{key}/subject.txt", context).split())
         return Rendered(
             subject=subject,
-            text=_render(f"notifications/{key}/body.txt", context) + "\n",
+            # Template tags leave blank lines behind: keep paragraphs, drop the gaps.
+            text=_BLANK_LINES.sub("\n\n", _render(f"notifications/{key}/body.txt", context)) + "\n",
             html=_render(f"notifications/{key}/body.html", context),
         )
 
