@@ -253,6 +253,8 @@ NOTIFICATIONS_SENDING_TIMEOUT = 300
 NOTIFICATIONS_REMINDER_DAYS = env_int("NOTIFICATIONS_REMINDER_DAYS", 2, minimum=1)
 # No alert SMS from 21:00 to 08:00, Paris time: they wait for the morning.
 NOTIFICATIONS_QUIET_HOURS = (21, 8)
+# Seats freed by cancellations are announced at most once per place and window.
+NOTIFICATIONS_FREED_SEAT_WINDOW_MINUTES = 30
 
 # --- REST API -----------------------------------------------------------------
 REST_FRAMEWORK = {

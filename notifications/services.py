@@ -699,15 +699,21 @@ def publications_announce_due(*, now: datetime | None = None) -> int:
 
 
 def freed_seat_announce(*, slot_id: int, appointment_id: int, now: datetime | None = None) -> int:
-    """A cancellation gave a public seat back: alert the procedure's subscribers."""
+    """A cancellation gave a public seat back: alert the procedure's subscribers.
+
+    At most one such alert per subscriber, place and window of
+    ``NOTIFICATIONS_FREED_SEAT_WINDOW_MINUTES``: the event key is the window, so
+    ten cancellations in a quarter of an hour make one alert, not ten.
+    """
     now = now or timezone.now()
     slot = Slot.objects.select_related("procedure").get(pk=slot_id)
     if slot.pool != Pool.PUBLIC or slot.starts_at <= now or not is_first_come(slot.procedure):
         return 0
+    window = int(now.timestamp()) // (settings.NOTIFICATIONS_FREED_SEAT_WINDOW_MINUTES * 60)
     return alerts_fan_out(
         procedure_id=slot.procedure_id,
         site_id=slot.site_id,
-        event_key=f"freed{appointment_id}",
+        event_key=f"freed:s{slot.site_id}:w{window}",
         now=now,
     )
 

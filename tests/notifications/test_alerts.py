@@ -180,24 +180,36 @@ def test_publication_is_announced_once_when_it_becomes_visible(agent, site, proc
     assert PublicationAnnouncement.objects.get().publication == result.publication
 
 
-def test_a_cancellation_alerts_subscribers(applicant, slot, django_capture_on_commit_callbacks):
-    factories.AlertSubscriptionFactory(
-        procedure=slot.procedure, sites=[slot.site], channels="email"
-    )
-    appointment = booking.appointment_book(
-        actor=applicant.user, applicant=applicant, slot_id=slot.pk
-    )
+def test_a_cancellation_alerts_subscribers_once_per_window(
+    site, procedure, django_capture_on_commit_callbacks
+):
+    factories.AlertSubscriptionFactory(procedure=procedure, sites=[site], channels="email")
+    appointments = []
+    for _n in range(2):
+        applicant = factories.ApplicantFactory()
+        slot = factories.SlotFactory(site=site, procedure=procedure)
+        appointments.append(
+            booking.appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
+        )
 
-    with django_capture_on_commit_callbacks(execute=True):
-        booking.appointment_cancel(actor=applicant.user, appointment=appointment)
+    for appointment in appointments:
+        with django_capture_on_commit_callbacks(execute=True):
+            booking.appointment_cancel(actor=appointment.applicant.user, appointment=appointment)
 
-    assert (
-        Message.objects.filter(
-            template_key="new_slots",
-            idempotency_key__startswith=f"new_slots:freed{appointment.pk}:",
-        ).count()
-        == 1
+    freed = Message.objects.filter(
+        template_key="new_slots", idempotency_key__startswith="new_slots:freed:"
     )
+    assert freed.count() == 1
+    slot = appointments[0].slot
+    later = timezone.now() + timedelta(minutes=31)
+    assert services.freed_seat_announce(slot_id=slot.pk, appointment_id=0, now=later) == 1
+
+
+def test_a_freed_seat_in_a_reserved_pool_alerts_nobody(site, procedure):
+    factories.AlertSubscriptionFactory(procedure=procedure, sites=[site])
+    slot = factories.SlotFactory(site=site, procedure=procedure, pool="mediation")
+
+    assert services.freed_seat_announce(slot_id=slot.pk, appointment_id=1) == 0
 
 
 # --- Pages -----------------------------------------------------------------------------
