@@ -64,6 +64,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name=_("access point"),
     )
     language = models.CharField(_("language"), max_length=8, default="fr")
+    # E.164; only counts as the account's number once ``phone_verified_at`` is set.
+    phone = models.CharField(_("mobile phone"), max_length=20, blank=True, db_index=True)
+    email_verified_at = models.DateTimeField(_("e-mail confirmed at"), null=True, blank=True)
+    phone_verified_at = models.DateTimeField(_("phone confirmed at"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("admin site access"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
@@ -119,3 +123,69 @@ class ApiToken(models.Model):
     @staticmethod
     def digest_of(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+class PhoneNumber(models.Model):
+    """A mobile number that has confirmed (or tried to confirm) an account.
+
+    One row per number, never deleted: confirmations of the same number lock
+    it (``SELECT ... FOR UPDATE``) to count the accounts it already confirmed,
+    so two confirmations at once cannot both pass the ``ACCOUNTS_PER_PHONE`` cap.
+    """
+
+    phone = models.CharField(max_length=20, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("phone number")
+        verbose_name_plural = _("phone numbers")
+
+    def __str__(self) -> str:
+        return self.phone
+
+
+class PhoneVerification(models.Model):
+    """A 6-digit code sent by SMS to confirm ``phone`` for ``user``.
+
+    Only a keyed hash (HMAC with the SECRET_KEY) of the code is stored. The
+    code expires, allows a few attempts and is used once.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="phone_verifications")
+    phone = models.CharField(_("mobile phone"), max_length=20)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("phone verification")
+        verbose_name_plural = _("phone verifications")
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.phone} ({self.user_id})"
+
+
+class IdentityClaimAttempt(models.Model):
+    """An account tried to record an identity that another record already holds.
+
+    Kept for the abuse report: many attempts from one account or one IP on
+    other people's documents is what a broker farming identities looks like.
+    """
+
+    account = models.ForeignKey(
+        User, null=True, on_delete=models.SET_NULL, related_name="identity_claim_attempts"
+    )
+    identity_key = models.CharField(max_length=64, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("refused identity claim")
+        verbose_name_plural = _("refused identity claims")
+
+    def __str__(self) -> str:
+        return f"{self.identity_key} by {self.account_id} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -24,6 +24,19 @@ _POOLS_BY_ROLE: dict[str, frozenset[str]] = {
 }
 
 
+def is_verified(user: User) -> bool:
+    """Has ``user`` confirmed both their e-mail address and their mobile phone?
+
+    Staff accounts are created by an administrator and count as verified.
+    The booking services refuse an applicant who is not (no booking before both).
+    """
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.role != Role.APPLICANT or user.is_staff or user.is_superuser:
+        return True
+    return user.email_verified_at is not None and user.phone_verified_at is not None
+
+
 def allowed_pools(user: User) -> frozenset[str]:
     """The slot pools a user may book from."""
     return _POOLS_BY_ROLE.get(user.role, frozenset())

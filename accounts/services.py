@@ -1,11 +1,44 @@
+"""Every change of account state goes through these functions.
+
+Confirmation messages (the e-mail link, the SMS code) are outbox rows written
+in the same transaction as the change that owes them, and handed to Celery
+once it commits (``notifications.services.enqueue_on_commit``).
+"""
+
 from __future__ import annotations
 
+import calendar
+import hashlib
 import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
-from accounts.models import ApiToken, User
+from accounts import errors
+from accounts.models import (
+    STAFF_ROLES,
+    ApiToken,
+    IdentityClaimAttempt,
+    PhoneNumber,
+    PhoneVerification,
+    Role,
+    User,
+)
+from accounts.phones import normalize_mobile
+
+EMAIL_CONFIRM = "email_confirm"
+PHONE_CODE = "phone_code"
+_EMAIL_SALT = "accounts.email_confirm"
+_CODE_SALT = "accounts.phone_code"
 
 
 def api_token_create(*, user: User) -> tuple[ApiToken, str]:
@@ -20,3 +53,467 @@ def api_token_create(*, user: User) -> tuple[ApiToken, str]:
         expires_at=now + settings.API_TOKEN_TTL,
     )
     return token, key
+
+
+# --- Messages ------------------------------------------------------------------------
+
+
+def _owe(
+    *, user: User, key: str, channel: str, destination: str, context: dict, idempotency_key: str
+) -> int:
+    """Write one outbox row for ``user`` and hand it to the workers after commit."""
+    from notifications.models import Message
+    from notifications.rendering import render
+    from notifications.services import enqueue_on_commit
+
+    now = timezone.now()
+    rendered = render(key=key, channel=channel, language=user.language, context=context)
+    message = Message.objects.create(
+        user=user,
+        channel=channel,
+        template_key=key,
+        language=user.language,
+        destination=destination,
+        subject=rendered.subject[:200],
+        text=rendered.text,
+        html=rendered.html,
+        essential=True,
+        idempotency_key=idempotency_key,
+        next_attempt_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    enqueue_on_commit([message.pk])
+    return message.pk
+
+
+# --- Registration --------------------------------------------------------------------
+
+
+def _normalize_email(email: str) -> str:
+    return User.objects.normalize_email((email or "").strip()).lower()
+
+
+def _validate_password(password: str, user: User) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise errors.WeakPassword(" ".join(exc.messages)) from None
+
+
+def account_register(
+    *, email: str, password: str, phone: str, consent: bool, language: str = "fr"
+) -> User:
+    """Create an applicant's account, owe the e-mail link and the SMS code.
+
+    The account can log in at once but is not verified (``permissions.
+    is_verified``) until both the e-mail address and the phone are confirmed.
+    Raises ``ConsentRequired``, ``InvalidPhone``, ``WeakPassword`` or ``EmailTaken``.
+    """
+    if not consent:
+        raise errors.ConsentRequired()
+    email = _normalize_email(email)
+    phone = normalize_mobile(phone)
+    user = User(email=email, role=Role.APPLICANT, phone=phone, language=language[:8])
+    _validate_password(password, user)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            if User.objects.filter(email__iexact=email).exists():
+                raise errors.EmailTaken()
+            user.save(force_insert=True)
+            email_confirmation_send(user=user)
+            phone_code_send(user=user, check_cool_down=False)
+    except IntegrityError:  # the same address registered twice at once
+        raise errors.EmailTaken() from None
+    return user
+
+
+# --- E-mail confirmation -------------------------------------------------------------
+
+
+def _email_state(user: User) -> str:
+    """Changes once the link is used: a used link no longer matches."""
+    verified = user.email_verified_at.isoformat() if user.email_verified_at else ""
+    return hashlib.sha256(f"{user.email}|{verified}".encode()).hexdigest()[:16]
+
+
+def email_confirmation_token(*, user: User, address: str) -> str:
+    return signing.TimestampSigner(salt=_EMAIL_SALT).sign_object(
+        {"u": user.pk, "e": address, "s": _email_state(user)}
+    )
+
+
+def email_confirmation_send(*, user: User, new_email: str | None = None) -> int:
+    """Owe ``user`` an e-mail with a link that confirms ``new_email`` (a change
+    of address) or the account's address. Returns the outbox message id."""
+    from notifications.rendering import public_url
+
+    address = _normalize_email(new_email) if new_email else user.email
+    token = email_confirmation_token(user=user, address=address)
+    with transaction.atomic():
+        return _owe(
+            user=user,
+            key=EMAIL_CONFIRM,
+            channel="email",
+            destination=address,
+            context={
+                "confirm_url": public_url(reverse("accounts:email_confirm", args=[token])),
+                "days": settings.ACCOUNTS_EMAIL_LINK_DAYS,
+                "is_change": new_email is not None,
+            },
+            idempotency_key=f"{EMAIL_CONFIRM}:u{user.pk}:{secrets.token_hex(8)}",
+        )
+
+
+def email_change_request(*, user: User, new_email: str) -> int:
+    """Owe a confirmation link to ``new_email``; the current address stays in
+    use until the link is followed."""
+    address = _normalize_email(new_email)
+    if User.objects.filter(email__iexact=address).exclude(pk=user.pk).exists():
+        raise errors.EmailTaken()
+    if address == user.email and user.email_verified_at:
+        raise errors.NothingToConfirm()
+    with transaction.atomic():
+        return email_confirmation_send(user=user, new_email=address)
+
+
+def email_confirm(*, token: str, now: datetime | None = None) -> User:
+    """Follow a confirmation link: valid ``ACCOUNTS_EMAIL_LINK_DAYS``, once."""
+    now = now or timezone.now()
+    try:
+        data = signing.TimestampSigner(salt=_EMAIL_SALT).unsign_object(
+            token, max_age=timedelta(days=settings.ACCOUNTS_EMAIL_LINK_DAYS)
+        )
+        pk, address, state = int(data["u"]), str(data["e"]), str(data["s"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise errors.ConfirmationLinkInvalid() from None
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=pk, is_active=True).first()
+        if user is None or not constant_time_compare(state, _email_state(user)):
+            raise errors.ConfirmationLinkInvalid()
+        user.email = address
+        user.email_verified_at = now
+        try:
+            with transaction.atomic():
+                user.save(update_fields=["email", "email_verified_at"])
+        except IntegrityError:  # someone registered that address meanwhile
+            raise errors.EmailTaken() from None
+    return user
+
+
+# --- Phone confirmation --------------------------------------------------------------
+
+
+def _code_hash(verification_nonce: str, code: str) -> str:
+    return salted_hmac(_CODE_SALT, f"{verification_nonce}:{code}", algorithm="sha256").hexdigest()
+
+
+def phone_code_send(
+    *,
+    user: User,
+    phone: str | None = None,
+    check_cool_down: bool = True,
+    now: datetime | None = None,
+) -> PhoneVerification:
+    """Owe ``user`` an SMS with a new 6-digit code for ``phone`` (a new number)
+    or the account's number. The previous codes stop working. Refused with
+    ``PhoneCodeTooSoon`` within ``ACCOUNTS_PHONE_CODE_RESEND_SECONDS`` of the last."""
+    now = now or timezone.now()
+    number = normalize_mobile(phone) if phone else user.phone
+    if not number:
+        raise errors.NothingToConfirm()
+    if phone and number == user.phone and user.phone_verified_at:
+        raise errors.NothingToConfirm()
+    cool_down = timedelta(seconds=settings.ACCOUNTS_PHONE_CODE_RESEND_SECONDS)
+    with transaction.atomic():
+        # One sender at a time per account: two quick clicks make one code.
+        User.objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
+        last = PhoneVerification.objects.filter(user=user).order_by("-created_at").first()
+        if check_cool_down and last is not None and last.created_at > now - cool_down:
+            raise errors.PhoneCodeTooSoon()
+        PhoneVerification.objects.filter(user=user, confirmed_at__isnull=True).update(
+            expires_at=now
+        )
+        code = f"{secrets.randbelow(10**6):06d}"
+        verification = PhoneVerification(
+            user=user,
+            phone=number,
+            created_at=now,
+            expires_at=now + timedelta(minutes=settings.ACCOUNTS_PHONE_CODE_MINUTES),
+        )
+        verification.code_hash = "pending"
+        verification.save(force_insert=True)
+        verification.code_hash = _code_hash(str(verification.pk), code)
+        verification.save(update_fields=["code_hash"])
+        _owe(
+            user=user,
+            key=PHONE_CODE,
+            channel="sms",
+            destination=number,
+            context={"code": code, "minutes": settings.ACCOUNTS_PHONE_CODE_MINUTES},
+            idempotency_key=f"{PHONE_CODE}:v{verification.pk}",
+        )
+    return verification
+
+
+def pending_phone_verification(user: User, now: datetime | None = None) -> PhoneVerification | None:
+    """The code ``user`` may still type, if any."""
+    now = now or timezone.now()
+    return (
+        PhoneVerification.objects.filter(
+            user=user,
+            confirmed_at__isnull=True,
+            expires_at__gt=now,
+            attempts__lt=settings.ACCOUNTS_PHONE_CODE_ATTEMPTS,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def phone_confirm(*, user: User, code: str, now: datetime | None = None) -> User:
+    """Check the SMS code; on success the number becomes the account's.
+
+    Each try is counted before the code is compared (and stays counted when
+    the code is wrong): ``ACCOUNTS_PHONE_CODE_ATTEMPTS`` tries per code. A
+    number confirms at most ``ACCOUNTS_PER_PHONE`` accounts: the number's row
+    is locked while its accounts are counted, so two confirmations at once
+    cannot both pass the cap.
+    """
+    now = now or timezone.now()
+    verification = pending_phone_verification(user, now)
+    if verification is None:
+        raise errors.PhoneCodeExpired()
+    counted = PhoneVerification.objects.filter(
+        pk=verification.pk,
+        confirmed_at__isnull=True,
+        expires_at__gt=now,
+        attempts__lt=settings.ACCOUNTS_PHONE_CODE_ATTEMPTS,
+    ).update(attempts=F("attempts") + 1)
+    if counted != 1:
+        raise errors.PhoneCodeExpired()
+    expected = _code_hash(str(verification.pk), "".join((code or "").split()))
+    if not constant_time_compare(expected, verification.code_hash):
+        raise errors.PhoneCodeInvalid()
+    number = verification.phone
+    with transaction.atomic():
+        PhoneNumber.objects.get_or_create(phone=number, defaults={"created_at": now})
+        PhoneNumber.objects.select_for_update().filter(phone=number).values_list("pk").first()
+        used = (
+            User.objects.filter(phone=number, phone_verified_at__isnull=False)
+            .exclude(pk=user.pk)
+            .count()
+        )
+        if used >= settings.ACCOUNTS_PER_PHONE:
+            raise errors.PhoneCapReached(cap=settings.ACCOUNTS_PER_PHONE)
+        used_now = PhoneVerification.objects.filter(
+            pk=verification.pk, confirmed_at__isnull=True
+        ).update(confirmed_at=now)
+        if used_now != 1:
+            raise errors.PhoneCodeExpired()
+        user.phone = number
+        user.phone_verified_at = now
+        user.save(update_fields=["phone", "phone_verified_at"])
+    return user
+
+
+# --- Account -------------------------------------------------------------------------
+
+
+def account_language_set(*, user: User, language: str) -> None:
+    """The language of the pages and of the messages (also the identity's, if any)."""
+    from booking.models import Applicant
+
+    codes = {code for code, _name in settings.LANGUAGES}
+    if language not in codes:
+        return
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(language=language)
+        Applicant.objects.filter(user=user).update(preferred_language=language)
+    user.language = language
+
+
+def identity_claim_attempt_record(
+    *, account: User | None, identity_key: str, ip: str | None
+) -> IdentityClaimAttempt:
+    """Record that ``account`` tried to use an identity already on file."""
+    return IdentityClaimAttempt.objects.create(
+        account=account if account is not None and account.pk else None,
+        identity_key=identity_key[:64],
+        ip=ip or None,
+    )
+
+
+def identity_is_locked(applicant) -> bool:
+    """An identity is locked once an appointment uses it: from then on only an
+    agent may correct it (derived, not stored: no flag to forget to set)."""
+    return applicant.appointments.exists()
+
+
+# --- Deletion and retention ----------------------------------------------------------
+
+
+def _messages_scrub(condition: Q, *, now: datetime) -> int:
+    """Blank the content and address of sent or failed messages. Messages still
+    owed (pending, sending) keep theirs: they are on their way."""
+    from notifications.models import Message, MessageStatus
+
+    return (
+        Message.objects.filter(condition)
+        .exclude(status__in=[MessageStatus.PENDING, MessageStatus.SENDING])
+        .exclude(destination="")
+        .update(destination="", subject="", text="", html="", updated_at=now)
+    )
+
+
+def _applicant_erase(applicant, *, now: datetime) -> None:
+    """Erase what the applicant's record holds of a person.
+
+    A record no appointment points to is deleted (with its alert
+    subscriptions). One that appointments point to cannot be (they keep the
+    counter's history and statistics): it is detached from the account, its
+    contact details blanked, and its identity replaced by an erased marker so
+    that the document can be registered again. The identity copied onto each
+    appointment stays: a database trigger forbids editing it (see README).
+    """
+    _messages_scrub(Q(applicant=applicant), now=now)
+    if not applicant.appointments.exists():
+        applicant.delete()
+        return
+    applicant.alert_subscriptions.all().delete()
+    applicant.user = None
+    applicant.surname = "-"
+    applicant.given_names = "-"
+    applicant.birth_date = date(1900, 1, 1)
+    applicant.document_number = f"ERASED{applicant.pk}"
+    applicant.phone = ""
+    applicant.email = ""
+    applicant.save(
+        update_fields=[
+            "user",
+            "surname",
+            "given_names",
+            "birth_date",
+            "document_number",
+            "phone",
+            "email",
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class Erasure:
+    cancelled: int
+    applicant_kept: bool
+
+
+def account_erase(*, user: User, now: datetime | None = None) -> Erasure:
+    """Delete ``user``'s account and erase its personal data.
+
+    Future appointments are cancelled through ``booking.services.
+    appointment_cancel`` (the seat is freed and offered again; the person is
+    told, at the address they had). Then the identity record is erased (see
+    ``_applicant_erase``), the account's messages blanked and the account
+    deleted. Refused identity claims keep their key for the abuse report,
+    without the account.
+    """
+    from booking.models import Applicant, AppointmentStatus
+    from booking.services import appointment_cancel
+
+    now = now or timezone.now()
+    cancelled = 0
+    with transaction.atomic():
+        applicant = Applicant.objects.filter(user=user).first()
+        if applicant is not None:
+            future = applicant.appointments.filter(
+                status=AppointmentStatus.BOOKED, slot__starts_at__gt=now
+            ).order_by("pk")
+            for appointment in future:
+                appointment_cancel(actor=user, appointment=appointment)
+                cancelled += 1
+            _applicant_erase(applicant, now=now)
+        _messages_scrub(Q(user=user), now=now)
+        User.objects.filter(pk=user.pk).delete()
+    return Erasure(
+        cancelled=cancelled,
+        applicant_kept=applicant is not None and Applicant.objects.filter(pk=applicant.pk).exists(),
+    )
+
+
+def account_delete(*, user: User, password: str) -> Erasure:
+    """The applicant deletes their own account, after typing their password."""
+    if not user.check_password(password):
+        raise errors.WrongPassword()
+    if user.role in STAFF_ROLES:
+        # Staff accounts are closed by an administrator: their actions stay attributable.
+        from core.errors import Forbidden
+
+        raise Forbidden()
+    return account_erase(user=user)
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    year, month = divmod(moment.month - 1 - months, 12)
+    year += moment.year
+    month += 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+@dataclass(frozen=True)
+class Purge:
+    unconfirmed_deleted: int
+    accounts_erased: int
+    walk_ins_erased: int
+    messages_scrubbed: int
+    claims_deleted: int
+
+
+def personal_data_purge(*, now: datetime | None = None) -> Purge:
+    """Erase personal data past its retention (``RETENTION_MONTHS`` after the
+    person's last appointment) and accounts never confirmed within
+    ``ACCOUNTS_UNCONFIRMED_DAYS``. Idempotent; run daily by Celery beat.
+
+    An account whose owner logged in after the cutoff is still in use and is
+    kept. Appointment rows stay (statistics, the counter's history) with the
+    identity copied onto them, which the database forbids editing.
+    """
+    from booking.models import Applicant
+
+    now = now or timezone.now()
+    cutoff = months_before(now, settings.RETENTION_MONTHS)
+    unconfirmed = User.objects.filter(
+        role=Role.APPLICANT,
+        date_joined__lt=now - timedelta(days=settings.ACCOUNTS_UNCONFIRMED_DAYS),
+    ).filter(Q(email_verified_at__isnull=True) | Q(phone_verified_at__isnull=True))
+    unconfirmed_count = 0
+    for user in unconfirmed.order_by("pk").iterator():
+        account_erase(user=user, now=now)
+        unconfirmed_count += 1
+
+    expired = Applicant.objects.annotate(last_end=Max("appointments__slot__ends_at")).filter(
+        last_end__lt=cutoff
+    )
+    accounts, walk_ins = 0, 0
+    for applicant in expired.select_related("user").order_by("pk").iterator():
+        user = applicant.user
+        if user is not None:
+            if user.last_login and user.last_login >= cutoff:
+                continue
+            account_erase(user=user, now=now)
+            accounts += 1
+        elif applicant.surname != "-":
+            with transaction.atomic():
+                _applicant_erase(applicant, now=now)
+            walk_ins += 1
+    scrubbed = _messages_scrub(Q(created_at__lt=cutoff), now=now)
+    claims, _detail = IdentityClaimAttempt.objects.filter(created_at__lt=cutoff).delete()
+    PhoneVerification.objects.filter(expires_at__lt=now - timedelta(days=1)).delete()
+    return Purge(
+        unconfirmed_deleted=unconfirmed_count,
+        accounts_erased=accounts,
+        walk_ins_erased=walk_ins,
+        messages_scrubbed=scrubbed,
+        claims_deleted=claims,
+    )

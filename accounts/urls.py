@@ -1,5 +1,7 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, reverse_lazy
+
+from accounts import views
 
 app_name = "accounts"
 
@@ -12,4 +14,47 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("register/", views.register, name="register"),
+    path("verify/", views.verify, name="verify"),
+    path("verify/email/resend/", views.email_resend, name="email_resend"),
+    path("verify/email/<str:token>/", views.email_confirm, name="email_confirm"),
+    path("verify/phone/", views.phone_confirm, name="phone_confirm"),
+    path("verify/phone/resend/", views.phone_code_resend, name="phone_code_resend"),
+    path("me/", views.me, name="me"),
+    path("me/email/", views.email_change, name="email_change"),
+    path("me/phone/", views.phone_change, name="phone_change"),
+    path("me/language/", views.language, name="language"),
+    path("me/data.json", views.data_export, name="data_export"),
+    path("me/delete/", views.delete, name="delete"),
+    # Password reset by e-mail: Django's views and mail path, DSFR templates.
+    path(
+        "password/reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name="accounts/password_reset.html",
+            email_template_name="accounts/password_reset_email.txt",
+            subject_template_name="accounts/password_reset_subject.txt",
+            success_url=reverse_lazy("accounts:password_reset_done"),
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="accounts/password_reset_confirm.html",
+            success_url=reverse_lazy("accounts:password_reset_complete"),
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="accounts/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
 ]

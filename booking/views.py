@@ -25,12 +25,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts import services as account_services
 from accounts.models import Role
 from booking import services
 from booking.calendar import build_week, day_slots, parse_date, sites_with_availability
 from booking.errors import IdentityTaken, InvalidIdentity
 from booking.forms import IdentityForm
 from booking.ics import appointment_ics as render_ics
+from booking.identity import identity_key
 from booking.models import (
     ACTIVE_STATUSES,
     Applicant,
@@ -275,6 +277,16 @@ def identity(request: HttpRequest) -> HttpResponse:
                 preferred_language=(get_language() or "fr")[:8],
             )
         except (InvalidIdentity, IdentityTaken) as exc:
+            if isinstance(exc, IdentityTaken):
+                account_services.identity_claim_attempt_record(
+                    account=request.user,
+                    identity_key=identity_key(
+                        document_type=data["document_type"],
+                        document_number=data["document_number"],
+                        nationality=str(data["nationality"]),
+                    ),
+                    ip=request.META.get("REMOTE_ADDR"),
+                )
             form.add_error(None, domain_error_message(exc))
         else:
             messages.success(request, _("Your identity is recorded."))

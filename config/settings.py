@@ -125,6 +125,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 API_TOKEN_TTL = timedelta(hours=env_int("API_TOKEN_TTL_HOURS", 24 * 7, minimum=1))
+# How many accounts one mobile number may confirm (brokers farm accounts on few SIMs).
+ACCOUNTS_PER_PHONE = env_int("ACCOUNTS_PER_PHONE", 2, minimum=1)
+# Personal data is kept this many months after the appointment, then erased
+# (purge_personal_data, daily); accounts never confirmed go after a few days.
+RETENTION_MONTHS = env_int("RETENTION_MONTHS", 6, minimum=1)
+ACCOUNTS_UNCONFIRMED_DAYS = env_int("ACCOUNTS_UNCONFIRMED_DAYS", 7, minimum=1)
+ACCOUNTS_EMAIL_LINK_DAYS = 3
+ACCOUNTS_PHONE_CODE_MINUTES = 10
+ACCOUNTS_PHONE_CODE_ATTEMPTS = 5
+ACCOUNTS_PHONE_CODE_RESEND_SECONDS = 60
+PASSWORD_RESET_TIMEOUT = 3600 * 24
 
 # --- Internationalisation -----------------------------------------------------
 LANGUAGE_CODE = "fr"
@@ -215,6 +226,10 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-reminders": {
         "task": "notifications.reminders_create",
         "schedule": 3600.0,
+    },
+    "accounts-purge-personal-data": {
+        "task": "accounts.purge_personal_data",
+        "schedule": 24 * 3600.0,
     },
 }
 

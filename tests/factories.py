@@ -16,13 +16,22 @@ DEFAULT_PASSWORD = "correct-horse-battery"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
+    """An account with its e-mail and phone confirmed; ``unverified=True`` (or
+    ``UnverifiedUserFactory``) for one that has confirmed neither."""
+
     class Meta:
         model = User
         skip_postgeneration_save = True
 
+    class Params:
+        unverified = factory.Trait(email_verified_at=None, phone_verified_at=None)
+
     email = factory.Sequence(lambda n: f"user{n}@example.test")
     role = Role.APPLICANT
     password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
+    phone = factory.Sequence(lambda n: f"+3375{n % 10**7:07d}")
+    email_verified_at = factory.LazyFunction(timezone.now)
+    phone_verified_at = factory.LazyFunction(timezone.now)
 
     @factory.post_generation
     def sites(self, create, extracted, **kwargs):
@@ -33,6 +42,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _after_postgeneration(cls, instance, create, results=None):
         if create:
             instance.save()
+
+
+class UnverifiedUserFactory(UserFactory):
+    unverified = True
 
 
 class AccessPointFactory(factory.django.DjangoModelFactory):

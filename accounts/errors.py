@@ -1,0 +1,71 @@
+"""Typed errors of the account services, each with a stable ``code``."""
+
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import Conflict, Forbidden, InvalidInput
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+    default_message = _(
+        "An account with this e-mail address already exists. Log in, or reset your password "
+        "if you have forgotten it."
+    )
+
+
+class InvalidPhone(InvalidInput):
+    code = "invalid_phone"
+    default_message = _("Enter a valid mobile phone number, for example 06 12 34 56 78.")
+
+
+class WeakPassword(InvalidInput):
+    code = "weak_password"
+    default_message = _("This password is not strong enough.")
+
+
+class ConsentRequired(InvalidInput):
+    code = "consent_required"
+    default_message = _("Tick the box to agree to the use of your data.")
+
+
+class ConfirmationLinkInvalid(Conflict):
+    code = "confirmation_link_invalid"
+    default_message = _(
+        "This confirmation link is not valid: it has expired or has already been used. "
+        "Ask for a new one from your account page."
+    )
+
+
+class PhoneCodeInvalid(InvalidInput):
+    code = "phone_code_invalid"
+    default_message = _("This code is not the one we sent. Check it and try again.")
+
+
+class PhoneCodeExpired(Conflict):
+    code = "phone_code_expired"
+    default_message = _("This code has expired or was tried too many times. Ask for a new one.")
+
+
+class PhoneCodeTooSoon(Conflict):
+    code = "phone_code_too_soon"
+    default_message = _(
+        "A code was sent less than a minute ago. Wait a little before asking again."
+    )
+
+
+class PhoneCapReached(Conflict):
+    code = "phone_cap_reached"
+    default_message = _(
+        "This mobile number already confirms the largest number of accounts allowed "
+        "(%(cap)s). Use another number, or ask a digital access point for help."
+    )
+
+
+class NothingToConfirm(Conflict):
+    code = "nothing_to_confirm"
+    default_message = _("There is nothing to confirm.")
+
+
+class WrongPassword(Forbidden):
+    code = "wrong_password"
+    default_message = _("The password is not correct.")

@@ -1,0 +1,277 @@
+"""The account pages: register, confirm e-mail and phone, my account, my data.
+
+Server-rendered, no JavaScript needed. Changes go through ``accounts.services``;
+a refusal is a ``DomainError`` shown as a message in the user's language.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import services
+from accounts.forms import (
+    DeleteAccountForm,
+    EmailChangeForm,
+    LanguageForm,
+    PhoneChangeForm,
+    PhoneCodeForm,
+    RegistrationForm,
+)
+from accounts.models import Role
+from accounts.permissions import is_verified
+from accounts.selectors import account_messages, applicant_of, personal_data
+from core.errors import DomainError
+from core.views import domain_error_message, domain_errors
+
+MESSAGES_SHOWN = 30
+
+
+def _retention_context() -> dict:
+    return {
+        "retention_months": settings.RETENTION_MONTHS,
+        "unconfirmed_days": settings.ACCOUNTS_UNCONFIRMED_DAYS,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("accounts:me")
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.account_register(
+                email=data["email"],
+                password=data["password"],
+                phone=data["phone"],
+                consent=data["consent"],
+                language=(get_language() or "fr")[:8],
+            )
+        except DomainError as exc:
+            form.add_error(None, domain_error_message(exc))
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(
+                request,
+                _("Your account is created. Confirm your e-mail address and your phone."),
+            )
+            return redirect("accounts:verify")
+    return render(request, "accounts/register.html", {"form": form, **_retention_context()})
+
+
+@require_GET
+@login_required
+def verify(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    return render(
+        request,
+        "accounts/verify.html",
+        {
+            "code_form": PhoneCodeForm(),
+            "pending": services.pending_phone_verification(user),
+            "verified": is_verified(user),
+        },
+    )
+
+
+def _to_verify(request: HttpRequest, *args, **kwargs) -> str:
+    return reverse("accounts:verify")
+
+
+@require_POST
+@login_required
+@domain_errors(fallback=_to_verify)
+def email_resend(request: HttpRequest) -> HttpResponse:
+    if request.user.email_verified_at is not None:
+        messages.info(request, _("Your e-mail address is already confirmed."))
+    else:
+        services.email_confirmation_send(user=request.user)
+        messages.success(
+            request, _("A new link is on its way to %(email)s.") % {"email": request.user.email}
+        )
+    return redirect("accounts:verify")
+
+
+@require_GET
+def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        user = services.email_confirm(token=token)
+    except DomainError as exc:
+        return render(
+            request,
+            "core/domain_error.html",
+            {"message": domain_error_message(exc), "code": exc.code},
+            status=exc.status,
+        )
+    messages.success(
+        request, _("Your e-mail address %(email)s is confirmed.") % {"email": user.email}
+    )
+    if request.user.is_authenticated and request.user.pk == user.pk:
+        return redirect("accounts:verify" if not is_verified(user) else "accounts:me")
+    return redirect("accounts:login")
+
+
+@require_POST
+@login_required
+@domain_errors(fallback=_to_verify)
+def phone_code_resend(request: HttpRequest) -> HttpResponse:
+    pending = services.pending_phone_verification(request.user)
+    phone = pending.phone if pending is not None else None
+    services.phone_code_send(user=request.user, phone=phone)
+    messages.success(request, _("A new code is on its way by text message."))
+    return redirect("accounts:verify")
+
+
+@require_POST
+@login_required
+@domain_errors(fallback=_to_verify)
+def phone_confirm(request: HttpRequest) -> HttpResponse:
+    form = PhoneCodeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter the 6-digit code."))
+        return redirect("accounts:verify")
+    services.phone_confirm(user=request.user, code=form.cleaned_data["code"])
+    messages.success(request, _("Your mobile phone is confirmed."))
+    return redirect("accounts:verify" if not is_verified(request.user) else "accounts:me")
+
+
+# --- My account ------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def me(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    applicant = applicant_of(user)
+    return render(
+        request,
+        "accounts/me.html",
+        {
+            "applicant": applicant,
+            "identity_locked": applicant is not None and services.identity_is_locked(applicant),
+            "verified": is_verified(user),
+            "pending": services.pending_phone_verification(user),
+            "language_form": LanguageForm(initial={"language": user.language}),
+            "account_messages": list(account_messages(user, applicant)[:MESSAGES_SHOWN]),
+            "is_applicant": user.role == Role.APPLICANT,
+            **_retention_context(),
+        },
+    )
+
+
+def _to_me(request: HttpRequest, *args, **kwargs) -> str:
+    return reverse("accounts:me")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def email_change(request: HttpRequest) -> HttpResponse:
+    form = EmailChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.email_change_request(user=request.user, new_email=form.cleaned_data["email"])
+        except DomainError as exc:
+            form.add_error("email", domain_error_message(exc))
+        else:
+            messages.success(
+                request,
+                _(
+                    "A confirmation link is on its way to %(email)s. Your current address "
+                    "stays in use until you follow it."
+                )
+                % {"email": form.cleaned_data["email"]},
+            )
+            return redirect("accounts:me")
+    return render(request, "accounts/email_change.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def phone_change(request: HttpRequest) -> HttpResponse:
+    form = PhoneChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.phone_code_send(user=request.user, phone=form.cleaned_data["phone"])
+        except DomainError as exc:
+            form.add_error("phone", domain_error_message(exc))
+        else:
+            messages.success(
+                request,
+                _(
+                    "A code is on its way to the new number. Your current number stays in use "
+                    "until you type it."
+                ),
+            )
+            return redirect("accounts:verify")
+    return render(request, "accounts/phone_change.html", {"form": form})
+
+
+@require_POST
+@login_required
+def language(request: HttpRequest) -> HttpResponse:
+    form = LanguageForm(request.POST)
+    if form.is_valid():
+        services.account_language_set(user=request.user, language=form.cleaned_data["language"])
+        messages.success(request, _("Your language is saved."))
+    return redirect("accounts:me")
+
+
+@require_GET
+@login_required
+def data_export(request: HttpRequest) -> HttpResponse:
+    data = personal_data(request.user)
+    data["exported_at"] = timezone.now().isoformat()
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = 'attachment; filename="guichet-my-data.json"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@domain_errors(fallback=_to_me)
+def delete(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.role != Role.APPLICANT:
+        messages.info(request, _("Staff accounts are closed by an administrator."))
+        return redirect("accounts:me")
+    form = DeleteAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.account_delete(user=user, password=form.cleaned_data["password"])
+        except DomainError as exc:
+            form.add_error("password", domain_error_message(exc))
+        else:
+            logout(request)
+            messages.success(
+                request,
+                _("Your account is deleted. %(count)s future appointment(s) were cancelled.")
+                % {"count": result.cancelled},
+            )
+            return redirect("home")
+    applicant = applicant_of(user)
+    future = []
+    if applicant is not None:
+        from booking.models import AppointmentStatus
+
+        future = list(
+            applicant.appointments.filter(
+                status=AppointmentStatus.BOOKED, slot__starts_at__gt=timezone.now()
+            ).select_related("slot__site", "procedure")
+        )
+    return render(request, "accounts/delete.html", {"form": form, "future": future})
