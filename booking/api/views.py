@@ -3,16 +3,23 @@ selector, and render; domain errors are translated once in ``core.api``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+
+from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, serializers, status
+from rest_framework import permissions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role
 from booking import errors, selectors, services
+from booking.api import cache as availability_cache
 from booking.api import soldout
 from booking.api.serializers import (
     AppointmentSerializer,
@@ -27,7 +34,18 @@ from booking.api.serializers import (
 from booking.models import Applicant, Appointment, Channel, Procedure, Site
 from core.api import error_responses
 
-_to_iso = serializers.DateTimeField().to_representation  # local time with its offset
+
+def _local_iso(tz: tzinfo) -> Callable[[datetime], str]:
+    """What ``serializers.DateTimeField().to_representation`` gives (local time
+    with its offset), without looking up the current time zone for every value:
+    availability renders thousands of them per answer."""
+
+    def iso(value: datetime) -> str:
+        text = value.astimezone(tz).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return iso
+
 
 _BOOKING_409 = (
     "`slot_full`, `already_booked`, `slot_in_past`, `booking_closed`, `outside_horizon`, "
@@ -162,7 +180,26 @@ class AvailabilityView(APIView):
         },
         tags=["booking"],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
+        pools = selectors.pools_for(request.user)
+        # The parameters as sent are the key: a hit skips validation and queries.
+        # Only the known ones, so that junk parameters cannot flood the cache.
+        params = request.query_params
+        key = (
+            params.get("procedure"),
+            tuple(sorted(params.getlist("site"))),
+            params.get("date_from"),
+            params.get("date_to"),
+            tuple(sorted(pools)),
+        )
+        body = availability_cache.get(key)
+        if body is None:
+            body = JSONRenderer().render(self._rows(request, pools))
+            availability_cache.put(key, body)
+        return HttpResponse(body, content_type="application/json")
+
+    @staticmethod
+    def _rows(request: Request, pools) -> list[dict]:
         query = AvailabilityQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         procedure: Procedure = query.validated_data["procedure"]
@@ -172,23 +209,22 @@ class AvailabilityView(APIView):
             site_ids=[site.pk for site in sites] if sites else None,
             date_from=query.validated_data.get("date_from"),
             date_to=query.validated_data.get("date_to"),
-            pools=selectors.pools_for(request.user),
+            pools=pools,
         )
         # Plain tuples, no model instances: this is the hottest read.
         rows = slots.values_list("pk", "site__slug", "starts_at", "ends_at", "capacity", "booked")
-        return Response(
-            [
-                {
-                    "slot": pk,
-                    "site": site_slug,
-                    "procedure": procedure.slug,
-                    "starts_at": _to_iso(starts_at),
-                    "ends_at": _to_iso(ends_at),
-                    "remaining": capacity - booked,
-                }
-                for pk, site_slug, starts_at, ends_at, capacity, booked in rows
-            ]
-        )
+        _to_iso = _local_iso(timezone.get_current_timezone())
+        return [
+            {
+                "slot": pk,
+                "site": site_slug,
+                "procedure": procedure.slug,
+                "starts_at": _to_iso(starts_at),
+                "ends_at": _to_iso(ends_at),
+                "remaining": capacity - booked,
+            }
+            for pk, site_slug, starts_at, ends_at, capacity, booked in rows
+        ]
 
 
 # --- Appointments ------------------------------------------------------------------

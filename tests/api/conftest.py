@@ -53,3 +53,10 @@ def _forget_sold_out_slots():
     soldout.clear()
     yield
     soldout.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_availability_cache(settings):
+    """Tests change slots and look again at once; the cache has its own tests."""
+    settings.GUICHET_AVAILABILITY_CACHE_SECONDS = 0
+    yield

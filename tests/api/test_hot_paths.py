@@ -135,3 +135,82 @@ def test_a_full_unpublished_slot_is_not_called_full(applicant_api, site, procedu
     )
 
     assert _book(applicant_api, full).json()["code"] == "slot_not_visible"
+
+
+# --- Availability cache ------------------------------------------------------------
+
+AVAILABILITY = "/api/v1/availability/"
+
+
+@pytest.fixture
+def availability_cache(settings, monkeypatch):
+    """The cache on (in-process here), with a clock the test moves."""
+    from django.core.cache import cache
+    from django.core.cache.backends import locmem
+
+    settings.GUICHET_AVAILABILITY_CACHE_SECONDS = 1
+    clock = [1_000_000.0]
+    monkeypatch.setattr(locmem.time, "time", lambda: clock[0])
+    cache.clear()
+    yield clock
+    cache.clear()
+
+
+def test_availability_is_served_from_the_cache_within_the_second(
+    applicant_api, slot, availability_cache, django_assert_num_queries
+):
+    first = applicant_api.get(AVAILABILITY, {"procedure": slot.procedure.slug})
+
+    with django_assert_num_queries(1):  # the token only
+        again = applicant_api.get(AVAILABILITY, {"procedure": slot.procedure.slug})
+
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert again["Content-Type"] == "application/json"
+
+
+def test_a_slot_that_fills_disappears_within_a_second(applicant_api, slot, availability_cache):
+    assert len(applicant_api.get(AVAILABILITY, {"procedure": slot.procedure.slug}).json()) == 1
+    type(slot).objects.filter(pk=slot.pk).update(booked=slot.capacity)
+
+    availability_cache[0] += 0.9
+    assert len(applicant_api.get(AVAILABILITY, {"procedure": slot.procedure.slug}).json()) == 1
+    availability_cache[0] += 0.2
+    assert applicant_api.get(AVAILABILITY, {"procedure": slot.procedure.slug}).json() == []
+
+
+def test_the_cache_lifetime_is_capped_at_one_second(settings):
+    from booking.api import cache
+
+    settings.GUICHET_AVAILABILITY_CACHE_SECONDS = 30
+
+    assert cache.lifetime() == 1.0
+
+
+def test_errors_are_not_cached(applicant_api, slot, availability_cache):
+    assert applicant_api.get(AVAILABILITY, {"procedure": "nope"}).status_code == 400
+    assert applicant_api.get(AVAILABILITY, {"procedure": "nope"}).json()["code"] == "invalid"
+
+
+def test_the_cache_keeps_each_callers_pools_apart(
+    applicant_api, agent_api, site, procedure, availability_cache
+):
+    factories.SlotFactory(site=site, procedure=procedure, pool="public")
+    factories.SlotFactory(site=site, procedure=procedure, pool="priority")
+
+    assert len(applicant_api.get(AVAILABILITY, {"procedure": procedure.slug}).json()) == 1
+    assert len(agent_api.get(AVAILABILITY, {"procedure": procedure.slug}).json()) == 2
+
+
+@pytest.mark.parametrize("month", [1, 7])
+def test_availability_times_are_written_as_the_serializer_writes_them(month):
+    from datetime import UTC, datetime
+
+    from rest_framework import serializers
+
+    from booking.api.views import _local_iso
+
+    value = datetime(2027, month, 15, 8, 30, tzinfo=UTC)
+
+    expected = serializers.DateTimeField().to_representation(value)
+    assert _local_iso(timezone.get_current_timezone())(value) == expected
