@@ -119,8 +119,16 @@ def broker_url() -> str:
     return "memory://"
 
 
+def redis_env() -> dict[str, str]:
+    """``REDIS_URL`` for a server that should share its cache through Redis, as
+    in production (empty without Redis: a per-process cache)."""
+    url = broker_url()
+    return {"REDIS_URL": url if url.startswith("redis://") else ""}
+
+
 def broker_purge() -> None:
-    """Drop what the benchmark queued (only in the bench's own Redis database)."""
+    """Drop what the benchmark queued or cached (only in the bench's own Redis
+    database)."""
     url = broker_url()
     if not url.startswith("redis://"):
         return
@@ -128,8 +136,9 @@ def broker_purge() -> None:
 
     client = redis.Redis.from_url(url)
     with contextlib.suppress(redis.RedisError):
-        for key in client.scan_iter("*celery*"):
-            client.delete(key)
+        for pattern in ("*celery*", "*guichet:*"):
+            for key in client.scan_iter(pattern):
+                client.delete(key)
 
 
 def django_setup(database: str) -> None:
