@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
 
 from booking.admin import ReadOnlyAdmin
 from notifications.models import AlertSubscription, Message, SmsOptOut
@@ -27,10 +26,6 @@ class MessageAdmin(ReadOnlyAdmin):
     list_select_related = ("appointment",)
     date_hierarchy = "created_at"
     readonly_fields = [field.name for field in Message._meta.fields]
-
-    @admin.display(description=_("appointment"))
-    def appointment_reference(self, obj: Message) -> str:
-        return obj.appointment.reference if obj.appointment_id else ""
 
 
 @admin.register(AlertSubscription)

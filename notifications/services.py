@@ -340,40 +340,63 @@ def _enqueue_later(message_id: int, when: datetime) -> None:
         logger.warning("Could not schedule the retry of message %s; the sweep will.", message_id)
 
 
-def messages_sweep(*, now: datetime | None = None, limit: int = 1000) -> int:
+def messages_sweep(
+    *, now: datetime | None = None, limit: int = 1000, max_rows: int = 100_000
+) -> int:
     """Re-queue messages that are due but were never handed over (broker down at
-    commit, a lost task) and messages stuck in ``sending`` past the timeout (a
-    worker died mid-send: they come back ``in_doubt``). Returns how many.
+    commit, a lost task, SMS held for the night) and messages stuck in
+    ``sending`` past the timeout (a worker died mid-send: they come back
+    ``in_doubt``). Returns how many.
 
-    Rows are taken with ``FOR UPDATE SKIP LOCKED`` so that two sweeps running
-    at once share the work instead of queueing on each other's locks.
+    Works through the backlog ``limit`` rows at a time (up to ``max_rows``), in
+    primary-key order. Rows are taken with ``FOR UPDATE SKIP LOCKED``, so two
+    sweeps at once share the work instead of waiting on each other's locks. A
+    re-queued row gets ``next_attempt_at`` = now: the next sweeps leave it to
+    its task for ``NOTIFICATIONS_PENDING_GRACE`` instead of queueing it again
+    every minute while the workers catch up.
     """
     now = now or timezone.now()
+    touch = min(now, timezone.now())  # never later than the workers' clock
     due = now - timedelta(seconds=settings.NOTIFICATIONS_PENDING_GRACE)
     stuck = now - timedelta(seconds=settings.NOTIFICATIONS_SENDING_TIMEOUT)
-    with transaction.atomic():
-        rows = list(
-            Message.objects.select_for_update(skip_locked=True)
-            .filter(
-                Q(status=MessageStatus.PENDING, next_attempt_at__lte=due)
-                | Q(status=MessageStatus.SENDING, claimed_at__lt=stuck)
+    total, in_doubt, last_pk = 0, 0, 0
+    while total < max_rows:
+        with transaction.atomic():
+            rows = list(
+                Message.objects.select_for_update(skip_locked=True)
+                .filter(
+                    Q(status=MessageStatus.PENDING, next_attempt_at__lte=due)
+                    | Q(status=MessageStatus.SENDING, claimed_at__lt=stuck),
+                    pk__gt=last_pk,
+                )
+                .order_by("pk")
+                .values_list("pk", "status")[:limit]
             )
-            .order_by("next_attempt_at")
-            .values_list("pk", "status")[:limit]
-        )
-        stuck_ids = [pk for pk, status in rows if status == MessageStatus.SENDING]
-        if stuck_ids:
-            Message.objects.filter(pk__in=stuck_ids, status=MessageStatus.SENDING).update(
-                status=MessageStatus.PENDING,
-                in_doubt=True,
-                next_attempt_at=F("claimed_at"),
-                updated_at=now,
-            )
-    ids = [pk for pk, _status in rows]
-    if ids:
-        logger.info("Sweep: re-queueing %d message(s), %d in doubt.", len(ids), len(stuck_ids))
+            if not rows:
+                break
+            stuck_ids = [pk for pk, status in rows if status == MessageStatus.SENDING]
+            pending_ids = [pk for pk, status in rows if status == MessageStatus.PENDING]
+            if stuck_ids:
+                Message.objects.filter(pk__in=stuck_ids, status=MessageStatus.SENDING).update(
+                    status=MessageStatus.PENDING,
+                    in_doubt=True,
+                    next_attempt_at=touch,
+                    updated_at=now,
+                )
+            if pending_ids:
+                Message.objects.filter(pk__in=pending_ids, status=MessageStatus.PENDING).update(
+                    next_attempt_at=touch
+                )
+        ids = [pk for pk, _status in rows]
         messages_enqueue(ids)
-    return len(ids)
+        total += len(ids)
+        in_doubt += len(stuck_ids)
+        last_pk = ids[-1]
+        if len(ids) < limit:
+            break
+    if total:
+        logger.info("Sweep: re-queued %d message(s), %d in doubt.", total, in_doubt)
+    return total
 
 
 # --- Provider feedback -----------------------------------------------------------------

@@ -353,3 +353,29 @@ def test_many_messages_go_in_batches_and_all_are_sent(site, procedure, mailoutbo
 
     assert Message.objects.filter(status=MessageStatus.SENT).count() == 6
     assert len(mailoutbox) == 3
+
+
+def test_sweep_works_through_a_backlog_larger_than_its_batch(site, procedure, mailoutbox):
+    for _n in range(3):
+        applicant = factories.ApplicantFactory()
+        slot = factories.SlotFactory(site=site, procedure=procedure)
+        booking.appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
+    Message.objects.update(next_attempt_at=timezone.now() - timedelta(hours=1))
+
+    assert services.messages_sweep(limit=2) == 6
+
+    assert Message.objects.filter(status=MessageStatus.SENT).count() == 6
+
+
+def test_a_requeued_message_is_left_to_its_task_for_a_while(booked):
+    Message.objects.update(next_attempt_at=timezone.now() - timedelta(hours=1))
+    from config.celery import app
+
+    app.conf.task_always_eager = False
+    try:
+        # The broker (memory://) takes them; nobody consumes: they stay pending.
+        assert services.messages_sweep() == 2
+        assert services.messages_sweep(now=timezone.now() + timedelta(seconds=30)) == 0
+        assert services.messages_sweep(now=timezone.now() + timedelta(minutes=3)) == 2
+    finally:
+        app.conf.task_always_eager = True
