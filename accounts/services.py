@@ -18,7 +18,7 @@ from django.contrib.auth import password_validation
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
+from django.db.models import Exists, F, Max, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -479,7 +479,7 @@ def personal_data_purge(*, now: datetime | None = None) -> Purge:
     kept. Appointment rows stay (statistics, the counter's history) with the
     identity copied onto them, which the database forbids editing.
     """
-    from booking.models import Applicant
+    from booking.models import Applicant, Appointment
 
     now = now or timezone.now()
     cutoff = months_before(now, settings.RETENTION_MONTHS)
@@ -487,6 +487,11 @@ def personal_data_purge(*, now: datetime | None = None) -> Purge:
         role=Role.APPLICANT,
         date_joined__lt=now - timedelta(days=settings.ACCOUNTS_UNCONFIRMED_DAYS),
     ).filter(Q(email_verified_at__isnull=True) | Q(phone_verified_at__isnull=True))
+    # One with appointments is in use (booked before confirmation was required, or
+    # by a mediator for it): the retention rule below decides about it.
+    unconfirmed = unconfirmed.exclude(
+        Exists(Appointment.objects.filter(applicant__user=OuterRef("pk")))
+    )
     unconfirmed_count = 0
     for user in unconfirmed.order_by("pk").iterator():
         account_erase(user=user, now=now)

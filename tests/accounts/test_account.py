@@ -1,0 +1,202 @@
+"""My account: the page, changes of e-mail and phone, password reset, identity claims."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts import errors, services
+from accounts.models import IdentityClaimAttempt, User
+from booking.services import appointment_book
+from notifications.models import Message
+from tests import factories
+from tests.accounts.conftest import confirm_path, sms_code
+
+pytestmark = pytest.mark.django_db
+
+
+def test_my_account_shows_identity_contacts_and_messages_in_few_queries(
+    web, applicant, django_assert_max_num_queries
+):
+    message_id = services.email_confirmation_send(user=applicant.user)
+    subject = Message.objects.get(pk=message_id).subject
+    web.force_login(applicant.user)
+    with django_assert_max_num_queries(12):
+        response = web.get(reverse("accounts:me"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert applicant.surname.upper() in html
+    assert applicant.user.email in html
+    assert subject in html  # the message, with its status
+    assert "Pending" in html
+    assert reverse("booking:my_appointments") in html
+    assert reverse("accounts:data_export") in html
+
+
+def test_my_account_needs_a_login(web):
+    response = web.get(reverse("accounts:me"))
+    assert response.status_code == 302
+    assert reverse("accounts:login") in response["Location"]
+
+
+def test_identity_is_shown_locked_once_an_appointment_uses_it(web, applicant, slot):
+    web.force_login(applicant.user)
+    assert not services.identity_is_locked(applicant)
+    assert "it is locked" not in web.get(reverse("accounts:me")).content.decode()
+    appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
+    assert services.identity_is_locked(applicant)
+    html = web.get(reverse("accounts:me")).content.decode()
+    assert "it is locked" in html
+    assert "only a prefecture agent can correct it" in html
+    # The identity page itself stays read-only, with no form to post.
+    page = web.get(reverse("booking:identity")).content.decode()
+    assert 'name="document_number"' not in page
+
+
+def test_email_change_keeps_the_old_address_until_the_link_is_followed(web):
+    user = factories.UserFactory(email="old@example.test")
+    web.force_login(user)
+    response = web.post(reverse("accounts:email_change"), {"email": "New@Example.test"})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.email == "old@example.test"
+    assert user.email_verified_at is not None
+
+    link = confirm_path("new@example.test")
+    web.get(link)
+    user.refresh_from_db()
+    assert user.email == "new@example.test"
+    assert web.get(link).status_code == 409  # used once
+
+
+def test_email_change_to_an_address_in_use_is_refused(web):
+    factories.UserFactory(email="taken@example.test")
+    user = factories.UserFactory()
+    web.force_login(user)
+    response = web.post(reverse("accounts:email_change"), {"email": "taken@example.test"})
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
+
+
+def test_phone_change_keeps_the_old_number_until_the_code_is_typed(web):
+    user = factories.UserFactory(phone="+33611111111")
+    web.force_login(user)
+    response = web.post(reverse("accounts:phone_change"), {"phone": "07 81 23 45 67"})
+    assert response["Location"] == reverse("accounts:verify")
+    user.refresh_from_db()
+    assert user.phone == "+33611111111"
+    assert user.phone_verified_at is not None
+
+    web.post(reverse("accounts:phone_confirm"), {"code": sms_code("+33781234567")})
+    user.refresh_from_db()
+    assert user.phone == "+33781234567"
+
+
+def test_a_wrong_code_for_a_new_number_leaves_the_old_one(web):
+    user = factories.UserFactory(phone="+33611111111")
+    services.phone_code_send(user=user, phone="0781234567")
+    with pytest.raises(errors.PhoneCodeInvalid):
+        services.phone_confirm(user=user, code="not-it")
+    user.refresh_from_db()
+    assert user.phone == "+33611111111"
+
+
+def test_password_reset_by_email_end_to_end(web):
+    user = factories.UserFactory(email="reset@example.test")
+    response = web.post(reverse("accounts:password_reset"), {"email": "reset@example.test"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://[^/]+(/accounts/password/reset/\S+/)", mail.outbox[0].body)
+    assert link, mail.outbox[0].body
+    page = web.get(link.group(1), follow=True)
+    assert page.status_code == 200
+    form_url = page.redirect_chain[-1][0] if page.redirect_chain else link.group(1)
+    new = "un-nouveau-mot-de-passe-93"
+    done = web.post(form_url, {"new_password1": new, "new_password2": new})
+    assert done.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password(new)
+    assert web.login(username="reset@example.test", password=new)
+
+
+def test_password_reset_for_an_unknown_address_sends_nothing_and_says_the_same(web):
+    response = web.post(reverse("accounts:password_reset"), {"email": "nobody@example.test"})
+    assert response.status_code == 302
+    assert mail.outbox == []
+
+
+def test_login_and_logout_still_work(web):
+    user = factories.UserFactory()
+    response = web.post(
+        reverse("accounts:login"),
+        {"username": user.email, "password": factories.DEFAULT_PASSWORD},
+    )
+    assert response.status_code == 302
+    assert web.get(reverse("accounts:me")).status_code == 200
+    web.post(reverse("accounts:logout"))
+    assert web.get(reverse("accounts:me")).status_code == 302
+
+
+def test_language_choice_is_saved_on_the_account_and_the_identity(web, applicant):
+    web.force_login(applicant.user)
+    web.post(reverse("accounts:language"), {"language": "en"})
+    applicant.refresh_from_db()
+    assert applicant.preferred_language == "en"
+    assert User.objects.get(pk=applicant.user_id).language == "en"
+
+
+def test_a_refused_identity_claim_is_recorded_with_account_and_ip(web, applicant):
+    intruder = factories.UserFactory()
+    web.force_login(intruder)
+    response = web.post(
+        reverse("booking:identity"),
+        {
+            "surname": "Autre",
+            "given_names": "Personne",
+            "birth_date": "1985-01-01",
+            "nationality": "SN",
+            "document_type": "agdref",
+            "document_number": applicant.document_number,
+            "certify": "on",
+        },
+        REMOTE_ADDR="203.0.113.7",
+    )
+    assert response.status_code == 200
+    assert "already on file with another account" in response.content.decode()
+    attempt = IdentityClaimAttempt.objects.get()
+    assert attempt.account == intruder
+    assert attempt.identity_key == applicant.identity_key
+    assert attempt.ip == "203.0.113.7"
+
+
+def test_an_invalid_identity_is_not_recorded_as_a_claim(web):
+    web.force_login(factories.UserFactory())
+    web.post(
+        reverse("booking:identity"),
+        {
+            "surname": "Autre",
+            "given_names": "Personne",
+            "birth_date": "1985-01-01",
+            "nationality": "SN",
+            "document_type": "agdref",
+            "document_number": "12",
+            "certify": "on",
+        },
+    )
+    assert not IdentityClaimAttempt.objects.exists()
+
+
+def test_verify_page_is_cheap(web, django_assert_max_num_queries):
+    user = factories.UnverifiedUserFactory()
+    services.phone_code_send(user=user, check_cool_down=False, now=timezone.now())
+    web.force_login(user)
+    with django_assert_max_num_queries(6):
+        response = web.get(reverse("accounts:verify"))
+    assert response.status_code == 200
+    assert 'name="code"' in response.content.decode()
+    assert timedelta(minutes=10)  # the page says how long the code lasts
