@@ -34,9 +34,11 @@ class Message(models.Model):
 
     ``destination`` is the phone number or address at the moment of the event:
     a later change of contact details does not redirect a message already owed.
-    ``in_doubt`` is set by the sweep when a worker died during a send: whether
-    the provider got the message is unknown, and the next attempt asks it
-    first (see ``services.message_send``).
+    Messages owed by a booking event are rendered by the worker before their
+    first send (the booking's transaction only inserts them); the others are
+    rendered when they are owed. ``in_doubt`` is set by the sweep when a
+    worker died during a send: whether the provider got the message is
+    unknown, and the next attempt asks it first (see ``services.message_send``).
     """
 
     applicant = models.ForeignKey(
@@ -54,6 +56,7 @@ class Message(models.Model):
         on_delete=models.SET_NULL,
         related_name="messages",
         verbose_name=_("account"),
+        db_index=False,  # see Meta.indexes: only the rows that have one
     )
     appointment = models.ForeignKey(
         "booking.Appointment",
@@ -68,8 +71,10 @@ class Message(models.Model):
     language = models.CharField(_("language"), max_length=8, default="fr")
     destination = models.CharField(_("destination"), max_length=254)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
-    text = models.TextField(_("text"))
+    text = models.TextField(_("text"), blank=True)
     html = models.TextField(_("HTML"), blank=True)
+    # What the text is rendered from, when it is rendered by the worker.
+    context = models.JSONField(default=dict, blank=True)
     essential = models.BooleanField(
         _("essential"),
         default=True,
@@ -106,8 +111,12 @@ class Message(models.Model):
                 condition=Q(status="sending"),
                 name="message_sending_idx",
             ),
-            models.Index(fields=["provider_id"], name="message_provider_idx"),
-            models.Index(fields=["destination"], name="message_destination_idx"),
+            # Partial: a new row (no provider id yet, no account) costs these indexes
+            # nothing, and the booking's transaction inserts new rows.
+            models.Index(
+                fields=["provider_id"], condition=~Q(provider_id=""), name="message_provider_idx"
+            ),
+            models.Index(fields=["user"], condition=Q(user__isnull=False), name="message_user_idx"),
         ]
 
     def __str__(self) -> str:

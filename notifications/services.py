@@ -49,7 +49,7 @@ from notifications.models import (
     SmsOptOut,
 )
 from notifications.rendering import appointment_context, public_url, render
-from notifications.transport import SendError
+from notifications.transport import PermanentSendError, SendError
 
 logger = logging.getLogger(__name__)
 
@@ -121,36 +121,64 @@ def appointment_notify(
 ) -> list[int]:
     """Owe the applicant the messages of ``event`` (booked, cancelled, rescheduled).
 
-    Caller is inside the event's transaction and has ``appointment.slot`` with
-    its site and procedure, and ``appointment.applicant``, loaded: this costs
-    one INSERT for all channels. The ids go to Celery once the transaction
-    commits (nothing is sent for a booking that rolls back).
+    Caller is inside the event's transaction (the booking hot path): this costs
+    one INSERT for all channels and nothing else. The text is rendered by the
+    worker before the first send (``_render_owed``), from the slot the
+    appointment had at the event, which the row keeps in ``context``. The ids
+    go to Celery once the transaction commits (nothing is sent for a booking
+    that rolls back).
     """
     now = now or timezone.now()
     applicant = appointment.applicant
     contacts = _contacts(applicant)
     if not contacts:
         return []
-    context = appointment_context(appointment)
     # A reschedule can happen several times: each one owes its own messages.
     occurrence = f":r{appointment.reschedule_count}" if event == RESCHEDULED else ""
     messages = [
-        _message(
-            key=event,
-            channel=channel,
-            destination=destination,
-            language=applicant.preferred_language,
-            context=context,
-            idempotency_key=f"{event}:{appointment.pk}{occurrence}:{channel}:a{applicant.pk}",
-            now=now,
+        Message(
             applicant=applicant,
             appointment=appointment,
+            channel=channel,
+            template_key=event,
+            language=applicant.preferred_language,
+            destination=destination,
+            context={"slot": appointment.slot_id},
+            idempotency_key=f"{event}:{appointment.pk}{occurrence}:{channel}:a{applicant.pk}",
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
         )
         for channel, destination in contacts
     ]
     ids = [message.pk for message in Message.objects.bulk_create(messages)]
     enqueue_on_commit(ids)
     return ids
+
+
+def _render_owed(message: Message) -> None:
+    """Fill in the text of a message owed by an appointment event, as of the event.
+
+    Raises ``PermanentSendError`` when there is nothing left to render from.
+    """
+    appointment = message.appointment
+    if appointment is None:
+        raise PermanentSendError("the appointment no longer exists")
+    slot_id = message.context.get("slot", appointment.slot_id)
+    if slot_id != appointment.slot_id:
+        # Moved since: the message speaks of the time it was owed for.
+        appointment.slot = Slot.objects.select_related("site").get(pk=slot_id)
+    rendered = render(
+        key=message.template_key,
+        channel=message.channel,
+        language=message.language,
+        context=appointment_context(appointment),
+    )
+    message.subject, message.text, message.html = (
+        rendered.subject[:200],
+        rendered.text,
+        rendered.html,
+    )
 
 
 def freed_seat_on_commit(*, slot: Slot, appointment_id: int) -> None:
@@ -282,6 +310,15 @@ def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome
         return SendOutcome("failed", "opted out")
 
     try:
+        if not message.text:
+            try:
+                _render_owed(message)
+            except SendError:
+                raise
+            except Exception as exc:  # a template bug: retrying will not fix it
+                logger.exception("Could not render message %s.", message_id)
+                raise PermanentSendError(f"rendering failed: {exc!r}") from exc
+            mine.update(subject=message.subject, text=message.text, html=message.html)
         provider_id = _transmit(message)
     except SendError as exc:
         done = timezone.now()

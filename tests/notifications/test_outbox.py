@@ -24,20 +24,56 @@ def booked(applicant, slot):
     return booking.appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
 
 
-def test_booking_owes_one_sms_and_one_email_in_its_transaction(booked, applicant):
+def test_booking_owes_one_sms_and_one_email_in_its_transaction(booked, applicant, mailoutbox):
     messages = {m.channel: m for m in Message.objects.filter(appointment=booked)}
 
     assert set(messages) == {MessageChannel.SMS, MessageChannel.EMAIL}
-    sms = messages[MessageChannel.SMS]
-    assert sms.destination == applicant.phone
-    assert sms.status == MessageStatus.PENDING
+    assert {m.status for m in messages.values()} == {MessageStatus.PENDING}
+    assert messages[MessageChannel.SMS].destination == applicant.phone
+    assert messages[MessageChannel.EMAIL].destination == applicant.email
+
+    for message in messages.values():
+        services.message_send(message_id=message.pk)
+
+    sms = Message.objects.get(pk=messages[MessageChannel.SMS].pk)
     assert booked.reference in sms.text
     assert "/cancel/" in sms.text
-    mail_row = messages[MessageChannel.EMAIL]
-    assert mail_row.destination == applicant.email
+    mail_row = Message.objects.get(pk=messages[MessageChannel.EMAIL].pk)
     assert booked.reference in mail_row.subject
     assert booked.slot.site.name in mail_row.text
     assert "Justificatif de domicile" in mail_row.html
+    assert mailoutbox[0].subject == mail_row.subject
+
+
+def test_a_confirmation_sent_after_a_reschedule_speaks_of_the_booked_time(
+    booked, applicant, site, procedure
+):
+    first_time = timezone.localtime(booked.slot.starts_at).strftime("%H:%M")
+    later = factories.SlotFactory(
+        site=site, procedure=procedure, starts_at=booked.slot.starts_at + timedelta(hours=5)
+    )
+    booking.appointment_reschedule(actor=applicant.user, appointment=booked, new_slot_id=later.pk)
+    confirmation = Message.objects.get(
+        appointment=booked, channel="sms", template_key="appointment_booked"
+    )
+    moved = Message.objects.get(
+        appointment=booked, channel="sms", template_key="appointment_rescheduled"
+    )
+
+    services.message_send(message_id=confirmation.pk)
+    services.message_send(message_id=moved.pk)
+
+    confirmation.refresh_from_db()
+    moved.refresh_from_db()
+    assert first_time in confirmation.text
+    assert timezone.localtime(later.starts_at).strftime("%H:%M") in moved.text
+
+
+def test_a_message_whose_appointment_is_gone_fails(booked):
+    sms = Message.objects.get(appointment=booked, channel="sms")
+    Message.objects.filter(pk=sms.pk).update(appointment=None)
+
+    assert services.message_send(message_id=sms.pk).status == "failed"
 
 
 def test_booking_writes_its_messages_in_one_insert(applicant, slot):
@@ -95,17 +131,21 @@ def test_cancel_and_reschedule_owe_their_messages(booked, applicant, site, proce
 
 
 def test_english_speaker_gets_english(slot):
-    applicant = factories.ApplicantFactory(preferred_language="en")
-    appointment = booking.appointment_book(
-        actor=applicant.user, applicant=applicant, slot_id=slot.pk
-    )
-    sms = Message.objects.get(appointment=appointment, channel=MessageChannel.SMS)
-    assert sms.language == "en"
-    assert "confirmed" in sms.text
+    english = factories.ApplicantFactory(preferred_language="en")
     french = factories.ApplicantFactory()
-    appointment = booking.appointment_book(actor=french.user, applicant=french, slot_id=slot.pk)
-    assert "confirm" in Message.objects.get(appointment=appointment, channel="sms").text.lower()
-    assert "Annuler" in Message.objects.get(appointment=appointment, channel="sms").text
+    texts = {}
+    for applicant in (english, french):
+        appointment = booking.appointment_book(
+            actor=applicant.user, applicant=applicant, slot_id=slot.pk
+        )
+        sms = Message.objects.get(appointment=appointment, channel=MessageChannel.SMS)
+        services.message_send(message_id=sms.pk)
+        sms.refresh_from_db()
+        texts[sms.language] = sms.text
+
+    assert "confirmed" in texts["en"]
+    assert "confirmé" in texts["fr"]
+    assert "Annuler" in texts["fr"]
 
 
 def test_sms_goes_through_the_twilio_sdk(booked, twilio):
@@ -289,7 +329,10 @@ def test_sweep_leaves_fresh_and_held_messages_alone(booked):
 def test_stuck_sms_is_asked_about_before_being_sent_again(booked, twilio):
     """A worker died after Twilio got the SMS but before it recorded the sid."""
     sms = Message.objects.get(appointment=booked, channel=MessageChannel.SMS)
-    sms_transport.send(to=sms.destination, body=sms.text)  # what the dead worker did
+    # What the dead worker did: render and store the text, hand it to Twilio.
+    services._render_owed(sms)
+    Message.objects.filter(pk=sms.pk).update(text=sms.text)
+    sms_transport.send(to=sms.destination, body=sms.text)
     Message.objects.filter(pk=sms.pk).update(
         status=MessageStatus.SENDING, attempts=1, claimed_at=timezone.now()
     )
