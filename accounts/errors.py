@@ -69,3 +69,11 @@ class NothingToConfirm(Conflict):
 class WrongPassword(Forbidden):
     code = "wrong_password"
     default_message = _("The password is not correct.")
+
+
+class IdentityLocked(Conflict):
+    code = "identity_locked"
+    default_message = _(
+        "This identity is used by an appointment: it can no longer be changed here. "
+        "Only a prefecture agent can correct it."
+    )

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.errors import InvalidPhone
 from accounts.models import User
 from accounts.phones import normalize_mobile
+from booking.forms import IdentityForm
 
 
 class MobileField(forms.CharField):
@@ -97,3 +98,10 @@ class DeleteAccountForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class IdentityCorrectionForm(IdentityForm):
+    """The identity fields only: contact details are the account's."""
+
+    phone = None
+    email = None

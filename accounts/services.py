@@ -351,6 +351,63 @@ def identity_is_locked(applicant) -> bool:
     return applicant.appointments.exists()
 
 
+def identity_correct(
+    *,
+    user: User,
+    surname: str,
+    given_names: str,
+    birth_date: date,
+    nationality: str,
+    document_type: str,
+    document_number: str,
+):
+    """The applicant corrects their own identity, as long as no appointment uses it.
+
+    The identity record is locked (``FOR UPDATE``) while the appointments are
+    looked for, so a correction and a booking that locks it too cannot cross.
+    Raises ``IdentityLocked``, ``booking.errors.InvalidIdentity`` or
+    ``booking.errors.IdentityTaken`` (the document is someone else's).
+    """
+    from booking import errors as booking_errors
+    from booking.models import Applicant
+
+    # The booking services' own checks, so both paths accept the same identities.
+    from booking.services import _validate_identity
+
+    _validate_identity(
+        surname=surname,
+        given_names=given_names,
+        birth_date=birth_date,
+        nationality=nationality,
+        document_type=document_type,
+        document_number=document_number,
+    )
+    with transaction.atomic():
+        applicant = Applicant.objects.select_for_update().get(user=user)
+        if identity_is_locked(applicant):
+            raise errors.IdentityLocked()
+        applicant.surname = surname.strip()
+        applicant.given_names = given_names.strip()
+        applicant.birth_date = birth_date
+        applicant.nationality = nationality
+        applicant.document_type = document_type
+        applicant.document_number = document_number
+        try:
+            with transaction.atomic():
+                applicant.save(
+                    update_fields=[
+                        "surname",
+                        "given_names",
+                        "birth_date",
+                        "nationality",
+                        "document_type",
+                    ]
+                )
+        except IntegrityError:
+            raise booking_errors.IdentityTaken() from None
+    return applicant
+
+
 # --- Deletion and retention ----------------------------------------------------------
 
 

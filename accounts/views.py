@@ -21,9 +21,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services
+from accounts.errors import IdentityLocked
 from accounts.forms import (
     DeleteAccountForm,
     EmailChangeForm,
+    IdentityCorrectionForm,
     LanguageForm,
     PhoneChangeForm,
     PhoneCodeForm,
@@ -275,3 +277,62 @@ def delete(request: HttpRequest) -> HttpResponse:
             ).select_related("slot__site", "procedure")
         )
     return render(request, "accounts/delete.html", {"form": form, "future": future})
+
+
+def identity_on_file(request: HttpRequest, applicant, next_url: str) -> HttpResponse:
+    """The identity page once an identity is on file (called by ``booking.views.identity``).
+
+    Until an appointment uses it the applicant may correct it (``?edit``);
+    after that it is shown read-only, with how to get a correction.
+    """
+    from booking.errors import IdentityTaken, InvalidIdentity
+    from booking.identity import identity_key
+
+    locked = services.identity_is_locked(applicant)
+    # Only a post from the correction form corrects: any other post changes nothing.
+    editing = not locked and ("edit" in request.GET or "edit" in request.POST)
+    if request.method == "POST" and not editing:
+        return redirect(next_url)
+    form = None
+    if editing:
+        initial = {
+            "surname": applicant.surname,
+            "given_names": applicant.given_names,
+            "birth_date": applicant.birth_date,
+            "nationality": applicant.nationality,
+            "document_type": applicant.document_type,
+            "document_number": applicant.document_number,
+        }
+        form = IdentityCorrectionForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.identity_correct(
+                    user=request.user,
+                    surname=data["surname"],
+                    given_names=data["given_names"],
+                    birth_date=data["birth_date"],
+                    nationality=str(data["nationality"]),
+                    document_type=data["document_type"],
+                    document_number=data["document_number"],
+                )
+            except (InvalidIdentity, IdentityTaken, IdentityLocked) as exc:
+                if isinstance(exc, IdentityTaken):
+                    services.identity_claim_attempt_record(
+                        account=request.user,
+                        identity_key=identity_key(
+                            document_type=data["document_type"],
+                            document_number=data["document_number"],
+                            nationality=str(data["nationality"]),
+                        ),
+                        ip=request.META.get("REMOTE_ADDR"),
+                    )
+                form.add_error(None, domain_error_message(exc))
+            else:
+                messages.success(request, _("Your identity is corrected."))
+                return redirect(next_url)
+    return render(
+        request,
+        "accounts/identity.html",
+        {"applicant": applicant, "locked": locked, "form": form, "next": next_url},
+    )

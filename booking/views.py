@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import services as account_services
+from accounts import views as account_views
 from accounts.models import Role
 from booking import services
 from booking.calendar import build_week, day_slots, parse_date, sites_with_availability
@@ -256,9 +257,8 @@ def identity(request: HttpRequest) -> HttpResponse:
     applicant = _applicant_of(request.user)
     next_url = _safe_next(request, reverse("booking:procedures"))
     if applicant is not None:
-        if request.method == "POST":
-            return redirect(next_url)
-        return render(request, "booking/identity_on_file.html", {"applicant": applicant})
+        # Correctable until an appointment uses it, read-only after: accounts decides.
+        return account_views.identity_on_file(request, applicant, next_url)
     form = IdentityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -200,3 +200,63 @@ def test_verify_page_is_cheap(web, django_assert_max_num_queries):
     assert response.status_code == 200
     assert 'name="code"' in response.content.decode()
     assert timedelta(minutes=10)  # the page says how long the code lasts
+
+
+def _identity_post(applicant, **changes):
+    data = {
+        "edit": "1",
+        "surname": applicant.surname,
+        "given_names": applicant.given_names,
+        "birth_date": applicant.birth_date.isoformat(),
+        "nationality": str(applicant.nationality),
+        "document_type": applicant.document_type,
+        "document_number": applicant.document_number,
+        "certify": "on",
+    }
+    data.update(changes)
+    return data
+
+
+def test_identity_can_be_corrected_until_an_appointment_uses_it(web, applicant, slot):
+    web.force_login(applicant.user)
+    assert 'name="edit"' in web.get(reverse("booking:identity") + "?edit=1").content.decode()
+    response = web.post(reverse("booking:identity"), _identity_post(applicant, given_names="Awa"))
+    assert response.status_code == 302
+    applicant.refresh_from_db()
+    assert applicant.given_names == "Awa"
+
+    appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
+    page = web.get(reverse("booking:identity") + "?edit=1").content.decode()
+    assert 'name="document_number"' not in page
+    assert "only a prefecture agent can correct it" in page
+    web.post(reverse("booking:identity"), _identity_post(applicant, given_names="Fatou"))
+    applicant.refresh_from_db()
+    assert applicant.given_names == "Awa"
+    with pytest.raises(errors.IdentityLocked):
+        services.identity_correct(
+            user=applicant.user,
+            surname="X",
+            given_names="Y",
+            birth_date=applicant.birth_date,
+            nationality="SN",
+            document_type="agdref",
+            document_number=applicant.document_number,
+        )
+
+
+def test_correcting_to_someone_elses_document_is_refused_and_recorded(
+    web, applicant, other_applicant
+):
+    web.force_login(applicant.user)
+    response = web.post(
+        reverse("booking:identity"),
+        _identity_post(applicant, document_number=other_applicant.document_number),
+        REMOTE_ADDR="198.51.100.4",
+    )
+    assert response.status_code == 200
+    assert "already on file with another account" in response.content.decode()
+    applicant.refresh_from_db()
+    assert applicant.document_number != other_applicant.document_number
+    attempt = IdentityClaimAttempt.objects.get()
+    assert attempt.identity_key == other_applicant.identity_key
+    assert attempt.ip == "198.51.100.4"
