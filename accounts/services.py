@@ -192,6 +192,7 @@ def email_confirm(*, token: str, now: datetime | None = None) -> User:
         user = User.objects.select_for_update().filter(pk=pk, is_active=True).first()
         if user is None or not constant_time_compare(state, _email_state(user)):
             raise errors.ConfirmationLinkInvalid()
+        previous = user.email
         user.email = address
         user.email_verified_at = now
         try:
@@ -199,7 +200,17 @@ def email_confirm(*, token: str, now: datetime | None = None) -> User:
                 user.save(update_fields=["email", "email_verified_at"])
         except IntegrityError:  # someone registered that address meanwhile
             raise errors.EmailTaken() from None
+        _identity_contact_follow(user=user, field="email", previous=previous, new=address)
     return user
+
+
+def _identity_contact_follow(*, user: User, field: str, previous: str, new: str) -> None:
+    """Messages about appointments go to the identity's contact details: when
+    they were the account's, they follow the account's change."""
+    from booking.models import Applicant
+
+    if previous and previous != new:
+        Applicant.objects.filter(user=user, **{field: previous}).update(**{field: new})
 
 
 # --- Phone confirmation --------------------------------------------------------------
@@ -221,9 +232,7 @@ def phone_code_send(
     ``PhoneCodeTooSoon`` within ``ACCOUNTS_PHONE_CODE_RESEND_SECONDS`` of the last."""
     now = now or timezone.now()
     number = normalize_mobile(phone) if phone else user.phone
-    if not number:
-        raise errors.NothingToConfirm()
-    if phone and number == user.phone and user.phone_verified_at:
+    if not number or (number == user.phone and user.phone_verified_at):
         raise errors.NothingToConfirm()
     cool_down = timedelta(seconds=settings.ACCOUNTS_PHONE_CODE_RESEND_SECONDS)
     with transaction.atomic():
@@ -312,9 +321,11 @@ def phone_confirm(*, user: User, code: str, now: datetime | None = None) -> User
         ).update(confirmed_at=now)
         if used_now != 1:
             raise errors.PhoneCodeExpired()
+        previous = user.phone if user.phone_verified_at else ""
         user.phone = number
         user.phone_verified_at = now
         user.save(update_fields=["phone", "phone_verified_at"])
+        _identity_contact_follow(user=user, field="phone", previous=previous, new=number)
     return user
 
 

@@ -260,3 +260,37 @@ def test_correcting_to_someone_elses_document_is_refused_and_recorded(
     attempt = IdentityClaimAttempt.objects.get()
     assert attempt.identity_key == other_applicant.identity_key
     assert attempt.ip == "198.51.100.4"
+
+
+def test_the_identitys_contact_details_follow_a_confirmed_change(applicant):
+    user = applicant.user
+    User.objects.filter(pk=user.pk).update(phone=applicant.phone)
+    user.refresh_from_db()
+    services.email_change_request(user=user, new_email="moved@example.test")
+    services.phone_code_send(user=user, phone="0781234567")
+    services.phone_confirm(user=user, code=sms_code("+33781234567"))
+    token = services.email_confirmation_token(user=user, address="moved@example.test")
+    services.email_confirm(token=token)
+    applicant.refresh_from_db()
+    assert (applicant.email, applicant.phone) == ("moved@example.test", "+33781234567")
+
+
+def test_no_code_is_sent_for_a_number_already_confirmed():
+    user = factories.UserFactory()
+    with pytest.raises(errors.NothingToConfirm):
+        services.phone_code_send(user=user)
+    with pytest.raises(errors.NothingToConfirm):
+        services.phone_code_send(user=user, phone=user.phone)
+
+
+def test_purge_task_is_registered_with_celery():
+    from accounts.tasks import purge_personal_data_task
+    from config.celery import app
+
+    assert purge_personal_data_task.name in app.tasks
+    assert purge_personal_data_task.name == "accounts.purge_personal_data"
+
+
+def test_registration_page_is_cheap(web, django_assert_max_num_queries):
+    with django_assert_max_num_queries(2):
+        assert web.get(reverse("accounts:register")).status_code == 200
