@@ -203,7 +203,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
-    "socket_timeout": 5,
+    # A Redis that accepts connections but does not answer costs a request this long.
+    "socket_timeout": 2,
     # Longer than any ETA (a retry waits at most NOTIFICATIONS_RETRY_MAX_SECONDS),
     # so Redis does not hand an unacknowledged retry to a second worker early.
     "visibility_timeout": 2 * 3600,

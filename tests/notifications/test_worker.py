@@ -9,6 +9,8 @@ so that the worker, another process, sees the rows.
 from __future__ import annotations
 
 import email
+import socket
+import time
 from datetime import timedelta
 
 import pytest
@@ -154,3 +156,29 @@ def test_redis_down_at_commit_the_booking_stands_and_the_sweep_sends(celery_work
     w.wait_for(lambda: _status(message.pk) == MessageStatus.SENT)
     assert len(fake_twilio.sent) == 1
     assert appointment.reference in fake_twilio.sent[0]["body"]
+
+
+def test_a_redis_that_does_not_answer_delays_a_booking_by_two_seconds_at_most(
+    django_capture_on_commit_callbacks,
+):
+    """A broker that accepts the connection and then says nothing (overloaded,
+    half-dead) must not hang the request: the publish gives up, the row waits."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    port = silent.getsockname()[1]
+    applicant = factories.ApplicantFactory(email="")
+    slot = factories.SlotFactory()
+    try:
+        with w.app_broker(f"redis://127.0.0.1:{port}/0"):
+            started = time.monotonic()
+            with django_capture_on_commit_callbacks(execute=True):
+                appointment = booking.appointment_book(
+                    actor=applicant.user, applicant=applicant, slot_id=slot.pk
+                )
+            elapsed = time.monotonic() - started
+    finally:
+        silent.close()
+
+    assert elapsed < 4
+    assert Message.objects.get(appointment=appointment).status == MessageStatus.PENDING
