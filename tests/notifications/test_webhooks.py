@@ -117,3 +117,18 @@ def test_other_replies_change_nothing(client, db):
     _signed_post(client, INBOUND_URL, {"From": "+33612345678", "Body": "Merci, à jeudi"})
     assert not SmsOptOut.objects.exists()
     assert Message.objects.count() == 0
+
+
+def test_stop_also_cancels_alerts_already_owed_to_the_number(client, db):
+    alert = sent_sms(
+        status=MessageStatus.PENDING, template_key="new_slots", essential=False, provider_id=""
+    )
+    confirmation = sent_sms(status=MessageStatus.PENDING, provider_id="")
+
+    _signed_post(client, INBOUND_URL, {"From": alert.destination, "Body": "STOP"})
+
+    alert.refresh_from_db()
+    confirmation.refresh_from_db()
+    assert alert.status == MessageStatus.FAILED
+    assert "STOP" in alert.last_error
+    assert confirmation.status == MessageStatus.PENDING
