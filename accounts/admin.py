@@ -13,7 +13,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import ApiToken, User
+from accounts.models import ApiToken, IdentityClaimAttempt, User
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -51,6 +51,10 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Profile"), {"fields": ("full_name", "language")}),
+        (
+            _("Contact confirmation"),
+            {"fields": ("phone", "email_verified_at", "phone_verified_at")},
+        ),
         (_("Role"), {"fields": ("role", "sites", "access_point")}),
         (
             _("Permissions"),
@@ -89,7 +93,14 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("email", "full_name")
     ordering = ("email",)
     filter_horizontal = ("sites", "groups", "user_permissions")
-    readonly_fields = ("last_login", "date_joined")
+    # Confirmations are the owner's doing (link, SMS code), not an administrator's.
+    readonly_fields = (
+        "last_login",
+        "date_joined",
+        "phone",
+        "email_verified_at",
+        "phone_verified_at",
+    )
     show_full_result_count = False
 
 
@@ -100,6 +111,28 @@ class ApiTokenAdmin(admin.ModelAdmin):
     search_fields = ("=prefix", "user__email")
     fields = ("user", "prefix", "created_at", "expires_at", "last_used_at")
     readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(IdentityClaimAttempt)
+class IdentityClaimAttemptAdmin(admin.ModelAdmin):
+    """The abuse report's raw material: read-only."""
+
+    list_display = ("created_at", "identity_key", "account", "ip")
+    list_select_related = ("account",)
+    search_fields = ("=identity_key", "account__email", "=ip")
+    date_hierarchy = "created_at"
+    fields = ("created_at", "identity_key", "account", "ip")
+    readonly_fields = fields
+    show_full_result_count = False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -294,3 +294,20 @@ def test_purge_task_is_registered_with_celery():
 def test_registration_page_is_cheap(web, django_assert_max_num_queries):
     with django_assert_max_num_queries(2):
         assert web.get(reverse("accounts:register")).status_code == 200
+
+
+def test_admin_lists_refused_identity_claims_read_only(client, django_assert_max_num_queries):
+    admin_user = User.objects.create_superuser("root@example.test", "pw-root-123456")
+    IdentityClaimAttempt.objects.create(identity_key="agdref:9300000001", ip="192.0.2.1")
+    client.force_login(admin_user)
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("admin:accounts_identityclaimattempt_changelist"))
+    assert response.status_code == 200
+    assert "agdref:9300000001" in response.content.decode()
+    attempt = IdentityClaimAttempt.objects.get()
+    page = client.get(reverse("admin:accounts_identityclaimattempt_change", args=[attempt.pk]))
+    assert page.status_code == 200
+    assert 'name="identity_key"' not in page.content.decode()
+    user_page = client.get(reverse("admin:accounts_user_change", args=[admin_user.pk]))
+    assert user_page.status_code == 200
+    assert 'name="email_verified_at' not in user_page.content.decode()
