@@ -259,16 +259,16 @@ class Result:
     """What the load generator saw for one batch of requests."""
 
     seconds: float
-    # (status, latency in seconds); status 0 is a connection error or a timeout
-    samples: list[tuple[int, float]]
+    # (status, latency, start), in seconds; status 0 is a connection error or a timeout
+    samples: list[tuple[int, float, float]]
     bodies: dict[int, str]  # one sample body per status, for diagnostics
 
     def count(self, *statuses: int) -> int:
-        return sum(1 for status, _ in self.samples if status in statuses)
+        return sum(1 for sample in self.samples if sample[0] in statuses)
 
     @property
     def server_errors(self) -> int:
-        return sum(1 for status, _ in self.samples if status >= 500)
+        return sum(1 for sample in self.samples if sample[0] >= 500)
 
     @property
     def connection_errors(self) -> int:
@@ -279,7 +279,7 @@ class Result:
         return len(self.samples) / self.seconds if self.seconds else 0.0
 
     def latencies(self, *statuses: int) -> list[float]:
-        return [latency for status, latency in self.samples if status in statuses]
+        return [sample[1] for sample in self.samples if sample[0] in statuses]
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -290,7 +290,14 @@ def percentile(values: list[float], pct: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(pct) - 1]
 
 
-def load(base: str, requests: list[dict], *, concurrency: int, timeout: float = 30.0) -> Result:
+def load(
+    base: str,
+    requests: list[dict],
+    *,
+    concurrency: int,
+    timeout: float = 30.0,
+    rate: float = 0.0,
+) -> Result:
     """Send ``requests`` (dicts: method, path, headers, body) at ``concurrency``
     from a separate process (``bench.loadgen``), so that the client's CPU is
     not the benchmark's."""
@@ -309,6 +316,8 @@ def load(base: str, requests: list[dict], *, concurrency: int, timeout: float = 
                 str(concurrency),
                 "--timeout",
                 str(timeout),
+                "--rate",
+                str(rate),
             ],
             cwd=ROOT,
             check=True,

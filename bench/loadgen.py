@@ -7,8 +7,10 @@ request (gunicorn's sync workers close the connection after each response).
 A bare asyncio HTTP/1.1 client: an order of magnitude less CPU per request
 than a full client library, which matters on a 2-core machine where client
 and server share the cores. Writes ``{"seconds", "samples": [[status,
-latency]...], "bodies": {status: first body}}`` to ``OUT``; status 0 means
-a connection error or a timeout.
+latency, start]...], "bodies": {status: first body}}`` to ``OUT`` (``start``:
+seconds from the beginning); status 0 means a connection error or a timeout.
+``--rate R`` paces the starts at R requests/s at most (for runs that must
+last, such as the database-fault run).
 """
 
 from __future__ import annotations
@@ -49,7 +51,9 @@ async def _one(host: str, port: int, raw: bytes, timeout: float) -> tuple[int, b
     return status, rest.partition(b"\r\n\r\n")[2]
 
 
-async def _run(base: str, requests: list[dict], concurrency: int, timeout: float) -> dict:
+async def _run(
+    base: str, requests: list[dict], concurrency: int, timeout: float, rate: float
+) -> dict:
     url = urlsplit(base)
     host, port = url.hostname or "127.0.0.1", url.port or 80
     raws = [_encode(request, host, port) for request in requests]
@@ -57,23 +61,26 @@ async def _run(base: str, requests: list[dict], concurrency: int, timeout: float
     bodies: dict[int, str] = {}
     position = 0
 
+    begin = time.perf_counter()
+
     async def worker() -> None:
         nonlocal position
         while position < len(raws):
             index = position
             position += 1
+            if rate:
+                await asyncio.sleep(max(0.0, begin + index / rate - time.perf_counter()))
             started = time.perf_counter()
             try:
                 status, body = await _one(host, port, raws[index], timeout)
             except (OSError, TimeoutError, ValueError, IndexError):
                 status, body = 0, b""
-            samples[index] = [status, time.perf_counter() - started]
+            samples[index] = [status, time.perf_counter() - started, started - begin]
             if status not in bodies:
                 bodies[status] = body[:500].decode(errors="replace")
 
-    started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return {"seconds": time.perf_counter() - started, "samples": samples, "bodies": bodies}
+    return {"seconds": time.perf_counter() - begin, "samples": samples, "bodies": bodies}
 
 
 def main() -> None:
@@ -82,9 +89,12 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--timeout", type=float, default=30.0)
+    parser.add_argument("--rate", type=float, default=0.0, help="Starts per second (0: no limit).")
     args = parser.parse_args()
     spec = json.loads(args.spec.read_text())
-    result = asyncio.run(_run(spec["base"], spec["requests"], args.concurrency, args.timeout))
+    result = asyncio.run(
+        _run(spec["base"], spec["requests"], args.concurrency, args.timeout, args.rate)
+    )
     args.out.write_text(json.dumps(result))
 
 

@@ -2,4 +2,9 @@
 # Availability over a million slots, in process and over HTTP; options: --help.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-exec "${PYTHON:-.venv/bin/python}" -m bench.availability "$@"
+PYTHON="${PYTHON:-.venv/bin/python}"
+# One heavy job at a time on a shared machine (the test suites take the same lock).
+if command -v flock >/dev/null; then
+    exec flock "${GUICHET_HEAVY_LOCK:-/tmp/guichet-heavy.lock}" "$PYTHON" -m bench.availability "$@"
+fi
+exec "$PYTHON" -m bench.availability "$@"

@@ -223,7 +223,7 @@ def _check(result: common.Result, setup: dict, phase: str) -> list[str]:
         )
     others = len(result.samples) - result.count(201, 409)
     if others:
-        statuses = sorted({s for s, _ in result.samples if s not in (201, 409)})
+        statuses = sorted({s[0] for s in result.samples if s[0] not in (201, 409)})
         problems.append(f"{others} answers neither 201 nor 409: {statuses} {result.bodies}")
     connection.close()
     return problems
