@@ -38,8 +38,12 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+## Run every benchmark (bench/*/run.sh) on its small defaults, one after the other;
+## each prints its figures, the machine and its ratios. Fails if one fails.
 bench: install
-	@for b in bench/*/run.sh; do [ -e "$$b" ] && bash "$$b"; done; true
+	@status=0; for b in bench/*/run.sh; do \
+		echo "--- $$b"; PYTHON=$(BIN)/python bash "$$b" || status=1; \
+	done; exit $$status
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
