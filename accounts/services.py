@@ -544,8 +544,9 @@ def personal_data_purge(*, now: datetime | None = None) -> Purge:
     ``ACCOUNTS_UNCONFIRMED_DAYS``. Idempotent; run daily by Celery beat.
 
     An account whose owner logged in after the cutoff is still in use and is
-    kept. Appointment rows stay (statistics, the counter's history) with the
-    identity copied onto them, which the database forbids editing.
+    kept; one without any appointment goes once unused for as long. Appointment
+    rows stay (statistics, the counter's history) with the identity copied onto
+    them, which the database forbids editing.
     """
     from booking.models import Applicant, Appointment
 
@@ -580,6 +581,15 @@ def personal_data_purge(*, now: datetime | None = None) -> Purge:
             with transaction.atomic():
                 _applicant_erase(applicant, now=now)
             walk_ins += 1
+    # An applicant's account with no appointment at all, unused for as long.
+    idle = (
+        User.objects.filter(role=Role.APPLICANT, date_joined__lt=cutoff)
+        .filter(Q(last_login__isnull=True) | Q(last_login__lt=cutoff))
+        .exclude(Exists(Appointment.objects.filter(applicant__user=OuterRef("pk"))))
+    )
+    for user in idle.order_by("pk").iterator():
+        account_erase(user=user, now=now)
+        accounts += 1
     scrubbed = _messages_scrub(Q(created_at__lt=cutoff), now=now)
     claims, _detail = IdentityClaimAttempt.objects.filter(created_at__lt=cutoff).delete()
     PhoneVerification.objects.filter(expires_at__lt=now - timedelta(days=1)).delete()

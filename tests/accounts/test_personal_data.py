@@ -198,3 +198,19 @@ def test_purge_keeps_an_unconfirmed_account_that_has_appointments(slot):
     )
     assert services.personal_data_purge().unconfirmed_deleted == 0
     assert User.objects.filter(pk=applicant.user_id).exists()
+
+
+@override_settings(RETENTION_MONTHS=6)
+def test_purge_erases_an_account_without_appointments_unused_past_retention():
+    idle = factories.ApplicantFactory()
+    used = factories.ApplicantFactory()
+    long_ago = timezone.now() - timedelta(days=200)
+    User.objects.filter(pk__in=[idle.user_id, used.user_id]).update(
+        date_joined=long_ago, last_login=long_ago
+    )
+    User.objects.filter(pk=used.user_id).update(last_login=timezone.now())
+    result = services.personal_data_purge()
+    assert result.accounts_erased == 1
+    assert not User.objects.filter(pk=idle.user_id).exists()
+    assert not Applicant.objects.filter(pk=idle.pk).exists()
+    assert User.objects.filter(pk=used.user_id).exists()
