@@ -213,25 +213,21 @@ def messages_enqueue(ids: Iterable[int]) -> int:
     (or slow) must not fail the request that committed the event. What is not
     published stays ``pending`` and the sweep publishes it later.
 
-    A few ids (one event) go one task each, so their channels are sent in
-    parallel; many (a fan-out, a sweep) go in batches of
-    ``NOTIFICATIONS_TASK_BATCH``, one publish per batch: publishing, not the
-    database, is what limits a fan-out.
+    Ids go in tasks of up to ``NOTIFICATIONS_TASK_BATCH``, one publish each:
+    a booking's SMS and e-mail are one publish on the request's path, and a
+    fan-out is limited by the database rather than by Redis round trips.
     """
     from config.celery import app
-    from notifications.tasks import message_send_task, messages_send_task
+    from notifications.tasks import messages_send_task
 
     ids = list(ids)
     if not ids:
         return 0
     size = settings.NOTIFICATIONS_TASK_BATCH
-    if len(ids) <= 4:
-        jobs = [(message_send_task, (pk,), 1) for pk in ids]
-    else:
-        jobs = [
-            (messages_send_task, (ids[i : i + size],), len(ids[i : i + size]))
-            for i in range(0, len(ids), size)
-        ]
+    jobs = [
+        (messages_send_task, (ids[i : i + size],), len(ids[i : i + size]))
+        for i in range(0, len(ids), size)
+    ]
     published = 0
     try:
         if app.conf.task_always_eager:

@@ -422,3 +422,26 @@ def test_a_requeued_message_is_left_to_its_task_for_a_while(booked):
         assert services.messages_sweep(now=timezone.now() + timedelta(minutes=3)) == 2
     finally:
         app.conf.task_always_eager = True
+
+
+def test_a_booking_is_one_publish_to_the_broker(applicant, slot, monkeypatch):
+    from config.celery import app
+    from notifications.tasks import messages_send_task
+
+    published = []
+    monkeypatch.setattr(app.conf, "task_always_eager", False)
+    monkeypatch.setattr(
+        messages_send_task, "apply_async", lambda args, **kwargs: published.append(args)
+    )
+    appointment = booking.appointment_book(
+        actor=applicant.user, applicant=applicant, slot_id=slot.pk
+    )
+
+    assert (
+        services.messages_enqueue(
+            Message.objects.filter(appointment=appointment).values_list("pk", flat=True)
+        )
+        == 2
+    )
+    assert len(published) == 1
+    assert len(published[0][0]) == 2
