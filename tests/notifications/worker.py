@@ -124,6 +124,7 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.kill()
         self.log.close()
+        Path(self.log.name).unlink(missing_ok=True)
 
 
 def worker_env(*, fake_twilio, smtp_port: int) -> dict[str, str]:
