@@ -292,6 +292,11 @@ def main() -> int:
     parser.add_argument("--concurrency", default="64,128,256")
     parser.add_argument("--database", default="guichet_bench")
     parser.add_argument("--keep-db", action="store_true", help="Do not drop the database.")
+    parser.add_argument(
+        "--settings",
+        default="config.settings",
+        help="Guichet's settings module (to compare a variant; it must be importable).",
+    )
     args = parser.parse_args()
     concurrencies = [int(c) for c in args.concurrency.split(",")]
     common.header(
@@ -307,7 +312,7 @@ def main() -> int:
 
         connection.close()
         specs = {
-            "guichet": common.Server("guichet", "config.wsgi:application", "config.settings"),
+            "guichet": common.Server("guichet", "config.wsgi:application", args.settings),
             "baseline": common.Server(
                 "baseline", "bench.baseline.wsgi:application", "bench.baseline.settings"
             ),
