@@ -5,7 +5,8 @@
 2. A real ``celery -A config worker`` (one process) sends S of those SMS
    through the twilio SDK to a local fake Twilio: SMS per second.
 
-It uses its own database (``guichet_bench_fanout``, recreated) and Redis DB 12.
+It uses its own database (``guichet_bench_fanout``, created, then dropped) and
+Redis DB 12 (flushed).
 """
 
 from __future__ import annotations
@@ -64,11 +65,18 @@ def ids_in(raw: bytes) -> int:
 
 
 def recreate_database() -> None:
+    drop_database()
     import psycopg
 
     with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
         conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+
+
+def drop_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
 
 def main() -> None:
@@ -170,6 +178,7 @@ def main() -> None:
     )
     broker.flushdb()
     connection.close()
+    drop_database()
 
 
 if __name__ == "__main__":
