@@ -214,3 +214,41 @@ def test_availability_times_are_written_as_the_serializer_writes_them(month):
 
     expected = serializers.DateTimeField().to_representation(value)
     assert _local_iso(timezone.get_current_timezone())(value) == expected
+
+
+# --- Query counts of the reads -------------------------------------------------------
+
+
+@pytest.fixture
+def busy_world(applicant, site, procedure):
+    """Several sites, procedures, slots and appointments: enough rows for an N+1
+    to show."""
+    other_site = factories.SiteFactory()
+    for place in (site, other_site):
+        factories.SlotFactory.create_batch(4, site=place, procedure=procedure)
+    for _ in range(4):
+        slot = factories.SlotFactory(site=site, procedure=factories.ProcedureFactory())
+        appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
+    return applicant.appointments.first()
+
+
+@pytest.mark.parametrize(
+    ("path", "queries"),
+    [
+        ("/api/v1/sites/", 2),  # token, sites
+        ("/api/v1/procedures/", 2),  # token, procedures
+        ("/api/v1/availability/?procedure={procedure}", 3),  # token, procedure, slots
+        ("/api/v1/availability/?procedure={procedure}&site={site}", 4),  # and the sites
+        ("/api/v1/appointments/", 2),  # token, appointments
+        ("/api/v1/appointments/{reference}/", 2),  # token, the appointment
+    ],
+)
+def test_reads_take_a_bounded_number_of_queries(
+    applicant_api, busy_world, procedure, site, path, queries, django_assert_max_num_queries
+):
+    url = path.format(procedure=procedure.slug, site=site.slug, reference=busy_world.reference)
+
+    with django_assert_max_num_queries(queries):
+        response = applicant_api.get(url)
+
+    assert response.status_code == 200
