@@ -5,6 +5,7 @@ import re
 import pytest
 
 from notifications.models import Message
+from tests.browser.conftest import browser  # noqa: F401 - the browser suite's Chromium fixture
 
 
 @pytest.fixture
