@@ -288,7 +288,8 @@ def phone_confirm(*, user: User, code: str, now: datetime | None = None) -> User
     the code is wrong): ``ACCOUNTS_PHONE_CODE_ATTEMPTS`` tries per code. A
     number confirms at most ``ACCOUNTS_PER_PHONE`` accounts: the number's row
     is locked while its accounts are counted, so two confirmations at once
-    cannot both pass the cap.
+    cannot both pass the cap. Call it outside any transaction: a wrong try must
+    stay counted when the refusal rolls the caller's transaction back.
     """
     now = now or timezone.now()
     verification = pending_phone_verification(user, now)
