@@ -15,6 +15,11 @@ class AppointmentNotFound(NotFound):
     default_message = _("This appointment does not exist.")
 
 
+class AccountNotVerified(Forbidden):
+    code = "account_not_verified"
+    default_message = _("Confirm your e-mail address and your mobile phone before booking.")
+
+
 class SlotFull(Conflict):
     code = "slot_full"
     default_message = _("This time slot has just been taken. Please choose another one.")

@@ -25,7 +25,13 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from accounts.models import Role, User
-from accounts.permissions import allowed_pools, can_act_for, can_publish, can_register_identity
+from accounts.permissions import (
+    allowed_pools,
+    can_act_for,
+    can_publish,
+    can_register_identity,
+    is_verified,
+)
 from booking import errors
 from booking.identity import document_number_error, normalize_name
 from booking.models import (
@@ -66,6 +72,10 @@ def _slot_release(slot_id: int) -> None:
 
 def _check_bookable(*, actor: User, applicant: Applicant, slot: Slot, now: datetime) -> None:
     """Raise the first reason why ``actor`` may not book ``slot`` for ``applicant``."""
+    if actor.role == Role.APPLICANT and not is_verified(actor):
+        # The account is the protection against farmed identities: no booking
+        # (nor move) before both the e-mail and the phone are confirmed.
+        raise errors.AccountNotVerified()
     procedure = slot.procedure
     if not (procedure.is_active and slot.site.is_active):
         raise errors.ProcedureUnavailable()

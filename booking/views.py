@@ -28,7 +28,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts import services as account_services
 from accounts import views as account_views
 from accounts.models import Role
-from booking import services
+from accounts.permissions import is_verified
+from booking import errors, services
 from booking.calendar import build_week, day_slots, parse_date, sites_with_availability
 from booking.errors import IdentityTaken, InvalidIdentity
 from booking.forms import IdentityForm
@@ -207,6 +208,9 @@ def confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
     if not (procedure.is_active and procedure.self_booking):
         messages.error(request, _("This procedure cannot be booked online by applicants."))
         return redirect("booking:procedures")
+    if not is_verified(request.user):
+        messages.info(request, errors.AccountNotVerified.default_message)
+        return redirect("accounts:verify")
     applicant = _applicant_of(request.user)
     if applicant is None:
         messages.info(request, _("Enter your identity first: the appointment will be in its name."))

@@ -628,3 +628,25 @@ def test_every_booking_error_has_its_stable_code(error, code, status):
 
     assert (raised.code, raised.status) == (code, status)
     assert raised.detail  # a message for people, never empty
+
+
+def test_unconfirmed_account_may_not_book_or_move(slot):
+    """No booking before the e-mail and the phone are confirmed; nothing changes."""
+    user = factories.UnverifiedUserFactory()
+    applicant = factories.ApplicantFactory(user=user)
+
+    with pytest.raises(errors.AccountNotVerified) as refused:
+        appointment_book(actor=user, applicant=applicant, slot_id=slot.pk)
+
+    assert refused.value.code == "account_not_verified"
+    slot.refresh_from_db()
+    assert slot.booked == 0
+    assert not Appointment.objects.exists()
+
+
+def test_staff_book_for_an_applicant_whose_account_is_unconfirmed(slot, mediator):
+    applicant = factories.ApplicantFactory(user=factories.UnverifiedUserFactory())
+
+    appointment = appointment_book(actor=mediator, applicant=applicant, slot_id=slot.pk)
+
+    assert appointment.status == AppointmentStatus.BOOKED

@@ -829,3 +829,16 @@ def test_appointment_pages_do_a_bounded_number_of_queries(
     for url, most in bounds:
         with django_assert_max_num_queries(most):
             assert logged_in.get(url).status_code == 200
+
+
+def test_unconfirmed_account_is_sent_to_confirm_before_booking(web, slot):
+    user = factories.UnverifiedUserFactory()
+    factories.ApplicantFactory(user=user)
+    web.force_login(user)
+
+    for method in (web.get, web.post):
+        response = method(reverse("booking:confirm", args=[slot.pk]))
+
+        assert response.status_code == 302
+        assert response.url == reverse("accounts:verify")
+    assert _booked(slot) == 0
