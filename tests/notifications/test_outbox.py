@@ -429,19 +429,22 @@ def test_a_booking_is_one_publish_to_the_broker(applicant, slot, monkeypatch):
     from notifications.tasks import messages_send_task
 
     published = []
-    monkeypatch.setattr(app.conf, "task_always_eager", False)
+    # Celery's Settings is a mapping proxy: monkeypatch cannot always restore an
+    # attribute on it (it may try to delete it), so set and restore it by hand.
     monkeypatch.setattr(
         messages_send_task, "apply_async", lambda args, **kwargs: published.append(args)
     )
-    appointment = booking.appointment_book(
-        actor=applicant.user, applicant=applicant, slot_id=slot.pk
-    )
-
-    assert (
-        services.messages_enqueue(
+    app.conf.task_always_eager = False
+    try:
+        appointment = booking.appointment_book(
+            actor=applicant.user, applicant=applicant, slot_id=slot.pk
+        )
+        enqueued = services.messages_enqueue(
             Message.objects.filter(appointment=appointment).values_list("pk", flat=True)
         )
-        == 2
-    )
+    finally:
+        app.conf.task_always_eager = True
+
+    assert enqueued == 2
     assert len(published) == 1
     assert len(published[0][0]) == 2
