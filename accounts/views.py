@@ -34,6 +34,8 @@ from accounts.forms import (
 from accounts.models import Role
 from accounts.permissions import is_verified
 from accounts.selectors import account_messages, applicant_of, personal_data
+from booking.errors import IdentityTaken, InvalidIdentity
+from booking.identity import identity_key
 from core.errors import DomainError
 from core.views import domain_error_message, domain_errors
 
@@ -279,15 +281,29 @@ def delete(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/delete.html", {"form": form, "future": future})
 
 
+def identity_refused(request: HttpRequest, form, exc: DomainError) -> None:
+    """Show why an identity was refused on ``form``; a document already on file
+    with another account is recorded for the abuse report."""
+    if isinstance(exc, IdentityTaken):
+        data = form.cleaned_data
+        services.identity_claim_attempt_record(
+            account=request.user,
+            identity_key=identity_key(
+                document_type=data["document_type"],
+                document_number=data["document_number"],
+                nationality=str(data["nationality"]),
+            ),
+            ip=request.META.get("REMOTE_ADDR"),
+        )
+    form.add_error(None, domain_error_message(exc))
+
+
 def identity_on_file(request: HttpRequest, applicant, next_url: str) -> HttpResponse:
     """The identity page once an identity is on file (called by ``booking.views.identity``).
 
     Until an appointment uses it the applicant may correct it (``?edit``);
     after that it is shown read-only, with how to get a correction.
     """
-    from booking.errors import IdentityTaken, InvalidIdentity
-    from booking.identity import identity_key
-
     locked = services.identity_is_locked(applicant)
     # Only a post from the correction form corrects: any other post changes nothing.
     editing = not locked and ("edit" in request.GET or "edit" in request.POST)
@@ -317,17 +333,7 @@ def identity_on_file(request: HttpRequest, applicant, next_url: str) -> HttpResp
                     document_number=data["document_number"],
                 )
             except (InvalidIdentity, IdentityTaken, IdentityLocked) as exc:
-                if isinstance(exc, IdentityTaken):
-                    services.identity_claim_attempt_record(
-                        account=request.user,
-                        identity_key=identity_key(
-                            document_type=data["document_type"],
-                            document_number=data["document_number"],
-                            nationality=str(data["nationality"]),
-                        ),
-                        ip=request.META.get("REMOTE_ADDR"),
-                    )
-                form.add_error(None, domain_error_message(exc))
+                identity_refused(request, form, exc)
             else:
                 messages.success(request, _("Your identity is corrected."))
                 return redirect(next_url)

@@ -25,7 +25,6 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts import services as account_services
 from accounts import views as account_views
 from accounts.models import Role
 from accounts.permissions import is_verified
@@ -34,7 +33,6 @@ from booking.calendar import build_week, day_slots, parse_date, sites_with_avail
 from booking.errors import IdentityTaken, InvalidIdentity
 from booking.forms import IdentityForm
 from booking.ics import appointment_ics as render_ics
-from booking.identity import identity_key
 from booking.models import (
     ACTIVE_STATUSES,
     Applicant,
@@ -46,7 +44,7 @@ from booking.models import (
     Slot,
 )
 from booking.selectors import appointments_for, availability, pools_for
-from core.views import domain_error_message, domain_errors
+from core.views import domain_errors
 
 # --- Access ------------------------------------------------------------------------
 
@@ -281,17 +279,7 @@ def identity(request: HttpRequest) -> HttpResponse:
                 preferred_language=(get_language() or "fr")[:8],
             )
         except (InvalidIdentity, IdentityTaken) as exc:
-            if isinstance(exc, IdentityTaken):
-                account_services.identity_claim_attempt_record(
-                    account=request.user,
-                    identity_key=identity_key(
-                        document_type=data["document_type"],
-                        document_number=data["document_number"],
-                        nationality=str(data["nationality"]),
-                    ),
-                    ip=request.META.get("REMOTE_ADDR"),
-                )
-            form.add_error(None, domain_error_message(exc))
+            account_views.identity_refused(request, form, exc)
         else:
             messages.success(request, _("Your identity is recorded."))
             return redirect(next_url)
