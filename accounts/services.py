@@ -384,9 +384,9 @@ def identity_correct(
     from booking.models import Applicant
 
     # The booking services' own checks, so both paths accept the same identities.
-    from booking.services import _validate_identity
+    from booking.services import identity_validate
 
-    _validate_identity(
+    identity_validate(
         surname=surname,
         given_names=given_names,
         birth_date=birth_date,

@@ -122,7 +122,7 @@ def _is_one_active_violation(exc: IntegrityError) -> bool:
 # --- Identities --------------------------------------------------------------------
 
 
-def _validate_identity(
+def identity_validate(
     *,
     surname: str,
     given_names: str,
@@ -131,6 +131,10 @@ def _validate_identity(
     document_type: str,
     document_number: str,
 ) -> None:
+    """Raise ``InvalidIdentity`` unless the identity can be recorded and compared.
+
+    Shared by every path that records or corrects an identity.
+    """
     # Compared at the counter in their normalised form: a name of punctuation or
     # of a non-Latin script only would normalise to nothing and match nobody.
     if not normalize_name(surname) or not normalize_name(given_names):
@@ -172,7 +176,7 @@ def applicant_create(
         raise errors.NotAllowed()
     if user is not None and Applicant.objects.filter(user=user).exists():
         raise errors.IdentityAlreadyOnFile()
-    _validate_identity(
+    identity_validate(
         surname=surname,
         given_names=given_names,
         birth_date=birth_date,
