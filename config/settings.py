@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "mediation",
     "booking",
     "notifications",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -71,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "audit.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that its process_exception sees a view's database error first: 503.
     "core.middleware.DatabaseUnavailableMiddleware",

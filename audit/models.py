@@ -1,0 +1,104 @@
+"""The audit trail: who did what, to whom, when and from where.
+
+Rows are only ever inserted. A database trigger refuses UPDATE and DELETE
+(migration 0002), the admin is read-only, and no page or API edits them.
+References to accounts, identities and appointments are kept without
+foreign-key constraints, with a snapshot of what identifies them, so that
+the trail outlives an erased account.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditAction(models.TextChoices):
+    # Bookings
+    APPOINTMENT_BOOKED = "appointment.booked", _("Appointment booked")
+    APPOINTMENT_CANCELLED = "appointment.cancelled", _("Appointment cancelled")
+    APPOINTMENT_RESCHEDULED = "appointment.rescheduled", _("Appointment rescheduled")
+    SLOTS_PUBLISHED = "slots.published", _("Capacity published")
+    # Identities
+    IDENTITY_RECORDED = "identity.recorded", _("Identity recorded")
+    IDENTITY_CORRECTED = "identity.corrected", _("Identity corrected")
+    IDENTITY_CLAIM_REFUSED = "identity.claim_refused", _("Identity claim refused")
+    # Accounts
+    ACCOUNT_CREATED = "account.created", _("Account created")
+    ACCOUNT_DELETED = "account.deleted", _("Account deleted")
+    ACCOUNT_ROLE_CHANGED = "account.role_changed", _("Role or attachment changed")
+    ACCOUNT_DEACTIVATED = "account.deactivated", _("Account deactivated")
+    ACCOUNT_REACTIVATED = "account.reactivated", _("Account reactivated")
+    ACCOUNT_UNLOCKED = "account.unlocked", _("Login lock-out lifted")
+    CONTACT_CHANGED = "account.contact_changed", _("E-mail or phone changed")
+    PASSWORD_CHANGED = "account.password_changed", _("Password changed")
+    OTP_DEVICE_CONFIRMED = "otp.device_confirmed", _("Two-factor device confirmed")
+    OTP_DEVICE_REMOVED = "otp.device_removed", _("Two-factor device removed")
+    TOKEN_CREATED = "token.created", _("API token issued")
+    TOKEN_REVOKED = "token.revoked", _("API token revoked")
+    PERSONAL_DATA_EXPORTED = "personal_data.exported", _("Personal data exported")
+
+
+class AuditEvent(models.Model):
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
+    action = models.CharField(_("what"), max_length=40, choices=AuditAction.choices)
+    # Who: the account (kept without a constraint: it may be erased later) and
+    # a snapshot of its e-mail and role at that moment.
+    actor = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("who"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_label = models.CharField(_("who (at the time)"), max_length=254, blank=True)
+    actor_role = models.CharField(_("role"), max_length=16, blank=True)
+    # On which account, identity or appointment.
+    subject_user = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("account concerned"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    applicant = models.ForeignKey(
+        "booking.Applicant",
+        verbose_name=_("applicant"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    appointment = models.ForeignKey(
+        "booking.Appointment",
+        verbose_name=_("appointment"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    appointment_reference = models.CharField(_("appointment reference"), max_length=8, blank=True)
+    ip = models.GenericIPAddressField(_("from"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [
+            models.Index(fields=["-occurred_at"], name="audit_occurred_idx"),
+            models.Index(fields=["actor", "-occurred_at"], name="audit_actor_idx"),
+            models.Index(fields=["applicant", "-occurred_at"], name="audit_applicant_idx"),
+            models.Index(fields=["appointment_reference"], name="audit_reference_idx"),
+            models.Index(fields=["action", "-occurred_at"], name="audit_action_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label or '-'} {self.action}"

@@ -1,0 +1,47 @@
+"""Writing the audit trail. Services call ``audit_record`` inside their own
+transaction, so the row exists exactly when the change it records does."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from audit.context import client_ip
+from audit.models import AuditAction, AuditEvent
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from booking.models import Applicant, Appointment
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: AuditAction | str,
+    subject_user: User | None = None,
+    applicant: Applicant | None = None,
+    appointment: Appointment | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Insert one audit row. ``actor`` is ``None`` for the system (a task, a command).
+
+    ``applicant`` defaults to the appointment's. ``details`` must be JSON-serialisable
+    and hold what a supervisor needs to understand the change (a reason, the
+    fields before and after), never a password, code or token.
+    """
+    if applicant is None and appointment is not None:
+        applicant_id = appointment.applicant_id
+    else:
+        applicant_id = applicant.pk if applicant is not None else None
+    authenticated = actor is not None and actor.is_authenticated
+    return AuditEvent.objects.create(
+        action=action,
+        actor_id=actor.pk if authenticated else None,
+        actor_label=actor.email if authenticated else "",
+        actor_role=actor.role if authenticated else "",
+        subject_user_id=subject_user.pk if subject_user is not None else None,
+        applicant_id=applicant_id,
+        appointment_id=appointment.pk if appointment is not None else None,
+        appointment_reference=appointment.reference if appointment is not None else "",
+        ip=client_ip(),
+        details=details or {},
+    )
