@@ -32,6 +32,8 @@ from accounts.permissions import (
     can_register_identity,
     is_verified,
 )
+from audit.models import AuditAction
+from audit.services import audit_record
 from booking import errors
 from booking.identity import document_number_error, normalize_name
 from booking.models import (
@@ -196,13 +198,22 @@ def applicant_create(
         email=email or (user.email if user else ""),
         preferred_language=preferred_language,
     )
-    try:
-        with transaction.atomic():
+    with transaction.atomic():
+        try:
+            # The refusal leaves this block by an exception: its rollback covers
+            # the failed INSERT, no savepoint needed.
             applicant.save(force_insert=True)
-    except IntegrityError as exc:
-        if "user_id" in _constraint_of(exc):  # the same account, twice at once
-            raise errors.IdentityAlreadyOnFile() from None
-        raise errors.IdentityTaken() from None
+        except IntegrityError as exc:
+            if "user_id" in _constraint_of(exc):  # the same account, twice at once
+                raise errors.IdentityAlreadyOnFile() from None
+            raise errors.IdentityTaken() from None
+        audit_record(
+            actor=actor,
+            action=AuditAction.IDENTITY_RECORDED,
+            subject_user=user,
+            applicant=applicant,
+            details={"document_type": applicant.document_type, "walk_in": user is None},
+        )
     return applicant
 
 
@@ -236,6 +247,12 @@ def appointment_book(
         appointment.procedure = slot.procedure  # already loaded: no query for the messages
         notifications.appointment_notify(
             appointment=appointment, event=notifications.BOOKED, now=now
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.APPOINTMENT_BOOKED,
+            appointment=appointment,
+            details={"slot": slot.pk, "channel": channel},
         )
         return appointment
 
@@ -308,6 +325,12 @@ def appointment_cancel(*, actor: User, appointment: Appointment) -> Appointment:
         _slot_release(locked.slot_id)
         notifications.appointment_notify(appointment=locked, event=notifications.CANCELLED, now=now)
         notifications.freed_seat_on_commit(slot=locked.slot, appointment_id=locked.pk)
+        audit_record(
+            actor=actor,
+            action=AuditAction.APPOINTMENT_CANCELLED,
+            appointment=locked,
+            details={"slot": locked.slot_id},
+        )
     return locked
 
 
@@ -335,7 +358,7 @@ def appointment_reschedule(
         if new_slot.procedure_id != locked.procedure_id:
             raise errors.RescheduleMismatch()
         _check_bookable(actor=actor, applicant=locked.applicant, slot=new_slot, now=now)
-        old_slot_id = locked.slot_id
+        old_slot_id, old_starts_at = locked.slot_id, locked.slot.starts_at
         # Both slot rows, in primary-key order: crossing reschedules cannot deadlock.
         list(
             Slot.objects.select_for_update()
@@ -352,6 +375,17 @@ def appointment_reschedule(
         locked.refresh_from_db(fields=["reschedule_count"])
         notifications.appointment_notify(
             appointment=locked, event=notifications.RESCHEDULED, now=now
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.APPOINTMENT_RESCHEDULED,
+            appointment=locked,
+            details={
+                "from_slot": old_slot_id,
+                "from_starts_at": old_starts_at.isoformat(),
+                "to_slot": new_slot.pk,
+                "to_starts_at": new_slot.starts_at.isoformat(),
+            },
         )
     return locked
 
@@ -580,6 +614,22 @@ def slots_publish(
         publication.slots_created = created
         publication.seats_created = totals["seats"] or 0
         publication.save(update_fields=["slots_created", "seats_created"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.SLOTS_PUBLISHED,
+            details={
+                "publication": publication.pk,
+                "site": site.slug,
+                "procedure": procedure.slug,
+                "date_from": date_from.isoformat(),
+                "date_to": date_to.isoformat(),
+                "visible_at": published_at.isoformat(),
+                "pools": {pool.value: seats for pool, seats in pools},
+                "slots_created": created,
+                "seats_created": publication.seats_created,
+                "skipped": len(times) * len(pools) - created,
+            },
+        )
     return PublicationResult(
         publication=publication, created=created, skipped=len(times) * len(pools) - created
     )
