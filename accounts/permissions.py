@@ -1,7 +1,24 @@
 """Who may do what: the one place for these rules.
 
-Pages, API and admin all ask here. Object-level rules for staff will tighten
-as access points and sites get their own screens; the entry points stay.
+Pages, API and admin all ask here; the services ask again before they write.
+
+The rules, by persona (a supervisor may do everything a role below may):
+
+- **applicant**: sees and acts (book, cancel, reschedule) only on their own
+  appointments; records only their own identity.
+- **mediator**: sees and acts for the applicants *of their access point*: those
+  the point registered (``Applicant.access_point``, set when a mediator records
+  a walk-in) and those for whom a mediator of the point has booked; at any
+  site. Registers walk-ins (no account), never an account's identity.
+  A mediator attached to no access point may do nothing.
+- **agent**: sees and acts on the appointments *at their sites* (book for
+  anyone at their sites, cancel or reschedule there: both the old and the new
+  site must be theirs); publishes capacity for their sites; registers walk-ins
+  (court-ordered convocations).
+- **supervisor**: all of that, at every site.
+
+Staff pages to come (mediation, back office) ask the same functions.
+Inactive or anonymous users may do nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +31,7 @@ from accounts.models import Role
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from booking.models import Applicant, Site
+    from booking.models import Applicant, Appointment, Site
 
 _POOLS_BY_ROLE: dict[str, frozenset[str]] = {
     Role.APPLICANT: frozenset({"public"}),
@@ -22,6 +39,12 @@ _POOLS_BY_ROLE: dict[str, frozenset[str]] = {
     Role.AGENT: frozenset({"public", "mediation", "priority"}),
     Role.SUPERVISOR: frozenset({"public", "mediation", "priority"}),
 }
+
+_NOTHING = Q(pk__in=[])
+
+
+def _active(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active)
 
 
 def is_verified(user: User) -> bool:
@@ -42,50 +65,132 @@ def allowed_pools(user: User) -> frozenset[str]:
     return _POOLS_BY_ROLE.get(user.role, frozenset())
 
 
-def can_act_for(user: User, applicant: Applicant) -> bool:
-    """May ``user`` book, cancel or reschedule for ``applicant``?"""
-    if not user.is_active:
+def works_at(user: User, site_id: int) -> bool:
+    """Is ``site_id`` one of the agent's sites (every site for a supervisor)?"""
+    if not _active(user):
+        return False
+    if user.role == Role.SUPERVISOR:
+        return True
+    if user.role == Role.AGENT:
+        return user.sites.filter(pk=site_id).exists()
+    return False
+
+
+def is_of_access_point(applicant: Applicant, access_point_id: int | None) -> bool:
+    """Is ``applicant`` one of the point's people: registered there, or booked
+    for by one of its mediators (at any time, whatever became of the booking)?"""
+    if access_point_id is None:
+        return False
+    if applicant.access_point_id == access_point_id:
+        return True
+    from booking.models import Appointment
+
+    return Appointment.objects.filter(
+        applicant_id=applicant.pk, booked_by__access_point_id=access_point_id
+    ).exists()
+
+
+def can_act_for(user: User, applicant: Applicant, *, site_id: int) -> bool:
+    """May ``user`` book, cancel or reschedule for ``applicant`` at site ``site_id``?
+
+    ``site_id`` is where the appointment is (cancel) or will be (book); a
+    reschedule asks for its old site and for its new one.
+    """
+    if not _active(user):
         return False
     if user.role == Role.APPLICANT:
-        return applicant.user_id == user.pk
-    return user.role in (Role.MEDIATOR, Role.AGENT, Role.SUPERVISOR)
+        return applicant.user_id is not None and applicant.user_id == user.pk
+    if user.role == Role.MEDIATOR:
+        return is_of_access_point(applicant, user.access_point_id)
+    if user.role in (Role.AGENT, Role.SUPERVISOR):
+        return works_at(user, site_id)
+    return False
+
+
+def can_see_appointment(user: User, appointment: Appointment) -> bool:
+    """May ``user`` see ``appointment``? The object form of ``visible_appointments``."""
+    if not _active(user):
+        return False
+    return type(appointment).objects.filter(visible_appointments(user), pk=appointment.pk).exists()
 
 
 def can_register_identity(user: User, account: User | None) -> bool:
     """May ``user`` record an identity for ``account`` (``None``: a walk-in)?
 
-    Applicants only for their own account; staff register walk-ins.
+    Applicants only for their own account. Staff register walk-ins only: an
+    account's identity is its owner's to enter (an agent corrects it later).
+    A mediator must belong to an access point: the walk-in is registered there.
     """
-    if not user.is_active:
+    if not _active(user):
         return False
     if user.role == Role.APPLICANT:
         return account is not None and account.pk == user.pk
-    return user.role in (Role.MEDIATOR, Role.AGENT, Role.SUPERVISOR)
+    if account is not None:
+        return False
+    if user.role == Role.MEDIATOR:
+        return user.access_point_id is not None
+    return user.role in (Role.AGENT, Role.SUPERVISOR)
 
 
 def can_publish(user: User, site: Site) -> bool:
     """May ``user`` publish capacity at ``site``? Agents only for their sites."""
-    if not user.is_active:
-        return False
+    return works_at(user, site.pk)
+
+
+def managed_sites(user: User) -> Q:
+    """A filter on ``Site``: the sites ``user`` works at (agents; supervisors: all)."""
+    if not _active(user):
+        return _NOTHING
     if user.role == Role.SUPERVISOR:
-        return True
+        return Q()
     if user.role == Role.AGENT:
-        return user.sites.filter(pk=site.pk).exists()
-    return False
+        return Q(agents=user)
+    return _NOTHING
+
+
+def _booked_by_point(access_point_id: int):
+    from booking.models import Appointment
+
+    return Appointment.objects.filter(booked_by__access_point_id=access_point_id).values(
+        "applicant_id"
+    )
+
+
+def visible_applicants(user: User) -> Q:
+    """A filter on ``Applicant``: the people ``user`` may see (and act for)."""
+    if not _active(user):
+        return _NOTHING
+    if user.role == Role.APPLICANT:
+        return Q(user=user)
+    if user.role == Role.MEDIATOR:
+        if user.access_point_id is None:
+            return _NOTHING
+        return Q(access_point_id=user.access_point_id) | Q(
+            pk__in=_booked_by_point(user.access_point_id)
+        )
+    if user.role == Role.AGENT:
+        from booking.models import Appointment
+
+        return Q(pk__in=Appointment.objects.filter(slot__site__agents=user).values("applicant_id"))
+    if user.role == Role.SUPERVISOR:
+        return Q()
+    return _NOTHING
 
 
 def visible_appointments(user: User) -> Q:
-    """A filter for the appointments ``user`` may see (and so act on)."""
-    if not user.is_authenticated or not user.is_active:
-        return Q(pk__in=[])
+    """A filter on ``Appointment``: those ``user`` may see (and so act on)."""
+    if not _active(user):
+        return _NOTHING
     if user.role == Role.APPLICANT:
         return Q(applicant__user=user)
     if user.role == Role.MEDIATOR:
         if user.access_point_id is None:
-            return Q(booked_by=user)
-        return Q(booked_by__access_point_id=user.access_point_id)
+            return _NOTHING
+        return Q(applicant__access_point_id=user.access_point_id) | Q(
+            applicant_id__in=_booked_by_point(user.access_point_id)
+        )
     if user.role == Role.AGENT:
-        return Q(slot__site__in=user.sites.all())
+        return Q(slot__site__agents=user)
     if user.role == Role.SUPERVISOR:
         return Q()
-    return Q(pk__in=[])
+    return _NOTHING

@@ -112,6 +112,16 @@ class Applicant(models.Model):
         related_name="applicant",
         verbose_name=_("account"),
     )
+    # The access point whose mediator registered this walk-in: its mediators may
+    # act for the person (accounts.permissions). Empty for self-registration.
+    access_point = models.ForeignKey(
+        "mediation.AccessPoint",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applicants",
+        verbose_name=_("registered at access point"),
+    )
     surname = models.CharField(_("surname"), max_length=150)
     given_names = models.CharField(_("first names"), max_length=150)
     birth_date = models.DateField(_("date of birth"))

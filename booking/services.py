@@ -74,6 +74,8 @@ def _slot_release(slot_id: int) -> None:
 
 def _check_bookable(*, actor: User, applicant: Applicant, slot: Slot, now: datetime) -> None:
     """Raise the first reason why ``actor`` may not book ``slot`` for ``applicant``."""
+    if not can_act_for(actor, applicant, site_id=slot.site_id):
+        raise errors.NotAllowed()
     if actor.role == Role.APPLICANT and not is_verified(actor):
         # The account is the protection against farmed identities: no booking
         # (nor move) before both the e-mail and the phone are confirmed.
@@ -197,6 +199,8 @@ def applicant_create(
         phone=phone,
         email=email or (user.email if user else ""),
         preferred_language=preferred_language,
+        # A mediator's walk-in belongs to their access point: its mediators act for them.
+        access_point_id=actor.access_point_id if actor.role == Role.MEDIATOR else None,
     )
     with transaction.atomic():
         try:
@@ -227,8 +231,6 @@ def appointment_book(
 
     Raises a ``booking.errors`` error and changes nothing when it cannot.
     """
-    if not can_act_for(actor, applicant):
-        raise errors.NotAllowed()
     now = timezone.now()
     with transaction.atomic():
         slot = _get_slot(slot_id)
@@ -308,11 +310,11 @@ def _appointment_lock(appointment: Appointment) -> Appointment:
 
 def appointment_cancel(*, actor: User, appointment: Appointment) -> Appointment:
     """Cancel an active appointment and free its seat, in one transaction."""
-    if not can_act_for(actor, appointment.applicant):
-        raise errors.NotAllowed()
     now = timezone.now()
     with transaction.atomic():
         locked = _appointment_lock(appointment)
+        if not can_act_for(actor, locked.applicant, site_id=locked.slot.site_id):
+            raise errors.NotAllowed()
         if locked.status != AppointmentStatus.BOOKED:
             raise errors.AppointmentNotActive()
         if locked.slot.starts_at <= now:
@@ -343,11 +345,12 @@ def appointment_reschedule(
     cannot be had, the transaction rolls back and the old appointment stands.
     The reference and the identity stay the same.
     """
-    if not can_act_for(actor, appointment.applicant):
-        raise errors.NotAllowed()
     now = timezone.now()
     with transaction.atomic():
         locked = _appointment_lock(appointment)
+        # Where it is now; where it goes is checked with the new slot below.
+        if not can_act_for(actor, locked.applicant, site_id=locked.slot.site_id):
+            raise errors.NotAllowed()
         if locked.status != AppointmentStatus.BOOKED:
             raise errors.AppointmentNotActive()
         if locked.slot.starts_at <= now:

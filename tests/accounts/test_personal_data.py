@@ -144,9 +144,10 @@ def test_purge_erases_what_is_past_retention_and_leaves_the_rest(slot):
     active_appointment = _book(active_user, factories.SlotFactory(site=slot.site))
     _into_the_past(active_appointment, days=200)
     User.objects.filter(pk=active_user.user_id).update(last_login=timezone.now())
-    walk_in = factories.ApplicantFactory(user=None, email="")
+    mediator = factories.MediatorFactory()
+    walk_in = factories.ApplicantFactory(user=None, email="", access_point=mediator.access_point)
     walk_in_appointment = appointment_book(
-        actor=factories.MediatorFactory(),
+        actor=mediator,
         applicant=walk_in,
         slot_id=factories.SlotFactory(site=slot.site).pk,
     )
@@ -191,9 +192,12 @@ def test_purge_is_scheduled_daily():
 
 
 def test_purge_keeps_an_unconfirmed_account_that_has_appointments(slot):
-    applicant = factories.ApplicantFactory(user=factories.UnverifiedUserFactory())
+    mediator = factories.MediatorFactory()
+    applicant = factories.ApplicantFactory(
+        user=factories.UnverifiedUserFactory(), access_point=mediator.access_point
+    )
     # Only staff can book for an account that is not confirmed (a mediator, say).
-    appointment_book(actor=factories.MediatorFactory(), applicant=applicant, slot_id=slot.pk)
+    appointment_book(actor=mediator, applicant=applicant, slot_id=slot.pk)
     User.objects.filter(pk=applicant.user_id).update(
         date_joined=timezone.now() - timedelta(days=30)
     )

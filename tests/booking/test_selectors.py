@@ -176,7 +176,7 @@ def test_appointments_for_each_persona(
 ):
     colleague = factories.MediatorFactory(access_point=mediator.access_point)
     stranger_mediator = factories.MediatorFactory()
-    walk_in = factories.ApplicantFactory(user=None)
+    walk_in = factories.ApplicantFactory(user=None, access_point=mediator.access_point)
     elsewhere = factories.SlotFactory(procedure=procedure)
     own = appointment_book(
         actor=applicant.user,

@@ -9,6 +9,7 @@ from booking import errors
 from booking.models import (
     REFERENCE_ALPHABET,
     REFERENCE_LENGTH,
+    Applicant,
     Appointment,
     AppointmentStatus,
     Channel,
@@ -42,6 +43,13 @@ def _slot_at(slot: Slot, **changes) -> Slot:
     return factories.SlotFactory(**fields)
 
 
+def _of_point(applicant: Applicant, mediator) -> Applicant:
+    """``applicant`` as a walk-in registered at ``mediator``'s access point."""
+    applicant.access_point = mediator.access_point
+    applicant.save(update_fields=["access_point"])
+    return applicant
+
+
 def _booked(slot: Slot) -> int:
     slot.refresh_from_db(fields=["booked"])
     return slot.booked
@@ -61,6 +69,7 @@ def test_booking_takes_one_seat_and_copies_the_identity(applicant, slot):
 
 
 def test_booking_records_who_booked_for_whom_and_through_which_channel(applicant, mediator, slot):
+    _of_point(applicant, mediator)
     appointment = appointment_book(
         actor=mediator, applicant=applicant, slot_id=slot.pk, channel=Channel.MEDIATION
     )
@@ -201,6 +210,7 @@ def test_slot_in_the_past_refuses_booking(applicant, slot, agent):
 
 def test_slot_not_yet_visible_refuses_applicant_and_mediator(applicant, mediator, slot):
     hidden = _slot_at(slot, published_at=timezone.now() + timedelta(hours=1))
+    _of_point(applicant, mediator)
     before = _state()
 
     for actor in (applicant.user, mediator):
@@ -268,6 +278,7 @@ def test_agent_may_book_within_the_cutoff(applicant, agent, slot, procedure):
 )
 def test_reserved_pool_refuses_who_it_is_not_for(role, pool, applicant, mediator, slot):
     actor = {"applicant": applicant.user, "mediator": mediator}[role]
+    _of_point(applicant, mediator)
     reserved = _slot_at(slot, pool=pool, starts_at=slot.starts_at)
     before = _state()
 
@@ -284,6 +295,7 @@ def test_reserved_pool_refuses_who_it_is_not_for(role, pool, applicant, mediator
 )
 def test_reserved_pool_admits_who_it_is_for(role, pool, applicant, mediator, agent, slot):
     actor = {"mediator": mediator, "agent": agent}[role]
+    _of_point(applicant, mediator)
     reserved = _slot_at(slot, pool=pool, starts_at=slot.starts_at)
 
     appointment_book(actor=actor, applicant=applicant, slot_id=reserved.pk)
@@ -306,6 +318,7 @@ def test_procedure_not_self_bookable_refuses_applicant(applicant, slot, procedur
 def test_procedure_not_self_bookable_admits_staff(applicant, mediator, slot, procedure):
     procedure.self_booking = False
     procedure.save(update_fields=["self_booking"])
+    _of_point(applicant, mediator)
 
     appointment_book(actor=mediator, applicant=applicant, slot_id=slot.pk)
 
@@ -645,7 +658,9 @@ def test_unconfirmed_account_may_not_book_or_move(slot):
 
 
 def test_staff_book_for_an_applicant_whose_account_is_unconfirmed(slot, mediator):
-    applicant = factories.ApplicantFactory(user=factories.UnverifiedUserFactory())
+    applicant = factories.ApplicantFactory(
+        user=factories.UnverifiedUserFactory(), access_point=mediator.access_point
+    )
 
     appointment = appointment_book(actor=mediator, applicant=applicant, slot_id=slot.pk)
 

@@ -60,8 +60,12 @@ POOLS_BY_ROLE = {
     "mediator": {Pool.PUBLIC, Pool.MEDIATION},
     "agent": {Pool.PUBLIC, Pool.MEDIATION, Pool.PRIORITY},
 }
-# Who acts for the person: themself, staff, or another applicant ("stranger").
-ACTORS = st.sampled_from(("self", "self", "mediator", "agent", "agent", "stranger"))
+# Who acts for the person: themself, staff, or someone who may not: another
+# applicant ("stranger"), a mediator of another access point, an agent of another site.
+ACTORS = st.sampled_from(
+    ("self", "self", "mediator", "agent", "agent", "stranger", "other_mediator", "other_agent")
+)
+OUTSIDERS = ("stranger", "other_mediator", "other_agent")
 PEOPLE = 4
 
 
@@ -93,13 +97,20 @@ class BookingMachine(RuleBasedStateMachine):
         self.agent = factories.AgentFactory(sites=[self.site])
         self.other_agent = factories.AgentFactory(sites=[factories.SiteFactory()])
         self.mediator = factories.MediatorFactory()
+        self.other_mediator = factories.MediatorFactory()
         # Open to all; and one that only staff book, for passports only.
         self.open_procedure = factories.ProcedureFactory()
         self.staff_procedure = factories.ProcedureFactory(
             self_booking=False, required_document=RequiredDocument.PASSPORT
         )
-        self.people: list[Applicant] = [factories.ApplicantFactory() for _ in range(2)] + [
-            factories.ApplicantFactory(document_type="passport", document_number=f"PA{n:06d}")
+        # Registered at the mediator's access point: its mediators act for them.
+        point = self.mediator.access_point
+        self.people: list[Applicant] = [
+            factories.ApplicantFactory(access_point=point) for _ in range(2)
+        ] + [
+            factories.ApplicantFactory(
+                document_type="passport", document_number=f"PA{n:06d}", access_point=point
+            )
             for n in range(2)
         ]
         self.model_slots: dict[int, ModelSlot] = {}
@@ -118,6 +129,8 @@ class BookingMachine(RuleBasedStateMachine):
             "mediator": self.mediator,
             "agent": self.agent,
             "stranger": self.people[(person + 1) % PEOPLE].user,
+            "other_mediator": self.other_mediator,
+            "other_agent": self.other_agent,
         }[kind]
 
     def _has_active(self, person: int, procedure: Procedure) -> bool:
@@ -249,7 +262,7 @@ class BookingMachine(RuleBasedStateMachine):
     )
     def book(self, slot_id, person, kind):
         slot = self.model_slots[slot_id]
-        if kind == "stranger":
+        if kind in OUTSIDERS:
             refusal = errors.NotAllowed
         else:
             refusal = self._booking_refusal(kind, person, slot)
@@ -276,7 +289,7 @@ class BookingMachine(RuleBasedStateMachine):
     def cancel(self, appointment, kind):
         model = self.model_appointments[appointment.pk]
         refusal = None
-        if kind == "stranger":
+        if kind in OUTSIDERS:
             refusal = errors.NotAllowed
         elif model.status != AppointmentStatus.BOOKED:
             refusal = errors.AppointmentNotActive
@@ -295,7 +308,7 @@ class BookingMachine(RuleBasedStateMachine):
     def reschedule(self, appointment, slot_id, kind):
         model = self.model_appointments[appointment.pk]
         new = self.model_slots[slot_id]
-        if kind == "stranger":
+        if kind in OUTSIDERS:
             refusal = errors.NotAllowed
         elif model.status != AppointmentStatus.BOOKED:
             refusal = errors.AppointmentNotActive

@@ -1,0 +1,61 @@
+"""The audit trail in the admin: read-only for everyone, superusers included.
+
+No add, change or delete permission (so no "delete selected" action either);
+the database refuses UPDATE and DELETE anyway (migration 0002).
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from audit.models import AuditEvent
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = (
+        "occurred_at",
+        "action",
+        "actor_label",
+        "actor_role",
+        "applicant_id",
+        "appointment_reference",
+        "ip",
+    )
+    list_filter = ("action", "actor_role", "occurred_at")
+    search_fields = ("actor_label", "=appointment_reference", "=ip", "=applicant__id")
+    date_hierarchy = "occurred_at"
+    fields = (
+        "occurred_at",
+        "action",
+        "actor_id",
+        "actor_label",
+        "actor_role",
+        "subject_user_id",
+        "applicant_id",
+        "appointment_id",
+        "appointment_reference",
+        "ip",
+        "details_shown",
+    )
+    readonly_fields = fields
+    show_full_result_count = False
+    list_per_page = 50
+
+    @admin.display(description=_("details"))
+    def details_shown(self, obj: AuditEvent) -> str:
+        return obj.details_text
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        return {}
