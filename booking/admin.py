@@ -6,15 +6,23 @@ appointments are only *read* here: every change of that state goes through
 database invariants and record who did what. So the admin has no add, change
 or delete for slots, publications and appointments, and an applicant's
 identity is read-only (only contact details can be corrected).
+
+Staff who are not administrators see only their share (``core.admin.ScopedAdmin``
+with the rules of ``accounts.permissions``): an agent their sites, a mediator
+their access point's people and bookings.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
+from accounts.permissions import managed_sites, visible_applicants, visible_appointments
 from booking.models import Applicant, Appointment, Procedure, Publication, Site, Slot
+from core.admin import ScopedAdmin
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -30,16 +38,26 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class AtManagedSites(ScopedAdmin):
+    """Rows of a site the user works at (agents: theirs; supervisors: all)."""
+
+    def admin_scope(self, user: User) -> Q:
+        return Q(site__in=Site.objects.filter(managed_sites(user)))
+
+
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(ScopedAdmin):
     list_display = ("name", "slug", "postcode", "city", "is_active")
     list_filter = ("is_active",)
     search_fields = ("name", "slug", "city", "postcode")
     prepopulated_fields = {"slug": ("name",)}
 
+    def admin_scope(self, user: User) -> Q:
+        return managed_sites(user)
+
 
 @admin.register(Procedure)
-class ProcedureAdmin(admin.ModelAdmin):
+class ProcedureAdmin(ScopedAdmin):
     list_display = (
         "name",
         "slug",
@@ -54,9 +72,12 @@ class ProcedureAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
 
+    def admin_scope(self, user: User) -> Q:
+        return Q()  # reference data, the same for every site
+
 
 @admin.register(Publication)
-class PublicationAdmin(ReadOnlyAdmin):
+class PublicationAdmin(AtManagedSites, ReadOnlyAdmin):
     list_display = (
         "created_at",
         "site",
@@ -75,7 +96,7 @@ class PublicationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Slot)
-class SlotAdmin(ReadOnlyAdmin):
+class SlotAdmin(AtManagedSites, ReadOnlyAdmin):
     list_display = (
         "starts_at",
         "ends_at",
@@ -104,7 +125,7 @@ _IDENTITY_FIELDS = (
 
 
 @admin.register(Applicant)
-class ApplicantAdmin(admin.ModelAdmin):
+class ApplicantAdmin(ScopedAdmin):
     """The identity and the account it belongs to are read-only; contact details are not."""
 
     list_display = (
@@ -121,11 +142,17 @@ class ApplicantAdmin(admin.ModelAdmin):
     search_fields = ("surname", "given_names", "=document_number", "email", "user__email")
     fieldsets = (
         (_("Identity"), {"fields": (*_IDENTITY_FIELDS, "identity_key")}),
-        (_("Account and contact"), {"fields": ("user", "email", "phone", "preferred_language")}),
+        (
+            _("Account and contact"),
+            {"fields": ("user", "access_point", "email", "phone", "preferred_language")},
+        ),
         (None, {"fields": ("created_at",)}),
     )
-    readonly_fields = (*_IDENTITY_FIELDS, "identity_key", "user", "created_at")
+    readonly_fields = (*_IDENTITY_FIELDS, "identity_key", "user", "access_point", "created_at")
     show_full_result_count = False
+
+    def admin_scope(self, user: User) -> Q:
+        return visible_applicants(user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # A new identity is recorded by booking.services.applicant_create only.
@@ -136,7 +163,7 @@ class ApplicantAdmin(admin.ModelAdmin):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(ReadOnlyAdmin):
+class AppointmentAdmin(ScopedAdmin, ReadOnlyAdmin):
     list_display = (
         "reference",
         "slot_starts_at",
@@ -153,6 +180,9 @@ class AppointmentAdmin(ReadOnlyAdmin):
     list_select_related = ("slot__site", "procedure", "booked_by")
     search_fields = ("=reference", "surname", "given_names", "=document_number")
     show_full_result_count = False
+
+    def admin_scope(self, user: User) -> Q:
+        return visible_appointments(user)
 
     @admin.display(description=_("starts at"), ordering="slot__starts_at")
     def slot_starts_at(self, obj: Appointment):

@@ -1,0 +1,108 @@
+"""Staff given the admin without being administrators see only their share."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from accounts.models import Role
+from booking.models import Applicant, Appointment, Slot
+from booking.services import appointment_book
+from tests import factories
+from tests.auth import login
+
+pytestmark = pytest.mark.django_db
+
+
+def url(model, view: str, *args) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+def _with_admin(user, *codenames: str):
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+VIEW_ALL = ("view_appointment", "view_applicant", "change_applicant", "view_slot", "view_site")
+
+
+@pytest.fixture
+def booked(site, procedure):
+    """One appointment at ``site``, one at another site, by a supervisor."""
+    supervisor = factories.UserFactory(role=Role.SUPERVISOR)
+    here = appointment_book(
+        actor=supervisor,
+        applicant=factories.ApplicantFactory(),
+        slot_id=factories.SlotFactory(site=site, procedure=procedure).pk,
+    )
+    elsewhere = appointment_book(
+        actor=supervisor,
+        applicant=factories.ApplicantFactory(),
+        slot_id=factories.SlotFactory(procedure=procedure).pk,
+    )
+    return here, elsewhere
+
+
+def test_an_agent_sees_only_their_sites_appointments(client, agent, booked):
+    here, elsewhere = booked
+    login(client, _with_admin(agent, *VIEW_ALL))
+
+    listing = client.get(url(Appointment, "changelist")).content.decode()
+    mine = client.get(url(Appointment, "change", here.pk))
+    theirs = client.get(url(Appointment, "change", elsewhere.pk))
+
+    assert here.reference in listing
+    assert elsewhere.reference not in listing
+    assert mine.status_code == 200
+    assert theirs.status_code == 302  # answered as missing: back to the admin index
+    assert theirs["Location"] == reverse("admin:index")
+
+
+def test_an_agent_sees_only_their_sites_slots_and_people(client, agent, booked):
+    here, elsewhere = booked
+    login(client, _with_admin(agent, *VIEW_ALL))
+
+    slots = client.get(url(Slot, "changelist"))
+    person_here = client.get(url(Applicant, "change", here.applicant_id))
+    person_elsewhere = client.post(
+        url(Applicant, "change", elsewhere.applicant_id),
+        {"email": "", "phone": "+33600000000", "preferred_language": "fr", "_save": "Save"},
+    )
+
+    assert list(slots.context["cl"].queryset) == [here.slot]
+    assert person_here.status_code == 200
+    assert person_elsewhere.status_code == 302
+    assert Applicant.objects.get(pk=elsewhere.applicant_id).phone != "+33600000000"
+
+
+def test_a_mediator_sees_only_their_points_bookings(client, mediator, booked, site, procedure):
+    walk_in = factories.ApplicantFactory(user=None, access_point=mediator.access_point)
+    theirs = appointment_book(
+        actor=mediator,
+        applicant=walk_in,
+        slot_id=factories.SlotFactory(site=site, procedure=procedure).pk,
+    )
+    login(client, _with_admin(mediator, *VIEW_ALL))
+
+    listing = client.get(url(Appointment, "changelist"))
+
+    assert list(listing.context["cl"].queryset) == [theirs]
+    assert client.get(url(Slot, "changelist")).context["cl"].queryset.count() == 0
+
+
+def test_a_supervisor_sees_every_site(client, supervisor, booked):
+    login(client, _with_admin(supervisor, *VIEW_ALL))
+
+    listing = client.get(url(Appointment, "changelist"))
+
+    assert set(listing.context["cl"].queryset) == set(booked)
+
+
+def test_an_applicant_with_admin_access_by_mistake_gets_nothing(client, applicant_user, booked):
+    login(client, _with_admin(applicant_user, *VIEW_ALL))
+
+    assert client.get(url(Appointment, "changelist")).status_code == 403
+    assert client.get(url(Appointment, "change", booked[0].pk)).status_code in (302, 403)
