@@ -1,0 +1,80 @@
+"""A short soak in CI: ``bench.soak`` for 30 seconds of traffic.
+
+gunicorn, a real Celery worker on Redis, the fake Twilio and an SMTP server,
+under mixed traffic (availability, booking, cancelling, rescheduling); the
+soak itself checks the capacity invariant on every slot, that every owed
+message was sent exactly once, that nothing answered 5xx and that no process
+grew in memory beyond its bound, and exits non-zero otherwise. The full run
+(10 minutes) is ``bench/soak/run.sh``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+# Its own Redis database: the notification tests use 5 + the xdist worker's
+# number, the benchmarks 12 to 14.
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def _server_url() -> str:
+    """The PostgreSQL server the suite uses (the soak makes its own database there)."""
+    db = settings.DATABASES["default"]
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+    return f"postgres://{db.get('USER') or 'postgres'}{password}@{host}:{port}/postgres"
+
+
+def test_a_short_soak_keeps_every_promise():
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("the soak needs PostgreSQL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    env = {**os.environ, "BENCH_DATABASE_URL": _server_url()}
+    env.pop("DJANGO_SETTINGS_MODULE", None)  # the soak serves config.settings
+    began = time.monotonic()
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.soak",
+            "--seconds",
+            "30",
+            "--rate",
+            "25",
+            "--concurrency",
+            "8",
+            "--applicants",
+            "150",
+            "--subscribers",
+            "10",
+            "--drain-timeout",
+            "30",
+            "--database",
+            f"guichet_soak_ci_{worker}",
+            "--redis-url",
+            REDIS_URL,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
+
+    output = done.stdout + done.stderr[-3000:]
+    assert done.returncode == 0, output
+    assert "soak: ok" in done.stdout, output
+    for check in ("capacity:", "messages:", "delivery:", "memory (RSS)"):
+        assert check in done.stdout, output
+    assert time.monotonic() - began < 120, output
