@@ -77,3 +77,13 @@ class IdentityLocked(Conflict):
         "This identity is used by an appointment: it can no longer be changed here. "
         "Only a prefecture agent can correct it."
     )
+
+
+class CorrectionReasonRequired(InvalidInput):
+    code = "correction_reason_required"
+    default_message = _("Give the reason for the correction: it is recorded in the audit trail.")
+
+
+class IdentityUnchanged(Conflict):
+    code = "identity_unchanged"
+    default_message = _("Nothing to correct: this is the identity already on file.")

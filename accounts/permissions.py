@@ -194,3 +194,38 @@ def visible_appointments(user: User) -> Q:
     if user.role == Role.SUPERVISOR:
         return Q()
     return _NOTHING
+
+
+def can_correct_identity(user: User, applicant: Applicant) -> bool:
+    """May ``user`` correct ``applicant``'s identity (with a reason, audited)?
+
+    Supervisors for anyone; agents for a person who has an appointment at one of
+    their sites (the counter is where the document is checked). Nobody else:
+    the applicant corrects their own identity only until it is locked.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.role == Role.SUPERVISOR:
+        return True
+    if user.role == Role.AGENT:
+        from booking.models import Appointment
+
+        return Appointment.objects.filter(
+            applicant_id=applicant.pk, slot__site__agents=user
+        ).exists()
+    return False
+
+
+def can_search_audit(user: User) -> bool:
+    """May ``user`` read and search the audit trail? Supervisors only."""
+    return user.is_authenticated and user.is_active and user.role == Role.SUPERVISOR
+
+
+def can_unlock_logins(user: User) -> bool:
+    """May ``user`` see the logins blocked after failed attempts and unlock them?
+    Supervisors and administrators (superusers)."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.role == Role.SUPERVISOR or user.is_superuser)
+    )

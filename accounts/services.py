@@ -34,6 +34,10 @@ from accounts.models import (
     User,
 )
 from accounts.phones import normalize_mobile
+from audit.context import client_ip
+from core import ratelimit
+from audit.models import AuditAction
+from audit.services import audit_record
 
 EMAIL_CONFIRM = "email_confirm"
 PHONE_CODE = "phone_code"
@@ -45,13 +49,21 @@ def api_token_create(*, user: User) -> tuple[ApiToken, str]:
     """Create a token for ``user`` and return it with its clear key (shown once)."""
     key = secrets.token_urlsafe(32)
     now = timezone.now()
-    token = ApiToken.objects.create(
-        user=user,
-        digest=ApiToken.digest_of(key),
-        prefix=key[:8],
-        created_at=now,
-        expires_at=now + settings.API_TOKEN_TTL,
-    )
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            digest=ApiToken.digest_of(key),
+            prefix=key[:8],
+            created_at=now,
+            expires_at=now + settings.API_TOKEN_TTL,
+        )
+        # Never the key, nor its prefix: the row identifies the token by its id.
+        audit_record(
+            actor=user,
+            action=AuditAction.TOKEN_CREATED,
+            subject_user=user,
+            details={"token_id": token.pk, "expires_at": token.expires_at.isoformat()},
+        )
     return token, key
 
 
@@ -124,6 +136,12 @@ def account_register(
             user.save(force_insert=True)
             email_confirmation_send(user=user)
             phone_code_send(user=user, check_cool_down=False)
+            audit_record(
+                actor=user,
+                action=AuditAction.ACCOUNT_CREATED,
+                subject_user=user,
+                details={"role": user.role, "by": "self-registration"},
+            )
     except IntegrityError:  # the same address registered twice at once
         raise errors.EmailTaken() from None
     return user
@@ -201,6 +219,13 @@ def email_confirm(*, token: str, now: datetime | None = None) -> User:
         except IntegrityError:  # someone registered that address meanwhile
             raise errors.EmailTaken() from None
         _identity_contact_follow(user=user, field="email", previous=previous, new=address)
+        if previous != address:
+            audit_record(
+                actor=user,
+                action=AuditAction.CONTACT_CHANGED,
+                subject_user=user,
+                details={"field": "email", "before": previous, "after": address},
+            )
     return user
 
 
@@ -234,6 +259,9 @@ def phone_code_send(
     number = normalize_mobile(phone) if phone else user.phone
     if not number or (number == user.phone and user.phone_verified_at):
         raise errors.NothingToConfirm()
+    # Per account, per number whatever the account (SMS bombing, account farming)
+    # and per client address: raises core.ratelimit.RateLimited (a 429).
+    ratelimit.hit("phone_code", account=user.pk, phone=number, ip=client_ip())
     cool_down = timedelta(seconds=settings.ACCOUNTS_PHONE_CODE_RESEND_SECONDS)
     with transaction.atomic():
         # One sender at a time per account: two quick clicks make one code.
@@ -323,10 +351,19 @@ def phone_confirm(*, user: User, code: str, now: datetime | None = None) -> User
         if used_now != 1:
             raise errors.PhoneCodeExpired()
         previous = user.phone if user.phone_verified_at else ""
+        stored = user.phone
         user.phone = number
         user.phone_verified_at = now
         user.save(update_fields=["phone", "phone_verified_at"])
         _identity_contact_follow(user=user, field="phone", previous=previous, new=number)
+        # The first confirmation of the number given at registration changes nothing.
+        if stored != number:
+            audit_record(
+                actor=user,
+                action=AuditAction.CONTACT_CHANGED,
+                subject_user=user,
+                details={"field": "phone", "before": stored, "after": number},
+            )
     return user
 
 
@@ -349,18 +386,63 @@ def account_language_set(*, user: User, language: str) -> None:
 def identity_claim_attempt_record(
     *, account: User | None, identity_key: str, ip: str | None
 ) -> IdentityClaimAttempt:
-    """Record that ``account`` tried to use an identity already on file."""
-    return IdentityClaimAttempt.objects.create(
-        account=account if account is not None and account.pk else None,
-        identity_key=identity_key[:64],
-        ip=ip or None,
-    )
+    """Record that ``account`` tried to use an identity already on file (and
+    audit it, on the record that holds the identity)."""
+    from booking.models import Applicant
+
+    with transaction.atomic():
+        attempt = IdentityClaimAttempt.objects.create(
+            account=account if account is not None and account.pk else None,
+            identity_key=identity_key[:64],
+            ip=ip or None,
+        )
+        audit_record(
+            actor=attempt.account,
+            action=AuditAction.IDENTITY_CLAIM_REFUSED,
+            subject_user=attempt.account,
+            applicant=Applicant.objects.filter(identity_key=attempt.identity_key).first(),
+            details={"identity_key": attempt.identity_key},
+        )
+    return attempt
 
 
 def identity_is_locked(applicant) -> bool:
     """An identity is locked once an appointment uses it: from then on only an
     agent may correct it (derived, not stored: no flag to forget to set)."""
     return applicant.appointments.exists()
+
+
+_IDENTITY_FIELDS = (
+    "surname",
+    "given_names",
+    "birth_date",
+    "nationality",
+    "document_type",
+    "document_number",
+)
+
+
+def _identity_fields(applicant) -> dict[str, str]:
+    """The identity as stored (document number normalised), JSON-ready."""
+    return {
+        "surname": applicant.surname,
+        "given_names": applicant.given_names,
+        "birth_date": applicant.birth_date.isoformat(),
+        "nationality": str(applicant.nationality),
+        "document_type": applicant.document_type,
+        "document_number": applicant.document_number,
+    }
+
+
+def _identity_changes(before: dict[str, str], after: dict[str, str]) -> dict[str, dict]:
+    """``{"before": {...}, "after": {...}}`` of the fields that changed; ``{}`` if none."""
+    changed = [name for name in _IDENTITY_FIELDS if before[name] != after[name]]
+    if not changed:
+        return {}
+    return {
+        "before": {name: before[name] for name in changed},
+        "after": {name: after[name] for name in changed},
+    }
 
 
 def identity_correct(
@@ -398,6 +480,7 @@ def identity_correct(
         applicant = Applicant.objects.select_for_update().get(user=user)
         if identity_is_locked(applicant):
             raise errors.IdentityLocked()
+        before = _identity_fields(applicant)
         applicant.surname = surname.strip()
         applicant.given_names = given_names.strip()
         applicant.birth_date = birth_date
@@ -417,6 +500,15 @@ def identity_correct(
                 )
         except IntegrityError:
             raise booking_errors.IdentityTaken() from None
+        changes = _identity_changes(before, _identity_fields(applicant))
+        if changes:
+            audit_record(
+                actor=user,
+                action=AuditAction.IDENTITY_CORRECTED,
+                subject_user=user,
+                applicant=applicant,
+                details={"by": "owner", **changes},
+            )
     return applicant
 
 
@@ -477,7 +569,7 @@ class Erasure:
     applicant_kept: bool
 
 
-def account_erase(*, user: User, now: datetime | None = None) -> Erasure:
+def account_erase(*, user: User, actor: User | None = None, now: datetime | None = None) -> Erasure:
     """Delete ``user``'s account and erase its personal data.
 
     Future appointments are cancelled through ``booking.services.
@@ -485,7 +577,8 @@ def account_erase(*, user: User, now: datetime | None = None) -> Erasure:
     told, at the address they had). Then the identity record is erased (see
     ``_applicant_erase``), the account's messages blanked and the account
     deleted. Refused identity claims keep their key for the abuse report,
-    without the account.
+    without the account. Audited with ``actor`` (the owner; ``None`` for the
+    retention purge).
     """
     from booking.models import Applicant, AppointmentStatus
     from booking.services import appointment_cancel
@@ -501,6 +594,17 @@ def account_erase(*, user: User, now: datetime | None = None) -> Erasure:
             for appointment in future:
                 appointment_cancel(actor=user, appointment=appointment)
                 cancelled += 1
+        audit_record(
+            actor=actor,
+            action=AuditAction.ACCOUNT_DELETED,
+            subject_user=user,
+            applicant=applicant,
+            details={
+                "by": "owner" if actor is not None else "purge",
+                "cancelled": cancelled,
+            },
+        )
+        if applicant is not None:
             _applicant_erase(applicant, now=now)
         _messages_scrub(Q(user=user), now=now)
         User.objects.filter(pk=user.pk).delete()
@@ -519,7 +623,7 @@ def account_delete(*, user: User, password: str) -> Erasure:
         from core.errors import Forbidden
 
         raise Forbidden()
-    return account_erase(user=user)
+    return account_erase(user=user, actor=user)
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -580,6 +684,12 @@ def personal_data_purge(*, now: datetime | None = None) -> Purge:
             accounts += 1
         elif applicant.surname != "-":
             with transaction.atomic():
+                audit_record(
+                    actor=None,
+                    action=AuditAction.IDENTITY_ERASED,
+                    applicant=applicant,
+                    details={"by": "purge"},
+                )
                 _applicant_erase(applicant, now=now)
             walk_ins += 1
     # An applicant's account with no appointment at all, unused for as long.
@@ -601,3 +711,119 @@ def personal_data_purge(*, now: datetime | None = None) -> Purge:
         messages_scrubbed=scrubbed,
         claims_deleted=claims,
     )
+
+
+# --- Correction by staff ---------------------------------------------------------------
+
+CORRECTION_REASON_MAX_LENGTH = 500
+
+
+def applicant_identity_correct(
+    *,
+    actor: User,
+    applicant,
+    reason: str,
+    surname: str,
+    given_names: str,
+    birth_date: date,
+    nationality: str,
+    document_type: str,
+    document_number: str,
+):
+    """An agent or a supervisor corrects a person's identity, locked or not, with a reason.
+
+    Allowed by ``permissions.can_correct_identity`` (supervisors; agents of a
+    site where the person has an appointment). The record is locked (``FOR
+    UPDATE``) like ``identity_correct`` does, so a booking cannot cross it. The
+    audit row holds the reason and the changed fields before and after.
+
+    The identity copied onto the person's existing appointments stays as it
+    was booked: a database trigger forbids editing it, and that is intended
+    (an appointment keeps the identity it was booked with, which is what the
+    counter checks). The correction applies to what is booked from now on.
+
+    Raises ``booking.errors.NotAllowed``, ``CorrectionReasonRequired``,
+    ``booking.errors.InvalidIdentity``, ``booking.errors.IdentityTaken`` (the
+    document is someone else's) or ``IdentityUnchanged``.
+    """
+    from accounts.permissions import can_correct_identity
+    from booking import errors as booking_errors
+    from booking.models import Applicant
+    from booking.services import identity_validate
+
+    if not can_correct_identity(actor, applicant):
+        raise booking_errors.NotAllowed()
+    reason = " ".join((reason or "").split())[:CORRECTION_REASON_MAX_LENGTH]
+    if not reason:
+        raise errors.CorrectionReasonRequired()
+    identity_validate(
+        surname=surname,
+        given_names=given_names,
+        birth_date=birth_date,
+        nationality=nationality,
+        document_type=document_type,
+        document_number=document_number,
+    )
+    with transaction.atomic():
+        applicant = Applicant.objects.select_for_update().get(pk=applicant.pk)
+        before = _identity_fields(applicant)
+        applicant.surname = surname.strip()
+        applicant.given_names = given_names.strip()
+        applicant.birth_date = birth_date
+        applicant.nationality = nationality
+        applicant.document_type = document_type
+        applicant.document_number = document_number
+        applicant.derive_identity_fields()
+        changes = _identity_changes(before, _identity_fields(applicant))
+        if not changes:
+            raise errors.IdentityUnchanged()
+        try:
+            with transaction.atomic():
+                applicant.save(
+                    update_fields=[
+                        "surname",
+                        "given_names",
+                        "birth_date",
+                        "nationality",
+                        "document_type",
+                    ]
+                )
+        except IntegrityError:
+            raise booking_errors.IdentityTaken() from None
+        audit_record(
+            actor=actor,
+            action=AuditAction.IDENTITY_CORRECTED,
+            subject_user=applicant.user,
+            applicant=applicant,
+            details={"by": "staff", "reason": reason, **changes},
+        )
+    return applicant
+
+
+# --- Login lock-outs -----------------------------------------------------------------
+
+
+def account_unlock(*, actor: User, email: str) -> int:
+    """A supervisor (or an administrator) lifts the login lock-out of ``email``:
+    its failed attempts are forgotten from every client address. Recorded in the
+    audit trail, even when nothing was locked. Returns how many attempt records went."""
+    from accounts.lockout import lockout_clear, normalize_login
+    from accounts.permissions import can_unlock_logins
+    from audit.models import AuditAction
+    from audit.services import audit_record
+    from core.errors import Forbidden, InvalidInput
+
+    if not can_unlock_logins(actor):
+        raise Forbidden()
+    login = normalize_login(email)
+    if not login:
+        raise InvalidInput()
+    with transaction.atomic():
+        cleared = lockout_clear(email=login)
+        audit_record(
+            actor=actor,
+            action=AuditAction.ACCOUNT_UNLOCKED,
+            subject_user=User.objects.filter(email__iexact=login).first(),
+            details={"email": login, "attempts_cleared": cleared},
+        )
+    return cleared

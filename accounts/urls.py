@@ -26,6 +26,7 @@ urlpatterns = [
     path("me/language/", views.language, name="language"),
     path("me/data.json", views.data_export, name="data_export"),
     path("me/delete/", views.delete, name="delete"),
+    path("lockouts/", views.lockouts, name="lockouts"),
     # Password reset by e-mail: Django's views and mail path, DSFR templates.
     path(
         "password/reset/",
@@ -44,7 +45,8 @@ urlpatterns = [
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        # Django's view; a completed reset also lifts the account's login lock-out.
+        views.PasswordResetConfirmView.as_view(
             template_name="accounts/password_reset_confirm.html",
             success_url=reverse_lazy("accounts:password_reset_complete"),
         ),

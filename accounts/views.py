@@ -11,7 +11,9 @@ import json
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,12 +33,14 @@ from accounts.forms import (
     PhoneCodeForm,
     RegistrationForm,
 )
+from accounts.lockout import locked_logins, lockout_clear
 from accounts.models import Role
-from accounts.permissions import is_verified
+from accounts.permissions import can_unlock_logins, is_verified
 from accounts.selectors import account_messages, applicant_of, personal_data
 from booking.errors import IdentityTaken, InvalidIdentity
 from booking.identity import identity_key
 from core.errors import DomainError
+from core.ratelimit import ratelimited
 from core.views import domain_error_message, domain_errors
 
 MESSAGES_SHOWN = 30
@@ -50,6 +54,7 @@ def _retention_context() -> dict:
 
 
 @require_http_methods(["GET", "POST"])
+@ratelimited("register")
 def register(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("accounts:me")
@@ -341,4 +346,43 @@ def identity_on_file(request: HttpRequest, applicant, next_url: str) -> HttpResp
         request,
         "accounts/identity.html",
         {"applicant": applicant, "locked": locked, "form": form, "next": next_url},
+    )
+
+
+# --- Login lock-outs -------------------------------------------------------------------
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """A completed password reset also lifts the account's login lock-out
+    (``accounts.lockout``): whoever reads the account's e-mail may log in again."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        lockout_clear(email=form.user.email)
+        return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def lockouts(request: HttpRequest) -> HttpResponse:
+    """Supervisors: the logins blocked now, and unlocking one (audited)."""
+    if not can_unlock_logins(request.user):
+        raise PermissionDenied
+    if request.method == "POST":
+        email = request.POST.get("email", "").strip()
+        try:
+            services.account_unlock(actor=request.user, email=email)
+        except DomainError as exc:
+            messages.error(request, domain_error_message(exc))
+        else:
+            messages.success(request, _("The login of %(email)s is unlocked.") % {"email": email})
+        return redirect("accounts:lockouts")
+    return render(
+        request,
+        "accounts/lockouts.html",
+        {
+            "locked": locked_logins(),
+            "failure_limit": settings.AXES_FAILURE_LIMIT,
+            "cool_off_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+        },
     )

@@ -76,3 +76,25 @@ class IdentityForm(forms.Form):
         if number is None or not phonenumbers.is_valid_number(number):
             raise forms.ValidationError(_("Enter a valid phone number."))
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class AgentIdentityCorrectionForm(IdentityForm):
+    """An agent corrects a person's identity from the document in front of them."""
+
+    phone = None
+    email = None
+    certify = None
+    reason = forms.CharField(
+        label=_("Reason for the correction"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "What was wrong and which document you checked. It is recorded in the audit trail."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The applicant's wording ("your document") does not fit: the agent holds it.
+        for name in ("surname", "given_names", "document_type"):
+            self.fields[name].help_text = ""

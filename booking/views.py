@@ -44,6 +44,7 @@ from booking.models import (
     Slot,
 )
 from booking.selectors import appointments_for, availability, pools_for
+from core.ratelimit import ratelimited
 from core.views import domain_errors
 
 # --- Access ------------------------------------------------------------------------
@@ -113,6 +114,7 @@ def sites(request: HttpRequest, procedure: str) -> HttpResponse:
 
 @require_GET
 @applicant_required
+@ratelimited("availability", methods=("GET",))
 def days(request: HttpRequest, procedure: str, site: str) -> HttpResponse:
     procedure_obj = _bookable_procedure(procedure)
     site_obj = get_object_or_404(Site, slug=site, is_active=True)
@@ -148,6 +150,7 @@ def days(request: HttpRequest, procedure: str, site: str) -> HttpResponse:
 
 @require_GET
 @applicant_required
+@ratelimited("availability", methods=("GET",))
 def times(request: HttpRequest, procedure: str, site: str) -> HttpResponse:
     procedure_obj = _bookable_procedure(procedure)
     site_obj = get_object_or_404(Site, slug=site, is_active=True)
@@ -191,6 +194,7 @@ def _confirm_fallback(request: HttpRequest, slot_id: int) -> str:
 
 @require_http_methods(["GET", "POST"])
 @applicant_required
+@ratelimited("booking")
 @domain_errors(fallback=_confirm_fallback)
 def confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
     now = timezone.now()
@@ -354,6 +358,7 @@ def _detail_url(request: HttpRequest, reference: str, *args, **kwargs) -> str:
 
 @require_http_methods(["GET", "POST"])
 @applicant_required
+@ratelimited("booking")
 @domain_errors(fallback=_detail_url)
 def appointment_cancel(request: HttpRequest, reference: str) -> HttpResponse:
     appointment = _my_appointment(request, reference)
@@ -436,6 +441,7 @@ def _reschedule_fallback(request: HttpRequest, reference: str, slot_id: int) -> 
 
 @require_http_methods(["GET", "POST"])
 @applicant_required
+@ratelimited("booking")
 @domain_errors(fallback=_reschedule_fallback)
 def appointment_reschedule_confirm(
     request: HttpRequest, reference: str, slot_id: int

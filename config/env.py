@@ -56,3 +56,26 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None or value.strip() == "":
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+_RATE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def env_rate(name: str, default: str) -> tuple[int, int]:
+    """A rate as ``(requests, seconds)`` from ``"<requests>/<period>"``: the period
+    is a unit (``s``, ``m``, ``h``, ``d``), optionally preceded by a count of units
+    (``"30/10m"``: 30 requests per 10 minutes)."""
+    value = os.environ.get(name)
+    text = default if value is None or value.strip() == "" else value.strip()
+    count, _, period = text.partition("/")
+    unit = period[-1:]
+    units = period[:-1] or "1"
+    if not (count.isdigit() and unit in _RATE_UNITS and units.isdigit()):
+        raise ImproperlyConfigured(
+            f"{name}={text!r} is not a rate: write <requests>/<period>, "
+            "for example 10/m, 30/10m, 5/h or 100/d."
+        )
+    requests, seconds = int(count), int(units) * _RATE_UNITS[unit]
+    if requests < 1 or seconds < 1:
+        raise ImproperlyConfigured(f"{name}={text!r}: both numbers must be at least 1.")
+    return requests, seconds

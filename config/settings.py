@@ -14,7 +14,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # A local .env (see .env.example) is read if present; real environment variables win.
@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
     "core",
     "accounts",
     "mediation",
@@ -64,6 +66,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything that renders a page, so that every page gets the header.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -74,6 +78,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "audit.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a RateLimited raised by a page or a service into the 429 page.
+    "core.ratelimit.RateLimitedMiddleware",
+    # Replaces the answer to a login refused by a lock-out with the lock-out page.
+    "axes.middleware.AxesMiddleware",
     # Last, so that its process_exception sees a view's database error first: 503.
     "core.middleware.DatabaseUnavailableMiddleware",
 ]
@@ -110,6 +118,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts ------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out e-mail + address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    # Counts login attempts per client address (RATELIMIT_LOGIN_IP), for every way in.
+    "core.ratelimit.LoginRateLimitBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "booking:my_appointments"
 LOGOUT_REDIRECT_URL = "home"
@@ -172,6 +187,69 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Brute force on passwords (django-axes). A login is locked after AXES_FAILURE_LIMIT
+# failures for one e-mail address *from one client address* (the combination):
+# locking the address alone would lock out a whole France Services point or a
+# mobile carrier's shared address, and locking the e-mail alone would let anyone
+# lock a victim out from anywhere. Guessing one password from many addresses is
+# slowed by the per-address rate limit on logins, Argon2 and the password
+# validators, and staff also need their second factor. A failure while locked
+# starts the wait again (bots that keep trying stay locked); a success clears the
+# failures; a completed password reset by e-mail, or a supervisor, unlocks.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "accounts.lockout.username_of"
+AXES_CLIENT_IP_CALLABLE = "audit.middleware.request_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# Failures are kept (AccessAttempt, visible to superusers in the admin) only for
+# the cool-off; no log of every successful login (personal data nobody reads).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_HTTP_RESPONSE_CODE = 429
+
+# Content-Security-Policy (django-csp): no inline script nor inline style anywhere;
+# the API's interactive documentation alone allows its one inline <style> by
+# nonce (config/api_urls.py). The e-mails' inline styles are not served as pages.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Rate limits (core/ratelimit.py): (requests, seconds) per scope and key, counted
+# in fixed windows in the cache (Redis in production: shared by every process).
+RATELIMITS = {
+    # Every authenticate() with a request: both login forms and the token endpoint.
+    "login": {"ip": env_rate("RATELIMIT_LOGIN_IP", "30/10m")},
+    "register": {"ip": env_rate("RATELIMIT_REGISTER_IP", "20/h")},
+    # SMS codes: per account, per number (across accounts) and per client address.
+    "phone_code": {
+        "account": env_rate("RATELIMIT_PHONE_CODE_ACCOUNT", "5/h"),
+        "phone": env_rate("RATELIMIT_PHONE_CODE_PHONE", "5/h"),
+        "ip": env_rate("RATELIMIT_PHONE_CODE_IP", "30/h"),
+    },
+    "availability": {
+        "account": env_rate("RATELIMIT_AVAILABILITY_ACCOUNT", "120/m"),
+        "ip": env_rate("RATELIMIT_AVAILABILITY_IP", "600/m"),
+    },
+    # Booking, cancelling and rescheduling (the reads of one's appointments are free).
+    "booking": {
+        "account": env_rate("RATELIMIT_BOOKING_ACCOUNT", "10/m"),
+        "ip": env_rate("RATELIMIT_BOOKING_IP", "120/m"),
+    },
+}
 
 # --- Cache --------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
@@ -285,6 +363,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    # The views' throttle_scope names a RATELIMITS scope (core/ratelimit.py).
+    "DEFAULT_THROTTLE_CLASSES": ["core.ratelimit.ScopedRateLimit"],
     "DEFAULT_PAGINATION_CLASS": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -306,5 +386,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Lock-outs and failures are warnings; its info lines are noise.
+        "axes": {"level": "WARNING"},
+    },
 }

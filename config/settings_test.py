@@ -20,3 +20,10 @@ STORAGES = {
 # runserver and live_server serve static files from the finders; WhiteNoise only
 # serves what collectstatic gathered, which tests never run.
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
+# Rate limits out of the way of the rest of the suite (the locmem cache lives as long
+# as the process); the tests of the limits set low ones (override_settings) on a
+# cleared cache.
+RATELIMITS = {
+    scope: dict.fromkeys(rates, (10**9, 1))
+    for scope, rates in RATELIMITS.items()  # noqa: F405
+}

@@ -12,6 +12,8 @@ urlpatterns = [
     path("", include("booking.urls")),
     path("mediation/", include("mediation.urls")),
     path("notifications/", include("notifications.urls")),
+    path("agent/", include("booking.agent_urls")),
+    path("audit/", include("audit.urls")),
     path("api/v1/", include("config.api_urls")),
     re_path(r"^api/", api_not_found),  # another version or a typo: still JSON
     path("admin/", admin.site.urls),

@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DomainError
+from core.ratelimit import RateLimited
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,15 @@ def _flatten(detail: Any) -> str:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return Response({"code": exc.code, "detail": exc.detail}, status=exc.status)
+    if isinstance(exc, RateLimited):
+        return Response(
+            {"code": exc.code, "detail": exc.detail},
+            status=exc.status,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+    if isinstance(exc, exceptions.Throttled):  # DRF's own throttles, should one be added
+        exc = RateLimited(scope="api", retry_after=int(exc.wait or 1))
+        return exception_handler(exc, context)
     if isinstance(exc, DATABASE_UNAVAILABLE):
         logger.warning("Database unavailable: %s", exc)
         return Response(
@@ -116,6 +126,8 @@ _ERROR_DESCRIPTIONS = {
     405: "`method_not_allowed`",
     409: "Conflict with the current state",
     415: "`unsupported_media_type`: send `application/json`",
+    429: "`rate_limited` (too many requests; see `Retry-After`) or `locked_out` "
+    "(too many failed logins)",
     503: "`service_unavailable`: the database is briefly out of reach; retry later",
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib import admin
 from django.contrib.auth import authenticate
+from django.http import HttpRequest
 from django.urls import reverse
 
 from accounts.models import ApiToken, Role, User
@@ -184,7 +185,9 @@ def test_admin_creates_a_user_who_logs_in_by_email(admin_client, site):
     user = User.objects.get(email="nouvel.agent@example.test")
     assert user.role == Role.AGENT
     assert list(user.sites.all()) == [site]
-    assert authenticate(email="nouvel.agent@example.test", password="un-mot-de-passe-solide-93")
+    assert authenticate(
+        HttpRequest(), email="nouvel.agent@example.test", password="un-mot-de-passe-solide-93"
+    )
 
 
 def test_admin_refuses_a_second_account_with_the_same_email(admin_client, applicant_user):

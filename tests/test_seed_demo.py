@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -155,7 +156,7 @@ def test_seed_demo_creates_one_account_per_role():
     assert str(identity.nationality) == "GN"
     for user in (agent, mediator, supervisor, admin, applicant_user):
         assert user.email in output
-        assert authenticate(email=user.email, password=DEMO_PASSWORD) == user
+        assert authenticate(HttpRequest(), email=user.email, password=DEMO_PASSWORD) == user
     assert f"Password of every demo account: {DEMO_PASSWORD}" in output
 
 
@@ -188,7 +189,9 @@ def test_seed_demo_applicants_have_distinct_complete_identities():
         a.refresh_from_db()
         assert (a.surname_normalized, a.given_names_normalized, a.identity_key) == derived
     sample = applicants[0]
-    assert authenticate(email=sample.user.email, password=DEMO_PASSWORD) == sample.user
+    assert (
+        authenticate(HttpRequest(), email=sample.user.email, password=DEMO_PASSWORD) == sample.user
+    )
 
 
 def test_seed_demo_twice_creates_nothing_twice():
@@ -224,8 +227,8 @@ def test_seed_demo_password_option_sets_every_demo_password():
         "applicant3@demo.guichet.test",
     ):
         user = User.objects.get(email=email)
-        assert authenticate(email=email, password="un-autre-mot-de-passe") == user
-        assert authenticate(email=email, password=DEMO_PASSWORD) is None
+        assert authenticate(HttpRequest(), email=email, password="un-autre-mot-de-passe") == user
+        assert authenticate(HttpRequest(), email=email, password=DEMO_PASSWORD) is None
 
 
 def test_seed_demo_refuses_to_run_with_debug_off(settings):

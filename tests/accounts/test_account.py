@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +17,7 @@ from booking.services import appointment_book
 from notifications.models import Message
 from tests import factories
 from tests.accounts.conftest import confirm_path, sms_code
+from tests.auth import login
 
 pytestmark = pytest.mark.django_db
 
@@ -121,7 +123,8 @@ def test_password_reset_by_email_end_to_end(web):
     assert done.status_code == 302
     user.refresh_from_db()
     assert user.check_password(new)
-    assert web.login(username="reset@example.test", password=new)
+    # Axes (first authentication backend) needs the request: a real login has one.
+    assert web.login(request=HttpRequest(), username="reset@example.test", password=new)
 
 
 def test_password_reset_for_an_unknown_address_sends_nothing_and_says_the_same(web):
@@ -299,7 +302,7 @@ def test_registration_page_is_cheap(web, django_assert_max_num_queries):
 def test_admin_lists_refused_identity_claims_read_only(client, django_assert_max_num_queries):
     admin_user = User.objects.create_superuser("root@example.test", "pw-root-123456")
     IdentityClaimAttempt.objects.create(identity_key="agdref:9300000001", ip="192.0.2.1")
-    client.force_login(admin_user)
+    login(client, admin_user)
     with django_assert_max_num_queries(10):
         response = client.get(reverse("admin:accounts_identityclaimattempt_changelist"))
     assert response.status_code == 200

@@ -1,0 +1,99 @@
+"""The supervisors' search form: it checks the shape of each filter, so a bad
+value is a message on the form, never an error page."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from audit.models import AuditAction
+from audit.selectors import AuditFilters
+from booking.forms import DATE_INPUT_FORMATS
+from booking.identity import normalize_name
+from booking.models import REFERENCE_ALPHABET, REFERENCE_LENGTH
+
+_REFERENCE = re.compile(f"^[{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}}$")
+MAX_RANGE_DAYS = 3660
+
+
+class AuditSearchForm(forms.Form):
+    actor = forms.EmailField(
+        label=_("Who (e-mail address)"),
+        required=False,
+        max_length=254,
+        help_text=_("The address of the account that acted, in full."),
+    )
+    action = forms.ChoiceField(
+        label=_("What"),
+        required=False,
+        choices=[("", _("Any action")), *AuditAction.choices],
+    )
+    reference = forms.CharField(
+        label=_("Appointment reference"),
+        required=False,
+        max_length=16,
+        help_text=_("8 characters, for example K7QM2XPA."),
+    )
+    applicant = forms.CharField(
+        label=_("Applicant"),
+        required=False,
+        max_length=150,
+        help_text=_("Their number in Guichet, their document number or their surname."),
+    )
+    date_from = forms.DateField(
+        label=_("From"),
+        required=False,
+        input_formats=DATE_INPUT_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    date_to = forms.DateField(
+        label=_("To (included)"),
+        required=False,
+        input_formats=DATE_INPUT_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def clean_actor(self) -> str:
+        return self.cleaned_data["actor"].strip().lower()
+
+    def clean_reference(self) -> str:
+        value = "".join(self.cleaned_data["reference"].split()).upper()
+        if value and not _REFERENCE.match(value):
+            raise forms.ValidationError(
+                _("A reference has 8 letters and digits, for example K7QM2XPA.")
+            )
+        return value
+
+    def clean_applicant(self) -> str:
+        value = " ".join(self.cleaned_data["applicant"].split())
+        if value and not normalize_name(value):
+            raise forms.ValidationError(
+                _("Enter an applicant number, a document number or a surname in Latin letters.")
+            )
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        for name in ("date_from", "date_to"):
+            day = cleaned.get(name)
+            if day is not None and abs((day - timezone.localdate()).days) > MAX_RANGE_DAYS:
+                self.add_error(name, _("Enter a date within ten years of today."))
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return cleaned
+
+    def filters(self) -> AuditFilters:
+        """The filters of a valid form."""
+        data = self.cleaned_data
+        return AuditFilters(
+            actor_email=data.get("actor") or "",
+            action=data.get("action") or "",
+            reference=data.get("reference") or "",
+            applicant=data.get("applicant") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )
