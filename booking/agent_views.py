@@ -1,8 +1,9 @@
 """The prefecture agents' pages: correcting a person's identity, with a reason.
 
-Agents and supervisors only (others get 403); an agent who may not act for
-this person gets a 404, as for a person who does not exist. Changes go through
-``accounts.services``; a refusal is a ``DomainError`` shown on the form.
+Agents and supervisors only; an agent only for a person who has an
+appointment at one of their sites (``accounts.permissions.can_correct_identity``).
+Anyone else logged in gets 403; a person who does not exist is a 404. Changes
+go through ``accounts.services``; a refusal is a ``DomainError`` shown on the form.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -33,7 +34,7 @@ def identity_correct(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     applicant = get_object_or_404(Applicant, pk=pk)
     if not can_correct_identity(request.user, applicant):
-        raise Http404
+        raise PermissionDenied
     initial = {
         "surname": applicant.surname,
         "given_names": applicant.given_names,

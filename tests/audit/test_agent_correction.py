@@ -212,11 +212,11 @@ def test_the_page_shows_a_refusal_on_the_form(web, agent, applicant, appointment
     assert _corrections() == []
 
 
-def test_an_agent_of_another_site_gets_404(web, other_agent, applicant, appointment):
+def test_an_agent_of_another_site_gets_403(web, other_agent, applicant, appointment):
     login(web, other_agent)
-    assert web.get(_url(applicant)).status_code == 404
+    assert web.get(_url(applicant)).status_code == 403
     response = web.post(_url(applicant), _post_data(applicant, surname="Sow", reason="typo"))
-    assert response.status_code == 404
+    assert response.status_code == 403
     assert _corrections() == []
 
 

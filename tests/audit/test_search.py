@@ -263,3 +263,16 @@ def test_export_with_bad_filters_shows_the_form(supervising, trail):
     assert response.status_code == 400
     assert "date_from" in response.context["form"].errors
     assert not AuditEvent.objects.filter(action=AuditAction.AUDIT_EXPORTED).exists()
+
+
+def test_rows_link_to_the_person_and_survive_their_erasure(supervising, trail, applicant):
+    gone = factories.ApplicantFactory()
+    row = audit_record(actor=None, action=AuditAction.IDENTITY_ERASED, applicant=gone)
+    gone_pk = gone.pk
+    gone.delete()
+    response = supervising.get(URL)
+    assert row.pk in _found(response)
+    html = response.content.decode()
+    assert reverse("agent:identity_correct", args=[applicant.pk]) in html
+    assert f"n° {gone_pk}" in html
+    assert reverse("agent:identity_correct", args=[gone_pk]) not in html
