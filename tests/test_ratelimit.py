@@ -48,7 +48,7 @@ def _assert_api_429(response, period: int) -> None:
     _retry_after(response, period)
     body = response.json()
     assert body["code"] == "rate_limited"
-    assert "Too many requests" in body["detail"]
+    assert "minute(s)" in body["detail"]  # in the client's language (French by default)
 
 
 def _assert_page_429(response, period: int) -> None:
