@@ -9,6 +9,7 @@ from django.urls import reverse
 from accounts.models import Role
 from booking.models import Applicant, Appointment, Slot
 from booking.services import appointment_book
+from notifications.models import Message
 from tests import factories
 from tests.auth import login
 
@@ -106,3 +107,15 @@ def test_an_applicant_with_admin_access_by_mistake_gets_nothing(client, applican
 
     assert client.get(url(Appointment, "changelist")).status_code == 403
     assert client.get(url(Appointment, "change", booked[0].pk)).status_code in (302, 403)
+
+
+def test_an_agent_sees_only_the_messages_of_their_sites_people(client, agent, booked):
+    here, elsewhere = booked
+    login(client, _with_admin(agent, "view_message"))
+
+    listing = client.get(url(Message, "changelist"))
+
+    shown = set(listing.context["cl"].queryset)
+    assert shown == set(Message.objects.filter(applicant_id=here.applicant_id))
+    assert shown  # the booking owed the person messages
+    assert not shown & set(Message.objects.filter(applicant_id=elsewhere.applicant_id))
