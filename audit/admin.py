@@ -1,7 +1,9 @@
 """The audit trail in the admin: read-only for everyone, superusers included.
 
 No add, change or delete permission (so no "delete selected" action either);
-the database refuses UPDATE and DELETE anyway (migration 0002).
+the database refuses UPDATE and DELETE anyway (migration 0002). Only
+administrators and supervisors read it (``accounts.permissions.can_search_audit``),
+whatever model permissions another staff account was given.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts.permissions import can_search_audit
 from audit.models import AuditEvent
 
 
@@ -47,6 +50,16 @@ class AuditEventAdmin(admin.ModelAdmin):
     @admin.display(description=_("details"))
     def details_shown(self, obj: AuditEvent) -> str:
         return obj.details_text
+
+    def _reader(self, request: HttpRequest) -> bool:
+        user = request.user
+        return bool(user.is_active and (user.is_superuser or can_search_audit(user)))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._reader(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._reader(request) and super().has_view_permission(request, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

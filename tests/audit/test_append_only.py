@@ -11,6 +11,7 @@ from django.urls import reverse
 from audit.models import AuditAction, AuditEvent
 from audit.services import audit_record
 from tests import factories
+from tests.auth import login
 
 pytestmark = pytest.mark.django_db
 
@@ -73,8 +74,6 @@ def superuser(db):
 
 @pytest.fixture
 def admin_client(client, superuser):
-    from tests.auth import login
-
     return login(client, superuser)
 
 
@@ -118,3 +117,19 @@ def test_admin_has_no_add_change_or_delete_even_for_a_superuser(admin_client, su
 )
 def test_admin_search_and_filters_answer(admin_client, event, query):
     assert admin_client.get(_url("changelist") + "?" + query).status_code == 200
+
+
+def test_only_administrators_and_supervisors_read_it_in_the_admin(client, site, event):
+    from django.contrib.auth.models import Permission
+
+    view = Permission.objects.get(codename="view_auditevent")
+    agent = factories.AgentFactory(sites=[site], is_staff=True)
+    agent.user_permissions.add(view)
+    supervisor = factories.UserFactory(role="supervisor", is_staff=True)
+    supervisor.user_permissions.add(view)
+    login(client, agent)
+    assert client.get(_url("changelist")).status_code == 403
+    assert client.get(_url("change", event.pk)).status_code == 403
+    login(client, supervisor)
+    assert client.get(_url("changelist")).status_code == 200
+    assert client.get(_url("change", event.pk)).status_code == 200
