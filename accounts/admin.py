@@ -10,10 +10,12 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import ApiToken, IdentityClaimAttempt, User
+from accounts.models import ApiToken, IdentityClaimAttempt, Role, User
+from core.admin import ScopedAdmin
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -105,12 +107,16 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ScopedAdmin):
     list_display = ("prefix", "user", "created_at", "expires_at", "last_used_at")
     list_select_related = ("user",)
     search_fields = ("=prefix", "user__email")
     fields = ("user", "prefix", "created_at", "expires_at", "last_used_at")
     readonly_fields = fields
+
+    def admin_scope(self, user: User) -> Q:
+        # Staff who are not administrators: their own tokens; supervisors: all.
+        return Q() if user.role == Role.SUPERVISOR else Q(user=user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -123,7 +129,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdentityClaimAttempt)
-class IdentityClaimAttemptAdmin(admin.ModelAdmin):
+class IdentityClaimAttemptAdmin(ScopedAdmin):
     """The abuse report's raw material: read-only."""
 
     list_display = ("created_at", "identity_key", "account", "ip")
@@ -133,6 +139,10 @@ class IdentityClaimAttemptAdmin(admin.ModelAdmin):
     fields = ("created_at", "identity_key", "account", "ip")
     readonly_fields = fields
     show_full_result_count = False
+
+    def admin_scope(self, user: User) -> Q:
+        # Identity keys carry document numbers: the abuse report is the supervisors'.
+        return Q() if user.role == Role.SUPERVISOR else Q(pk__in=[])
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -6,7 +6,8 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from accounts.models import Role
+from accounts.models import ApiToken, IdentityClaimAttempt, Role
+from accounts.services import api_token_create
 from booking.models import Applicant, Appointment, Slot
 from booking.services import appointment_book
 from notifications.models import Message
@@ -119,3 +120,16 @@ def test_an_agent_sees_only_the_messages_of_their_sites_people(client, agent, bo
     assert shown == set(Message.objects.filter(applicant_id=here.applicant_id))
     assert shown  # the booking owed the person messages
     assert not shown & set(Message.objects.filter(applicant_id=elsewhere.applicant_id))
+
+
+def test_an_agent_sees_only_their_own_tokens_and_no_identity_claims(client, agent, applicant_user):
+    mine, _key = api_token_create(user=agent)
+    api_token_create(user=applicant_user)
+    IdentityClaimAttempt.objects.create(identity_key="agdref:9300000000", account=applicant_user)
+    login(client, _with_admin(agent, "view_apitoken", "view_identityclaimattempt"))
+
+    tokens = client.get(url(ApiToken, "changelist"))
+    claims = client.get(url(IdentityClaimAttempt, "changelist"))
+
+    assert list(tokens.context["cl"].queryset) == [mine]
+    assert claims.context["cl"].queryset.count() == 0
