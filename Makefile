@@ -40,9 +40,11 @@ format: install
 
 ## Run every benchmark (bench/*/run.sh) on its small defaults, one after the other;
 ## each prints its figures, the machine and its ratios. Fails if one fails.
+## The soak runs SOAK_SECONDS of traffic here (10 minutes: bench/soak/run.sh alone).
+SOAK_SECONDS ?= 90
 bench: install
 	@status=0; for b in bench/*/run.sh; do \
-		echo "--- $$b"; PYTHON=$(BIN)/python bash "$$b" || status=1; \
+		echo "--- $$b"; PYTHON=$(BIN)/python SOAK_SECONDS=$(SOAK_SECONDS) bash "$$b" || status=1; \
 	done; exit $$status
 
 clean:
