@@ -14,8 +14,27 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import ApiToken, IdentityClaimAttempt, Role, User
+from accounts import services
+from accounts.models import STAFF_ROLES, ApiToken, IdentityClaimAttempt, Role, User
 from core.admin import ScopedAdmin
+from core.errors import DomainError
+
+
+def _attachments_clean(form: forms.ModelForm) -> None:
+    """The staff pages' rule, in the admin too: an agent has sites, a mediator
+    an access point."""
+    cleaned = form.cleaned_data
+    role = cleaned.get("role")
+    if role not in STAFF_ROLES:
+        return
+    try:
+        services.staff_attachments_check(
+            role=role,
+            sites=list(cleaned.get("sites") or []),
+            access_point=cleaned.get("access_point"),
+        )
+    except DomainError as exc:
+        raise forms.ValidationError(exc.detail, code=exc.code) from None
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -32,6 +51,11 @@ class UserCreationForm(AdminUserCreationForm):
     def clean_username(self):  # pragma: no cover - there is no username field
         return None
 
+    def clean(self):
+        cleaned = super().clean()
+        _attachments_clean(self)
+        return cleaned
+
 
 class UserEditForm(UserChangeForm):
     class Meta:
@@ -44,6 +68,11 @@ class UserEditForm(UserChangeForm):
         if others.exists():
             raise forms.ValidationError(_("An account with this e-mail address already exists."))
         return email
+
+    def clean(self):
+        cleaned = super().clean()
+        _attachments_clean(self)
+        return cleaned
 
 
 @admin.register(User)
@@ -104,6 +133,35 @@ class UserAdmin(DjangoUserAdmin):
         "phone_verified_at",
     )
     show_full_result_count = False
+
+    # Accounts (roles, attachments, admin flags) are the administrators' alone:
+    # supervisors manage staff from the staff pages (/staff/).
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
+        previous = User.objects.filter(pk=obj.pk).first() if change else None
+        # On the instance, not on this ModelAdmin (one for every request at once).
+        obj._audit_before = (
+            (services.staff_snapshot(previous), previous.is_active) if previous else (None, None)
+        )
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        before, was_active = getattr(form.instance, "_audit_before", (None, None))
+        services.account_admin_saved(
+            actor=request.user, user=form.instance, before=before, was_active=was_active
+        )
 
 
 @admin.register(ApiToken)

@@ -10,16 +10,21 @@ and the rows become model instances as the ORM would make them.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cache
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from accounts.models import ApiToken, User
 from booking.models import Applicant
+
+# ``last_used_at`` is written at most this often per token: one conditional
+# UPDATE every few minutes, not a write per request.
+LAST_USED_PRECISION = timedelta(minutes=5)
 
 _MODELS: tuple[tuple[type[Model], str], ...] = (
     (ApiToken, "t"),
@@ -105,4 +110,19 @@ class HashedTokenAuthentication(authentication.TokenAuthentication):
         token, user = found
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("This account is disabled."))
+        token_used(token)
         return user, token
+
+
+def token_used(token: ApiToken) -> None:
+    """Record that ``token`` was used, when its ``last_used_at`` (loaded with
+    it) is older than ``LAST_USED_PRECISION``: no query in the common case. The
+    UPDATE is conditional, so concurrent requests write it once."""
+    now = timezone.now()
+    stale = now - LAST_USED_PRECISION
+    if token.last_used_at is not None and token.last_used_at > stale:
+        return
+    ApiToken.objects.filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale), pk=token.pk
+    ).update(last_used_at=now)
+    token.last_used_at = now

@@ -79,6 +79,53 @@ class IdentityLocked(Conflict):
     )
 
 
+# --- Staff accounts, two-factor authentication, API tokens ----------------------------
+
+
+class OtpRequired(Forbidden):
+    code = "otp_required"
+    default_message = _(
+        "A second-factor code is required: the 6-digit code of your authenticator app, "
+        "or one of your backup codes."
+    )
+
+
+class InvalidOtp(InvalidInput):
+    code = "invalid_otp"
+    default_message = _(
+        "This code is not valid. Check the time on your phone, or use one of your backup codes."
+    )
+
+
+class OtpMandatory(Forbidden):
+    code = "otp_mandatory"
+    default_message = _(
+        "Two-factor authentication is mandatory for staff accounts: it cannot be turned off."
+    )
+
+
+class InvalidStaffRole(InvalidInput):
+    code = "invalid_staff_role"
+    default_message = _("Choose a staff role: mediator, prefecture agent or supervisor.")
+
+
+class AgentSitesRequired(InvalidInput):
+    code = "agent_sites_required"
+    default_message = _("A prefecture agent works for at least one site: choose it.")
+
+
+class MediatorAccessPointRequired(InvalidInput):
+    code = "mediator_access_point_required"
+    default_message = _("A mediator belongs to an access point: choose it.")
+
+
+class StaffSelfChange(Conflict):
+    code = "staff_self_change"
+    default_message = _(
+        "You cannot change your own role or deactivate your own account: ask another supervisor."
+    )
+
+
 class CorrectionReasonRequired(InvalidInput):
     code = "correction_reason_required"
     default_message = _("Give the reason for the correction: it is recorded in the audit trail.")

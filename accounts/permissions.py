@@ -221,6 +221,29 @@ def can_search_audit(user: User) -> bool:
     return user.is_authenticated and user.is_active and user.role == Role.SUPERVISOR
 
 
+def can_manage_staff(user: User) -> bool:
+    """May ``user`` see the staff list and create staff accounts? Supervisors
+    and administrators (superusers) only."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and (user.role == Role.SUPERVISOR or user.is_superuser)
+    )
+
+
+def can_manage_account(user: User, account: User) -> bool:
+    """May ``user`` change the role, attachments or activity of ``account``?
+
+    Only a staff account, never one's own (another supervisor does it), and an
+    administrator's account only by an administrator.
+    """
+    if not can_manage_staff(user) or account.pk == user.pk:
+        return False
+    if account.is_superuser and not user.is_superuser:
+        return False
+    return account.role != Role.APPLICANT or account.is_staff
+
+
 def can_unlock_logins(user: User) -> bool:
     """May ``user`` see the logins blocked after failed attempts and unlock them?
     Supervisors and administrators (superusers)."""

@@ -126,3 +126,27 @@ def personal_data(user: User) -> dict[str, Any]:
         for m in account_messages(user, applicant)
     ]
     return data
+
+
+def api_tokens_of(user: User) -> QuerySet:
+    """``user``'s API tokens that still work, newest first."""
+    from django.utils import timezone
+
+    from accounts.models import ApiToken
+
+    return ApiToken.objects.filter(user=user, expires_at__gt=timezone.now()).order_by(
+        "-created_at", "-pk"
+    )
+
+
+def staff_accounts() -> QuerySet:
+    """Every staff account (a staff role, or the admin's flags), by e-mail,
+    with what the staff list shows."""
+    from accounts.models import STAFF_ROLES
+
+    return (
+        User.objects.filter(Q(role__in=STAFF_ROLES) | Q(is_staff=True) | Q(is_superuser=True))
+        .select_related("access_point")
+        .prefetch_related("sites")
+        .order_by("email")
+    )

@@ -827,3 +827,462 @@ def account_unlock(*, actor: User, email: str) -> int:
             details={"email": login, "attempts_cleared": cleared},
         )
     return cleared
+
+
+# --- Staff accounts --------------------------------------------------------------------
+# Created by a supervisor or an administrator, never by self-registration; each
+# change is audited. The new person sets their password through a link made with
+# Django's password-reset tokens (valid PASSWORD_RESET_TIMEOUT, dead once used).
+
+STAFF_INVITE = "staff_invite"
+
+
+def _audit(*, actor: User | None, action: str, subject_user: User, details: dict) -> None:
+    from audit.services import audit_record as record
+
+    record(actor=actor, action=action, subject_user=subject_user, details=details)
+
+
+def staff_attachments_check(*, role: str, sites: list, access_point) -> None:
+    """An agent works for at least one site, a mediator belongs to an access point.
+
+    Raises ``InvalidStaffRole``, ``AgentSitesRequired`` or
+    ``MediatorAccessPointRequired``.
+    """
+    if role not in STAFF_ROLES:
+        raise errors.InvalidStaffRole()
+    if role == Role.AGENT and not sites:
+        raise errors.AgentSitesRequired()
+    if role == Role.MEDIATOR and access_point is None:
+        raise errors.MediatorAccessPointRequired()
+
+
+def staff_snapshot(user: User) -> dict:
+    """What the audit trail records of a staff account's role and attachments."""
+    return {
+        "role": user.role,
+        "sites": sorted(user.sites.values_list("pk", flat=True)) if user.pk else [],
+        "access_point": user.access_point_id,
+        "is_staff": user.is_staff,
+        "is_superuser": user.is_superuser,
+    }
+
+
+def _staff_manage_check(*, actor: User, user: User) -> None:
+    from accounts.permissions import can_manage_account
+    from core.errors import Forbidden
+
+    if actor.pk == user.pk:
+        raise errors.StaffSelfChange()
+    if not can_manage_account(actor, user):
+        raise Forbidden()
+
+
+def staff_invitation_send(*, user: User) -> int:
+    """Owe ``user`` an e-mail with a link to set their password; returns the
+    outbox message id."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from notifications.rendering import public_url
+
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    with transaction.atomic():
+        return _owe(
+            user=user,
+            key=STAFF_INVITE,
+            channel="email",
+            destination=user.email,
+            context={
+                "set_password_url": public_url(
+                    reverse("accounts:password_reset_confirm", args=[uid, token])
+                ),
+                "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+                "role": Role(user.role).label,
+                "full_name": user.full_name,
+            },
+            idempotency_key=f"{STAFF_INVITE}:u{user.pk}:{secrets.token_hex(8)}",
+        )
+
+
+def staff_create(
+    *,
+    actor: User,
+    email: str,
+    role: str,
+    full_name: str = "",
+    sites: list | None = None,
+    access_point=None,
+) -> User:
+    """Create a staff account (mediator, agent or supervisor) and owe it the
+    set-password link. Only for ``permissions.can_manage_staff`` actors.
+
+    Sites are kept for agents only, the access point for mediators only.
+    Raises ``Forbidden``, ``EmailTaken`` or an attachment error.
+    """
+    from accounts.permissions import can_manage_staff
+    from audit.models import AuditAction
+    from core.errors import Forbidden
+
+    if not can_manage_staff(actor):
+        raise Forbidden()
+    sites = list(sites or [])
+    staff_attachments_check(role=role, sites=sites, access_point=access_point)
+    email = _normalize_email(email)
+    user = User(
+        email=email,
+        full_name=(full_name or "").strip()[:200],
+        role=role,
+        access_point=access_point if role == Role.MEDIATOR else None,
+        language=actor.language or "fr",
+    )
+    user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            if User.objects.filter(email__iexact=email).exists():
+                raise errors.EmailTaken()
+            user.save(force_insert=True)
+            if role == Role.AGENT:
+                user.sites.set(sites)
+            _audit(
+                actor=actor,
+                action=AuditAction.ACCOUNT_CREATED,
+                subject_user=user,
+                details={"by": "staff", **staff_snapshot(user)},
+            )
+            staff_invitation_send(user=user)
+    except IntegrityError:  # the same address created twice at once
+        raise errors.EmailTaken() from None
+    return user
+
+
+def staff_update(
+    *,
+    actor: User,
+    user: User,
+    role: str,
+    full_name: str,
+    sites: list | None = None,
+    access_point=None,
+) -> User:
+    """Change a staff account's role, name and attachments. A change of role
+    or attachment is audited with what it was and what it becomes."""
+    from audit.models import AuditAction
+
+    _staff_manage_check(actor=actor, user=user)
+    sites = list(sites or [])
+    staff_attachments_check(role=role, sites=sites, access_point=access_point)
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        before = staff_snapshot(locked)
+        locked.role = role
+        locked.full_name = (full_name or "").strip()[:200]
+        locked.access_point = access_point if role == Role.MEDIATOR else None
+        locked.save(update_fields=["role", "full_name", "access_point"])
+        locked.sites.set(sites if role == Role.AGENT else [])
+        after = staff_snapshot(locked)
+        if after != before:
+            _audit(
+                actor=actor,
+                action=AuditAction.ACCOUNT_ROLE_CHANGED,
+                subject_user=locked,
+                details={"before": before, "after": after},
+            )
+    return locked
+
+
+def staff_deactivate(*, actor: User, user: User) -> User:
+    """Close a staff account: it can no longer log in, its sessions end (an
+    inactive account's session loads no user) and its API tokens are revoked.
+    The account stays, so that its past actions remain attributable."""
+    from audit.models import AuditAction
+
+    _staff_manage_check(actor=actor, user=user)
+    with transaction.atomic():
+        changed = User.objects.filter(pk=user.pk, is_active=True).update(is_active=False)
+        if changed:
+            api_tokens_revoke_all(actor=actor, user=user, reason="deactivated")
+            _audit(
+                actor=actor,
+                action=AuditAction.ACCOUNT_DEACTIVATED,
+                subject_user=user,
+                details={"role": user.role},
+            )
+    user.is_active = False
+    return user
+
+
+def staff_reactivate(*, actor: User, user: User) -> User:
+    """Open a closed staff account again (its second factor is still needed)."""
+    from audit.models import AuditAction
+
+    _staff_manage_check(actor=actor, user=user)
+    with transaction.atomic():
+        changed = User.objects.filter(pk=user.pk, is_active=False).update(is_active=True)
+        if changed:
+            _audit(
+                actor=actor,
+                action=AuditAction.ACCOUNT_REACTIVATED,
+                subject_user=user,
+                details={"role": user.role},
+            )
+    user.is_active = True
+    return user
+
+
+def staff_otp_reset(*, actor: User, user: User) -> int:
+    """Remove a staff member's second-factor devices (a lost phone): they
+    enrol again at their next login. Returns how many devices went."""
+    _staff_manage_check(actor=actor, user=user)
+    return _otp_devices_remove(actor=actor, user=user, reason="reset_by_supervisor")
+
+
+# --- Two-factor authentication ------------------------------------------------------------
+
+
+def _otp_devices_remove(*, actor: User, user: User, reason: str) -> int:
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from audit.models import AuditAction
+
+    with transaction.atomic():
+        removed = 0
+        for model in (TOTPDevice, StaticDevice):
+            devices = model.objects.filter(user=user)
+            removed += devices.count()
+            devices.delete()
+        if removed:
+            _audit(
+                actor=actor,
+                action=AuditAction.OTP_DEVICE_REMOVED,
+                subject_user=user,
+                details={"reason": reason},
+            )
+    return removed
+
+
+def otp_device_start(*, user: User):
+    """A new, unconfirmed TOTP device for ``user`` to scan; earlier unconfirmed
+    ones are dropped. The confirmed one, if any, works until the new one is
+    confirmed."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.otp import TOTP_DEVICE_NAME
+
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        return TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+
+
+def otp_backup_codes_regenerate(*, user: User) -> list[str]:
+    """Replace ``user``'s backup codes with ``BACKUP_CODES_COUNT`` new ones
+    (each works once). The clear codes are returned to be shown once."""
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    from accounts.otp import BACKUP_CODES_COUNT, BACKUP_DEVICE_NAME
+
+    codes = [StaticToken.random_token() for _ in range(BACKUP_CODES_COUNT)]
+    with transaction.atomic():
+        device, _created = StaticDevice.objects.get_or_create(
+            user=user, name=BACKUP_DEVICE_NAME, defaults={"confirmed": True}
+        )
+        device.token_set.all().delete()
+        StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
+    return codes
+
+
+def _otp_code(code: str | None) -> str:
+    return "".join((code or "").split())
+
+
+def otp_device_confirm(*, user: User, device_id: int, code: str):
+    """Confirm the device ``user`` scanned with a code it shows: it replaces
+    any earlier authenticator, and the backup codes are renewed. Returns the
+    device and the clear backup codes (shown once). Raises ``InvalidOtp`` or
+    ``NothingToConfirm``.
+
+    The code is checked outside the transaction: the device's throttling
+    (a failure count and a growing delay) must stay recorded on a refusal.
+    """
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from audit.models import AuditAction
+
+    device = TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first()
+    if device is None:
+        raise errors.NothingToConfirm()
+    if not device.verify_token(_otp_code(code)):
+        raise errors.InvalidOtp()
+    with transaction.atomic():
+        if not TOTPDevice.objects.filter(pk=device.pk, confirmed=False).update(confirmed=True):
+            raise errors.NothingToConfirm()
+        device.confirmed = True
+        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        codes = otp_backup_codes_regenerate(user=user)
+        _audit(
+            actor=user,
+            action=AuditAction.OTP_DEVICE_CONFIRMED,
+            subject_user=user,
+            details={"device": "totp", "backup_codes": len(codes)},
+        )
+    return device, codes
+
+
+def otp_check(*, user: User, code: str | None):
+    """The confirmed device (authenticator or backup codes) that accepts
+    ``code``; a backup code is used up. Raises ``InvalidOtp``.
+
+    Devices throttle failures themselves: after a wrong code the next try
+    waits a growing delay, whatever the code.
+    """
+    from django_otp import match_token
+
+    code = _otp_code(code)
+    device = match_token(user, code) if code else None
+    if device is None:
+        raise errors.InvalidOtp()
+    return device
+
+
+def otp_disable(*, user: User, password: str) -> int:
+    """An applicant turns two-factor authentication off, after typing their
+    password. Mandatory for staff: ``OtpMandatory``."""
+    from accounts.otp import is_staff_account
+
+    if is_staff_account(user):
+        raise errors.OtpMandatory()
+    if not user.check_password(password):
+        raise errors.WrongPassword()
+    return _otp_devices_remove(actor=user, user=user, reason="disabled_by_owner")
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+
+def api_token_issue(*, user: User, otp: str | None) -> tuple[ApiToken, str]:
+    """A token for ``user``, who has given their password. Staff, and
+    applicants who turned two-factor authentication on, must also give a valid
+    ``otp`` (TOTP or backup code): ``OtpRequired`` without one, ``InvalidOtp``
+    with a wrong one."""
+    from accounts.otp import otp_required_for
+
+    if otp_required_for(user):
+        if not _otp_code(otp):
+            raise errors.OtpRequired()
+        otp_check(user=user, code=otp)
+    return api_token_create(user=user)
+
+
+def api_token_revoke(*, user: User, token_id: int) -> None:
+    """``user`` revokes one of their own tokens; anyone else's is ``NotFound``."""
+    from audit.models import AuditAction
+    from core.errors import NotFound
+
+    with transaction.atomic():
+        deleted, _detail = ApiToken.objects.filter(pk=token_id, user=user).delete()
+        if not deleted:
+            raise NotFound()
+        _audit(
+            actor=user,
+            action=AuditAction.TOKEN_REVOKED,
+            subject_user=user,
+            details={"token_id": token_id, "reason": "revoked_by_owner"},
+        )
+
+
+def api_tokens_revoke_all(*, actor: User | None, user: User, reason: str) -> int:
+    """Revoke every token of ``user`` (password changed, account closed)."""
+    from audit.models import AuditAction
+
+    with transaction.atomic():
+        ids = list(ApiToken.objects.filter(user=user).values_list("pk", flat=True))
+        if not ids:
+            return 0
+        ApiToken.objects.filter(pk__in=ids).delete()
+        _audit(
+            actor=actor,
+            action=AuditAction.TOKEN_REVOKED,
+            subject_user=user,
+            details={"token_ids": ids, "reason": reason},
+        )
+    return len(ids)
+
+
+def password_changed_record(*, user: User) -> None:
+    """The password of ``user`` changed (any path: the change page, a reset
+    link, the admin, a command): audit it and revoke their API tokens."""
+    from audit.models import AuditAction
+
+    with transaction.atomic():
+        # Who changed it is not known here (the owner, a reset link, an
+        # administrator): the row has the account and the client's address.
+        _audit(actor=None, action=AuditAction.PASSWORD_CHANGED, subject_user=user, details={})
+        api_tokens_revoke_all(actor=None, user=user, reason="password_changed")
+
+
+# --- Login lock-outs -----------------------------------------------------------------
+
+
+def account_unlock(*, actor: User, email: str) -> int:
+    """A supervisor (or an administrator) lifts the login lock-out of ``email``:
+    its failed attempts are forgotten from every client address. Recorded in the
+    audit trail, even when nothing was locked. Returns how many attempt records went."""
+    from accounts.lockout import lockout_clear, normalize_login
+    from accounts.permissions import can_unlock_logins
+    from audit.models import AuditAction
+    from audit.services import audit_record
+    from core.errors import Forbidden, InvalidInput
+
+    if not can_unlock_logins(actor):
+        raise Forbidden()
+    login = normalize_login(email)
+    if not login:
+        raise InvalidInput()
+    with transaction.atomic():
+        cleared = lockout_clear(email=login)
+        audit_record(
+            actor=actor,
+            action=AuditAction.ACCOUNT_UNLOCKED,
+            subject_user=User.objects.filter(email__iexact=login).first(),
+            details={"email": login, "attempts_cleared": cleared},
+        )
+    return cleared
+
+
+def account_admin_saved(
+    *, actor: User, user: User, before: dict | None, was_active: bool | None
+) -> None:
+    """Audit what an administrator changed in the admin's user form (which
+    saves the model itself): creation, role or attachments, activity.
+    ``before`` is ``staff_snapshot`` as it was, ``None`` for a new account."""
+    from audit.models import AuditAction
+
+    after = staff_snapshot(user)
+    with transaction.atomic():
+        if before is None:
+            _audit(
+                actor=actor,
+                action=AuditAction.ACCOUNT_CREATED,
+                subject_user=user,
+                details={"by": "admin", **after},
+            )
+            return
+        if after != before:
+            _audit(
+                actor=actor,
+                action=AuditAction.ACCOUNT_ROLE_CHANGED,
+                subject_user=user,
+                details={"before": before, "after": after, "by": "admin"},
+            )
+        if was_active is not None and was_active != user.is_active:
+            action = (
+                AuditAction.ACCOUNT_REACTIVATED
+                if user.is_active
+                else AuditAction.ACCOUNT_DEACTIVATED
+            )
+            _audit(actor=actor, action=action, subject_user=user, details={"by": "admin"})
+            if not user.is_active:
+                api_tokens_revoke_all(actor=actor, user=user, reason="deactivated")

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accounts import views
+from accounts import otp_views, token_views, views
 
 app_name = "accounts"
 
@@ -59,4 +59,27 @@ urlpatterns = [
         ),
         name="password_reset_complete",
     ),
+    # Password change (a new password revokes the account's API tokens: accounts.signals).
+    path(
+        "password/change/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="accounts/password_change.html",
+            success_url=reverse_lazy("accounts:password_change_done"),
+        ),
+        name="password_change",
+    ),
+    path(
+        "password/change/done/",
+        auth_views.PasswordChangeDoneView.as_view(
+            template_name="accounts/password_change_done.html"
+        ),
+        name="password_change_done",
+    ),
+    # Two-factor authentication (mandatory for staff: accounts.middleware).
+    path("otp/setup/", otp_views.otp_setup, name="otp_setup"),
+    path("otp/verify/", otp_views.otp_verify, name="otp_verify"),
+    path("otp/backup-codes/", otp_views.otp_backup_codes, name="otp_backup_codes"),
+    path("otp/disable/", otp_views.otp_disable, name="otp_disable"),
+    path("me/tokens/", token_views.tokens, name="tokens"),
+    path("me/tokens/<int:token_id>/revoke/", token_views.token_revoke, name="token_revoke"),
 ]

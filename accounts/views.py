@@ -35,6 +35,7 @@ from accounts.forms import (
 )
 from accounts.lockout import locked_logins, lockout_clear
 from accounts.models import Role
+from accounts.otp_views import security_context
 from accounts.permissions import can_unlock_logins, is_verified
 from accounts.selectors import account_messages, applicant_of, personal_data
 from booking.errors import IdentityTaken, InvalidIdentity
@@ -176,6 +177,7 @@ def me(request: HttpRequest) -> HttpResponse:
             "language_form": LanguageForm(initial={"language": user.language}),
             "account_messages": list(account_messages(user, applicant)[:MESSAGES_SHOWN]),
             "is_applicant": user.role == Role.APPLICANT,
+            **security_context(user),
             **_retention_context(),
         },
     )

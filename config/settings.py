@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Holds a session that has yet to pass the second factor (staff always).
+    "accounts.middleware.OtpRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "audit.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -118,6 +120,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts ------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = "Guichet"
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out e-mail + address before any password is checked.
     "axes.backends.AxesStandaloneBackend",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("booking.urls")),
     path("mediation/", include("mediation.urls")),
     path("notifications/", include("notifications.urls")),
+    path("staff/", include("accounts.staff_urls")),
     path("agent/", include("booking.agent_urls")),
     path("audit/", include("audit.urls")),
     path("api/v1/", include("config.api_urls")),

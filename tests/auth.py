@@ -1,5 +1,6 @@
 """Logging personas in, in tests: staff with a confirmed TOTP device and an
-OTP-verified session (what a real staff login ends with), applicants plainly."""
+OTP-verified session (what a real staff login ends with), applicants plainly
+(or, if they turned two-factor authentication on, verified too)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Role
+from accounts.otp import has_confirmed_device, is_staff_account
+
+# The backend that loads the user back from the session (the first ones of
+# AUTHENTICATION_BACKENDS only guard logins).
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def otp_device_confirm(user) -> TOTPDevice:
@@ -20,8 +25,8 @@ def otp_device_confirm(user) -> TOTPDevice:
 
 def login(client: Client, user) -> Client:
     """Log ``user`` in; staff also pass the second factor, as at a real login."""
-    client.force_login(user)
-    if user.role != Role.APPLICANT:
+    client.force_login(user, backend=MODEL_BACKEND)
+    if is_staff_account(user) or has_confirmed_device(user):
         device = otp_device_confirm(user)
         session = client.session
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id

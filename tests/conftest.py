@@ -83,3 +83,12 @@ def supervisor(db):
 @pytest.fixture
 def slot(site, procedure):
     return factories.SlotFactory(site=site, procedure=procedure)
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's, logged in as a real administrator's login ends: with the
+    second factor passed (mandatory for staff, ``accounts.middleware``)."""
+    from tests.auth import login
+
+    return login(client, admin_user)

@@ -19,6 +19,7 @@ from booking.services import appointment_book
 from core.errors import Forbidden
 from notifications.models import Message, MessageStatus
 from tests import factories
+from tests.auth import login
 
 pytestmark = pytest.mark.django_db
 
@@ -117,7 +118,7 @@ def test_delete_blanks_sent_messages_but_lets_owed_ones_go(applicant, slot):
 
 
 def test_staff_cannot_delete_their_account_here(web, agent):
-    web.force_login(agent)
+    login(web, agent)
     response = web.post(reverse("accounts:delete"), {"password": factories.DEFAULT_PASSWORD})
     assert response.status_code == 302
     assert User.objects.filter(pk=agent.pk).exists()

@@ -14,6 +14,8 @@ def test_schema_generates_without_warnings_and_validates(tmp_path):
     assert {"Error", "ValidationError"} <= set(schema["components"]["schemas"])
     assert set(schema["paths"]) == {
         "/api/v1/auth/token/",
+        "/api/v1/auth/tokens/",
+        "/api/v1/auth/tokens/{token_id}/",
         "/api/v1/sites/",
         "/api/v1/procedures/",
         "/api/v1/availability/",

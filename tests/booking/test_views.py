@@ -18,6 +18,7 @@ from booking.models import Applicant, Appointment, AppointmentStatus, Pool, Slot
 from booking.services import appointment_book
 from core.views import domain_errors
 from tests import factories
+from tests.auth import login
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +95,7 @@ def test_anonymous_is_sent_to_login(web, name, args):
 
 
 def test_staff_get_a_clear_page_instead_of_the_booking_path(web, agent, slot):
-    web.force_login(agent)
+    login(web, agent)
 
     response = web.get(reverse("booking:procedures"))
     post = web.post(reverse("booking:confirm", args=[slot.pk]))
