@@ -78,7 +78,12 @@ def works_at(user: User, site_id: int) -> bool:
 
 def is_of_access_point(applicant: Applicant, access_point_id: int | None) -> bool:
     """Is ``applicant`` one of the point's people: registered there, or booked
-    for by one of its mediators (at any time, whatever became of the booking)?"""
+    for by one of its mediators (at any time, whatever became of the booking)?
+
+    "Its mediators" is read from the booker's access point now: a mediator moved
+    to another point takes that link along. Recording the point on the booking
+    (with the consent the mediation screens will record) would pin it.
+    """
     if access_point_id is None:
         return False
     if applicant.access_point_id == access_point_id:
