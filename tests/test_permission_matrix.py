@@ -38,6 +38,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -48,6 +49,7 @@ from django.db import transaction
 from django.shortcuts import resolve_url
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ApiToken, Role, User
@@ -147,10 +149,15 @@ def build_scenario() -> Scenario:
         ),
     }
     walk_in = factories.ApplicantFactory(user=None, access_point=point)
-    booked_slot = factories.SlotFactory(site=site, procedure=procedure)
-    free_slot = factories.SlotFactory(site=site, procedure=procedure)
-    other_slot = factories.SlotFactory(site=other_site, procedure=procedure)
-    spare_slot = factories.SlotFactory(site=site)  # another procedure: nobody has one
+    # Explicit times: the factory's sequence drifts past the booking horizon in a long run.
+    soon = (timezone.now() + timedelta(days=3)).replace(hour=9, minute=0, second=0, microsecond=0)
+    booked_slot = factories.SlotFactory(site=site, procedure=procedure, starts_at=soon)
+    free_slot = factories.SlotFactory(
+        site=site, procedure=procedure, starts_at=soon + timedelta(hours=1)
+    )
+    other_slot = factories.SlotFactory(site=other_site, procedure=procedure, starts_at=soon)
+    # Another procedure: nobody has an appointment for it yet.
+    spare_slot = factories.SlotFactory(site=site, starts_at=soon)
     own = appointment_book(actor=applicant.user, applicant=applicant, slot_id=booked_slot.pk)
     for_walk_in = appointment_book(
         actor=users["mediator"], applicant=walk_in, slot_id=booked_slot.pk

@@ -9,10 +9,11 @@ mediator of the point once booked for, without being registered there.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.permissions import (
@@ -78,10 +79,14 @@ def world(db) -> World:
     # Booked for by the point once, registered nowhere (say, before access points
     # recorded their walk-ins): the point's mediators still act for them.
     helped = factories.ApplicantFactory(user=None, access_point=point)
+    # Explicit times: the factory's sequence drifts past the booking horizon in a long run.
+    soon = (timezone.now() + timedelta(days=3)).replace(hour=9, minute=0, second=0, microsecond=0)
     slots = {
-        "site": factories.SlotFactory(site=site, procedure=procedure),
-        "site_later": factories.SlotFactory(site=site, procedure=procedure),
-        "other_site": factories.SlotFactory(site=other_site, procedure=procedure),
+        "site": factories.SlotFactory(site=site, procedure=procedure, starts_at=soon),
+        "site_later": factories.SlotFactory(
+            site=site, procedure=procedure, starts_at=soon + timedelta(hours=1)
+        ),
+        "other_site": factories.SlotFactory(site=other_site, procedure=procedure, starts_at=soon),
     }
     appointments = {
         "own": appointment_book(
