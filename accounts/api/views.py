@@ -42,6 +42,7 @@ class TokenCreateView(APIView):
                 400,
                 403,
                 415,
+                429,
                 s400="`invalid_credentials` (wrong e-mail or password, or disabled "
                 "account; which one is not told), `invalid_otp` (wrong, reused or "
                 "throttled second-factor code), `invalid`, `parse_error`",

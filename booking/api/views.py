@@ -176,7 +176,7 @@ class AvailabilityView(APIView):
         ],
         responses={
             200: AvailableSlotSerializer(many=True),
-            **error_responses(400, 401, s400="`invalid`: unknown slug, bad date or range"),
+            **error_responses(400, 401, 429, s400="`invalid`: unknown slug, bad date or range"),
         },
         tags=["booking"],
     )
@@ -255,6 +255,7 @@ class AppointmentListView(APIView):
                 404,
                 409,
                 415,
+                429,
                 s403=_BOOKING_403,
                 s404=_BOOKING_404,
                 s409=_BOOKING_409,
@@ -306,6 +307,7 @@ class AppointmentCancelView(APIView):
                 403,
                 404,
                 409,
+                429,
                 s403="`applicants_only`",
                 s404="`appointment_not_found`",
                 s409="`appointment_not_active`, `appointment_past`",
@@ -337,6 +339,7 @@ class AppointmentRescheduleView(APIView):
                 404,
                 409,
                 415,
+                429,
                 s403=_BOOKING_403,
                 s404="`appointment_not_found`, " + _BOOKING_404,
                 s409="`appointment_not_active`, `appointment_past`, `same_slot`, "
