@@ -267,7 +267,13 @@ MATRIX: dict[str, list[Case]] = {
     ],
     "accounts:data_export": [Case(logged_in(200))],
     "accounts:delete": [
-        Case(outcomes(REDIRECT, anonymous=LOGIN, applicant=200, other_applicant=200))
+        Case(outcomes(REDIRECT, anonymous=LOGIN, applicant=200, other_applicant=200)),
+        Case(
+            outcomes(REDIRECT, anonymous=LOGIN, applicant=200, other_applicant=200),
+            method="POST",
+            data=lambda s: {"password": "wrong"},
+            label="a wrong password",
+        ),
     ],
     "accounts:tokens": [Case(logged_in(200))],
     "accounts:token_revoke": [
@@ -289,10 +295,33 @@ MATRIX: dict[str, list[Case]] = {
         Case(outcomes(REDIRECT, anonymous=LOGIN, applicant=200, other_applicant=200))
     ],
     # --- Supervisors: lock-outs, staff accounts, the audit trail
-    "accounts:lockouts": [Case(supervisors_only())],
+    "accounts:lockouts": [
+        Case(supervisors_only()),
+        Case(
+            supervisors_only(REDIRECT),
+            method="POST",
+            data=lambda s: {"email": s.users["applicant"].email},
+        ),
+    ],
     "staff:list": [Case(supervisors_only())],
-    "staff:create": [Case(supervisors_only())],
-    "staff:edit": [Case(supervisors_only(), **_STAFF_TARGET)],
+    "staff:create": [
+        Case(supervisors_only()),
+        Case(
+            supervisors_only(200),  # the form again, with what is missing
+            method="POST",
+            data=lambda s: {"email": "new.agent@example.test", "role": "agent"},
+        ),
+    ],
+    "staff:edit": [
+        Case(supervisors_only(), **_STAFF_TARGET),
+        Case(
+            supervisors_only(REDIRECT),
+            method="POST",
+            data=lambda s: {"role": "supervisor"},
+            label="promote the colleague",
+            **_STAFF_TARGET,
+        ),
+    ],
     "staff:deactivate": [Case(supervisors_only(REDIRECT), method="POST", **_STAFF_TARGET)],
     "staff:reactivate": [Case(supervisors_only(REDIRECT), method="POST", **_STAFF_TARGET)],
     "staff:invitation": [Case(supervisors_only(REDIRECT), method="POST", **_STAFF_TARGET)],
@@ -311,6 +340,13 @@ MATRIX: dict[str, list[Case]] = {
             kwargs=lambda s: {"pk": s.other_applicant.pk},
             label="booked at the other site",
         ),
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=200, supervisor=200),
+            kwargs=lambda s: {"pk": s.applicant.pk},
+            method="POST",
+            data=lambda s: {"surname": "Broker", "reason": ""},
+            label="an incomplete correction",
+        ),
     ],
     # --- Booking pages: applicants, for themselves
     "booking:procedures": [Case(applicant_page())],
@@ -325,8 +361,19 @@ MATRIX: dict[str, list[Case]] = {
             query=lambda s: {"date": s.free_slot.starts_at.date().isoformat()},
         )
     ],
-    "booking:confirm": [Case(applicant_page(), kwargs=lambda s: {"slot_id": s.free_slot.pk})],
-    "booking:identity": [Case(applicant_page())],
+    "booking:confirm": [
+        Case(applicant_page(), kwargs=lambda s: {"slot_id": s.free_slot.pk}),
+        Case(
+            applicant_page(REDIRECT),
+            kwargs=lambda s: {"slot_id": s.spare_slot.pk},
+            method="POST",
+            label="book, for oneself",
+        ),
+    ],
+    "booking:identity": [
+        Case(applicant_page()),
+        Case(applicant_page(REDIRECT), method="POST", label="on file: nothing to record"),
+    ],
     "booking:my_appointments": [Case(applicant_page())],
     "booking:appointment_detail": [
         Case(applicant_page(200, 404), kwargs=_ref("own"), label="own"),
@@ -352,7 +399,13 @@ MATRIX: dict[str, list[Case]] = {
     # --- Alerts: applicants; the signed unsubscribe link works without logging in
     "notifications:alerts": [Case(applicant_page())],
     "notifications:alert_subscribe": [
-        Case(applicant_page(), kwargs=lambda s: {"procedure": "procedure"})
+        Case(applicant_page(), kwargs=lambda s: {"procedure": "procedure"}),
+        Case(
+            applicant_page(REDIRECT),
+            kwargs=lambda s: {"procedure": "procedure"},
+            method="POST",
+            data=lambda s: {"consent": "yes", "channels": "sms"},
+        ),
     ],
     "notifications:alert_unsubscribe": [
         Case(PUBLIC, kwargs=lambda s: {"token": unsubscribe_token(s.alert.pk)})
@@ -416,7 +469,15 @@ MATRIX: dict[str, list[Case]] = {
             label="at the other site",
         ),
     ],
-    "api:appointment-cancel": [Case(api_applicants_write(200), method="POST", kwargs=_ref("own"))],
+    "api:appointment-cancel": [
+        Case(api_applicants_write(200), method="POST", kwargs=_ref("own"), label="own"),
+        Case(
+            api_applicants_write(404, 404),
+            method="POST",
+            kwargs=_ref("for_walk_in"),
+            label="walk-in's: not through the API, even for the point's mediator",
+        ),
+    ],
     "api:appointment-reschedule": [
         Case(
             api_applicants_write(200),
