@@ -302,3 +302,35 @@ def test_the_429_page_is_in_french_by_default(applicant, slot):
         refused = web.get(days)
     assert refused.status_code == 429
     assert "Trop de demandes" in refused.content.decode()
+
+
+# --- Settings ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("10/m", (10, 60)), ("30/10m", (30, 600)), ("5/h", (5, 3600)), (" 3/30s ", (3, 30))],
+)
+def test_a_rate_is_requests_per_period(monkeypatch, value, expected):
+    from config.env import env_rate
+
+    monkeypatch.setenv("GUICHET_TEST_RATE", value)
+    assert env_rate("GUICHET_TEST_RATE", "1/d") == expected
+
+
+@pytest.mark.parametrize("value", ["10", "10/x", "ten/m", "0/m", "10/0m", "-1/m", "10/m/2"])
+def test_a_malformed_rate_stops_the_process(monkeypatch, value):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.env import env_rate
+
+    monkeypatch.setenv("GUICHET_TEST_RATE", value)
+    with pytest.raises(ImproperlyConfigured, match="GUICHET_TEST_RATE"):
+        env_rate("GUICHET_TEST_RATE", "1/d")
+
+
+def test_an_empty_rate_means_the_default(monkeypatch):
+    from config.env import env_rate
+
+    monkeypatch.setenv("GUICHET_TEST_RATE", "")
+    assert env_rate("GUICHET_TEST_RATE", "100/d") == (100, 86400)
