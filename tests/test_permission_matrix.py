@@ -13,7 +13,7 @@ of ``MATRIX`` as each persona:
 
 and reports every difference at once. Staff log in with a confirmed TOTP
 device and an OTP-verified session (``tests.auth.login``); the API is called
-with the session. A POST-only URL is asked by POST; a refused POST (a login
+with the session, then again with an API token per persona. A POST-only URL is asked by POST; a refused POST (a login
 redirect or a 4xx) must change nothing in the domain tables. Each request
 runs in a savepoint that is rolled back, so a granted POST does not change
 what the next persona sees.
@@ -619,12 +619,16 @@ def _snapshot() -> tuple:
 class Personas:
     """One logged-in client per persona; each request leaves its session as it found it."""
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, *, tokens: bool = False) -> None:
+        """Session clients; with ``tokens``, API clients sending an API token instead."""
         self.clients: dict[str, Client] = {}
         self.sessions: dict[str, str] = {}
         for persona in (*PERSONAS, "administrator"):
             client = Client()
-            if persona != "anonymous":
+            if persona != "anonymous" and tokens:
+                _token, key = api_token_create(user=scenario.users[persona])
+                client.defaults["HTTP_AUTHORIZATION"] = f"Token {key}"
+            elif persona != "anonymous":
                 login(client, scenario.users[persona])
                 self.sessions[persona] = client.cookies[settings.SESSION_COOKIE_NAME].value
             self.clients[persona] = client
@@ -665,13 +669,12 @@ def world(db) -> tuple[Scenario, Personas]:
     return scenario, Personas(scenario)
 
 
-def test_permission_matrix(world):
-    scenario, personas = world
+def _check_matrix(scenario: Scenario, personas: Personas, keys: Callable[[str], bool]) -> None:
     routes = dict(url_patterns())
     show = os.environ.get("PERMISSION_MATRIX_PRINT")
     problems: list[str] = []
     for key, cases in MATRIX.items():
-        if key not in routes:
+        if key not in routes or not keys(key):
             continue  # an entry for a URL that another branch has not merged yet
         for case in cases:
             path = case.path(scenario) if case.path else reverse(key, kwargs=case.kwargs(scenario))
@@ -688,6 +691,22 @@ def test_permission_matrix(world):
             if show:
                 print(f"{name} {got_row}")
     assert not problems, "\n".join(problems)
+
+
+def test_permission_matrix(world):
+    """Every entry, pages and API, with each persona's session."""
+    scenario, personas = world
+    _check_matrix(scenario, personas, keys=lambda key: True)
+
+
+def _is_api(key: str) -> bool:
+    return key.startswith("api:") or key == "^api/"
+
+
+def test_permission_matrix_of_the_api_with_tokens(world):
+    """The API entries again, each persona sending an API token instead of a session."""
+    scenario, _sessions = world
+    _check_matrix(scenario, Personas(scenario, tokens=True), keys=_is_api)
 
 
 # The rule is asked of the personas it is about: nobody, an applicant, and the
