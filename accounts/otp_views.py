@@ -34,6 +34,7 @@ from accounts.otp import (
     is_staff_account,
     qr_code_svg,
 )
+from accounts.permissions import can_manage_staff
 from accounts.staff_forms import OtpCodeForm, PasswordConfirmForm
 from core.errors import DomainError
 from core.views import domain_error_message
@@ -42,14 +43,29 @@ SETUP_DEVICE_SESSION_KEY = "_otp_setup_device"
 BACKUP_CODES_SESSION_KEY = "_otp_backup_codes"
 
 
+def _landing(user) -> str:
+    """Where a login lands by default: the applicants' appointments; for staff
+    (to whom those pages are closed) the staff accounts or their account."""
+    if can_manage_staff(user):
+        return reverse("staff:list")
+    if is_staff_account(user):
+        return reverse("accounts:me")
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
 def _next_url(request: HttpRequest) -> str:
     """Where to go once done: ``next`` if it is a page of this site."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    default = resolve_url(settings.LOGIN_REDIRECT_URL)
+    if (
+        candidate
+        and candidate != default
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return candidate
-    return resolve_url(settings.LOGIN_REDIRECT_URL)
+    return _landing(request.user)
 
 
 def _with_next(url: str, next_url: str) -> str:

@@ -220,7 +220,18 @@ def test_verification_never_redirects_to_another_site(web, agent):
     response = web.post(VERIFY, {"code": totp_code(device), "next": "https://evil.example/"})
 
     assert response.status_code == 302
-    assert response.url == reverse("booking:my_appointments")
+    assert response.url == reverse("accounts:me")
+
+
+def test_a_supervisor_login_lands_on_the_staff_accounts(web, supervisor):
+    device = otp_device_confirm(supervisor)
+
+    landing = web.get(password_login(web, supervisor).url)
+    assert landing.url.startswith(VERIFY)
+    response = web.post(landing.url, {"code": totp_code(device)})
+
+    assert response.url == reverse("staff:list")
+    assert web.get(response.url).status_code == 200
 
 
 def test_whoever_knows_only_the_password_cannot_enrol_another_device(web, agent):

@@ -270,6 +270,7 @@ def test_the_admin_refuses_an_agent_without_a_site(admin_client):
             "usable_password": "false",
             "_save": "Save",
         },
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
     assert response.status_code == 200
