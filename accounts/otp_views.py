@@ -26,6 +26,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
+from accounts.errors import OtpMandatory
 from accounts.otp import (
     OTP_REQUIRED_SESSION_KEY,
     backup_codes_left,
@@ -201,7 +202,7 @@ def otp_disable(request: HttpRequest) -> HttpResponse:
     """An applicant turns two-factor authentication off, with their password."""
     user = request.user
     if is_staff_account(user):
-        messages.info(request, domain_error_message(services.errors.OtpMandatory()))
+        messages.info(request, domain_error_message(OtpMandatory()))
         return redirect("accounts:me")
     form = PasswordConfirmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -47,6 +47,8 @@ STAFF_PAGES = [
     reverse("accounts:tokens"),
     reverse("accounts:otp_backup_codes"),
     reverse("admin:index"),
+    reverse("audit:search"),
+    reverse("agent:identity_correct", args=[1]),
 ]
 
 
