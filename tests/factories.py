@@ -110,10 +110,12 @@ class SlotFactory(factory.django.DjangoModelFactory):
 
     site = factory.SubFactory(SiteFactory)
     procedure = factory.SubFactory(ProcedureFactory)
+    # 20 minutes apart, wrapping after 40 days: a long run (thousands of slots)
+    # must not push them past the procedures' booking horizon.
     starts_at = factory.Sequence(
         lambda n: (
             (timezone.now() + timedelta(days=3)).replace(second=0, microsecond=0)
-            + timedelta(minutes=20 * n)
+            + timedelta(minutes=20 * (n % (40 * 72)))
         )
     )
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(minutes=20))
