@@ -235,3 +235,11 @@ def test_only_supervisors_unlock(agent, applicant_user):
 
     assert not AuditEvent.objects.filter(action=AuditAction.ACCOUNT_UNLOCKED).exists()
     assert _web_login(_client(ATTACKER), user.email, factories.DEFAULT_PASSWORD).status_code == 429
+
+
+def test_supervisors_find_the_blocked_logins_from_their_account(supervisor, applicant_user):
+    desk = staff_login(Client(HTTP_ACCEPT_LANGUAGE="en"), supervisor)
+    assert reverse("accounts:lockouts") in desk.get(reverse("accounts:me")).content.decode()
+
+    own = staff_login(Client(HTTP_ACCEPT_LANGUAGE="en"), applicant_user)
+    assert reverse("accounts:lockouts") not in own.get(reverse("accounts:me")).content.decode()
