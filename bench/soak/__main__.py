@@ -3,16 +3,17 @@
 Guichet as in production, for a long while, under mixed traffic: gunicorn
 (4 sync workers, persistent connections, DEBUG off) on a fresh PostgreSQL
 database (``guichet_soak``, dropped afterwards), a real Celery worker
-(``celery -A config worker``, one prefork process) on its own Redis database
-(``redis://127.0.0.1:6379/14``, flushed before and after; also the shared
-cache), SMS through the twilio SDK to the tests' fake Twilio and e-mail over
-SMTP to an aiosmtpd server, both in this process. A separate process
-(``bench.soak.traffic``) plays N applicants with API tokens: availability,
-their appointments, booking, cancelling, rescheduling (and the home page),
-paced at ``--rate`` requests/s for ``--seconds`` (10 minutes by default). A
-few applicants subscribe to new-slot alerts, so that cancellations also fan
-out alerts through the worker. The waiting list does not exist yet: the
-traffic has a hook for it (``bench/soak/traffic.py``, kind ``waitlist``).
+(``celery -A config worker``, as many prefork processes as cores, as in
+production) on its own Redis database (``redis://127.0.0.1:6379/14``, flushed
+before and after; also the shared cache), SMS through the twilio SDK to the
+tests' fake Twilio and e-mail over SMTP to an aiosmtpd server, both in this
+process. A separate process (``bench.soak.traffic``) plays N applicants with
+API tokens: availability, their appointments, booking, cancelling,
+rescheduling (and the home page), paced at ``--rate`` requests/s for
+``--seconds`` (10 minutes by default). A few applicants subscribe to new-slot
+alerts, so that cancellations also fan out alerts through the worker. The
+waiting list does not exist yet: the traffic has a hook for it
+(``bench/soak/traffic.py``, kind ``waitlist``).
 
 Then it checks, and exits non-zero if any check fails:
 
@@ -31,6 +32,9 @@ Then it checks, and exits non-zero if any check fails:
   than ``GROWTH_MAX_RATIO`` of its warmed-up size nor by more than
   ``GROWTH_MAX_MB`` (median of the first samples after the warm-up against
   the median of the last ones); no process is replaced during the run.
+
+It also prints the outbox's backlog during the traffic (whether the worker
+keeps up) and each process's RSS at every quarter of the run (the trend).
 """
 
 from __future__ import annotations
@@ -40,9 +44,11 @@ import contextlib
 import json
 import os
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from datetime import time as time_of_day
@@ -58,8 +64,8 @@ PROCEDURES = ("soak-a", "soak-b")
 SITES = ("bobigny", "saint-denis")
 # A process fails the soak if its RSS grows, after the warm-up, by more than
 # this share of its warmed-up size or by more than this many MB.
-GROWTH_MAX_RATIO = 0.20
-GROWTH_MAX_MB = 40
+GROWTH_MAX_RATIO = 0.10
+GROWTH_MAX_MB = 20
 # Rate limits (``RATELIMITS`` in config/settings.py) stay on, counted in Redis
 # as in production, but generous: the soak plays hundreds of applicants from
 # one address, and a 429 fails it.
@@ -202,6 +208,55 @@ def _traffic(base: str, setup: dict, args: argparse.Namespace) -> dict:
 
 
 # --- Checks ----------------------------------------------------------------------------
+
+
+class Backlog:
+    """The outbox's backlog (owed messages not sent yet) every few seconds, in
+    a thread: whether the worker keeps up with the traffic."""
+
+    def __init__(self, first_id: int, interval: float = 5.0) -> None:
+        self.first_id = first_id
+        self.interval = interval
+        self.samples: list[tuple[float, int, int]] = []  # (seconds, waiting, sent)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> Backlog:
+        self.began = time.monotonic()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        from django.db import connection
+        from django.db.models import Count, Q
+
+        from notifications.models import Message, MessageStatus
+
+        waiting = Q(status__in=[MessageStatus.PENDING, MessageStatus.SENDING])
+        try:
+            while not self._stop.wait(self.interval):
+                counts = Message.objects.filter(pk__gt=self.first_id).aggregate(
+                    waiting=Count("pk", filter=waiting), sent=Count("pk", filter=~waiting)
+                )
+                now = time.monotonic() - self.began
+                self.samples.append((now, counts["waiting"], counts["sent"]))
+        finally:
+            connection.close()
+
+    def report(self, seconds: float) -> str:
+        during = [sample for sample in self.samples if sample[0] <= seconds]
+        if not during:
+            return "no sample"
+        peak = max(waiting for _t, waiting, _sent in during)
+        _t, last, sent = during[-1]
+        return (
+            f"at most {peak} messages waiting, {last} at the end of the traffic; "
+            f"the worker sent {sent / during[-1][0]:.1f} messages/s meanwhile"
+        )
 
 
 def _check_http(traffic: dict) -> list[str]:
@@ -375,11 +430,17 @@ def _check_memory(sampler: memory.Sampler, *, warm_up: float, end: float, span: 
         if grown is None:
             continue
         over = grown.ratio > GROWTH_MAX_RATIO or grown.delta > GROWTH_MAX_MB * memory.MB
+        # The trend: the median at each quarter of the time after the warm-up.
+        quarters = [
+            series.window(t - span / 2, t + span / 2)
+            for t in (warm_up + (end - warm_up) * q / 4 for q in (1, 2, 3))
+        ]
+        trend = " ".join(f"{statistics.median(q) / memory.MB:.1f}" for q in quarters if q)
         print(
             f"     {grown.label:<28} {grown.warm / memory.MB:6.1f} MB -> "
             f"{grown.end / memory.MB:6.1f} MB ({grown.delta / memory.MB:+5.1f} MB, "
-            f"{grown.ratio:+6.1%}), peak {grown.peak / memory.MB:6.1f} MB"
-            + ("  OVER" if over else "")
+            f"{grown.ratio:+6.1%}), peak {grown.peak / memory.MB:6.1f} MB; "
+            f"quarters {trend}" + ("  OVER" if over else "")
         )
         if over:
             problems.append(
@@ -442,6 +503,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="Seconds of traffic before memory is compared (default: 20%% of it, 10-60 s).",
     )
+    parser.add_argument(
+        "--worker-processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="Celery prefork processes (default: the cores, as `celery worker` does).",
+    )
     parser.add_argument("--drain-timeout", type=float, default=120.0)
     parser.add_argument("--sample-every", type=float, default=2.0, help="RSS sampling period.")
     parser.add_argument("--database", default="guichet_soak")
@@ -459,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
     common.header(
         f"soak: {args.seconds:.0f} s of mixed traffic at {args.rate:.0f} req/s "
         f"(concurrency {args.concurrency}), {args.applicants} applicants, gunicorn "
-        f"{common.WORKERS} sync workers, one Celery worker process"
+        f"{common.WORKERS} sync workers, a Celery worker of {args.worker_processes} processes"
     )
     problems: list[str] = []
     began = time.monotonic()
@@ -491,7 +558,8 @@ def main(argv: list[str] | None = None) -> int:
                     **common.app_env(url),
                     "DJANGO_SETTINGS_MODULE": "config.settings",
                     **extra,
-                }
+                },
+                concurrency=args.worker_processes,
             )
             with common.servers(url, server):
                 worker.start()
@@ -502,10 +570,13 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     roots = {"gunicorn": server.process.pid, "celery": worker.process.pid}
                     sampler = memory.Sampler(roots, interval=args.sample_every).start()
+                    backlog = Backlog(first_id).start()
                     try:
                         traffic = _traffic(server.base, setup, args)
                     finally:
                         sampler.stop()
+                        backlog.stop()
+                    print(f"   outbox: {backlog.report(sampler.ended)}")
                     drained = _drain(first_id, twilio, smtp, args.drain_timeout)
                     print(f"   the worker drained the outbox {drained:.1f} s after the traffic")
                     _report_traffic(traffic)

@@ -69,8 +69,9 @@ def _reset_pools(app) -> None:
 class Worker:
     """``celery -A config worker`` as a subprocess in its own process group."""
 
-    def __init__(self, *, env: dict[str, str]) -> None:
+    def __init__(self, *, env: dict[str, str], concurrency: int = 1) -> None:
         self.env = env
+        self.concurrency = concurrency
         self.process: subprocess.Popen | None = None
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in stop()
             prefix="celery-worker-", suffix=".log", delete=False
@@ -86,7 +87,7 @@ class Worker:
                 "config",
                 "worker",
                 "--loglevel=INFO",
-                "--concurrency=1",
+                f"--concurrency={self.concurrency}",
                 "--pool=prefork",
                 "--without-gossip",
                 "--without-mingle",
