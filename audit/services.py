@@ -28,12 +28,35 @@ def audit_record(
     and hold what a supervisor needs to understand the change (a reason, the
     fields before and after), never a password, code or token.
     """
+    event = audit_event(
+        actor=actor,
+        action=action,
+        subject_user=subject_user,
+        applicant=applicant,
+        appointment=appointment,
+        details=details,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def audit_event(
+    *,
+    actor: User | None,
+    action: AuditAction | str,
+    subject_user: User | None = None,
+    applicant: Applicant | None = None,
+    appointment: Appointment | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """The row ``audit_record`` inserts, not saved: for a service that writes it
+    within a statement of its own (the booking's one-statement path)."""
     if applicant is None and appointment is not None:
         applicant_id = appointment.applicant_id
     else:
         applicant_id = applicant.pk if applicant is not None else None
     authenticated = actor is not None and actor.is_authenticated
-    return AuditEvent.objects.create(
+    return AuditEvent(
         action=action,
         actor_id=actor.pk if authenticated else None,
         actor_label=actor.email if authenticated else "",

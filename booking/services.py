@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -33,8 +34,8 @@ from accounts.permissions import (
     is_verified,
 )
 from audit.models import AuditAction
-from audit.services import audit_record
-from booking import errors
+from audit.services import audit_event, audit_record
+from booking import errors, statements
 from booking.identity import document_number_error, normalize_name
 from booking.models import (
     ACTIVE_STATUSES,
@@ -230,17 +231,20 @@ def appointment_book(
     """Book ``slot_id`` for ``applicant``, on behalf of ``actor``.
 
     Raises a ``booking.errors`` error and changes nothing when it cannot.
+    On PostgreSQL the seat, the appointment, its audit row and its outbox rows
+    are one statement (``booking.statements``); elsewhere (SQLite, ``make run``)
+    the ORM does the same work in a transaction.
     """
     now = timezone.now()
+    if connection.vendor == "postgresql":
+        return _appointment_book_statement(
+            actor=actor, applicant=applicant, slot_id=slot_id, channel=channel, now=now
+        )
     with transaction.atomic():
         slot = _get_slot(slot_id)
         _check_bookable(actor=actor, applicant=applicant, slot=slot, now=now)
         # A cheap early refusal; the partial unique index is the guarantee.
-        if Appointment.objects.filter(
-            identity_key=applicant.identity_key,
-            procedure_id=slot.procedure_id,
-            status__in=ACTIVE_STATUSES,
-        ).exists():
+        if _has_active_appointment(applicant, slot):
             raise errors.AlreadyBooked()
         _slot_claim(slot.pk)
         appointment = _appointment_insert(
@@ -254,32 +258,110 @@ def appointment_book(
             actor=actor,
             action=AuditAction.APPOINTMENT_BOOKED,
             appointment=appointment,
-            details={"slot": slot.pk, "channel": channel},
+            details=_booked_details(slot, channel),
         )
         return appointment
+
+
+def _appointment_book_statement(
+    *, actor: User, applicant: Applicant, slot_id: int, channel: str, now: datetime
+) -> Appointment:
+    """``appointment_book`` on PostgreSQL: one read, then one statement.
+
+    The slot is read outside any transaction: what the checks look at is fixed
+    at publication, and the seat itself is taken by the conditional UPDATE.
+    """
+    try:
+        slot = statements.slot_with_site_and_procedure(int(slot_id))
+    except (ValueError, TypeError):
+        slot = None
+    if slot is None:
+        raise errors.SlotNotFound()
+    _check_bookable(actor=actor, applicant=applicant, slot=slot, now=now)
+    appointment_id = statements.appointment_id_next()
+    for _attempt in range(5):
+        appointment = _appointment_new(
+            actor=actor, applicant=applicant, slot=slot, channel=channel, now=now
+        )
+        appointment.pk = appointment_id
+        audit = audit_event(
+            actor=actor,
+            action=AuditAction.APPOINTMENT_BOOKED,
+            appointment=appointment,
+            details=_booked_details(slot, channel),
+        )
+        messages = notifications.appointment_messages(
+            appointment=appointment, event=notifications.BOOKED, now=now
+        )
+        try:
+            # Alone, the statement is its own transaction; inside the caller's,
+            # a savepoint keeps a refusal from breaking it.
+            with transaction.atomic() if connection.in_atomic_block else nullcontext():
+                message_ids = statements.book(
+                    slot_id=slot.pk, appointment=appointment, audit=audit, messages=messages
+                )
+        except IntegrityError as exc:
+            if _is_one_active_violation(exc):
+                raise errors.AlreadyBooked() from None
+            if "reference" in _constraint_of(exc):
+                continue  # 31^8 references: a collision is rare, try another
+            raise
+        if message_ids is None:
+            # No seat. Say "already booked" if that is also true, as the ORM path does.
+            if _has_active_appointment(applicant, slot):
+                raise errors.AlreadyBooked()
+            raise errors.SlotFull()
+        appointment._state.adding = False
+        appointment._state.db = connection.alias
+        notifications.enqueue_on_commit(message_ids)
+        return appointment
+    raise RuntimeError("Could not draw a free appointment reference.")  # pragma: no cover
+
+
+def _has_active_appointment(applicant: Applicant, slot: Slot) -> bool:
+    return Appointment.objects.filter(
+        identity_key=applicant.identity_key,
+        procedure_id=slot.procedure_id,
+        status__in=ACTIVE_STATUSES,
+    ).exists()
+
+
+def _booked_details(slot: Slot, channel: str) -> dict:
+    return {"slot": slot.pk, "channel": channel}
+
+
+def _appointment_new(
+    *, actor: User, applicant: Applicant, slot: Slot, channel: str, now: datetime
+) -> Appointment:
+    """The new appointment, not saved: the identity copied, the slot's site and
+    procedure already loaded (the messages and the API's answer use them)."""
+    appointment = Appointment(
+        reference=new_reference(),
+        slot=slot,
+        procedure=slot.procedure,
+        applicant=applicant,
+        identity_key=applicant.identity_key,
+        surname=applicant.surname,
+        given_names=applicant.given_names,
+        birth_date=applicant.birth_date,
+        nationality=applicant.nationality,
+        document_type=applicant.document_type,
+        document_number=applicant.document_number,
+        channel=channel,
+        booked_by=actor,
+        booked_by_role=actor.role,
+        created_at=now,
+        updated_at=now,
+    )
+    return appointment
 
 
 def _appointment_insert(
     *, actor: User, applicant: Applicant, slot: Slot, channel: str, now: datetime
 ) -> Appointment:
     for _attempt in range(5):
-        appointment = Appointment(
-            reference=new_reference(),
-            slot=slot,
-            procedure_id=slot.procedure_id,
-            applicant=applicant,
-            identity_key=applicant.identity_key,
-            surname=applicant.surname,
-            given_names=applicant.given_names,
-            birth_date=applicant.birth_date,
-            nationality=applicant.nationality,
-            document_type=applicant.document_type,
-            document_number=applicant.document_number,
-            channel=channel,
-            booked_by=actor,
-            booked_by_role=actor.role,
-            created_at=now,
-            updated_at=now,
+        appointment = _appointment_new(
+            actor=actor, applicant=applicant, slot=slot, channel=channel, now=now
         )
         try:
             with transaction.atomic():

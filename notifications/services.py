@@ -128,14 +128,26 @@ def appointment_notify(
     go to Celery once the transaction commits (nothing is sent for a booking
     that rolls back).
     """
+    messages = appointment_messages(appointment=appointment, event=event, now=now)
+    if not messages:
+        return []
+    ids = [message.pk for message in Message.objects.bulk_create(messages)]
+    enqueue_on_commit(ids)
+    return ids
+
+
+def appointment_messages(
+    *, appointment: Appointment, event: str, now: datetime | None = None
+) -> list[Message]:
+    """The rows ``appointment_notify`` inserts, not saved: for a service that
+    writes them within a statement of its own (the booking's one-statement
+    path), and then hands their ids to ``enqueue_on_commit``."""
     now = now or timezone.now()
     applicant = appointment.applicant
     contacts = _contacts(applicant)
-    if not contacts:
-        return []
     # A reschedule can happen several times: each one owes its own messages.
     occurrence = f":r{appointment.reschedule_count}" if event == RESCHEDULED else ""
-    messages = [
+    return [
         Message(
             applicant=applicant,
             appointment=appointment,
@@ -151,9 +163,6 @@ def appointment_notify(
         )
         for channel, destination in contacts
     ]
-    ids = [message.pk for message in Message.objects.bulk_create(messages)]
-    enqueue_on_commit(ids)
-    return ids
 
 
 def _render_owed(message: Message) -> None:

@@ -1,0 +1,112 @@
+"""On PostgreSQL a booking is one statement (``booking.statements``): the seat,
+the appointment, its audit row and its outbox rows together, or nothing."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from audit.models import AuditAction, AuditEvent
+from booking import errors, services
+from booking.models import Appointment, AppointmentStatus, Slot
+from booking.services import appointment_book
+from notifications.models import Message
+from tests import factories
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the one-statement path is PostgreSQL's"
+)
+
+
+def _booked(slot: Slot) -> int:
+    slot.refresh_from_db(fields=["booked"])
+    return slot.booked
+
+
+@pytest.mark.django_db(transaction=True)
+def test_booking_outside_a_transaction_writes_everything_in_one_statement(applicant, slot):
+    with CaptureQueriesContext(connection) as queries:
+        appointment = appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
+
+    sqls = [q["sql"] for q in queries.captured_queries]
+    assert not [s for s in sqls if s.startswith(("BEGIN", "SAVEPOINT", "COMMIT"))]
+    assert len([s for s in sqls if s.startswith("WITH claimed AS")]) == 1
+    assert _booked(slot) == 1
+    stored = Appointment.objects.get(pk=appointment.pk)
+    assert stored.reference == appointment.reference
+    assert stored.status == AppointmentStatus.BOOKED
+    assert AuditEvent.objects.get(action=AuditAction.APPOINTMENT_BOOKED).appointment_id == stored.pk
+    messages = Message.objects.filter(appointment=stored)
+    assert sorted(messages.values_list("channel", flat=True)) == ["email", "sms"]
+    assert all(f":{stored.pk}:" in m.idempotency_key for m in messages)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_active_appointment_gives_the_seat_back_in_the_same_statement(applicant, slot):
+    """The person is already booked (the pre-check was dropped): the INSERT
+    fails, and with it the UPDATE that had taken the seat."""
+    appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
+    other = factories.SlotFactory(site=slot.site, procedure=slot.procedure)
+
+    with pytest.raises(errors.AlreadyBooked) as refused:
+        appointment_book(actor=applicant.user, applicant=applicant, slot_id=other.pk)
+
+    assert refused.value.code == "already_booked"
+    assert _booked(other) == 0
+    assert Appointment.objects.count() == 1
+    assert AuditEvent.objects.filter(action=AuditAction.APPOINTMENT_BOOKED).count() == 1
+    assert Message.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_refusal_inside_the_callers_transaction_leaves_it_usable(applicant, slot):
+    appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
+    other = factories.SlotFactory(site=slot.site, procedure=slot.procedure)
+
+    with transaction.atomic():
+        with pytest.raises(errors.AlreadyBooked):
+            appointment_book(actor=applicant.user, applicant=applicant, slot_id=other.pk)
+        assert Slot.objects.filter(pk=other.pk, booked=0).exists()  # the transaction still works
+
+
+@pytest.mark.django_db
+def test_already_booked_wins_over_full_as_before(applicant, slot):
+    appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
+    full = factories.SlotFactory(site=slot.site, procedure=slot.procedure, capacity=1, booked=1)
+
+    with pytest.raises(errors.AlreadyBooked):
+        appointment_book(actor=applicant.user, applicant=applicant, slot_id=full.pk)
+
+
+@pytest.mark.django_db
+def test_a_reference_collision_draws_another(applicant, other_applicant, slot, monkeypatch):
+    first = appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
+    drawn = iter([first.reference, "ABCDEFGH"])
+    monkeypatch.setattr(services, "new_reference", lambda: next(drawn))
+
+    second = appointment_book(
+        actor=other_applicant.user, applicant=other_applicant, slot_id=slot.pk
+    )
+
+    assert second.reference == "ABCDEFGH"
+    assert _booked(slot) == 2
+    assert AuditEvent.objects.filter(action=AuditAction.APPOINTMENT_BOOKED).count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("slot_id", [0, "abc", None])
+def test_an_unknown_slot_is_not_found(applicant, slot_id):
+    with pytest.raises(errors.SlotNotFound):
+        appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot_id)
+
+
+@pytest.mark.django_db
+def test_the_returned_appointment_has_its_slot_site_and_procedure_loaded(applicant, slot):
+    appointment = appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert appointment.slot.site.pk == slot.site_id
+        assert appointment.procedure.pk == slot.procedure_id
+        assert appointment.slot.starts_at == slot.starts_at
+    assert queries.captured_queries == []
