@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
@@ -95,6 +96,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+# Exempt: it changes nothing, and a session client's DELETE or POST to a URL
+# that does not exist (``/api/v1/auth/tokens/abc/``) must get this JSON 404,
+# not the CSRF middleware's HTML 403.
+@csrf_exempt
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """The JSON 404 for any unknown URL under the API prefix (any method)."""
     return JsonResponse({"code": "not_found", "detail": _("Not found.")}, status=404)

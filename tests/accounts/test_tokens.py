@@ -323,3 +323,13 @@ def test_a_token_in_use_authenticates_in_one_query(applicant_user, django_assert
         user, found = HashedTokenAuthentication().authenticate_credentials(key)
 
     assert (user.pk, found.pk) == (applicant_user.pk, token.pk)
+
+
+def test_a_session_delete_of_a_malformed_token_id_is_a_json_404(client, applicant_user):
+    client = APIClient(enforce_csrf_checks=True)
+    login(client, applicant_user)
+
+    response = client.delete(f"{TOKENS_URL}null,null/")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
