@@ -22,7 +22,7 @@ from booking.models import (
 )
 
 MAX_AVAILABILITY_DAYS = 92
-_MAX_ID = 2**63 - 1  # bigint: anything larger is no id, not a database error
+MAX_ID = 2**63 - 1  # bigint: anything larger is no id, not a database error
 
 
 # --- Reference data ----------------------------------------------------------------
@@ -116,7 +116,7 @@ class AvailableSlotSerializer(serializers.Serializer):
 
 
 class SlotChoiceSerializer(serializers.Serializer):
-    slot = serializers.IntegerField(min_value=1, max_value=_MAX_ID, help_text="A slot id.")
+    slot = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="A slot id.")
 
 
 class AppointmentSlotSerializer(serializers.Serializer):

@@ -22,6 +22,7 @@ from booking import errors, selectors, services
 from booking.api import cache as availability_cache
 from booking.api import soldout
 from booking.api.serializers import (
+    MAX_ID,
     AppointmentSerializer,
     AvailabilityQuerySerializer,
     AvailableSlotSerializer,
@@ -88,6 +89,21 @@ def _own_applicant(request: Request) -> Applicant:
         return request.user.applicant
     except Applicant.DoesNotExist:
         raise errors.IdentityMissing() from None
+
+
+def _slot_choice(data) -> int:
+    """The slot id of a ``{"slot": <id>}`` body.
+
+    A well-formed body (an integer id in range) skips the serializer, which
+    deep-copies its fields each time it is made: every request of a storm has
+    one. Anything else gets the serializer's validation and its exact errors.
+    """
+    value = data.get("slot") if isinstance(data, dict) else None
+    if type(value) is int and 1 <= value <= MAX_ID:  # not a bool, not a string
+        return value
+    choice = SlotChoiceSerializer(data=data)
+    choice.is_valid(raise_exception=True)
+    return choice.validated_data["slot"]
 
 
 def _visible_appointment(request: Request, reference: str) -> Appointment:
@@ -270,9 +286,7 @@ class AppointmentListView(APIView):
         tags=["booking"],
     )
     def post(self, request: Request) -> Response:
-        choice = SlotChoiceSerializer(data=request.data)
-        choice.is_valid(raise_exception=True)
-        slot_id = choice.validated_data["slot"]
+        slot_id = _slot_choice(request.data)
         applicant = _own_applicant(request)
         if soldout.is_full(slot_id, pools=selectors.pools_for(request.user)):
             raise errors.SlotFull()
@@ -356,13 +370,10 @@ class AppointmentRescheduleView(APIView):
     )
     def post(self, request: Request, reference: str) -> Response:
         appointment = _visible_appointment(request, reference)
-        choice = SlotChoiceSerializer(data=request.data)
-        choice.is_valid(raise_exception=True)
+        new_slot_id = _slot_choice(request.data)
         old_slot_id = appointment.slot_id
         moved = services.appointment_reschedule(
-            actor=request.user,
-            appointment=appointment,
-            new_slot_id=choice.validated_data["slot"],
+            actor=request.user, appointment=appointment, new_slot_id=new_slot_id
         )
         soldout.forget(old_slot_id)
         return Response(_rendered(request, moved))

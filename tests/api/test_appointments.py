@@ -205,7 +205,7 @@ def test_booking_without_a_slot_is_invalid(applicant_api):
     assert "slot" in response.json()["fields"]
 
 
-@pytest.mark.parametrize("value", ["abc", 1.5, None, [1], 2**64])
+@pytest.mark.parametrize("value", ["abc", 1.5, None, [1], 2**64, 2**63, 0, -1, True])
 def test_booking_with_a_non_integer_slot_is_invalid(applicant_api, value):
     response = applicant_api.post(URL, {"slot": value}, format="json")
 
