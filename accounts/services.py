@@ -35,9 +35,9 @@ from accounts.models import (
 )
 from accounts.phones import normalize_mobile
 from audit.context import client_ip
-from core import ratelimit
 from audit.models import AuditAction
 from audit.services import audit_record
+from core import ratelimit
 
 EMAIL_CONFIRM = "email_confirm"
 PHONE_CODE = "phone_code"
@@ -798,35 +798,6 @@ def applicant_identity_correct(
             details={"by": "staff", "reason": reason, **changes},
         )
     return applicant
-
-
-# --- Login lock-outs -----------------------------------------------------------------
-
-
-def account_unlock(*, actor: User, email: str) -> int:
-    """A supervisor (or an administrator) lifts the login lock-out of ``email``:
-    its failed attempts are forgotten from every client address. Recorded in the
-    audit trail, even when nothing was locked. Returns how many attempt records went."""
-    from accounts.lockout import lockout_clear, normalize_login
-    from accounts.permissions import can_unlock_logins
-    from audit.models import AuditAction
-    from audit.services import audit_record
-    from core.errors import Forbidden, InvalidInput
-
-    if not can_unlock_logins(actor):
-        raise Forbidden()
-    login = normalize_login(email)
-    if not login:
-        raise InvalidInput()
-    with transaction.atomic():
-        cleared = lockout_clear(email=login)
-        audit_record(
-            actor=actor,
-            action=AuditAction.ACCOUNT_UNLOCKED,
-            subject_user=User.objects.filter(email__iexact=login).first(),
-            details={"email": login, "attempts_cleared": cleared},
-        )
-    return cleared
 
 
 # --- Staff accounts --------------------------------------------------------------------
