@@ -13,7 +13,8 @@ of ``MATRIX`` as each persona:
 
 and reports every difference at once. Staff log in with a confirmed TOTP
 device and an OTP-verified session (``tests.auth.login``); the API is called
-with the session, then again with an API token per persona. A POST-only URL is asked by POST; a refused POST (a login
+with the session, then again with an API token per persona. A POST-only URL
+is asked by POST, and the form pages by POST too; a refused POST (a login
 redirect or a 4xx) must change nothing in the domain tables. Each request
 runs in a savepoint that is rolled back, so a granted POST does not change
 what the next persona sees.
