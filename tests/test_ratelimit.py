@@ -143,7 +143,10 @@ def test_on_redis_one_pipeline_counts_every_key():
             with pytest.raises(ratelimit.RateLimited):  # the account's third
                 ratelimit.hit("booking", account=1, ip="192.0.2.2")
         finally:
-            redis_backed.clear()
+            # Only this test's keys: FLUSHDB would empty the whole database.
+            client = redis_backed._cache.get_client(write=True)
+            for key in client.scan_iter(f"{redis_cache['default']['KEY_PREFIX']}:*"):
+                client.delete(key)
 
 
 # --- API -----------------------------------------------------------------------------
