@@ -341,7 +341,15 @@ class Appointment(models.Model):
                 fields=["identity_key", "procedure"],
                 condition=Q(status__in=ACTIVE_STATUSES),
                 name="one_active_appointment_per_person_and_procedure",
-            )
+            ),
+            # The same record, whatever its identity key: after an agent corrects a
+            # document number the record's key changes but its active appointment
+            # keeps the key it was booked under; this still holds one per procedure.
+            models.UniqueConstraint(
+                fields=["applicant", "procedure"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="one_active_appointment_per_applicant_and_procedure",
+            ),
         ]
         indexes = [models.Index(fields=["applicant", "status"])]
 

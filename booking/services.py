@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -120,7 +120,9 @@ def _is_one_active_violation(exc: IntegrityError) -> bool:
     text = _constraint_of(exc)
     return (
         "one_active_appointment_per_person_and_procedure" in text
+        or "one_active_appointment_per_applicant_and_procedure" in text
         or "booking_appointment.identity_key" in text
+        or "booking_appointment.applicant_id" in text
     )
 
 
@@ -320,7 +322,7 @@ def _appointment_book_statement(
 
 def _has_active_appointment(applicant: Applicant, slot: Slot) -> bool:
     return Appointment.objects.filter(
-        identity_key=applicant.identity_key,
+        Q(identity_key=applicant.identity_key) | Q(applicant_id=applicant.pk),
         procedure_id=slot.procedure_id,
         status__in=ACTIVE_STATUSES,
     ).exists()

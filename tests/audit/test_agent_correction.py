@@ -14,6 +14,7 @@ from accounts.services import applicant_identity_correct
 from audit.models import AuditAction, AuditEvent
 from booking import errors as booking_errors
 from booking.models import Appointment
+from tests import factories
 from tests.audit.conftest import CLIENT_IP, book
 from tests.auth import login
 
@@ -252,3 +253,25 @@ def test_staff_without_a_second_factor_do_not_reach_it(client, agent, applicant,
     response = client.get(_url(applicant))
     assert response.status_code == 302
     assert "otp" in response["Location"]
+
+
+def test_a_corrected_document_number_does_not_open_a_second_booking(agent, applicant, slot):
+    """The appointment keeps the identity key it was booked under; the record's
+    new key must not let the same person hold a second active appointment."""
+    from booking.services import appointment_book
+
+    book(applicant, slot)
+    corrected = applicant_identity_correct(
+        actor=agent,
+        applicant=applicant,
+        reason="Document number mistyped at the counter.",
+        **_identity(applicant, document_number="9876543210"),
+    )
+    other_slot = factories.SlotFactory(site=slot.site, procedure=slot.procedure)
+
+    with pytest.raises(booking_errors.AlreadyBooked):
+        appointment_book(actor=corrected.user, applicant=corrected, slot_id=other_slot.pk)
+
+    assert Appointment.objects.filter(applicant=applicant).count() == 1
+    other_slot.refresh_from_db()
+    assert other_slot.booked == 0

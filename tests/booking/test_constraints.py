@@ -254,3 +254,15 @@ def test_saving_an_appointment_unchanged_is_allowed(applicant, slot):
     appointment.save()
 
     assert Appointment.objects.get(pk=appointment.pk).status == AppointmentStatus.DONE
+
+
+def test_second_active_appointment_for_one_record_is_refused_whatever_its_key(applicant, slot):
+    """An agent's correction changes a record's identity key; the record still
+    holds one active appointment per procedure."""
+    _appointment(applicant, slot).save()
+    other_slot = factories.SlotFactory(site=slot.site, procedure=slot.procedure)
+
+    with _refused():
+        Appointment.objects.create(**_fields(applicant, other_slot, identity_key="k" * 64))
+
+    assert Appointment.objects.filter(applicant=applicant).count() == 1
