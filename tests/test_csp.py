@@ -114,10 +114,10 @@ def test_no_template_of_ours_has_an_inline_script_style_or_event_handler():
 
 def test_production_keeps_the_policy():
     """The deploy check itself runs in tests/test_settings.py (production settings)."""
-    assert "csp.middleware.CSPMiddleware" in settings.MIDDLEWARE
+    assert "core.csp.CSPMiddleware" in settings.MIDDLEWARE
     middleware = settings.MIDDLEWARE
     # Outside the lock-out and rate-limit answers, so that they carry the header.
-    assert middleware.index("csp.middleware.CSPMiddleware") < middleware.index(
+    assert middleware.index("core.csp.CSPMiddleware") < middleware.index(
         "axes.middleware.AxesMiddleware"
     )
 
@@ -125,3 +125,11 @@ def test_production_keeps_the_policy():
 def test_a_plain_client_sees_no_nonce_on_ordinary_pages():
     response = Client().get(reverse("home"))
     assert "nonce-" not in response["Content-Security-Policy"]
+
+
+def test_json_answers_get_the_strictest_policy(client):
+    """A JSON answer loads nothing and cannot be framed, whatever the page policy."""
+    response = client.get("/api/v1/no-such-endpoint/")
+
+    assert response["Content-Type"].startswith("application/json")
+    assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
