@@ -512,6 +512,18 @@ def identity_correct(
     return applicant
 
 
+def personal_data_export(*, user: User, now: datetime | None = None) -> dict:
+    """Everything Guichet holds about ``user`` (``accounts.selectors.personal_data``),
+    stamped with the moment of export; the export itself is audited."""
+    from accounts.selectors import personal_data
+
+    now = now or timezone.now()
+    data = personal_data(user)
+    data["exported_at"] = now.isoformat()
+    audit_record(actor=user, action=AuditAction.PERSONAL_DATA_EXPORTED, subject_user=user)
+    return data
+
+
 # --- Deletion and retention ----------------------------------------------------------
 
 

@@ -37,7 +37,7 @@ from accounts.lockout import locked_logins, lockout_clear
 from accounts.models import Role
 from accounts.otp_views import security_context
 from accounts.permissions import can_unlock_logins, is_verified
-from accounts.selectors import account_messages, applicant_of, personal_data
+from accounts.selectors import account_messages, applicant_of
 from booking.errors import IdentityTaken, InvalidIdentity
 from booking.identity import identity_key
 from core.errors import DomainError
@@ -243,8 +243,7 @@ def language(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def data_export(request: HttpRequest) -> HttpResponse:
-    data = personal_data(request.user)
-    data["exported_at"] = timezone.now().isoformat()
+    data = services.personal_data_export(user=request.user)
     response = HttpResponse(
         json.dumps(data, ensure_ascii=False, indent=2),
         content_type="application/json; charset=utf-8",

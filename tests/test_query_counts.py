@@ -184,7 +184,7 @@ PAGES = [
         200,
     ),
     ("my account", lambda w: reverse("accounts:me"), 8, 200),
-    ("my data", lambda w: reverse("accounts:data_export"), 8, 200),
+    ("my data", lambda w: reverse("accounts:data_export"), 9, 200),
     ("change e-mail", lambda w: reverse("accounts:email_change"), 2, 200),
     ("change phone", lambda w: reverse("accounts:phone_change"), 2, 200),
     ("delete my account", lambda w: reverse("accounts:delete"), 4, 200),

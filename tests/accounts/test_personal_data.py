@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import IdentityClaimAttempt, User
+from audit.models import AuditAction, AuditEvent
 from booking.models import Applicant, Appointment, AppointmentStatus, Slot
 from booking.services import appointment_book
 from core.errors import Forbidden
@@ -60,6 +61,8 @@ def test_export_holds_my_account_identity_appointments_messages_and_alerts(
     assert theirs.reference not in text
     assert other_applicant.document_number not in text
     assert other_applicant.user.email not in text
+    [row] = AuditEvent.objects.filter(action=AuditAction.PERSONAL_DATA_EXPORTED)
+    assert (row.actor_id, row.subject_user_id) == (applicant.user_id, applicant.user_id)
 
 
 def test_delete_needs_the_password(web, applicant):
