@@ -394,5 +394,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Lock-outs and failures are warnings; its info lines are noise.
         "axes": {"level": "WARNING"},
+        # A 4xx is an answer, not an incident: a release storm refuses thousands of
+        # bookings with 409 and each would be a log line. 5xx are still logged.
+        "django.request": {"level": "ERROR"},
     },
 }
