@@ -8,6 +8,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -238,3 +239,37 @@ def test_seed_demo_refuses_to_run_with_debug_off(settings):
         seed()
 
     assert Site.objects.count() == 0
+
+
+def test_demo_staff_pass_the_second_factor_with_the_printed_code(client):
+    """Demo staff have a device on the public demo key; `demo_otp` prints the code
+    their login's second step accepts, so a demo needs no phone."""
+    call_command("seed_demo", stdout=StringIO())
+    out = StringIO()
+    call_command("demo_otp", stdout=out)
+    codes = dict(line.split()[:2] for line in out.getvalue().splitlines())
+    assert set(codes) == {
+        "agent@demo.guichet.test",
+        "mediator@demo.guichet.test",
+        "supervisor@demo.guichet.test",
+        "admin@demo.guichet.test",
+    }
+
+    client.post(
+        reverse("accounts:login"),
+        {"username": "agent@demo.guichet.test", "password": "guichet-demo-93"},
+        REMOTE_ADDR="127.0.0.9",
+    )
+    refused = client.get(reverse("accounts:me"))
+    assert refused.status_code == 302
+    assert refused["Location"].startswith(reverse("accounts:otp_verify"))
+
+    client.post(reverse("accounts:otp_verify"), {"code": codes["agent@demo.guichet.test"]})
+
+    assert client.get(reverse("accounts:me")).status_code == 200
+
+
+def test_demo_otp_refuses_to_run_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError):
+        call_command("demo_otp", stdout=StringIO())

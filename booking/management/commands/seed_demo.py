@@ -26,6 +26,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role, User
 from booking.models import Applicant, DocumentType, Procedure, RequiredDocument, Site, Slot
@@ -40,6 +41,12 @@ MEDIATOR_EMAIL = f"mediator@{DEMO_DOMAIN}"
 SUPERVISOR_EMAIL = f"supervisor@{DEMO_DOMAIN}"
 ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
 APPLICANT_EMAIL = f"applicant@{DEMO_DOMAIN}"
+# Staff must pass a second factor. Demo staff share this TOTP key (RFC 6238's own
+# test key, public on purpose) so that a demo needs no phone: add it to any
+# authenticator app, or run `python manage.py demo_otp` for the current codes.
+DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"
+DEMO_TOTP_KEY_BASE32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+DEMO_OTP_DEVICE = "demo"
 _NUMBERED_APPLICANT = re.compile(rf"^applicant(\d+)@{re.escape(DEMO_DOMAIN)}$")
 
 SITES = [
@@ -432,6 +439,11 @@ class Command(BaseCommand):
         if applicants:
             out(f"  applicant1..{applicants}@{DEMO_DOMAIN}  applicants with identities")
         out(f"Password of every demo account: {password}")
+        out(
+            "Staff accounts then ask for a second factor: run `python manage.py demo_otp` "
+            f"for the current code, or add the key {DEMO_TOTP_KEY_BASE32} to an "
+            "authenticator app."
+        )
 
 
 def _get_or_create(model, fields: dict):
@@ -479,7 +491,14 @@ def _staff_accounts(password_hash: str, sites: list[Site], access_point: AccessP
         is_staff=True,
         is_superuser=True,
     )
-    return {"agent": agent, "mediator": mediator, "supervisor": supervisor, "admin": admin}
+    accounts = {"agent": agent, "mediator": mediator, "supervisor": supervisor, "admin": admin}
+    for user in accounts.values():
+        TOTPDevice.objects.get_or_create(
+            user=user,
+            name=DEMO_OTP_DEVICE,
+            defaults={"key": DEMO_TOTP_KEY, "confirmed": True},
+        )
+    return accounts
 
 
 def _demo_applicant(password_hash: str) -> None:
