@@ -15,12 +15,15 @@ their access point's people and bookings.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.permissions import managed_sites, visible_applicants, visible_appointments
+from audit.models import AuditAction
+from audit.services import audit_record
 from booking.models import Applicant, Appointment, Procedure, Publication, Site, Slot
 from core.admin import ScopedAdmin
 
@@ -160,6 +163,24 @@ class ApplicantAdmin(ScopedAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    def save_model(self, request: HttpRequest, obj: Applicant, form, change: bool) -> None:
+        """A change of contact details by staff is a staff action: audited with it."""
+        changed = [name for name in form.changed_data if name in form.initial]
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if changed:
+                audit_record(
+                    actor=request.user,
+                    action=AuditAction.CONTACT_CHANGED,
+                    subject_user=obj.user,
+                    applicant=obj,
+                    details={
+                        "by": "admin",
+                        "before": {name: str(form.initial[name]) for name in changed},
+                        "after": {name: str(form.cleaned_data[name]) for name in changed},
+                    },
+                )
 
 
 @admin.register(Appointment)

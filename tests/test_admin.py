@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from accounts.models import ApiToken, Role, User
 from accounts.services import api_token_create
+from audit.models import AuditAction, AuditEvent
 from booking.models import (
     Applicant,
     Appointment,
@@ -142,6 +143,10 @@ def test_applicant_identity_is_read_only_but_contact_details_are_not(admin_clien
     assert (applicant.surname, applicant.document_number, applicant.birth_date) == before
     assert applicant.phone == "+33611223344"
     assert applicant.preferred_language == "en"
+    [row] = AuditEvent.objects.filter(action=AuditAction.CONTACT_CHANGED, applicant=applicant)
+    assert row.details["by"] == "admin"
+    assert row.details["after"] == {"phone": "+33611223344", "preferred_language": "en"}
+    assert set(row.details["before"]) == {"phone", "preferred_language"}
 
 
 def test_applicants_are_neither_added_nor_deleted_in_the_admin(admin_client, applicant):
