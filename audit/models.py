@@ -41,6 +41,7 @@ class AuditAction(models.TextChoices):
     TOKEN_CREATED = "token.created", _("API token issued")
     TOKEN_REVOKED = "token.revoked", _("API token revoked")
     PERSONAL_DATA_EXPORTED = "personal_data.exported", _("Personal data exported")
+    ADMIN_CHANGED = "admin.changed", _("Changed in the admin")
     # The trail itself
     AUDIT_EXPORTED = "audit.exported", _("Audit trail exported")
 

@@ -153,6 +153,7 @@ class ApplicantAdmin(ScopedAdmin):
     )
     readonly_fields = (*_IDENTITY_FIELDS, "identity_key", "user", "access_point", "created_at")
     show_full_result_count = False
+    audit_admin_changes = False  # save_model records the contact change itself
 
     def admin_scope(self, user: User) -> Q:
         return visible_applicants(user)

@@ -8,11 +8,15 @@ their access point's people. Applicants get nothing, even with ``is_staff``.
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import admin
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 
 from accounts.models import STAFF_ROLES, User
+from audit.models import AuditAction
+from audit.services import audit_record
 
 
 def _staff(user: User) -> bool:
@@ -23,7 +27,12 @@ class ScopedAdmin(admin.ModelAdmin):
     """A ``ModelAdmin`` whose rows, for non-superusers, are ``admin_scope(user)``.
 
     A row outside the scope is answered as missing, and neither changed nor deleted.
+    Every addition, change and deletion made through it is a staff action: it is
+    audited beside Django's own admin log, in the admin's transaction.
     """
+
+    # False where save_model audits the change itself, in the domain's words.
+    audit_admin_changes = True
 
     def admin_scope(self, user: User) -> Q:
         raise NotImplementedError
@@ -58,3 +67,34 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return super().has_delete_permission(request, obj) and self._in_scope(request, obj)
+
+    def _audit(self, request: HttpRequest, obj: Model, operation: str, message) -> None:
+        if not self.audit_admin_changes:
+            return
+        audit_record(
+            actor=request.user,
+            action=AuditAction.ADMIN_CHANGED,
+            details={
+                "operation": operation,
+                "model": obj._meta.label,
+                "pk": obj.pk,
+                "object": str(obj)[:200],
+                # Django's change message: which fields changed (JSON-ready).
+                "message": json.loads(json.dumps(message, default=str)),
+            },
+        )
+
+    def log_addition(self, request: HttpRequest, obj: Model, message):
+        entry = super().log_addition(request, obj, message)
+        self._audit(request, obj, "add", message)
+        return entry
+
+    def log_change(self, request: HttpRequest, obj: Model, message):
+        entry = super().log_change(request, obj, message)
+        self._audit(request, obj, "change", message)
+        return entry
+
+    def log_deletions(self, request: HttpRequest, queryset: QuerySet):
+        for obj in queryset:
+            self._audit(request, obj, "delete", "")
+        return super().log_deletions(request, queryset)

@@ -266,3 +266,24 @@ def test_add_and_change_forms_render(admin_client, applicant):
     assert 'name="surname"' not in page
     assert 'name="document_number"' not in page
     assert applicant.document_number in page
+
+
+def test_a_change_made_in_the_admin_is_audited(admin_client, admin_user, site):
+    response = admin_client.post(
+        url(Site, "change", site.pk),
+        {
+            "slug": site.slug,
+            "name": "Sous-préfecture renommée",
+            "address": site.address,
+            "postcode": site.postcode,
+            "city": site.city,
+            "is_active": "on",
+            "_save": "Save",
+        },
+    )
+
+    assert response.status_code == 302, response.content[:2000]
+    [row] = AuditEvent.objects.filter(action=AuditAction.ADMIN_CHANGED)
+    assert (row.actor_id, row.details["operation"]) == (admin_user.pk, "change")
+    assert (row.details["model"], row.details["pk"]) == ("booking.Site", site.pk)
+    assert row.details["message"] == [{"changed": {"fields": ["Name"]}}]
