@@ -192,9 +192,11 @@ def test_reschedule_race_for_one_seat_moves_one_and_keeps_all_others(site, proce
 
 def test_crossing_reschedules_finish_without_deadlock(site, procedure, agent):
     """Half move A -> B while the other half move B -> A, all at once: slot rows
-    are locked in primary-key order, so no transaction waits on another in a cycle."""
+    are locked in primary-key order, so no transaction waits on another in a cycle.
+    Room for all twelve on either slot: whatever order the moves commit in, none
+    finds its slot full (the full case is the next test's)."""
     slot_a, slot_b = factories.SlotFactory.create_batch(
-        2, site=site, procedure=procedure, capacity=10
+        2, site=site, procedure=procedure, capacity=12
     )
     on_a = [
         appointment_book(actor=agent, applicant=factories.ApplicantFactory(), slot_id=slot_a.pk)
