@@ -1197,12 +1197,18 @@ def api_tokens_revoke_all(*, actor: User | None, user: User, reason: str) -> int
 def password_changed_record(*, user: User) -> None:
     """The password of ``user`` changed (any path: the change page, a reset
     link, the admin, a command): audit it and revoke their API tokens."""
+    from audit.context import request_user
     from audit.models import AuditAction
 
+    # Reached by a signal, which is not told who acts: the request's user (the
+    # owner on the change page, an administrator in the admin); a reset link is
+    # used by nobody logged in, and proves the owner's mailbox: the owner. No
+    # request (a command): nobody.
+    actor = request_user()
+    if actor is None and client_ip() is not None:
+        actor = user
     with transaction.atomic():
-        # Who changed it is not known here (the owner, a reset link, an
-        # administrator): the row has the account and the client's address.
-        _audit(actor=None, action=AuditAction.PASSWORD_CHANGED, subject_user=user, details={})
+        _audit(actor=actor, action=AuditAction.PASSWORD_CHANGED, subject_user=user, details={})
         api_tokens_revoke_all(actor=None, user=user, reason="password_changed")
 
 

@@ -28,5 +28,5 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        with client_ip_set(request_ip(request)):
+        with client_ip_set(request_ip(request), getattr(request, "user", None)):
             return self.get_response(request)

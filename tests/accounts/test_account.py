@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts import errors, services
 from accounts.models import IdentityClaimAttempt, User
+from audit.models import AuditAction, AuditEvent
 from booking.services import appointment_book
 from notifications.models import Message
 from tests import factories
@@ -123,6 +124,9 @@ def test_password_reset_by_email_end_to_end(web):
     assert done.status_code == 302
     user.refresh_from_db()
     assert user.check_password(new)
+    # Nobody was logged in: the reset link proves the owner's mailbox.
+    [row] = AuditEvent.objects.filter(action=AuditAction.PASSWORD_CHANGED, subject_user=user)
+    assert row.actor_id == user.pk
     # Axes (first authentication backend) needs the request: a real login has one.
     assert web.login(request=HttpRequest(), username="reset@example.test", password=new)
 

@@ -213,9 +213,10 @@ def test_the_password_change_page_revokes_every_token(web, applicant_user):
     assert response.url == reverse("accounts:password_change_done")
     assert not ApiToken.objects.filter(user=applicant_user).exists()
     assert web.get(reverse("accounts:me")).status_code == 200  # still logged in
-    assert AuditEvent.objects.filter(
+    [row] = AuditEvent.objects.filter(
         action=AuditAction.PASSWORD_CHANGED, subject_user=applicant_user
-    ).exists()
+    )
+    assert row.actor_id == applicant_user.pk  # the owner, on their own page
 
 
 def test_a_wrong_old_password_changes_nothing(web, applicant_user):
@@ -248,9 +249,12 @@ def test_a_reset_link_or_the_admin_revokes_every_token_too(applicant_user, form_
     form.save()
 
     assert not ApiToken.objects.filter(user=applicant_user).exists()
+    # No request (a form saved in code, a command): nobody is named.
+    [row] = AuditEvent.objects.filter(action=AuditAction.PASSWORD_CHANGED)
+    assert row.actor_id is None
 
 
-def test_the_admin_password_page_revokes_every_token(admin_client, agent):
+def test_the_admin_password_page_revokes_every_token(admin_client, admin_user, agent):
     api_token_create(user=agent)
 
     response = admin_client.post(
@@ -260,6 +264,8 @@ def test_the_admin_password_page_revokes_every_token(admin_client, agent):
 
     assert response.status_code == 302, response.content.decode()[:1500]
     assert not ApiToken.objects.filter(user=agent).exists()
+    [row] = AuditEvent.objects.filter(action=AuditAction.PASSWORD_CHANGED, subject_user=agent)
+    assert row.actor_id == admin_user.pk  # the administrator who set it
 
 
 def test_a_login_that_upgrades_the_hash_is_not_a_password_change(applicant_user, settings):
