@@ -445,6 +445,50 @@ def _identity_changes(before: dict[str, str], after: dict[str, str]) -> dict[str
     }
 
 
+def _identity_assign(
+    applicant,
+    *,
+    surname: str,
+    given_names: str,
+    birth_date: date,
+    nationality: str,
+    document_type: str,
+    document_number: str,
+) -> dict[str, dict]:
+    """Set a new identity on ``applicant`` (locked by the caller), unsaved, and
+    return its changes (``_identity_changes``: ``{}`` if none)."""
+    before = _identity_fields(applicant)
+    applicant.surname = surname.strip()
+    applicant.given_names = given_names.strip()
+    applicant.birth_date = birth_date
+    applicant.nationality = nationality
+    applicant.document_type = document_type
+    applicant.document_number = document_number
+    applicant.derive_identity_fields()
+    return _identity_changes(before, _identity_fields(applicant))
+
+
+def _identity_save(applicant) -> None:
+    """Store the identity set by ``_identity_assign``; ``IdentityTaken`` when the
+    document is someone else's (the unique identity key says so)."""
+    from booking import errors as booking_errors
+
+    try:
+        with transaction.atomic():
+            # Applicant.save adds the derived fields (number, key) to these.
+            applicant.save(
+                update_fields=[
+                    "surname",
+                    "given_names",
+                    "birth_date",
+                    "nationality",
+                    "document_type",
+                ]
+            )
+    except IntegrityError:
+        raise booking_errors.IdentityTaken() from None
+
+
 def identity_correct(
     *,
     user: User,
@@ -462,7 +506,6 @@ def identity_correct(
     Raises ``IdentityLocked``, ``booking.errors.InvalidIdentity`` or
     ``booking.errors.IdentityTaken`` (the document is someone else's).
     """
-    from booking import errors as booking_errors
     from booking.models import Applicant
 
     # The booking services' own checks, so both paths accept the same identities.
@@ -480,27 +523,16 @@ def identity_correct(
         applicant = Applicant.objects.select_for_update().get(user=user)
         if identity_is_locked(applicant):
             raise errors.IdentityLocked()
-        before = _identity_fields(applicant)
-        applicant.surname = surname.strip()
-        applicant.given_names = given_names.strip()
-        applicant.birth_date = birth_date
-        applicant.nationality = nationality
-        applicant.document_type = document_type
-        applicant.document_number = document_number
-        try:
-            with transaction.atomic():
-                applicant.save(
-                    update_fields=[
-                        "surname",
-                        "given_names",
-                        "birth_date",
-                        "nationality",
-                        "document_type",
-                    ]
-                )
-        except IntegrityError:
-            raise booking_errors.IdentityTaken() from None
-        changes = _identity_changes(before, _identity_fields(applicant))
+        changes = _identity_assign(
+            applicant,
+            surname=surname,
+            given_names=given_names,
+            birth_date=birth_date,
+            nationality=nationality,
+            document_type=document_type,
+            document_number=document_number,
+        )
+        _identity_save(applicant)
         if changes:
             audit_record(
                 actor=user,
@@ -778,30 +810,18 @@ def applicant_identity_correct(
     )
     with transaction.atomic():
         applicant = Applicant.objects.select_for_update().get(pk=applicant.pk)
-        before = _identity_fields(applicant)
-        applicant.surname = surname.strip()
-        applicant.given_names = given_names.strip()
-        applicant.birth_date = birth_date
-        applicant.nationality = nationality
-        applicant.document_type = document_type
-        applicant.document_number = document_number
-        applicant.derive_identity_fields()
-        changes = _identity_changes(before, _identity_fields(applicant))
+        changes = _identity_assign(
+            applicant,
+            surname=surname,
+            given_names=given_names,
+            birth_date=birth_date,
+            nationality=nationality,
+            document_type=document_type,
+            document_number=document_number,
+        )
         if not changes:
             raise errors.IdentityUnchanged()
-        try:
-            with transaction.atomic():
-                applicant.save(
-                    update_fields=[
-                        "surname",
-                        "given_names",
-                        "birth_date",
-                        "nationality",
-                        "document_type",
-                    ]
-                )
-        except IntegrityError:
-            raise booking_errors.IdentityTaken() from None
+        _identity_save(applicant)
         audit_record(
             actor=actor,
             action=AuditAction.IDENTITY_CORRECTED,
