@@ -163,6 +163,32 @@ def django_setup(database: str) -> None:
     django.setup()
 
 
+def api_tokens_create(user_ids, *, label: str) -> dict[int, str]:
+    """One API token per account, in bulk (after ``django_setup``); returns the
+    keys by user id. The hashing and expiry are the app's own."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from accounts.models import ApiToken
+
+    now = timezone.now()
+    keys = {user_id: f"{label}-{user_id}-{secrets.token_hex(16)}" for user_id in user_ids}
+    ApiToken.objects.bulk_create(
+        [
+            ApiToken(
+                user_id=user_id,
+                digest=ApiToken.digest_of(key),
+                prefix=key[:8],
+                created_at=now,
+                expires_at=now + settings.API_TOKEN_TTL,
+            )
+            for user_id, key in keys.items()
+        ],
+        batch_size=1000,
+    )
+    return keys
+
+
 # --- Servers -----------------------------------------------------------------------
 
 

@@ -68,11 +68,10 @@ def _seed(url: str, applicants: int) -> None:
 
 def _setup(applicants: int, slots: int) -> dict:
     """Tokens, the baseline's outbox table and two procedures published at one moment."""
-    from django.conf import settings
     from django.db import connection
     from django.utils import timezone
 
-    from accounts.models import ApiToken, Role, User
+    from accounts.models import Role, User
     from bench.baseline.schema import OUTBOX_DDL
     from booking.models import Applicant, Procedure, RequiredDocument, Site, Slot
     from booking.services import OpeningRange, slots_publish
@@ -87,20 +86,7 @@ def _setup(applicants: int, slots: int) -> dict:
     if len(people) < applicants:
         raise SystemExit(f"seed_demo made {len(people)} applicants, not {applicants}")
     now = timezone.now()
-    keys = {user_id: f"bench-{user_id}-{os.urandom(16).hex()}" for _, user_id in people}
-    ApiToken.objects.bulk_create(
-        [
-            ApiToken(
-                user_id=user_id,
-                digest=ApiToken.digest_of(key),
-                prefix=key[:8],
-                created_at=now,
-                expires_at=now + settings.API_TOKEN_TTL,
-            )
-            for user_id, key in keys.items()
-        ],
-        batch_size=1000,
-    )
+    keys = common.api_tokens_create([user_id for _, user_id in people], label="bench")
     agent = User.objects.get(role=Role.AGENT, email__startswith="agent@")
     site = Site.objects.get(slug="bobigny")
     tomorrow = timezone.localdate() + timedelta(days=1)

@@ -114,10 +114,9 @@ def _delivery_env(twilio: FakeTwilio, smtp: SmtpInbox, redis_url: str) -> dict[s
 def _setup(applicants: int, subscribers: int) -> dict:
     """Tokens for the seeded applicants; two procedures with two-seat slots for
     a week at two sites; a few alert subscriptions."""
-    from django.conf import settings
     from django.utils import timezone
 
-    from accounts.models import ApiToken, Role, User
+    from accounts.models import Role, User
     from booking.models import Applicant, Procedure, RequiredDocument, Site, Slot
     from booking.services import OpeningRange, slots_publish
     from notifications.models import AlertChannels
@@ -131,20 +130,7 @@ def _setup(applicants: int, subscribers: int) -> dict:
     if len(people) < applicants:
         raise SystemExit(f"seed_demo made {len(people)} applicants, not {applicants}")
     now = timezone.now()
-    keys = {p.user_id: f"soak-{p.user_id}-{secrets.token_hex(16)}" for p in people}
-    ApiToken.objects.bulk_create(
-        [
-            ApiToken(
-                user_id=user_id,
-                digest=ApiToken.digest_of(key),
-                prefix=key[:8],
-                created_at=now,
-                expires_at=now + settings.API_TOKEN_TTL,
-            )
-            for user_id, key in keys.items()
-        ],
-        batch_size=1000,
-    )
+    keys = common.api_tokens_create([p.user_id for p in people], label="soak")
     agent = User.objects.get(role=Role.AGENT, email__startswith="agent@")
     sites = [Site.objects.get(slug=slug) for slug in SITES]
     tomorrow = timezone.localdate() + timedelta(days=1)
