@@ -115,7 +115,11 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60, minimum=0)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Off by default: a check is a round trip before each request's first query. Without
+# it, a connection the server dropped fails one request (503, see
+# core.middleware) and is closed at the end of that request; with it, that request
+# reconnects instead.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("CONN_HEALTH_CHECKS", False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts ------------------------------------------------------------------
@@ -260,7 +264,8 @@ REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, reusing one Redis client per pool instead of one per operation.
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
         }
     }

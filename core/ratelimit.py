@@ -11,7 +11,7 @@ Windows are fixed (aligned on multiples of the period): a counter per key and
 window, created with the window's lifetime and incremented atomically, so
 concurrent requests and processes never lose a count. A client may spend two
 windows' worth around a boundary; that is the price of one cheap round trip.
-On Redis all the keys of a request are counted in one pipeline (one round
+On Redis all the keys of a request are counted by one Lua script (one round
 trip); other caches (the in-process default) use ``add`` and ``incr``. Without
 Redis each process counts on its own: production sets ``REDIS_URL``.
 
@@ -41,7 +41,7 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -80,17 +80,44 @@ def _cache_key(scope: str, kind: str, value: str, window: int) -> str:
     return f"rl:{scope}:{kind}:{digest}:{window}"
 
 
+# INCR each key; a counter just created gets its window's lifetime. One command,
+# atomic: no count is lost and no counter outlives its window.
+_COUNT_LUA = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+    local n = redis.call('INCR', key)
+    if n == 1 then redis.call('EXPIRE', key, ARGV[i]) end
+    counts[i] = n
+end
+return counts
+"""
+_scripts: dict[int, Any] = {}
+
+
+def _redis() -> tuple[RedisCache, Any] | None:
+    """The default cache and its Redis client when it is Redis, else ``None``."""
+    # The backend itself: ``django.core.cache.cache`` is a proxy, never a RedisCache.
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        return backend, backend._cache.get_client(write=True)
+    return None
+
+
 def _count(keys: list[tuple[str, int]]) -> list[int]:
     """Increment each ``(key, lifetime)`` and return the new counts."""
-    if isinstance(cache, RedisCache):
-        # One round trip for every key: SET NX gives the counter its lifetime once.
-        client = cache._cache.get_client(write=True)
-        pipe = client.pipeline(transaction=False)
-        for key, ttl in keys:
-            full = cache.make_and_validate_key(key)
-            pipe.set(full, 0, ex=ttl, nx=True)
-            pipe.incr(full)
-        return [int(n) for n in pipe.execute()[1::2]]
+    if redis := _redis():
+        # One round trip and one command for every key (EVALSHA; redis-py loads
+        # the script again if the server lost it).
+        backend, client = redis
+        script = _scripts.get(id(client))
+        if script is None:
+            script = _scripts[id(client)] = client.register_script(_COUNT_LUA)
+        counts = script(
+            keys=[backend.make_and_validate_key(key) for key, _ttl in keys],
+            args=[ttl for _key, ttl in keys],
+        )
+        return [int(n) for n in counts]
+    cache = caches["default"]
     counts = []
     for key, ttl in keys:
         cache.add(key, 0, ttl)

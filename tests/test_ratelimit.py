@@ -123,10 +123,10 @@ def _redis_reachable() -> bool:
 
 
 @pytest.mark.skipif(not _redis_reachable(), reason="no Redis on 127.0.0.1:6379")
-def test_on_redis_one_pipeline_counts_every_key():
+def test_on_redis_one_script_counts_every_key():
     redis_cache = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:6379/14",
             "KEY_PREFIX": f"test-ratelimit-{uuid.uuid4().hex}",
         }
@@ -134,6 +134,10 @@ def test_on_redis_one_pipeline_counts_every_key():
     with override_settings(CACHES=redis_cache), limits(booking={"account": (2, 5), "ip": (3, 5)}):
         from django.core.cache import cache as redis_backed
 
+        # The script's path, not the generic one (the proxy is never a RedisCache),
+        # on one Redis client for the process, not one per operation.
+        assert ratelimit._redis() is not None
+        assert ratelimit._redis()[1] is redis_backed._cache.get_client(write=True)
         try:
             ratelimit.hit("booking", account=1, ip="192.0.2.1")
             ratelimit.hit("booking", account=2, ip="192.0.2.1")
@@ -142,6 +146,11 @@ def test_on_redis_one_pipeline_counts_every_key():
                 ratelimit.hit("booking", account=3, ip="192.0.2.1")
             with pytest.raises(ratelimit.RateLimited):  # the account's third
                 ratelimit.hit("booking", account=1, ip="192.0.2.2")
+            # Every counter lives no longer than its window (5 s here).
+            client = redis_backed._cache.get_client(write=True)
+            keys = list(client.scan_iter(f"{redis_cache['default']['KEY_PREFIX']}:*"))
+            assert len(keys) == 5  # accounts 1, 2, 3 and addresses .1, .2
+            assert all(0 < client.ttl(key) <= 5 for key in keys)
         finally:
             # Only this test's keys: FLUSHDB would empty the whole database.
             client = redis_backed._cache.get_client(write=True)
