@@ -110,3 +110,47 @@ def test_the_returned_appointment_has_its_slot_site_and_procedure_loaded(applica
         assert appointment.procedure.pk == slot.procedure_id
         assert appointment.slot.starts_at == slot.starts_at
     assert queries.captured_queries == []
+
+
+def _columns(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_column_is_stored_as_the_instance_holds_it(applicant, slot):
+    """Each row travels as one JSON object: times to the microsecond, JSON
+    details and context, nulls, booleans and choices come back exactly."""
+    from django.utils import timezone
+
+    from audit.services import audit_event
+    from booking import statements
+    from booking.models import Channel
+    from notifications import services as notifications
+
+    now = timezone.now().replace(microsecond=123457)
+    loaded = statements.slot_with_site_and_procedure(slot.pk)
+    appointment = services._appointment_new(
+        actor=applicant.user, applicant=applicant, slot=loaded, channel=Channel.API, now=now
+    )
+    appointment.pk = statements.appointment_id_next()
+    audit = audit_event(
+        actor=applicant.user,
+        action=AuditAction.APPOINTMENT_BOOKED,
+        appointment=appointment,
+        details={"slot": slot.pk, "nested": {"list": [1, "é", None], "flag": True}},
+    )
+    messages = notifications.appointment_messages(
+        appointment=appointment, event=notifications.BOOKED, now=now
+    )
+
+    ids = statements.book(slot_id=slot.pk, appointment=appointment, audit=audit, messages=messages)
+
+    assert _columns(Appointment.objects.get(pk=appointment.pk)) == _columns(appointment)
+    assert Appointment.objects.get(pk=appointment.pk).created_at == now
+    stored_audit = AuditEvent.objects.get(action=AuditAction.APPOINTMENT_BOOKED)
+    audit.pk = stored_audit.pk
+    assert _columns(stored_audit) == _columns(audit)
+    assert stored_audit.details["nested"] == {"list": [1, "é", None], "flag": True}
+    assert ids == [m.pk for m in messages]
+    for message in messages:
+        assert _columns(Message.objects.get(pk=message.pk)) == _columns(message)
