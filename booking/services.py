@@ -227,20 +227,39 @@ def applicant_create(
 # --- Appointments ----------------------------------------------------------------
 
 
+def slot_for_booking(slot_id: int) -> Slot | None:
+    """The slot with its site and procedure, read outside any transaction, or
+    ``None``: what a caller may check before ``appointment_book`` and hand it."""
+    try:
+        slot_id = int(slot_id)
+    except (ValueError, TypeError):
+        return None
+    if connection.vendor == "postgresql":
+        return statements.slot_with_site_and_procedure(slot_id)
+    return Slot.objects.select_related("site", "procedure").filter(pk=slot_id).first()
+
+
 def appointment_book(
-    *, actor: User, applicant: Applicant, slot_id: int, channel: str = Channel.WEB
+    *,
+    actor: User,
+    applicant: Applicant,
+    slot_id: int,
+    channel: str = Channel.WEB,
+    slot: Slot | None = None,
 ) -> Appointment:
     """Book ``slot_id`` for ``applicant``, on behalf of ``actor``.
 
     Raises a ``booking.errors`` error and changes nothing when it cannot.
     On PostgreSQL the seat, the appointment, its audit row and its outbox rows
-    are one statement (``booking.statements``); elsewhere (SQLite, ``make run``)
-    the ORM does the same work in a transaction.
+    are one statement (``booking.statements``), after one read of the slot
+    (``slot``, when the caller already made it with ``slot_for_booking``);
+    elsewhere (SQLite, ``make run``) the ORM does the same work in a
+    transaction, reading the slot again.
     """
     now = timezone.now()
     if connection.vendor == "postgresql":
         return _appointment_book_statement(
-            actor=actor, applicant=applicant, slot_id=slot_id, channel=channel, now=now
+            actor=actor, applicant=applicant, slot_id=slot_id, channel=channel, now=now, slot=slot
         )
     with transaction.atomic():
         slot = _get_slot(slot_id)
@@ -266,17 +285,21 @@ def appointment_book(
 
 
 def _appointment_book_statement(
-    *, actor: User, applicant: Applicant, slot_id: int, channel: str, now: datetime
+    *,
+    actor: User,
+    applicant: Applicant,
+    slot_id: int,
+    channel: str,
+    now: datetime,
+    slot: Slot | None,
 ) -> Appointment:
     """``appointment_book`` on PostgreSQL: one read, then one statement.
 
     The slot is read outside any transaction: what the checks look at is fixed
     at publication, and the seat itself is taken by the conditional UPDATE.
     """
-    try:
-        slot = statements.slot_with_site_and_procedure(int(slot_id))
-    except (ValueError, TypeError):
-        slot = None
+    if slot is None or slot.pk != slot_id:
+        slot = slot_for_booking(slot_id)
     if slot is None:
         raise errors.SlotNotFound()
     _check_bookable(actor=actor, applicant=applicant, slot=slot, now=now)

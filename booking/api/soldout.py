@@ -5,8 +5,9 @@ few slots; once a slot is full, every further request would still cost the
 booking service a transaction (five round trips and a rollback). Before
 calling the service, the booking view asks ``is_full``: a slot that this
 process saw full in the last second (``GUICHET_SOLD_OUT_SECONDS``, at most 1)
-is refused without a query, any other by one primary-key read outside any
-transaction. A slot with a free seat goes on to the service, which alone
+is refused without a query, any other after one read of the slot outside any
+transaction (the read the booking service then uses: a free slot costs no
+extra round trip). A slot with a free seat goes on to the service, which alone
 decides, under its conditional UPDATE.
 
 Why this is safe: the memory only ever refuses, never grants, so it cannot
@@ -25,7 +26,6 @@ from collections.abc import Collection
 from time import monotonic
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from booking.models import Slot
@@ -38,30 +38,23 @@ def _seconds() -> float:
     return getattr(settings, "GUICHET_SOLD_OUT_SECONDS", 1.0)
 
 
-def is_full(slot_id: int, *, pools: Collection[str]) -> bool:
+def is_full(slot_id: int, slot: Slot | None, *, pools: Collection[str]) -> bool:
     """True if the slot is full now (or was within the second): refuse it.
 
-    Only for a published slot of one of ``pools`` (the caller's): for any
-    other, and for one with a free seat, False, and the service says which
-    error applies; "full" must not tell anyone about a slot they may not see.
+    ``slot`` is the slot as the booking view read it (``None``: no such slot),
+    the one read the booking service then uses too. Only for a published slot
+    of one of ``pools`` (the caller's): for any other, and for one with a free
+    seat, False, and the service says which error applies; "full" must not
+    tell anyone about a slot they may not see.
     """
     if is_sold_out(slot_id):
         return True
-    with connection.cursor() as cursor:
-        cursor.execute(_FULL_SQL, [slot_id])
-        row = cursor.fetchone()
-    if row is None:
+    if slot is None:
         return False
-    full, pool, published_at = row
-    if full and pool in pools and published_at <= timezone.now():
+    if slot.booked >= slot.capacity and slot.pool in pools and slot.published_at <= timezone.now():
         remember(slot_id)
         return True
     return False
-
-
-_TABLE = connection.ops.quote_name(Slot._meta.db_table)
-# The table name comes from the model; the id is a parameter.
-_FULL_SQL = f"SELECT booked >= capacity, pool, published_at FROM {_TABLE} WHERE id = %s"  # noqa: S608
 
 
 def is_sold_out(slot_id: int) -> bool:

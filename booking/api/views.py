@@ -288,11 +288,16 @@ class AppointmentListView(APIView):
     def post(self, request: Request) -> Response:
         slot_id = _slot_choice(request.data)
         applicant = _own_applicant(request)
-        if soldout.is_full(slot_id, pools=selectors.pools_for(request.user)):
+        slot = None if soldout.is_sold_out(slot_id) else services.slot_for_booking(slot_id)
+        if soldout.is_full(slot_id, slot, pools=selectors.pools_for(request.user)):
             raise errors.SlotFull()
         try:
             appointment = services.appointment_book(
-                actor=request.user, applicant=applicant, slot_id=slot_id, channel=Channel.API
+                actor=request.user,
+                applicant=applicant,
+                slot_id=slot_id,
+                channel=Channel.API,
+                slot=slot,
             )
         except errors.SlotFull:
             soldout.remember(slot_id)

@@ -104,6 +104,21 @@ def test_booking_renders_the_new_appointment_without_reading_it_again(
     assert last in ("COMMIT", "RELEASE SAVEPOINT") or last.startswith("RELEASE SAVEPOINT")
 
 
+def test_a_free_slot_is_read_once_for_the_sold_out_check_and_the_booking(
+    applicant_api, slot, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(12) as captured:
+        response = _book(applicant_api, slot)
+
+    assert response.status_code == 201
+    reads = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "booking_slot"' in q["sql"]
+    ]
+    assert len(reads) == 1, reads
+
+
 def test_a_full_slot_is_refused_in_one_read_without_a_transaction(
     applicant_api, site, procedure, django_assert_num_queries
 ):
