@@ -6,6 +6,10 @@ from core import views as core_views
 from core.api import api_not_found
 
 urlpatterns = [
+    # First: the API takes the storms, and the empty-prefix includes below would
+    # have every API request try their patterns before its own.
+    path("api/v1/", include("config.api_urls")),
+    re_path(r"^api/", api_not_found),  # another version or a typo: still JSON
     path("", core_views.home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
@@ -15,8 +19,6 @@ urlpatterns = [
     path("staff/", include("accounts.staff_urls")),
     path("agent/", include("booking.agent_urls")),
     path("audit/", include("audit.urls")),
-    path("api/v1/", include("config.api_urls")),
-    re_path(r"^api/", api_not_found),  # another version or a typo: still JSON
     path("admin/", admin.site.urls),
 ]
 
