@@ -354,6 +354,9 @@ NOTIFICATIONS_RETRY_MAX_SECONDS = 3600
 NOTIFICATIONS_PENDING_GRACE = 120
 # A fan-out or a sweep hands ids to the workers in tasks of this many messages.
 NOTIFICATIONS_TASK_BATCH = 50
+# How long a web process's publisher waits for more committed message ids before
+# publishing them as one task (0: publish in the request). notifications/publisher.py
+NOTIFICATIONS_PUBLISH_LINGER_MS = env_int("NOTIFICATIONS_PUBLISH_LINGER_MS", 50, minimum=0)
 NOTIFICATIONS_SENDING_TIMEOUT = 300
 NOTIFICATIONS_REMINDER_DAYS = env_int("NOTIFICATIONS_REMINDER_DAYS", 2, minimum=1)
 # No alert SMS from 21:00 to 08:00, Paris time: they wait for the morning.

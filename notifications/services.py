@@ -3,9 +3,12 @@
 The promise is that nothing is lost and nothing is sent twice:
 
 - A message is an outbox row written **in the same transaction** as the event
-  that owes it; ``transaction.on_commit`` hands its id to Celery. If the
-  broker is down at that moment the id is not published, the row stays
-  ``pending`` and the sweep publishes it later.
+  that owes it; ``transaction.on_commit`` hands its id to Celery, through the
+  process's background publisher (``notifications.publisher``), which
+  publishes the ids of a short linger as one task, off the request's path. If
+  the id is not published (the broker down, the publisher's queue full, the
+  process killed first) the row stays ``pending`` and the sweep publishes it
+  later.
 - A worker *claims* a row with one conditional UPDATE (``pending`` →
   ``sending``): of two workers given the same id, one sends, the other does
   nothing. The result is recorded with another conditional UPDATE that only
@@ -38,6 +41,7 @@ from django.utils import timezone
 
 from booking.models import Applicant, Appointment, AppointmentStatus, Pool, Publication, Slot
 from notifications import email as email_transport
+from notifications import publisher
 from notifications import sms as sms_transport
 from notifications.models import (
     AlertChannels,
@@ -212,19 +216,43 @@ def _publish_freed_seat(slot_id: int, appointment_id: int) -> None:
 
 
 def enqueue_on_commit(ids: Sequence[int]) -> None:
+    """Hand ``ids`` to the send tasks once the caller's transaction commits.
+
+    Off the request's path: the ids go to this process's background publisher
+    (``notifications.publisher``), which publishes the ids of the commits of a
+    short linger as one task. Published at once, in the committing thread, as
+    before: when Celery is eager (the embedded defaults, the tests: delivery
+    happens before the request returns), when ``NOTIFICATIONS_PUBLISH_LINGER_MS``
+    is 0, and for a batch's worth of ids or more (a fan-out, in a worker: it
+    gains nothing from waiting, and would crowd a request's ids out of the queue).
+    """
     if ids:
         ids = list(ids)
-        transaction.on_commit(lambda: messages_enqueue(ids))
+        transaction.on_commit(lambda: _hand_over(ids))
 
 
-def messages_enqueue(ids: Iterable[int]) -> int:
+def _hand_over(ids: list[int]) -> None:
+    from config.celery import app
+
+    if (
+        app.conf.task_always_eager
+        or not settings.NOTIFICATIONS_PUBLISH_LINGER_MS
+        or len(ids) >= settings.NOTIFICATIONS_TASK_BATCH
+    ):
+        messages_enqueue(ids)
+    else:
+        publisher.publisher().submit(ids)
+
+
+def messages_enqueue(ids: Iterable[int], *, eager: bool | None = None) -> int:
     """Hand message ids to the send tasks. Never raises: a broker that is down
     (or slow) must not fail the request that committed the event. What is not
     published stays ``pending`` and the sweep publishes it later.
 
     Ids go in tasks of up to ``NOTIFICATIONS_TASK_BATCH``, one publish each:
-    a booking's SMS and e-mail are one publish on the request's path, and a
-    fan-out is limited by the database rather than by Redis round trips.
+    the bookings of a publisher's linger are one publish, and a fan-out is
+    limited by the database rather than by Redis round trips. ``eager``: run
+    the tasks in this process (default: as Celery is configured).
     """
     from config.celery import app
     from notifications.tasks import messages_send_task
@@ -233,13 +261,15 @@ def messages_enqueue(ids: Iterable[int]) -> int:
     if not ids:
         return 0
     size = settings.NOTIFICATIONS_TASK_BATCH
+    if eager is None:
+        eager = app.conf.task_always_eager
     jobs = [
         (messages_send_task, (ids[i : i + size],), len(ids[i : i + size]))
         for i in range(0, len(ids), size)
     ]
     published = 0
     try:
-        if app.conf.task_always_eager:
+        if eager:
             for task, args, count in jobs:
                 task.apply(args=args)
                 published += count
