@@ -7,6 +7,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from notifications import sms
+from tests.notifications import worker as w
 from tests.notifications.fake_twilio import FakeTwilio
 
 
@@ -79,3 +80,29 @@ def smtp(settings, smtp_server):
     settings.EMAIL_HOST_USER = ""
     settings.EMAIL_HOST_PASSWORD = ""
     return smtp_server
+
+
+@pytest.fixture
+def broker():
+    """This process's Celery on the test's own Redis database, not eager."""
+    w.flush_broker()
+    with w.app_broker(w.broker_url()) as app:
+        yield app
+    w.flush_broker()
+
+
+@pytest.fixture
+def celery_worker(broker, fake_twilio, smtp_server, settings):
+    """Starts a real Celery worker (``start()``), stopped after the test."""
+    settings.PUBLIC_BASE_URL = "https://guichet.example.org"
+    workers: list[w.Worker] = []
+
+    def start() -> w.Worker:
+        env = w.worker_env(fake_twilio=fake_twilio, smtp_port=smtp_server.port)
+        worker = w.Worker(env=env).start()
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()

@@ -27,30 +27,6 @@ from tests.notifications import worker as w
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def broker():
-    w.flush_broker()
-    with w.app_broker(w.broker_url()) as app:
-        yield app
-    w.flush_broker()
-
-
-@pytest.fixture
-def celery_worker(broker, fake_twilio, smtp_server, settings):
-    settings.PUBLIC_BASE_URL = "https://guichet.example.org"
-    workers: list[w.Worker] = []
-
-    def start() -> w.Worker:
-        env = w.worker_env(fake_twilio=fake_twilio, smtp_port=smtp_server.port)
-        worker = w.Worker(env=env).start()
-        workers.append(worker)
-        return worker
-
-    yield start
-    for worker in workers:
-        worker.stop()
-
-
 def _status(message_id: int) -> str:
     close_old_connections()
     return Message.objects.get(pk=message_id).status

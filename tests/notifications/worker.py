@@ -8,6 +8,8 @@ the test's own PostgreSQL database.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import signal
 import subprocess
@@ -21,6 +23,8 @@ import redis
 from django.conf import settings
 from django.db import connection
 from kombu import pools as kombu_pools
+
+from notifications import publisher
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
@@ -55,6 +59,9 @@ def app_broker(url: str):
     try:
         yield app
     finally:
+        # What was committed meanwhile goes to ``url`` (or fails there), not
+        # to the broker restored next.
+        publisher.flush(timeout=10)
         _reset_pools(app)
         app.conf.broker_url, app.conf.task_always_eager = saved
 
@@ -157,6 +164,18 @@ def worker_env(*, fake_twilio, smtp_port: int) -> dict[str, str]:
 
 def flush_broker() -> None:
     redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=redis_db()).flushdb()
+
+
+def queued_tasks(queue: str = "celery") -> list[tuple[str, list]]:
+    """The tasks waiting in the broker's ``queue``, oldest first: (name, args)."""
+    client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=redis_db())
+    tasks = []
+    # kombu's Redis transport pushes on the left and pops on the right.
+    for raw in reversed(client.lrange(queue, 0, -1)):
+        message = json.loads(raw)
+        body = json.loads(base64.b64decode(message["body"]))
+        tasks.append((message["headers"]["task"], body[0]))
+    return tasks
 
 
 def wait_for(predicate, timeout: float = 30, interval: float = 0.1):
