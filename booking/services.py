@@ -227,16 +227,15 @@ def applicant_create(
 # --- Appointments ----------------------------------------------------------------
 
 
-def slot_for_booking(slot_id: int) -> Slot | None:
+def slot_for_booking(slot_id: int) -> statements.SlotRead | None:
     """The slot with its site and procedure, read outside any transaction, or
-    ``None``: what a caller may check before ``appointment_book`` and hand it."""
+    ``None``: what a caller may check (its seats) before ``appointment_book``
+    and hand it (``.slot()``)."""
     try:
         slot_id = int(slot_id)
     except (ValueError, TypeError):
         return None
-    if connection.vendor == "postgresql":
-        return statements.slot_with_site_and_procedure(slot_id)
-    return Slot.objects.select_related("site", "procedure").filter(pk=slot_id).first()
+    return statements.slot_read(slot_id)
 
 
 def appointment_book(
@@ -252,7 +251,7 @@ def appointment_book(
     Raises a ``booking.errors`` error and changes nothing when it cannot.
     On PostgreSQL the seat, the appointment, its audit row and its outbox rows
     are one statement (``booking.statements``), after one read of the slot
-    (``slot``, when the caller already made it with ``slot_for_booking``);
+    (``slot``, when the caller already made it: ``slot_for_booking(...).slot()``);
     elsewhere (SQLite, ``make run``) the ORM does the same work in a
     transaction, reading the slot again.
     """
@@ -299,7 +298,8 @@ def _appointment_book_statement(
     at publication, and the seat itself is taken by the conditional UPDATE.
     """
     if slot is None or slot.pk != slot_id:
-        slot = slot_for_booking(slot_id)
+        read = slot_for_booking(slot_id)
+        slot = None if read is None else read.slot()
     if slot is None:
         raise errors.SlotNotFound()
     _check_bookable(actor=actor, applicant=applicant, slot=slot, now=now)

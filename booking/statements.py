@@ -80,15 +80,64 @@ def _slot_statement() -> tuple[str, list]:
     return sql, layout
 
 
-def slot_with_site_and_procedure(slot_id: int) -> Slot | None:
-    """What ``Slot.objects.select_related("site", "procedure").get(pk=...)``
-    returns, or ``None``, in one precompiled statement."""
-    sql, layout = _slot_statement()
+# The slot's columns a refusal looks at, read off the row without any instance.
+_SEATS = ("booked", "capacity", "pool", "published_at")
+
+
+class SlotRead:
+    """One read of a slot with its site and procedure.
+
+    The seat columns (``booked``, ``capacity``, ``pool``, ``published_at``) are
+    attributes read off the row; the three model instances are built on the
+    first ``slot()``: a slot refused on its seats (sold out, in a storm) costs
+    no instance.
+    """
+
+    __slots__ = ("_row", "_slot", *_SEATS)
+
+    def __init__(self, row: tuple) -> None:
+        self._row = row
+        self._slot: Slot | None = None
+        for name, (position, col, converters) in _seat_positions().items():
+            value = row[position]
+            for converter in converters:
+                value = converter(value, col, connection)
+            setattr(self, name, value)
+
+    def slot(self) -> Slot:
+        """What ``Slot.objects.select_related("site", "procedure").get(pk=...)`` returns."""
+        if self._slot is None:
+            self._slot = _slot_of(self._row)
+        return self._slot
+
+
+@cache
+def _seat_positions() -> dict[str, tuple[int, object, list]]:
+    _sql, layout = _slot_statement()
+    _model, fields = layout[0]  # the slot's own columns come first
+    positions = {attname: i for i, (attname, _col, _converters) in enumerate(fields)}
+    return {name: (positions[name], *fields[positions[name]][1:]) for name in _SEATS}
+
+
+def slot_read(slot_id: int) -> SlotRead | None:
+    """The slot of ``slot_id`` with its site and procedure, in one precompiled
+    statement, or ``None``."""
+    sql, _layout = _slot_statement()
     with connection.cursor() as cursor:
         cursor.execute(sql, [slot_id])
         row = cursor.fetchone()
-    if row is None:
-        return None
+    return None if row is None else SlotRead(row)
+
+
+def slot_with_site_and_procedure(slot_id: int) -> Slot | None:
+    """What ``Slot.objects.select_related("site", "procedure").get(pk=...)``
+    returns, or ``None``, in one precompiled statement."""
+    read = slot_read(slot_id)
+    return None if read is None else read.slot()
+
+
+def _slot_of(row: tuple) -> Slot:
+    _sql, layout = _slot_statement()
     made = []
     values = iter(row)
     for model, fields in layout:

@@ -288,9 +288,10 @@ class AppointmentListView(APIView):
     def post(self, request: Request) -> Response:
         slot_id = _slot_choice(request.data)
         applicant = _own_applicant(request)
-        slot = None if soldout.is_sold_out(slot_id) else services.slot_for_booking(slot_id)
-        if soldout.is_full(slot_id, slot, pools=selectors.pools_for(request.user)):
+        read = None if soldout.is_sold_out(slot_id) else services.slot_for_booking(slot_id)
+        if soldout.is_full(slot_id, read, pools=selectors.pools_for(request.user)):
             raise errors.SlotFull()
+        slot = None if read is None else read.slot()
         try:
             appointment = services.appointment_book(
                 actor=request.user,

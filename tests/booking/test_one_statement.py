@@ -154,3 +154,26 @@ def test_every_column_is_stored_as_the_instance_holds_it(applicant, slot):
     assert ids == [m.pk for m in messages]
     for message in messages:
         assert _columns(Message.objects.get(pk=message.pk)) == _columns(message)
+
+
+@pytest.mark.django_db
+def test_a_slot_read_gives_its_seats_without_building_the_models(slot, django_assert_num_queries):
+    from booking import statements
+
+    with django_assert_num_queries(1):
+        read = statements.slot_read(slot.pk)
+        assert (read.booked, read.capacity, read.pool, read.published_at) == (
+            slot.booked,
+            slot.capacity,
+            slot.pool,
+            slot.published_at,
+        )
+        assert read._slot is None  # nothing built for a refusal on the seats
+        loaded = read.slot()
+        assert read.slot() is loaded
+        assert (loaded.pk, loaded.site.name, loaded.procedure.slug) == (
+            slot.pk,
+            slot.site.name,
+            slot.procedure.slug,
+        )
+    assert statements.slot_read(slot.pk + 1000) is None
