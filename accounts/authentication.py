@@ -21,6 +21,7 @@ from rest_framework import authentication, exceptions
 
 from accounts.models import ApiToken, User
 from booking.models import Applicant
+from core.db import prepared_cursor
 
 # ``last_used_at`` is written at most this often per token: one conditional
 # UPDATE every few minutes, not a write per request.
@@ -85,7 +86,7 @@ def token_lookup(key: str) -> tuple[ApiToken, User] | None:
     """The token of ``key`` with its account, whose ``applicant`` is already
     loaded (or known to be missing), or ``None``."""
     sql, layout = _statement(connection.vendor)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [ApiToken.digest_of(key)])
         row = cursor.fetchone()
     if row is None:

@@ -46,6 +46,7 @@ from django.utils.duration import duration_iso_string
 
 from audit.models import AuditEvent
 from booking.models import Appointment, Procedure, Site, Slot
+from core.db import prepared_cursor
 from notifications.models import Message
 
 # --- Reading the slot ----------------------------------------------------------------
@@ -123,7 +124,7 @@ def slot_read(slot_id: int) -> SlotRead | None:
     """The slot of ``slot_id`` with its site and procedure, in one precompiled
     statement, or ``None``."""
     sql, _layout = _slot_statement()
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [slot_id])
         row = cursor.fetchone()
     return None if row is None else SlotRead(row)
@@ -231,7 +232,7 @@ def _sql(messages: int) -> str:
 
 def appointment_id_next() -> int:
     """Draw the new appointment's id: the outbox rows' idempotency keys carry it."""
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_NEXT_ID_SQL)
         return cursor.fetchone()[0]
 
@@ -259,7 +260,7 @@ def book(
     if appointment.pk is None or audit.pk is not None or any(m.pk is not None for m in messages):
         raise ValueError("the appointment carries its id, the audit row and messages do not")
     params = [slot_id, _record(appointment), _record(audit), *map(_record, messages)]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_sql(len(messages)), params)
         row = cursor.fetchone()
     if row[0] is None:

@@ -120,6 +120,10 @@ DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60, minimum=0)
 # core.middleware) and is closed at the end of that request; with it, that request
 # reconnects instead.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("CONN_HEALTH_CHECKS", False)
+if "postgresql" in DATABASES["default"]["ENGINE"]:
+    # Lets core.db.prepared_cursor() prepare the hot paths' statements. Django's own
+    # cursors bind client-side and never prepare, whatever this says.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts ------------------------------------------------------------------
