@@ -1,0 +1,45 @@
+"""core.db.prepared_cursor: PostgreSQL plans the hot statements once per connection."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.authentication import token_lookup
+from accounts.services import api_token_create
+from core.db import prepared_cursor
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+)
+
+
+def _prepared() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in cursor.fetchall()]
+
+
+@pytest.mark.django_db
+def test_the_token_lookup_is_prepared_once_and_reused(applicant):
+    _token, key = api_token_create(user=applicant.user)
+
+    for _ in range(3):
+        assert token_lookup(key) is not None
+
+    lookups = [s for s in _prepared() if 'FROM "accounts_apitoken"' in s]
+    assert len(lookups) == 1
+
+
+@pytest.mark.django_db
+def test_a_prepared_query_is_logged_and_its_errors_are_djangos(db):
+    from django.db import DataError
+
+    with CaptureQueriesContext(connection) as captured, prepared_cursor() as cursor:
+        cursor.execute("SELECT %s::int + 1", [41])
+        assert cursor.fetchone() == (42,)
+    assert captured.captured_queries[-1]["sql"] == "SELECT %s::int + 1"
+
+    with pytest.raises(DataError), prepared_cursor() as cursor:
+        cursor.execute("SELECT %s::int", ["not a number"])
