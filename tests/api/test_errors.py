@@ -66,3 +66,32 @@ def test_domain_errors_follow_the_accept_language_header(applicant_api):
     )
 
     assert english.json() == {"code": "slot_not_found", "detail": "This time slot does not exist."}
+
+
+@pytest.mark.parametrize(
+    "accept", [None, "", "*/*", "application/json", "application/json; indent=4", "*/*;q=0.8"]
+)
+def test_any_accept_that_allows_json_gets_json(applicant_api, accept):
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+
+    response = applicant_api.get("/api/v1/appointments/", **headers)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == []
+
+
+@pytest.mark.parametrize(
+    ("accept", "query", "status", "code"),
+    [
+        ("text/html", "", 406, "not_acceptable"),
+        # An unknown ?format= is DRF's 404, whatever the Accept header says.
+        ("*/*", "?format=yaml", 404, "not_found"),
+        ("application/json", "?format=csv", 404, "not_found"),
+    ],
+)
+def test_an_accept_or_format_without_json_is_refused(applicant_api, accept, query, status, code):
+    response = applicant_api.get(f"/api/v1/appointments/{query}", HTTP_ACCEPT=accept)
+
+    assert response.status_code == status
+    assert response.json()["code"] == code
