@@ -177,3 +177,15 @@ def test_a_slot_read_gives_its_seats_without_building_the_models(slot, django_as
             slot.procedure.slug,
         )
     assert statements.slot_read(slot.pk + 1000) is None
+
+
+@pytest.mark.django_db
+def test_appointment_ids_come_in_blocks_unique_and_increasing(django_assert_num_queries):
+    from booking import statements
+
+    statements._ids.clear()
+    with django_assert_num_queries(1):
+        ids = [statements.appointment_id_next() for _ in range(statements.ID_BLOCK)]
+    assert ids == sorted(set(ids))
+    with django_assert_num_queries(1):
+        assert statements.appointment_id_next() > ids[-1]
