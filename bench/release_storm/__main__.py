@@ -321,7 +321,13 @@ def main() -> int:
 
         connection.close()
         specs = {
-            "guichet": common.Server("guichet", "config.wsgi:application", args.settings),
+            # As in production: the rate limits counted in Redis, shared by the workers.
+            "guichet": common.Server(
+                "guichet",
+                "config.wsgi:application",
+                args.settings,
+                extra_env=common.redis_env(),
+            ),
             "baseline": common.Server(
                 "baseline", "bench.baseline.wsgi:application", "bench.baseline.settings"
             ),
