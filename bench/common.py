@@ -289,6 +289,47 @@ def stop(server: Server) -> None:
         process.wait(5)
 
 
+# --- CPU ----------------------------------------------------------------------------
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_snapshot() -> dict[int, tuple[str, float]]:
+    """CPU seconds (user + system) of every process, with its group: ``postgres``,
+    ``redis``, the WSGI module a gunicorn process serves, else ``other``."""
+    taken: dict[int, tuple[str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+        if command.startswith("postgres") or "postgres:" in command:
+            group = "postgres"
+        elif "redis-server" in command:
+            group = "redis"
+        elif "gunicorn" in command:
+            served = [word for word in command.split() if word.endswith(":application")]
+            group = served[0] if served else "gunicorn"
+        else:
+            group = "other"
+        taken[int(entry.name)] = (group, seconds)
+    return taken
+
+
+def cpu_spent(before: dict, after: dict) -> dict[str, float]:
+    """CPU seconds spent per group between two snapshots (new processes count whole)."""
+    spent: dict[str, float] = {}
+    for pid, (group, seconds) in after.items():
+        previous = before.get(pid)
+        spent[group] = spent.get(group, 0.0) + seconds - (previous[1] if previous else 0.0)
+    return spent
+
+
 # --- Load --------------------------------------------------------------------------
 
 

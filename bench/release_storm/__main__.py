@@ -46,6 +46,9 @@ class Run:
     result: common.Result
     problems: list[str]
     round: int = 0
+    # CPU milliseconds per request: the target's gunicorn processes, PostgreSQL.
+    app_cpu: float = 0.0
+    db_cpu: float = 0.0
 
 
 def _seed(url: str, applicants: int) -> None:
@@ -250,7 +253,7 @@ def _report(runs: list[Run], concurrencies: list[int]) -> None:
 
     print()
     print(
-        "   path      conc  target         req/s    p50 ms   p99 ms   "
+        "   path      conc  target         req/s    p50 ms   p99 ms   app CPU  PG CPU   "
         "ratio (median over rounds of req/s vs baseline)"
     )
     for phase, status, label in (
@@ -271,10 +274,13 @@ def _report(runs: list[Run], concurrencies: list[int]) -> None:
                 if target != "baseline":
                     per_round = _ratios(runs, phase, concurrency, target)
                     ratio = f"{statistics.median(per_round):.2f}"
+                app_cpu = statistics.median(r.app_cpu for r in found)
+                db_cpu = statistics.median(r.db_cpu for r in found)
                 print(
                     f"   {label:<9} {concurrency:>4}  {target:<13} {run.result.rps:>7.0f}  "
                     f"{common.ms(common.percentile(lat, 50)):>7}  "
-                    f"{common.ms(common.percentile(lat, 99)):>7}   {ratio}"
+                    f"{common.ms(common.percentile(lat, 99)):>7}  "
+                    f"{app_cpu:>5.2f} ms {db_cpu:>5.2f} ms  {ratio}"
                 )
     print()
     for phase, label in (("book", "success"), ("sold-out", "sold-out")):
@@ -345,16 +351,23 @@ def main() -> int:
                             setup["phases"][_procedure_of(phase)]["id"],
                             full=phase == "sold-out",
                         )
+                        before = common.cpu_snapshot()
                         result = common.load(
                             specs[target].base,
                             _requests(target, setup, phase),
                             concurrency=concurrency,
                         )
+                        spent = common.cpu_spent(before, common.cpu_snapshot())
                         problems = _check(result, setup, phase)
-                        runs.append(Run(concurrency, phase, target, result, problems, round_))
+                        per_request = 1000 / max(1, len(result.samples))
+                        run = Run(concurrency, phase, target, result, problems, round_)
+                        run.app_cpu = spent.get(specs[target].wsgi, 0.0) * per_request
+                        run.db_cpu = spent.get("postgres", 0.0) * per_request
+                        runs.append(run)
                         print(
                             f"   {phase:<8} c={concurrency:<3} {target:<13} "
-                            f"{result.rps:7.0f} req/s  201: {result.count(201):>5}  "
+                            f"{result.rps:7.0f} req/s  CPU/req app {run.app_cpu:.2f} ms "
+                            f"PostgreSQL {run.db_cpu:.2f} ms  201: {result.count(201):>5}  "
                             f"409: {result.count(409):>5}  "
                             + ("ok" if not problems else "PROBLEM: " + "; ".join(problems))
                         )
