@@ -16,11 +16,21 @@ def request_ip(request: HttpRequest) -> str | None:
     Behind a reverse proxy, the proxy must set REMOTE_ADDR (gunicorn's
     ``--forwarded-allow-ips``); a client-supplied X-Forwarded-For is never trusted.
     """
+    # Asked by the audit context and the rate limits of every request: parsed once.
+    django_request = getattr(request, "_request", request)  # DRF's Request wraps it
+    known = django_request.__dict__.get("_guichet_client_ip", _UNKNOWN)
+    if known is not _UNKNOWN:
+        return known
     raw = request.META.get("REMOTE_ADDR") or ""
     try:
-        return str(ipaddress.ip_address(raw))
+        ip = str(ipaddress.ip_address(raw))
     except ValueError:
-        return None
+        ip = None
+    django_request._guichet_client_ip = ip
+    return ip
+
+
+_UNKNOWN = object()
 
 
 class AuditContextMiddleware:

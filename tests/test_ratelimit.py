@@ -146,10 +146,14 @@ def test_on_redis_one_script_counts_every_key():
                 ratelimit.hit("booking", account=3, ip="192.0.2.1")
             with pytest.raises(ratelimit.RateLimited):  # the account's third
                 ratelimit.hit("booking", account=1, ip="192.0.2.2")
+            # A server that lost the script (restarted, flushed) gets it again.
+            redis_backed._cache.get_client(write=True).script_flush()
+            with pytest.raises(ratelimit.RateLimited):
+                ratelimit.hit("booking", account=1, ip="192.0.2.3")
             # Every counter lives no longer than its window (5 s here).
             client = redis_backed._cache.get_client(write=True)
             keys = list(client.scan_iter(f"{redis_cache['default']['KEY_PREFIX']}:*"))
-            assert len(keys) == 5  # accounts 1, 2, 3 and addresses .1, .2
+            assert len(keys) == 6  # accounts 1, 2, 3 and addresses .1, .2, .3
             assert all(0 < client.ttl(key) <= 5 for key in keys)
         finally:
             # Only this test's keys: FLUSHDB would empty the whole database.
