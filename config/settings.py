@@ -64,20 +64,23 @@ INSTALLED_APPS = [
     "audit",
 ]
 
+# core.fastlane.*: Django's (and others') middleware, passed by for the API's token
+# clients, who use no session, messages... (see core/fastlane.py). CSRF and
+# X-Frame-Options stay Django's own, as the deployment checks want them.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Outside everything that renders a page, so that every page gets the header.
     "core.csp.CSPMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "core.fastlane.WhiteNoiseMiddleware",
+    "core.fastlane.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "core.fastlane.AuthenticationMiddleware",
+    "core.fastlane.OTPMiddleware",
     # Holds a session that has yet to pass the second factor (staff always).
-    "accounts.middleware.OtpRequiredMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "core.fastlane.OtpRequiredMiddleware",
+    "core.fastlane.MessageMiddleware",
     "audit.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns a RateLimited raised by a page or a service into the 429 page.
