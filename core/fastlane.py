@@ -4,8 +4,8 @@ A request to ``/api/`` carrying ``Authorization: Token ...`` is authenticated
 by DRF from that header alone (``accounts.authentication``; a wrong token is a
 401, never a fall-back to the session). It has no use for the session, Django's
 lazy session user and django-otp's wrapper of it, the second-factor gate (a
-staff token is only issued after the second factor), flash messages or static
-files. Measured on a refused booking, the page-only middleware were 7 % of the
+staff token is only issued after the second factor) or flash messages.
+Measured on a refused booking, the page-only middleware were 7 % of the
 request's CPU, in the storms where every refusal counts. The CSRF and
 ``X-Frame-Options`` middleware stay on every request (cheap for a token
 request: DRF's views are CSRF-exempt; the deployment checks look for them).
@@ -13,10 +13,9 @@ request: DRF's views are CSRF-exempt; the deployment checks look for them).
 ``pages_only(Middleware)`` is a subclass of the middleware that token API
 requests pass by (and its hooks); every other request (pages, the admin, the
 API by session, the token endpoint, which takes a password) goes through it as
-before. What every request keeps: the security headers, CSP, CSRF and
-``X-Frame-Options``, the language, the audit context, the 429 and 503 answers,
-axes. ``config/settings.py`` names
-these classes in ``MIDDLEWARE``.
+before. What every request keeps: the security headers, CSP, static files,
+CSRF and ``X-Frame-Options``, the language, the audit context, the 429 and 503
+answers, axes. ``config/settings.py`` names these classes in ``MIDDLEWARE``.
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ from django.contrib.sessions.middleware import SessionMiddleware as _Session
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django_otp.middleware import OTPMiddleware as _OTP
-from whitenoise.middleware import WhiteNoiseMiddleware as _WhiteNoise
 
 from accounts.middleware import OtpRequiredMiddleware as _OtpRequired
 
@@ -77,7 +75,6 @@ def _hook(middleware: type, name: str) -> Callable:
     return hook
 
 
-WhiteNoiseMiddleware = pages_only(_WhiteNoise)
 SessionMiddleware = pages_only(_Session)
 AuthenticationMiddleware = pages_only(_Authentication)
 OTPMiddleware = pages_only(_OTP)
