@@ -132,13 +132,6 @@ def slot_read(slot_id: int) -> SlotRead | None:
     return None if row is None else SlotRead(row)
 
 
-def slot_with_site_and_procedure(slot_id: int) -> Slot | None:
-    """What ``Slot.objects.select_related("site", "procedure").get(pk=...)``
-    returns, or ``None``, in one precompiled statement."""
-    read = slot_read(slot_id)
-    return None if read is None else read.slot()
-
-
 def _slot_of(row: tuple) -> Slot:
     _sql, layout = _slot_statement()
     made = []
@@ -181,12 +174,12 @@ _PLAIN = (str, int, bool)
 
 
 @cache
-def _layout(model: type[Model], *, with_pk: bool) -> tuple[list[tuple], str]:
+def _layout(model: type[Model], *, with_pk: bool) -> tuple[list[tuple], list[str]]:
     """Per field to insert: its attname, its column, the field when its value
     must go through ``pre_save`` (auto_now fields), the field when it goes
     through ``get_prep_value`` (every field but JSON ones, nested as they are),
     and whether a plain value may skip that (Django's own fields); and the
-    ``SELECT`` list of the record's columns."""
+    quoted columns."""
     quote = connection.ops.quote_name
     fields = [field for field in model._meta.concrete_fields if with_pk or not field.primary_key]
     layout = []
@@ -195,7 +188,7 @@ def _layout(model: type[Model], *, with_pk: bool) -> tuple[list[tuple], str]:
         prep = not isinstance(field, JSONField)
         django_own = type(field).get_prep_value.__module__.startswith("django.")
         layout.append((field.attname, field.column, auto and field, prep and field, django_own))
-    return layout, ", ".join(f"r.{quote(field.column)}" for field in fields)
+    return layout, [quote(field.column) for field in fields]
 
 
 def _record(obj: Model) -> str:
@@ -215,9 +208,10 @@ def _record(obj: Model) -> str:
 
 
 def _insert(name: str, model: type[Model], *, source: str, with_pk: bool) -> str:
-    _, values = _layout(model, with_pk=with_pk)
+    _, quoted = _layout(model, with_pk=with_pk)
     table = connection.ops.quote_name(model._meta.db_table)
-    columns = values.replace("r.", "")
+    columns = ", ".join(quoted)
+    values = ", ".join(f"r.{column}" for column in quoted)
     # Identifiers come from the models' metadata; the row is a parameter, typed
     # column by column by the table's own record type.
     return (

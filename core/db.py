@@ -19,6 +19,7 @@ statements per client (PgBouncer 1.21+ in transaction mode with
 from __future__ import annotations
 
 from django.db import connection
+from django.db.backends.postgresql.base import ServerBindingCursor
 
 
 def prepared_cursor():
@@ -39,24 +40,13 @@ class _Sent:
         self.query = query
 
 
-def _preparing_cursor_class():
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
-    class PreparingCursor(ServerBindingCursor):
-        def execute(self, query, params=None, *, prepare=None, binary=None):
-            result = super().execute(
-                query, params, prepare=True if prepare is None else prepare, binary=binary
-            )
-            if self._query is None:
-                # psycopg records the query it sent only when it is not prepared;
-                # Django's query log (and the tests counting queries) read it.
-                self._query = _Sent(query.encode() if isinstance(query, str) else query)
-            return result
-
-    return PreparingCursor
-
-
-try:
-    _PreparingCursor = _preparing_cursor_class()
-except ImportError:  # pragma: no cover - no psycopg: SQLite only
-    _PreparingCursor = None
+class _PreparingCursor(ServerBindingCursor):
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        result = super().execute(
+            query, params, prepare=True if prepare is None else prepare, binary=binary
+        )
+        if self._query is None:
+            # psycopg records the query it sent only when it is not prepared;
+            # Django's query log (and the tests counting queries) read it.
+            self._query = _Sent(query.encode() if isinstance(query, str) else query)
+        return result

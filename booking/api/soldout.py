@@ -28,7 +28,6 @@ from time import monotonic
 from django.conf import settings
 from django.utils import timezone
 
-from booking.models import Slot
 from booking.statements import SlotRead
 
 _MAX_ENTRIES = 10_000
@@ -39,7 +38,7 @@ def _seconds() -> float:
     return getattr(settings, "GUICHET_SOLD_OUT_SECONDS", 1.0)
 
 
-def is_full(slot_id: int, slot: Slot | SlotRead | None, *, pools: Collection[str]) -> bool:
+def is_full(slot_id: int, slot: SlotRead | None, *, pools: Collection[str]) -> bool:
     """True if the slot is full now (or was within the second): refuse it.
 
     ``slot`` is the slot as the booking view read it (``None``: no such slot),

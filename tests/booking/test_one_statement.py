@@ -128,7 +128,7 @@ def test_every_column_is_stored_as_the_instance_holds_it(applicant, slot):
     from notifications import services as notifications
 
     now = timezone.now().replace(microsecond=123457)
-    loaded = statements.slot_with_site_and_procedure(slot.pk)
+    loaded = statements.slot_read(slot.pk).slot()
     appointment = services._appointment_new(
         actor=applicant.user, applicant=applicant, slot=loaded, channel=Channel.API, now=now
     )
