@@ -14,7 +14,7 @@ from datetime import timedelta
 from functools import cache
 
 from django.db import connection
-from django.db.models import Model, Q
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
@@ -118,12 +118,26 @@ class HashedTokenAuthentication(authentication.TokenAuthentication):
 def token_used(token: ApiToken) -> None:
     """Record that ``token`` was used, when its ``last_used_at`` (loaded with
     it) is older than ``LAST_USED_PRECISION``: no query in the common case. The
-    UPDATE is conditional, so concurrent requests write it once."""
+    UPDATE is conditional, so concurrent requests write it once; it is one
+    prepared statement, as the lookup is (a client coming back after a pause
+    pays it on its first request, which in a release storm is the booking)."""
     now = timezone.now()
     stale = now - LAST_USED_PRECISION
     if token.last_used_at is not None and token.last_used_at > stale:
         return
-    ApiToken.objects.filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale), pk=token.pk
-    ).update(last_used_at=now)
+    adapt = connection.ops.adapt_datetimefield_value
+    with prepared_cursor() as cursor:
+        cursor.execute(_touch_statement(connection.vendor), [adapt(now), token.pk, adapt(stale)])
     token.last_used_at = now
+
+
+@cache
+def _touch_statement(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    column = quote(ApiToken._meta.get_field("last_used_at").column)
+    # Identifiers come from the model's metadata, quoted; values are parameters.
+    return (
+        f"UPDATE {quote(ApiToken._meta.db_table)} SET {column} = %s "  # noqa: S608
+        f"WHERE {quote(ApiToken._meta.pk.column)} = %s "
+        f"AND ({column} IS NULL OR {column} <= %s)"
+    )

@@ -319,6 +319,24 @@ def test_last_used_at_is_written_again_once_it_is_a_few_minutes_old(applicant_us
     assert token.last_used_at > old + timedelta(minutes=5)
 
 
+def test_last_used_at_is_not_written_over_by_a_request_that_loaded_it_stale(applicant_user):
+    """Two requests load the token while it is stale: the second one's UPDATE
+    matches nothing, because the first already wrote a fresh value."""
+    from accounts.authentication import token_used
+
+    token, _ = api_token_create(user=applicant_user)
+    old = timezone.now() - timedelta(minutes=6)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=old)
+    first, second = ApiToken.objects.get(pk=token.pk), ApiToken.objects.get(pk=token.pk)
+
+    token_used(first)
+    written = ApiToken.objects.get(pk=token.pk).last_used_at
+    token_used(second)
+
+    assert written == first.last_used_at
+    assert ApiToken.objects.get(pk=token.pk).last_used_at == written
+
+
 def test_a_token_in_use_authenticates_in_one_query(applicant_user, django_assert_num_queries):
     from accounts.authentication import HashedTokenAuthentication
 
