@@ -1,4 +1,5 @@
-"""Prepared statements for the few queries every storm request makes.
+"""Prepared statements for the few queries every storm request makes, and
+timestamps read in C.
 
 Django binds parameters client-side on PostgreSQL: each query reaches the
 server as new text, which it parses and plans again. For the statements of the
@@ -14,12 +15,26 @@ Only for statements written here with ``%s`` placeholders in value positions
 ordinary cursor. A connection pooler in front of PostgreSQL must keep prepared
 statements per client (PgBouncer 1.21+ in transaction mode with
 ``max_prepared_statements``, or session mode).
+
+Django reads every ``timestamptz`` through its own loader, a Python subclass
+of psycopg's pure-Python one: it never uses psycopg's C loader, and parsing
+the text of a timestamp in Python cost more CPU than the round trip of the
+query that brought it (the token lookup reads seven of them).
+``utc_timestamps_in_c`` (a ``connection_created`` receiver) puts psycopg's C
+loader back for connections whose time zone is UTC, as Django's always is
+with ``USE_TZ`` and no database ``TIME_ZONE``: the same values, the same
+``datetime.timezone.utc``.
 """
 
 from __future__ import annotations
 
+import datetime
+
+import psycopg
 from django.db import connection
 from django.db.backends.postgresql.base import ServerBindingCursor
+from psycopg.adapt import Loader
+from psycopg.pq import Format
 
 
 def prepared_cursor():
@@ -50,3 +65,39 @@ class _PreparingCursor(ServerBindingCursor):
             # Django's query log (and the tests counting queries) read it.
             self._query = _Sent(query.encode() if isinstance(query, str) else query)
         return result
+
+
+_UTC = datetime.UTC
+# psycopg's own loader: its C one when psycopg has its C module (``binary``).
+_PSYCOPG_TIMESTAMPTZ = psycopg.adapters.get_loader(
+    psycopg.adapters.types["timestamptz"].oid, Format.TEXT
+)
+
+
+class _UtcTimestamptzLoader(Loader):
+    """A ``timestamptz`` as an aware ``datetime`` in UTC, parsed by psycopg's
+    own loader (its C one with ``psycopg[binary]``). When the session's time
+    zone is UTC, the case Django sets up, that loader's result is the answer
+    and no Python runs per value; otherwise it is converted to UTC."""
+
+    # Django's ``create_cursor`` compares it with the connection's.
+    timezone = _UTC
+
+    def __init__(self, oid: int, context=None) -> None:
+        super().__init__(oid, context)
+        self._parse = _PSYCOPG_TIMESTAMPTZ(oid, context).load
+        conn = self.connection
+        if conn is not None and conn.info.timezone is _UTC:
+            self.load = self._parse  # the C method itself, no Python frame per value
+
+    def load(self, data):
+        return self._parse(data).astimezone(_UTC)
+
+
+def utc_timestamps_in_c(sender, connection, **kwargs) -> None:
+    """``connection_created``: read timestamps with psycopg's own loader on a
+    PostgreSQL connection whose Django time zone is UTC (``USE_TZ``, no
+    database ``TIME_ZONE``)."""
+    if connection.vendor != "postgresql" or connection.timezone is not _UTC:
+        return
+    connection.connection.adapters.register_loader("timestamptz", _UtcTimestamptzLoader)
