@@ -221,18 +221,69 @@ def test_the_cache_keeps_each_callers_pools_apart(
     assert len(agent_api.get(AVAILABILITY, {"procedure": procedure.slug}).json()) == 2
 
 
-@pytest.mark.parametrize("month", [1, 7])
-def test_availability_times_are_written_as_the_serializer_writes_them(month):
-    from datetime import UTC, datetime
+def test_availability_times_are_written_as_the_serializer_writes_them():
+    """One formatter per answer remembers what it wrote: the same instant (in
+    any time zone) gets the same text, different ones their own."""
+    from datetime import UTC, datetime, timedelta
+    from datetime import timezone as fixed
 
     from rest_framework import serializers
 
     from booking.api.views import _local_iso
 
-    value = datetime(2027, month, 15, 8, 30, tzinfo=UTC)
+    winter = datetime(2027, 1, 15, 8, 30, tzinfo=UTC)
+    summer = datetime(2027, 7, 15, 8, 30, tzinfo=UTC)
+    # The night the clocks go back: 02:30 local happens twice, an hour apart.
+    first, second = (
+        datetime(2027, 10, 31, 0, 30, tzinfo=UTC),
+        datetime(2027, 10, 31, 1, 30, tzinfo=UTC),
+    )
+    values = [winter, summer, winter, winter.astimezone(fixed(timedelta(hours=5))), first, second]
+    iso = _local_iso(timezone.get_current_timezone())
 
-    expected = serializers.DateTimeField().to_representation(value)
-    assert _local_iso(timezone.get_current_timezone())(value) == expected
+    written = [iso(value) for value in values]
+
+    assert written == [serializers.DateTimeField().to_representation(v) for v in values]
+    assert written[0] == written[2] == written[3] != written[1]
+    assert written[4] != written[5]
+
+
+def test_availability_is_written_byte_for_byte_as_drfs_renderer_writes_it():
+    from datetime import UTC, datetime, timedelta
+
+    from rest_framework.renderers import JSONRenderer
+
+    from booking.api.views import _availability_json, _local_iso
+
+    tz = timezone.get_current_timezone()
+    start = datetime(2027, 3, 28, 0, 0, tzinfo=UTC)  # across the change to summer time
+    rows = [
+        (
+            10 + n,
+            site,
+            start + timedelta(minutes=30 * n),
+            start + timedelta(minutes=30 * n + 30),
+            3,
+            n % 3,
+        )
+        for n in range(8)
+        for site in ("bobigny", "saint-denis")
+    ]
+    iso = _local_iso(tz)
+    dicts = [
+        {
+            "slot": pk,
+            "site": site,
+            "procedure": "titre-de-sejour",
+            "starts_at": iso(starts_at),
+            "ends_at": iso(ends_at),
+            "remaining": capacity - booked,
+        }
+        for pk, site, starts_at, ends_at, capacity, booked in rows
+    ]
+
+    assert _availability_json(rows, "titre-de-sejour", tz) == JSONRenderer().render(dicts)
+    assert _availability_json([], "titre-de-sejour", tz) == JSONRenderer().render([]) == b"[]"
 
 
 # --- Query counts of the reads -------------------------------------------------------
