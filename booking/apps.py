@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class BookingConfig(AppConfig):
     name = "booking"
     verbose_name = _("Booking")
+
+    def ready(self) -> None:
+        from booking import signals  # noqa: F401  (connects the receivers)

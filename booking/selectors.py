@@ -14,6 +14,29 @@ from accounts.permissions import allowed_pools, visible_appointments
 from booking.models import Appointment, Procedure, Slot
 
 
+def availability_window(
+    procedure: Procedure,
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    now: datetime,
+) -> tuple[datetime, datetime, bool]:
+    """The starts a query of availability covers now: ``[earliest, latest)``,
+    and whether ``latest`` is the procedure's horizon (which moves with time:
+    later slots enter) rather than the end of ``date_to``."""
+    earliest = now + timedelta(hours=procedure.cutoff_hours)
+    latest = now + timedelta(days=procedure.horizon_days)
+    moving = True
+    tz = timezone.get_current_timezone()
+    if date_from is not None:
+        earliest = max(earliest, datetime.combine(date_from, time.min, tzinfo=tz))
+    if date_to is not None:
+        end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz)
+        if end <= latest:
+            latest, moving = end, False
+    return earliest, latest, moving
+
+
 def availability(
     *,
     procedure: Procedure,
@@ -22,31 +45,59 @@ def availability(
     date_to: date | None = None,
     pools: Iterable[str] = ("public",),
     now: datetime | None = None,
+    include_unpublished: bool = False,
 ) -> QuerySet[Slot]:
     """Bookable slots: visible, not full, inside the procedure's booking window.
 
     One query on ``slot_availability_idx``; ordered by start time then site.
+    ``include_unpublished``: also the slots not visible yet, for a caller that
+    wants to know when they will be (and leaves them out itself).
     """
     now = now or timezone.now()
-    earliest = now + timedelta(hours=procedure.cutoff_hours)
-    latest = now + timedelta(days=procedure.horizon_days)
-    tz = timezone.get_current_timezone()
-    if date_from is not None:
-        earliest = max(earliest, datetime.combine(date_from, time.min, tzinfo=tz))
-    if date_to is not None:
-        latest = min(latest, datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz))
+    earliest, latest, _moving = availability_window(
+        procedure, date_from=date_from, date_to=date_to, now=now
+    )
     slots = Slot.objects.filter(
         procedure=procedure,
         pool__in=list(pools),
         starts_at__gte=earliest,
         starts_at__lt=latest,
-        published_at__lte=now,
         booked__lt=F("capacity"),
         site__is_active=True,
     )
+    if not include_unpublished:
+        slots = slots.filter(published_at__lte=now)
     if site_ids is not None:
         slots = slots.filter(site_id__in=list(site_ids))
     return slots.select_related("site").order_by("starts_at", "site_id", "pool")
+
+
+def availability_next_entry(
+    *,
+    procedure: Procedure,
+    site_ids: Iterable[int] | None = None,
+    date_to: date | None = None,
+    pools: Iterable[str] = ("public",),
+    now: datetime,
+    within: timedelta,
+) -> datetime | None:
+    """When, within ``within`` from ``now``, the horizon reaches the next slot
+    beyond it: the moment a query of availability gains a row with no write.
+    ``None`` if none does (or the window ends at ``date_to``)."""
+    _earliest, latest, moving = availability_window(procedure, date_to=date_to, now=now)
+    if not moving:
+        return None
+    until = latest + within
+    if date_to is not None:
+        tz = timezone.get_current_timezone()
+        until = min(until, datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz))
+    slots = Slot.objects.filter(
+        procedure=procedure, pool__in=list(pools), starts_at__gte=latest, starts_at__lt=until
+    )
+    if site_ids is not None:
+        slots = slots.filter(site_id__in=list(site_ids))
+    first = slots.order_by("starts_at").values_list("starts_at", flat=True).first()
+    return None if first is None else first - timedelta(days=procedure.horizon_days)
 
 
 def pools_for(user: User) -> frozenset[str]:

@@ -35,7 +35,7 @@ from accounts.permissions import (
 )
 from audit.models import AuditAction
 from audit.services import audit_event, audit_record
-from booking import errors, statements
+from booking import availability_cache, errors, statements
 from booking.identity import document_number_error, normalize_name
 from booking.models import (
     ACTIVE_STATUSES,
@@ -267,6 +267,7 @@ def appointment_book(
         if _has_active_appointment(applicant, slot):
             raise errors.AlreadyBooked()
         _slot_claim(slot.pk)
+        availability_cache.capacity_changed([slot.procedure.slug])
         appointment = _appointment_insert(
             actor=actor, applicant=applicant, slot=slot, channel=channel, now=now
         )
@@ -338,6 +339,7 @@ def _appointment_book_statement(
             raise errors.SlotFull()
         appointment._state.adding = False
         appointment._state.db = connection.alias
+        availability_cache.capacity_changed([slot.procedure.slug])
         notifications.enqueue_on_commit(message_ids)
         return appointment
     raise RuntimeError("Could not draw a free appointment reference.")  # pragma: no cover
@@ -432,6 +434,7 @@ def appointment_cancel(*, actor: User, appointment: Appointment) -> Appointment:
         locked.updated_at = now
         locked.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
         _slot_release(locked.slot_id)
+        availability_cache.capacity_changed([locked.procedure.slug])
         notifications.appointment_notify(appointment=locked, event=notifications.CANCELLED, now=now)
         notifications.freed_seat_on_commit(slot=locked.slot, appointment_id=locked.pk)
         audit_record(
@@ -478,6 +481,7 @@ def appointment_reschedule(
         )
         _slot_claim(new_slot.pk)
         _slot_release(old_slot_id)
+        availability_cache.capacity_changed([new_slot.procedure.slug])
         locked.slot = new_slot
         locked.reschedule_count = F("reschedule_count") + 1
         locked.updated_at = now
@@ -717,6 +721,7 @@ def slots_publish(
         ]
         # ignore_conflicts covers a concurrent publication of the same window.
         Slot.objects.bulk_create(new_slots, batch_size=2000, ignore_conflicts=True)
+        availability_cache.capacity_changed([procedure.slug])
         totals = Slot.objects.filter(publication=publication).aggregate(
             slots=Count("pk"), seats=Sum("capacity")
         )

@@ -400,6 +400,9 @@ SPECTACULAR_SETTINGS = {
 
 # --- Guichet ------------------------------------------------------------------
 GUICHET_DEPARTEMENT = env_str("GUICHET_DEPARTEMENT", "Seine-Saint-Denis (93)")
+# How long an availability answer is kept while no capacity changes (seconds;
+# with a shared cache, REDIS_URL, only): booking/availability_cache.py.
+GUICHET_AVAILABILITY_CACHE_LONG_SECONDS = env_int("AVAILABILITY_CACHE_LONG_SECONDS", 30, minimum=0)
 
 LOGGING = {
     "version": 1,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from django.http import HttpResponse
 from django.utils import timezone
@@ -19,8 +19,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.models import Role
-from booking import errors, selectors, services
-from booking.api import cache as availability_cache
+from booking import availability_cache, errors, selectors, services
 from booking.api import soldout
 from booking.api.serializers import (
     MAX_ID,
@@ -224,28 +223,58 @@ class AvailabilityView(APIView):
             params.get("date_to"),
             tuple(sorted(pools)),
         )
-        body = availability_cache.get(key)
+        found = availability_cache.lookup(key, params.get("procedure"))
+        body = found.body
         if body is None:
-            body = self._body(request, pools)
-            availability_cache.put(key, body)
+            body, changes_at = self._body(request, pools)
+            availability_cache.store(key, found, body, changes_at=changes_at)
         return HttpResponse(body, content_type="application/json")
 
     @staticmethod
-    def _body(request: Request, pools) -> bytes:
+    def _body(request: Request, pools) -> tuple[bytes, float | None]:
+        """The answer, and when it changes by itself (a timestamp, or ``None``
+        if not within the cache's long lifetime): see ``booking.availability_cache``."""
         query = AvailabilityQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         procedure: Procedure = query.validated_data["procedure"]
         sites = query.validated_data.get("site")
+        site_ids = [site.pk for site in sites] if sites else None
+        date_to = query.validated_data.get("date_to")
+        now = timezone.now()
         slots = selectors.availability(
             procedure=procedure,
-            site_ids=[site.pk for site in sites] if sites else None,
+            site_ids=site_ids,
             date_from=query.validated_data.get("date_from"),
-            date_to=query.validated_data.get("date_to"),
+            date_to=date_to,
             pools=pools,
+            now=now,
+            include_unpublished=True,
         )
         # Plain tuples, no model instances: this is the hottest read.
-        rows = slots.values_list("pk", "site__slug", "starts_at", "ends_at", "capacity", "booked")
-        return _availability_json(rows, procedure.slug, timezone.get_current_timezone())
+        found = list(
+            slots.values_list(
+                "pk", "site__slug", "starts_at", "ends_at", "capacity", "booked", "published_at"
+            )
+        )
+        rows = [row for row in found if row[6] <= now]
+        body = _availability_json(rows, procedure.slug, timezone.get_current_timezone())
+        # What changes it with no write: a slot becomes visible, the first one
+        # passes the cut-off, the horizon reaches the next one.
+        moments = [row[6] for row in found if row[6] > now]
+        if rows:
+            moments.append(rows[0][2] - timedelta(hours=procedure.cutoff_hours))
+        if (longest := availability_cache.long_lifetime()) > 0:
+            entry = selectors.availability_next_entry(
+                procedure=procedure,
+                site_ids=site_ids,
+                date_to=date_to,
+                pools=pools,
+                now=now,
+                within=timedelta(seconds=longest),
+            )
+            if entry is not None:
+                moments.append(entry)
+        return body, min(moments).timestamp() if moments else None
 
 
 def _json_string(text: str) -> str:
@@ -256,14 +285,15 @@ def _json_string(text: str) -> str:
 
 def _availability_json(rows, procedure_slug: str, tz: tzinfo) -> bytes:
     """``[{"slot", "site", "procedure", "starts_at", "ends_at", "remaining"}, ...]``
-    (``AvailableSlotSerializer``), byte for byte what ``JSONRenderer`` makes of
-    those dicts, written directly: an uncached 60-day answer has thousands of
-    rows, and building then encoding the dicts took half of its CPU."""
+    (``AvailableSlotSerializer``) of rows that begin with those columns, byte
+    for byte what ``JSONRenderer`` makes of those dicts, written directly: an
+    uncached 60-day answer has thousands of rows, and building then encoding
+    the dicts took half of its CPU."""
     iso = _local_iso(tz)
     procedure = _json_string(procedure_slug)
     sites: dict[str, str] = {}
     parts = []
-    for pk, site_slug, starts_at, ends_at, capacity, booked in rows:
+    for pk, site_slug, starts_at, ends_at, capacity, booked, *_more in rows:
         site = sites.get(site_slug)
         if site is None:
             site = sites[site_slug] = _json_string(site_slug)

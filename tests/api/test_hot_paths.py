@@ -199,7 +199,7 @@ def test_a_slot_that_fills_disappears_within_a_second(applicant_api, slot, avail
 
 
 def test_the_cache_lifetime_is_capped_at_one_second(settings):
-    from booking.api import cache
+    from booking import availability_cache as cache
 
     settings.GUICHET_AVAILABILITY_CACHE_SECONDS = 30
 
