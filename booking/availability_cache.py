@@ -144,4 +144,7 @@ def capacity_changed(procedures: Iterable[str] | None = None) -> None:
 def _new_generations(names: list[str]) -> None:
     # After the commit, robust: if the cache is down, Django logs the error and
     # the answers about it stay for the long lifetime at most.
+    if len(names) == 1:  # a booking's: one command, not a pipeline
+        cache.set(_generation_key(names[0]), secrets.token_hex(8), timeout=None)
+        return
     cache.set_many({_generation_key(name): secrets.token_hex(8) for name in names}, timeout=None)
