@@ -471,7 +471,7 @@ def appointment_reschedule(
         if new_slot.procedure_id != locked.procedure_id:
             raise errors.RescheduleMismatch()
         _check_bookable(actor=actor, applicant=locked.applicant, slot=new_slot, now=now)
-        old_slot_id, old_starts_at = locked.slot_id, locked.slot.starts_at
+        old_slot, old_slot_id, old_starts_at = locked.slot, locked.slot_id, locked.slot.starts_at
         # Both slot rows, in primary-key order: crossing reschedules cannot deadlock.
         list(
             Slot.objects.select_for_update()
@@ -482,6 +482,8 @@ def appointment_reschedule(
         _slot_claim(new_slot.pk)
         _slot_release(old_slot_id)
         availability_cache.capacity_changed([new_slot.procedure.slug])
+        # The seat left behind is freed as a cancellation frees one.
+        notifications.freed_seat_on_commit(slot=old_slot, appointment_id=locked.pk)
         locked.slot = new_slot
         locked.reschedule_count = F("reschedule_count") + 1
         locked.updated_at = now

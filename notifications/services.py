@@ -195,7 +195,8 @@ def _render_owed(message: Message) -> None:
 
 
 def freed_seat_on_commit(*, slot: Slot, appointment_id: int) -> None:
-    """After a cancellation commits, alert subscribers that a public seat is free."""
+    """After a cancellation or a reschedule commits, alert subscribers that a
+    public seat is free."""
     if slot.pool != Pool.PUBLIC:
         return
     slot_id = slot.pk
@@ -794,7 +795,8 @@ def publications_announce_due(*, now: datetime | None = None) -> int:
 
 
 def freed_seat_announce(*, slot_id: int, appointment_id: int, now: datetime | None = None) -> int:
-    """A cancellation gave a public seat back: alert the procedure's subscribers.
+    """A cancellation or a reschedule gave a public seat back: alert the
+    procedure's subscribers.
 
     At most one such alert per subscriber, place and window of
     ``NOTIFICATIONS_FREED_SEAT_WINDOW_MINUTES``: the event key is the window, so

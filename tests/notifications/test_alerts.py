@@ -205,6 +205,27 @@ def test_a_cancellation_alerts_subscribers_once_per_window(
     assert services.freed_seat_announce(slot_id=slot.pk, appointment_id=0, now=later) == 1
 
 
+def test_a_reschedule_alerts_subscribers_of_the_seat_it_frees(
+    site, procedure, django_capture_on_commit_callbacks
+):
+    factories.AlertSubscriptionFactory(procedure=procedure, sites=[site], channels="email")
+    applicant = factories.ApplicantFactory()
+    first = factories.SlotFactory(site=site, procedure=procedure)
+    second = factories.SlotFactory(site=site, procedure=procedure)
+    appointment = booking.appointment_book(
+        actor=applicant.user, applicant=applicant, slot_id=first.pk
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        booking.appointment_reschedule(
+            actor=applicant.user, appointment=appointment, new_slot_id=second.pk
+        )
+
+    assert Message.objects.filter(
+        template_key="new_slots", idempotency_key__startswith=f"new_slots:freed:s{site.pk}:"
+    ).exists()
+
+
 def test_a_freed_seat_in_a_reserved_pool_alerts_nobody(site, procedure):
     factories.AlertSubscriptionFactory(procedure=procedure, sites=[site])
     slot = factories.SlotFactory(site=site, procedure=procedure, pool="mediation")
