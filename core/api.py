@@ -9,7 +9,9 @@ The serializers here describe that shape in the OpenAPI schema.
 When the database cannot be reached (restarting, failing over, out of
 connections) the answer is 503 ``service_unavailable`` with ``Retry-After``,
 not a 500: nothing was half-done (every write is one transaction, rolled
-back with the connection) and the client may simply try again.
+back with the connection) and the client may simply try again. The same goes
+for Redis (the cache that counts the rate limits and keeps availability
+answers): a request that cannot count its rate is refused, not let through.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -35,6 +39,8 @@ logger = logging.getLogger(__name__)
 # The database is unreachable or the connection broke: the server is not at
 # fault with the request, and a retry after a moment succeeds.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+# The same, or Redis (the shared cache) is.
+SERVICE_UNAVAILABLE = (*DATABASE_UNAVAILABLE, RedisConnectionError, RedisTimeoutError)
 RETRY_AFTER_SECONDS = 5
 
 
@@ -67,8 +73,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, exceptions.Throttled):  # DRF's own throttles, should one be added
         exc = RateLimited(scope="api", retry_after=int(exc.wait or 1))
         return exception_handler(exc, context)
-    if isinstance(exc, DATABASE_UNAVAILABLE):
-        logger.warning("Database unavailable: %s", exc)
+    if isinstance(exc, SERVICE_UNAVAILABLE):
+        logger.warning("Database or cache unavailable: %s", exc)
         return Response(
             service_unavailable_body(),
             status=503,
@@ -133,7 +139,7 @@ _ERROR_DESCRIPTIONS = {
     415: "`unsupported_media_type`: send `application/json`",
     429: "`rate_limited` (too many requests; see `Retry-After`) or `locked_out` "
     "(too many failed logins)",
-    503: "`service_unavailable`: the database is briefly out of reach; retry later",
+    503: "`service_unavailable`: the database or the cache is briefly out of reach; retry later",
 }
 
 
@@ -142,7 +148,7 @@ def error_responses(*statuses: int, **descriptions: str) -> dict[int, OpenApiRes
     (``ValidationError``, which adds ``fields``, for 400).
 
     ``descriptions`` overrides a status's description: ``s409="`slot_full`, ..."``.
-    Every endpoint may answer 503 (the database out of reach): always listed.
+    Every endpoint may answer 503 (the database or the cache out of reach): always listed.
     """
     return {
         status: OpenApiResponse(

@@ -1,4 +1,4 @@
-"""Pages and API alike answer 503 while the database is out of reach.
+"""Pages and API alike answer 503 while the database (or Redis) is out of reach.
 
 The API's exception handler (``core.api``) covers DRF views; this middleware
 covers the other views (pages, the admin), which would otherwise show a 500.
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
-from core.api import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, logger, service_unavailable_body
+from core.api import RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE, logger, service_unavailable_body
 
 
 class DatabaseUnavailableMiddleware:
@@ -25,13 +25,13 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
-        if isinstance(exc, DATABASE_UNAVAILABLE):
+        if isinstance(exc, SERVICE_UNAVAILABLE):
             return self.unavailable(request, exc)
         return None
 
     @staticmethod
     def unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
-        logger.warning("Database unavailable on %s: %s", request.path, exc)
+        logger.warning("Database or cache unavailable on %s: %s", request.path, exc)
         if request.path.startswith("/api/"):
             response: HttpResponse = JsonResponse(service_unavailable_body(), status=503)
         else:
