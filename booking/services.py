@@ -60,7 +60,8 @@ _PRIVILEGED_ROLES = (Role.AGENT, Role.SUPERVISOR)
 
 
 def _slot_claim(slot_id: int) -> None:
-    """Take one seat of the slot or raise ``SlotFull``. Caller is in a transaction."""
+    """Take one seat of the slot or raise ``SlotFull``. Caller is in a transaction
+    and marks availability out of date (``availability_cache.capacity_changed``)."""
     claimed = Slot.objects.filter(pk=slot_id, booked__lt=F("capacity")).update(
         booked=F("booked") + 1
     )
@@ -69,7 +70,8 @@ def _slot_claim(slot_id: int) -> None:
 
 
 def _slot_release(slot_id: int) -> None:
-    """Give one seat back. Caller is in a transaction and has an active appointment on it."""
+    """Give one seat back. Caller is in a transaction, has an active appointment
+    on it and marks availability out of date (``availability_cache.capacity_changed``)."""
     Slot.objects.filter(pk=slot_id).update(booked=F("booked") - 1)
 
 

@@ -251,16 +251,16 @@ class AvailabilityView(APIView):
             include_unpublished=True,
         )
         # Plain tuples, no model instances: this is the hottest read.
-        found = list(
+        fetched = list(
             slots.values_list(
                 "pk", "site__slug", "starts_at", "ends_at", "capacity", "booked", "published_at"
             )
         )
-        rows = [row for row in found if row[6] <= now]
+        rows = [row for row in fetched if row[6] <= now]
         body = _availability_json(rows, procedure.slug, timezone.get_current_timezone())
         # What changes it with no write: a slot becomes visible, the first one
         # passes the cut-off, the horizon reaches the next one.
-        moments = [row[6] for row in found if row[6] > now]
+        moments = [row[6] for row in fetched if row[6] > now]
         if rows:
             moments.append(rows[0][2] - timedelta(hours=procedure.cutoff_hours))
         if (longest := availability_cache.long_lifetime()) > 0:

@@ -70,9 +70,7 @@ def test_an_answer_is_kept_while_nothing_changes(
     assert again == first == {slot.pk: 3}
 
 
-def test_an_answer_is_not_kept_beyond_the_long_lifetime(
-    applicant_api, slot, clock, django_assert_num_queries
-):
+def test_an_answer_is_not_kept_beyond_the_long_lifetime(applicant_api, slot, clock):
     _remaining(applicant_api, slot.procedure)
     Slot.objects.filter(pk=slot.pk).update(booked=1)  # a write no service reported
     clock.advance(31)
@@ -107,7 +105,7 @@ def test_in_a_storm_an_answer_is_served_for_its_second_then_computed_again(
 
 
 def test_a_cancellation_and_a_reschedule_make_the_answer_out_of_date(
-    applicant, agent, site, procedure, clock, django_capture_on_commit_callbacks
+    applicant, site, procedure, clock, django_capture_on_commit_callbacks
 ):
     from tests.api.conftest import token_client
 
@@ -207,9 +205,7 @@ def test_a_slot_leaves_at_the_cut_off_and_the_next_one_enters_at_the_horizon(
     assert _remaining(applicant_api, procedure) == {entering.pk: 3}
 
 
-def test_a_lost_generation_does_not_make_an_old_answer_current(
-    applicant_api, slot, clock, django_capture_on_commit_callbacks
-):
+def test_a_lost_generation_does_not_make_an_old_answer_current(applicant_api, slot, clock):
     _remaining(applicant_api, slot.procedure)
     Slot.objects.filter(pk=slot.pk).update(booked=2)
     clock.advance(5)
