@@ -12,10 +12,12 @@ reconnects after a fork, so one client per pool and per process is enough.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+from redis.exceptions import NoScriptError
 
 
 class _SharedClientRedisCacheClient(RedisCacheClient):
@@ -37,3 +39,31 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = _SharedClientRedisCacheClient
+
+
+# The scripts' SHA1, per Redis client and script.
+_scripts: dict[tuple[int, str], str] = {}
+
+
+def redis_script(backend: Any, source: str) -> Callable[[list[str], list[Any]], Any] | None:
+    """A Lua script to run on ``backend``'s Redis, or ``None`` if it is not Redis.
+
+    The callable takes the keys (already made with ``backend.make_key``) and
+    the arguments, and runs the script in one round trip: ``EVALSHA``, the
+    script loaded again if the server lost it (a restart, ``SCRIPT FLUSH``).
+    """
+    if not isinstance(backend, DjangoRedisCache):
+        return None
+    client = backend._cache.get_client(write=True)
+
+    def run(keys: list[str], args: list[Any]) -> Any:
+        sha = _scripts.get((id(client), source))
+        if sha is None:
+            sha = _scripts[(id(client), source)] = client.script_load(source)
+        try:
+            return client.evalsha(sha, len(keys), *keys, *args)
+        except NoScriptError:
+            sha = _scripts[(id(client), source)] = client.script_load(source)
+            return client.evalsha(sha, len(keys), *keys, *args)
+
+    return run

@@ -42,17 +42,16 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
-from redis.exceptions import NoScriptError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import BaseThrottle
 
 from audit.context import client_ip
 from audit.middleware import request_ip
+from core.cache import redis_script
 
 # Scopes whose reads count too; elsewhere only writes (POST...) are counted.
 READ_SCOPES = frozenset({"availability"})
@@ -92,38 +91,18 @@ for i, key in ipairs(KEYS) do
 end
 return counts
 """
-_scripts: dict[int, str] = {}  # the script's SHA1, per client
-
-
-def _redis() -> tuple[RedisCache, Any] | None:
-    """The default cache and its Redis client when it is Redis, else ``None``."""
-    # The backend itself: ``django.core.cache.cache`` is a proxy, never a RedisCache.
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        return backend, backend._cache.get_client(write=True)
-    return None
 
 
 def _count(keys: list[tuple[str, int]]) -> list[int]:
     """Increment each ``(key, lifetime)`` and return the new counts."""
-    if redis := _redis():
-        # One round trip and one command for every key: EVALSHA, the script
-        # loaded again if the server lost it (a restart, SCRIPT FLUSH).
-        backend, client = redis
-        sha = _scripts.get(id(client))
-        if sha is None:
-            sha = _scripts[id(client)] = client.script_load(_COUNT_LUA)
-        # make_key, not make_and_validate_key: the keys are ours (hex digests),
-        # and validating walks every character.
-        names = [backend.make_key(key) for key, _ttl in keys]
-        lifetimes = [ttl for _key, ttl in keys]
-        try:
-            counts = client.evalsha(sha, len(names), *names, *lifetimes)
-        except NoScriptError:
-            sha = _scripts[id(client)] = client.script_load(_COUNT_LUA)
-            counts = client.evalsha(sha, len(names), *names, *lifetimes)
-        return [int(n) for n in counts]
+    # The backend itself: ``django.core.cache.cache`` is a proxy, never a RedisCache.
     cache = caches["default"]
+    if (count := redis_script(cache, _COUNT_LUA)) is not None:
+        # One round trip and one command for every key. make_key, not
+        # make_and_validate_key: the keys are ours (hex digests), and
+        # validating walks every character.
+        names = [cache.make_key(key) for key, _ttl in keys]
+        return [int(n) for n in count(names, [ttl for _key, ttl in keys])]
     counts = []
     for key, ttl in keys:
         cache.add(key, 0, ttl)

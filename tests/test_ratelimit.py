@@ -7,7 +7,7 @@ import threading
 import uuid
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import PhoneVerification, User
 from booking.models import Appointment
 from core import ratelimit
+from core.cache import redis_script
 from notifications.models import Message
 from tests import factories
 from tests.api.conftest import token_client
@@ -136,8 +137,8 @@ def test_on_redis_one_script_counts_every_key():
 
         # The script's path, not the generic one (the proxy is never a RedisCache),
         # on one Redis client for the process, not one per operation.
-        assert ratelimit._redis() is not None
-        assert ratelimit._redis()[1] is redis_backed._cache.get_client(write=True)
+        assert redis_script(caches["default"], ratelimit._COUNT_LUA) is not None
+        assert caches["default"]._cache.get_client() is redis_backed._cache.get_client(write=True)
         try:
             ratelimit.hit("booking", account=1, ip="192.0.2.1")
             ratelimit.hit("booking", account=2, ip="192.0.2.1")

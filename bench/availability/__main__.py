@@ -25,7 +25,6 @@ import argparse
 import contextlib
 import io
 import random
-import secrets
 import statistics
 import sys
 import threading
@@ -149,25 +148,26 @@ def _label(rate: int) -> str:
 
 @contextlib.contextmanager
 def _changing(rate: int, slugs: list[str]):
-    """While the block runs, mark ``rate`` capacity changes per second, each in
-    a random procedure, in the servers' shared cache (what a booking's commit
-    does: ``booking.availability_cache.capacity_changed``)."""
+    """While the block runs, make ``rate`` capacity changes per second, each in
+    a random procedure, known to the servers' shared cache as one process
+    committing them would make them known
+    (``booking.availability_cache.capacity_changed``)."""
     if rate <= 0:
         yield
         return
-    from django.core.cache.backends.redis import RedisCache
-
-    from booking.availability_cache import _generation_key
+    from booking.availability_cache import changes_mark
+    from core.cache import RedisCache
 
     shared = RedisCache(common.redis_env()["REDIS_URL"], {})
     stop = threading.Event()
     rng = random.Random(rate)
 
     def mark() -> None:
-        # In the servers' cache (this process's own has no Redis), as the
-        # services' commit does: a new generation token for the procedure.
+        # In the servers' cache (this process's own has no Redis), as a
+        # server process's commit does (at most one write a second per
+        # procedure: the changes in between are covered by the last mark).
         while not stop.wait(1 / rate):
-            shared.set(_generation_key(rng.choice(slugs)), secrets.token_hex(8), timeout=None)
+            changes_mark([rng.choice(slugs)], backend=shared)
 
     thread = threading.Thread(target=mark, daemon=True)
     thread.start()

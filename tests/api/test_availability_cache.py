@@ -2,10 +2,13 @@
 kept while no capacity changes, for the long lifetime at most; every change
 (through the services or a save) makes it out of date, and so does time (a
 slot published later, the cut-off, the horizon). Whatever changed, an answer
-is served for a second after it was computed, and never longer."""
+is served for a second after it was computed, and never longer. A process
+writes a procedure's mark once a second at most, and the changes it makes
+meanwhile still make answers out of date."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +18,7 @@ from django.utils import timezone
 from booking import availability_cache, services
 from booking.models import Slot
 from tests import factories
+from tests.test_ratelimit import _redis_reachable
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +51,7 @@ def clock(settings, monkeypatch) -> Clock:
     monkeypatch.setattr(availability_cache, "_clock", lambda: clock.now)
     monkeypatch.setattr(locmem.time, "time", lambda: clock.now)
     monkeypatch.setattr(timezone, "now", clock.datetime)
+    monkeypatch.setattr(availability_cache, "_marked", {})
     cache.clear()
     yield clock
     cache.clear()
@@ -58,10 +63,18 @@ def _remaining(client, procedure) -> dict[int, int]:
     return {row["slot"]: row["remaining"] for row in response.json()}
 
 
+def _settled(client, procedure, clock) -> dict[int, int]:
+    """The answer computed once the marks are old, which is then kept while
+    nothing changes (a first look finds no mark: that counts as a change now)."""
+    _remaining(client, procedure)
+    clock.advance(availability_cache.CLOCK_TOLERANCE + 1)
+    return _remaining(client, procedure)
+
+
 def test_an_answer_is_kept_while_nothing_changes(
     applicant_api, slot, clock, django_assert_num_queries
 ):
-    first = _remaining(applicant_api, slot.procedure)
+    first = _settled(applicant_api, slot.procedure, clock)
     clock.advance(25)
 
     with django_assert_num_queries(1):  # the token only
@@ -70,8 +83,18 @@ def test_an_answer_is_kept_while_nothing_changes(
     assert again == first == {slot.pk: 3}
 
 
-def test_an_answer_is_not_kept_beyond_the_long_lifetime(applicant_api, slot, clock):
+def test_a_first_look_is_kept_for_its_second_only(applicant_api, slot, clock):
     _remaining(applicant_api, slot.procedure)
+    Slot.objects.filter(pk=slot.pk).update(booked=1)  # a write no service reported
+    clock.advance(0.9)
+    assert _remaining(applicant_api, slot.procedure) == {slot.pk: 3}
+    clock.advance(0.2)
+
+    assert _remaining(applicant_api, slot.procedure) == {slot.pk: 2}
+
+
+def test_an_answer_is_not_kept_beyond_the_long_lifetime(applicant_api, slot, clock):
+    _settled(applicant_api, slot.procedure, clock)
     Slot.objects.filter(pk=slot.pk).update(booked=1)  # a write no service reported
     clock.advance(31)
 
@@ -81,7 +104,7 @@ def test_an_answer_is_not_kept_beyond_the_long_lifetime(applicant_api, slot, clo
 def test_a_booking_makes_the_answer_out_of_date_at_once(
     applicant_api, slot, clock, django_capture_on_commit_callbacks
 ):
-    assert _remaining(applicant_api, slot.procedure) == {slot.pk: 3}
+    assert _settled(applicant_api, slot.procedure, clock) == {slot.pk: 3}
     clock.advance(5)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -93,7 +116,7 @@ def test_a_booking_makes_the_answer_out_of_date_at_once(
 def test_in_a_storm_an_answer_is_served_for_its_second_then_computed_again(
     applicant_api, slot, clock, django_capture_on_commit_callbacks
 ):
-    assert _remaining(applicant_api, slot.procedure) == {slot.pk: 3}
+    assert _settled(applicant_api, slot.procedure, clock) == {slot.pk: 3}
     clock.advance(0.5)
     with django_capture_on_commit_callbacks(execute=True):
         applicant_api.post(APPOINTMENTS, {"slot": slot.pk}, format="json")
@@ -116,14 +139,14 @@ def test_a_cancellation_and_a_reschedule_make_the_answer_out_of_date(
             actor=applicant.user, applicant=applicant, slot_id=first.pk
         )
     client = token_client(applicant.user)
-    assert _remaining(client, procedure) == {second.pk: 1}
+    assert _settled(client, procedure, clock) == {second.pk: 1}
     clock.advance(5)
 
     with django_capture_on_commit_callbacks(execute=True):
         services.appointment_reschedule(
             actor=applicant.user, appointment=appointment, new_slot_id=second.pk
         )
-    assert _remaining(client, procedure) == {first.pk: 1}
+    assert _settled(client, procedure, clock) == {first.pk: 1}
     clock.advance(5)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -136,7 +159,7 @@ def test_a_publication_makes_the_answer_out_of_date(
 ):
     from datetime import time
 
-    assert _remaining(applicant_api, procedure) == {}
+    assert _settled(applicant_api, procedure, clock) == {}
     clock.advance(5)
     day = timezone.localdate() + timedelta(days=2)
 
@@ -159,12 +182,12 @@ def test_a_publication_makes_the_answer_out_of_date(
 def test_saving_a_slot_or_a_site_outside_the_services_makes_answers_out_of_date(
     applicant_api, slot, clock, django_capture_on_commit_callbacks
 ):
-    assert _remaining(applicant_api, slot.procedure) == {slot.pk: 3}
+    assert _settled(applicant_api, slot.procedure, clock) == {slot.pk: 3}
     clock.advance(5)
     with django_capture_on_commit_callbacks(execute=True):
         slot.capacity = 5
         slot.save()
-    assert _remaining(applicant_api, slot.procedure) == {slot.pk: 5}
+    assert _settled(applicant_api, slot.procedure, clock) == {slot.pk: 5}
     clock.advance(5)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -178,9 +201,9 @@ def test_a_slot_published_later_appears_at_its_moment(applicant_api, site, proce
     later = factories.SlotFactory(
         site=site, procedure=procedure, published_at=timezone.now() + timedelta(seconds=10)
     )
-    assert _remaining(applicant_api, procedure) == {}
+    assert _settled(applicant_api, procedure, clock) == {}  # 2 s later
 
-    clock.advance(9)
+    clock.advance(7)
     assert _remaining(applicant_api, procedure) == {}
     clock.advance(1.5)
     assert _remaining(applicant_api, procedure) == {later.pk: 3}
@@ -197,20 +220,20 @@ def test_a_slot_leaves_at_the_cut_off_and_the_next_one_enters_at_the_horizon(
     entering = factories.SlotFactory(
         site=site, procedure=procedure, starts_at=now + timedelta(days=2, seconds=20)
     )
-    assert _remaining(applicant_api, procedure) == {leaving.pk: 3}
+    assert _settled(applicant_api, procedure, clock) == {leaving.pk: 3}  # 2 s later
 
-    clock.advance(11)
+    clock.advance(9)
     assert _remaining(applicant_api, procedure) == {}
     clock.advance(10)
     assert _remaining(applicant_api, procedure) == {entering.pk: 3}
 
 
-def test_a_lost_generation_does_not_make_an_old_answer_current(applicant_api, slot, clock):
-    _remaining(applicant_api, slot.procedure)
+def test_a_lost_mark_does_not_make_an_old_answer_current(applicant_api, slot, clock):
+    _settled(applicant_api, slot.procedure, clock)
     Slot.objects.filter(pk=slot.pk).update(booked=2)
     clock.advance(5)
 
-    cache.delete(availability_cache._generation_key(slot.procedure.slug))  # evicted
+    cache.delete(availability_cache._mark_key(slot.procedure.slug))  # evicted
 
     assert _remaining(applicant_api, slot.procedure) == {slot.pk: 1}
 
@@ -220,3 +243,55 @@ def test_without_a_shared_cache_answers_are_kept_a_second_at_most(settings):
 
     assert not availability_cache.shared()  # the tests' in-process cache
     assert availability_cache.long_lifetime() == 0
+
+
+def test_a_process_marks_a_procedure_once_a_second_and_covers_what_it_changes_meanwhile(
+    site, procedure, clock, django_capture_on_commit_callbacks, monkeypatch
+):
+    from tests.api.conftest import token_client
+
+    slot = factories.SlotFactory(site=site, procedure=procedure, capacity=5)
+    first, second = factories.ApplicantFactory(), factories.ApplicantFactory()
+    # One clock here: no tolerance, so that a mark short of a change would show.
+    monkeypatch.setattr(availability_cache, "CLOCK_TOLERANCE", 0.0)
+    writes = []
+    raise_ = availability_cache._marks_raise
+    monkeypatch.setattr(
+        availability_cache,
+        "_marks_raise",
+        lambda keys, until, backend: writes.append(keys) or raise_(keys, until, backend),
+    )
+    client = token_client(first.user)
+    assert _settled(client, procedure, clock) == {slot.pk: 5}
+    writes.clear()
+    clock.advance(1.5)  # kept past its second: only a mark makes it out of date
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.appointment_book(actor=first.user, applicant=first, slot_id=slot.pk)
+    clock.advance(0.3)
+    assert _remaining(client, procedure) == {slot.pk: 4}
+    clock.advance(0.3)
+    with django_capture_on_commit_callbacks(execute=True):  # within the first mark
+        services.appointment_book(actor=second.user, applicant=second, slot_id=slot.pk)
+    clock.advance(0.8)  # the answer's second is over
+
+    assert _remaining(client, procedure) == {slot.pk: 3}
+    assert writes == [[availability_cache._mark_key(procedure.slug)]]
+
+
+@pytest.mark.skipif(not _redis_reachable(), reason="no Redis on 127.0.0.1:6379")
+def test_on_redis_a_mark_only_moves_forward():
+    from core.cache import RedisCache
+
+    backend = RedisCache(
+        "redis://127.0.0.1:6379/14", {"KEY_PREFIX": f"test-marks-{uuid.uuid4().hex}"}
+    )
+    key = availability_cache._mark_key("titre-de-sejour")
+    try:
+        availability_cache._marks_raise([key], 2000.5, backend)
+        availability_cache._marks_raise([key], 1000.0, backend)  # a late write
+        assert backend.get(key) == 2_000_500
+        availability_cache._marks_raise([key], 3000.0, backend)
+        assert backend.get(key) == 3_000_000
+    finally:
+        backend.delete(key)
