@@ -6,15 +6,22 @@ precompiled SQL statement: the token, its account and the account's identity
 more than a millisecond of CPU per request, as much as the rest of a refused
 booking; the statement is built once per process from the models' metadata
 and the rows become model instances as the ORM would make them.
+
+A view may read what it needs next in the same statement (``Joined``: the
+booking view reads the slot asked for): ``token_lookup_joined`` before DRF
+authenticates, ``token_prefetched`` to hand the result to this class, which
+then makes no query of its own.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
 from django.db import connection
 from django.db.models import Model
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
@@ -34,8 +41,21 @@ _MODELS: tuple[tuple[type[Model], str], ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Joined:
+    """Another read made in the token lookup's statement: its columns (after
+    the token's, account's and identity's) and its ``LEFT JOIN`` clauses, with
+    aliases other than ``t``, ``u`` and ``a``; their ``%s`` parameters come
+    before the token's digest."""
+
+    columns: str
+    joins: str
+
+
 @cache
-def _statement(vendor: str) -> tuple[str, list[tuple[type[Model], list, list]]]:
+def _statement(
+    vendor: str, joined: Joined | None = None
+) -> tuple[str, list[tuple[type[Model], list, list]]]:
     """The SQL, and per model its fields with their database converters."""
     quote = connection.ops.quote_name
     columns: list[str] = []
@@ -52,6 +72,8 @@ def _statement(vendor: str) -> tuple[str, list[tuple[type[Model], list, list]]]:
         layout.append((model, fields, converters))
     token_user = ApiToken._meta.get_field("user").column
     applicant_user = Applicant._meta.get_field("user").column
+    if joined is not None:
+        columns.append(joined.columns)
     # Identifiers come from the models' metadata, quoted; the digest is a parameter.
     sql = (
         f"SELECT {', '.join(columns)} "  # noqa: S608
@@ -59,6 +81,7 @@ def _statement(vendor: str) -> tuple[str, list[tuple[type[Model], list, list]]]:
         f"JOIN {quote(User._meta.db_table)} u ON u.{quote('id')} = t.{quote(token_user)} "
         f"LEFT JOIN {quote(Applicant._meta.db_table)} a "
         f"ON a.{quote(applicant_user)} = u.{quote('id')} "
+        f"{joined.joins + ' ' if joined is not None else ''}"
         f"WHERE t.{quote('digest')} = %s"
     )
     return sql, layout
@@ -85,18 +108,40 @@ def _instances(row: tuple, layout: list) -> list[Model | None]:
 def token_lookup(key: str) -> tuple[ApiToken, User] | None:
     """The token of ``key`` with its account, whose ``applicant`` is already
     loaded (or known to be missing), or ``None``."""
-    sql, layout = _statement(connection.vendor)
+    return token_lookup_joined(key, None, ())[0]
+
+
+def token_lookup_joined(
+    key: str, joined: Joined | None, params: tuple
+) -> tuple[tuple[ApiToken, User] | None, tuple]:
+    """``token_lookup(key)``, and the columns of ``joined`` (empty when there
+    is no such token), in one statement."""
+    sql, layout = _statement(connection.vendor, joined)
     with prepared_cursor() as cursor:
-        cursor.execute(sql, [ApiToken.digest_of(key)])
+        cursor.execute(sql, [*params, ApiToken.digest_of(key)])
         row = cursor.fetchone()
     if row is None:
-        return None
+        return None, ()
     token, user, applicant = _instances(row, layout)
     User.applicant.related.set_cached_value(user, applicant)
     if applicant is not None:
         Applicant.user.field.set_cached_value(applicant, user)
     ApiToken.user.field.set_cached_value(token, user)
-    return token, user
+    width = sum(len(fields) for _model, fields, _converters in layout)
+    return (token, user), row[width:]
+
+
+def token_prefetched(request: HttpRequest, key: str, found: tuple[ApiToken, User] | None) -> None:
+    """Hand ``HashedTokenAuthentication`` the lookup of ``key`` made for this
+    request (by ``token_lookup_joined``): it then makes none."""
+    request._guichet_token = (key, found)
+
+
+def _prefetched(request: HttpRequest | None, key: str):
+    kept = getattr(request, "_guichet_token", None)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    return token_lookup(key)
 
 
 class HashedTokenAuthentication(authentication.TokenAuthentication):
@@ -104,8 +149,12 @@ class HashedTokenAuthentication(authentication.TokenAuthentication):
 
     keyword = "Token"
 
+    def authenticate(self, request):
+        self._request = request._request  # Django's: where token_prefetched keeps its lookup
+        return super().authenticate(request)
+
     def authenticate_credentials(self, key: str):
-        found = token_lookup(key)
+        found = _prefetched(getattr(self, "_request", None), key)
         if found is None or found[0].expires_at <= timezone.now():
             raise exceptions.AuthenticationFailed(_("Invalid or expired token."))
         token, user = found

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -18,8 +18,9 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from accounts.authentication import token_lookup_joined, token_prefetched
 from accounts.models import Role
-from booking import availability_cache, errors, selectors, services
+from booking import availability_cache, errors, selectors, services, statements
 from booking.api import soldout
 from booking.api.serializers import (
     MAX_ID,
@@ -33,6 +34,7 @@ from booking.api.serializers import (
     SlotChoiceSerializer,
 )
 from booking.models import Applicant, Appointment, Channel, Procedure, Site
+from booking.statements import SlotRead
 from core.api import error_responses
 
 
@@ -113,6 +115,33 @@ def _slot_choice(data) -> int:
     choice = SlotChoiceSerializer(data=data)
     choice.is_valid(raise_exception=True)
     return choice.validated_data["slot"]
+
+
+def _token_and_slot_read(request: HttpRequest) -> tuple[int, SlotRead | None] | None:
+    """Read the token of ``Authorization: Token <key>`` and the slot of a small
+    ``{"slot": <id>}`` JSON body in one statement; hand the token to DRF's
+    authentication (``token_prefetched``) and return the slot's id and read.
+    ``None`` (nothing read) for anything else: DRF and ``post`` then read and
+    answer as usual, errors included."""
+    words = request.META.get("HTTP_AUTHORIZATION", "").split()
+    if len(words) != 2 or words[0].lower() != "token" or request.content_type != "application/json":
+        return None
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    if not 0 < length <= 256:
+        return None
+    try:
+        data = json.loads(request.body)
+    except ValueError:  # not JSON, not UTF-8: the parser says so later
+        return None
+    slot_id = data.get("slot") if isinstance(data, dict) else None
+    if type(slot_id) is not int or not 1 <= slot_id <= MAX_ID or soldout.is_sold_out(slot_id):
+        return None
+    found, columns = token_lookup_joined(words[1], statements.slot_joined(), (slot_id,))
+    token_prefetched(request, words[1], found)
+    return slot_id, statements.slot_read_of(columns)
 
 
 def _visible_appointment(request: Request, reference: str) -> Appointment:
@@ -313,6 +342,15 @@ class AppointmentListView(APIView):
     permission_classes = [permissions.IsAuthenticated, ApplicantWrites]
     throttle_scope = "booking"
 
+    def perform_authentication(self, request: Request) -> None:
+        """For a booking by token, the token and the slot asked for are read in
+        one statement (unless this process knows the slot full): DRF then
+        authenticates from that read and ``post`` takes its slot, one round
+        trip fewer on every booking of a storm."""
+        if request.method == "POST":
+            self._slot_prefetched = _token_and_slot_read(request._request)
+        super().perform_authentication(request)
+
     @extend_schema(
         operation_id="appointments_list",
         responses={200: AppointmentSerializer(many=True), **error_responses(401)},
@@ -345,7 +383,13 @@ class AppointmentListView(APIView):
     def post(self, request: Request) -> Response:
         slot_id = _slot_choice(request.data)
         applicant = _own_applicant(request)
-        read = None if soldout.is_sold_out(slot_id) else services.slot_for_booking(slot_id)
+        prefetched = getattr(self, "_slot_prefetched", None)
+        if soldout.is_sold_out(slot_id):
+            read = None
+        elif prefetched is not None and prefetched[0] == slot_id:
+            read = prefetched[1]
+        else:
+            read = services.slot_for_booking(slot_id)
         if soldout.is_full(slot_id, read, pools=selectors.pools_for(request.user)):
             raise errors.SlotFull()
         slot = None if read is None else read.slot()

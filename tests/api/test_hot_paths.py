@@ -9,11 +9,14 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from accounts.authentication import token_lookup
 from accounts.services import api_token_create
 from booking.api import soldout
+from booking.models import Appointment
 from booking.services import appointment_book
 from tests import factories
 from tests.api.conftest import token_client
@@ -108,7 +111,7 @@ def test_booking_renders_the_new_appointment_without_reading_it_again(
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="SQLite's ORM path reads the slot again"
 )
-def test_a_free_slot_is_read_once_for_the_sold_out_check_and_the_booking(
+def test_a_free_slot_is_read_once_with_the_token_for_the_sold_out_check_and_the_booking(
     applicant_api, slot, django_assert_max_num_queries
 ):
     with django_assert_max_num_queries(12) as captured:
@@ -118,9 +121,10 @@ def test_a_free_slot_is_read_once_for_the_sold_out_check_and_the_booking(
     reads = [
         q["sql"]
         for q in captured.captured_queries
-        if q["sql"].startswith("SELECT") and 'FROM "booking_slot"' in q["sql"]
+        if q["sql"].startswith("SELECT") and '"booking_slot" s' in q["sql"]
     ]
     assert len(reads) == 1, reads
+    assert 'FROM "accounts_apitoken"' in reads[0]
 
 
 def test_a_full_slot_is_refused_in_one_read_without_a_transaction(
@@ -128,7 +132,7 @@ def test_a_full_slot_is_refused_in_one_read_without_a_transaction(
 ):
     full = factories.SlotFactory(site=site, procedure=procedure, capacity=1, booked=1)
 
-    with django_assert_num_queries(2) as captured:  # the token, the slot's seats
+    with django_assert_num_queries(1) as captured:  # the token with the slot's seats
         response = _book(applicant_api, full)
 
     assert response.json()["code"] == "slot_full"
@@ -322,3 +326,43 @@ def test_reads_take_a_bounded_number_of_queries(
         response = applicant_api.get(url)
 
     assert response.status_code == 200
+
+
+def test_a_booking_with_an_unknown_token_is_refused_from_its_one_read(
+    slot, django_assert_num_queries
+):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-token-of-ours")
+
+    with django_assert_num_queries(1):  # the token with the slot: no second lookup
+        response = _book(client, slot)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
+    assert not Appointment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "joined"),
+    [
+        ('{"slot": %s}', 201, True),
+        ('{"slot": "%s"}', 201, False),  # the serializer coerces it
+        ('{"slot": 999999, "slot": %s}', 201, True),  # the last one, as DRF reads it
+        ("[%s]", 400, False),
+        ('{"slot": %s', 400, False),  # not JSON: parse_error
+    ],
+)
+def test_the_booking_read_with_the_token_agrees_with_drf_on_the_body(
+    applicant_api, slot, body, status, joined
+):
+    with CaptureQueriesContext(connection) as captured:
+        response = applicant_api.post(
+            URL, body.replace("%s", str(slot.pk)), content_type="application/json"
+        )
+
+    assert response.status_code == status, response.content
+    if status == 201:
+        assert response.json()["slot"]["id"] == slot.pk
+    token_reads = [q["sql"] for q in captured if 'FROM "accounts_apitoken"' in q["sql"]]
+    assert len(token_reads) == 1
+    assert ('"booking_slot" s' in token_reads[0]) is joined
