@@ -28,7 +28,7 @@ from rest_framework import authentication, exceptions
 
 from accounts.models import ApiToken, User
 from booking.models import Applicant
-from core.db import prepared_cursor
+from core.db import prepared_run
 
 # ``last_used_at`` is written at most this often per token: one conditional
 # UPDATE every few minutes, not a write per request.
@@ -117,9 +117,7 @@ def token_lookup_joined(
     """``token_lookup(key)``, and the columns of ``joined`` (empty when there
     is no such token), in one statement."""
     sql, layout = _statement(connection.vendor, joined)
-    with prepared_cursor() as cursor:
-        cursor.execute(sql, [*params, ApiToken.digest_of(key)])
-        row = cursor.fetchone()
+    row = prepared_run(sql, [*params, ApiToken.digest_of(key)])
     if row is None:
         return None, ()
     token, user, applicant = _instances(row, layout)
@@ -175,8 +173,9 @@ def token_used(token: ApiToken) -> None:
     if token.last_used_at is not None and token.last_used_at > stale:
         return
     adapt = connection.ops.adapt_datetimefield_value
-    with prepared_cursor() as cursor:
-        cursor.execute(_touch_statement(connection.vendor), [adapt(now), token.pk, adapt(stale)])
+    prepared_run(
+        _touch_statement(connection.vendor), [adapt(now), token.pk, adapt(stale)], fetch=None
+    )
     token.last_used_at = now
 
 

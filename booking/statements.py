@@ -49,7 +49,7 @@ from django.utils.duration import duration_iso_string
 from accounts.authentication import Joined
 from audit.models import AuditEvent
 from booking.models import Appointment, Procedure, Site, Slot
-from core.db import prepared_cursor
+from core.db import prepared_run
 from notifications.models import Message
 
 # --- Reading the slot ----------------------------------------------------------------
@@ -155,9 +155,7 @@ def slot_read(slot_id: int) -> SlotRead | None:
     """The slot of ``slot_id`` with its site and procedure, in one precompiled
     statement, or ``None``."""
     sql, _layout = _slot_statement()
-    with prepared_cursor() as cursor:
-        cursor.execute(sql, [slot_id])
-        row = cursor.fetchone()
+    row = prepared_run(sql, [slot_id])
     return None if row is None else SlotRead(row)
 
 
@@ -286,10 +284,9 @@ def appointment_id_next() -> int:
     with _ids_lock:
         block = _ids.get(key)
         if not block:
-            with prepared_cursor() as cursor:
-                cursor.execute(_NEXT_IDS_SQL, [ID_BLOCK])
-                # Popped from the end: the smallest first.
-                block = _ids[key] = sorted((pk for (pk,) in cursor.fetchall()), reverse=True)
+            rows = prepared_run(_NEXT_IDS_SQL, [ID_BLOCK], fetch="all")
+            # Popped from the end: the smallest first.
+            block = _ids[key] = sorted((pk for (pk,) in rows), reverse=True)
         return block.pop()
 
 
@@ -318,9 +315,7 @@ def book(
     if appointment.pk is None or audit.pk is not None or any(m.pk is not None for m in messages):
         raise ValueError("the appointment carries its id, the audit row and messages do not")
     params = [slot_id, _record(appointment), _record(audit), *map(_record, messages)]
-    with prepared_cursor() as cursor:
-        cursor.execute(_sql(len(messages)), params)
-        row = cursor.fetchone()
+    row = prepared_run(_sql(len(messages)), params)
     if row[0] is None:
         return None
     for message, pk in zip(messages, row[1:], strict=True):

@@ -12,7 +12,10 @@ persist, ``CONN_MAX_AGE``), then runs the saved plan.
 
 Only for statements written here with ``%s`` placeholders in value positions
 (server-side binding cannot bind an identifier). Elsewhere (SQLite) it is the
-ordinary cursor. A connection pooler in front of PostgreSQL must keep prepared
+ordinary cursor. The hot paths call ``prepared_run``, which runs each of
+their statements on a psycopg cursor kept for it (see there).
+
+A connection pooler in front of PostgreSQL must keep prepared
 statements per client (PgBouncer 1.21+ in transaction mode with
 ``max_prepared_statements``, or session mode).
 
@@ -46,6 +49,55 @@ def prepared_cursor():
     connection.ensure_connection()
     with connection.wrap_database_errors:
         return connection._prepare_cursor(_PreparingCursor(connection.connection))
+
+
+def prepared_run(sql: str, params: list, *, fetch: str | None = "one"):
+    """Run ``sql`` prepared and return its first row (``fetch="one"``), all its
+    rows (``"all"``) or nothing (``None``): the hot paths' statements.
+
+    Unless queries are being logged (``DEBUG``, the tests counting them) or an
+    execute wrapper is installed, the statement runs on a psycopg cursor kept
+    for it on the connection, under Django's error wrapping but not its cursor
+    wrapper: a new cursor sets up a loader for each column of its first result
+    (the token lookup has fifty), and Django's wrapper adds its own layers; the
+    two cost as much CPU as the round trip itself. A cursor keeps its loaders
+    only while it runs the same statement, hence one cursor per statement.
+    """
+    if (
+        connection.vendor != "postgresql"
+        or connection.queries_logged
+        or connection.execute_wrappers
+    ):
+        with prepared_cursor() as cursor:
+            cursor.execute(sql, params)
+            return _fetched(cursor, fetch)
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_no_broken_transaction()
+    with connection.wrap_database_errors:
+        cursor = _kept_cursor(sql)
+        cursor.execute(sql, params, prepare=True)
+        return _fetched(cursor, fetch)
+
+
+def _fetched(cursor, fetch: str | None):
+    if fetch == "one":
+        return cursor.fetchone()
+    if fetch == "all":
+        return cursor.fetchall()
+    return None
+
+
+def _kept_cursor(sql: str) -> ServerBindingCursor:
+    """The connection's cursor for ``sql`` (a new connection gets new ones)."""
+    raw = connection.connection
+    kept = getattr(connection, "_guichet_cursors", None)
+    if kept is None or kept[0] is not raw:
+        kept = connection._guichet_cursors = (raw, {})
+    cursor = kept[1].get(sql)
+    if cursor is None or cursor.closed:
+        cursor = kept[1][sql] = ServerBindingCursor(raw)
+    return cursor
 
 
 class _Sent:

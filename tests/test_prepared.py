@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from accounts.authentication import token_lookup
+from accounts.authentication import _statement, token_lookup
 from accounts.services import api_token_create
-from core.db import prepared_cursor
+from core.db import prepared_cursor, prepared_run
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
@@ -43,3 +43,34 @@ def test_a_prepared_query_is_logged_and_its_errors_are_djangos(db):
 
     with pytest.raises(DataError), prepared_cursor() as cursor:
         cursor.execute("SELECT %s::int", ["not a number"])
+
+
+@pytest.mark.django_db(transaction=True)  # closes the connection
+def test_each_hot_statement_keeps_its_cursor_on_the_connection(applicant):
+    _token, key = api_token_create(user=applicant.user)
+    sql, _layout = _statement(connection.vendor)
+
+    token_lookup(key)
+    first = connection._guichet_cursors[1][sql]
+    token_lookup(key)
+    assert connection._guichet_cursors[1][sql] is first  # its loaders kept
+    assert not first.closed
+
+    connection.close()
+    assert token_lookup(key) is not None  # a new connection, new cursors
+    assert connection._guichet_cursors[1][sql] is not first
+
+
+@pytest.mark.django_db
+def test_a_hot_statement_is_logged_when_queries_are_and_its_errors_are_djangos(db):
+    from django.db import DataError
+
+    with CaptureQueriesContext(connection) as captured:
+        assert prepared_run("SELECT %s::int + 1", [41]) == (42,)
+    assert captured.captured_queries[-1]["sql"] == "SELECT %s::int + 1"
+
+    assert not connection.queries_logged  # the kept cursor's path
+    with pytest.raises(DataError), transaction.atomic():
+        prepared_run("SELECT %s::int", ["not a number"])
+    # Rolled back to the savepoint: the transaction and the cursor go on.
+    assert prepared_run("SELECT %s::int", [7], fetch="all") == [(7,)]
