@@ -59,8 +59,8 @@ def prepared_run(sql: str, params: list, *, fetch: str | None = "one"):
     execute wrapper is installed, the statement runs on a psycopg cursor kept
     for it on the connection, under Django's error wrapping but not its cursor
     wrapper: a new cursor sets up a loader for each column of its first result
-    (the token lookup has fifty), and Django's wrapper adds its own layers; the
-    two cost as much CPU as the round trip itself. A cursor keeps its loaders
+    (the booking's token lookup reads some fifty), and Django's wrapper adds
+    its layers; the two cost as much CPU as the round trip itself. A cursor keeps its loaders
     only while it runs the same statement, hence one cursor per statement.
     """
     if (
