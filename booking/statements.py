@@ -62,17 +62,21 @@ def _slot_statement() -> tuple[str, list]:
     """The slot with its site and procedure: the SQL and, per model, its fields
     with their database converters. Built once: compiling the ORM's
     ``select_related`` query cost more CPU than the rest of the read."""
-    quote = connection.ops.quote_name
     columns, layout = _slot_columns()
+    table = connection.ops.quote_name(Slot._meta.db_table)
+    sql = f"SELECT {columns} FROM {table} s {_site_and_procedure('JOIN')} WHERE s.id = %s"  # noqa: S608
+    return sql, layout
+
+
+def _site_and_procedure(join: str) -> str:
+    """The joins of the slot ``s`` to its site ``st`` and procedure ``p``."""
+    quote = connection.ops.quote_name
     site_id = quote(Slot._meta.get_field("site").column)
     procedure_id = quote(Slot._meta.get_field("procedure").column)
-    sql = (
-        f"SELECT {columns} FROM {quote(Slot._meta.db_table)} s "  # noqa: S608
-        f"JOIN {quote(Site._meta.db_table)} st ON st.id = s.{site_id} "
-        f"JOIN {quote(Procedure._meta.db_table)} p ON p.id = s.{procedure_id} "
-        "WHERE s.id = %s"
+    return (
+        f"{join} {quote(Site._meta.db_table)} st ON st.id = s.{site_id} "
+        f"{join} {quote(Procedure._meta.db_table)} p ON p.id = s.{procedure_id}"
     )
-    return sql, layout
 
 
 @cache
@@ -95,15 +99,9 @@ def _slot_columns() -> tuple[str, list]:
 def slot_joined() -> Joined:
     """The slot read joined to the token lookup (``token_lookup_joined``, with
     the slot's id as parameter): what the booking view reads in one round trip."""
-    quote = connection.ops.quote_name
     columns, _layout = _slot_columns()
-    site_id = quote(Slot._meta.get_field("site").column)
-    procedure_id = quote(Slot._meta.get_field("procedure").column)
-    joins = (
-        f"LEFT JOIN {quote(Slot._meta.db_table)} s ON s.id = %s "
-        f"LEFT JOIN {quote(Site._meta.db_table)} st ON st.id = s.{site_id} "
-        f"LEFT JOIN {quote(Procedure._meta.db_table)} p ON p.id = s.{procedure_id}"
-    )
+    table = connection.ops.quote_name(Slot._meta.db_table)
+    joins = f"LEFT JOIN {table} s ON s.id = %s {_site_and_procedure('LEFT JOIN')}"
     return Joined(columns=columns, joins=joins)
 
 
