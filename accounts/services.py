@@ -685,6 +685,7 @@ class Purge:
     walk_ins_erased: int
     messages_scrubbed: int
     claims_deleted: int
+    appointments_erased: int
 
 
 def personal_data_purge(*, now: datetime | None = None) -> Purge:
@@ -694,10 +695,12 @@ def personal_data_purge(*, now: datetime | None = None) -> Purge:
 
     An account whose owner logged in after the cutoff is still in use and is
     kept; one without any appointment goes once unused for as long. Appointment
-    rows stay (statistics, the counter's history) with the identity copied onto
-    them, which the database forbids editing.
+    rows stay (statistics, the counter's history), and the identity copied onto
+    those that ended before the cutoff is erased, whoever's they are
+    (``booking.services.appointment_identities_erase``).
     """
     from booking.models import Applicant, Appointment
+    from booking.services import appointment_identities_erase
 
     now = now or timezone.now()
     cutoff = months_before(now, settings.RETENTION_MONTHS)
@@ -747,6 +750,17 @@ def personal_data_purge(*, now: datetime | None = None) -> Purge:
         accounts += 1
     scrubbed = _messages_scrub(Q(created_at__lt=cutoff), now=now)
     claims, _detail = IdentityClaimAttempt.objects.filter(created_at__lt=cutoff).delete()
+    appointments = appointment_identities_erase(ended_before=cutoff, now=now)
+    if appointments:
+        audit_record(
+            actor=None,
+            action=AuditAction.APPOINTMENTS_ANONYMISED,
+            details={
+                "by": "purge",
+                "appointments": appointments,
+                "ended_before": cutoff.isoformat(),
+            },
+        )
     PhoneVerification.objects.filter(expires_at__lt=now - timedelta(days=1)).delete()
     return Purge(
         unconfirmed_deleted=unconfirmed_count,
@@ -754,6 +768,7 @@ def personal_data_purge(*, now: datetime | None = None) -> Purge:
         walk_ins_erased=walk_ins,
         messages_scrubbed=scrubbed,
         claims_deleted=claims,
+        appointments_erased=appointments,
     )
 
 

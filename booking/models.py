@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import date
 
 from django.conf import settings
 from django.db import models
@@ -259,6 +260,13 @@ class AppointmentStatus(models.TextChoices):
 
 ACTIVE_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN)
 
+# What the identity copied onto an appointment becomes once erased; the trigger
+# of migration 0005 lets through no other change to it (nationality and
+# document type stay: statistics without a person).
+ERASED_TEXT = "-"
+ERASED_BIRTH_DATE = date(1900, 1, 1)
+ERASED_KEY_PREFIX = "erased:"  # followed by the appointment's id: no two alike
+
 
 class Channel(models.TextChoices):
     WEB = "web", _("Website")
@@ -291,7 +299,9 @@ class Appointment(models.Model):
     """A booked appointment. It belongs to the identity copied onto it.
 
     The identity columns are a snapshot taken at booking; the database refuses
-    any change to them (trigger in migration 0002). The partial unique
+    any change to them (trigger in migration 0002), except one: once past
+    retention, their erasure to the markers below, for good (migration 0005,
+    ``booking.services.appointment_identities_erase``). The partial unique
     constraint allows one active appointment per identity and procedure.
     """
 
@@ -330,6 +340,9 @@ class Appointment(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+    )
+    identity_erased_at = models.DateTimeField(
+        _("identity erased at"), null=True, blank=True, editable=False
     )
 
     class Meta:

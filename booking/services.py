@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import CharField, Count, F, Q, Sum, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -39,6 +40,9 @@ from booking import availability_cache, errors, statements
 from booking.identity import document_number_error, normalize_name
 from booking.models import (
     ACTIVE_STATUSES,
+    ERASED_BIRTH_DATE,
+    ERASED_KEY_PREFIX,
+    ERASED_TEXT,
     Applicant,
     Appointment,
     AppointmentStatus,
@@ -506,6 +510,38 @@ def appointment_reschedule(
             },
         )
     return locked
+
+
+# Rows erased per statement: each batch is its own short transaction.
+ERASE_BATCH = 1000
+
+
+def appointment_identities_erase(*, ended_before: datetime, now: datetime | None = None) -> int:
+    """Erase the identity copied onto every appointment whose slot ended before
+    ``ended_before`` (the retention purge passes ``RETENTION_MONTHS`` ago).
+
+    The names, birth date, document number and identity key become the erased
+    markers of ``booking.models``, and ``identity_erased_at`` is set: the one
+    change to an appointment's identity the database allows, once (migration
+    0005). The row stays, with its procedure, site, time, status, nationality
+    and document type: the counter's history and the statistics. Returns how
+    many appointments were erased; idempotent.
+    """
+    now = now or timezone.now()
+    due = Appointment.objects.filter(
+        identity_erased_at__isnull=True, slot__ends_at__lt=ended_before
+    ).order_by("pk")
+    erased = 0
+    while ids := list(due.values_list("pk", flat=True)[:ERASE_BATCH]):
+        erased += Appointment.objects.filter(pk__in=ids, identity_erased_at__isnull=True).update(
+            identity_key=Concat(Value(ERASED_KEY_PREFIX), Cast("pk", output_field=CharField())),
+            surname=ERASED_TEXT,
+            given_names=ERASED_TEXT,
+            birth_date=ERASED_BIRTH_DATE,
+            document_number=ERASED_TEXT,
+            identity_erased_at=now,
+        )
+    return erased
 
 
 # --- Publishing capacity ---------------------------------------------------------

@@ -129,8 +129,9 @@ def test_staff_cannot_delete_their_account_here(web, agent):
         services.account_delete(user=agent, password=factories.DEFAULT_PASSWORD)
 
 
-def test_the_identity_on_a_kept_appointment_cannot_be_anonymised(applicant, slot):
-    """Why deletion keeps the appointment's identity: the database refuses the edit."""
+def test_the_identity_on_a_kept_appointment_cannot_be_blanked_piecemeal(applicant, slot):
+    """Why deletion keeps the appointment's identity until its retention ends:
+    the database refuses any edit but the whole erasure, which the purge makes."""
     appointment = _book(applicant, slot)
     with pytest.raises(IntegrityError), transaction.atomic():
         Appointment.objects.filter(pk=appointment.pk).update(surname="-")
@@ -169,6 +170,14 @@ def test_purge_erases_what_is_past_retention_and_leaves_the_rest(slot):
     assert not User.objects.filter(pk=old.user_id).exists()
     assert Applicant.objects.get(pk=old.pk).surname == "-"
     assert Appointment.objects.filter(pk=old_appointment.pk).exists()  # statistics stay
+    # The identity copied onto every appointment past retention, whoever's.
+    for appointment in (old_appointment, walk_in_appointment, active_appointment):
+        stored = Appointment.objects.get(pk=appointment.pk)
+        assert (stored.surname, stored.given_names, stored.document_number) == ("-", "-", "-")
+        assert stored.identity_erased_at is not None
+        assert stored.nationality == appointment.nationality
+    assert Appointment.objects.get(pk=recent_appointment.pk).surname == recent.surname
+    assert Applicant.objects.get(pk=active_user.pk).surname == active_user.surname
     assert Applicant.objects.get(pk=walk_in.pk).surname == "-"
     assert Applicant.objects.get(pk=recent.pk).surname == recent.surname
     assert User.objects.filter(pk=recent.user_id).exists()
@@ -183,8 +192,39 @@ def test_purge_twice_changes_nothing_more(slot):
     _into_the_past(_book(old, slot), days=400)
     first = services.personal_data_purge()
     second = services.personal_data_purge()
-    assert first.accounts_erased == 1
-    assert (second.accounts_erased, second.walk_ins_erased, second.unconfirmed_deleted) == (0, 0, 0)
+    assert (first.accounts_erased, first.appointments_erased) == (1, 1)
+    assert (
+        second.accounts_erased,
+        second.walk_ins_erased,
+        second.unconfirmed_deleted,
+        second.appointments_erased,
+    ) == (0, 0, 0, 0)
+
+
+@override_settings(RETENTION_MONTHS=6)
+def test_purge_erases_appointments_in_batches_and_records_it(monkeypatch, site):
+    from booking import services as booking_services
+
+    monkeypatch.setattr(booking_services, "ERASE_BATCH", 2)
+    past = []
+    for _ in range(5):
+        appointment = _book(factories.ApplicantFactory(), factories.SlotFactory(site=site))
+        _into_the_past(appointment, days=200)
+        past.append(appointment.pk)
+    kept = _book(factories.ApplicantFactory(), factories.SlotFactory(site=site))
+    _into_the_past(kept, days=170)
+
+    assert services.personal_data_purge().appointments_erased == 5
+
+    erased = Appointment.objects.filter(identity_erased_at__isnull=False)
+    assert sorted(erased.values_list("pk", flat=True)) == sorted(past)
+    assert sorted(erased.values_list("identity_key", flat=True)) == sorted(
+        f"erased:{pk}" for pk in past
+    )
+    event = AuditEvent.objects.get(action=AuditAction.APPOINTMENTS_ANONYMISED)
+    assert event.actor_id is None
+    assert event.details["appointments"] == 5
+    assert event.details["by"] == "purge"
 
 
 def test_purge_is_scheduled_daily():

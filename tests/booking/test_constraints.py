@@ -3,6 +3,8 @@ code talks to it: these tests bypass the services on purpose."""
 
 from __future__ import annotations
 
+import importlib
+import sqlite3
 from contextlib import contextmanager
 from datetime import date, timedelta
 
@@ -11,7 +13,16 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from booking.models import Appointment, AppointmentStatus, Channel, Slot, new_reference
+from booking.models import (
+    ERASED_BIRTH_DATE,
+    ERASED_KEY_PREFIX,
+    ERASED_TEXT,
+    Appointment,
+    AppointmentStatus,
+    Channel,
+    Slot,
+    new_reference,
+)
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -178,7 +189,7 @@ def test_two_appointments_with_one_reference_are_refused(applicant, other_applic
         _appointment(other_applicant, slot, reference=first.reference).save()
 
 
-# --- The identity on an appointment is immutable (trigger of migration 0002) --------
+# --- The identity on an appointment is immutable (trigger of migration 0002)... ------
 
 
 @pytest.mark.parametrize(
@@ -266,3 +277,147 @@ def test_second_active_appointment_for_one_record_is_refused_whatever_its_key(ap
         Appointment.objects.create(**_fields(applicant, other_slot, identity_key="k" * 64))
 
     assert Appointment.objects.filter(applicant=applicant).count() == 1
+
+
+# --- ...except its erasure past retention, once (trigger of migration 0005) -----------
+
+ERASURE = importlib.import_module("booking.migrations.0005_appointment_identity_erasure")
+
+
+def _erased(appointment: Appointment, **overrides) -> dict:
+    """The one change the trigger lets through, with ``overrides`` spoiling it."""
+    return {
+        "identity_key": f"{ERASED_KEY_PREFIX}{appointment.pk}",
+        "surname": ERASED_TEXT,
+        "given_names": ERASED_TEXT,
+        "birth_date": ERASED_BIRTH_DATE,
+        "document_number": ERASED_TEXT,
+        "identity_erased_at": timezone.now(),
+        **overrides,
+    }
+
+
+def test_the_identity_on_an_appointment_may_be_erased_to_the_markers(applicant, slot):
+    appointment = _appointment(applicant, slot)
+    appointment.save()
+
+    Appointment.objects.filter(pk=appointment.pk).update(**_erased(appointment))
+
+    stored = Appointment.objects.get(pk=appointment.pk)
+    assert (stored.surname, stored.given_names, stored.document_number) == ("-", "-", "-")
+    assert stored.birth_date == ERASED_BIRTH_DATE
+    assert stored.identity_key == f"erased:{appointment.pk}"
+    # What is no person's stays: statistics.
+    assert (stored.nationality, stored.document_type) == (
+        applicant.nationality,
+        applicant.document_type,
+    )
+    assert stored.applicant_id == applicant.pk
+
+
+@pytest.mark.parametrize(
+    "spoiled",
+    [
+        {"surname": "BROKER"},  # a new identity passed off as an erasure
+        {"given_names": "Moussa"},
+        {"birth_date": date(1980, 1, 1)},
+        {"document_number": "0000000000"},
+        {"identity_key": "erased:1"},  # another row's key
+        {"identity_key": "agdref:0000000000"},
+        {"nationality": "FR"},
+        {"document_type": "passport"},
+        {"identity_erased_at": None},  # the markers without saying so
+    ],
+    ids=lambda spoiled: next(iter(spoiled)),
+)
+def test_an_erasure_that_is_not_exactly_the_markers_is_refused(applicant, slot, spoiled):
+    appointment = _appointment(applicant, slot)
+    appointment.save()
+
+    with _refused():
+        Appointment.objects.filter(pk=appointment.pk).update(**_erased(appointment, **spoiled))
+
+    assert Appointment.objects.get(pk=appointment.pk).surname == applicant.surname
+
+
+def test_an_erasure_cannot_move_the_appointment_to_another_applicant(
+    applicant, other_applicant, slot
+):
+    appointment = _appointment(applicant, slot)
+    appointment.save()
+
+    with _refused():
+        Appointment.objects.filter(pk=appointment.pk).update(
+            **_erased(appointment), applicant=other_applicant
+        )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"surname": "BROKER"},  # a person given to an erased booking
+        {"identity_key": "agdref:0000000000"},
+        {"identity_erased_at": None},  # undoing it
+        {"identity_erased_at": timezone.now() + timedelta(days=1)},
+    ],
+    ids=lambda change: next(iter(change)),
+)
+def test_an_erased_identity_never_changes_again(applicant, slot, change):
+    appointment = _appointment(applicant, slot)
+    appointment.save()
+    Appointment.objects.filter(pk=appointment.pk).update(**_erased(appointment))
+
+    with _refused():
+        Appointment.objects.filter(pk=appointment.pk).update(**change)
+
+    assert Appointment.objects.get(pk=appointment.pk).surname == ERASED_TEXT
+
+
+def test_the_migration_and_the_models_agree_on_the_markers():
+    assert ERASURE.ERASED_TEXT == ERASED_TEXT
+    assert ERASED_BIRTH_DATE.isoformat() == ERASURE.ERASED_BIRTH_DATE
+    assert ERASURE.ERASED_KEY_PREFIX == ERASED_KEY_PREFIX
+
+
+def test_the_sqlite_trigger_lets_the_erasure_through_and_nothing_else():
+    """``make run`` keeps its data in SQLite: the same rules, in its dialect."""
+    columns = ", ".join(f"{column} TEXT" for column in ERASURE.COLUMNS if column != "applicant_id")
+    database = sqlite3.connect(":memory:")
+    database.execute(
+        f"CREATE TABLE booking_appointment (id INTEGER PRIMARY KEY, applicant_id INTEGER, "
+        f"identity_erased_at TEXT, status TEXT, {columns})"
+    )
+    database.execute(ERASURE.SQLITE_FORWARD)
+    database.execute(
+        "INSERT INTO booking_appointment VALUES "
+        "(7, 1, NULL, 'booked', 'agdref:9300000001', 'DIALLO', 'Amina', '1990-05-17', 'ML', "
+        "'agdref', '9300000001')"
+    )
+    erasure = (
+        "identity_key = 'erased:7', surname = '-', given_names = '-', "
+        "birth_date = '1900-01-01', document_number = '-', identity_erased_at = '2026-12-02'"
+    )
+
+    def update(assignments: str) -> None:
+        # The assignments are this test's own literals.
+        database.execute(f"UPDATE booking_appointment SET {assignments} WHERE id = 7")  # noqa: S608
+
+    update("status = 'done'")
+    for spoiled in (
+        "surname = 'BROKER'",
+        f"{erasure}, nationality = 'FR'",
+        f"{erasure}, applicant_id = 2",
+        erasure.replace("erased:7", "erased:8"),
+        erasure.replace("'-', given_names", "'X', given_names"),
+    ):
+        with pytest.raises(sqlite3.IntegrityError):
+            update(spoiled)
+    update(erasure)
+    for change in ("surname = 'BROKER'", "identity_erased_at = NULL"):
+        with pytest.raises(sqlite3.IntegrityError):
+            update(change)
+
+    assert database.execute("SELECT surname, nationality FROM booking_appointment").fetchone() == (
+        "-",
+        "ML",
+    )

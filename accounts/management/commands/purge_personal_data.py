@@ -10,7 +10,8 @@ from accounts.services import personal_data_purge
 
 class Command(BaseCommand):
     help = (
-        "Erase personal data RETENTION_MONTHS after the person's last appointment, "
+        "Erase personal data RETENTION_MONTHS after the person's last appointment "
+        "(and the identity copied onto each appointment RETENTION_MONTHS after it), "
         "and accounts never confirmed after ACCOUNTS_UNCONFIRMED_DAYS."
     )
 
@@ -21,5 +22,6 @@ class Command(BaseCommand):
             f"{result.unconfirmed_deleted} unconfirmed account(s) deleted, "
             f"{result.accounts_erased} account(s) and {result.walk_ins_erased} walk-in "
             f"record(s) erased, {result.messages_scrubbed} message(s) blanked, "
-            f"{result.claims_deleted} refused identity claim(s) deleted."
+            f"{result.claims_deleted} refused identity claim(s) deleted, "
+            f"{result.appointments_erased} appointment(s) past retention anonymised."
         )

@@ -1,0 +1,126 @@
+"""The identity on an appointment may be erased once, past retention, and
+then never changes again.
+
+Migration 0002's trigger refuses any change to the identity copied onto an
+appointment, so that a booking can never pass to another person. Personal data
+must not outlive its retention (``RETENTION_MONTHS`` after the appointment),
+so the trigger now lets exactly one change through: setting
+``identity_erased_at`` (from empty) while the identity becomes the erased
+markers of ``booking.models`` (the key ``erased:<id>``, ``-`` for the names
+and the document number, 1 January 1900 for the birth date), the nationality,
+the document type and the applicant staying as they were. An erased identity
+names nobody, so it cannot move a booking to anyone; and once erased, nothing
+of it changes again, ``identity_erased_at`` included.
+"""
+
+import importlib
+
+from django.db import migrations, models
+
+initial = importlib.import_module("booking.migrations.0002_appointment_identity_immutable")
+
+COLUMNS = initial.COLUMNS
+
+# Kept in step with booking.models.ERASED_* (a migration must not import the
+# models' current values): tests/booking/test_constraints.py checks both agree.
+ERASED_TEXT = "-"
+ERASED_BIRTH_DATE = "1900-01-01"
+ERASED_KEY_PREFIX = "erased:"
+
+PG_FORWARD = """
+CREATE OR REPLACE FUNCTION booking_appointment_identity_immutable() RETURNS trigger AS $$
+BEGIN
+    IF OLD.identity_erased_at IS NULL AND NEW.identity_erased_at IS NOT NULL
+        AND NEW.identity_key = '{prefix}' || OLD.id
+        AND NEW.surname = '{text}' AND NEW.given_names = '{text}'
+        AND NEW.birth_date = DATE '{birth_date}' AND NEW.document_number = '{text}'
+        AND NEW.nationality IS NOT DISTINCT FROM OLD.nationality
+        AND NEW.document_type IS NOT DISTINCT FROM OLD.document_type
+        AND NEW.applicant_id IS NOT DISTINCT FROM OLD.applicant_id
+    THEN
+        RETURN NEW;  -- the erasure, once
+    END IF;
+    IF {changed} OR OLD.identity_erased_at IS DISTINCT FROM NEW.identity_erased_at THEN
+        RAISE EXCEPTION 'the identity on an appointment cannot be edited'
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+""".format(
+    prefix=ERASED_KEY_PREFIX,
+    text=ERASED_TEXT,
+    birth_date=ERASED_BIRTH_DATE,
+    changed=" OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in COLUMNS),
+)
+
+# The function of migration 0002, as it was (its trigger stays in place).
+PG_BACKWARD = """
+CREATE OR REPLACE FUNCTION booking_appointment_identity_immutable() RETURNS trigger AS $$
+BEGIN
+    IF {changed} THEN
+        RAISE EXCEPTION 'the identity on an appointment cannot be edited'
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+""".format(changed=" OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in COLUMNS))
+
+SQLITE_ERASURE = (
+    "OLD.identity_erased_at IS NULL AND NEW.identity_erased_at IS NOT NULL"
+    f" AND NEW.identity_key = '{ERASED_KEY_PREFIX}' || OLD.id"
+    f" AND NEW.surname = '{ERASED_TEXT}' AND NEW.given_names = '{ERASED_TEXT}'"
+    f" AND NEW.birth_date = '{ERASED_BIRTH_DATE}' AND NEW.document_number = '{ERASED_TEXT}'"
+    " AND NEW.nationality IS OLD.nationality AND NEW.document_type IS OLD.document_type"
+    " AND NEW.applicant_id IS OLD.applicant_id"
+)
+
+SQLITE_DROP = "DROP TRIGGER IF EXISTS booking_appointment_identity_immutable;"
+
+SQLITE_FORWARD = """
+CREATE TRIGGER booking_appointment_identity_immutable
+BEFORE UPDATE ON booking_appointment
+WHEN ({changed} OR OLD.identity_erased_at IS NOT NEW.identity_erased_at) AND NOT ({erasure})
+BEGIN
+    SELECT RAISE(ABORT, 'the identity on an appointment cannot be edited');
+END;
+""".format(
+    changed=" OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in COLUMNS),
+    erasure=SQLITE_ERASURE,
+)
+
+
+def forward(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(PG_FORWARD)
+    elif vendor == "sqlite":
+        schema_editor.execute(SQLITE_DROP)  # one statement per execute() on SQLite
+        schema_editor.execute(SQLITE_FORWARD)
+    else:  # pragma: no cover
+        raise RuntimeError(f"Guichet supports PostgreSQL and SQLite, not {vendor}.")
+
+
+def backward(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(PG_BACKWARD)
+    else:
+        schema_editor.execute(SQLITE_DROP)
+        schema_editor.execute(initial.SQLITE_FORWARD)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("booking", "0004_appointment_one_active_per_applicant")]
+
+    operations = [
+        migrations.AddField(
+            model_name="appointment",
+            name="identity_erased_at",
+            field=models.DateTimeField(
+                blank=True, editable=False, null=True, verbose_name="identity erased at"
+            ),
+        ),
+        migrations.RunPython(forward, backward, elidable=False),
+    ]
