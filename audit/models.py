@@ -22,6 +22,7 @@ class AuditAction(models.TextChoices):
     APPOINTMENT_CANCELLED = "appointment.cancelled", _("Appointment cancelled")
     APPOINTMENT_RESCHEDULED = "appointment.rescheduled", _("Appointment rescheduled")
     SLOTS_PUBLISHED = "slots.published", _("Capacity published")
+    APPOINTMENTS_CLOSED = "appointments.closed", _("Past appointments closed")
     APPOINTMENTS_ANONYMISED = "appointments.anonymised", _("Appointments past retention anonymised")
     # Identities
     IDENTITY_RECORDED = "identity.recorded", _("Identity recorded")

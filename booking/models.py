@@ -256,6 +256,9 @@ class AppointmentStatus(models.TextChoices):
     CHECKED_IN = "checked_in", _("Checked in")
     NO_SHOW = "no_show", _("No-show")
     DONE = "done", _("Done")
+    # Its day is over and the counter recorded nothing (no check-in, no no-show):
+    # closed at night by ``booking.services.appointments_close_past``.
+    ENDED = "ended", _("Past")
 
 
 ACTIVE_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN)

@@ -512,6 +512,43 @@ def appointment_reschedule(
     return locked
 
 
+# What becomes of an appointment still open when its day is over.
+_CLOSED_AS = {
+    AppointmentStatus.BOOKED: AppointmentStatus.ENDED,  # nothing recorded at the counter
+    AppointmentStatus.CHECKED_IN: AppointmentStatus.DONE,  # the person came
+}
+
+
+def appointments_close_past(*, now: datetime | None = None) -> dict[str, int]:
+    """Close the appointments of the days before today (local time) that are
+    still active: booked ones become ``ended``, checked-in ones ``done``.
+
+    An active appointment holds the person's one place for its procedure (the
+    partial unique indexes); left active once its day is over, it would keep
+    them from ever booking that procedure again. Run every hour by Celery
+    beat; today's appointments stay as they are until the day is over, for
+    the counter. The seat stays taken (it was used). Returns how many of each
+    status were closed, with one audit row per run; idempotent.
+    """
+    now = now or timezone.now()
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    closed: dict[str, int] = {}
+    with transaction.atomic():
+        for status, closed_as in _CLOSED_AS.items():
+            count = Appointment.objects.filter(status=status, slot__ends_at__lte=midnight).update(
+                status=closed_as, updated_at=now
+            )
+            if count:
+                closed[str(status)] = count
+        if closed:
+            audit_record(
+                actor=None,
+                action=AuditAction.APPOINTMENTS_CLOSED,
+                details={"closed": closed, "ended_before": midnight.isoformat()},
+            )
+    return closed
+
+
 # Rows erased per statement: each batch is its own short transaction.
 ERASE_BATCH = 1000
 

@@ -328,6 +328,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.purge_personal_data",
         "schedule": 24 * 3600.0,
     },
+    "booking-close-past-appointments": {
+        "task": "booking.close_past_appointments",
+        "schedule": 3600.0,
+    },
 }
 
 # --- E-mail and SMS -------------------------------------------------------------
