@@ -686,6 +686,7 @@ class Purge:
     messages_scrubbed: int
     claims_deleted: int
     appointments_erased: int
+    audit_rows_deleted: int
 
 
 def personal_data_purge(*, now: datetime | None = None) -> Purge:
@@ -697,8 +698,10 @@ def personal_data_purge(*, now: datetime | None = None) -> Purge:
     kept; one without any appointment goes once unused for as long. Appointment
     rows stay (statistics, the counter's history), and the identity copied onto
     those that ended before the cutoff is erased, whoever's they are
-    (``booking.services.appointment_identities_erase``).
+    (``booking.services.appointment_identities_erase``). Audit rows go after
+    ``AUDIT_RETENTION_MONTHS``.
     """
+    from audit.models import AuditEvent
     from booking.models import Applicant, Appointment
     from booking.services import appointment_identities_erase
 
@@ -762,6 +765,14 @@ def personal_data_purge(*, now: datetime | None = None) -> Purge:
             },
         )
     PhoneVerification.objects.filter(expires_at__lt=now - timedelta(days=1)).delete()
+    audit_cutoff = months_before(now, settings.AUDIT_RETENTION_MONTHS)
+    audit_rows, _detail = AuditEvent.objects.filter(occurred_at__lt=audit_cutoff).delete()
+    if audit_rows:
+        audit_record(
+            actor=None,
+            action=AuditAction.AUDIT_PURGED,
+            details={"rows": audit_rows, "older_than": audit_cutoff.isoformat()},
+        )
     return Purge(
         unconfirmed_deleted=unconfirmed_count,
         accounts_erased=accounts,
@@ -769,6 +780,7 @@ def personal_data_purge(*, now: datetime | None = None) -> Purge:
         messages_scrubbed=scrubbed,
         claims_deleted=claims,
         appointments_erased=appointments,
+        audit_rows_deleted=audit_rows,
     )
 
 

@@ -1,7 +1,9 @@
 """The audit trail: who did what, to whom, when and from where.
 
-Rows are only ever inserted. A database trigger refuses UPDATE and DELETE
-(migration 0002), the admin is read-only, and no page or API edits them.
+Rows are only ever inserted. A database trigger refuses UPDATE, and DELETE of
+any row younger than the shortest retention (migrations 0002 and 0007); the
+retention purge deletes rows older than ``AUDIT_RETENTION_MONTHS``. The admin
+is read-only, and no page or API edits them.
 References to accounts, identities and appointments are kept without
 foreign-key constraints, with a snapshot of what identifies them, so that
 the trail outlives an erased account.
@@ -46,6 +48,7 @@ class AuditAction(models.TextChoices):
     ADMIN_CHANGED = "admin.changed", _("Changed in the admin")
     # The trail itself
     AUDIT_EXPORTED = "audit.exported", _("Audit trail exported")
+    AUDIT_PURGED = "audit.purged", _("Audit rows past retention deleted")
 
 
 class AuditEvent(models.Model):

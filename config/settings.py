@@ -162,6 +162,10 @@ ACCOUNTS_PER_PHONE = env_int("ACCOUNTS_PER_PHONE", 2, minimum=1)
 # Personal data is kept this many months after the appointment, then erased
 # (purge_personal_data, daily); accounts never confirmed go after a few days.
 RETENTION_MONTHS = env_int("RETENTION_MONTHS", 6, minimum=1)
+# The audit trail is kept longer (a log of who did what, for investigations),
+# then deleted by the same purge; the database refuses deleting a row younger
+# than 6 months (audit migration 0007), whatever this says.
+AUDIT_RETENTION_MONTHS = env_int("AUDIT_RETENTION_MONTHS", 12, minimum=6)
 ACCOUNTS_UNCONFIRMED_DAYS = env_int("ACCOUNTS_UNCONFIRMED_DAYS", 7, minimum=1)
 ACCOUNTS_EMAIL_LINK_DAYS = 3
 ACCOUNTS_PHONE_CODE_MINUTES = 10

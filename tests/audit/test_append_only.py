@@ -1,19 +1,32 @@
-"""The audit trail is append-only: the database refuses UPDATE and DELETE, and
-the admin offers no way to add, change or delete a row."""
+"""The audit trail is append-only: the database refuses UPDATE, and DELETE but
+of a row past the shortest retention (which the purge deletes), and the admin
+offers no way to add, change or delete a row."""
 
 from __future__ import annotations
 
+import importlib
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from django.contrib import admin
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
+from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
+from accounts.services import personal_data_purge
 from audit.models import AuditAction, AuditEvent
 from audit.services import audit_record
+from config.env import env_int
 from tests import factories
 from tests.auth import login
 
 pytestmark = pytest.mark.django_db
+
+APPEND_ONLY = importlib.import_module("audit.migrations.0002_auditevent_append_only")
+RETENTION = importlib.import_module("audit.migrations.0007_audit_retention")
 
 
 @pytest.fixture
@@ -52,6 +65,85 @@ def test_orm_update_and_delete_are_refused_too(event):
         AuditEvent.objects.filter(pk=event.pk).delete()
     event.refresh_from_db()
     assert event.details == {"reason": "typo"}
+
+
+def _aged(event: AuditEvent, **age) -> AuditEvent:
+    """A copy of ``event`` written ``age`` ago (an INSERT: the trigger allows it)."""
+    return AuditEvent.objects.create(
+        occurred_at=timezone.now() - timedelta(**age),
+        action=event.action,
+        actor_id=event.actor_id,
+        actor_label=event.actor_label,
+        applicant_id=event.applicant_id,
+        details=event.details,
+    )
+
+
+def test_a_row_past_the_shortest_retention_may_be_deleted_and_no_younger_one(event):
+    old = _aged(event, days=190)
+    almost = _aged(event, days=170)
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [old.pk])
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [almost.pk])
+
+    assert not AuditEvent.objects.filter(pk=old.pk).exists()
+    assert AuditEvent.objects.filter(pk=almost.pk).exists()
+
+
+def test_an_old_row_still_cannot_be_edited(event):
+    old = _aged(event, days=400)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AuditEvent.objects.filter(pk=old.pk).update(actor_label="someone-else@example.test")
+
+    assert AuditEvent.objects.get(pk=old.pk).actor_label == event.actor_label
+
+
+@override_settings(AUDIT_RETENTION_MONTHS=12)
+def test_the_purge_deletes_the_rows_past_the_audit_retention_and_says_so(event):
+    old = _aged(event, days=380)
+    kept = _aged(event, days=330)
+
+    result = personal_data_purge()
+
+    assert result.audit_rows_deleted == 1
+    assert not AuditEvent.objects.filter(pk=old.pk).exists()
+    assert AuditEvent.objects.filter(pk__in=[event.pk, kept.pk]).count() == 2
+    purged = AuditEvent.objects.get(action=AuditAction.AUDIT_PURGED)
+    assert (purged.actor_id, purged.details["rows"]) == (None, 1)
+    assert personal_data_purge().audit_rows_deleted == 0
+
+
+def test_the_audit_retention_cannot_be_set_below_six_months(monkeypatch):
+    monkeypatch.setenv("AUDIT_RETENTION_MONTHS", "5")
+    with pytest.raises(ImproperlyConfigured, match="at least 6"):
+        env_int("AUDIT_RETENTION_MONTHS", 12, minimum=6)
+
+
+def test_the_sqlite_trigger_refuses_deleting_a_young_row_and_any_update():
+    """``make run`` keeps its data in SQLite: the same rules, in its dialect."""
+    database = sqlite3.connect(":memory:")
+    database.execute(
+        "CREATE TABLE audit_auditevent (id INTEGER PRIMARY KEY, occurred_at TEXT, label TEXT)"
+    )
+    for statement in APPEND_ONLY.SQLITE_FORWARD:
+        database.execute(statement)
+    database.execute(RETENTION.SQLITE_DROP)
+    database.execute(RETENTION.SQLITE_FORWARD)
+    now = datetime.now(UTC)
+    for pk, age in ((1, 190), (2, 170)):
+        written = (now - timedelta(days=age)).strftime("%Y-%m-%d %H:%M:%S.%f")
+        database.execute("INSERT INTO audit_auditevent VALUES (?, ?, 'x')", (pk, written))
+
+    database.execute("DELETE FROM audit_auditevent WHERE id = 1")
+    with pytest.raises(sqlite3.IntegrityError):
+        database.execute("DELETE FROM audit_auditevent WHERE id = 2")
+    with pytest.raises(sqlite3.IntegrityError):
+        database.execute("UPDATE audit_auditevent SET label = 'y' WHERE id = 2")
+
+    assert database.execute("SELECT id FROM audit_auditevent").fetchall() == [(2,)]
 
 
 def test_erasing_the_actor_account_keeps_the_row(event):

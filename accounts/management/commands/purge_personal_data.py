@@ -23,5 +23,7 @@ class Command(BaseCommand):
             f"{result.accounts_erased} account(s) and {result.walk_ins_erased} walk-in "
             f"record(s) erased, {result.messages_scrubbed} message(s) blanked, "
             f"{result.claims_deleted} refused identity claim(s) deleted, "
-            f"{result.appointments_erased} appointment(s) past retention anonymised."
+            f"{result.appointments_erased} appointment(s) past retention anonymised; "
+            f"audit trail ({settings.AUDIT_RETENTION_MONTHS} months): "
+            f"{result.audit_rows_deleted} row(s) deleted."
         )
