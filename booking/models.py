@@ -257,7 +257,7 @@ class AppointmentStatus(models.TextChoices):
     NO_SHOW = "no_show", _("No-show")
     DONE = "done", _("Done")
     # Its day is over and the counter recorded nothing (no check-in, no no-show):
-    # closed at night by ``booking.services.appointments_close_past``.
+    # closed within the hour after its day by ``appointments_close_past``.
     ENDED = "ended", _("Past")
 
 
