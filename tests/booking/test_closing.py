@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditAction, AuditEvent
@@ -112,3 +113,16 @@ def test_the_task_closes_and_runs_every_hour(slot, applicant):
     assert _status(appointment) == AppointmentStatus.ENDED
     entry = settings.CELERY_BEAT_SCHEDULE["booking-close-past-appointments"]
     assert entry == {"task": close_past_appointments_task.name, "schedule": 3600.0}
+
+
+def test_the_person_sees_a_closed_appointment_as_past_and_may_book_again(client, slot, applicant):
+    appointment = _at(_book(applicant, slot), NOON - timedelta(days=3))
+    appointments_close_past(now=NOON)
+    client.force_login(applicant.user)
+
+    mine = client.get(reverse("booking:my_appointments"), HTTP_ACCEPT_LANGUAGE="fr")
+    procedures = client.get(reverse("booking:procedures"), HTTP_ACCEPT_LANGUAGE="fr")
+
+    past = mine.content.decode().split("Passés et annulés")[1]
+    assert appointment.reference in past and "(Passé)" in past
+    assert appointment.reference not in procedures.content.decode()
