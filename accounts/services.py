@@ -703,7 +703,7 @@ def personal_data_purge(*, now: datetime | None = None) -> Purge:
     """
     from audit.models import AuditEvent
     from booking.models import Applicant, Appointment
-    from booking.services import appointment_identities_erase
+    from booking.services import appointment_identities_erase, appointments_close_past
 
     now = now or timezone.now()
     cutoff = months_before(now, settings.RETENTION_MONTHS)
@@ -753,6 +753,7 @@ def personal_data_purge(*, now: datetime | None = None) -> Purge:
         accounts += 1
     scrubbed = _messages_scrub(Q(created_at__lt=cutoff), now=now)
     claims, _detail = IdentityClaimAttempt.objects.filter(created_at__lt=cutoff).delete()
+    appointments_close_past(now=now)  # beat does it hourly; an active one is not erased
     appointments = appointment_identities_erase(ended_before=cutoff, now=now)
     if appointments:
         audit_record(

@@ -303,8 +303,9 @@ class Appointment(models.Model):
 
     The identity columns are a snapshot taken at booking; the database refuses
     any change to them (trigger in migration 0002), except one: once past
-    retention, their erasure to the markers below, for good (migration 0005,
-    ``booking.services.appointment_identities_erase``). The partial unique
+    retention and no longer active, their erasure to the markers below, for
+    good (migration 0005, ``booking.services.appointment_identities_erase``).
+    The partial unique
     constraint allows one active appointment per identity and procedure.
     """
 

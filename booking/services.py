@@ -554,8 +554,9 @@ ERASE_BATCH = 1000
 
 
 def appointment_identities_erase(*, ended_before: datetime, now: datetime | None = None) -> int:
-    """Erase the identity copied onto every appointment whose slot ended before
-    ``ended_before`` (the retention purge passes ``RETENTION_MONTHS`` ago).
+    """Erase the identity copied onto every appointment no longer active whose
+    slot ended before ``ended_before`` (the retention purge passes
+    ``RETENTION_MONTHS`` ago, after ``appointments_close_past``).
 
     The names, birth date, document number and identity key become the erased
     markers of ``booking.models``, and ``identity_erased_at`` is set: the one
@@ -565,9 +566,11 @@ def appointment_identities_erase(*, ended_before: datetime, now: datetime | None
     many appointments were erased; idempotent.
     """
     now = now or timezone.now()
-    due = Appointment.objects.filter(
-        identity_erased_at__isnull=True, slot__ends_at__lt=ended_before
-    ).order_by("pk")
+    due = (
+        Appointment.objects.filter(identity_erased_at__isnull=True, slot__ends_at__lt=ended_before)
+        .exclude(status__in=ACTIVE_STATUSES)  # the database refuses those
+        .order_by("pk")
+    )
     erased = 0
     while ids := list(due.values_list("pk", flat=True)[:ERASE_BATCH]):
         erased += Appointment.objects.filter(pk__in=ids, identity_erased_at__isnull=True).update(

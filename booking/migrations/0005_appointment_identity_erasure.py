@@ -11,6 +11,11 @@ and the document number, 1 January 1900 for the birth date), the nationality,
 the document type and the applicant staying as they were. An erased identity
 names nobody, so it cannot move a booking to anyone; and once erased, nothing
 of it changes again, ``identity_erased_at`` included.
+
+Only an appointment that is no longer active (not booked nor checked in) may
+be erased, and an erased one never becomes active again: the partial unique
+index on the identity key (one active appointment per person and procedure)
+keeps holding for every active appointment.
 """
 
 import importlib
@@ -26,11 +31,14 @@ COLUMNS = initial.COLUMNS
 ERASED_TEXT = "-"
 ERASED_BIRTH_DATE = "1900-01-01"
 ERASED_KEY_PREFIX = "erased:"
+# booking.models.ACTIVE_STATUSES when this was written.
+ACTIVE = "('booked', 'checked_in')"
 
 PG_FORWARD = """
 CREATE OR REPLACE FUNCTION booking_appointment_identity_immutable() RETURNS trigger AS $$
 BEGIN
     IF OLD.identity_erased_at IS NULL AND NEW.identity_erased_at IS NOT NULL
+        AND OLD.status NOT IN {active} AND NEW.status NOT IN {active}
         AND NEW.identity_key = '{prefix}' || OLD.id
         AND NEW.surname = '{text}' AND NEW.given_names = '{text}'
         AND NEW.birth_date = DATE '{birth_date}' AND NEW.document_number = '{text}'
@@ -40,7 +48,9 @@ BEGIN
     THEN
         RETURN NEW;  -- the erasure, once
     END IF;
-    IF {changed} OR OLD.identity_erased_at IS DISTINCT FROM NEW.identity_erased_at THEN
+    IF {changed} OR OLD.identity_erased_at IS DISTINCT FROM NEW.identity_erased_at
+        OR (NEW.identity_erased_at IS NOT NULL AND NEW.status IN {active})
+    THEN
         RAISE EXCEPTION 'the identity on an appointment cannot be edited'
             USING ERRCODE = 'integrity_constraint_violation';
     END IF;
@@ -48,6 +58,7 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 """.format(
+    active=ACTIVE,
     prefix=ERASED_KEY_PREFIX,
     text=ERASED_TEXT,
     birth_date=ERASED_BIRTH_DATE,
@@ -69,6 +80,7 @@ $$ LANGUAGE plpgsql;
 
 SQLITE_ERASURE = (
     "OLD.identity_erased_at IS NULL AND NEW.identity_erased_at IS NOT NULL"
+    f" AND OLD.status NOT IN {ACTIVE} AND NEW.status NOT IN {ACTIVE}"
     f" AND NEW.identity_key = '{ERASED_KEY_PREFIX}' || OLD.id"
     f" AND NEW.surname = '{ERASED_TEXT}' AND NEW.given_names = '{ERASED_TEXT}'"
     f" AND NEW.birth_date = '{ERASED_BIRTH_DATE}' AND NEW.document_number = '{ERASED_TEXT}'"
@@ -81,11 +93,14 @@ SQLITE_DROP = "DROP TRIGGER IF EXISTS booking_appointment_identity_immutable;"
 SQLITE_FORWARD = """
 CREATE TRIGGER booking_appointment_identity_immutable
 BEFORE UPDATE ON booking_appointment
-WHEN ({changed} OR OLD.identity_erased_at IS NOT NEW.identity_erased_at) AND NOT ({erasure})
+WHEN (({changed} OR OLD.identity_erased_at IS NOT NEW.identity_erased_at)
+    AND NOT ({erasure}))
+    OR (NEW.identity_erased_at IS NOT NULL AND NEW.status IN {active})
 BEGIN
     SELECT RAISE(ABORT, 'the identity on an appointment cannot be edited');
 END;
 """.format(
+    active=ACTIVE,
     changed=" OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in COLUMNS),
     erasure=SQLITE_ERASURE,
 )

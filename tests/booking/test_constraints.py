@@ -298,7 +298,7 @@ def _erased(appointment: Appointment, **overrides) -> dict:
 
 
 def test_the_identity_on_an_appointment_may_be_erased_to_the_markers(applicant, slot):
-    appointment = _appointment(applicant, slot)
+    appointment = _appointment(applicant, slot, AppointmentStatus.ENDED)
     appointment.save()
 
     Appointment.objects.filter(pk=appointment.pk).update(**_erased(appointment))
@@ -331,7 +331,7 @@ def test_the_identity_on_an_appointment_may_be_erased_to_the_markers(applicant, 
     ids=lambda spoiled: next(iter(spoiled)),
 )
 def test_an_erasure_that_is_not_exactly_the_markers_is_refused(applicant, slot, spoiled):
-    appointment = _appointment(applicant, slot)
+    appointment = _appointment(applicant, slot, AppointmentStatus.ENDED)
     appointment.save()
 
     with _refused():
@@ -343,7 +343,7 @@ def test_an_erasure_that_is_not_exactly_the_markers_is_refused(applicant, slot, 
 def test_an_erasure_cannot_move_the_appointment_to_another_applicant(
     applicant, other_applicant, slot
 ):
-    appointment = _appointment(applicant, slot)
+    appointment = _appointment(applicant, slot, AppointmentStatus.ENDED)
     appointment.save()
 
     with _refused():
@@ -363,7 +363,7 @@ def test_an_erasure_cannot_move_the_appointment_to_another_applicant(
     ids=lambda change: next(iter(change)),
 )
 def test_an_erased_identity_never_changes_again(applicant, slot, change):
-    appointment = _appointment(applicant, slot)
+    appointment = _appointment(applicant, slot, AppointmentStatus.ENDED)
     appointment.save()
     Appointment.objects.filter(pk=appointment.pk).update(**_erased(appointment))
 
@@ -371,6 +371,33 @@ def test_an_erased_identity_never_changes_again(applicant, slot, change):
         Appointment.objects.filter(pk=appointment.pk).update(**change)
 
     assert Appointment.objects.get(pk=appointment.pk).surname == ERASED_TEXT
+
+
+@pytest.mark.parametrize("status", [AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN])
+def test_an_active_appointment_cannot_be_erased(applicant, slot, status):
+    """Its identity key holds the person's one place for the procedure."""
+    appointment = _appointment(applicant, slot, status)
+    appointment.save()
+
+    with _refused():
+        Appointment.objects.filter(pk=appointment.pk).update(**_erased(appointment))
+    with _refused():  # nor closed and erased in one statement
+        Appointment.objects.filter(pk=appointment.pk).update(
+            **_erased(appointment), status=AppointmentStatus.ENDED
+        )
+
+    assert Appointment.objects.get(pk=appointment.pk).identity_key == applicant.identity_key
+
+
+def test_an_erased_appointment_never_becomes_active_again(applicant, slot):
+    appointment = _appointment(applicant, slot, AppointmentStatus.ENDED)
+    appointment.save()
+    Appointment.objects.filter(pk=appointment.pk).update(**_erased(appointment))
+
+    with _refused():
+        Appointment.objects.filter(pk=appointment.pk).update(status=AppointmentStatus.BOOKED)
+
+    assert Appointment.objects.get(pk=appointment.pk).status == AppointmentStatus.ENDED
 
 
 def test_the_migration_and_the_models_agree_on_the_markers():
@@ -402,6 +429,8 @@ def test_the_sqlite_trigger_lets_the_erasure_through_and_nothing_else():
         # The assignments are this test's own literals.
         database.execute(f"UPDATE booking_appointment SET {assignments} WHERE id = 7")  # noqa: S608
 
+    with pytest.raises(sqlite3.IntegrityError):  # still booked: active
+        update(erasure)
     update("status = 'done'")
     for spoiled in (
         "surname = 'BROKER'",
@@ -413,7 +442,7 @@ def test_the_sqlite_trigger_lets_the_erasure_through_and_nothing_else():
         with pytest.raises(sqlite3.IntegrityError):
             update(spoiled)
     update(erasure)
-    for change in ("surname = 'BROKER'", "identity_erased_at = NULL"):
+    for change in ("surname = 'BROKER'", "identity_erased_at = NULL", "status = 'booked'"):
         with pytest.raises(sqlite3.IntegrityError):
             update(change)
 
