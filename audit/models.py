@@ -1,7 +1,7 @@
 """The audit trail: who did what, to whom, when and from where.
 
 Rows are only ever inserted. A database trigger refuses UPDATE, and DELETE of
-any row younger than the shortest retention (migrations 0002 and 0007); the
+any row younger than the shortest retention (migrations 0002 and 0005); the
 retention purge deletes rows older than ``AUDIT_RETENTION_MONTHS``. The admin
 is read-only, and no page or API edits them.
 References to accounts, identities and appointments are kept without

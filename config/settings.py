@@ -164,7 +164,7 @@ ACCOUNTS_PER_PHONE = env_int("ACCOUNTS_PER_PHONE", 2, minimum=1)
 RETENTION_MONTHS = env_int("RETENTION_MONTHS", 6, minimum=1)
 # The audit trail is kept longer (a log of who did what, for investigations),
 # then deleted by the same purge; the database refuses deleting a row younger
-# than 6 months (audit migration 0007), whatever this says.
+# than 6 months (audit migration 0005), whatever this says.
 AUDIT_RETENTION_MONTHS = env_int("AUDIT_RETENTION_MONTHS", 12, minimum=6)
 ACCOUNTS_UNCONFIRMED_DAYS = env_int("ACCOUNTS_UNCONFIRMED_DAYS", 7, minimum=1)
 ACCOUNTS_EMAIL_LINK_DAYS = 3

@@ -26,7 +26,7 @@ from tests.auth import login
 pytestmark = pytest.mark.django_db
 
 APPEND_ONLY = importlib.import_module("audit.migrations.0002_auditevent_append_only")
-RETENTION = importlib.import_module("audit.migrations.0007_audit_retention")
+RETENTION = importlib.import_module("audit.migrations.0005_audit_retention")
 
 
 @pytest.fixture

@@ -8,6 +8,9 @@ DELETE through for a row older than six months (``MINIMUM``, the shortest
 retention the settings accept) and still refuses every UPDATE and every DELETE
 of a younger row: what was done recently cannot be hidden, whatever code
 issues the statement.
+
+Also the actions of the nightly bookkeeping: past appointments closed, their
+identities anonymised, audit rows deleted.
 """
 
 from django.db import migrations, models
@@ -77,7 +80,7 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("audit", "0006_appointments_closed_action")]
+    dependencies = [("audit", "0004_admin_changed_action")]
 
     operations = [
         migrations.AlterField(
