@@ -7,7 +7,7 @@ PORT ?= 8000
 # Two workers (this machine has two cores); each gets its own test database.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format messages bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## Extract the strings of the code and templates into locale/*/django.po, then
+## compile them. tests/test_catalogues.py fails when this was not run.
+messages: install
+	$(BIN)/python manage.py makemessages --no-obsolete --no-location \
+		--ignore='bench/*' --ignore='tests/*' --ignore='scripts/*' --ignore='.venv/*' \
+		--locale=fr --locale=en
+	$(BIN)/python manage.py compilemessages --ignore='.venv/*'
 
 ## Run every benchmark (bench/*/run.sh) on its small defaults, one after the other;
 ## each prints its figures, the machine and its ratios. Fails if one fails.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the test suite needs from the machine, installed or started if missing:
-# Debian's chromium (browser tests), PostgreSQL and Redis (already running on
-# a development machine; started here if they stopped).
+# Debian's chromium (browser tests), GNU gettext (catalogue check), PostgreSQL
+# and Redis (already running on a development machine; started here if they
+# stopped).
 set -euo pipefail
 
 if [ ! -x /usr/bin/chromium ]; then
@@ -11,6 +12,18 @@ if [ ! -x /usr/bin/chromium ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   else
     echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2
+    exit 1
+  fi
+fi
+
+# GNU gettext: tests/test_catalogues.py extracts and compiles the catalogues.
+if ! command -v msgfmt >/dev/null || ! command -v xgettext >/dev/null; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "Installing GNU gettext for the catalogue check…"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null
+  else
+    echo "The catalogue check needs GNU gettext: sudo apt-get install gettext" >&2
     exit 1
   fi
 fi
