@@ -14,7 +14,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_rate, env_str
+from config.env import env_bool, env_int, env_list, env_networks, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # A local .env (see .env.example) is read if present; real environment variables win.
@@ -74,6 +74,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.fastlane.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # The client's address, once for everything below (rate limits, axes, audit);
+    # a request whose address cannot be determined is refused here (core/client.py).
+    "core.client.ClientAddressMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "core.fastlane.AuthenticationMiddleware",
@@ -204,6 +207,12 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 # list; being listed still needs a submission by whoever owns the domain.
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The reverse proxies in front of gunicorn (networks, comma-separated CIDR; a bad
+# one stops the process). From one of them, the client's address is read from
+# X-Forwarded-For (its right-most entry that is not a trusted proxy); from any
+# other peer the header is ignored. Empty: the socket peer is the client.
+# core/client.py; docs/deployment-security.md.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -221,7 +230,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimu
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "accounts.lockout.username_of"
-AXES_CLIENT_IP_CALLABLE = "audit.middleware.request_ip"
+AXES_CLIENT_IP_CALLABLE = "core.client.served_client_address"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 # Failures are kept (AccessAttempt, visible to superusers in the admin) only for
 # the cool-off; no log of every successful login (personal data nobody reads).

@@ -21,7 +21,7 @@ from config.env import env_bool, env_int, env_list, env_str
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_FILE = ROOT / "config" / "settings.py"
-_ENV_READ = re.compile(r"\benv_(?:str|bool|int|list|rate)\(\s*\"([A-Z][A-Z0-9_]*)\"")
+_ENV_READ = re.compile(r"\benv_(?:str|bool|int|list|rate|networks)\(\s*\"([A-Z][A-Z0-9_]*)\"")
 _DOTENV_LINE = re.compile(r"^([A-Z][A-Z0-9_]*)=", re.MULTILINE)
 
 
