@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import env_bool, env_int, env_list, env_networks, env_rate, env_str
+from notifications.checks import delivery_problems
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # A local .env (see .env.example) is read if present; real environment variables win.
@@ -363,6 +364,13 @@ TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 if SMS_BACKEND not in ("console", "twilio"):
     raise ImproperlyConfigured("SMS_BACKEND must be console or twilio.")
+# With DEBUG off, messages must really be sent: a console (or in-memory, dummy,
+# file) transport would put confirmation and reset links in the log. Also a
+# `check --deploy` error (notifications/checks.py).
+if _delivery_problems := delivery_problems(
+    debug=DEBUG, email_backend=EMAIL_BACKEND, sms_backend=SMS_BACKEND
+):
+    raise ImproperlyConfigured(" ".join(_delivery_problems))
 # Another base URL for Twilio's REST API (a test double); empty: Twilio itself.
 TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "")
 TWILIO_TIMEOUT_SECONDS = 10

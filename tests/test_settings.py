@@ -126,12 +126,20 @@ def test_the_defaults_start_a_development_server_on_sqlite():
     assert result.stdout.strip() == "True django.db.backends.sqlite3 True"
 
 
+# What production must set besides the secret key and the host names.
+DELIVERING = {
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "SMS_BACKEND": "twilio",
+}
+
+
 def test_production_settings_pass_the_deploy_check():
     result = run_settings(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         DEBUG="false",
         SECRET_KEY=production_key(),
         ALLOWED_HOSTS="guichet.example.org",
+        **DELIVERING,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -150,6 +158,7 @@ def test_production_settings_harden_cookies_and_transport():
         DEBUG="false",
         SECRET_KEY=production_key(),
         ALLOWED_HOSTS="guichet.example.org, www.guichet.example.org",
+        **DELIVERING,
     )
 
     assert result.returncode == 0, result.stderr
@@ -285,6 +294,9 @@ def test_compose_commands(compose):
     web = services["web"]["command"]
     assert web[:2] == ["gunicorn", "config.wsgi:application"]
     assert "--bind=0.0.0.0:8000" in web
+    # The access log that masks tokens (config/gunicorn.py), not a plain one.
+    assert "--config=config/gunicorn.py" in web
+    assert not any(arg.startswith("--access-log") for arg in web)
     assert services["web"]["ports"] == ["127.0.0.1:${WEB_PORT:-8000}:8000"]
     assert services["worker"]["command"] == ["celery", "-A", "config", "worker", "-l", "info"]
     assert services["beat"]["command"][:6] == ["celery", "-A", "config", "beat", "-l", "info"]
@@ -340,6 +352,8 @@ def test_dockerfile_builds_a_non_root_gunicorn_image():
     users = [line.split()[1] for line in instructions if line.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")
     assert instructions[-1].startswith('CMD ["gunicorn", "config.wsgi:application"')
+    assert '"--config=config/gunicorn.py"' in instructions[-1]
+    assert "--access-log" not in instructions[-1]
 
 
 def test_dockerignore_keeps_secrets_and_local_state_out_of_the_image():
