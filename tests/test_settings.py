@@ -331,6 +331,24 @@ def test_compose_starts_the_application_after_its_dependencies(compose):
     assert "http://127.0.0.1:8000/" in web_check and "X-Forwarded-Proto" in web_check
 
 
+def test_compose_serves_requests_as_a_role_that_does_not_own_the_tables(compose):
+    services = compose["services"]
+
+    owner_url = services["migrate"]["environment"]["DATABASE_URL"]
+    assert owner_url.startswith("postgres://${POSTGRES_USER:-guichet}:${POSTGRES_PASSWORD")
+    migrate = " ".join(services["migrate"]["command"])
+    assert "manage.py migrate --noinput &&" in migrate
+    assert "manage.py db_grants --runtime-role=${APP_DB_USER:-guichet_app}" in migrate
+    for name in APP_SERVICES:
+        environment = services[name]["environment"]
+        assert environment["DATABASE_URL"].startswith(
+            "postgres://${APP_DB_USER:-guichet_app}:${APP_DB_PASSWORD"
+        ), name
+        # .env is given to every container: the passwords they do not need are blanked.
+        assert environment["POSTGRES_PASSWORD"] == "", name
+        assert environment["APP_DB_PASSWORD"] == "", name
+
+
 def test_every_variable_compose_uses_is_documented_in_env_example(compose):
     text = (ROOT / "docker-compose.yml").read_text()
     used = set(_COMPOSE_VARIABLE.findall(text))
