@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import env_bool, env_int, env_list, env_networks, env_rate, env_str
-from notifications.checks import delivery_problems
+from notifications.delivery import delivery_problems
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # A local .env (see .env.example) is read if present; real environment variables win.
@@ -370,7 +370,7 @@ if SMS_BACKEND not in ("console", "twilio"):
 if _delivery_problems := delivery_problems(
     debug=DEBUG, email_backend=EMAIL_BACKEND, sms_backend=SMS_BACKEND
 ):
-    raise ImproperlyConfigured(" ".join(_delivery_problems))
+    raise ImproperlyConfigured(" ".join(_delivery_problems.values()))
 # Another base URL for Twilio's REST API (a test double); empty: Twilio itself.
 TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "")
 TWILIO_TIMEOUT_SECONDS = 10

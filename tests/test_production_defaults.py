@@ -56,6 +56,8 @@ def test_the_deploy_check_refuses_a_transport_that_sends_nothing(
     errors = _delivery_errors()
 
     assert [name for error in errors for name in refused if name in error.msg] == refused
+    ids = {"EMAIL_BACKEND": "notifications.E101", "SMS_BACKEND": "notifications.E102"}
+    assert [error.id for error in errors] == [ids[name] for name in refused]
     assert all(error.is_serious() for error in errors)
 
 
