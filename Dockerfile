@@ -29,4 +29,5 @@ RUN pip install --no-deps . \
 
 USER guichet
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind=0.0.0.0:8000", "--access-logfile=-"]
+# config/gunicorn.py: the access log (on stdout) masks the tokens in links' URLs.
+CMD ["gunicorn", "config.wsgi:application", "--config=config/gunicorn.py", "--bind=0.0.0.0:8000"]

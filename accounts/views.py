@@ -40,6 +40,7 @@ from accounts.permissions import can_unlock_logins, is_verified
 from accounts.selectors import account_messages, applicant_of
 from booking.errors import IdentityTaken, InvalidIdentity
 from booking.identity import identity_key
+from core.client import client_address
 from core.errors import DomainError
 from core.ratelimit import ratelimited
 from core.views import domain_error_message, domain_errors
@@ -299,7 +300,7 @@ def identity_refused(request: HttpRequest, form, exc: DomainError) -> None:
                 document_number=data["document_number"],
                 nationality=str(data["nationality"]),
             ),
-            ip=request.META.get("REMOTE_ADDR"),
+            ip=client_address(request),
         )
     form.add_error(None, domain_error_message(exc))
 

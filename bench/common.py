@@ -109,6 +109,10 @@ def app_env(database: str, **extra: str) -> dict[str, str]:
         "SECURE_SSL_REDIRECT": "false",
         "CONN_MAX_AGE": os.environ.get("CONN_MAX_AGE", "60"),
         "LOG_LEVEL": "WARNING",
+        # DEBUG off refuses the console transports. Nothing is sent: no worker
+        # takes the tasks (the soak, which runs one, gives its own doubles).
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "SMS_BACKEND": "twilio",
         "REDIS_URL": "",
         # Tasks are queued, as in production, but no worker takes them: the
         # benchmark measures the web process, and the queue is emptied after.

@@ -7,6 +7,7 @@ silently fall back to a default: ``DEBUG=flase`` raises instead of meaning
 
 from __future__ import annotations
 
+import ipaddress
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -79,3 +80,16 @@ def env_rate(name: str, default: str) -> tuple[int, int]:
     if requests < 1 or seconds < 1:
         raise ImproperlyConfigured(f"{name}={text!r}: both numbers must be at least 1.")
     return requests, seconds
+
+
+def env_networks(name: str, default: list[str]) -> tuple[str, ...]:
+    """Comma-separated networks in CIDR notation (``10.0.0.0/8, 2001:db8::/32``; a
+    bare address is a network of one), normalised. Strict: a typo, or host bits
+    set (``10.0.0.1/8``, which usually means a mistaken mask), raise."""
+    networks = []
+    for item in env_list(name, default):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=True)))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a network ({exc}).") from None
+    return tuple(networks)

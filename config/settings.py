@@ -14,7 +14,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_rate, env_str
+from config.env import env_bool, env_int, env_list, env_networks, env_rate, env_str
+from notifications.delivery import delivery_problems
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # A local .env (see .env.example) is read if present; real environment variables win.
@@ -74,6 +75,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.fastlane.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # The client's address, once for everything below (rate limits, axes, audit);
+    # a request whose address cannot be determined is refused here (core/client.py).
+    "core.client.ClientAddressMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "core.fastlane.AuthenticationMiddleware",
@@ -204,6 +208,12 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 # list; being listed still needs a submission by whoever owns the domain.
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The reverse proxies in front of gunicorn (networks, comma-separated CIDR; a bad
+# one stops the process). From one of them, the client's address is read from
+# X-Forwarded-For (its right-most entry that is not a trusted proxy); from any
+# other peer the header is ignored. Empty: the socket peer is the client.
+# core/client.py; docs/deployment-security.md.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -221,7 +231,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimu
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "accounts.lockout.username_of"
-AXES_CLIENT_IP_CALLABLE = "audit.middleware.request_ip"
+AXES_CLIENT_IP_CALLABLE = "core.client.served_client_address"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 # Failures are kept (AccessAttempt, visible to superusers in the admin) only for
 # the cool-off; no log of every successful login (personal data nobody reads).
@@ -354,6 +364,13 @@ TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 if SMS_BACKEND not in ("console", "twilio"):
     raise ImproperlyConfigured("SMS_BACKEND must be console or twilio.")
+# With DEBUG off, messages must really be sent: a console (or in-memory, dummy,
+# file) transport would put confirmation and reset links in the log. Also a
+# `check --deploy` error (notifications/checks.py).
+if _delivery_problems := delivery_problems(
+    debug=DEBUG, email_backend=EMAIL_BACKEND, sms_backend=SMS_BACKEND
+):
+    raise ImproperlyConfigured(" ".join(_delivery_problems.values()))
 # Another base URL for Twilio's REST API (a test double); empty: Twilio itself.
 TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "")
 TWILIO_TIMEOUT_SECONDS = 10

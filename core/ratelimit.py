@@ -27,6 +27,10 @@ Where it is used:
 - SMS codes: ``accounts.services.phone_code_send`` counts per account, per
   number across accounts and per address.
 
+The client address is ``core.client.client_address``: never missing (a request
+whose address cannot be determined is refused before it gets here), and behind
+the reverse proxy the client's, not the proxy's (``TRUSTED_PROXIES``).
+
 ``RateLimited`` is deliberately not a ``DomainError``: views that turn domain
 errors into a form message must not turn "slow down" into a 200.
 """
@@ -49,9 +53,8 @@ from django.utils.translation import gettext_lazy
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import BaseThrottle
 
-from audit.context import client_ip
-from audit.middleware import request_ip
 from core.cache import redis_script
+from core.client import client_address, served_client_address
 
 # Scopes whose reads count too; elsewhere only writes (POST...) are counted.
 READ_SCOPES = frozenset({"availability"})
@@ -157,7 +160,7 @@ def ratelimited(scope: str, *, methods: tuple[str, ...] = ("POST",)) -> Callable
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.method in methods:
-                hit(scope, account=_account_of(request), ip=request_ip(request))
+                hit(scope, account=_account_of(request), ip=client_address(request))
             return view(request, *args, **kwargs)
 
         return wrapper
@@ -213,7 +216,7 @@ class ScopedRateLimit(BaseThrottle):
         if request.method in SAFE_METHODS and scope not in READ_SCOPES:
             return True
         # Raised rather than returned: its status, code and Retry-After are ours.
-        hit(scope, account=_account_of(request), ip=request_ip(request))
+        hit(scope, account=_account_of(request), ip=client_address(request))
         return True
 
 
@@ -227,7 +230,7 @@ class LoginRateLimitBackend:
 
     def authenticate(self, request: HttpRequest | None, **credentials: Any) -> None:
         if request is not None:
-            hit("login", ip=request_ip(request) or client_ip())
+            hit("login", ip=served_client_address(request))
         return None
 
     # No get_user(): this backend never logs anyone in, and Django's test client

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.checks import Error, register
 
+from notifications.delivery import delivery_problems
+
 
 @register()
 def publish_linger_within_sweep_grace(app_configs=None, **kwargs) -> list[Error]:
@@ -23,3 +25,16 @@ def publish_linger_within_sweep_grace(app_configs=None, **kwargs) -> list[Error]
             )
         ]
     return []
+
+
+@register(deploy=True)
+def messages_are_delivered(app_configs=None, **kwargs) -> list[Error]:
+    """``check --deploy``: no console, in-memory, dummy or file transport in
+    production. The settings refuse them at start-up as well."""
+    problems = delivery_problems(
+        debug=settings.DEBUG,
+        email_backend=settings.EMAIL_BACKEND,
+        sms_backend=settings.SMS_BACKEND,
+    )
+    ids = {"EMAIL_BACKEND": "notifications.E101", "SMS_BACKEND": "notifications.E102"}
+    return [Error(problem, id=ids[name]) for name, problem in problems.items()]

@@ -21,7 +21,7 @@ from config.env import env_bool, env_int, env_list, env_str
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_FILE = ROOT / "config" / "settings.py"
-_ENV_READ = re.compile(r"\benv_(?:str|bool|int|list|rate)\(\s*\"([A-Z][A-Z0-9_]*)\"")
+_ENV_READ = re.compile(r"\benv_(?:str|bool|int|list|rate|networks)\(\s*\"([A-Z][A-Z0-9_]*)\"")
 _DOTENV_LINE = re.compile(r"^([A-Z][A-Z0-9_]*)=", re.MULTILINE)
 
 
@@ -126,12 +126,20 @@ def test_the_defaults_start_a_development_server_on_sqlite():
     assert result.stdout.strip() == "True django.db.backends.sqlite3 True"
 
 
+# What production must set besides the secret key and the host names.
+DELIVERING = {
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "SMS_BACKEND": "twilio",
+}
+
+
 def test_production_settings_pass_the_deploy_check():
     result = run_settings(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         DEBUG="false",
         SECRET_KEY=production_key(),
         ALLOWED_HOSTS="guichet.example.org",
+        **DELIVERING,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -150,6 +158,7 @@ def test_production_settings_harden_cookies_and_transport():
         DEBUG="false",
         SECRET_KEY=production_key(),
         ALLOWED_HOSTS="guichet.example.org, www.guichet.example.org",
+        **DELIVERING,
     )
 
     assert result.returncode == 0, result.stderr
@@ -285,6 +294,9 @@ def test_compose_commands(compose):
     web = services["web"]["command"]
     assert web[:2] == ["gunicorn", "config.wsgi:application"]
     assert "--bind=0.0.0.0:8000" in web
+    # The access log that masks tokens (config/gunicorn.py), not a plain one.
+    assert "--config=config/gunicorn.py" in web
+    assert not any(arg.startswith("--access-log") for arg in web)
     assert services["web"]["ports"] == ["127.0.0.1:${WEB_PORT:-8000}:8000"]
     assert services["worker"]["command"] == ["celery", "-A", "config", "worker", "-l", "info"]
     assert services["beat"]["command"][:6] == ["celery", "-A", "config", "beat", "-l", "info"]
@@ -319,6 +331,24 @@ def test_compose_starts_the_application_after_its_dependencies(compose):
     assert "http://127.0.0.1:8000/" in web_check and "X-Forwarded-Proto" in web_check
 
 
+def test_compose_serves_requests_as_a_role_that_does_not_own_the_tables(compose):
+    services = compose["services"]
+
+    owner_url = services["migrate"]["environment"]["DATABASE_URL"]
+    assert owner_url.startswith("postgres://${POSTGRES_USER:-guichet}:${POSTGRES_PASSWORD")
+    migrate = " ".join(services["migrate"]["command"])
+    assert "manage.py migrate --noinput &&" in migrate
+    assert "manage.py db_grants --runtime-role=${APP_DB_USER:-guichet_app}" in migrate
+    for name in APP_SERVICES:
+        environment = services[name]["environment"]
+        assert environment["DATABASE_URL"].startswith(
+            "postgres://${APP_DB_USER:-guichet_app}:${APP_DB_PASSWORD"
+        ), name
+        # .env is given to every container: the passwords they do not need are blanked.
+        assert environment["POSTGRES_PASSWORD"] == "", name
+        assert environment["APP_DB_PASSWORD"] == "", name
+
+
 def test_every_variable_compose_uses_is_documented_in_env_example(compose):
     text = (ROOT / "docker-compose.yml").read_text()
     used = set(_COMPOSE_VARIABLE.findall(text))
@@ -340,6 +370,8 @@ def test_dockerfile_builds_a_non_root_gunicorn_image():
     users = [line.split()[1] for line in instructions if line.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")
     assert instructions[-1].startswith('CMD ["gunicorn", "config.wsgi:application"')
+    assert '"--config=config/gunicorn.py"' in instructions[-1]
+    assert "--access-log" not in instructions[-1]
 
 
 def test_dockerignore_keeps_secrets_and_local_state_out_of_the_image():

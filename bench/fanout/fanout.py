@@ -43,6 +43,9 @@ os.environ.update(
     CONN_MAX_AGE="0",
     LOG_LEVEL="WARNING",
     PUBLIC_BASE_URL="https://rdv.example.gouv.fr",
+    # DEBUG off refuses the console transports; the worker below is given the fake Twilio.
+    EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+    SMS_BACKEND="twilio",
 )
 
 

@@ -47,9 +47,21 @@ def _requests_keep_the_test_connection():
     request_finished.connect(close_old_connections)
 
 
+def _served(application):
+    """The application as a web server calls it: werkzeug's test client sets no
+    REMOTE_ADDR, and a request without a client address is refused (core/client.py)."""
+
+    def app(environ, start_response):
+        return application({"REMOTE_ADDR": "127.0.0.1", **environ}, start_response)
+
+    return app
+
+
 @pytest.fixture
 def api_schema(db):
-    return schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application())
+    return schemathesis.openapi.from_wsgi(
+        "/api/v1/schema/?format=json", _served(get_wsgi_application())
+    )
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

@@ -1,0 +1,145 @@
+"""Give the role that serves requests what it needs, and no power over the audit trail.
+
+Run as the role that owns the tables (the one that runs ``migrate``), after
+every ``migrate``: ``python manage.py db_grants --runtime-role guichet_app``.
+The runtime role then reads and writes the application's tables, reads the
+migration history, and on the audit trail may only SELECT, INSERT and DELETE:
+no UPDATE, no TRUNCATE, and, not owning the table, no ALTER, DROP or DISABLE
+TRIGGER. The trigger of audit migration 0005 still refuses deleting any row
+younger than six months, so the DELETE it keeps is the retention purge's
+(``personal_data_purge``, run daily by the worker), nothing more.
+docs/deployment-security.md explains the choice.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.db.migrations.recorder import MigrationRecorder
+
+from audit.models import AuditEvent
+
+# A plain identifier: it is written into the SQL (quoted, but no odd names at all).
+ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+TABLE_WRITES = "SELECT, INSERT, UPDATE, DELETE"
+# DELETE stays for the retention purge: the trigger refuses it on a row younger than six months.
+AUDIT_RIGHTS = "SELECT, INSERT, DELETE"
+
+
+def grant_statements(role: str, schema: str) -> list[str]:
+    """The SQL that sets ``role``'s rights in ``schema`` from scratch (idempotent)."""
+    q = connection.ops.quote_name
+    role, schema = q(role), q(schema)
+    audit = q(AuditEvent._meta.db_table)
+    migrations = q(MigrationRecorder.Migration._meta.db_table)
+    return [
+        # From scratch: whatever was granted before (by hand, an older version) goes.
+        f"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {role}",
+        f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {schema} FROM {role}",
+        f"GRANT USAGE ON SCHEMA {schema} TO {role}",
+        f"GRANT {TABLE_WRITES} ON ALL TABLES IN SCHEMA {schema} TO {role}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
+        f"REVOKE ALL ON {migrations} FROM {role}",
+        f"GRANT SELECT ON {migrations} TO {role}",
+        f"REVOKE ALL ON {audit} FROM {role}",
+        f"GRANT {AUDIT_RIGHTS} ON {audit} TO {role}",
+    ]
+
+
+class Command(BaseCommand):
+    help = (
+        "Grant the runtime database role read/write on the application's tables and "
+        "only SELECT, INSERT and DELETE (past retention, the trigger decides) on the "
+        "audit trail. Run as the role that owns the tables, after every migrate."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--runtime-role", required=True, help="The role gunicorn and Celery connect as."
+        )
+        parser.add_argument(
+            "--password-env",
+            metavar="VARIABLE",
+            help="Create the role if missing (LOGIN), and set its password, from this "
+            "environment variable (docker compose's migrate service does).",
+        )
+        parser.add_argument(
+            "--print",
+            action="store_true",
+            dest="print_only",
+            help="Print the SQL instead of running it.",
+        )
+
+    def handle(
+        self,
+        *args,
+        runtime_role: str,
+        password_env: str | None,
+        print_only: bool,
+        **options,
+    ) -> None:
+        if connection.vendor != "postgresql":
+            raise CommandError("db_grants is for PostgreSQL.")
+        if not ROLE_NAME.fullmatch(runtime_role):
+            raise CommandError(
+                f"{runtime_role!r}: use a role name of lower-case letters, digits and _."
+            )
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_schema()")
+            statements = grant_statements(runtime_role, cursor.fetchone()[0])
+        if print_only:
+            self.stdout.write(";\n".join(statements) + ";")
+            return
+        if password_env:
+            self._create_or_set_password(runtime_role, password_env)
+        self._check_roles(runtime_role)
+        with transaction.atomic(), connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+        self.stdout.write(
+            f"{runtime_role}: {TABLE_WRITES} on the tables, SELECT on the migration history, "
+            f"{AUDIT_RIGHTS} on {AuditEvent._meta.db_table} (its trigger refuses deleting "
+            "a row younger than six months)."
+        )
+
+    @staticmethod
+    def _create_or_set_password(runtime_role: str, variable: str) -> None:
+        password = os.environ.get(variable, "")
+        if not password:
+            raise CommandError(f"{variable} is empty: the runtime role needs a password.")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [runtime_role])
+            verb = "ALTER" if cursor.fetchone() else "CREATE"
+            if verb == "ALTER":
+                Command._check_roles(runtime_role)  # never the owner's password
+            # Bound on the client (Django's cursors): a quoted literal, never logged.
+            cursor.execute(f"{verb} ROLE {runtime_role} LOGIN PASSWORD %s", [password])
+
+    @staticmethod
+    def _check_roles(runtime_role: str) -> None:
+        """The runtime role exists and has no power that would make grants moot."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT r.rolsuper, pg_has_role(r.oid, t.tableowner, 'MEMBER'),"
+                " current_user = r.rolname"
+                " FROM pg_roles r, pg_tables t"
+                " WHERE r.rolname = %s AND t.tablename = %s AND t.schemaname = current_schema()",
+                [runtime_role, AuditEvent._meta.db_table],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            raise CommandError(
+                f"No role {runtime_role!r} (or no audit table: run migrate first). Create it "
+                "first: CREATE ROLE ... LOGIN PASSWORD '...'."
+            )
+        superuser, owner, itself = row
+        if itself or owner:
+            raise CommandError(
+                f"{runtime_role!r} owns the tables (or is a member of their owner): it could "
+                "disable the audit trail's trigger. Serve requests as another role."
+            )
+        if superuser:
+            raise CommandError(f"{runtime_role!r} is a superuser: grants cannot restrict it.")
