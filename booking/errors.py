@@ -33,6 +33,14 @@ class AlreadyBooked(Conflict):
     )
 
 
+class IdentityChanged(Conflict):
+    code = "identity_changed"
+    default_message = _(
+        "The identity on file changed while the appointment was being booked. "
+        "Check it and book again."
+    )
+
+
 class SlotInPast(Conflict):
     code = "slot_in_past"
     default_message = _("This time slot has already passed.")

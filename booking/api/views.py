@@ -61,7 +61,7 @@ def _local_iso(tz: tzinfo) -> Callable[[datetime], str]:
 
 _BOOKING_409 = (
     "`slot_full`, `already_booked`, `slot_in_past`, `booking_closed`, `outside_horizon`, "
-    "`document_not_accepted`, `procedure_unavailable`, `identity_missing`"
+    "`document_not_accepted`, `procedure_unavailable`, `identity_missing`, `identity_changed`"
 )
 _BOOKING_403 = "`pool_forbidden`, `procedure_not_self_bookable`, `applicants_only`"
 _BOOKING_404 = "`slot_not_found`, `slot_not_visible`"
