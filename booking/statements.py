@@ -122,17 +122,25 @@ def slot_read_of(columns: tuple) -> SlotRead | None:
     return None if not columns or columns[0] is None else SlotRead(columns)
 
 
-# The slot's columns a refusal looks at, read off the row without any instance.
-_SEATS = ("booked", "capacity", "pool", "published_at")
+# The columns a refusal looks at, read off the row without any instance: per
+# name, the model of ``_SLOT_JOIN`` they come from and their attname.
+_SEATS = {
+    "booked": (Slot, "booked"),
+    "capacity": (Slot, "capacity"),
+    "pool": (Slot, "pool"),
+    "published_at": (Slot, "published_at"),
+    "starts_at": (Slot, "starts_at"),
+    "horizon_days": (Procedure, "horizon_days"),
+}
 
 
 class SlotRead:
     """One read of a slot with its site and procedure.
 
-    The seat columns (``booked``, ``capacity``, ``pool``, ``published_at``) are
-    attributes read off the row; the three model instances are built on the
-    first ``slot()``: a slot refused on its seats (sold out, in a storm) costs
-    no instance.
+    The columns a refusal looks at (``_SEATS``: the slot's seats, pool, times,
+    its procedure's horizon) are attributes read off the row; the three model
+    instances are built on the first ``slot()``: a slot refused on its seats
+    (sold out, in a storm) costs no instance.
     """
 
     __slots__ = ("_row", "_slot", *_SEATS)
@@ -156,9 +164,13 @@ class SlotRead:
 @cache
 def _seat_positions() -> dict[str, tuple[int, object, list]]:
     _sql, layout = _slot_statement()
-    _model, fields = layout[0]  # the slot's own columns come first
-    positions = {attname: i for i, (attname, _col, _converters) in enumerate(fields)}
-    return {name: (positions[name], *fields[positions[name]][1:]) for name in _SEATS}
+    positions = {}
+    offset = 0
+    for model, fields in layout:
+        for i, (attname, col, converters) in enumerate(fields):
+            positions[(model, attname)] = (offset + i, col, converters)
+        offset += len(fields)
+    return {name: positions[key] for name, key in _SEATS.items()}
 
 
 def slot_read(slot_id: int) -> SlotRead | None:
