@@ -10,9 +10,10 @@ answer would tell a bot which ids are coming and when.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from accounts.models import Role, User
+from booking import horizon
 from booking.models import Procedure
 
 # Staff who may book what applicants do not see yet (not visible, beyond the horizon).
@@ -25,8 +26,9 @@ def is_privileged(actor: User) -> bool:
 
 def horizon_end(procedure: Procedure, now: datetime) -> datetime:
     """Slots of ``procedure`` starting before this moment are within its booking
-    horizon at ``now``; later ones are not released yet."""
-    return now + timedelta(days=procedure.horizon_days)
+    horizon at ``now``; later ones are not released yet (``booking.horizon``).
+    Reads the procedure's ``Horizon`` unless it came with it."""
+    return horizon.end_at(horizon_days=procedure.horizon_days, row=horizon.of(procedure), now=now)
 
 
 def slot_hidden(

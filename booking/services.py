@@ -120,7 +120,7 @@ def _check_bookable(*, actor: User, applicant: Applicant, slot: Slot, now: datet
 
 def _get_slot(slot_id: int) -> Slot:
     try:
-        return Slot.objects.select_related("site", "procedure").get(pk=slot_id)
+        return Slot.objects.select_related("site", "procedure__horizon").get(pk=slot_id)
     except (Slot.DoesNotExist, ValueError, TypeError):
         raise errors.SlotNotFound() from None
 

@@ -59,14 +59,27 @@ from django_countries.fields import Country
 
 from accounts.authentication import Joined
 from audit.models import AuditEvent
-from booking import errors
-from booking.models import IDENTITY_SNAPSHOT_FIELDS, Applicant, Appointment, Procedure, Site, Slot
+from booking import errors, horizon
+from booking.models import (
+    IDENTITY_SNAPSHOT_FIELDS,
+    Applicant,
+    Appointment,
+    Horizon,
+    Procedure,
+    Site,
+    Slot,
+)
 from core.db import prepared_run
 from notifications.models import Message
 
 # --- Reading the slot ----------------------------------------------------------------
 
-_SLOT_JOIN: tuple[tuple[type[Model], str], ...] = ((Slot, "s"), (Site, "st"), (Procedure, "p"))
+_SLOT_JOIN: tuple[tuple[type[Model], str], ...] = (
+    (Slot, "s"),
+    (Site, "st"),
+    (Procedure, "p"),
+    (Horizon, "h"),  # none yet for a new procedure: a LEFT JOIN
+)
 
 
 @cache
@@ -85,9 +98,11 @@ def _site_and_procedure(join: str) -> str:
     quote = connection.ops.quote_name
     site_id = quote(Slot._meta.get_field("site").column)
     procedure_id = quote(Slot._meta.get_field("procedure").column)
+    horizon_id = quote(Horizon._meta.pk.column)
     return (
         f"{join} {quote(Site._meta.db_table)} st ON st.id = s.{site_id} "
-        f"{join} {quote(Procedure._meta.db_table)} p ON p.id = s.{procedure_id}"
+        f"{join} {quote(Procedure._meta.db_table)} p ON p.id = s.{procedure_id} "
+        f"LEFT JOIN {quote(Horizon._meta.db_table)} h ON h.{horizon_id} = p.id"
     )
 
 
@@ -131,6 +146,10 @@ _SEATS = {
     "published_at": (Slot, "published_at"),
     "starts_at": (Slot, "starts_at"),
     "horizon_days": (Procedure, "horizon_days"),
+    "_h_days": (Horizon, "horizon_days"),
+    "_h_released_until": (Horizon, "released_until"),
+    "_h_next_release_at": (Horizon, "next_release_at"),
+    "_h_next_released_until": (Horizon, "next_released_until"),
 }
 
 
@@ -155,10 +174,23 @@ class SlotRead:
             setattr(self, name, value)
 
     def slot(self) -> Slot:
-        """What ``Slot.objects.select_related("site", "procedure").get(pk=...)`` returns."""
+        """What ``Slot.objects.select_related("site", "procedure__horizon").get(pk=...)``
+        returns."""
         if self._slot is None:
             self._slot = _slot_of(self._row)
         return self._slot
+
+    def horizon_end(self, now: datetime) -> datetime:
+        """``booking.rules.horizon_end`` of the slot's procedure, off the row."""
+        state = None
+        if self._h_released_until is not None:
+            state = horizon.HorizonState(
+                horizon_days=self._h_days,
+                released_until=self._h_released_until,
+                next_release_at=self._h_next_release_at,
+                next_released_until=self._h_next_released_until,
+            )
+        return horizon.end_at(horizon_days=self.horizon_days, row=state, now=now)
 
 
 @cache
@@ -194,9 +226,13 @@ def _slot_of(row: tuple) -> Slot:
             attnames.append(attname)
             converted.append(value)
         made.append(model.from_db(connection.alias, attnames, converted))
-    slot, site, procedure = made
+    slot, site, procedure, horizon_row = made
     Slot.site.field.set_cached_value(slot, site)
     Slot.procedure.field.set_cached_value(slot, procedure)
+    # As select_related caches a reverse one-to-one: None when there is no row.
+    Procedure.horizon.related.set_cached_value(
+        procedure, None if horizon_row.pk is None else horizon_row
+    )
     return slot
 
 

@@ -75,7 +75,9 @@ def _with_query(url: str, **params) -> str:
 
 
 def _bookable_procedure(slug: str) -> Procedure:
-    return get_object_or_404(Procedure, slug=slug, is_active=True, self_booking=True)
+    return get_object_or_404(
+        Procedure.objects.select_related("horizon"), slug=slug, is_active=True, self_booking=True
+    )
 
 
 # --- Booking path ----------------------------------------------------------------------
@@ -191,7 +193,11 @@ def _visible_slot(request: HttpRequest, slot_id: int, *, now: datetime, **condit
 def _visible_slot_or_none(
     request: HttpRequest, slot_id: int, *, now: datetime, **conditions
 ) -> Slot | None:
-    slot = Slot.objects.select_related("site", "procedure").filter(pk=slot_id, **conditions).first()
+    slot = (
+        Slot.objects.select_related("site", "procedure__horizon")
+        .filter(pk=slot_id, **conditions)
+        .first()
+    )
     if slot is None or rules.slot_hidden(
         pool=slot.pool,
         published_at=slot.published_at,

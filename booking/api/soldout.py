@@ -23,7 +23,6 @@ workers, nothing to go stale beyond the second.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import timedelta
 from time import monotonic
 
 from django.conf import settings
@@ -61,7 +60,7 @@ def is_full(slot_id: int, slot: SlotRead | None, *, pools: Collection[str]) -> b
         pool=slot.pool,
         published_at=slot.published_at,
         starts_at=slot.starts_at,
-        horizon_end=now + timedelta(days=slot.horizon_days),
+        horizon_end=slot.horizon_end(now),
         pools=pools,
         privileged=False,  # only applicants book through the API
         now=now,
