@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count, Min
 from django.utils import timezone
 
+from booking import rules
 from booking.models import Procedure, Site, Slot
 from booking.selectors import availability, by_day
 
@@ -41,7 +42,10 @@ class BookingWindow:
         return cls(
             today=timezone.localdate(now),
             first_day=timezone.localdate(now + timedelta(hours=procedure.cutoff_hours)),
-            last_day=timezone.localdate(now + timedelta(days=procedure.horizon_days)),
+            # The last day with a start before the horizon's end (booking.horizon).
+            last_day=timezone.localdate(
+                rules.horizon_end(procedure, now) - timedelta(microseconds=1)
+            ),
         )
 
     def clamp(self, day: date) -> date:

@@ -6,6 +6,8 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
 class SlotNotFound(NotFound):
+    # Also what a slot the caller may not see answers (``booking.rules``): not
+    # yet visible, beyond the horizon, reserved for others, another procedure's.
     code = "slot_not_found"
     default_message = _("This time slot does not exist.")
 
@@ -33,6 +35,14 @@ class AlreadyBooked(Conflict):
     )
 
 
+class IdentityChanged(Conflict):
+    code = "identity_changed"
+    default_message = _(
+        "The identity on file changed while the appointment was being booked. "
+        "Check it and book again."
+    )
+
+
 class SlotInPast(Conflict):
     code = "slot_in_past"
     default_message = _("This time slot has already passed.")
@@ -41,22 +51,6 @@ class SlotInPast(Conflict):
 class BookingClosed(Conflict):
     code = "booking_closed"
     default_message = _("It is too late to book or change this time slot.")
-
-
-class SlotNotVisible(NotFound):
-    # Not yet published capacity must be indistinguishable from none at all.
-    code = "slot_not_visible"
-    default_message = _("This time slot does not exist.")
-
-
-class OutsideHorizon(Conflict):
-    code = "outside_horizon"
-    default_message = _("This time slot is too far ahead to be booked yet.")
-
-
-class PoolForbidden(Forbidden):
-    code = "pool_forbidden"
-    default_message = _("This time slot is reserved and cannot be booked by you.")
 
 
 class ProcedureNotSelfBookable(Forbidden):
@@ -85,11 +79,6 @@ class NotAllowed(Forbidden):
 class AppointmentNotActive(Conflict):
     code = "appointment_not_active"
     default_message = _("This appointment is no longer active.")
-
-
-class RescheduleMismatch(Conflict):
-    code = "reschedule_mismatch"
-    default_message = _("An appointment can only be moved to a time slot of the same procedure.")
 
 
 class SameSlot(Conflict):

@@ -98,6 +98,33 @@ class Procedure(models.Model):
         return self.required_document in (RequiredDocument.EITHER, document_type)
 
 
+class Horizon(models.Model):
+    """How far ahead a procedure's slots are released, and when that next moves.
+
+    Slots starting before ``released_until`` are within the booking horizon.
+    Once a day, at ``next_release_at`` (a moment drawn at random within the
+    release hours, per procedure and day), the next day's slots are released:
+    from then on the horizon ends at ``next_released_until``. The moment stays
+    on the server: nothing shows it before it has passed
+    (``booking.horizon``, ``booking.rules``).
+    """
+
+    procedure = models.OneToOneField(
+        Procedure, primary_key=True, on_delete=models.CASCADE, related_name="horizon"
+    )
+    horizon_days = models.PositiveSmallIntegerField()  # the procedure's, when drawn
+    released_until = models.DateTimeField()
+    next_release_at = models.DateTimeField()
+    next_released_until = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("booking horizon")
+        verbose_name_plural = _("booking horizons")
+
+    def __str__(self) -> str:
+        return str(self.procedure_id)
+
+
 class Applicant(models.Model):
     """A person's identity, separate from any account.
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import allowed_pools, visible_appointments
+from booking import horizon, rules
 from booking.models import Appointment, Procedure, Slot
 
 
@@ -23,9 +24,9 @@ def availability_window(
 ) -> tuple[datetime, datetime, bool]:
     """The starts a query of availability covers now: ``[earliest, latest)``,
     and whether ``latest`` is the procedure's horizon (which moves with time:
-    later slots enter) rather than the end of ``date_to``."""
+    later slots enter, ``booking.horizon``) rather than the end of ``date_to``."""
     earliest = now + timedelta(hours=procedure.cutoff_hours)
-    latest = now + timedelta(days=procedure.horizon_days)
+    latest = rules.horizon_end(procedure, now)
     moving = True
     tz = timezone.get_current_timezone()
     if date_from is not None:
@@ -81,13 +82,15 @@ def availability_next_entry(
     now: datetime,
     within: timedelta,
 ) -> datetime | None:
-    """When, within ``within`` from ``now``, the horizon reaches the next slot
-    beyond it: the moment a query of availability gains a row with no write.
-    ``None`` if none does (or the window ends at ``date_to``)."""
+    """When, within ``within`` from ``now``, the horizon's next step brings in a
+    slot: the moment a query of availability gains a row with no write. ``None``
+    if none does (or the window ends at ``date_to``). The moment is secret until
+    it passes (``booking.horizon``): it only sets when a kept answer expires."""
     _earliest, latest, moving = availability_window(procedure, date_to=date_to, now=now)
-    if not moving:
+    step_at = horizon.next_change(procedure, now)
+    if not moving or step_at is None or step_at > now + within:
         return None
-    until = latest + within
+    until = horizon.of(procedure).next_released_until
     if date_to is not None:
         tz = timezone.get_current_timezone()
         until = min(until, datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz))
@@ -96,8 +99,7 @@ def availability_next_entry(
     )
     if site_ids is not None:
         slots = slots.filter(site_id__in=list(site_ids))
-    first = slots.order_by("starts_at").values_list("starts_at", flat=True).first()
-    return None if first is None else first - timedelta(days=procedure.horizon_days)
+    return step_at if slots.exists() else None
 
 
 def pools_for(user: User) -> frozenset[str]:
@@ -119,6 +121,6 @@ def appointments_for(user: User) -> QuerySet[Appointment]:
     """The appointments ``user`` may see, with what the pages and API show."""
     return (
         Appointment.objects.filter(visible_appointments(user))
-        .select_related("slot__site", "procedure")
+        .select_related("slot__site", "procedure__horizon")
         .order_by("-slot__starts_at")
     )

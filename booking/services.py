@@ -36,7 +36,7 @@ from accounts.permissions import (
 )
 from audit.models import AuditAction
 from audit.services import audit_event, audit_record
-from booking import availability_cache, errors, statements
+from booking import availability_cache, errors, rules, statements
 from booking.identity import document_number_error, normalize_name
 from booking.models import (
     ACTIVE_STATUSES,
@@ -57,7 +57,6 @@ from booking.models import (
 from notifications import services as notifications
 
 MAX_PUBLICATION_DAYS = 366
-_PRIVILEGED_ROLES = (Role.AGENT, Role.SUPERVISOR)
 
 
 # --- Capacity ------------------------------------------------------------------
@@ -79,8 +78,25 @@ def _slot_release(slot_id: int) -> None:
     Slot.objects.filter(pk=slot_id).update(booked=F("booked") - 1)
 
 
+def _check_visible(*, actor: User, slot: Slot, now: datetime) -> None:
+    """Raise ``SlotNotFound`` if ``actor`` may not see ``slot``: before any
+    other check, so that nothing tells such a slot from one that does not exist."""
+    procedure = slot.procedure
+    if rules.slot_hidden(
+        pool=slot.pool,
+        published_at=slot.published_at,
+        starts_at=slot.starts_at,
+        horizon_end=rules.horizon_end(procedure, now),
+        pools=allowed_pools(actor),
+        privileged=rules.is_privileged(actor),
+        now=now,
+    ):
+        raise errors.SlotNotFound()
+
+
 def _check_bookable(*, actor: User, applicant: Applicant, slot: Slot, now: datetime) -> None:
     """Raise the first reason why ``actor`` may not book ``slot`` for ``applicant``."""
+    _check_visible(actor=actor, slot=slot, now=now)
     if not can_act_for(actor, applicant, site_id=slot.site_id):
         raise errors.NotAllowed()
     if actor.role == Role.APPLICANT and not is_verified(actor):
@@ -90,27 +106,21 @@ def _check_bookable(*, actor: User, applicant: Applicant, slot: Slot, now: datet
     procedure = slot.procedure
     if not (procedure.is_active and slot.site.is_active):
         raise errors.ProcedureUnavailable()
-    privileged = actor.role in _PRIVILEGED_ROLES
-    if slot.published_at > now and not privileged:
-        raise errors.SlotNotVisible()
-    if slot.pool not in allowed_pools(actor):
-        raise errors.PoolForbidden()
     if actor.role == Role.APPLICANT and not procedure.self_booking:
         raise errors.ProcedureNotSelfBookable()
     if slot.starts_at <= now:
         raise errors.SlotInPast()
-    if not privileged:
-        if slot.starts_at < now + timedelta(hours=procedure.cutoff_hours):
-            raise errors.BookingClosed()
-        if slot.starts_at > now + timedelta(days=procedure.horizon_days):
-            raise errors.OutsideHorizon()
+    if not rules.is_privileged(actor) and slot.starts_at < now + timedelta(
+        hours=procedure.cutoff_hours
+    ):
+        raise errors.BookingClosed()
     if not procedure.accepts(applicant.document_type):
         raise errors.DocumentNotAccepted(required=procedure.get_required_document_display())
 
 
 def _get_slot(slot_id: int) -> Slot:
     try:
-        return Slot.objects.select_related("site", "procedure").get(pk=slot_id)
+        return Slot.objects.select_related("site", "procedure__horizon").get(pk=slot_id)
     except (Slot.DoesNotExist, ValueError, TypeError):
         raise errors.SlotNotFound() from None
 
@@ -474,8 +484,9 @@ def appointment_reschedule(
         new_slot = _get_slot(new_slot_id)
         if new_slot.pk == locked.slot_id:
             raise errors.SameSlot()
+        # A slot of another procedure is not one this appointment may see.
         if new_slot.procedure_id != locked.procedure_id:
-            raise errors.RescheduleMismatch()
+            raise errors.SlotNotFound()
         _check_bookable(actor=actor, applicant=locked.applicant, slot=new_slot, now=now)
         old_slot, old_slot_id, old_starts_at = locked.slot, locked.slot_id, locked.slot.starts_at
         # Both slot rows, in primary-key order: crossing reschedules cannot deadlock.

@@ -6,14 +6,24 @@ appointment's ``INSERT``, ``RELEASE``, the outbox ``INSERT``, ``COMMIT``) and
 compiled four queries. Here the seat, the appointment, its audit row and its
 outbox rows are one statement of data-modifying CTEs:
 
-    WITH claimed AS (UPDATE booking_slot SET booked = booked + 1
-                     WHERE id = %s AND booked < capacity RETURNING id),
-         appointment AS (INSERT INTO booking_appointment (...) SELECT ... FROM claimed
+    WITH applicant AS MATERIALIZED (SELECT id, <identity> FROM booking_applicant
+                     WHERE id = %s AND (<identity>) = (%s, ...) FOR SHARE),
+         claimed AS (UPDATE booking_slot SET booked = booked + 1
+                     WHERE id = %s AND booked < capacity
+                     AND EXISTS (SELECT FROM applicant) RETURNING id),
+         appointment AS (INSERT INTO booking_appointment (...)
+                         SELECT ..., applicant.<identity> FROM claimed, applicant ...
                          RETURNING id),
          audit AS (INSERT INTO audit_auditevent (...) SELECT ... FROM appointment),
          m0 AS (INSERT INTO notifications_message (...) SELECT ... FROM appointment
                 RETURNING id), ...
     SELECT (SELECT id FROM appointment), (SELECT id FROM m0), ...
+
+The identity is copied from the applicant's row, read ``FOR SHARE`` in the
+same statement and only if it still holds the identity the checks were made
+on: an identity correction (``FOR UPDATE``) in flight makes the booking wait
+for it, then refuse (``IdentityChanged``, nothing written); one that comes
+after waits for the booking and sees its appointment. No new round trip.
 
 No seat, no row: nothing else is written. A second active appointment for the
 same person and procedure violates the partial unique index, and the whole
@@ -45,16 +55,31 @@ from uuid import UUID
 from django.db import connection
 from django.db.models import JSONField, Model
 from django.utils.duration import duration_iso_string
+from django_countries.fields import Country
 
 from accounts.authentication import Joined
 from audit.models import AuditEvent
-from booking.models import Appointment, Procedure, Site, Slot
+from booking import errors, horizon
+from booking.models import (
+    IDENTITY_SNAPSHOT_FIELDS,
+    Applicant,
+    Appointment,
+    Horizon,
+    Procedure,
+    Site,
+    Slot,
+)
 from core.db import prepared_run
 from notifications.models import Message
 
 # --- Reading the slot ----------------------------------------------------------------
 
-_SLOT_JOIN: tuple[tuple[type[Model], str], ...] = ((Slot, "s"), (Site, "st"), (Procedure, "p"))
+_SLOT_JOIN: tuple[tuple[type[Model], str], ...] = (
+    (Slot, "s"),
+    (Site, "st"),
+    (Procedure, "p"),
+    (Horizon, "h"),  # none yet for a new procedure: a LEFT JOIN
+)
 
 
 @cache
@@ -73,9 +98,11 @@ def _site_and_procedure(join: str) -> str:
     quote = connection.ops.quote_name
     site_id = quote(Slot._meta.get_field("site").column)
     procedure_id = quote(Slot._meta.get_field("procedure").column)
+    horizon_id = quote(Horizon._meta.pk.column)
     return (
         f"{join} {quote(Site._meta.db_table)} st ON st.id = s.{site_id} "
-        f"{join} {quote(Procedure._meta.db_table)} p ON p.id = s.{procedure_id}"
+        f"{join} {quote(Procedure._meta.db_table)} p ON p.id = s.{procedure_id} "
+        f"LEFT JOIN {quote(Horizon._meta.db_table)} h ON h.{horizon_id} = p.id"
     )
 
 
@@ -110,17 +137,29 @@ def slot_read_of(columns: tuple) -> SlotRead | None:
     return None if not columns or columns[0] is None else SlotRead(columns)
 
 
-# The slot's columns a refusal looks at, read off the row without any instance.
-_SEATS = ("booked", "capacity", "pool", "published_at")
+# The columns a refusal looks at, read off the row without any instance: per
+# name, the model of ``_SLOT_JOIN`` they come from and their attname.
+_SEATS = {
+    "booked": (Slot, "booked"),
+    "capacity": (Slot, "capacity"),
+    "pool": (Slot, "pool"),
+    "published_at": (Slot, "published_at"),
+    "starts_at": (Slot, "starts_at"),
+    "horizon_days": (Procedure, "horizon_days"),
+    "_h_days": (Horizon, "horizon_days"),
+    "_h_released_until": (Horizon, "released_until"),
+    "_h_next_release_at": (Horizon, "next_release_at"),
+    "_h_next_released_until": (Horizon, "next_released_until"),
+}
 
 
 class SlotRead:
     """One read of a slot with its site and procedure.
 
-    The seat columns (``booked``, ``capacity``, ``pool``, ``published_at``) are
-    attributes read off the row; the three model instances are built on the
-    first ``slot()``: a slot refused on its seats (sold out, in a storm) costs
-    no instance.
+    The columns a refusal looks at (``_SEATS``: the slot's seats, pool, times,
+    its procedure's horizon) are attributes read off the row; the three model
+    instances are built on the first ``slot()``: a slot refused on its seats
+    (sold out, in a storm) costs no instance.
     """
 
     __slots__ = ("_row", "_slot", *_SEATS)
@@ -135,18 +174,35 @@ class SlotRead:
             setattr(self, name, value)
 
     def slot(self) -> Slot:
-        """What ``Slot.objects.select_related("site", "procedure").get(pk=...)`` returns."""
+        """What ``Slot.objects.select_related("site", "procedure__horizon").get(pk=...)``
+        returns."""
         if self._slot is None:
             self._slot = _slot_of(self._row)
         return self._slot
+
+    def horizon_end(self, now: datetime) -> datetime:
+        """``booking.rules.horizon_end`` of the slot's procedure, off the row."""
+        state = None
+        if self._h_released_until is not None:
+            state = horizon.HorizonState(
+                horizon_days=self._h_days,
+                released_until=self._h_released_until,
+                next_release_at=self._h_next_release_at,
+                next_released_until=self._h_next_released_until,
+            )
+        return horizon.end_at(horizon_days=self.horizon_days, row=state, now=now)
 
 
 @cache
 def _seat_positions() -> dict[str, tuple[int, object, list]]:
     _sql, layout = _slot_statement()
-    _model, fields = layout[0]  # the slot's own columns come first
-    positions = {attname: i for i, (attname, _col, _converters) in enumerate(fields)}
-    return {name: (positions[name], *fields[positions[name]][1:]) for name in _SEATS}
+    positions = {}
+    offset = 0
+    for model, fields in layout:
+        for i, (attname, col, converters) in enumerate(fields):
+            positions[(model, attname)] = (offset + i, col, converters)
+        offset += len(fields)
+    return {name: positions[key] for name, key in _SEATS.items()}
 
 
 def slot_read(slot_id: int) -> SlotRead | None:
@@ -170,9 +226,13 @@ def _slot_of(row: tuple) -> Slot:
             attnames.append(attname)
             converted.append(value)
         made.append(model.from_db(connection.alias, attnames, converted))
-    slot, site, procedure = made
+    slot, site, procedure, horizon_row = made
     Slot.site.field.set_cached_value(slot, site)
     Slot.procedure.field.set_cached_value(slot, procedure)
+    # As select_related caches a reverse one-to-one: None when there is no row.
+    Procedure.horizon.related.set_cached_value(
+        procedure, None if horizon_row.pk is None else horizon_row
+    )
     return slot
 
 
@@ -232,11 +292,22 @@ def _record(obj: Model) -> str:
     return _dumps(row)
 
 
-def _insert(name: str, model: type[Model], *, source: str, with_pk: bool) -> str:
+def _insert(
+    name: str,
+    model: type[Model],
+    *,
+    source: str,
+    with_pk: bool,
+    taken: dict[str, str] | None = None,
+) -> str:
+    """The CTE ``name`` inserting one row of ``model`` per row of ``source``,
+    from its JSON record; ``taken`` maps quoted columns to the expression that
+    gives them instead (a column of ``source``)."""
     _, quoted = _layout(model, with_pk=with_pk)
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(quoted)
-    values = ", ".join(f"r.{column}" for column in quoted)
+    taken = taken or {}
+    values = ", ".join(taken.get(column, f"r.{column}") for column in quoted)
     # Identifiers come from the models' metadata; the row is a parameter, typed
     # column by column by the table's own record type.
     return (
@@ -247,12 +318,37 @@ def _insert(name: str, model: type[Model], *, source: str, with_pk: bool) -> str
 
 
 @cache
+def _identity_columns() -> list[str]:
+    """The identity copied onto an appointment: the same columns in both tables."""
+    quote = connection.ops.quote_name
+    return [quote(Applicant._meta.get_field(name).column) for name in IDENTITY_SNAPSHOT_FIELDS]
+
+
+@cache
 def _sql(messages: int) -> str:
-    slot = connection.ops.quote_name(Slot._meta.db_table)
+    quote = connection.ops.quote_name
+    slot = quote(Slot._meta.db_table)
+    identity = _identity_columns()
+    checked = ", ".join(f"a.{column}" for column in identity)
     ctes = [
+        # The applicant's row, FOR SHARE, only if it still holds the identity the
+        # checks were made on: a correction in flight (FOR UPDATE) makes this wait
+        # for its commit, then finds the row changed and nothing is written; one
+        # that comes after waits for this booking's commit and sees its
+        # appointment. MATERIALIZED: read and locked once, before the seat.
+        f"applicant AS MATERIALIZED (SELECT a.id, {checked} "  # noqa: S608
+        f"FROM {quote(Applicant._meta.db_table)} a "
+        f"WHERE a.id = %s AND ({checked}) = ({', '.join(['%s'] * len(identity))}) FOR SHARE)",
         f"claimed AS (UPDATE {slot} SET booked = booked + 1 "  # noqa: S608
-        "WHERE id = %s AND booked < capacity RETURNING id)",
-        _insert("appointment", Appointment, source="claimed", with_pk=True),
+        "WHERE id = %s AND booked < capacity AND EXISTS (SELECT FROM applicant) RETURNING id)",
+        # The identity copied from the locked row, not from the caller's instance.
+        _insert(
+            "appointment",
+            Appointment,
+            source="claimed, applicant",
+            with_pk=True,
+            taken={column: f"applicant.{column}" for column in identity},
+        ),
         _insert("audit", AuditEvent, source="appointment", with_pk=False),
     ]
     names = [f"m{i}" for i in range(messages)]
@@ -261,7 +357,7 @@ def _sql(messages: int) -> str:
         f"(SELECT id FROM {name})"  # noqa: S608
         for name in ["appointment", *names]
     )
-    return f"WITH {', '.join(ctes)} SELECT {results}"
+    return f"WITH {', '.join(ctes)} SELECT (SELECT count(*) FROM applicant), {results}"  # noqa: S608
 
 
 # Appointment ids are drawn this many at a time: one round trip per block instead
@@ -305,15 +401,27 @@ def book(
 ) -> list[int] | None:
     """Take a seat of ``slot_id`` and insert the rows, in one statement.
 
-    ``appointment`` carries its id. Returns the outbox rows' ids, or ``None``
-    when the slot had no free seat (nothing was written). Raises
-    ``IntegrityError`` when the database refuses the appointment (then nothing
-    was written either).
+    ``appointment`` carries its id and the identity of its applicant as the
+    caller checked it. Returns the outbox rows' ids, or ``None`` when the slot
+    had no free seat (nothing was written). Raises ``IdentityChanged`` when the
+    applicant's row no longer holds that identity (a correction committed
+    meanwhile), ``IntegrityError`` when the database refuses the appointment
+    (then nothing was written either).
     """
     if appointment.pk is None or audit.pk is not None or any(m.pk is not None for m in messages):
         raise ValueError("the appointment carries its id, the audit row and messages do not")
-    params = [slot_id, _record(appointment), _record(audit), *map(_record, messages)]
-    row = prepared_run(_sql(len(messages)), params)
+    identity = [getattr(appointment, name) for name in IDENTITY_SNAPSHOT_FIELDS]
+    params = [
+        appointment.applicant_id,
+        *(str(value) if isinstance(value, Country) else value for value in identity),
+        slot_id,
+        _record(appointment),
+        _record(audit),
+        *map(_record, messages),
+    ]
+    applicant_found, *row = prepared_run(_sql(len(messages)), params)
+    if not applicant_found:
+        raise errors.IdentityChanged()
     if row[0] is None:
         return None
     for message, pk in zip(messages, row[1:], strict=True):

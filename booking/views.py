@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts import views as account_views
 from accounts.models import Role
 from accounts.permissions import is_verified
-from booking import errors, services
+from booking import errors, rules, services
 from booking.calendar import build_week, day_slots, parse_date, sites_with_availability
 from booking.errors import IdentityTaken, InvalidIdentity
 from booking.forms import IdentityForm
@@ -75,7 +75,9 @@ def _with_query(url: str, **params) -> str:
 
 
 def _bookable_procedure(slug: str) -> Procedure:
-    return get_object_or_404(Procedure, slug=slug, is_active=True, self_booking=True)
+    return get_object_or_404(
+        Procedure.objects.select_related("horizon"), slug=slug, is_active=True, self_booking=True
+    )
 
 
 # --- Booking path ----------------------------------------------------------------------
@@ -178,6 +180,37 @@ def times(request: HttpRequest, procedure: str, site: str) -> HttpResponse:
     )
 
 
+def _visible_slot(request: HttpRequest, slot_id: int, *, now: datetime, **conditions) -> Slot:
+    """The slot with its site and procedure if the user may see it (``booking.rules``),
+    else the 404 of a slot that does not exist: capacity not yet visible,
+    beyond the horizon or reserved for others is indistinguishable from none."""
+    slot = _visible_slot_or_none(request, slot_id, now=now, **conditions)
+    if slot is None:
+        raise Http404
+    return slot
+
+
+def _visible_slot_or_none(
+    request: HttpRequest, slot_id: int, *, now: datetime, **conditions
+) -> Slot | None:
+    slot = (
+        Slot.objects.select_related("site", "procedure__horizon")
+        .filter(pk=slot_id, **conditions)
+        .first()
+    )
+    if slot is None or rules.slot_hidden(
+        pool=slot.pool,
+        published_at=slot.published_at,
+        starts_at=slot.starts_at,
+        horizon_end=rules.horizon_end(slot.procedure, now),
+        pools=pools_for(request.user),
+        privileged=False,  # these pages are the applicants'
+        now=now,
+    ):
+        return None
+    return slot
+
+
 def _times_url_for_slot(slot: Slot) -> str:
     return _with_query(
         reverse("booking:times", args=[slot.procedure.slug, slot.site.slug]),
@@ -199,13 +232,7 @@ def _confirm_fallback(request: HttpRequest, slot_id: int) -> str:
 def confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
     now = timezone.now()
     pools = pools_for(request.user)
-    # Capacity not yet published, or reserved for others, is indistinguishable from none.
-    slot = get_object_or_404(
-        Slot.objects.select_related("site", "procedure"),
-        pk=slot_id,
-        pool__in=pools,
-        published_at__lte=now,
-    )
+    slot = _visible_slot(request, slot_id, now=now)
     procedure = slot.procedure
     if not (procedure.is_active and procedure.self_booking):
         messages.error(request, _("This procedure cannot be booked online by applicants."))
@@ -431,8 +458,20 @@ def appointment_reschedule(request: HttpRequest, reference: str) -> HttpResponse
 
 
 def _reschedule_fallback(request: HttpRequest, reference: str, slot_id: int) -> str:
+    """Back to the new slot's day if the user may see that slot, else to the
+    reschedule page, as for a slot that does not exist (never to the day of a
+    slot they may not see)."""
+    appointment = appointments_for(request.user).filter(reference=reference.upper()[:16]).first()
+    slot = None
+    if appointment is not None:
+        slot = _visible_slot_or_none(
+            request, slot_id, now=timezone.now(), procedure_id=appointment.procedure_id
+        )
+    return _reschedule_back_url(reference, slot)
+
+
+def _reschedule_back_url(reference: str, slot: Slot | None) -> str:
     base_url = reverse("booking:appointment_reschedule", args=[reference.upper()[:16]])
-    slot = Slot.objects.select_related("site").filter(pk=slot_id).first()
     if slot is None:
         return base_url
     day = timezone.localdate(slot.starts_at).isoformat()
@@ -448,6 +487,8 @@ def appointment_reschedule_confirm(
 ) -> HttpResponse:
     appointment = _my_appointment(request, reference)
     if request.method == "POST":
+        # A slot the user may not see is refused by the service as a missing
+        # one (``SlotNotFound``), and the fallback does not tell them apart.
         moved = services.appointment_reschedule(
             actor=request.user, appointment=appointment, new_slot_id=slot_id
         )
@@ -461,14 +502,8 @@ def appointment_reschedule_confirm(
     if not _changeable(appointment, now):
         messages.info(request, _("This appointment can no longer be changed."))
         return redirect("booking:appointment_detail", reference=appointment.reference)
-    new_slot = get_object_or_404(
-        Slot.objects.select_related("site"),
-        pk=slot_id,
-        procedure_id=appointment.procedure_id,
-        pool__in=pools_for(request.user),
-        published_at__lte=now,
-    )
-    back_url = _reschedule_fallback(request, appointment.reference, new_slot.pk)
+    new_slot = _visible_slot(request, slot_id, now=now, procedure_id=appointment.procedure_id)
+    back_url = _reschedule_back_url(appointment.reference, new_slot)
     still_free = (
         availability(
             procedure=appointment.procedure,

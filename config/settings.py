@@ -346,7 +346,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "booking.close_past_appointments",
         "schedule": 3600.0,
     },
+    # Each procedure's horizon advances by a day at a moment drawn at random
+    # (booking.horizon); readers honour the moment anyway, this writes it down.
+    "booking-horizons-advance": {
+        "task": "booking.horizons_advance",
+        "schedule": 60.0,
+    },
 }
+# The local hours within which a procedure's booking horizon advances each day,
+# at a moment drawn at random per procedure and day: [start, end).
+GUICHET_HORIZON_RELEASE_HOURS = (
+    env_int("HORIZON_RELEASE_START_HOUR", 8, minimum=0),
+    env_int("HORIZON_RELEASE_END_HOUR", 18, minimum=1),
+)
+if not GUICHET_HORIZON_RELEASE_HOURS[0] < GUICHET_HORIZON_RELEASE_HOURS[1] <= 24:
+    raise ImproperlyConfigured(
+        "HORIZON_RELEASE_START_HOUR must come before HORIZON_RELEASE_END_HOUR, which is at most 24."
+    )
 
 # --- E-mail and SMS -------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -39,7 +39,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def _slot_times_from_the_start():
     """Each test's slots start 3 days from now again: the factory's sequence
     would otherwise carry over from test to test and, a few thousand slots
-    into a run, push them past the booking horizon (``OutsideHorizon``)."""
+    into a run, push them past the booking horizon (where they answer as missing)."""
     factories.SlotFactory.reset_sequence()
 
 

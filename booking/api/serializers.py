@@ -67,7 +67,10 @@ class AvailabilityQuerySerializer(serializers.Serializer):
     date_to = serializers.DateField(required=False)
 
     def validate_procedure(self, value: str) -> Procedure:
-        procedure = Procedure.objects.filter(slug=value, is_active=True).first()
+        # With its horizon: availability asks for it (booking.rules.horizon_end).
+        procedure = (
+            Procedure.objects.select_related("horizon").filter(slug=value, is_active=True).first()
+        )
         if procedure is None:
             raise serializers.ValidationError(_("Unknown procedure: %(slug)s.") % {"slug": value})
         return procedure
@@ -193,7 +196,10 @@ class PublicationSerializer(serializers.Serializer):
         return site
 
     def validate_procedure(self, value: str) -> Procedure:
-        procedure = Procedure.objects.filter(slug=value, is_active=True).first()
+        # With its horizon: availability asks for it (booking.rules.horizon_end).
+        procedure = (
+            Procedure.objects.select_related("horizon").filter(slug=value, is_active=True).first()
+        )
         if procedure is None:
             raise serializers.ValidationError(_("Unknown procedure: %(slug)s.") % {"slug": value})
         return procedure

@@ -28,6 +28,7 @@ from time import monotonic
 from django.conf import settings
 from django.utils import timezone
 
+from booking import rules
 from booking.statements import SlotRead
 
 _MAX_ENTRIES = 10_000
@@ -43,18 +44,31 @@ def is_full(slot_id: int, slot: SlotRead | None, *, pools: Collection[str]) -> b
 
     ``slot`` is the slot as the booking view read it (``None``: no such slot),
     the one read the booking service then uses too. Only for a published slot
-    of one of ``pools`` (the caller's): for any other, and for one with a free
-    seat, False, and the service says which error applies; "full" must not
-    tell anyone about a slot they may not see.
+    of one of ``pools`` (the caller's) within the horizon (``booking.rules``):
+    for any other, and for one with a free seat, False, and the service says
+    which error applies; "full" must not tell anyone about a slot they may not
+    see (it answers as a missing one).
     """
     if is_sold_out(slot_id):
         return True
     if slot is None:
         return False
-    if slot.booked >= slot.capacity and slot.pool in pools and slot.published_at <= timezone.now():
-        remember(slot_id)
-        return True
-    return False
+    if slot.booked < slot.capacity:
+        return False
+    now = timezone.now()
+    hidden = rules.slot_hidden(
+        pool=slot.pool,
+        published_at=slot.published_at,
+        starts_at=slot.starts_at,
+        horizon_end=slot.horizon_end(now),
+        pools=pools,
+        privileged=False,  # only applicants book through the API
+        now=now,
+    )
+    if hidden:
+        return False
+    remember(slot_id)
+    return True
 
 
 def is_sold_out(slot_id: int) -> bool:

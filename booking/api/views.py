@@ -60,11 +60,13 @@ def _local_iso(tz: tzinfo) -> Callable[[datetime], str]:
 
 
 _BOOKING_409 = (
-    "`slot_full`, `already_booked`, `slot_in_past`, `booking_closed`, `outside_horizon`, "
-    "`document_not_accepted`, `procedure_unavailable`, `identity_missing`"
+    "`slot_full`, `already_booked`, `slot_in_past`, `booking_closed`, "
+    "`document_not_accepted`, `procedure_unavailable`, `identity_missing`, `identity_changed`"
 )
-_BOOKING_403 = "`pool_forbidden`, `procedure_not_self_bookable`, `applicants_only`"
-_BOOKING_404 = "`slot_not_found`, `slot_not_visible`"
+_BOOKING_403 = "`account_not_verified`, `procedure_not_self_bookable`, `applicants_only`"
+# A slot the caller may not see (not yet visible, beyond the horizon, reserved
+# for others, of another procedure) answers exactly as a missing one.
+_BOOKING_404 = "`slot_not_found`"
 
 
 # --- Permissions -------------------------------------------------------------------
@@ -469,8 +471,7 @@ class AppointmentRescheduleView(APIView):
                 429,
                 s403=_BOOKING_403,
                 s404="`appointment_not_found`, " + _BOOKING_404,
-                s409="`appointment_not_active`, `appointment_past`, `same_slot`, "
-                "`reschedule_mismatch`, " + _BOOKING_409,
+                s409="`appointment_not_active`, `appointment_past`, `same_slot`, " + _BOOKING_409,
             ),
         },
         tags=["booking"],

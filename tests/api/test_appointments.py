@@ -105,13 +105,13 @@ def test_booking_an_unknown_slot_gets_slot_not_found(applicant_api, applicant):
     assert response.json()["code"] == "slot_not_found"
 
 
-def test_booking_an_unpublished_slot_gets_slot_not_visible(applicant_api, slot):
+def test_booking_an_unpublished_slot_gets_slot_not_found(applicant_api, slot):
     Slot.objects.filter(pk=slot.pk).update(published_at=timezone.now() + timedelta(days=1))
 
     response = _book(applicant_api, slot)
 
     assert response.status_code == 404
-    assert response.json()["code"] == "slot_not_visible"
+    assert response.json()["code"] == "slot_not_found"
 
 
 def test_booking_a_past_slot_gets_slot_in_past(applicant_api, slot):
@@ -134,7 +134,7 @@ def test_booking_after_the_cutoff_gets_booking_closed(applicant_api, site, proce
     assert response.json()["code"] == "booking_closed"
 
 
-def test_booking_beyond_the_horizon_gets_outside_horizon(applicant_api, site, procedure):
+def test_booking_beyond_the_horizon_gets_slot_not_found(applicant_api, site, procedure):
     far = factories.SlotFactory(
         site=site,
         procedure=procedure,
@@ -143,17 +143,17 @@ def test_booking_beyond_the_horizon_gets_outside_horizon(applicant_api, site, pr
 
     response = _book(applicant_api, far)
 
-    assert response.status_code == 409
-    assert response.json()["code"] == "outside_horizon"
+    assert response.status_code == 404
+    assert response.json()["code"] == "slot_not_found"
 
 
-def test_applicant_booking_a_mediation_slot_gets_pool_forbidden(applicant_api, site, procedure):
+def test_applicant_booking_a_mediation_slot_gets_slot_not_found(applicant_api, site, procedure):
     reserved = factories.SlotFactory(site=site, procedure=procedure, pool=Pool.MEDIATION)
 
     response = _book(applicant_api, reserved)
 
-    assert response.status_code == 403
-    assert response.json()["code"] == "pool_forbidden"
+    assert response.status_code == 404
+    assert response.json()["code"] == "slot_not_found"
 
 
 def test_booking_a_staff_only_procedure_gets_procedure_not_self_bookable(applicant_api, site):
@@ -398,9 +398,7 @@ def test_reschedule_to_the_same_slot_gets_same_slot(applicant_api, applicant, sl
     assert response.json()["code"] == "same_slot"
 
 
-def test_reschedule_to_another_procedure_gets_reschedule_mismatch(
-    applicant_api, applicant, site, slot
-):
+def test_reschedule_to_another_procedure_gets_slot_not_found(applicant_api, applicant, site, slot):
     mine = appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
     elsewhere = factories.SlotFactory(site=site, procedure=factories.ProcedureFactory())
 
@@ -408,8 +406,8 @@ def test_reschedule_to_another_procedure_gets_reschedule_mismatch(
         f"{URL}{mine.reference}/reschedule/", {"slot": elsewhere.pk}, format="json"
     )
 
-    assert response.status_code == 409
-    assert response.json()["code"] == "reschedule_mismatch"
+    assert response.status_code == 404
+    assert response.json()["code"] == "slot_not_found"
 
 
 def test_reschedule_to_a_full_slot_keeps_the_old_appointment(

@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from booking import availability_cache, services
-from booking.models import Slot
+from booking.models import Horizon, Slot
 from tests import factories
 from tests.test_ratelimit import _redis_reachable
 
@@ -209,23 +209,33 @@ def test_a_slot_published_later_appears_at_its_moment(applicant_api, site, proce
     assert _remaining(applicant_api, procedure) == {later.pk: 3}
 
 
-def test_a_slot_leaves_at_the_cut_off_and_the_next_one_enters_at_the_horizon(
+def test_a_slot_leaves_at_the_cut_off_and_the_next_one_enters_at_the_horizon_s_step(
     applicant_api, site, clock
 ):
     procedure = factories.ProcedureFactory(cutoff_hours=1, horizon_days=2)
     now = timezone.now()
+    released_until = now + timedelta(days=1)
+    Horizon.objects.create(
+        procedure=procedure,
+        horizon_days=2,
+        released_until=released_until,
+        next_release_at=now + timedelta(seconds=20),  # the drawn moment of the next step
+        next_released_until=released_until + timedelta(days=1),
+    )
     leaving = factories.SlotFactory(
         site=site, procedure=procedure, starts_at=now + timedelta(hours=1, seconds=10)
     )
     entering = factories.SlotFactory(
-        site=site, procedure=procedure, starts_at=now + timedelta(days=2, seconds=20)
+        site=site, procedure=procedure, starts_at=released_until + timedelta(hours=1)
     )
     assert _settled(applicant_api, procedure, clock) == {leaving.pk: 3}  # 2 s later
 
     clock.advance(9)
     assert _remaining(applicant_api, procedure) == {}
-    clock.advance(10)
-    assert _remaining(applicant_api, procedure) == {entering.pk: 3}
+    clock.advance(8)
+    assert _remaining(applicant_api, procedure) == {}  # kept: nothing changed yet
+    clock.advance(1.5)
+    assert _remaining(applicant_api, procedure) == {entering.pk: 3}  # no write made it
 
 
 def test_a_lost_mark_does_not_make_an_old_answer_current(applicant_api, slot, clock):

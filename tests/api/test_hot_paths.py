@@ -144,8 +144,8 @@ def test_a_full_slot_of_another_pool_is_not_called_full(applicant_api, site, pro
         site=site, procedure=procedure, pool="mediation", capacity=1, booked=1
     )
 
-    assert _book(applicant_api, full).json()["code"] == "pool_forbidden"
-    assert _book(applicant_api, full).json()["code"] == "pool_forbidden"
+    assert _book(applicant_api, full).json()["code"] == "slot_not_found"
+    assert _book(applicant_api, full).json()["code"] == "slot_not_found"
 
 
 def test_a_full_unpublished_slot_is_not_called_full(applicant_api, site, procedure):
@@ -157,7 +157,7 @@ def test_a_full_unpublished_slot_is_not_called_full(applicant_api, site, procedu
         published_at=timezone.now() + timedelta(hours=1),
     )
 
-    assert _book(applicant_api, full).json()["code"] == "slot_not_visible"
+    assert _book(applicant_api, full).json()["code"] == "slot_not_found"
 
 
 # --- Availability cache ------------------------------------------------------------

@@ -14,14 +14,16 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import date, time, timedelta
 from functools import partial
-from time import monotonic
+from time import monotonic, sleep
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.errors import IdentityLocked
+from accounts.services import identity_correct
 from booking import errors
-from booking.models import Applicant, Appointment, AppointmentStatus, Slot
+from booking.models import IDENTITY_SNAPSHOT_FIELDS, Applicant, Appointment, AppointmentStatus, Slot
 from booking.services import (
     OpeningRange,
     applicant_create,
@@ -392,3 +394,140 @@ def test_one_appointment_rescheduled_twice_at_once_moves_in_turn_and_leaks_no_se
         )
         assert booked == {old.pk: 0, first.pk: 0, second.pk: 0} | {appointment.slot_id: 1}
     _assert_booked_matches_active_appointments()
+
+
+# --- An identity correction crossing a booking ------------------------------------------
+
+
+def _in_thread(call: Callable[[], object], outcome: list) -> threading.Thread:
+    """Run ``call`` in its own thread and connection; its result or exception
+    lands in ``outcome``."""
+
+    def run() -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+            outcome.append(call())
+        except BaseException as exc:  # the test inspects it
+            outcome.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def _wait_for_a_lock_wait(thread: threading.Thread) -> None:
+    """Until another connection of this database waits on a lock (or ``thread`` ended)."""
+    deadline = monotonic() + JOIN_TIMEOUT
+    while monotonic() < deadline and thread.is_alive():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return
+        sleep(0.02)
+
+
+def _identity(applicant: Applicant, **changes) -> dict:
+    current = {
+        "surname": applicant.surname,
+        "given_names": applicant.given_names,
+        "birth_date": applicant.birth_date,
+        "nationality": str(applicant.nationality),
+        "document_type": applicant.document_type,
+        "document_number": applicant.document_number,
+    }
+    return current | changes
+
+
+def _snapshot(row) -> tuple:
+    return tuple(str(getattr(row, name)) for name in IDENTITY_SNAPSHOT_FIELDS)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"document_number": "9399999999"}, {"surname": "Traoré"}],
+    ids=["document", "surname"],
+)
+def test_a_booking_crossing_an_identity_correction_never_keeps_the_old_identity(
+    site, procedure, changes
+):
+    """The applicant's record (read by the booking before) is corrected in a
+    transaction that is still open when the booking's statement runs: the
+    booking waits for it, then either books under the committed identity or
+    refuses cleanly, writing nothing. Never an appointment under the old one."""
+    person = factories.ApplicantFactory()  # what the booking read: the identity before
+    slot = factories.SlotFactory(site=site, procedure=procedure, capacity=1)
+    corrected, release = threading.Event(), threading.Event()
+
+    def correct_and_hold():
+        with transaction.atomic():
+            identity_correct(user=person.user, **_identity(person, **changes))
+            corrected.set()
+            release.wait(JOIN_TIMEOUT)
+
+    correction: list = []
+    correcting = _in_thread(correct_and_hold, correction)
+    assert corrected.wait(JOIN_TIMEOUT)
+    booking: list = []
+    booking_thread = _in_thread(
+        partial(appointment_book, actor=person.user, applicant=person, slot_id=slot.pk), booking
+    )
+    _wait_for_a_lock_wait(booking_thread)
+    release.set()
+    for thread in (correcting, booking_thread):
+        thread.join(JOIN_TIMEOUT)
+        assert not thread.is_alive()
+
+    stored = Applicant.objects.get(pk=person.pk)
+    assert correction == [None]  # the correction committed
+    assert [getattr(stored, k) for k in changes] == list(changes.values())
+    (outcome,) = booking
+    if isinstance(outcome, Appointment):
+        assert _snapshot(Appointment.objects.get(pk=outcome.pk)) == _snapshot(stored)
+    else:
+        assert isinstance(outcome, errors.IdentityChanged), outcome
+        assert not Appointment.objects.exists()
+    _assert_booked_matches_active_appointments()
+
+
+def test_a_correction_crossing_a_booking_waits_then_finds_the_identity_locked(site, procedure):
+    """The booking's statement holds the applicant's row FOR SHARE until its
+    transaction commits: a correction waits, then sees the appointment."""
+    person = factories.ApplicantFactory()
+    slot = factories.SlotFactory(site=site, procedure=procedure, capacity=1)
+    booked, release = threading.Event(), threading.Event()
+
+    def book_and_hold():
+        with transaction.atomic():
+            appointment = appointment_book(actor=person.user, applicant=person, slot_id=slot.pk)
+            booked.set()
+            release.wait(JOIN_TIMEOUT)
+        return appointment
+
+    booking: list = []
+    booking_thread = _in_thread(book_and_hold, booking)
+    assert booked.wait(JOIN_TIMEOUT)
+    correction: list = []
+    correcting = _in_thread(
+        partial(
+            identity_correct, user=person.user, **_identity(person, document_number="9399999999")
+        ),
+        correction,
+    )
+    _wait_for_a_lock_wait(correcting)
+    assert correcting.is_alive()  # it waits for the booking
+    release.set()
+    for thread in (booking_thread, correcting):
+        thread.join(JOIN_TIMEOUT)
+        assert not thread.is_alive()
+
+    (appointment,) = booking
+    assert isinstance(appointment, Appointment), appointment
+    assert isinstance(correction[0], IdentityLocked), correction
+    stored = Applicant.objects.get(pk=person.pk)
+    assert _snapshot(Appointment.objects.get(pk=appointment.pk)) == _snapshot(stored)

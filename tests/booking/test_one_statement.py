@@ -31,7 +31,7 @@ def test_booking_outside_a_transaction_writes_everything_in_one_statement(applic
 
     sqls = [q["sql"] for q in queries.captured_queries]
     assert not [s for s in sqls if s.startswith(("BEGIN", "SAVEPOINT", "COMMIT"))]
-    assert len([s for s in sqls if s.startswith("WITH claimed AS")]) == 1
+    assert len([s for s in sqls if s.startswith("WITH applicant AS")]) == 1
     assert _booked(slot) == 1
     stored = Appointment.objects.get(pk=appointment.pk)
     assert stored.reference == appointment.reference

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from booking.models import Pool
+from booking.models import Pool, Procedure
 from booking.selectors import appointments_for, availability, by_day, pools_for
 from booking.services import appointment_book
 from tests import factories
@@ -43,15 +43,18 @@ def test_availability_returns_only_bookable_slots_in_order(procedure, site, tues
     first_other_site = _slot(procedure, other_site, _at(tuesday, 9))
     first = _slot(procedure, site, _at(tuesday, 9))
     at_cutoff = _slot(procedure, site, NOW + timedelta(hours=procedure.cutoff_hours))
-    last_in_horizon = _slot(
-        procedure, site, NOW + timedelta(days=procedure.horizon_days, minutes=-1)
+    # The horizon ends at the start of a day (booking.horizon); none drawn yet:
+    # at the end of day today + horizon_days - 1.
+    horizon_end = datetime.combine(
+        NOW.date() + timedelta(days=procedure.horizon_days), time.min, tzinfo=PARIS
     )
+    last_in_horizon = _slot(procedure, site, horizon_end - timedelta(minutes=1))
     # None of these may be offered:
     _slot(procedure, site, _at(tuesday, 9, 20), booked=3)  # full
     _slot(procedure, site, _at(tuesday, 9, 40), published_at=NOW + timedelta(seconds=1))
     _slot(procedure, site, NOW - timedelta(minutes=20))  # past
     _slot(procedure, site, NOW + timedelta(hours=procedure.cutoff_hours, seconds=-1))
-    _slot(procedure, site, NOW + timedelta(days=procedure.horizon_days))  # beyond horizon
+    _slot(procedure, site, horizon_end)  # beyond horizon
     _slot(procedure, site, _at(tuesday, 10), pool=Pool.MEDIATION)
     _slot(procedure, site, _at(tuesday, 10, 20), pool=Pool.PRIORITY)
     _slot(factories.ProcedureFactory(), site, _at(tuesday, 10, 40))
@@ -152,6 +155,9 @@ def test_by_day_of_nothing_is_empty():
 def test_availability_is_one_query(procedure, site, tuesday, django_assert_num_queries):
     for hour in range(9, 17):
         _slot(procedure, factories.SiteFactory(), _at(tuesday, hour))
+
+    # As its callers read it: with its horizon (booking.horizon).
+    procedure = Procedure.objects.select_related("horizon").get(pk=procedure.pk)
 
     with django_assert_num_queries(1):
         slots = list(availability(procedure=procedure, now=NOW))

@@ -141,13 +141,21 @@ class BookingMachine(RuleBasedStateMachine):
             for a in self.model_appointments.values()
         )
 
+    @staticmethod
+    def _hidden_refusal(role: str, slot: ModelSlot):
+        """What the actor may not see answers as a missing slot, before any
+        other rule (``booking.rules``)."""
+        if slot.hidden and role != "agent":
+            return errors.SlotNotFound
+        if slot.pool not in POOLS_BY_ROLE[role]:
+            return errors.SlotNotFound
+        return None
+
     def _booking_refusal(self, kind: str, person: int, slot: ModelSlot):
         """The first rule of ``_check_bookable`` that ``kind`` breaks, if any."""
         role = {"self": "applicant", "mediator": "mediator", "agent": "agent"}[kind]
-        if slot.hidden and role != "agent":
-            return errors.SlotNotVisible
-        if slot.pool not in POOLS_BY_ROLE[role]:
-            return errors.PoolForbidden
+        if hidden := self._hidden_refusal(role, slot):
+            return hidden
         if role == "applicant" and not slot.procedure.self_booking:
             return errors.ProcedureNotSelfBookable
         if not slot.procedure.accepts(self.people[person].document_type):
@@ -263,7 +271,8 @@ class BookingMachine(RuleBasedStateMachine):
     def book(self, slot_id, person, kind):
         slot = self.model_slots[slot_id]
         if kind in OUTSIDERS:
-            refusal = errors.NotAllowed
+            role = {"stranger": "applicant", "other_mediator": "mediator", "other_agent": "agent"}
+            refusal = self._hidden_refusal(role[kind], slot) or errors.NotAllowed
         else:
             refusal = self._booking_refusal(kind, person, slot)
         if refusal is None and self._has_active(person, slot.procedure):
@@ -315,7 +324,7 @@ class BookingMachine(RuleBasedStateMachine):
         elif slot_id == model.slot_id:
             refusal = errors.SameSlot
         elif new.procedure != self.model_slots[model.slot_id].procedure:
-            refusal = errors.RescheduleMismatch
+            refusal = errors.SlotNotFound
         else:
             refusal = self._booking_refusal(kind, model.person, new)
             if refusal is None and new.booked == new.capacity:

@@ -581,8 +581,9 @@ def test_reschedule_to_another_procedure_is_404(logged_in, applicant, slot):
     response = logged_in.post(url)
 
     appointment.refresh_from_db()
-    assert response.status_code == 302
-    assert _messages(response) == [str(errors.RescheduleMismatch.default_message)]
+    assert response.status_code == 302  # back to the choice, as for a slot that does not exist
+    assert response.url == reverse("booking:appointment_reschedule", args=[appointment.reference])
+    assert _messages(response) == [str(errors.SlotNotFound.default_message)]
     assert appointment.slot_id == slot.pk
 
 
