@@ -45,7 +45,7 @@ def build(message) -> EmailMultiAlternatives:
             email.attach(
                 f"{message.appointment.reference}.ics",
                 ics,
-                f"text/calendar; method={method}; charset=utf-8",
+                f"text/calendar; method={method}",
             )
     return email
 
