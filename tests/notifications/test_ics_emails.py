@@ -5,6 +5,7 @@ its e-mail tells of: booked and moved (METHOD:REQUEST), then cancelled
 
 from __future__ import annotations
 
+import email
 import re
 import smtplib
 from datetime import UTC, datetime, timedelta
@@ -164,3 +165,19 @@ def test_the_downloaded_calendar_of_a_cancelled_appointment_outranks_its_last_mo
 
     assert props["SEQUENCE"] == ["3"] and props["STATUS"] == ["CANCELLED"]
     assert props["METHOD"] == ["PUBLISH"]
+
+
+def test_over_smtp_the_cancellation_calendar_part_names_its_method_once(
+    moved_twice_then_cancelled, smtp
+):
+    appointment, _first, _last = moved_twice_then_cancelled
+    row = Message.objects.get(
+        appointment=appointment, template_key="appointment_cancelled", channel="email"
+    )
+
+    assert services.message_send(message_id=row.pk).status == "sent"
+
+    parsed = email.message_from_bytes(smtp.messages[-1]["data"])
+    [part] = [p for p in parsed.walk() if p.get_content_type() == "text/calendar"]
+    assert part.get_params() == [("text/calendar", ""), ("method", "CANCEL"), ("charset", "utf-8")]
+    assert "METHOD:CANCEL\r\n" in part.get_payload(decode=True).decode()
