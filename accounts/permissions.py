@@ -153,6 +153,18 @@ def managed_sites(user: User) -> Q:
     return _NOTHING
 
 
+def managed_access_points(user: User) -> Q:
+    """A filter on ``AccessPoint``: those ``user`` may change (supervisors: all;
+    a mediator: their own point's details; nobody else)."""
+    if not _active(user):
+        return _NOTHING
+    if user.role == Role.SUPERVISOR:
+        return Q()
+    if user.role == Role.MEDIATOR and user.access_point_id is not None:
+        return Q(pk=user.access_point_id)
+    return _NOTHING
+
+
 def _booked_by_point(access_point_id: int):
     from booking.models import Appointment
 

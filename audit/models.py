@@ -46,6 +46,9 @@ class AuditAction(models.TextChoices):
     TOKEN_REVOKED = "token.revoked", _("API token revoked")
     PERSONAL_DATA_EXPORTED = "personal_data.exported", _("Personal data exported")
     ADMIN_CHANGED = "admin.changed", _("Changed in the admin")
+    # Reference data
+    ACCESS_POINT_CREATED = "access_point.created", _("Access point created")
+    ACCESS_POINT_CHANGED = "access_point.changed", _("Access point changed")
     # The trail itself
     AUDIT_EXPORTED = "audit.exported", _("Audit trail exported")
     AUDIT_PURGED = "audit.purged", _("Audit rows past retention deleted")

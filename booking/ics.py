@@ -1,8 +1,15 @@
 """An appointment as an iCalendar file (RFC 5545), written by hand.
 
-``appointment_ics`` is a pure function of the appointment (no clock, no
-request): the web page offers it as a download and the notifications will
-attach the same text to e-mails. Texts are in the active language.
+``appointment_ics`` is a pure function of its arguments (no clock, no
+request): the web page offers the appointment as it is now (``METHOD:PUBLISH``);
+the e-mails attach the event they tell of (``notifications.email``): the slot
+and version of that event, ``METHOD:REQUEST`` for a booking or a reschedule,
+``METHOD:CANCEL`` for a cancellation (RFC 5546). Texts are in the active language.
+
+One ``UID`` per appointment (its reference) and a ``SEQUENCE`` that grows with
+each version (``ics_sequence``): a calendar replaces the event it holds only
+with a higher one, so a cancellation must count one more than the last
+reschedule, or the calendar keeps the appointment.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from datetime import UTC, datetime
 
 from django.utils.translation import gettext as _
 
-from booking.models import Appointment, AppointmentStatus
+from booking.models import Appointment, AppointmentStatus, Slot
 
 CRLF = "\r\n"
 MAX_LINE_OCTETS = 75
@@ -49,9 +56,16 @@ def format_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _description(appointment: Appointment) -> str:
+def ics_sequence(appointment: Appointment) -> int:
+    """The version of the appointment's calendar event as it is now: 0 when
+    booked, one more for each reschedule, and one more again once cancelled."""
+    cancelled = appointment.status == AppointmentStatus.CANCELLED
+    return appointment.reschedule_count + (1 if cancelled else 0)
+
+
+def _description(appointment: Appointment, slot: Slot) -> str:
     procedure = appointment.procedure
-    site = appointment.slot.site
+    site = slot.site
     lines = [
         _("Reference: %(reference)s") % {"reference": appointment.reference},
         _("Procedure: %(procedure)s") % {"procedure": procedure.name},
@@ -67,36 +81,61 @@ def _description(appointment: Appointment) -> str:
     return "\n".join(lines)
 
 
-def appointment_ics(appointment: Appointment) -> str:
+def appointment_ics(
+    appointment: Appointment,
+    *,
+    slot: Slot | None = None,
+    sequence: int | None = None,
+    cancelled: bool | None = None,
+    method: str = "PUBLISH",
+    stamp: datetime | None = None,
+    organizer: str = "",
+    attendee: str = "",
+) -> str:
     """The VCALENDAR text for ``appointment``, with CRLF line endings.
 
-    Needs ``appointment.slot.site`` and ``appointment.procedure`` (select them
-    with the appointment). ``SEQUENCE`` counts reschedules, so a calendar that
-    imported an earlier version replaces it; ``DTSTAMP`` is the last change.
+    Needs ``appointment.procedure`` and the slot's site (select them with the
+    appointment). By default the appointment as it is now; an e-mail passes
+    the event it tells of instead: ``slot`` (the slot at the event),
+    ``sequence`` and ``cancelled`` (its version), ``method`` (``REQUEST`` or
+    ``CANCEL``), ``stamp`` (when it happened; default the last change), and
+    the ``organizer`` and ``attendee`` addresses that iTIP methods require.
     """
-    slot = appointment.slot
+    slot = slot or appointment.slot
     site = slot.site
     procedure = appointment.procedure
-    cancelled = appointment.status == AppointmentStatus.CANCELLED
+    if cancelled is None:
+        cancelled = appointment.status == AppointmentStatus.CANCELLED
+    if sequence is None:
+        sequence = ics_sequence(appointment)
+    people = []
+    if organizer:
+        people.append(("ORGANIZER", f"mailto:{organizer}"))
+    if attendee:
+        # Booked by the person: accepted already, no answer expected.
+        people.append(
+            ("ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;RSVP=FALSE", f"mailto:{attendee}")
+        )
     properties = [
         ("BEGIN", "VCALENDAR"),
         ("VERSION", "2.0"),
         ("PRODID", PRODID),
         ("CALSCALE", "GREGORIAN"),
-        ("METHOD", "PUBLISH"),
+        ("METHOD", method),
         ("BEGIN", "VEVENT"),
         ("UID", f"{appointment.reference}@guichet"),
-        ("DTSTAMP", format_utc(appointment.updated_at)),
+        ("DTSTAMP", format_utc(stamp or appointment.updated_at)),
         ("DTSTART", format_utc(slot.starts_at)),
         ("DTEND", format_utc(slot.ends_at)),
-        ("SEQUENCE", str(appointment.reschedule_count)),
+        ("SEQUENCE", str(sequence)),
         ("STATUS", "CANCELLED" if cancelled else "CONFIRMED"),
+        *people,
         (
             "SUMMARY",
             escape_text(_("Prefecture appointment: %(procedure)s") % {"procedure": procedure.name}),
         ),
         ("LOCATION", escape_text(f"{site.name}, {site.full_address}")),
-        ("DESCRIPTION", escape_text(_description(appointment))),
+        ("DESCRIPTION", escape_text(_description(appointment, slot))),
         ("TRANSP", "OPAQUE"),
         ("END", "VEVENT"),
         ("END", "VCALENDAR"),

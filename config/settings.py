@@ -161,6 +161,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 API_TOKEN_TTL = timedelta(hours=env_int("API_TOKEN_TTL_HOURS", 24 * 7, minimum=1))
+# Rows per page of the API's lists (core/pagination.py), and the most a client
+# may ask for with ?page_size= (a larger value gets this many).
+API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50, minimum=1)
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200, minimum=1)
+if API_MAX_PAGE_SIZE < API_PAGE_SIZE:
+    raise ImproperlyConfigured("API_MAX_PAGE_SIZE must be at least API_PAGE_SIZE.")
 # How many accounts one mobile number may confirm (brokers farm accounts on few SIMs).
 ACCOUNTS_PER_PHONE = env_int("ACCOUNTS_PER_PHONE", 2, minimum=1)
 # Personal data is kept this many months after the appointment, then erased

@@ -1,19 +1,30 @@
 """The e-mail transport: Django's e-mail backend (SMTP in production, the
 console in development), multipart text and HTML, with the appointment's
-``.ics`` attached to confirmations and reschedules."""
+``.ics`` attached to confirmations, reschedules, reminders and cancellations:
+the event the text tells of, from the same data (``rendering.event_slot``)."""
 
 from __future__ import annotations
 
 import smtplib
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils import translation
 
-from booking.ics import appointment_ics
+from booking.ics import appointment_ics, ics_sequence
+from booking.models import AppointmentStatus, Slot
+from notifications.rendering import event_slot
 from notifications.transport import PermanentSendError, TransientSendError
 
-ICS_KEYS = frozenset({"appointment_booked", "appointment_rescheduled", "appointment_reminder"})
+# The iTIP method (RFC 5546) of each appointment e-mail's calendar file. All
+# share the appointment's UID; the SEQUENCE of each is its event's.
+ICS_METHODS = {
+    "appointment_booked": "REQUEST",
+    "appointment_rescheduled": "REQUEST",
+    "appointment_reminder": "REQUEST",
+    "appointment_cancelled": "CANCEL",
+}
 
 
 def build(message) -> EmailMultiAlternatives:
@@ -27,11 +38,48 @@ def build(message) -> EmailMultiAlternatives:
     )
     if message.html:
         email.attach_alternative(message.html, "text/html")
-    if message.template_key in ICS_KEYS and message.appointment_id:
-        with translation.override(message.language):
-            ics = appointment_ics(message.appointment)
-        email.attach(f"{message.appointment.reference}.ics", ics, "text/calendar; method=PUBLISH")
+    method = ICS_METHODS.get(message.template_key)
+    if method and message.appointment_id:
+        ics = _calendar(message, method)
+        if ics is not None:
+            email.attach(
+                f"{message.appointment.reference}.ics",
+                ics,
+                f"text/calendar; method={method}",
+            )
     return email
+
+
+def _calendar(message, method: str) -> str | None:
+    """The ``.ics`` of the event ``message`` tells of: its slot and version as
+    kept at the event (``Message.context``), not the appointment's state now."""
+    appointment = message.appointment
+    cancelling = method == "CANCEL"
+    sequence = message.context.get("sequence")
+    if sequence is None:  # owed before the version was kept, or a reminder
+        if message.template_key == "appointment_reminder":
+            if appointment.status == AppointmentStatus.CANCELLED:
+                return None  # a reminder must not put a cancelled appointment back
+            sequence = ics_sequence(appointment)
+        elif message.template_key == "appointment_booked":
+            sequence = 0
+        else:
+            sequence = appointment.reschedule_count + (1 if cancelling else 0)
+    try:
+        slot = event_slot(message)
+    except Slot.DoesNotExist:
+        raise PermanentSendError("the slot of the event no longer exists") from None
+    with translation.override(message.language):
+        return appointment_ics(
+            appointment,
+            slot=slot,
+            sequence=sequence,
+            cancelled=cancelling,
+            method=method,
+            stamp=message.created_at,
+            organizer=parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
+            attendee=message.destination,
+        )
 
 
 def _domain() -> str:

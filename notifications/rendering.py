@@ -17,6 +17,8 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from booking.ics import ics_sequence
+from booking.models import Slot
 from notifications.gsm import to_gsm7
 from notifications.models import MessageChannel
 
@@ -77,3 +79,24 @@ def appointment_context(appointment) -> dict[str, Any]:
         ),
         "book_url": public_url(reverse("booking:sites", args=[procedure.slug])),
     }
+
+
+# --- The event an appointment message tells of -------------------------------------
+
+
+def event_context(appointment) -> dict[str, Any]:
+    """What an appointment message keeps of its event (``Message.context``):
+    the slot and the calendar event's version at that moment. The text and the
+    ``.ics`` are both made from it, whenever the message is sent."""
+    return {"slot": appointment.slot_id, "sequence": ics_sequence(appointment)}
+
+
+def event_slot(message):
+    """The slot ``message`` speaks of: the appointment's at the event (a later
+    reschedule does not change what a message already owed says). Sets it on
+    ``message.appointment``, so that one read serves the text and the ``.ics``."""
+    appointment = message.appointment
+    slot_id = message.context.get("slot", appointment.slot_id)
+    if slot_id != appointment.slot_id:
+        appointment.slot = Slot.objects.select_related("site").get(pk=slot_id)
+    return appointment.slot

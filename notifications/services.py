@@ -52,7 +52,13 @@ from notifications.models import (
     PublicationAnnouncement,
     SmsOptOut,
 )
-from notifications.rendering import appointment_context, public_url, render
+from notifications.rendering import (
+    appointment_context,
+    event_context,
+    event_slot,
+    public_url,
+    render,
+)
 from notifications.transport import PermanentSendError, SendError
 
 logger = logging.getLogger(__name__)
@@ -159,7 +165,7 @@ def appointment_messages(
             template_key=event,
             language=applicant.preferred_language,
             destination=destination,
-            context={"slot": appointment.slot_id},
+            context=event_context(appointment),
             idempotency_key=f"{event}:{appointment.pk}{occurrence}:{channel}:a{applicant.pk}",
             next_attempt_at=now,
             created_at=now,
@@ -177,10 +183,7 @@ def _render_owed(message: Message) -> None:
     appointment = message.appointment
     if appointment is None:
         raise PermanentSendError("the appointment no longer exists")
-    slot_id = message.context.get("slot", appointment.slot_id)
-    if slot_id != appointment.slot_id:
-        # Moved since: the message speaks of the time it was owed for.
-        appointment.slot = Slot.objects.select_related("site").get(pk=slot_id)
+    event_slot(message)  # moved since: the message speaks of the time it was owed for
     rendered = render(
         key=message.template_key,
         channel=message.channel,

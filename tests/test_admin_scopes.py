@@ -8,8 +8,10 @@ from django.urls import reverse
 
 from accounts.models import ApiToken, IdentityClaimAttempt, Role
 from accounts.services import api_token_create
+from audit.models import AuditAction, AuditEvent
 from booking.models import Applicant, Appointment, Slot
 from booking.services import appointment_book
+from mediation.models import AccessPoint
 from notifications.models import Message
 from tests import factories
 from tests.auth import login
@@ -133,3 +135,119 @@ def test_an_agent_sees_only_their_own_tokens_and_no_identity_claims(client, agen
 
     assert list(tokens.context["cl"].queryset) == [mine]
     assert claims.context["cl"].queryset.count() == 0
+
+
+# --- Access points -------------------------------------------------------------------
+
+POINT_PERMS = ("view_accesspoint", "change_accesspoint", "add_accesspoint", "delete_accesspoint")
+
+
+def _point_form(point: AccessPoint, **changes) -> dict:
+    data = {
+        "slug": point.slug,
+        "name": point.name,
+        "address": point.address,
+        "postcode": point.postcode,
+        "city": point.city,
+        "phone": point.phone,
+        "opening_hours": point.opening_hours,
+        "is_active": "on" if point.is_active else "",
+        "_save": "Save",
+    }
+    data.update(changes)
+    return data
+
+
+def test_a_mediator_sees_and_changes_only_their_own_access_point(client, mediator):
+    mine = mediator.access_point
+    theirs = factories.AccessPointFactory()
+    login(client, _with_admin(mediator, *POINT_PERMS))
+
+    listing = client.get(url(AccessPoint, "changelist"))
+    changed = client.post(
+        url(AccessPoint, "change", mine.pk), _point_form(mine, phone="01 48 00 00 00")
+    )
+    refused = client.post(url(AccessPoint, "change", theirs.pk), _point_form(theirs, name="Pris"))
+
+    assert list(listing.context["cl"].queryset) == [mine]
+    assert changed.status_code == 302
+    mine.refresh_from_db()
+    assert mine.phone == "01 48 00 00 00"
+    assert refused.status_code == 302 and refused["Location"] == reverse("admin:index")
+    theirs.refresh_from_db()
+    assert theirs.name != "Pris"
+    [row] = AuditEvent.objects.filter(action=AuditAction.ACCESS_POINT_CHANGED)
+    assert row.actor_id == mediator.pk
+    assert row.details == {
+        "access_point": mine.pk,
+        "before": {"phone": ""},
+        "after": {"phone": "01 48 00 00 00"},
+    }
+
+
+def test_a_mediator_neither_adds_deactivates_renames_nor_deletes_an_access_point(client, mediator):
+    mine = mediator.access_point
+    login(client, _with_admin(mediator, *POINT_PERMS))
+
+    add = client.get(url(AccessPoint, "add"))
+    client.post(
+        url(AccessPoint, "change", mine.pk), _point_form(mine, slug="ailleurs", is_active="")
+    )
+    delete = client.post(url(AccessPoint, "delete", mine.pk), {"post": "yes"})
+
+    assert add.status_code == 403
+    assert delete.status_code == 403
+    mine.refresh_from_db()
+    assert (mine.slug, mine.is_active) != ("ailleurs", False)
+    assert mine.is_active and mine.slug != "ailleurs"
+    assert not AuditEvent.objects.filter(action__startswith="access_point.").exists()
+
+
+def test_an_agent_with_the_model_permissions_gets_no_access_point(client, agent):
+    point = factories.AccessPointFactory()
+    login(client, _with_admin(agent, *POINT_PERMS))
+
+    listing = client.get(url(AccessPoint, "changelist"))
+    change = client.post(url(AccessPoint, "change", point.pk), _point_form(point, name="Pris"))
+
+    assert listing.context["cl"].queryset.count() == 0
+    assert change.status_code == 302
+    point.refresh_from_db()
+    assert point.name != "Pris"
+    assert not AuditEvent.objects.filter(action__startswith="access_point.").exists()
+
+
+def test_a_supervisor_adds_and_changes_any_access_point_each_change_audited(client, supervisor):
+    point = factories.AccessPointFactory()
+    login(client, _with_admin(supervisor, *POINT_PERMS))
+
+    added = client.post(
+        url(AccessPoint, "add"),
+        {
+            "slug": "fs-pantin",
+            "name": "France Services Pantin",
+            "address": "2 rue Hoche",
+            "postcode": "93500",
+            "city": "Pantin",
+            "phone": "",
+            "opening_hours": "",
+            "is_active": "on",
+            "_save": "Save",
+        },
+    )
+    changed = client.post(url(AccessPoint, "change", point.pk), _point_form(point, is_active=""))
+
+    assert added.status_code == changed.status_code == 302
+    new = AccessPoint.objects.get(slug="fs-pantin")
+    point.refresh_from_db()
+    assert not point.is_active
+    created = AuditEvent.objects.get(action=AuditAction.ACCESS_POINT_CREATED)
+    assert created.actor_id == supervisor.pk
+    assert created.details["access_point"] == new.pk
+    assert created.details["after"]["city"] == "Pantin"
+    change = AuditEvent.objects.get(action=AuditAction.ACCESS_POINT_CHANGED)
+    assert change.details == {
+        "access_point": point.pk,
+        "before": {"is_active": True},
+        "after": {"is_active": False},
+    }

@@ -16,6 +16,7 @@ from accounts.selectors import api_tokens_of
 from accounts.services import api_token_issue, api_token_revoke
 from core.api import error_responses
 from core.errors import InvalidInput
+from core.pagination import page_of, paginated_response, pagination_parameters
 
 
 class InvalidCredentials(InvalidInput):
@@ -81,12 +82,22 @@ class TokenListView(APIView):
 
     @extend_schema(
         operation_id="auth_tokens_list",
-        responses={200: ApiTokenSerializer(many=True), **error_responses(401, 403)},
+        parameters=pagination_parameters(),
+        responses={
+            200: page_of(ApiTokenSerializer),
+            **error_responses(400, 401, 403, s400="`invalid`: a malformed `cursor` or `page_size`"),
+        },
         tags=["auth"],
     )
     def get(self, request: Request) -> Response:
-        tokens = api_tokens_of(request.user)
-        return Response(ApiTokenSerializer(tokens, many=True, context={"auth": request.auth}).data)
+        # Newest first, as ``api_tokens_of`` orders them; by id alone, unique.
+        return paginated_response(
+            request,
+            api_tokens_of(request.user),
+            ApiTokenSerializer,
+            ordering="-pk",
+            context={"auth": request.auth},
+        )
 
 
 class TokenRevokeView(APIView):

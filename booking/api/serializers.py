@@ -142,6 +142,38 @@ class IdentitySnapshotSerializer(serializers.Serializer):
     document_number = serializers.CharField()
 
 
+class AppointmentFilterSerializer(serializers.Serializer):
+    """The filters of the appointments list (query parameters), all optional.
+
+    A site or procedure is matched by slug in the same query: an unknown slug,
+    or a site the caller does not see, gives an empty list (no lookup, and no
+    telling the two apart). A malformed value is a 400 ``invalid``.
+    """
+
+    date_from = serializers.DateField(
+        required=False, help_text="First local day of the appointment (its slot's start)."
+    )
+    date_to = serializers.DateField(required=False, help_text="Last local day, included.")
+    site = serializers.SlugField(required=False, max_length=50, help_text="Site slug.")
+    procedure = serializers.SlugField(required=False, max_length=50, help_text="Procedure slug.")
+    status = serializers.ChoiceField(choices=AppointmentStatus.choices, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # DRF takes an empty query parameter for a missing one; here it is a
+        # malformed filter (``?status=``), refused like any other.
+        empty = [name for name in self.fields if self.initial_data.get(name, None) == ""]
+        if empty:
+            raise serializers.ValidationError(
+                {name: _("This field may not be blank.") for name in empty}
+            )
+        date_from, date_to = attrs.get("date_from"), attrs.get("date_to")
+        if date_from and date_to and date_to < date_from:
+            raise serializers.ValidationError(
+                {"date_to": _("The end date is before the start date.")}
+            )
+        return attrs
+
+
 class AppointmentSerializer(serializers.Serializer):
     """Expects appointments from ``booking.selectors.appointments_for`` (slot, site
     and procedure already joined)."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +25,7 @@ from booking import availability_cache, errors, selectors, services, statements
 from booking.api import soldout
 from booking.api.serializers import (
     MAX_ID,
+    AppointmentFilterSerializer,
     AppointmentSerializer,
     AvailabilityQuerySerializer,
     AvailableSlotSerializer,
@@ -36,6 +38,7 @@ from booking.api.serializers import (
 from booking.models import Applicant, Appointment, Channel, Procedure, Site
 from booking.statements import SlotRead
 from core.api import error_responses
+from core.pagination import page_of, paginated_response, pagination_parameters
 
 
 def _local_iso(tz: tzinfo) -> Callable[[datetime], str]:
@@ -67,6 +70,7 @@ _BOOKING_403 = "`account_not_verified`, `procedure_not_self_bookable`, `applican
 # A slot the caller may not see (not yet visible, beyond the horizon, reserved
 # for others, of another procedure) answers exactly as a missing one.
 _BOOKING_404 = "`slot_not_found`"
+_LIST_400 = "`invalid`: a malformed `cursor` or `page_size`"
 
 
 # --- Permissions -------------------------------------------------------------------
@@ -160,6 +164,36 @@ def _visible_appointment(request: Request, reference: str) -> Appointment:
     return appointment
 
 
+def _local_midnight(day: date) -> datetime | None:
+    """The start of ``day`` in the current time zone; ``None`` at the ends of
+    the calendar, where the instant cannot be represented (no bound, then)."""
+    try:
+        return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone()).astimezone(
+            UTC
+        )
+    except OverflowError:
+        return None
+
+
+def _filtered(appointments: QuerySet[Appointment], filters: dict) -> QuerySet[Appointment]:
+    """``appointments`` narrowed by the validated ``AppointmentFilterSerializer``."""
+    if (day := filters.get("date_from")) is not None and (
+        start := _local_midnight(day)
+    ) is not None:
+        appointments = appointments.filter(slot__starts_at__gte=start)
+    if (day := filters.get("date_to")) is not None and day < date.max:
+        end = _local_midnight(day + timedelta(days=1))
+        if end is not None:
+            appointments = appointments.filter(slot__starts_at__lt=end)
+    if "site" in filters:
+        appointments = appointments.filter(slot__site__slug=filters["site"])
+    if "procedure" in filters:
+        appointments = appointments.filter(procedure__slug=filters["procedure"])
+    if "status" in filters:
+        appointments = appointments.filter(status=filters["status"])
+    return appointments
+
+
 def _rendered(request: Request, appointment: Appointment) -> dict:
     # Re-read through the selector: the service's instance lacks some joins.
     fresh = selectors.appointments_for(request.user).get(pk=appointment.pk)
@@ -190,23 +224,28 @@ _BOOKING_RENDERER = AppointmentSerializer()
 class SiteListView(APIView):
     @extend_schema(
         operation_id="sites_list",
-        responses={200: SiteSerializer(many=True), **error_responses(401)},
+        parameters=pagination_parameters(),
+        responses={200: page_of(SiteSerializer), **error_responses(400, 401, s400=_LIST_400)},
         tags=["reference"],
     )
     def get(self, request: Request) -> Response:
-        sites = Site.objects.filter(is_active=True).order_by("name")
-        return Response(SiteSerializer(sites, many=True).data)
+        sites = Site.objects.filter(is_active=True)
+        return paginated_response(request, sites, SiteSerializer, ordering=("name", "pk"))
 
 
 class ProcedureListView(APIView):
     @extend_schema(
         operation_id="procedures_list",
-        responses={200: ProcedureSerializer(many=True), **error_responses(401)},
+        parameters=pagination_parameters(),
+        responses={
+            200: page_of(ProcedureSerializer),
+            **error_responses(400, 401, s400=_LIST_400),
+        },
         tags=["reference"],
     )
     def get(self, request: Request) -> Response:
-        procedures = Procedure.objects.filter(is_active=True).order_by("name")
-        return Response(ProcedureSerializer(procedures, many=True).data)
+        procedures = Procedure.objects.filter(is_active=True)
+        return paginated_response(request, procedures, ProcedureSerializer, ordering=("name", "pk"))
 
 
 # --- Availability ------------------------------------------------------------------
@@ -355,12 +394,25 @@ class AppointmentListView(APIView):
 
     @extend_schema(
         operation_id="appointments_list",
-        responses={200: AppointmentSerializer(many=True), **error_responses(401)},
+        description="The appointments the caller may see (applicants: their own; "
+        "mediators: those they booked; agents: those at their sites; supervisors: all), "
+        "most recently booked first, a page at a time.",
+        parameters=[AppointmentFilterSerializer, *pagination_parameters()],
+        responses={
+            200: page_of(AppointmentSerializer),
+            **error_responses(
+                400, 401, s400="`invalid`: a malformed filter, `cursor` or `page_size`"
+            ),
+        },
         tags=["booking"],
     )
     def get(self, request: Request) -> Response:
-        appointments = selectors.appointments_for(request.user)
-        return Response(AppointmentSerializer(appointments, many=True).data)
+        query = AppointmentFilterSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        appointments = _filtered(selectors.appointments_for(request.user), query.validated_data)
+        # By id, not by start: unique and unchanging, so a walk through the
+        # pages meets each appointment once even while some are rescheduled.
+        return paginated_response(request, appointments, AppointmentSerializer, ordering="-pk")
 
     @extend_schema(
         operation_id="appointments_create",

@@ -138,7 +138,7 @@ def test_owner_lists_their_tokens_without_keys(applicant_user, other_applicant):
     response = client_with(key).get(TOKENS_URL)
 
     assert response.status_code == 200
-    body = response.json()
+    body = response.json()["results"]
     assert {row["id"] for row in body} == {mine.pk, older.pk}
     assert [row["current"] for row in body if row["id"] == mine.pk] == [True]
     assert set(body[0]) == {"id", "prefix", "created_at", "expires_at", "last_used_at", "current"}

@@ -247,7 +247,7 @@ def test_list_shows_my_appointments_only(applicant_api, applicant, other_applica
     response = applicant_api.get(URL)
 
     assert response.status_code == 200
-    assert [a["reference"] for a in response.json()] == [mine.reference]
+    assert [a["reference"] for a in response.json()["results"]] == [mine.reference]
 
 
 def test_detail_shows_my_appointment(applicant_api, applicant, slot):
@@ -304,7 +304,7 @@ def test_agent_sees_the_appointments_of_their_site_only(
 
     assert agent_api.get(f"{URL}{appointment.reference}/").status_code == 200
     assert other_agent_api.get(f"{URL}{appointment.reference}/").status_code == 404
-    assert other_agent_api.get(URL).json() == []
+    assert other_agent_api.get(URL).json()["results"] == []
 
 
 def test_list_takes_a_constant_number_of_queries(
@@ -318,7 +318,7 @@ def test_list_takes_a_constant_number_of_queries(
         response = applicant_api.get(URL)
 
     assert response.status_code == 200
-    assert len(response.json()) == 6
+    assert len(response.json()["results"]) == 6
 
 
 # --- Cancelling --------------------------------------------------------------------

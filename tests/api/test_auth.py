@@ -47,7 +47,7 @@ def test_issued_token_authenticates_requests(anonymous_api, applicant_user):
     response = client.get(APPOINTMENTS_URL)
 
     assert response.status_code == 200
-    assert response.json() == []
+    assert response.json()["results"] == []
 
 
 def test_wrong_password_gets_invalid_credentials(anonymous_api, applicant_user):

@@ -13,7 +13,7 @@ def test_sites_lists_only_active_sites(applicant_api, site):
     response = applicant_api.get("/api/v1/sites/")
 
     assert response.status_code == 200
-    assert response.json() == [
+    assert response.json()["results"] == [
         {
             "slug": site.slug,
             "name": site.name,
@@ -39,7 +39,7 @@ def test_procedures_list_only_active_procedures_with_their_rules(applicant_api):
     response = applicant_api.get("/api/v1/procedures/")
 
     assert response.status_code == 200
-    assert response.json() == [
+    assert response.json()["results"] == [
         {
             "slug": procedure.slug,
             "name": procedure.name,

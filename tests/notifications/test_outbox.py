@@ -297,17 +297,6 @@ def test_smtp_5xx_fails_at_once_and_4xx_is_retried(booked, smtp):
     assert services.message_send(message_id=row.pk).status == "retry"
 
 
-def test_cancellation_email_has_no_ics(booked, applicant, mailoutbox):
-    booking.appointment_cancel(actor=applicant.user, appointment=booked)
-    row = Message.objects.get(
-        appointment=booked, template_key="appointment_cancelled", channel="email"
-    )
-
-    services.message_send(message_id=row.pk)
-
-    assert mailoutbox[-1].attachments == []
-
-
 def test_sweep_requeues_what_the_broker_never_got(booked, mailoutbox):
     later = timezone.now() + timedelta(minutes=5)
 
