@@ -29,6 +29,7 @@ from accounts.forms import (
     EmailChangeForm,
     IdentityCorrectionForm,
     LanguageForm,
+    PasswordResetForm,
     PhoneChangeForm,
     PhoneCodeForm,
     RegistrationForm,
@@ -37,7 +38,7 @@ from accounts.lockout import locked_logins, lockout_clear
 from accounts.models import Role
 from accounts.otp_views import security_context
 from accounts.permissions import can_unlock_logins, is_verified
-from accounts.selectors import account_messages, applicant_of
+from accounts.selectors import account_messages_shown, applicant_of
 from booking.errors import IdentityTaken, InvalidIdentity
 from booking.identity import identity_key
 from core.errors import DomainError
@@ -175,7 +176,7 @@ def me(request: HttpRequest) -> HttpResponse:
             "verified": is_verified(user),
             "pending": services.pending_phone_verification(user),
             "language_form": LanguageForm(initial={"language": user.language}),
-            "account_messages": list(account_messages(user, applicant)[:MESSAGES_SHOWN]),
+            "account_messages": account_messages_shown(user, applicant, limit=MESSAGES_SHOWN),
             "is_applicant": user.role == Role.APPLICANT,
             **security_context(user),
             **_retention_context(),
@@ -351,6 +352,12 @@ def identity_on_file(request: HttpRequest, applicant, next_url: str) -> HttpResp
 
 
 # --- Login lock-outs -------------------------------------------------------------------
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset page, its e-mail owed through the outbox (``PasswordResetForm``)."""
+
+    form_class = PasswordResetForm
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -39,6 +39,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.messages import is_secret
 from booking.models import Applicant, Appointment, AppointmentStatus, Pool, Publication, Slot
 from notifications import email as email_transport
 from notifications import publisher
@@ -52,7 +53,7 @@ from notifications.models import (
     PublicationAnnouncement,
     SmsOptOut,
 )
-from notifications.rendering import appointment_context, public_url, render
+from notifications.rendering import Rendered, appointment_context, public_url, render
 from notifications.transport import PermanentSendError, SendError
 
 logger = logging.getLogger(__name__)
@@ -191,6 +192,24 @@ def _render_owed(message: Message) -> None:
         rendered.subject[:200],
         rendered.text,
         rendered.html,
+    )
+
+
+def render_secret(message: Message) -> Rendered:
+    """The body of a message that carries a secret (``accounts.messages``),
+    rendered with the secret derived now. Kept in memory by the caller: never
+    stored. Raises ``PermanentSendError`` when the secret is no longer worth
+    sending (the account is gone, the code expired or was used)."""
+    from accounts.messages import secret_message_context
+
+    context = secret_message_context(message)
+    if context is None:
+        raise PermanentSendError("nothing to confirm any more: the code or link is no longer valid")
+    return render(
+        key=message.template_key,
+        channel=message.channel,
+        language=message.language,
+        context=context,
     )
 
 
@@ -345,16 +364,28 @@ def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome
         )
         return SendOutcome("failed", "opted out")
 
+    # A body that carries a secret is rendered at each attempt and never stored;
+    # one stored before that rule (an older row) is blanked once it is done with.
+    secret = is_secret(message.template_key)
+    done_with = {"text": "", "html": ""} if secret else {}
     try:
         if not message.text:
             try:
-                _render_owed(message)
+                if secret:
+                    rendered = render_secret(message)
+                    message.subject = message.subject or rendered.subject[:200]
+                    message.text, message.html = rendered.text, rendered.html
+                else:
+                    _render_owed(message)
             except SendError:
                 raise
             except Exception as exc:  # a template bug: retrying will not fix it
                 logger.exception("Could not render message %s.", message_id)
                 raise PermanentSendError(f"rendering failed: {exc!r}") from exc
-            mine.update(subject=message.subject, text=message.text, html=message.html)
+            if secret:
+                mine.update(subject=message.subject)
+            else:
+                mine.update(subject=message.subject, text=message.text, html=message.html)
         provider_id = _transmit(message)
     except SendError as exc:
         done = timezone.now()
@@ -368,7 +399,9 @@ def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome
             )
             _enqueue_later(message_id, retry_at)
             return SendOutcome("retry", exc.detail)
-        mine.update(status=MessageStatus.FAILED, last_error=exc.detail[:2000], updated_at=done)
+        mine.update(
+            status=MessageStatus.FAILED, last_error=exc.detail[:2000], updated_at=done, **done_with
+        )
         return SendOutcome("failed", exc.detail)
     done = timezone.now()
     mine.update(
@@ -377,6 +410,7 @@ def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome
         sent_at=done,
         in_doubt=False,
         updated_at=done,
+        **done_with,
     )
     return SendOutcome("sent")
 

@@ -354,13 +354,14 @@ ACCOUNT_ROUTES: dict[str, list[Ask]] = {
             before=_codes_sent_a_while_ago,
         )
     ],
-    # The accounts with that address (no session yet; the e-mail goes by SMTP).
+    # The accounts with that address (no session yet), and the e-mail owed to it
+    # through the outbox (one INSERT; sent once the request commits).
     "accounts:password_reset": [
         Ask(
             "anonymous",
             "post",
             lambda w: reverse("accounts:password_reset"),
-            1,
+            2,
             302,
             data=lambda w: {"email": w.applicant.user.email},
         )
