@@ -174,13 +174,25 @@ def email_confirmation_url(*, user: User, address: str, state: str) -> str:
     return public_url(reverse("accounts:email_confirm", args=[token]))
 
 
+def _email_confirm_count(*, user: User, address: str) -> None:
+    # Per account, per recipient whatever the account (mail bombing) and per
+    # client address: raises core.ratelimit.RateLimited (a 429).
+    ratelimit.hit("email_confirm", account=user.pk, email=address, ip=client_ip())
+
+
 def email_confirmation_send(*, user: User, new_email: str | None = None) -> int:
     """Owe ``user`` an e-mail with a link that confirms ``new_email`` (a change
     of address) or the account's address. Returns the outbox message id.
 
     The link itself is signed by the worker when it sends
-    (``accounts.messages``): the outbox never holds it."""
+    (``accounts.messages``): the outbox never holds it. Counted in the
+    ``email_confirm`` rate limits."""
     address = _normalize_email(new_email) if new_email else user.email
+    _email_confirm_count(user=user, address=address)
+    return _email_confirmation_owe(user=user, address=address, is_change=new_email is not None)
+
+
+def _email_confirmation_owe(*, user: User, address: str, is_change: bool) -> int:
     with transaction.atomic():
         return _owe(
             user=user,
@@ -191,22 +203,26 @@ def email_confirmation_send(*, user: User, new_email: str | None = None) -> int:
                 "address": address,
                 "state": _email_state(user),
                 "days": settings.ACCOUNTS_EMAIL_LINK_DAYS,
-                "is_change": new_email is not None,
+                "is_change": is_change,
             },
             idempotency_key=f"{EMAIL_CONFIRM}:u{user.pk}:{secrets.token_hex(8)}",
         )
 
 
-def email_change_request(*, user: User, new_email: str) -> int:
+def email_change_request(*, user: User, new_email: str) -> int | None:
     """Owe a confirmation link to ``new_email``; the current address stays in
-    use until the link is followed."""
+    use until the link is followed. Returns the outbox message id.
+
+    An address another account uses gets nothing, and the caller answers as
+    for any other (``None`` here): the page must not tell who has an account.
+    Counted in the ``email_confirm`` rate limits either way."""
     address = _normalize_email(new_email)
-    if User.objects.filter(email__iexact=address).exclude(pk=user.pk).exists():
-        raise errors.EmailTaken()
     if address == user.email and user.email_verified_at:
         raise errors.NothingToConfirm()
-    with transaction.atomic():
-        return email_confirmation_send(user=user, new_email=address)
+    _email_confirm_count(user=user, address=address)
+    if User.objects.filter(email__iexact=address).exclude(pk=user.pk).exists():
+        return None
+    return _email_confirmation_owe(user=user, address=address, is_change=True)
 
 
 def email_confirm(*, token: str, now: datetime | None = None) -> User:
@@ -960,9 +976,16 @@ def password_set_url(*, user: User) -> str:
     return public_url(reverse("accounts:password_reset_confirm", args=[uid, token]))
 
 
-def staff_invitation_send(*, user: User) -> int:
+def staff_invitation_send(*, user: User, actor: User | None = None) -> int:
     """Owe ``user`` an e-mail with a link to set their password; returns the
-    outbox message id. The link is made by the worker (``password_set_url``)."""
+    outbox message id. The link is made by the worker (``password_set_url``).
+    Counted in the ``staff_invite`` rate limits (per ``actor``, recipient, address)."""
+    ratelimit.hit(
+        "staff_invite",
+        account=actor.pk if actor is not None else None,
+        email=user.email,
+        ip=client_ip(),
+    )
     with transaction.atomic():
         return _owe(
             user=user,
@@ -1033,7 +1056,7 @@ def staff_create(
                 subject_user=user,
                 details={"by": "staff", **staff_snapshot(user)},
             )
-            staff_invitation_send(user=user)
+            staff_invitation_send(user=user, actor=actor)
     except IntegrityError:  # the same address created twice at once
         raise errors.EmailTaken() from None
     return user

@@ -78,13 +78,25 @@ def test_email_change_keeps_the_old_address_until_the_link_is_followed(web):
     assert web.get(link).status_code == 409  # used once
 
 
-def test_email_change_to_an_address_in_use_is_refused(web):
+def test_email_change_to_an_address_in_use_answers_as_any_other_and_sends_nothing(web):
+    """The page must not tell whether an address has an account (issue 14, item 4)."""
     factories.UserFactory(email="taken@example.test")
     user = factories.UserFactory()
     web.force_login(user)
-    response = web.post(reverse("accounts:email_change"), {"email": "taken@example.test"})
-    assert response.status_code == 200
-    assert "already exists" in response.content.decode()
+
+    taken = web.post(reverse("accounts:email_change"), {"email": "taken@example.test"}, follow=True)
+    free = web.post(reverse("accounts:email_change"), {"email": "free@example.test"}, follow=True)
+
+    assert taken.redirect_chain == free.redirect_chain == [(reverse("accounts:me"), 302)]
+    said = [str(m) for m in taken.context["messages"]]
+    assert said == [
+        str(m).replace("free@example.test", "taken@example.test") for m in free.context["messages"]
+    ]
+    assert "already exists" not in taken.content.decode()
+    assert not Message.objects.filter(destination="taken@example.test").exists()
+    assert Message.objects.filter(destination="free@example.test").count() == 1
+    user.refresh_from_db()
+    assert user.email != "taken@example.test"
 
 
 def test_phone_change_keeps_the_old_number_until_the_code_is_typed(web):
