@@ -1094,6 +1094,8 @@ def staff_update(
                 subject_user=locked,
                 details={"before": before, "after": after},
             )
+            # What the account may do changed: start again from a fresh login.
+            sessions_and_tokens_end(actor=actor, user=locked, reason="role_changed")
     return locked
 
 
@@ -1138,9 +1140,14 @@ def staff_reactivate(*, actor: User, user: User) -> User:
 
 def staff_otp_reset(*, actor: User, user: User) -> int:
     """Remove a staff member's second-factor devices (a lost phone): they
-    enrol again at their next login. Returns how many devices went."""
+    enrol again at their next login. Their sessions end and their API tokens
+    are revoked (whoever holds the phone may be logged in). Returns how many
+    devices went."""
     _staff_manage_check(actor=actor, user=user)
-    return _otp_devices_remove(actor=actor, user=user, reason="reset_by_supervisor")
+    with transaction.atomic():
+        removed = _otp_devices_remove(actor=actor, user=user, reason="reset_by_supervisor")
+        sessions_and_tokens_end(actor=actor, user=user, reason="otp_reset_by_supervisor")
+    return removed
 
 
 # --- Two-factor authentication ------------------------------------------------------------
@@ -1232,6 +1239,9 @@ def otp_device_confirm(*, user: User, device_id: int, code: str):
             subject_user=user,
             details={"device": "totp", "backup_codes": len(codes)},
         )
+        # Sessions and tokens opened with the password alone end; the caller
+        # keeps the session that confirmed (update_session_auth_hash).
+        sessions_and_tokens_end(actor=user, user=user, reason="otp_device_confirmed")
     return device, codes
 
 
@@ -1297,11 +1307,41 @@ def api_token_revoke(*, user: User, token_id: int) -> None:
         )
 
 
-def api_tokens_revoke_all(*, actor: User | None, user: User, reason: str) -> int:
-    """Revoke every token of ``user`` (password changed, account closed)."""
+def sessions_and_tokens_end(*, actor: User | None, user: User, reason: str) -> None:
+    """End every session of ``user`` and revoke every API token of theirs: a
+    change of what protects the account or of what it may do (second factor
+    turned on or reset, role changed).
+
+    Sessions end as after a password change: each one stores the account's
+    session auth hash, which must still match at its next request, and the
+    bump of ``session_generation`` changes it (``User._get_session_auth_hash``).
+    A caller acting in ``user``'s own session keeps it with Django's
+    ``update_session_auth_hash(request, user)`` (``user`` is updated here).
+    Audited: ``SESSIONS_ENDED``, and ``TOKEN_REVOKED`` if there were tokens.
+    """
     from audit.models import AuditAction
 
-    with transaction.atomic():
+    # No savepoint: nothing here is retried on its own, a failure undoes the caller's change.
+    with transaction.atomic(savepoint=False):
+        User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+        user.session_generation = (
+            User.objects.filter(pk=user.pk).values_list("session_generation", flat=True).get()
+        )
+        api_tokens_revoke_all(actor=actor, user=user, reason=reason)
+        _audit(
+            actor=actor,
+            action=AuditAction.SESSIONS_ENDED,
+            subject_user=user,
+            details={"reason": reason},
+        )
+
+
+def api_tokens_revoke_all(*, actor: User | None, user: User, reason: str) -> int:
+    """Revoke every token of ``user`` (password changed, account closed, a
+    change of second factor or of role)."""
+    from audit.models import AuditAction
+
+    with transaction.atomic(savepoint=False):
         ids = list(ApiToken.objects.filter(user=user).values_list("pk", flat=True))
         if not ids:
             return 0
@@ -1387,6 +1427,7 @@ def account_admin_saved(
                 subject_user=user,
                 details={"before": before, "after": after, "by": "admin"},
             )
+            sessions_and_tokens_end(actor=actor, user=user, reason="role_changed")
         if was_active is not None and was_active != user.is_active:
             action = (
                 AuditAction.ACCOUNT_REACTIVATED

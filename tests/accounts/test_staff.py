@@ -303,4 +303,9 @@ def test_admin_changes_to_roles_and_activity_are_audited(admin_client, admin_use
             "action", flat=True
         )
     )
-    assert actions == {AuditAction.ACCOUNT_ROLE_CHANGED, AuditAction.ACCOUNT_DEACTIVATED}
+    # A change of role also ends the account's sessions (issue 14, item 11).
+    assert actions == {
+        AuditAction.ACCOUNT_ROLE_CHANGED,
+        AuditAction.SESSIONS_ENDED,
+        AuditAction.ACCOUNT_DEACTIVATED,
+    }
