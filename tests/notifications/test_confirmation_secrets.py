@@ -124,8 +124,7 @@ def test_a_staff_invitation_link_is_only_in_the_e_mail_sent(web):
     link = _link_path(email.body, r"https?://\S+/accounts/password/reset/\S+/")
 
     assert _secret_of(link) not in _stored(agent)
-    pages = _seen_by_owner_and_admin(staff, agent)
-    for page in pages:
+    for page in _seen_by_owner_and_admin(staff, agent):
         assert _secret_of(link) not in page
 
     # The link sets the password.
@@ -136,6 +135,9 @@ def test_a_staff_invitation_link_is_only_in_the_e_mail_sent(web):
     assert done.status_code == 302
     agent.refresh_from_db()
     assert agent.check_password(PASSWORD)
+    # Nor does the invited person's own account show it.
+    for page in _seen_by_owner_and_admin(login(Client(), agent), agent):
+        assert _secret_of(link) not in page
 
 
 def test_a_password_reset_link_is_only_in_the_e_mail_sent(web):
@@ -207,3 +209,23 @@ def test_a_code_stored_by_an_older_version_is_not_shown_sent_then_blanked(web, t
     assert twilio.sent[0]["body"] == "Guichet: your code is 123456."
     message.refresh_from_db()
     assert (message.text, message.html) == ("", "")
+
+
+def test_an_sms_in_doubt_is_found_with_the_same_code_and_not_sent_twice(twilio):
+    """A worker died mid-send: the next attempt asks Twilio first, with the body
+    derived again, which must be the one sent (the code is derived, not random)."""
+    user = factories.UserFactory(phone="")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.phone_code_send(user=user, phone="0698765432")
+    [sms] = twilio.sent
+    message = Message.objects.get(user=user, template_key="phone_code")
+    # As if the send had not been recorded: pending again, in doubt.
+    Message.objects.filter(pk=message.pk).update(
+        status=MessageStatus.PENDING, in_doubt=True, provider_id="", sent_at=None
+    )
+
+    assert message_send(message_id=message.pk).status == "sent"
+
+    assert len(twilio.sent) == 1
+    message.refresh_from_db()
+    assert message.provider_id == sms["sid"]
