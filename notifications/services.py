@@ -195,24 +195,6 @@ def _render_owed(message: Message) -> None:
     )
 
 
-def render_secret(message: Message) -> Rendered:
-    """The body of a message that carries a secret (``accounts.messages``),
-    rendered with the secret derived now. Kept in memory by the caller: never
-    stored. Raises ``PermanentSendError`` when the secret is no longer worth
-    sending (the account is gone, the code expired or was used)."""
-    from accounts.messages import secret_message_context
-
-    context = secret_message_context(message)
-    if context is None:
-        raise PermanentSendError("nothing to confirm any more: the code or link is no longer valid")
-    return render(
-        key=message.template_key,
-        channel=message.channel,
-        language=message.language,
-        context=context,
-    )
-
-
 def freed_seat_on_commit(*, slot: Slot, appointment_id: int) -> None:
     """After a cancellation or a reschedule commits, alert subscribers that a
     public seat is free."""
@@ -326,6 +308,24 @@ def _backoff(attempts: int) -> timedelta:
     base = settings.NOTIFICATIONS_RETRY_BASE_SECONDS
     seconds = min(base * 2 ** max(attempts - 1, 0), settings.NOTIFICATIONS_RETRY_MAX_SECONDS)
     return timedelta(seconds=seconds)
+
+
+def render_secret(message: Message) -> Rendered:
+    """The body of a message that carries a secret (``accounts.messages``),
+    rendered with the secret derived now. Kept in memory by the caller: never
+    stored. Raises ``PermanentSendError`` when the secret is no longer worth
+    sending (the account is gone, the code expired or was used)."""
+    from accounts.messages import secret_message_context
+
+    context = secret_message_context(message)
+    if context is None:
+        raise PermanentSendError("nothing to confirm any more: the code or link is no longer valid")
+    return render(
+        key=message.template_key,
+        channel=message.channel,
+        language=message.language,
+        context=context,
+    )
 
 
 def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome:
