@@ -349,6 +349,10 @@ def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome
     message = Message.objects.select_related(
         "appointment__slot__site", "appointment__procedure"
     ).get(pk=message_id)
+    # A body that carries a secret is rendered at each attempt and never stored;
+    # one stored before that rule (an older row) is blanked once it is done with.
+    secret = is_secret(message.template_key)
+    done_with = {"text": "", "html": ""} if secret else {}
     # Only the attempt that claimed the row may record its result.
     mine = Message.objects.filter(
         pk=message_id, status=MessageStatus.SENDING, attempts=message.attempts
@@ -364,10 +368,6 @@ def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome
         )
         return SendOutcome("failed", "opted out")
 
-    # A body that carries a secret is rendered at each attempt and never stored;
-    # one stored before that rule (an older row) is blanked once it is done with.
-    secret = is_secret(message.template_key)
-    done_with = {"text": "", "html": ""} if secret else {}
     try:
         if not message.text:
             try:
