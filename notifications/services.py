@@ -42,7 +42,7 @@ from django.utils import timezone
 from accounts.messages import is_secret
 from booking.models import Applicant, Appointment, AppointmentStatus, Pool, Publication, Slot
 from notifications import email as email_transport
-from notifications import publisher
+from notifications import publisher, rendering
 from notifications import sms as sms_transport
 from notifications.models import (
     AlertChannels,
@@ -53,7 +53,7 @@ from notifications.models import (
     PublicationAnnouncement,
     SmsOptOut,
 )
-from notifications.rendering import Rendered, appointment_context, public_url, render
+from notifications.rendering import appointment_context, public_url, render
 from notifications.transport import PermanentSendError, SendError
 
 logger = logging.getLogger(__name__)
@@ -310,7 +310,7 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def render_secret(message: Message) -> Rendered:
+def render_secret(message: Message) -> rendering.Rendered:
     """The body of a message that carries a secret (``accounts.messages``),
     rendered with the secret derived now. Kept in memory by the caller: never
     stored. Raises ``PermanentSendError`` when the secret is no longer worth
