@@ -42,9 +42,8 @@ from accounts.selectors import account_messages_shown, applicant_of
 from audit.middleware import request_ip
 from booking.errors import IdentityTaken, InvalidIdentity
 from booking.identity import identity_key
-from core import ratelimit
 from core.errors import DomainError
-from core.ratelimit import ratelimited
+from core.ratelimit import hit, ratelimited
 from core.views import domain_error_message, domain_errors
 
 MESSAGES_SHOWN = 30
@@ -366,7 +365,7 @@ class PasswordResetView(auth_views.PasswordResetView):
         # Counted whatever the address (it answers the same for one without an
         # account): per recipient, per client address, and per account if any.
         user = self.request.user
-        ratelimit.hit(
+        hit(
             "password_reset",
             account=user.pk if user.is_authenticated else None,
             email=form.cleaned_data["email"].strip().lower(),
