@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Q
@@ -162,6 +163,9 @@ class UserAdmin(DjangoUserAdmin):
         services.account_admin_saved(
             actor=request.user, user=form.instance, before=before, was_active=was_active
         )
+        if form.instance.pk == request.user.pk:
+            # An administrator who changed their own role keeps this session.
+            update_session_auth_hash(request, form.instance)
 
 
 @admin.register(ApiToken)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
@@ -105,3 +106,15 @@ class IdentityCorrectionForm(IdentityForm):
 
     phone = None
     email = None
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form (same users, same tokens), whose e-mail is owed
+    through the outbox like every message (``services.password_reset_send``):
+    retried when the mail server fails, its link made by the worker and never
+    stored, and the page answers as fast whether the address has an account or not."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+        from accounts import services
+
+        services.password_reset_send(user=context["user"])

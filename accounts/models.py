@@ -5,6 +5,7 @@ import hashlib
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -71,6 +72,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("admin site access"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # Bumped to end every session of the account (services.sessions_and_tokens_end).
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -87,6 +90,21 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_full_name(self) -> str:
         return self.full_name or self.email
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        """Django's HMAC of the password hash, which every session stores and
+        which must still match at each request (a new password ends the other
+        sessions). The session generation is mixed in once bumped, which ends
+        them the same way; at 0 the hash is Django's, so the sessions open
+        before it existed go on."""
+        if not self.session_generation:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "accounts.User.get_session_auth_hash",
+            f"{self.password}:{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email

@@ -12,6 +12,7 @@ from base64 import b32encode
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
@@ -114,7 +115,9 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error("code", domain_error_message(exc))
         else:
-            request.session.cycle_key()
+            # The other sessions ended (services.sessions_and_tokens_end): this
+            # one goes on, under a new key.
+            update_session_auth_hash(request, user)
             otp_login(request, device)
             request.session.pop(SETUP_DEVICE_SESSION_KEY, None)
             request.session[OTP_REQUIRED_SESSION_KEY] = True

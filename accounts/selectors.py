@@ -27,6 +27,18 @@ def account_messages(user: User, applicant=None) -> QuerySet:
     return Message.objects.filter(condition).order_by("-created_at", "-pk")
 
 
+def account_messages_shown(user: User, applicant=None, *, limit: int) -> list[tuple[Any, str]]:
+    """The ``limit`` newest messages of the account, each with what its page
+    shows of it: the subject or the text, never a code or a link it carries
+    (``accounts.messages.message_text_shown``)."""
+    from accounts.messages import message_subject_shown, message_text_shown
+
+    return [
+        (message, message_subject_shown(message) or message_text_shown(message))
+        for message in account_messages(user, applicant)[:limit]
+    ]
+
+
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -37,6 +49,7 @@ def personal_data(user: User) -> dict[str, Any]:
     Only this account's rows: appointments by its identity, messages to it or
     to its identity, its alert subscriptions, its refused identity claims.
     """
+    from accounts.messages import message_subject_shown, message_text_shown
     from booking.models import Appointment
     from notifications.models import AlertSubscription
 
@@ -112,13 +125,14 @@ def personal_data(user: User) -> dict[str, Any]:
             }
             for s in subscriptions
         ]
+    # A code or a link a message carries is in the message only, never here.
     data["messages"] = [
         {
             "channel": m.channel,
             "template": m.template_key,
             "destination": m.destination,
-            "subject": m.subject,
-            "text": m.text,
+            "subject": message_subject_shown(m),
+            "text": message_text_shown(m),
             "status": m.status,
             "created_at": _iso(m.created_at),
             "sent_at": _iso(m.sent_at),

@@ -11,7 +11,7 @@ import calendar
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts import errors
+from accounts.messages import EMAIL_CONFIRM, PASSWORD_RESET, PHONE_CODE, STAFF_INVITE
 from accounts.models import (
     STAFF_ROLES,
     ApiToken,
@@ -39,10 +40,9 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from core import ratelimit
 
-EMAIL_CONFIRM = "email_confirm"
-PHONE_CODE = "phone_code"
 _EMAIL_SALT = "accounts.email_confirm"
 _CODE_SALT = "accounts.phone_code"
+_CODE_DERIVE_SALT = "accounts.phone_code.derive"
 
 
 def api_token_create(*, user: User) -> tuple[ApiToken, str]:
@@ -73,22 +73,23 @@ def api_token_create(*, user: User) -> tuple[ApiToken, str]:
 def _owe(
     *, user: User, key: str, channel: str, destination: str, context: dict, idempotency_key: str
 ) -> int:
-    """Write one outbox row for ``user`` and hand it to the workers after commit."""
+    """Write one outbox row for ``user`` and hand it to the workers after commit.
+
+    Every message owed here carries a secret (``accounts.messages``): the row
+    keeps ``context``, which holds no secret, and no body; the worker derives
+    the secret and renders the body at each attempt, in memory only.
+    """
     from notifications.models import Message
-    from notifications.rendering import render
     from notifications.services import enqueue_on_commit
 
     now = timezone.now()
-    rendered = render(key=key, channel=channel, language=user.language, context=context)
     message = Message.objects.create(
         user=user,
         channel=channel,
         template_key=key,
         language=user.language,
         destination=destination,
-        subject=rendered.subject[:200],
-        text=rendered.text,
-        html=rendered.html,
+        context=context,
         essential=True,
         idempotency_key=idempotency_key,
         next_attempt_at=now,
@@ -156,19 +157,42 @@ def _email_state(user: User) -> str:
     return hashlib.sha256(f"{user.email}|{verified}".encode()).hexdigest()[:16]
 
 
-def email_confirmation_token(*, user: User, address: str) -> str:
+def email_confirmation_token(*, user: User, address: str, state: str | None = None) -> str:
+    """A link's token; ``state`` is the account's ``_email_state`` when the link
+    was owed (now by default): it dies once the account's address changes."""
     return signing.TimestampSigner(salt=_EMAIL_SALT).sign_object(
-        {"u": user.pk, "e": address, "s": _email_state(user)}
+        {"u": user.pk, "e": address, "s": state or _email_state(user)}
     )
+
+
+def email_confirmation_url(*, user: User, address: str, state: str) -> str:
+    """The link the confirmation e-mail carries, signed now (valid
+    ``ACCOUNTS_EMAIL_LINK_DAYS`` from the send) for the state it was owed in."""
+    from notifications.rendering import public_url
+
+    token = email_confirmation_token(user=user, address=address, state=state)
+    return public_url(reverse("accounts:email_confirm", args=[token]))
+
+
+def _email_confirm_count(*, user: User, address: str) -> None:
+    # Per account, per recipient whatever the account (mail bombing) and per
+    # client address: raises core.ratelimit.RateLimited (a 429).
+    ratelimit.hit("email_confirm", account=user.pk, email=address, ip=client_ip())
 
 
 def email_confirmation_send(*, user: User, new_email: str | None = None) -> int:
     """Owe ``user`` an e-mail with a link that confirms ``new_email`` (a change
-    of address) or the account's address. Returns the outbox message id."""
-    from notifications.rendering import public_url
+    of address) or the account's address. Returns the outbox message id.
 
+    The link itself is signed by the worker when it sends
+    (``accounts.messages``): the outbox never holds it. Counted in the
+    ``email_confirm`` rate limits."""
     address = _normalize_email(new_email) if new_email else user.email
-    token = email_confirmation_token(user=user, address=address)
+    _email_confirm_count(user=user, address=address)
+    return _email_confirmation_owe(user=user, address=address, is_change=new_email is not None)
+
+
+def _email_confirmation_owe(*, user: User, address: str, is_change: bool) -> int:
     with transaction.atomic():
         return _owe(
             user=user,
@@ -176,24 +200,29 @@ def email_confirmation_send(*, user: User, new_email: str | None = None) -> int:
             channel="email",
             destination=address,
             context={
-                "confirm_url": public_url(reverse("accounts:email_confirm", args=[token])),
+                "address": address,
+                "state": _email_state(user),
                 "days": settings.ACCOUNTS_EMAIL_LINK_DAYS,
-                "is_change": new_email is not None,
+                "is_change": is_change,
             },
             idempotency_key=f"{EMAIL_CONFIRM}:u{user.pk}:{secrets.token_hex(8)}",
         )
 
 
-def email_change_request(*, user: User, new_email: str) -> int:
+def email_change_request(*, user: User, new_email: str) -> int | None:
     """Owe a confirmation link to ``new_email``; the current address stays in
-    use until the link is followed."""
+    use until the link is followed. Returns the outbox message id.
+
+    An address another account uses gets nothing, and the caller answers as
+    for any other (``None`` here): the page must not tell who has an account.
+    Counted in the ``email_confirm`` rate limits either way."""
     address = _normalize_email(new_email)
-    if User.objects.filter(email__iexact=address).exclude(pk=user.pk).exists():
-        raise errors.EmailTaken()
     if address == user.email and user.email_verified_at:
         raise errors.NothingToConfirm()
-    with transaction.atomic():
-        return email_confirmation_send(user=user, new_email=address)
+    _email_confirm_count(user=user, address=address)
+    if User.objects.filter(email__iexact=address).exclude(pk=user.pk).exists():
+        return None
+    return _email_confirmation_owe(user=user, address=address, is_change=True)
 
 
 def email_confirm(*, token: str, now: datetime | None = None) -> User:
@@ -245,6 +274,27 @@ def _code_hash(verification_nonce: str, code: str) -> str:
     return salted_hmac(_CODE_SALT, f"{verification_nonce}:{code}", algorithm="sha256").hexdigest()
 
 
+def _derived_code(verification: PhoneVerification) -> str:
+    """The 6-digit code of ``verification``: a keyed hash (``SECRET_KEY``) of
+    its id and creation time, so the worker can render the SMS again at each
+    attempt without the code being stored anywhere."""
+    created = verification.created_at.astimezone(UTC).isoformat()
+    digest = salted_hmac(
+        _CODE_DERIVE_SALT, f"{verification.pk}:{created}", algorithm="sha256"
+    ).digest()
+    return f"{int.from_bytes(digest[:8], 'big') % 10**6:06d}"
+
+
+def phone_code_of(*, verification_id, user: User, now: datetime | None = None) -> str | None:
+    """The code of ``user``'s verification ``verification_id`` while it may
+    still be typed (for the worker that sends it), else ``None``."""
+    now = now or timezone.now()
+    verification = PhoneVerification.objects.filter(
+        pk=verification_id, user=user, confirmed_at__isnull=True, expires_at__gt=now
+    ).first()
+    return _derived_code(verification) if verification is not None else None
+
+
 def phone_code_send(
     *,
     user: User,
@@ -272,7 +322,6 @@ def phone_code_send(
         PhoneVerification.objects.filter(user=user, confirmed_at__isnull=True).update(
             expires_at=now
         )
-        code = f"{secrets.randbelow(10**6):06d}"
         verification = PhoneVerification(
             user=user,
             phone=number,
@@ -281,14 +330,19 @@ def phone_code_send(
         )
         verification.code_hash = "pending"
         verification.save(force_insert=True)
+        code = _derived_code(verification)
         verification.code_hash = _code_hash(str(verification.pk), code)
         verification.save(update_fields=["code_hash"])
+        # The SMS is rendered by the worker, with the code derived again: not stored.
         _owe(
             user=user,
             key=PHONE_CODE,
             channel="sms",
             destination=number,
-            context={"code": code, "minutes": settings.ACCOUNTS_PHONE_CODE_MINUTES},
+            context={
+                "verification": verification.pk,
+                "minutes": settings.ACCOUNTS_PHONE_CODE_MINUTES,
+            },
             idempotency_key=f"{PHONE_CODE}:v{verification.pk}",
         )
     return verification
@@ -865,8 +919,6 @@ def applicant_identity_correct(
 # change is audited. The new person sets their password through a link made with
 # Django's password-reset tokens (valid PASSWORD_RESET_TIMEOUT, dead once used).
 
-STAFF_INVITE = "staff_invite"
-
 
 def _audit(*, actor: User | None, action: str, subject_user: User, details: dict) -> None:
     from audit.services import audit_record as record
@@ -909,9 +961,10 @@ def _staff_manage_check(*, actor: User, user: User) -> None:
         raise Forbidden()
 
 
-def staff_invitation_send(*, user: User) -> int:
-    """Owe ``user`` an e-mail with a link to set their password; returns the
-    outbox message id."""
+def password_set_url(*, user: User) -> str:
+    """A link to choose ``user``'s password (Django's reset tokens: valid
+    ``PASSWORD_RESET_TIMEOUT`` from now, dead once the password changes or the
+    account logs in). Made by the worker when it sends, never stored."""
     from django.contrib.auth.tokens import default_token_generator
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
@@ -920,22 +973,42 @@ def staff_invitation_send(*, user: User) -> int:
 
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
+    return public_url(reverse("accounts:password_reset_confirm", args=[uid, token]))
+
+
+def staff_invitation_send(*, user: User, actor: User | None = None) -> int:
+    """Owe ``user`` an e-mail with a link to set their password; returns the
+    outbox message id. The link is made by the worker (``password_set_url``).
+    Counted in the ``staff_invite`` rate limits (per ``actor``, recipient, address)."""
+    ratelimit.hit(
+        "staff_invite",
+        account=actor.pk if actor is not None else None,
+        email=user.email,
+        ip=client_ip(),
+    )
     with transaction.atomic():
         return _owe(
             user=user,
             key=STAFF_INVITE,
             channel="email",
             destination=user.email,
-            context={
-                "set_password_url": public_url(
-                    reverse("accounts:password_reset_confirm", args=[uid, token])
-                ),
-                "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
-                "role": Role(user.role).label,
-                "full_name": user.full_name,
-            },
+            context={"hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
             idempotency_key=f"{STAFF_INVITE}:u{user.pk}:{secrets.token_hex(8)}",
         )
+
+
+def password_reset_send(*, user: User) -> int:
+    """Owe ``user`` the e-mail of a password reset they (or someone typing their
+    address) asked for: through the outbox like every message, so it is retried
+    and the page answers as fast whether the address has an account or not."""
+    return _owe(  # one INSERT: no transaction of its own needed
+        user=user,
+        key=PASSWORD_RESET,
+        channel="email",
+        destination=user.email,
+        context={"hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
+        idempotency_key=f"{PASSWORD_RESET}:u{user.pk}:{secrets.token_hex(8)}",
+    )
 
 
 def staff_create(
@@ -983,7 +1056,7 @@ def staff_create(
                 subject_user=user,
                 details={"by": "staff", **staff_snapshot(user)},
             )
-            staff_invitation_send(user=user)
+            staff_invitation_send(user=user, actor=actor)
     except IntegrityError:  # the same address created twice at once
         raise errors.EmailTaken() from None
     return user
@@ -1021,6 +1094,8 @@ def staff_update(
                 subject_user=locked,
                 details={"before": before, "after": after},
             )
+            # What the account may do changed: start again from a fresh login.
+            sessions_and_tokens_end(actor=actor, user=locked, reason="role_changed")
     return locked
 
 
@@ -1065,9 +1140,14 @@ def staff_reactivate(*, actor: User, user: User) -> User:
 
 def staff_otp_reset(*, actor: User, user: User) -> int:
     """Remove a staff member's second-factor devices (a lost phone): they
-    enrol again at their next login. Returns how many devices went."""
+    enrol again at their next login. Their sessions end and their API tokens
+    are revoked (whoever holds the phone may be logged in). Returns how many
+    devices went."""
     _staff_manage_check(actor=actor, user=user)
-    return _otp_devices_remove(actor=actor, user=user, reason="reset_by_supervisor")
+    with transaction.atomic():
+        removed = _otp_devices_remove(actor=actor, user=user, reason="reset_by_supervisor")
+        sessions_and_tokens_end(actor=actor, user=user, reason="otp_reset_by_supervisor")
+    return removed
 
 
 # --- Two-factor authentication ------------------------------------------------------------
@@ -1159,6 +1239,9 @@ def otp_device_confirm(*, user: User, device_id: int, code: str):
             subject_user=user,
             details={"device": "totp", "backup_codes": len(codes)},
         )
+        # Sessions and tokens opened with the password alone end; the caller
+        # keeps the session that confirmed (update_session_auth_hash).
+        sessions_and_tokens_end(actor=user, user=user, reason="otp_device_confirmed")
     return device, codes
 
 
@@ -1224,11 +1307,41 @@ def api_token_revoke(*, user: User, token_id: int) -> None:
         )
 
 
-def api_tokens_revoke_all(*, actor: User | None, user: User, reason: str) -> int:
-    """Revoke every token of ``user`` (password changed, account closed)."""
+def sessions_and_tokens_end(*, actor: User | None, user: User, reason: str) -> None:
+    """End every session of ``user`` and revoke every API token of theirs: a
+    change of what protects the account or of what it may do (second factor
+    turned on or reset, role changed).
+
+    Sessions end as after a password change: each one stores the account's
+    session auth hash, which must still match at its next request, and the
+    bump of ``session_generation`` changes it (``User._get_session_auth_hash``).
+    A caller acting in ``user``'s own session keeps it with Django's
+    ``update_session_auth_hash(request, user)`` (``user`` is updated here).
+    Audited: ``SESSIONS_ENDED``, and ``TOKEN_REVOKED`` if there were tokens.
+    """
     from audit.models import AuditAction
 
-    with transaction.atomic():
+    # No savepoint: nothing here is retried on its own, a failure undoes the caller's change.
+    with transaction.atomic(savepoint=False):
+        User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+        user.session_generation = (
+            User.objects.filter(pk=user.pk).values_list("session_generation", flat=True).get()
+        )
+        api_tokens_revoke_all(actor=actor, user=user, reason=reason)
+        _audit(
+            actor=actor,
+            action=AuditAction.SESSIONS_ENDED,
+            subject_user=user,
+            details={"reason": reason},
+        )
+
+
+def api_tokens_revoke_all(*, actor: User | None, user: User, reason: str) -> int:
+    """Revoke every token of ``user`` (password changed, account closed, a
+    change of second factor or of role)."""
+    from audit.models import AuditAction
+
+    with transaction.atomic(savepoint=False):
         ids = list(ApiToken.objects.filter(user=user).values_list("pk", flat=True))
         if not ids:
             return 0
@@ -1314,6 +1427,7 @@ def account_admin_saved(
                 subject_user=user,
                 details={"before": before, "after": after, "by": "admin"},
             )
+            sessions_and_tokens_end(actor=actor, user=user, reason="role_changed")
         if was_active is not None and was_active != user.is_active:
             action = (
                 AuditAction.ACCOUNT_REACTIVATED

@@ -156,7 +156,7 @@ def staff_reactivate(request: HttpRequest, user_id: int) -> HttpResponse:
 @domain_errors(fallback=_to_edit)
 def staff_invitation(request: HttpRequest, user_id: int) -> HttpResponse:
     account = _account(request, user_id)
-    services.staff_invitation_send(user=account)
+    services.staff_invitation_send(user=account, actor=request.user)
     messages.success(
         request, _("A link to choose a password is on its way to %(email)s.") % {"email": account}
     )

@@ -27,13 +27,12 @@ urlpatterns = [
     path("me/data.json", views.data_export, name="data_export"),
     path("me/delete/", views.delete, name="delete"),
     path("lockouts/", views.lockouts, name="lockouts"),
-    # Password reset by e-mail: Django's views and mail path, DSFR templates.
+    # Password reset by e-mail: Django's views and tokens, DSFR templates.
     path(
         "password/reset/",
-        auth_views.PasswordResetView.as_view(
+        # Django's view and form; the e-mail goes through the outbox (views.PasswordResetView).
+        views.PasswordResetView.as_view(
             template_name="accounts/password_reset.html",
-            email_template_name="accounts/password_reset_email.txt",
-            subject_template_name="accounts/password_reset_subject.txt",
             success_url=reverse_lazy("accounts:password_reset_done"),
         ),
         name="password_reset",

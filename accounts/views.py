@@ -29,6 +29,7 @@ from accounts.forms import (
     EmailChangeForm,
     IdentityCorrectionForm,
     LanguageForm,
+    PasswordResetForm,
     PhoneChangeForm,
     PhoneCodeForm,
     RegistrationForm,
@@ -37,12 +38,13 @@ from accounts.lockout import locked_logins, lockout_clear
 from accounts.models import Role
 from accounts.otp_views import security_context
 from accounts.permissions import can_unlock_logins, is_verified
-from accounts.selectors import account_messages, applicant_of
+from accounts.selectors import account_messages_shown, applicant_of
+from audit.middleware import request_ip
 from booking.errors import IdentityTaken, InvalidIdentity
 from booking.identity import identity_key
 from core.client import client_address
 from core.errors import DomainError
-from core.ratelimit import ratelimited
+from core.ratelimit import hit, ratelimited
 from core.views import domain_error_message, domain_errors
 
 MESSAGES_SHOWN = 30
@@ -176,7 +178,7 @@ def me(request: HttpRequest) -> HttpResponse:
             "verified": is_verified(user),
             "pending": services.pending_phone_verification(user),
             "language_form": LanguageForm(initial={"language": user.language}),
-            "account_messages": list(account_messages(user, applicant)[:MESSAGES_SHOWN]),
+            "account_messages": account_messages_shown(user, applicant, limit=MESSAGES_SHOWN),
             "is_applicant": user.role == Role.APPLICANT,
             **security_context(user),
             **_retention_context(),
@@ -194,6 +196,7 @@ def email_change(request: HttpRequest) -> HttpResponse:
     form = EmailChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
+            # An address someone else uses answers the same and gets nothing.
             services.email_change_request(user=request.user, new_email=form.cleaned_data["email"])
         except DomainError as exc:
             form.add_error("email", domain_error_message(exc))
@@ -352,6 +355,24 @@ def identity_on_file(request: HttpRequest, applicant, next_url: str) -> HttpResp
 
 
 # --- Login lock-outs -------------------------------------------------------------------
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset page, its e-mail owed through the outbox (``PasswordResetForm``)."""
+
+    form_class = PasswordResetForm
+
+    def form_valid(self, form):
+        # Counted whatever the address (it answers the same for one without an
+        # account): per recipient, per client address, and per account if any.
+        user = self.request.user
+        hit(
+            "password_reset",
+            account=user.pk if user.is_authenticated else None,
+            email=form.cleaned_data["email"].strip().lower(),
+            ip=request_ip(self.request),
+        )
+        return super().form_valid(form)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -44,6 +44,7 @@ class AuditAction(models.TextChoices):
     OTP_DEVICE_REMOVED = "otp.device_removed", _("Two-factor device removed")
     TOKEN_CREATED = "token.created", _("API token issued")
     TOKEN_REVOKED = "token.revoked", _("API token revoked")
+    SESSIONS_ENDED = "account.sessions_ended", _("Sessions ended")
     PERSONAL_DATA_EXPORTED = "personal_data.exported", _("Personal data exported")
     ADMIN_CHANGED = "admin.changed", _("Changed in the admin")
     # Reference data

@@ -275,6 +275,25 @@ RATELIMITS = {
         "phone": env_rate("RATELIMIT_PHONE_CODE_PHONE", "5/h"),
         "ip": env_rate("RATELIMIT_PHONE_CODE_IP", "30/h"),
     },
+    # Confirmation e-mails (registration, a new link, a change of address): per
+    # account, per recipient address (across accounts) and per client address.
+    "email_confirm": {
+        "account": env_rate("RATELIMIT_EMAIL_CONFIRM_ACCOUNT", "5/h"),
+        "email": env_rate("RATELIMIT_EMAIL_CONFIRM_EMAIL", "5/h"),
+        "ip": env_rate("RATELIMIT_EMAIL_CONFIRM_IP", "30/h"),
+    },
+    # Password-reset e-mails, counted whether the address has an account or not.
+    "password_reset": {
+        "account": env_rate("RATELIMIT_PASSWORD_RESET_ACCOUNT", "5/h"),
+        "email": env_rate("RATELIMIT_PASSWORD_RESET_EMAIL", "5/h"),
+        "ip": env_rate("RATELIMIT_PASSWORD_RESET_IP", "20/h"),
+    },
+    # Staff invitations (creation and resend): per acting account, recipient, address.
+    "staff_invite": {
+        "account": env_rate("RATELIMIT_STAFF_INVITE_ACCOUNT", "30/h"),
+        "email": env_rate("RATELIMIT_STAFF_INVITE_EMAIL", "5/h"),
+        "ip": env_rate("RATELIMIT_STAFF_INVITE_IP", "60/h"),
+    },
     "availability": {
         "account": env_rate("RATELIMIT_AVAILABILITY_ACCOUNT", "120/m"),
         "ip": env_rate("RATELIMIT_AVAILABILITY_IP", "600/m"),

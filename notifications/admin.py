@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
+from accounts.messages import is_secret, message_subject_shown, message_text_shown
 from accounts.models import Role, User
 from accounts.permissions import visible_applicants, visible_appointments
 from booking.admin import ReadOnlyAdmin
@@ -19,6 +21,11 @@ from notifications.models import AlertSubscription, Message, SmsOptOut
 
 def _of_visible_applicants(user: User) -> Q:
     return Q(applicant__in=Applicant.objects.filter(visible_applicants(user)))
+
+
+# A code or a link a message carries is shown in the message only: the admin
+# shows these fields through methods that replace the body of those kinds.
+_SHOWN_INSTEAD = {"subject": "subject_shown", "text": "text_shown", "html": "html_shown"}
 
 
 @admin.register(Message)
@@ -38,7 +45,20 @@ class MessageAdmin(ScopedAdmin, ReadOnlyAdmin):
     search_fields = ("appointment__reference", "destination", "provider_id", "applicant__surname")
     list_select_related = ("appointment",)
     date_hierarchy = "created_at"
-    readonly_fields = [field.name for field in Message._meta.fields]
+    exclude = tuple(_SHOWN_INSTEAD)  # else the view-only form shows them as they are
+    readonly_fields = [_SHOWN_INSTEAD.get(field.name, field.name) for field in Message._meta.fields]
+
+    @admin.display(description=_("subject"))
+    def subject_shown(self, message: Message) -> str:
+        return message_subject_shown(message)
+
+    @admin.display(description=_("text"))
+    def text_shown(self, message: Message) -> str:
+        return message_text_shown(message)
+
+    @admin.display(description=_("HTML"))
+    def html_shown(self, message: Message) -> str:
+        return message_text_shown(message) if is_secret(message.template_key) else message.html
 
     def admin_scope(self, user: User) -> Q:
         return (

@@ -39,9 +39,10 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.messages import is_secret
 from booking.models import Applicant, Appointment, AppointmentStatus, Pool, Publication, Slot
 from notifications import email as email_transport
-from notifications import publisher
+from notifications import publisher, rendering
 from notifications import sms as sms_transport
 from notifications.models import (
     AlertChannels,
@@ -312,6 +313,24 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def render_secret(message: Message) -> rendering.Rendered:
+    """The body of a message that carries a secret (``accounts.messages``),
+    rendered with the secret derived now. Kept in memory by the caller: never
+    stored. Raises ``PermanentSendError`` when the secret is no longer worth
+    sending (the account is gone, the code expired or was used)."""
+    from accounts.messages import secret_message_context
+
+    context = secret_message_context(message)
+    if context is None:
+        raise PermanentSendError("nothing to confirm any more: the code or link is no longer valid")
+    return render(
+        key=message.template_key,
+        channel=message.channel,
+        language=message.language,
+        context=context,
+    )
+
+
 def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome:
     """Claim message ``message_id``, send it, record what happened.
 
@@ -333,6 +352,10 @@ def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome
     message = Message.objects.select_related(
         "appointment__slot__site", "appointment__procedure"
     ).get(pk=message_id)
+    # A body that carries a secret is rendered at each attempt and never stored;
+    # one stored before that rule (an older row) is blanked once it is done with.
+    secret = is_secret(message.template_key)
+    done_with = {"text": "", "html": ""} if secret else {}
     # Only the attempt that claimed the row may record its result.
     mine = Message.objects.filter(
         pk=message_id, status=MessageStatus.SENDING, attempts=message.attempts
@@ -351,13 +374,21 @@ def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome
     try:
         if not message.text:
             try:
-                _render_owed(message)
+                if secret:
+                    rendered = render_secret(message)
+                    message.subject = message.subject or rendered.subject[:200]
+                    message.text, message.html = rendered.text, rendered.html
+                else:
+                    _render_owed(message)
             except SendError:
                 raise
             except Exception as exc:  # a template bug: retrying will not fix it
                 logger.exception("Could not render message %s.", message_id)
                 raise PermanentSendError(f"rendering failed: {exc!r}") from exc
-            mine.update(subject=message.subject, text=message.text, html=message.html)
+            if secret:
+                mine.update(subject=message.subject)
+            else:
+                mine.update(subject=message.subject, text=message.text, html=message.html)
         provider_id = _transmit(message)
     except SendError as exc:
         done = timezone.now()
@@ -371,7 +402,9 @@ def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome
             )
             _enqueue_later(message_id, retry_at)
             return SendOutcome("retry", exc.detail)
-        mine.update(status=MessageStatus.FAILED, last_error=exc.detail[:2000], updated_at=done)
+        mine.update(
+            status=MessageStatus.FAILED, last_error=exc.detail[:2000], updated_at=done, **done_with
+        )
         return SendOutcome("failed", exc.detail)
     done = timezone.now()
     mine.update(
@@ -380,6 +413,7 @@ def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome
         sent_at=done,
         in_doubt=False,
         updated_at=done,
+        **done_with,
     )
     return SendOutcome("sent")
 

@@ -354,13 +354,14 @@ ACCOUNT_ROUTES: dict[str, list[Ask]] = {
             before=_codes_sent_a_while_ago,
         )
     ],
-    # The accounts with that address (no session yet; the e-mail goes by SMTP).
+    # The accounts with that address (no session yet), and the e-mail owed to it
+    # through the outbox (one INSERT; sent once the request commits).
     "accounts:password_reset": [
         Ask(
             "anonymous",
             "post",
             lambda w: reverse("accounts:password_reset"),
-            1,
+            2,
             302,
             data=lambda w: {"email": w.applicant.user.email},
         )
@@ -418,12 +419,14 @@ ACCOUNT_ROUTES: dict[str, list[Ask]] = {
         # again by the service and saved by its check of the code; in a transaction:
         # confirmed, the other devices deleted, the backup codes' device
         # (get_or_create) and its ten codes (one DELETE, one INSERT), an audit row;
-        # the session's new key, the old one deleted, the new one saved.
+        # the other sessions and the tokens ended (the session generation bumped and
+        # read back, the tokens looked for, an audit row); the session's new key,
+        # the old one deleted, the new one saved.
         Ask(
             "applicant",
             "post",
             lambda w: reverse("accounts:otp_setup"),
-            29,
+            35,
             302,
             data=lambda w: {"code": totp_code(_setup_device(w))},
             before=lambda w: w.client.get(reverse("accounts:otp_setup")),
@@ -533,9 +536,11 @@ STAFF_ROUTES: dict[str, list[Ask]] = {
         Ask("supervisor", "post", lambda w: reverse("staff:invitation", args=[w.agent.pk]), 8, 302)
     ],
     # Staff session (3); the account with its sites; in a transaction: each device
-    # table counted then deleted (as for turning it off), an audit row.
+    # table counted then deleted (as for turning it off), an audit row; the sessions
+    # ended (the generation bumped and read back, an audit row) and the agent's
+    # tokens revoked (looked for, deleted, an audit row).
     "staff:otp_reset": [
-        Ask("supervisor", "post", lambda w: reverse("staff:otp_reset", args=[w.agent.pk]), 14, 302)
+        Ask("supervisor", "post", lambda w: reverse("staff:otp_reset", args=[w.agent.pk]), 22, 302)
     ],
     # Staff session (3); the export's audit row; one cursor over every row.
     "audit:export": [Ask("supervisor", "get", lambda w: reverse("audit:export"), 5, 200)],
@@ -718,13 +723,14 @@ FORM_ROUTES: dict[str, list[Ask]] = {
     # Staff session (3); the account with its sites (the staff list's query); the
     # sites chosen; in a transaction: the account locked, its sites (for the audit
     # row), the UPDATE, its sites (read, one DELETE, one INSERT), read again for the
-    # audit row, an audit row.
+    # audit row, an audit row; the sessions ended and the tokens revoked (as for
+    # staff:otp_reset: 6 queries).
     "staff:edit": [
         Ask(
             "supervisor",
             "post",
             lambda w: reverse("staff:edit", args=[w.agent.pk]),
-            16,
+            22,
             302,
             data=_sites_moved,
             before=lambda w: factories.SiteFactory.create_batch(2),

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.http import HttpRequest
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
@@ -77,13 +78,25 @@ def test_email_change_keeps_the_old_address_until_the_link_is_followed(web):
     assert web.get(link).status_code == 409  # used once
 
 
-def test_email_change_to_an_address_in_use_is_refused(web):
+def test_email_change_to_an_address_in_use_answers_as_any_other_and_sends_nothing(web):
+    """The page must not tell whether an address has an account (issue 14, item 4)."""
     factories.UserFactory(email="taken@example.test")
     user = factories.UserFactory()
     web.force_login(user)
-    response = web.post(reverse("accounts:email_change"), {"email": "taken@example.test"})
-    assert response.status_code == 200
-    assert "already exists" in response.content.decode()
+
+    taken = web.post(reverse("accounts:email_change"), {"email": "taken@example.test"}, follow=True)
+    free = web.post(reverse("accounts:email_change"), {"email": "free@example.test"}, follow=True)
+
+    assert taken.redirect_chain == free.redirect_chain == [(reverse("accounts:me"), 302)]
+    said = [str(m) for m in taken.context["messages"]]
+    assert said == [
+        str(m).replace("free@example.test", "taken@example.test") for m in free.context["messages"]
+    ]
+    assert "already exists" not in taken.content.decode()
+    assert not Message.objects.filter(destination="taken@example.test").exists()
+    assert Message.objects.filter(destination="free@example.test").count() == 1
+    user.refresh_from_db()
+    assert user.email != "taken@example.test"
 
 
 def test_phone_change_keeps_the_old_number_until_the_code_is_typed(web):
@@ -111,7 +124,9 @@ def test_a_wrong_code_for_a_new_number_leaves_the_old_one(web):
 
 def test_password_reset_by_email_end_to_end(web):
     user = factories.UserFactory(email="reset@example.test")
-    response = web.post(reverse("accounts:password_reset"), {"email": "reset@example.test"})
+    # The e-mail goes through the outbox once the request commits.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = web.post(reverse("accounts:password_reset"), {"email": "reset@example.test"})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     link = re.search(r"https?://[^/]+(/accounts/password/reset/\S+/)", mail.outbox[0].body)
@@ -132,9 +147,11 @@ def test_password_reset_by_email_end_to_end(web):
 
 
 def test_password_reset_for_an_unknown_address_sends_nothing_and_says_the_same(web):
-    response = web.post(reverse("accounts:password_reset"), {"email": "nobody@example.test"})
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = web.post(reverse("accounts:password_reset"), {"email": "nobody@example.test"})
     assert response.status_code == 302
     assert mail.outbox == []
+    assert not Message.objects.filter(template_key="password_reset").exists()
 
 
 def test_login_and_logout_still_work(web):

@@ -17,6 +17,7 @@ from audit.models import AuditAction, AuditEvent
 from core.errors import Forbidden
 from notifications.models import Message
 from tests import factories
+from tests.accounts.conftest import sent_text
 from tests.auth import login, otp_device_confirm
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,8 @@ def test_supervisor_creates_an_agent_who_chooses_a_password_from_the_link(web, s
 
     # The invitation: an e-mail through the outbox with Django's reset token link.
     invite = Message.objects.get(template_key="staff_invite", destination=agent.email)
-    path = "/" + re.search(r"https?://\S+?/(accounts/password/reset/\S+/)", invite.text).group(1)
+    sent = sent_text(invite)
+    path = "/" + re.search(r"https?://\S+?/(accounts/password/reset/\S+/)", sent).group(1)
     form_page = web.__class__().get(path, follow=True)
     assert form_page.status_code == 200
     set_page = form_page.redirect_chain[-1][0] if form_page.redirect_chain else path
@@ -301,4 +303,9 @@ def test_admin_changes_to_roles_and_activity_are_audited(admin_client, admin_use
             "action", flat=True
         )
     )
-    assert actions == {AuditAction.ACCOUNT_ROLE_CHANGED, AuditAction.ACCOUNT_DEACTIVATED}
+    # A change of role also ends the account's sessions (issue 14, item 11).
+    assert actions == {
+        AuditAction.ACCOUNT_ROLE_CHANGED,
+        AuditAction.SESSIONS_ENDED,
+        AuditAction.ACCOUNT_DEACTIVATED,
+    }

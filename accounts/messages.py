@@ -1,0 +1,94 @@
+"""The messages that carry a secret: the e-mail confirmation link, the SMS
+code, the staff invitation link and the password-reset link.
+
+The outbox (``notifications.models.Message``) never holds their secret. The
+row keeps what the secret is derived from (``context``: an account, an
+address, a code's row, none of them a secret) and no body; the worker renders
+the body in memory at each attempt (``secret_message_context``, then
+``notifications.services.render_secret``) and never writes it back. A retry,
+the sweep's re-send or an in-doubt SMS derives the same message again, so
+nothing is lost when a worker dies. Pages, the data export and the admin show
+these messages by their kind only (``message_text_shown``).
+
+The secrets derive from ``SECRET_KEY`` and the row (see ``docs/messages-and-
+secrets.md``): reading the database is not enough to confirm an address or a
+number, as it was not enough to forge a link before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+EMAIL_CONFIRM = "email_confirm"
+PHONE_CODE = "phone_code"
+STAFF_INVITE = "staff_invite"
+PASSWORD_RESET = "password_reset"  # noqa: S105 - a template key, not a password
+
+SECRET_MESSAGE_KEYS = frozenset({EMAIL_CONFIRM, PHONE_CODE, STAFF_INVITE, PASSWORD_RESET})
+
+_SHOWN_INSTEAD = {
+    EMAIL_CONFIRM: _("Link to confirm an e-mail address (shown in the e-mail only)"),
+    PHONE_CODE: _("Confirmation code (shown in the text message only)"),
+    STAFF_INVITE: _("Link to choose a password (shown in the e-mail only)"),
+    PASSWORD_RESET: _("Link to choose a new password (shown in the e-mail only)"),
+}
+
+
+def is_secret(template_key: str) -> bool:
+    return template_key in SECRET_MESSAGE_KEYS
+
+
+def message_text_shown(message) -> str:
+    """What a page, the data export or the admin may show of ``message``'s body:
+    the text, or for a secret-bearing kind only what kind of message it is
+    (whatever the row holds: rows written before the body was left out too)."""
+    if is_secret(message.template_key):
+        return str(_SHOWN_INSTEAD[message.template_key])
+    return message.text
+
+
+def message_subject_shown(message) -> str:
+    if is_secret(message.template_key):
+        return message_text_shown(message)
+    return message.subject
+
+
+def secret_message_context(message) -> dict[str, Any] | None:
+    """The context ``message`` (a secret-bearing kind) is rendered from, its
+    secret derived now. ``None`` when there is nothing left to derive it from
+    (the account is gone, the code expired or was used): sending would be useless."""
+    from accounts import services
+
+    context = message.context or {}
+    user = message.user
+    if user is None or not user.is_active:
+        return None
+    if message.template_key == PHONE_CODE:
+        code = services.phone_code_of(verification_id=context.get("verification"), user=user)
+        if code is None:
+            return None
+        return {"code": code, "minutes": context.get("minutes")}
+    if message.template_key == EMAIL_CONFIRM:
+        return {
+            "confirm_url": services.email_confirmation_url(
+                user=user, address=context.get("address", ""), state=context.get("state", "")
+            ),
+            "days": context.get("days"),
+            "is_change": context.get("is_change", False),
+        }
+    if message.template_key == STAFF_INVITE:
+        from accounts.models import Role
+
+        return {
+            "set_password_url": services.password_set_url(user=user),
+            "hours": context.get("hours"),
+            "role": Role(user.role).label if user.role in Role.values else user.role,
+            "full_name": user.full_name,
+        }
+    if message.template_key == PASSWORD_RESET:
+        if not user.has_usable_password():
+            return None
+        return {"reset_url": services.password_set_url(user=user), "hours": context.get("hours")}
+    return None
