@@ -39,7 +39,6 @@ from accounts.models import Role
 from accounts.otp_views import security_context
 from accounts.permissions import can_unlock_logins, is_verified
 from accounts.selectors import account_messages_shown, applicant_of
-from audit.middleware import request_ip
 from booking.errors import IdentityTaken, InvalidIdentity
 from booking.identity import identity_key
 from core.client import client_address
@@ -370,7 +369,7 @@ class PasswordResetView(auth_views.PasswordResetView):
             "password_reset",
             account=user.pk if user.is_authenticated else None,
             email=form.cleaned_data["email"].strip().lower(),
-            ip=request_ip(self.request),
+            ip=client_address(self.request),
         )
         return super().form_valid(form)
 
