@@ -158,3 +158,14 @@ def test_unlocking_an_address_with_a_nul_byte_is_a_message(client, supervisor):
 
     assert response.status_code == 302
     assert [m.level_tag for m in get_messages(response.wsgi_request)] == ["error"]
+
+
+@pytest.mark.parametrize("value", ["²/m", "10/²m", "\u0661\u0660/m"])
+def test_a_rate_setting_with_other_digits_is_a_configuration_error(monkeypatch, value):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.env import env_rate
+
+    monkeypatch.setenv("GUICHET_TEST_RATE", value)
+    with pytest.raises(ImproperlyConfigured, match="GUICHET_TEST_RATE"):
+        env_rate("GUICHET_TEST_RATE", "1/d")
