@@ -60,7 +60,7 @@ def _next_url(request: HttpRequest) -> str:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
     default = resolve_url(settings.LOGIN_REDIRECT_URL)
     if (
-        candidate
+        candidate.startswith("/")  # a path: redirect() takes anything else for a view name
         and candidate != default
         and url_has_allowed_host_and_scheme(
             candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()

@@ -392,6 +392,8 @@ def lockouts(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     if request.method == "POST":
         email = request.POST.get("email", "").strip()
+        if "\x00" in email:  # no address has one, and PostgreSQL refuses it (a 500)
+            email = ""
         try:
             services.account_unlock(actor=request.user, email=email)
         except DomainError as exc:

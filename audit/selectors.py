@@ -10,9 +10,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from booking.identity import normalize_document_number, normalize_name
-
-# Larger numbers are no row id (PostgreSQL's bigint): they are document numbers.
-_MAX_ID = 2**63 - 1
+from core.parsing import parse_id
 
 
 @dataclass(frozen=True)
@@ -53,8 +51,9 @@ def _applicant_condition(value: str) -> Q:
     if number:
         people |= Q(document_number=number)
     condition = Q(applicant_id__in=Applicant.objects.filter(people).values("pk"))
-    if value.isdigit() and int(value) <= _MAX_ID:
-        condition |= Q(applicant_id=int(value))
+    applicant_id = parse_id(value)  # not an id (too large, not ASCII): a document number
+    if applicant_id is not None:
+        condition |= Q(applicant_id=applicant_id)
     return condition
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import date
 
@@ -312,6 +313,18 @@ REFERENCE_LENGTH = 8
 
 def new_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+# What a reference typed or in a URL may be: ASCII letters and digits (no NUL byte,
+# which PostgreSQL refuses in a query: a 500), a little longer than ours.
+_REFERENCE_TEXT = re.compile(r"[A-Z0-9]{1,16}")
+
+
+def reference_parse(value: str) -> str | None:
+    """``value`` in upper case without surrounding spaces, or ``None`` when it
+    cannot be a reference (the caller answers as for one that does not exist)."""
+    text = value.strip().upper()
+    return text if _REFERENCE_TEXT.fullmatch(text) else None
 
 
 IDENTITY_SNAPSHOT_FIELDS = (

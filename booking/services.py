@@ -54,6 +54,7 @@ from booking.models import (
     Slot,
     new_reference,
 )
+from core.parsing import parse_id
 from notifications import services as notifications
 
 MAX_PUBLICATION_DAYS = 366
@@ -247,9 +248,8 @@ def slot_for_booking(slot_id: int) -> statements.SlotRead | None:
     """The slot with its site and procedure, read outside any transaction, or
     ``None``: what a caller may check (its seats) before ``appointment_book``
     and hand it (``.slot()``)."""
-    try:
-        slot_id = int(slot_id)
-    except (ValueError, TypeError):
+    slot_id = parse_id(slot_id)  # past bigint, PostgreSQL would refuse it (a 500)
+    if slot_id is None:
         return None
     return statements.slot_read(slot_id)
 

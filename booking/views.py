@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
+from django.core.validators import slug_re
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -42,6 +43,7 @@ from booking.models import (
     Procedure,
     Site,
     Slot,
+    reference_parse,
 )
 from booking.selectors import appointments_for, availability, pools_for
 from core.ratelimit import ratelimited
@@ -277,7 +279,8 @@ def confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
 
 def _safe_next(request: HttpRequest, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    # A path of this site only: redirect() takes anything else for a view name.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
@@ -322,7 +325,10 @@ def identity(request: HttpRequest) -> HttpResponse:
 
 def _my_appointment(request: HttpRequest, reference: str) -> Appointment:
     """One of the user's appointments; anyone else's is a 404, like one that does not exist."""
-    return get_object_or_404(appointments_for(request.user), reference=reference.upper()[:16])
+    parsed = reference_parse(reference)
+    if parsed is None:
+        raise Http404
+    return get_object_or_404(appointments_for(request.user), reference=parsed)
 
 
 def _changeable(appointment: Appointment, now: datetime) -> bool:
@@ -419,7 +425,7 @@ def appointment_reschedule(request: HttpRequest, reference: str) -> HttpResponse
     pools = pools_for(request.user)
     site_slug = request.GET.get("site")
     site = appointment.slot.site
-    if site_slug and site_slug != site.slug:
+    if site_slug and site_slug != site.slug and slug_re.match(site_slug):
         site = Site.objects.filter(slug=site_slug[:50], is_active=True).first() or site
     exclude = appointment.slot_id
     week = build_week(

@@ -62,6 +62,10 @@ def env_list(name: str, default: list[str]) -> list[str]:
 _RATE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
 def env_rate(name: str, default: str) -> tuple[int, int]:
     """A rate as ``(requests, seconds)`` from ``"<requests>/<period>"``: the period
     is a unit (``s``, ``m``, ``h``, ``d``), optionally preceded by a count of units
@@ -71,7 +75,8 @@ def env_rate(name: str, default: str) -> tuple[int, int]:
     count, _, period = text.partition("/")
     unit = period[-1:]
     units = period[:-1] or "1"
-    if not (count.isdigit() and unit in _RATE_UNITS and units.isdigit()):
+    # ASCII digits: "²".isdigit() is true, and int("²") raises a bare ValueError.
+    if not (_digits(count) and unit in _RATE_UNITS and _digits(units)):
         raise ImproperlyConfigured(
             f"{name}={text!r} is not a rate: write <requests>/<period>, "
             "for example 10/m, 30/10m, 5/h or 100/d."

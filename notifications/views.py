@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from booking.models import Applicant, Procedure, Site
 from booking.views import applicant_required
+from core.parsing import parse_ids
 from core.views import domain_errors
 from notifications import services
 from notifications.models import AlertChannels, AlertSubscription
@@ -82,7 +83,7 @@ def alert_subscribe(request: HttpRequest, procedure: str) -> HttpResponse:
         if request.POST.get("consent") != "yes":
             messages.error(request, _("Tick the box to agree to receive alerts."))
             return redirect(request.path)
-        site_ids = [int(pk) for pk in request.POST.getlist("sites") if pk.isdigit()]
+        site_ids = parse_ids(request.POST.getlist("sites"))
         services.alert_subscribe(
             applicant=applicant,
             procedure=procedure_obj,

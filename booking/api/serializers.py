@@ -20,9 +20,9 @@ from booking.models import (
     RequiredDocument,
     Site,
 )
+from core.parsing import MAX_ID
 
 MAX_AVAILABILITY_DAYS = 92
-MAX_ID = 2**63 - 1  # bigint: anything larger is no id, not a database error
 
 
 # --- Reference data ----------------------------------------------------------------

@@ -35,7 +35,7 @@ from booking.api.serializers import (
     SiteSerializer,
     SlotChoiceSerializer,
 )
-from booking.models import Applicant, Appointment, Channel, Procedure, Site
+from booking.models import Applicant, Appointment, Channel, Procedure, Site, reference_parse
 from booking.statements import SlotRead
 from core.api import error_responses
 from core.pagination import page_of, paginated_response, pagination_parameters
@@ -153,11 +153,14 @@ def _token_and_slot_read(request: HttpRequest) -> tuple[int, SlotRead | None] | 
 def _visible_appointment(request: Request, reference: str) -> Appointment:
     """The appointment if ``request.user`` may see it. Someone else's is a 404,
     never a 403: a reference must not be confirmed to exist."""
+    parsed = reference_parse(reference)
     appointment = (
         selectors.appointments_for(request.user)
         .select_related("applicant")
-        .filter(reference=reference.strip().upper())
+        .filter(reference=parsed)
         .first()
+        if parsed is not None
+        else None
     )
     if appointment is None:
         raise errors.AppointmentNotFound()
