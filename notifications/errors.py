@@ -15,7 +15,8 @@ class AlertNeedsSite(InvalidInput):
 class AlertChannelUnavailable(InvalidInput):
     code = "alert_channel_unavailable"
     default_message = _(
-        "Choose how to be alerted: by SMS needs a mobile phone number, by e-mail an address."
+        "Choose how to be alerted: by SMS needs a confirmed mobile phone number, by e-mail "
+        "a confirmed address."
     )
 
 

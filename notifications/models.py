@@ -201,3 +201,22 @@ class PublicationAnnouncement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.publication_id} @ {self.announced_at:%Y-%m-%d %H:%M}"
+
+
+class SmsDailyCount(models.Model):
+    """How many SMS were handed to the provider on ``day`` (Paris time), against
+    ``SMS_DAILY_BUDGET``. Counted by one conditional upsert per SMS
+    (``services._sms_budget_take``), so that workers at once never pass the budget.
+    ``alerted_at``: when the budget was reached that day (the alert is logged once).
+    """
+
+    day = models.DateField(primary_key=True)
+    sent = models.PositiveIntegerField(default=0)
+    alerted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SMS sent in a day")
+        verbose_name_plural = _("SMS sent per day")
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.sent}"

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -50,6 +50,7 @@ from notifications.models import (
     MessageChannel,
     MessageStatus,
     PublicationAnnouncement,
+    SmsDailyCount,
     SmsOptOut,
 )
 from notifications.rendering import appointment_context, public_url, render
@@ -78,13 +79,52 @@ def batched(items: Iterable, size: int):
 # --- Owing messages ----------------------------------------------------------------
 
 
-def _contacts(applicant: Applicant) -> list[tuple[str, str]]:
+def contacts_of(
+    *,
+    has_account: bool,
+    account_phone: str = "",
+    phone_confirmed: bool = False,
+    account_email: str = "",
+    email_confirmed: bool = False,
+    walk_in_phone: str = "",
+    walk_in_email: str = "",
+) -> list[tuple[str, str]]:
+    """Where a person's messages go, as ``(channel, destination)`` pairs.
+
+    The identity of an account: the account's phone and e-mail address once
+    confirmed, nothing else (contacts nobody confirmed could be a third party's
+    or a premium-rate number). A walk-in without an account: the contacts staff
+    typed for them, checked when recorded (``booking.services.applicant_create``).
+    """
     contacts = []
-    if applicant.phone:
-        contacts.append((MessageChannel.SMS, applicant.phone))
-    if applicant.email:
-        contacts.append((MessageChannel.EMAIL, applicant.email))
+    if has_account:
+        if account_phone and phone_confirmed:
+            contacts.append((MessageChannel.SMS, account_phone))
+        if account_email and email_confirmed:
+            contacts.append((MessageChannel.EMAIL, account_email))
+        return contacts
+    if walk_in_phone:
+        contacts.append((MessageChannel.SMS, walk_in_phone))
+    if walk_in_email:
+        contacts.append((MessageChannel.EMAIL, walk_in_email))
     return contacts
+
+
+def applicant_contacts(applicant: Applicant) -> list[tuple[str, str]]:
+    """``contacts_of`` an applicant. Reads the account (no query when it is
+    loaded already, as ``request.user.applicant`` does)."""
+    if applicant.user_id is None:
+        return contacts_of(
+            has_account=False, walk_in_phone=applicant.phone, walk_in_email=applicant.email
+        )
+    user = applicant.user
+    return contacts_of(
+        has_account=True,
+        account_phone=user.phone,
+        phone_confirmed=user.phone_verified_at is not None,
+        account_email=user.email,
+        email_confirmed=user.email_verified_at is not None,
+    )
 
 
 def _message(
@@ -148,7 +188,7 @@ def appointment_messages(
     path), and then hands their ids to ``enqueue_on_commit``."""
     now = now or timezone.now()
     applicant = appointment.applicant
-    contacts = _contacts(applicant)
+    contacts = applicant_contacts(applicant)
     # A reschedule can happen several times: each one owes its own messages.
     occurrence = f":r{appointment.reschedule_count}" if event == RESCHEDULED else ""
     return [
@@ -299,7 +339,7 @@ def messages_enqueue(ids: Iterable[int], *, eager: bool | None = None) -> int:
 
 @dataclass(frozen=True)
 class SendOutcome:
-    status: str  # "sent", "retry", "failed", "skipped"
+    status: str  # "sent", "retry", "failed", "skipped", "held" (daily SMS budget)
     detail: str = ""
 
 
@@ -345,6 +385,17 @@ def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome
         )
         return SendOutcome("failed", "opted out")
 
+    if message.channel == MessageChannel.SMS and not _sms_budget_take(now):
+        # Owed still: it waits for tomorrow's budget (the sweep hands it over then).
+        mine.update(
+            status=MessageStatus.PENDING,
+            attempts=F("attempts") - 1,
+            next_attempt_at=_next_budget_day(now, essential=message.essential),
+            last_error="daily SMS budget reached",
+            updated_at=timezone.now(),
+        )
+        return SendOutcome("held", "daily SMS budget reached")
+
     try:
         if not message.text:
             try:
@@ -379,6 +430,46 @@ def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome
         updated_at=done,
     )
     return SendOutcome("sent")
+
+
+_SMS_BUDGET_TAKE = (
+    "INSERT INTO notifications_smsdailycount (day, sent) VALUES (%s, 1) "
+    "ON CONFLICT (day) DO UPDATE SET sent = notifications_smsdailycount.sent + 1 "
+    "WHERE notifications_smsdailycount.sent < %s RETURNING sent"
+)
+
+
+def _sms_budget_take(now: datetime) -> bool:
+    """Count one SMS against ``SMS_DAILY_BUDGET`` for ``now``'s day (Paris time).
+    False when the budget is spent: nothing is counted, and the first refusal of
+    the day logs an error for the operators.
+
+    One conditional upsert: however many workers send at once, no more than the
+    budget are counted (the row lock serialises them).
+    """
+    day = now.astimezone(PARIS).date()
+    with connection.cursor() as cursor:
+        cursor.execute(_SMS_BUDGET_TAKE, [day, settings.SMS_DAILY_BUDGET])
+        if cursor.fetchone() is not None:
+            return True
+    first = SmsDailyCount.objects.filter(day=day, alerted_at__isnull=True).update(
+        alerted_at=timezone.now()
+    )
+    if first:
+        logger.error(
+            "The daily SMS budget (SMS_DAILY_BUDGET=%d) is spent for %s: further SMS wait "
+            "in the outbox for the next day. Check for abuse before raising it.",
+            settings.SMS_DAILY_BUDGET,
+            day.isoformat(),
+        )
+    return False
+
+
+def _next_budget_day(now: datetime, *, essential: bool) -> datetime:
+    """When an SMS held by the budget may go: the next day at midnight, Paris time,
+    or at the end of the quiet hours for an alert or another non-essential SMS."""
+    start = datetime.combine(now.astimezone(PARIS).date() + timedelta(days=1), time(0), PARIS)
+    return start if essential else _not_quiet(start)
 
 
 def _transmit(message: Message) -> str:
@@ -558,14 +649,14 @@ def reminders_create(*, now: datetime | None = None) -> int:
             slot__starts_at__lte=horizon,
             created_at__lt=F("slot__starts_at")
             - timedelta(days=settings.NOTIFICATIONS_REMINDER_DAYS),
-        ).select_related("slot__site", "slot__procedure", "applicant")
+        ).select_related("slot__site", "slot__procedure", "applicant__user")
     )
     created = 0
     for chunk in batched(appointments, 500):
         candidates = []
         for appointment in chunk:
             applicant = appointment.applicant
-            for channel, destination in _contacts(applicant):
+            for channel, destination in applicant_contacts(applicant):
                 key = (
                     f"{REMINDER}:{appointment.pk}:s{appointment.slot_id}:{channel}:a{applicant.pk}"
                 )
@@ -667,14 +758,34 @@ def alerts_fan_out(
             "pk",
             "channels",
             "applicant_id",
+            "applicant__preferred_language",
+            "applicant__user_id",
+            "applicant__user__phone",
+            "applicant__user__phone_verified_at",
+            "applicant__user__email",
+            "applicant__user__email_verified_at",
             "applicant__phone",
             "applicant__email",
-            "applicant__preferred_language",
         )
     )
     (rng or random.SystemRandom()).shuffle(subscriptions)
+    recipients = []
+    for row in subscriptions:
+        contacts = dict(
+            contacts_of(
+                has_account=row[4] is not None,
+                account_phone=row[5] or "",
+                phone_confirmed=row[6] is not None,
+                account_email=row[7] or "",
+                email_confirmed=row[8] is not None,
+                walk_in_phone=row[9],
+                walk_in_email=row[10],
+            )
+        )
+        phone, email_address = contacts.get(MessageChannel.SMS), contacts.get(MessageChannel.EMAIL)
+        recipients.append((row[0], row[1], row[2], phone, email_address, row[3]))
     opted_out = set(
-        SmsOptOut.objects.filter(phone__in={row[3] for row in subscriptions if row[3]}).values_list(
+        SmsOptOut.objects.filter(phone__in={row[3] for row in recipients if row[3]}).values_list(
             "phone", flat=True
         )
     )
@@ -696,7 +807,7 @@ def alerts_fan_out(
         return cache[channel, language]
 
     created = 0
-    for chunk in batched(subscriptions, batch_size):
+    for chunk in batched(recipients, batch_size):
         messages = []
         for pk, channels, applicant_id, phone, email_address, language in chunk:
             link = unsubscribe_url(pk)
@@ -828,9 +939,13 @@ def alert_subscribe(
         raise AlertNeedsSite()
     if channels not in AlertChannels.values:
         raise AlertChannelUnavailable()
-    if channels in (AlertChannels.SMS, AlertChannels.BOTH) and not applicant.phone:
+    contacts = dict(applicant_contacts(applicant))
+    if channels in (AlertChannels.SMS, AlertChannels.BOTH) and MessageChannel.SMS not in contacts:
         raise AlertChannelUnavailable()
-    if channels in (AlertChannels.EMAIL, AlertChannels.BOTH) and not applicant.email:
+    if (
+        channels in (AlertChannels.EMAIL, AlertChannels.BOTH)
+        and MessageChannel.EMAIL not in contacts
+    ):
         raise AlertChannelUnavailable()
     with transaction.atomic():
         subscription, _created = AlertSubscription.objects.update_or_create(

@@ -20,7 +20,7 @@ from booking.models import Applicant, Procedure, Site
 from booking.views import applicant_required
 from core.views import domain_errors
 from notifications import services
-from notifications.models import AlertChannels, AlertSubscription
+from notifications.models import AlertChannels, AlertSubscription, MessageChannel
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -63,7 +63,11 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
 
 
 def _applicant_or_none(request: HttpRequest) -> Applicant | None:
-    return Applicant.objects.filter(user=request.user).first()
+    # Through the account: the applicant's ``user`` is then loaded (its contacts).
+    try:
+        return request.user.applicant
+    except Applicant.DoesNotExist:
+        return None
 
 
 @applicant_required
@@ -91,6 +95,7 @@ def alert_subscribe(request: HttpRequest, procedure: str) -> HttpResponse:
         )
         messages.success(request, _("Your alert is recorded. Unsubscribe at any time."))
         return redirect("notifications:alerts")
+    contacts = dict(services.applicant_contacts(applicant))
     return render(
         request,
         "notifications/alert_subscribe.html",
@@ -98,6 +103,8 @@ def alert_subscribe(request: HttpRequest, procedure: str) -> HttpResponse:
             "procedure": procedure_obj,
             "sites": sites,
             "applicant": applicant,
+            "contact_phone": contacts.get(MessageChannel.SMS, ""),
+            "contact_email": contacts.get(MessageChannel.EMAIL, ""),
             "current": current,
             "channels": AlertChannels.choices,
         },
