@@ -460,7 +460,7 @@ def appointment_cancel(*, actor: User, appointment: Appointment) -> Appointment:
         _slot_release(locked.slot_id)
         availability_cache.capacity_changed([locked.procedure.slug])
         notifications.appointment_notify(appointment=locked, event=notifications.CANCELLED, now=now)
-        notifications.freed_seat_on_commit(slot=locked.slot, appointment_id=locked.pk)
+        notifications.freed_seat_owe(slot=locked.slot, procedure=locked.procedure, now=now)
         audit_record(
             actor=actor,
             action=AuditAction.APPOINTMENT_CANCELLED,
@@ -507,7 +507,7 @@ def appointment_reschedule(
         _slot_release(old_slot_id)
         availability_cache.capacity_changed([new_slot.procedure.slug])
         # The seat left behind is freed as a cancellation frees one.
-        notifications.freed_seat_on_commit(slot=old_slot, appointment_id=locked.pk)
+        notifications.freed_seat_owe(slot=old_slot, procedure=locked.procedure, now=now)
         locked.slot = new_slot
         locked.reschedule_count = F("reschedule_count") + 1
         locked.updated_at = now

@@ -46,6 +46,7 @@ from notifications import sms as sms_transport
 from notifications.models import (
     AlertChannels,
     AlertSubscription,
+    FreedSeatAlert,
     Message,
     MessageChannel,
     MessageStatus,
@@ -234,26 +235,58 @@ def _render_owed(message: Message) -> None:
     )
 
 
-def freed_seat_on_commit(*, slot: Slot, appointment_id: int) -> None:
-    """After a cancellation or a reschedule commits, alert subscribers that a
-    public seat is free."""
-    if slot.pool != Pool.PUBLIC:
-        return
-    slot_id = slot.pk
-    transaction.on_commit(lambda: _publish_freed_seat(slot_id, appointment_id))
+def freed_seat_owe(*, slot: Slot, procedure, now: datetime | None = None) -> None:
+    """A cancellation or a reschedule frees a public seat of ``slot``: owe its
+    subscribers an alert. Caller is inside the transaction that frees the seat.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING`` of a ``FreedSeatAlert`` (one per
+    procedure, place and window: ten cancellations in the window owe one
+    alert); once the transaction commits a task fans it out. If the task is
+    never published (the broker down), the row is still owed and the sweep
+    announces it (``freed_seats_announce_owed``).
+    """
+    key = _freed_seat_record(slot=slot, procedure=procedure, now=now or timezone.now())
+    if key is not None:
+        transaction.on_commit(lambda: _publish_freed_seat(*key))
 
 
-def _publish_freed_seat(slot_id: int, appointment_id: int) -> None:
-    from notifications.tasks import freed_seat_announce_task
+def _freed_seat_record(*, slot: Slot, procedure, now: datetime) -> tuple[int, int, int] | None:
+    """Insert the ``FreedSeatAlert`` of the seat unless its window has one; its
+    key, or None when no alert is owed (a reserved pool, a procedure without alerts)."""
+    if slot.pool != Pool.PUBLIC or not alerts_offered(procedure):
+        return None
+    window = int(now.timestamp()) // (settings.NOTIFICATIONS_FREED_SEAT_WINDOW_MINUTES * 60)
+    FreedSeatAlert.objects.bulk_create(
+        [
+            FreedSeatAlert(
+                procedure_id=procedure.pk,
+                site_id=slot.site_id,
+                window=window,
+                slot_id=slot.pk,
+                created_at=now,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    return procedure.pk, slot.site_id, window
+
+
+def _publish_freed_seat(procedure_id: int, site_id: int, window: int) -> None:
+    from notifications.tasks import freed_seat_alert_task
 
     try:
-        freed_seat_announce_task.apply_async(
-            args=(slot_id, appointment_id),
+        freed_seat_alert_task.apply_async(
+            args=(procedure_id, site_id, window),
             retry=True,
             retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY,
         )
     except Exception:
-        logger.warning("Could not publish the freed-seat alert of slot %s.", slot_id, exc_info=True)
+        logger.warning(
+            "Could not publish the freed-seat alert of procedure %s at site %s; the sweep will.",
+            procedure_id,
+            site_id,
+            exc_info=True,
+        )
 
 
 def enqueue_on_commit(ids: Sequence[int]) -> None:
@@ -520,6 +553,8 @@ def messages_sweep(
     every minute while the workers catch up.
     """
     now = now or timezone.now()
+    # Alerts owed by a freed seat whose task was lost: their messages join the outbox.
+    freed_seats_announce_owed(now=now)
     touch = min(now, timezone.now())  # never later than the workers' clock
     due = now - timedelta(seconds=settings.NOTIFICATIONS_PENDING_GRACE)
     stuck = now - timedelta(seconds=settings.NOTIFICATIONS_SENDING_TIMEOUT)
@@ -721,6 +756,13 @@ def subscription_from_token(token: str) -> AlertSubscription | None:
     return AlertSubscription.objects.filter(pk=pk).select_related("procedure").first()
 
 
+def alerts_offered(procedure) -> bool:
+    """Whether new-slot alerts are offered for ``procedure``: an active one that
+    applicants book themselves. The others (``self_booking`` off) are booked by
+    a mediator or an agent; an alert's link to book would answer 404."""
+    return procedure.is_active and procedure.self_booking and is_first_come(procedure)
+
+
 def is_first_come(procedure) -> bool:
     """Whether freed or new capacity of ``procedure`` goes to whoever books first
     (then alerts make sense). Every procedure is, until the waiting list exists."""
@@ -750,6 +792,8 @@ def alerts_fan_out(
 
     now = now or timezone.now()
     procedure = Procedure.objects.get(pk=procedure_id)
+    if not alerts_offered(procedure):
+        return 0  # subscriptions made before the procedure stopped being self-booked
     site = Site.objects.get(pk=site_id)
     subscriptions = list(
         AlertSubscription.objects.filter(
@@ -880,7 +924,7 @@ def publication_announce(*, publication: Publication, now: datetime | None = Non
     public_seats = Slot.objects.filter(
         publication=publication, pool=Pool.PUBLIC, starts_at__gt=now
     ).exists()
-    if public_seats and is_first_come(publication.procedure):
+    if public_seats and alerts_offered(publication.procedure):
         created = alerts_fan_out(
             procedure_id=publication.procedure_id,
             site_id=publication.site_id,
@@ -894,35 +938,76 @@ def publication_announce(*, publication: Publication, now: datetime | None = Non
 
 
 def publications_announce_due(*, now: datetime | None = None) -> int:
-    """Announce every publication that became visible (in the last day) and was
-    not announced yet. Returns how many messages were created."""
+    """Announce every publication that became visible and was not announced yet,
+    however long ago (the announcer stopped for days: it is made once, late,
+    if its seats are still ahead). Returns how many messages were created."""
     now = now or timezone.now()
-    due = Publication.objects.filter(
-        visible_at__lte=now,
-        visible_at__gt=now - timedelta(days=1),
-        announcement__isnull=True,
-    ).select_related("procedure")
+    due = (
+        Publication.objects.filter(visible_at__lte=now, announcement__isnull=True)
+        .select_related("procedure")
+        .order_by("visible_at", "pk")
+    )
     return sum(publication_announce(publication=pub, now=now) for pub in due)
 
 
-def freed_seat_announce(*, slot_id: int, appointment_id: int, now: datetime | None = None) -> int:
-    """A cancellation or a reschedule gave a public seat back: alert the
-    procedure's subscribers.
+def freed_seat_alert_announce(
+    *, procedure_id: int, site_id: int, window: int, now: datetime | None = None
+) -> int:
+    """Fan out the freed-seat alert owed for (procedure, site, window), once.
+    Returns how many messages were created.
 
-    At most one such alert per subscriber, place and window of
-    ``NOTIFICATIONS_FREED_SEAT_WINDOW_MINUTES``: the event key is the window, so
-    ten cancellations in a quarter of an hour make one alert, not ten.
+    Nothing is sent when the freed seat has started meanwhile. The row is
+    marked announced after the fan-out: a run that dies midway is redone by
+    the sweep, which the message keys make harmless.
     """
     now = now or timezone.now()
+    alert = (
+        FreedSeatAlert.objects.filter(
+            procedure_id=procedure_id, site_id=site_id, window=window, announced_at__isnull=True
+        )
+        .select_related("slot", "procedure")
+        .first()
+    )
+    if alert is None:
+        return 0  # announced already, or never owed
+    created = 0
+    if alert.slot is not None and alert.slot.starts_at > now and alerts_offered(alert.procedure):
+        created = alerts_fan_out(
+            procedure_id=procedure_id, site_id=site_id, event_key=alert.event_key, now=now
+        )
+    FreedSeatAlert.objects.filter(pk=alert.pk, announced_at__isnull=True).update(
+        announced_at=now, messages_created=created
+    )
+    return created
+
+
+def freed_seats_announce_owed(*, now: datetime | None = None, limit: int = 100) -> int:
+    """Announce the freed-seat alerts whose task was lost (the broker was down at
+    commit, a worker died): owed for longer than ``NOTIFICATIONS_PENDING_GRACE``.
+    Called by the sweep. Returns how many messages were created."""
+    now = now or timezone.now()
+    due = now - timedelta(seconds=settings.NOTIFICATIONS_PENDING_GRACE)
+    owed = list(
+        FreedSeatAlert.objects.filter(announced_at__isnull=True, created_at__lte=due)
+        .order_by("pk")
+        .values_list("procedure_id", "site_id", "window")[:limit]
+    )
+    return sum(
+        freed_seat_alert_announce(procedure_id=p, site_id=s, window=w, now=now) for p, s, w in owed
+    )
+
+
+def freed_seat_announce(*, slot_id: int, appointment_id: int, now: datetime | None = None) -> int:
+    """Owe and announce at once the freed-seat alert of ``slot_id`` (the task of
+    this name published before freed-seat alerts were owed in the transaction)."""
+    now = now or timezone.now()
     slot = Slot.objects.select_related("procedure").get(pk=slot_id)
-    if slot.pool != Pool.PUBLIC or slot.starts_at <= now or not is_first_come(slot.procedure):
+    key = _freed_seat_record(slot=slot, procedure=slot.procedure, now=now)
+    if key is None:
         return 0
-    window = int(now.timestamp()) // (settings.NOTIFICATIONS_FREED_SEAT_WINDOW_MINUTES * 60)
-    return alerts_fan_out(
-        procedure_id=slot.procedure_id,
-        site_id=slot.site_id,
-        event_key=f"freed:s{slot.site_id}:w{window}",
-        now=now,
+    procedure_id, site_id, window = key
+    return freed_seat_alert_announce(
+        procedure_id=procedure_id, site_id=site_id, window=window, now=now
     )
 
 
