@@ -23,3 +23,11 @@ class AlertChannelUnavailable(InvalidInput):
 class AlertNotFound(NotFound):
     code = "alert_not_found"
     default_message = _("This alert does not exist or the link is no longer valid.")
+
+
+class AlertsNotOffered(InvalidInput):
+    code = "alerts_not_offered"
+    default_message = _(
+        "There are no alerts for this procedure: a mediator at a digital access point or "
+        "a prefecture agent books it for you."
+    )

@@ -1018,8 +1018,10 @@ def alert_subscribe(
     *, applicant: Applicant, procedure, site_ids: Sequence[int], channels: str
 ) -> AlertSubscription:
     """Subscribe (or change the subscription of) ``applicant`` to new-slot alerts."""
-    from notifications.errors import AlertChannelUnavailable, AlertNeedsSite
+    from notifications.errors import AlertChannelUnavailable, AlertNeedsSite, AlertsNotOffered
 
+    if not alerts_offered(procedure):
+        raise AlertsNotOffered()
     if not site_ids:
         raise AlertNeedsSite()
     if channels not in AlertChannels.values:

@@ -20,6 +20,7 @@ from booking.models import Applicant, Procedure, Site
 from booking.views import applicant_required
 from core.views import domain_errors
 from notifications import services
+from notifications.errors import AlertsNotOffered
 from notifications.models import AlertChannels, AlertSubscription, MessageChannel
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -75,6 +76,10 @@ def _applicant_or_none(request: HttpRequest) -> Applicant | None:
 @domain_errors(fallback=lambda request, procedure: request.path)
 def alert_subscribe(request: HttpRequest, procedure: str) -> HttpResponse:
     procedure_obj = get_object_or_404(Procedure, slug=procedure, is_active=True)
+    if not services.alerts_offered(procedure_obj):
+        # Booked by a mediator or an agent: the alerts page says so and where to go.
+        messages.error(request, str(AlertsNotOffered.default_message))
+        return redirect("notifications:alerts")
     applicant = _applicant_or_none(request)
     if applicant is None:
         return redirect("booking:identity")
@@ -121,12 +126,17 @@ def alerts(request: HttpRequest) -> HttpResponse:
         if applicant
         else []
     )
+    procedures = list(Procedure.objects.filter(is_active=True))
     return render(
         request,
         "notifications/alerts.html",
         {
-            "subscriptions": [(sub, services.unsubscribe_token(sub.pk)) for sub in subscriptions],
-            "procedures": Procedure.objects.filter(is_active=True),
+            "subscriptions": [
+                (sub, services.unsubscribe_token(sub.pk), services.alerts_offered(sub.procedure))
+                for sub in subscriptions
+            ],
+            "procedures": [p for p in procedures if services.alerts_offered(p)],
+            "booked_for_them": [p for p in procedures if not services.alerts_offered(p)],
         },
     )
 
