@@ -423,7 +423,7 @@ def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome
         mine.update(
             status=MessageStatus.PENDING,
             attempts=F("attempts") - 1,
-            next_attempt_at=_next_budget_day(now, essential=message.essential),
+            next_attempt_at=_next_budget_day(now),
             last_error="daily SMS budget reached",
             updated_at=timezone.now(),
         )
@@ -498,11 +498,11 @@ def _sms_budget_take(now: datetime) -> bool:
     return False
 
 
-def _next_budget_day(now: datetime, *, essential: bool) -> datetime:
-    """When an SMS held by the budget may go: the next day at midnight, Paris time,
-    or at the end of the quiet hours for an alert or another non-essential SMS."""
+def _next_budget_day(now: datetime) -> datetime:
+    """When an SMS held by the budget may go: the next day's budget opens at
+    midnight, Paris time, but nobody is woken: at the end of the quiet hours."""
     start = datetime.combine(now.astimezone(PARIS).date() + timedelta(days=1), time(0), PARIS)
-    return start if essential else _not_quiet(start)
+    return _not_quiet(start)
 
 
 def _transmit(message: Message) -> str:

@@ -221,21 +221,22 @@ def _owed_sms(n: int, *, due) -> list[Message]:
 
 def test_sms_past_the_daily_budget_wait_for_the_next_day(db, twilio, settings, caplog):
     settings.SMS_DAILY_BUDGET = 2
-    yesterday = timezone.now() - timedelta(days=1)
-    owed = _owed_sms(4, due=yesterday - timedelta(hours=1))
+    day = timezone.now() - timedelta(days=2)
+    owed = _owed_sms(4, due=day - timedelta(hours=1))
 
     with caplog.at_level(logging.ERROR, logger="notifications.services"):
-        outcomes = [services.message_send(message_id=m.pk, now=yesterday).status for m in owed]
+        outcomes = [services.message_send(message_id=m.pk, now=day).status for m in owed]
 
     assert outcomes == ["sent", "sent", "held", "held"]
     assert len(twilio.sent) == 2
     held = Message.objects.filter(status=MessageStatus.PENDING).order_by("pk")
     assert held.count() == 2  # owed still, not dropped
     assert {m.attempts for m in held} == {0}
-    midnight = (yesterday.astimezone(services.PARIS) + timedelta(days=1)).replace(
-        hour=0, minute=0, second=0, microsecond=0
+    # The next day, once the quiet hours are over: nobody is woken at midnight.
+    morning = (day.astimezone(services.PARIS) + timedelta(days=1)).replace(
+        hour=8, minute=0, second=0, microsecond=0
     )
-    assert {m.next_attempt_at for m in held} == {midnight}
+    assert {m.next_attempt_at for m in held} == {morning}
     budget_alerts = [r for r in caplog.records if "SMS budget" in r.getMessage()]
     assert len(budget_alerts) == 1  # once a day, not once per SMS
 
@@ -244,19 +245,6 @@ def test_sms_past_the_daily_budget_wait_for_the_next_day(db, twilio, settings, c
 
     assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.SENT}
     assert len(twilio.sent) == 4
-
-
-def test_a_held_alert_waits_for_the_morning_not_midnight(db, settings):
-    settings.SMS_DAILY_BUDGET = 1
-    now = timezone.now()
-    first, alert = _owed_sms(2, due=now)
-    Message.objects.filter(pk=alert.pk).update(essential=False)
-
-    services.message_send(message_id=first.pk, now=now)
-    assert services.message_send(message_id=alert.pk, now=now).status == "held"
-
-    alert.refresh_from_db()
-    assert alert.next_attempt_at.astimezone(services.PARIS).hour == 8
 
 
 @pytest.mark.django_db(transaction=True)
