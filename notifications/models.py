@@ -229,8 +229,8 @@ class FreedSeatAlert(models.Model):
 
     Written in the transaction that frees the seat, like an outbox row, so the
     alert is owed even if the broker is down at commit: a task fans it out
-    once the transaction commits, and the sweep does it for a row still not
-    ``announced_at`` after ``NOTIFICATIONS_PENDING_GRACE``. The fan-out's
+    once the transaction commits, and the sweep hands a row still not
+    ``announced_at`` after ``NOTIFICATIONS_PENDING_GRACE`` to a task again. The fan-out's
     message keys (``freed:s<site>:w<window>``) make a second run harmless.
     """
 
@@ -240,6 +240,8 @@ class FreedSeatAlert(models.Model):
     # The seat that was freed first in the window: no alert once it has started.
     slot = models.ForeignKey("booking.Slot", null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    # When a sweep last handed it over again (its first task was lost).
+    swept_at = models.DateTimeField(null=True, blank=True)
     announced_at = models.DateTimeField(null=True, blank=True)
     messages_created = models.PositiveIntegerField(default=0)
 

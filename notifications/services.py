@@ -243,7 +243,7 @@ def freed_seat_owe(*, slot: Slot, procedure, now: datetime | None = None) -> Non
     procedure, place and window: ten cancellations in the window owe one
     alert); once the transaction commits a task fans it out. If the task is
     never published (the broker down), the row is still owed and the sweep
-    announces it (``freed_seats_announce_owed``).
+    hands it over again (``freed_seats_sweep``).
     """
     key = _freed_seat_record(slot=slot, procedure=procedure, now=now or timezone.now())
     if key is not None:
@@ -553,8 +553,6 @@ def messages_sweep(
     every minute while the workers catch up.
     """
     now = now or timezone.now()
-    # Alerts owed by a freed seat whose task was lost: their messages join the outbox.
-    freed_seats_announce_owed(now=now)
     touch = min(now, timezone.now())  # never later than the workers' clock
     due = now - timedelta(seconds=settings.NOTIFICATIONS_PENDING_GRACE)
     stuck = now - timedelta(seconds=settings.NOTIFICATIONS_SENDING_TIMEOUT)
@@ -595,6 +593,8 @@ def messages_sweep(
             break
     if total:
         logger.info("Sweep: re-queued %d message(s), %d in doubt.", total, in_doubt)
+    # Alerts owed by a freed seat whose task was lost: handed over again.
+    freed_seats_sweep(now=now)
     return total
 
 
@@ -981,20 +981,31 @@ def freed_seat_alert_announce(
     return created
 
 
-def freed_seats_announce_owed(*, now: datetime | None = None, limit: int = 100) -> int:
-    """Announce the freed-seat alerts whose task was lost (the broker was down at
-    commit, a worker died): owed for longer than ``NOTIFICATIONS_PENDING_GRACE``.
-    Called by the sweep. Returns how many messages were created."""
+def freed_seats_sweep(*, now: datetime | None = None, limit: int = 100) -> int:
+    """Hand over again the freed-seat alerts whose task was lost (the broker was
+    down at commit, a worker died mid-fan-out): owed for longer than
+    ``NOTIFICATIONS_PENDING_GRACE`` and not handed over by a sweep in the last
+    ``NOTIFICATIONS_SENDING_TIMEOUT`` (longer than a task may run). Called by
+    the sweep, which runs only when the broker is up; publishes one task each
+    rather than fanning out here, within the sweep's time limit. Returns how
+    many were handed over."""
     now = now or timezone.now()
     due = now - timedelta(seconds=settings.NOTIFICATIONS_PENDING_GRACE)
-    owed = list(
-        FreedSeatAlert.objects.filter(announced_at__isnull=True, created_at__lte=due)
-        .order_by("pk")
-        .values_list("procedure_id", "site_id", "window")[:limit]
-    )
-    return sum(
-        freed_seat_alert_announce(procedure_id=p, site_id=s, window=w, now=now) for p, s, w in owed
-    )
+    again = now - timedelta(seconds=settings.NOTIFICATIONS_SENDING_TIMEOUT)
+    with transaction.atomic():
+        owed = list(
+            FreedSeatAlert.objects.select_for_update(skip_locked=True)
+            .filter(announced_at__isnull=True, created_at__lte=due)
+            .filter(Q(swept_at__isnull=True) | Q(swept_at__lte=again))
+            .order_by("pk")
+            .values_list("pk", "procedure_id", "site_id", "window")[:limit]
+        )
+        FreedSeatAlert.objects.filter(pk__in=[row[0] for row in owed]).update(swept_at=now)
+    for _pk, procedure_id, site_id, window in owed:
+        _publish_freed_seat(procedure_id, site_id, window)
+    if owed:
+        logger.info("Sweep: handed over %d freed-seat alert(s) again.", len(owed))
+    return len(owed)
 
 
 def freed_seat_announce(*, slot_id: int, appointment_id: int, now: datetime | None = None) -> int:
