@@ -18,6 +18,14 @@ class InvalidPhone(InvalidInput):
     default_message = _("Enter a valid mobile phone number, for example 06 12 34 56 78.")
 
 
+class PhoneRegionNotAllowed(InvalidPhone):
+    code = "phone_region_not_allowed"
+    default_message = _(
+        "Enter a mobile number of France or of a French overseas territory, "
+        "for example 06 12 34 56 78."
+    )
+
+
 class WeakPassword(InvalidInput):
     code = "weak_password"
     default_message = _("This password is not strong enough.")

@@ -24,6 +24,7 @@ from accounts.models import User
 from accounts.permissions import managed_sites, visible_applicants, visible_appointments
 from audit.models import AuditAction
 from audit.services import audit_record
+from booking.forms import WalkInContactAdminForm
 from booking.models import Applicant, Appointment, Procedure, Publication, Site, Slot
 from core.admin import ScopedAdmin
 
@@ -154,9 +155,17 @@ class ApplicantAdmin(ScopedAdmin):
     readonly_fields = (*_IDENTITY_FIELDS, "identity_key", "user", "access_point", "created_at")
     show_full_result_count = False
     audit_admin_changes = False  # save_model records the contact change itself
+    form = WalkInContactAdminForm  # a walk-in's phone: a mobile of CONTACT_PHONE_REGIONS
 
     def admin_scope(self, user: User) -> Q:
         return visible_applicants(user)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Applicant | None = None):
+        # An account's messages go to its own confirmed contacts: the identity's
+        # copy is not where they are changed (the account's pages are).
+        if obj is not None and obj.user_id is not None:
+            return (*self.readonly_fields, "email", "phone")
+        return self.readonly_fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # A new identity is recorded by booking.services.applicant_create only.

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
-import phonenumbers
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from booking.models import DocumentType
+from accounts.errors import InvalidPhone
+from accounts.phones import normalize_mobile
+from booking.models import Applicant, DocumentType
 
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"]
+
+
+def walk_in_phone(value: str) -> str:
+    """A phone number staff typed for a walk-in, in E.164, or "" when empty: a
+    mobile of ``CONTACT_PHONE_REGIONS`` only (no landline, premium-rate or
+    foreign number), with the reason in the error."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    try:
+        return normalize_mobile(value, regions=settings.CONTACT_PHONE_REGIONS)
+    except InvalidPhone as exc:
+        raise forms.ValidationError(exc.message, code=exc.code) from None
 
 
 class IdentityForm(forms.Form):
@@ -47,17 +62,6 @@ class IdentityForm(forms.Form):
         max_length=20,
         help_text=_("Spaces and dashes do not matter."),
     )
-    phone = forms.CharField(
-        label=_("Mobile phone (optional)"),
-        max_length=20,
-        required=False,
-        help_text=_("To receive reminders by text message. For example 06 12 34 56 78."),
-    )
-    email = forms.EmailField(
-        label=_("E-mail address (optional)"),
-        required=False,
-        help_text=_("Leave empty to use the address of your account."),
-    )
     certify = forms.BooleanField(
         label=_(
             "I certify that this identity is mine and correct. I understand that it cannot "
@@ -65,24 +69,47 @@ class IdentityForm(forms.Form):
         ),
     )
 
+
+class WalkInIdentityForm(IdentityForm):
+    """Staff record the identity of a walk-in who has no account, and where the
+    person wants their messages: a mobile number of France or its overseas
+    territories (``CONTACT_PHONE_REGIONS``), an e-mail address, or neither.
+
+    An applicant's own form has no contact fields: an account's messages go to
+    its confirmed phone and e-mail only (``notifications.services.applicant_contacts``).
+    """
+
+    certify = None
+    phone = forms.CharField(
+        label=_("Mobile phone (optional)"),
+        max_length=32,
+        required=False,
+        help_text=_(
+            "The person's own mobile, for the text messages about the appointment. "
+            "For example 06 12 34 56 78."
+        ),
+    )
+    email = forms.EmailField(label=_("E-mail address (optional)"), required=False)
+
     def clean_phone(self) -> str:
-        value = self.cleaned_data["phone"].strip()
-        if not value:
-            return ""
-        try:
-            number = phonenumbers.parse(value, "FR")
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
-            raise forms.ValidationError(_("Enter a valid phone number."))
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return walk_in_phone(self.cleaned_data["phone"])
+
+
+class WalkInContactAdminForm(forms.ModelForm):
+    """The admin's change form of an identity: staff may correct a walk-in's
+    contacts, under the same rule as when they were typed."""
+
+    class Meta:
+        model = Applicant
+        fields = ("email", "phone", "preferred_language")
+
+    def clean_phone(self) -> str:
+        return walk_in_phone(self.cleaned_data.get("phone") or "")
 
 
 class AgentIdentityCorrectionForm(IdentityForm):
     """An agent corrects a person's identity from the document in front of them."""
 
-    phone = None
-    email = None
     certify = None
     reason = forms.CharField(
         label=_("Reason for the correction"),

@@ -19,6 +19,8 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, Count, F, Q, Sum, Value
 from django.db.models.functions import Cast, Concat
@@ -34,6 +36,7 @@ from accounts.permissions import (
     can_register_identity,
     is_verified,
 )
+from accounts.phones import normalize_mobile
 from audit.models import AuditAction
 from audit.services import audit_event, audit_record
 from booking import availability_cache, errors, rules, statements
@@ -192,12 +195,26 @@ def applicant_create(
 ) -> Applicant:
     """Record a person's identity, for an account (``user``) or a walk-in (``user=None``).
 
+    ``phone`` and ``email`` are a walk-in's contacts, typed by staff: the phone
+    must be a mobile of ``CONTACT_PHONE_REGIONS`` (``InvalidPhone`` otherwise).
+    An account's identity takes none: its messages go to the account's
+    confirmed phone and e-mail (``notifications.services.applicant_contacts``).
+
     Raises ``InvalidIdentity`` for bad data, ``IdentityTaken`` when the same
     document is already on file (one identity, one record) and
     ``IdentityAlreadyOnFile`` when the account already has one.
     """
     if not can_register_identity(actor, user):
         raise errors.NotAllowed()
+    if user is not None and (phone or email):
+        raise ValueError("an account's identity has no contacts of its own")
+    if phone:
+        phone = normalize_mobile(phone, regions=settings.CONTACT_PHONE_REGIONS)
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise errors.InvalidIdentity(_("Enter a valid e-mail address.")) from None
     if user is not None and Applicant.objects.filter(user=user).exists():
         raise errors.IdentityAlreadyOnFile()
     identity_validate(
@@ -217,7 +234,7 @@ def applicant_create(
         document_type=document_type,
         document_number=document_number,
         phone=phone,
-        email=email or (user.email if user else ""),
+        email=email,
         preferred_language=preferred_language,
         # A mediator's walk-in belongs to their access point: its mediators act for them.
         access_point_id=actor.access_point_id if actor.role == Role.MEDIATOR else None,
@@ -428,7 +445,8 @@ def _appointment_lock(appointment: Appointment) -> Appointment:
     longer matches, and the appointment would seem not to exist.
     """
     list(Appointment.objects.select_for_update().filter(pk=appointment.pk).values_list("pk"))
-    return Appointment.objects.select_related("slot", "procedure", "applicant").get(
+    # The applicant's account too: its confirmed contacts are where the messages go.
+    return Appointment.objects.select_related("slot", "procedure", "applicant__user").get(
         pk=appointment.pk
     )
 
@@ -452,7 +470,7 @@ def appointment_cancel(*, actor: User, appointment: Appointment) -> Appointment:
         _slot_release(locked.slot_id)
         availability_cache.capacity_changed([locked.procedure.slug])
         notifications.appointment_notify(appointment=locked, event=notifications.CANCELLED, now=now)
-        notifications.freed_seat_on_commit(slot=locked.slot, appointment_id=locked.pk)
+        notifications.freed_seat_owe(slot=locked.slot, procedure=locked.procedure, now=now)
         audit_record(
             actor=actor,
             action=AuditAction.APPOINTMENT_CANCELLED,
@@ -500,7 +518,7 @@ def appointment_reschedule(
         _slot_release(old_slot_id)
         availability_cache.capacity_changed([new_slot.procedure.slug])
         # The seat left behind is freed as a cancellation frees one.
-        notifications.freed_seat_on_commit(slot=old_slot, appointment_id=locked.pk)
+        notifications.freed_seat_owe(slot=old_slot, procedure=locked.procedure, now=now)
         locked.slot = new_slot
         locked.reschedule_count = F("reschedule_count") + 1
         locked.updated_at = now

@@ -308,8 +308,6 @@ def identity(request: HttpRequest) -> HttpResponse:
                 nationality=data["nationality"],
                 document_type=data["document_type"],
                 document_number=data["document_number"],
-                phone=data["phone"],
-                email=data["email"],
                 preferred_language=(get_language() or "fr")[:8],
             )
         except (InvalidIdentity, IdentityTaken) as exc:

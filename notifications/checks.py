@@ -38,3 +38,25 @@ def messages_are_delivered(app_configs=None, **kwargs) -> list[Error]:
     )
     ids = {"EMAIL_BACKEND": "notifications.E101", "SMS_BACKEND": "notifications.E102"}
     return [Error(problem, id=ids[name]) for name, problem in problems.items()]
+
+
+@register()
+def contact_phone_regions_known(app_configs=None, **kwargs) -> list[Error]:
+    """Each of ``CONTACT_PHONE_REGIONS`` must be a region ``phonenumbers`` knows:
+    a typo would refuse every number of that region without saying why."""
+    import phonenumbers
+
+    unknown = [
+        code
+        for code in settings.CONTACT_PHONE_REGIONS
+        if code not in phonenumbers.SUPPORTED_REGIONS
+    ]
+    if not settings.CONTACT_PHONE_REGIONS or unknown:
+        return [
+            Error(
+                f"CONTACT_PHONE_REGIONS has unknown or no regions: {unknown or '(empty)'}; "
+                "use phonenumbers' ISO codes (FR, GP, RE...).",
+                id="notifications.E002",
+            )
+        ]
+    return []

@@ -15,10 +15,19 @@ class AlertNeedsSite(InvalidInput):
 class AlertChannelUnavailable(InvalidInput):
     code = "alert_channel_unavailable"
     default_message = _(
-        "Choose how to be alerted: by SMS needs a mobile phone number, by e-mail an address."
+        "Choose how to be alerted: by SMS needs a confirmed mobile phone number, by e-mail "
+        "a confirmed address."
     )
 
 
 class AlertNotFound(NotFound):
     code = "alert_not_found"
     default_message = _("This alert does not exist or the link is no longer valid.")
+
+
+class AlertsNotOffered(InvalidInput):
+    code = "alerts_not_offered"
+    default_message = _(
+        "There are no alerts for this procedure: a mediator at a digital access point or "
+        "a prefecture agent books it for you."
+    )

@@ -201,3 +201,70 @@ class PublicationAnnouncement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.publication_id} @ {self.announced_at:%Y-%m-%d %H:%M}"
+
+
+class SmsDailyCount(models.Model):
+    """How many SMS were handed to the provider on ``day`` (Paris time), against
+    ``SMS_DAILY_BUDGET``. Counted by one conditional upsert per SMS
+    (``services._sms_budget_take``), so that workers at once never pass the budget.
+    ``alerted_at``: when the budget was reached that day (the alert is logged once).
+    """
+
+    day = models.DateField(primary_key=True)
+    sent = models.PositiveIntegerField(default=0)
+    alerted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SMS sent in a day")
+        verbose_name_plural = _("SMS sent per day")
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.sent}"
+
+
+class FreedSeatAlert(models.Model):
+    """New-slot alerts owed because a public seat was freed (a cancellation, a
+    reschedule), at most one per procedure, place and window of
+    ``NOTIFICATIONS_FREED_SEAT_WINDOW_MINUTES``.
+
+    Written in the transaction that frees the seat, like an outbox row, so the
+    alert is owed even if the broker is down at commit: a task fans it out
+    once the transaction commits, and the sweep hands a row still not
+    ``announced_at`` after ``NOTIFICATIONS_PENDING_GRACE`` to a task again. The fan-out's
+    message keys (``freed:s<site>:w<window>``) make a second run harmless.
+    """
+
+    procedure = models.ForeignKey("booking.Procedure", on_delete=models.CASCADE, related_name="+")
+    site = models.ForeignKey("booking.Site", on_delete=models.CASCADE, related_name="+")
+    window = models.BigIntegerField()
+    # The seat that was freed first in the window: no alert once it has started.
+    slot = models.ForeignKey("booking.Slot", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    # When a sweep last handed it over again (its first task was lost).
+    swept_at = models.DateTimeField(null=True, blank=True)
+    announced_at = models.DateTimeField(null=True, blank=True)
+    messages_created = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("freed-seat alert")
+        verbose_name_plural = _("freed-seat alerts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["procedure", "site", "window"], name="one_freed_seat_alert_per_window"
+            )
+        ]
+        indexes = [
+            # The sweep's question: what is owed and not announced yet.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(announced_at__isnull=True),
+                name="freed_seat_alert_owed_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.procedure_id} @ {self.site_id}, window {self.window}"
+
+    @property
+    def event_key(self) -> str:
+        return f"freed:s{self.site_id}:w{self.window}"

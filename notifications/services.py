@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -47,10 +47,12 @@ from notifications import sms as sms_transport
 from notifications.models import (
     AlertChannels,
     AlertSubscription,
+    FreedSeatAlert,
     Message,
     MessageChannel,
     MessageStatus,
     PublicationAnnouncement,
+    SmsDailyCount,
     SmsOptOut,
 )
 from notifications.rendering import (
@@ -85,13 +87,52 @@ def batched(items: Iterable, size: int):
 # --- Owing messages ----------------------------------------------------------------
 
 
-def _contacts(applicant: Applicant) -> list[tuple[str, str]]:
+def contacts_of(
+    *,
+    has_account: bool,
+    account_phone: str = "",
+    phone_confirmed: bool = False,
+    account_email: str = "",
+    email_confirmed: bool = False,
+    walk_in_phone: str = "",
+    walk_in_email: str = "",
+) -> list[tuple[str, str]]:
+    """Where a person's messages go, as ``(channel, destination)`` pairs.
+
+    The identity of an account: the account's phone and e-mail address once
+    confirmed, nothing else (contacts nobody confirmed could be a third party's
+    or a premium-rate number). A walk-in without an account: the contacts staff
+    typed for them, checked when recorded (``booking.services.applicant_create``).
+    """
     contacts = []
-    if applicant.phone:
-        contacts.append((MessageChannel.SMS, applicant.phone))
-    if applicant.email:
-        contacts.append((MessageChannel.EMAIL, applicant.email))
+    if has_account:
+        if account_phone and phone_confirmed:
+            contacts.append((MessageChannel.SMS, account_phone))
+        if account_email and email_confirmed:
+            contacts.append((MessageChannel.EMAIL, account_email))
+        return contacts
+    if walk_in_phone:
+        contacts.append((MessageChannel.SMS, walk_in_phone))
+    if walk_in_email:
+        contacts.append((MessageChannel.EMAIL, walk_in_email))
     return contacts
+
+
+def applicant_contacts(applicant: Applicant) -> list[tuple[str, str]]:
+    """``contacts_of`` an applicant. Reads the account (no query when it is
+    loaded already, as ``request.user.applicant`` does)."""
+    if applicant.user_id is None:
+        return contacts_of(
+            has_account=False, walk_in_phone=applicant.phone, walk_in_email=applicant.email
+        )
+    user = applicant.user
+    return contacts_of(
+        has_account=True,
+        account_phone=user.phone,
+        phone_confirmed=user.phone_verified_at is not None,
+        account_email=user.email,
+        email_confirmed=user.email_verified_at is not None,
+    )
 
 
 def _message(
@@ -155,7 +196,7 @@ def appointment_messages(
     path), and then hands their ids to ``enqueue_on_commit``."""
     now = now or timezone.now()
     applicant = appointment.applicant
-    contacts = _contacts(applicant)
+    contacts = applicant_contacts(applicant)
     # A reschedule can happen several times: each one owes its own messages.
     occurrence = f":r{appointment.reschedule_count}" if event == RESCHEDULED else ""
     return [
@@ -198,26 +239,58 @@ def _render_owed(message: Message) -> None:
     )
 
 
-def freed_seat_on_commit(*, slot: Slot, appointment_id: int) -> None:
-    """After a cancellation or a reschedule commits, alert subscribers that a
-    public seat is free."""
-    if slot.pool != Pool.PUBLIC:
-        return
-    slot_id = slot.pk
-    transaction.on_commit(lambda: _publish_freed_seat(slot_id, appointment_id))
+def freed_seat_owe(*, slot: Slot, procedure, now: datetime | None = None) -> None:
+    """A cancellation or a reschedule frees a public seat of ``slot``: owe its
+    subscribers an alert. Caller is inside the transaction that frees the seat.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING`` of a ``FreedSeatAlert`` (one per
+    procedure, place and window: ten cancellations in the window owe one
+    alert); once the transaction commits a task fans it out. If the task is
+    never published (the broker down), the row is still owed and the sweep
+    hands it over again (``freed_seats_sweep``).
+    """
+    key = _freed_seat_record(slot=slot, procedure=procedure, now=now or timezone.now())
+    if key is not None:
+        transaction.on_commit(lambda: _publish_freed_seat(*key))
 
 
-def _publish_freed_seat(slot_id: int, appointment_id: int) -> None:
-    from notifications.tasks import freed_seat_announce_task
+def _freed_seat_record(*, slot: Slot, procedure, now: datetime) -> tuple[int, int, int] | None:
+    """Insert the ``FreedSeatAlert`` of the seat unless its window has one; its
+    key, or None when no alert is owed (a reserved pool, a procedure without alerts)."""
+    if slot.pool != Pool.PUBLIC or not alerts_offered(procedure):
+        return None
+    window = int(now.timestamp()) // (settings.NOTIFICATIONS_FREED_SEAT_WINDOW_MINUTES * 60)
+    FreedSeatAlert.objects.bulk_create(
+        [
+            FreedSeatAlert(
+                procedure_id=procedure.pk,
+                site_id=slot.site_id,
+                window=window,
+                slot_id=slot.pk,
+                created_at=now,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    return procedure.pk, slot.site_id, window
+
+
+def _publish_freed_seat(procedure_id: int, site_id: int, window: int) -> None:
+    from notifications.tasks import freed_seat_alert_task
 
     try:
-        freed_seat_announce_task.apply_async(
-            args=(slot_id, appointment_id),
+        freed_seat_alert_task.apply_async(
+            args=(procedure_id, site_id, window),
             retry=True,
             retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY,
         )
     except Exception:
-        logger.warning("Could not publish the freed-seat alert of slot %s.", slot_id, exc_info=True)
+        logger.warning(
+            "Could not publish the freed-seat alert of procedure %s at site %s; the sweep will.",
+            procedure_id,
+            site_id,
+            exc_info=True,
+        )
 
 
 def enqueue_on_commit(ids: Sequence[int]) -> None:
@@ -303,7 +376,7 @@ def messages_enqueue(ids: Iterable[int], *, eager: bool | None = None) -> int:
 
 @dataclass(frozen=True)
 class SendOutcome:
-    status: str  # "sent", "retry", "failed", "skipped"
+    status: str  # "sent", "retry", "failed", "skipped", "held" (daily SMS budget)
     detail: str = ""
 
 
@@ -371,6 +444,17 @@ def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome
         )
         return SendOutcome("failed", "opted out")
 
+    if message.channel == MessageChannel.SMS and not _sms_budget_take(now):
+        # Owed still: it waits for tomorrow's budget (the sweep hands it over then).
+        mine.update(
+            status=MessageStatus.PENDING,
+            attempts=F("attempts") - 1,
+            next_attempt_at=_next_budget_day(now),
+            last_error="daily SMS budget reached",
+            updated_at=timezone.now(),
+        )
+        return SendOutcome("held", "daily SMS budget reached")
+
     try:
         if not message.text:
             try:
@@ -416,6 +500,46 @@ def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome
         **done_with,
     )
     return SendOutcome("sent")
+
+
+_SMS_BUDGET_TAKE = (
+    "INSERT INTO notifications_smsdailycount (day, sent) VALUES (%s, 1) "
+    "ON CONFLICT (day) DO UPDATE SET sent = notifications_smsdailycount.sent + 1 "
+    "WHERE notifications_smsdailycount.sent < %s RETURNING sent"
+)
+
+
+def _sms_budget_take(now: datetime) -> bool:
+    """Count one SMS against ``SMS_DAILY_BUDGET`` for ``now``'s day (Paris time).
+    False when the budget is spent: nothing is counted, and the first refusal of
+    the day logs an error for the operators.
+
+    One conditional upsert: however many workers send at once, no more than the
+    budget are counted (the row lock serialises them).
+    """
+    day = now.astimezone(PARIS).date()
+    with connection.cursor() as cursor:
+        cursor.execute(_SMS_BUDGET_TAKE, [day, settings.SMS_DAILY_BUDGET])
+        if cursor.fetchone() is not None:
+            return True
+    first = SmsDailyCount.objects.filter(day=day, alerted_at__isnull=True).update(
+        alerted_at=timezone.now()
+    )
+    if first:
+        logger.error(
+            "The daily SMS budget (SMS_DAILY_BUDGET=%d) is spent for %s: further SMS wait "
+            "in the outbox for the next day. Check for abuse before raising it.",
+            settings.SMS_DAILY_BUDGET,
+            day.isoformat(),
+        )
+    return False
+
+
+def _next_budget_day(now: datetime) -> datetime:
+    """When an SMS held by the budget may go: the next day's budget opens at
+    midnight, Paris time, but nobody is woken: at the end of the quiet hours."""
+    start = datetime.combine(now.astimezone(PARIS).date() + timedelta(days=1), time(0), PARIS)
+    return _not_quiet(start)
 
 
 def _transmit(message: Message) -> str:
@@ -506,6 +630,8 @@ def messages_sweep(
             break
     if total:
         logger.info("Sweep: re-queued %d message(s), %d in doubt.", total, in_doubt)
+    # Alerts owed by a freed seat whose task was lost: handed over again.
+    freed_seats_sweep(now=now)
     return total
 
 
@@ -595,14 +721,14 @@ def reminders_create(*, now: datetime | None = None) -> int:
             slot__starts_at__lte=horizon,
             created_at__lt=F("slot__starts_at")
             - timedelta(days=settings.NOTIFICATIONS_REMINDER_DAYS),
-        ).select_related("slot__site", "slot__procedure", "applicant")
+        ).select_related("slot__site", "slot__procedure", "applicant__user")
     )
     created = 0
     for chunk in batched(appointments, 500):
         candidates = []
         for appointment in chunk:
             applicant = appointment.applicant
-            for channel, destination in _contacts(applicant):
+            for channel, destination in applicant_contacts(applicant):
                 key = (
                     f"{REMINDER}:{appointment.pk}:s{appointment.slot_id}:{channel}:a{applicant.pk}"
                 )
@@ -667,6 +793,13 @@ def subscription_from_token(token: str) -> AlertSubscription | None:
     return AlertSubscription.objects.filter(pk=pk).select_related("procedure").first()
 
 
+def alerts_offered(procedure) -> bool:
+    """Whether new-slot alerts are offered for ``procedure``: an active one that
+    applicants book themselves. The others (``self_booking`` off) are booked by
+    a mediator or an agent; an alert's link to book would answer 404."""
+    return procedure.is_active and procedure.self_booking and is_first_come(procedure)
+
+
 def is_first_come(procedure) -> bool:
     """Whether freed or new capacity of ``procedure`` goes to whoever books first
     (then alerts make sense). Every procedure is, until the waiting list exists."""
@@ -696,6 +829,8 @@ def alerts_fan_out(
 
     now = now or timezone.now()
     procedure = Procedure.objects.get(pk=procedure_id)
+    if not alerts_offered(procedure):
+        return 0  # subscriptions made before the procedure stopped being self-booked
     site = Site.objects.get(pk=site_id)
     subscriptions = list(
         AlertSubscription.objects.filter(
@@ -704,14 +839,34 @@ def alerts_fan_out(
             "pk",
             "channels",
             "applicant_id",
+            "applicant__preferred_language",
+            "applicant__user_id",
+            "applicant__user__phone",
+            "applicant__user__phone_verified_at",
+            "applicant__user__email",
+            "applicant__user__email_verified_at",
             "applicant__phone",
             "applicant__email",
-            "applicant__preferred_language",
         )
     )
     (rng or random.SystemRandom()).shuffle(subscriptions)
+    recipients = []
+    for row in subscriptions:
+        contacts = dict(
+            contacts_of(
+                has_account=row[4] is not None,
+                account_phone=row[5] or "",
+                phone_confirmed=row[6] is not None,
+                account_email=row[7] or "",
+                email_confirmed=row[8] is not None,
+                walk_in_phone=row[9],
+                walk_in_email=row[10],
+            )
+        )
+        phone, email_address = contacts.get(MessageChannel.SMS), contacts.get(MessageChannel.EMAIL)
+        recipients.append((row[0], row[1], row[2], phone, email_address, row[3]))
     opted_out = set(
-        SmsOptOut.objects.filter(phone__in={row[3] for row in subscriptions if row[3]}).values_list(
+        SmsOptOut.objects.filter(phone__in={row[3] for row in recipients if row[3]}).values_list(
             "phone", flat=True
         )
     )
@@ -733,7 +888,7 @@ def alerts_fan_out(
         return cache[channel, language]
 
     created = 0
-    for chunk in batched(subscriptions, batch_size):
+    for chunk in batched(recipients, batch_size):
         messages = []
         for pk, channels, applicant_id, phone, email_address, language in chunk:
             link = unsubscribe_url(pk)
@@ -806,7 +961,7 @@ def publication_announce(*, publication: Publication, now: datetime | None = Non
     public_seats = Slot.objects.filter(
         publication=publication, pool=Pool.PUBLIC, starts_at__gt=now
     ).exists()
-    if public_seats and is_first_come(publication.procedure):
+    if public_seats and alerts_offered(publication.procedure):
         created = alerts_fan_out(
             procedure_id=publication.procedure_id,
             site_id=publication.site_id,
@@ -820,35 +975,87 @@ def publication_announce(*, publication: Publication, now: datetime | None = Non
 
 
 def publications_announce_due(*, now: datetime | None = None) -> int:
-    """Announce every publication that became visible (in the last day) and was
-    not announced yet. Returns how many messages were created."""
+    """Announce every publication that became visible and was not announced yet,
+    however long ago (the announcer stopped for days: it is made once, late,
+    if its seats are still ahead). Returns how many messages were created."""
     now = now or timezone.now()
-    due = Publication.objects.filter(
-        visible_at__lte=now,
-        visible_at__gt=now - timedelta(days=1),
-        announcement__isnull=True,
-    ).select_related("procedure")
+    due = (
+        Publication.objects.filter(visible_at__lte=now, announcement__isnull=True)
+        .select_related("procedure")
+        .order_by("visible_at", "pk")
+    )
     return sum(publication_announce(publication=pub, now=now) for pub in due)
 
 
-def freed_seat_announce(*, slot_id: int, appointment_id: int, now: datetime | None = None) -> int:
-    """A cancellation or a reschedule gave a public seat back: alert the
-    procedure's subscribers.
+def freed_seat_alert_announce(
+    *, procedure_id: int, site_id: int, window: int, now: datetime | None = None
+) -> int:
+    """Fan out the freed-seat alert owed for (procedure, site, window), once.
+    Returns how many messages were created.
 
-    At most one such alert per subscriber, place and window of
-    ``NOTIFICATIONS_FREED_SEAT_WINDOW_MINUTES``: the event key is the window, so
-    ten cancellations in a quarter of an hour make one alert, not ten.
+    Nothing is sent when the freed seat has started meanwhile. The row is
+    marked announced after the fan-out: a run that dies midway is redone by
+    the sweep, which the message keys make harmless.
     """
     now = now or timezone.now()
+    alert = (
+        FreedSeatAlert.objects.filter(
+            procedure_id=procedure_id, site_id=site_id, window=window, announced_at__isnull=True
+        )
+        .select_related("slot", "procedure")
+        .first()
+    )
+    if alert is None:
+        return 0  # announced already, or never owed
+    created = 0
+    if alert.slot is not None and alert.slot.starts_at > now and alerts_offered(alert.procedure):
+        created = alerts_fan_out(
+            procedure_id=procedure_id, site_id=site_id, event_key=alert.event_key, now=now
+        )
+    FreedSeatAlert.objects.filter(pk=alert.pk, announced_at__isnull=True).update(
+        announced_at=now, messages_created=created
+    )
+    return created
+
+
+def freed_seats_sweep(*, now: datetime | None = None, limit: int = 100) -> int:
+    """Hand over again the freed-seat alerts whose task was lost (the broker was
+    down at commit, a worker died mid-fan-out): owed for longer than
+    ``NOTIFICATIONS_PENDING_GRACE`` and not handed over by a sweep in the last
+    ``NOTIFICATIONS_SENDING_TIMEOUT`` (longer than a task may run). Called by
+    the sweep, which runs only when the broker is up; publishes one task each
+    rather than fanning out here, within the sweep's time limit. Returns how
+    many were handed over."""
+    now = now or timezone.now()
+    due = now - timedelta(seconds=settings.NOTIFICATIONS_PENDING_GRACE)
+    again = now - timedelta(seconds=settings.NOTIFICATIONS_SENDING_TIMEOUT)
+    with transaction.atomic():
+        owed = list(
+            FreedSeatAlert.objects.select_for_update(skip_locked=True)
+            .filter(announced_at__isnull=True, created_at__lte=due)
+            .filter(Q(swept_at__isnull=True) | Q(swept_at__lte=again))
+            .order_by("pk")
+            .values_list("pk", "procedure_id", "site_id", "window")[:limit]
+        )
+        FreedSeatAlert.objects.filter(pk__in=[row[0] for row in owed]).update(swept_at=now)
+    for _pk, procedure_id, site_id, window in owed:
+        _publish_freed_seat(procedure_id, site_id, window)
+    if owed:
+        logger.info("Sweep: handed over %d freed-seat alert(s) again.", len(owed))
+    return len(owed)
+
+
+def freed_seat_announce(*, slot_id: int, appointment_id: int, now: datetime | None = None) -> int:
+    """Owe and announce at once the freed-seat alert of ``slot_id`` (the task of
+    this name published before freed-seat alerts were owed in the transaction)."""
+    now = now or timezone.now()
     slot = Slot.objects.select_related("procedure").get(pk=slot_id)
-    if slot.pool != Pool.PUBLIC or slot.starts_at <= now or not is_first_come(slot.procedure):
+    key = _freed_seat_record(slot=slot, procedure=slot.procedure, now=now)
+    if key is None:
         return 0
-    window = int(now.timestamp()) // (settings.NOTIFICATIONS_FREED_SEAT_WINDOW_MINUTES * 60)
-    return alerts_fan_out(
-        procedure_id=slot.procedure_id,
-        site_id=slot.site_id,
-        event_key=f"freed:s{slot.site_id}:w{window}",
-        now=now,
+    procedure_id, site_id, window = key
+    return freed_seat_alert_announce(
+        procedure_id=procedure_id, site_id=site_id, window=window, now=now
     )
 
 
@@ -859,15 +1066,21 @@ def alert_subscribe(
     *, applicant: Applicant, procedure, site_ids: Sequence[int], channels: str
 ) -> AlertSubscription:
     """Subscribe (or change the subscription of) ``applicant`` to new-slot alerts."""
-    from notifications.errors import AlertChannelUnavailable, AlertNeedsSite
+    from notifications.errors import AlertChannelUnavailable, AlertNeedsSite, AlertsNotOffered
 
+    if not alerts_offered(procedure):
+        raise AlertsNotOffered()
     if not site_ids:
         raise AlertNeedsSite()
     if channels not in AlertChannels.values:
         raise AlertChannelUnavailable()
-    if channels in (AlertChannels.SMS, AlertChannels.BOTH) and not applicant.phone:
+    contacts = dict(applicant_contacts(applicant))
+    if channels in (AlertChannels.SMS, AlertChannels.BOTH) and MessageChannel.SMS not in contacts:
         raise AlertChannelUnavailable()
-    if channels in (AlertChannels.EMAIL, AlertChannels.BOTH) and not applicant.email:
+    if (
+        channels in (AlertChannels.EMAIL, AlertChannels.BOTH)
+        and MessageChannel.EMAIL not in contacts
+    ):
         raise AlertChannelUnavailable()
     with transaction.atomic():
         subscription, _created = AlertSubscription.objects.update_or_create(

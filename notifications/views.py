@@ -21,7 +21,8 @@ from booking.views import applicant_required
 from core.parsing import parse_ids
 from core.views import domain_errors
 from notifications import services
-from notifications.models import AlertChannels, AlertSubscription
+from notifications.errors import AlertsNotOffered
+from notifications.models import AlertChannels, AlertSubscription, MessageChannel
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -64,7 +65,11 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
 
 
 def _applicant_or_none(request: HttpRequest) -> Applicant | None:
-    return Applicant.objects.filter(user=request.user).first()
+    # Through the account: the applicant's ``user`` is then loaded (its contacts).
+    try:
+        return request.user.applicant
+    except Applicant.DoesNotExist:
+        return None
 
 
 @applicant_required
@@ -72,6 +77,10 @@ def _applicant_or_none(request: HttpRequest) -> Applicant | None:
 @domain_errors(fallback=lambda request, procedure: request.path)
 def alert_subscribe(request: HttpRequest, procedure: str) -> HttpResponse:
     procedure_obj = get_object_or_404(Procedure, slug=procedure, is_active=True)
+    if not services.alerts_offered(procedure_obj):
+        # Booked by a mediator or an agent: the alerts page says so and where to go.
+        messages.error(request, str(AlertsNotOffered.default_message))
+        return redirect("notifications:alerts")
     applicant = _applicant_or_none(request)
     if applicant is None:
         return redirect("booking:identity")
@@ -92,6 +101,7 @@ def alert_subscribe(request: HttpRequest, procedure: str) -> HttpResponse:
         )
         messages.success(request, _("Your alert is recorded. Unsubscribe at any time."))
         return redirect("notifications:alerts")
+    contacts = dict(services.applicant_contacts(applicant))
     return render(
         request,
         "notifications/alert_subscribe.html",
@@ -99,6 +109,8 @@ def alert_subscribe(request: HttpRequest, procedure: str) -> HttpResponse:
             "procedure": procedure_obj,
             "sites": sites,
             "applicant": applicant,
+            "contact_phone": contacts.get(MessageChannel.SMS, ""),
+            "contact_email": contacts.get(MessageChannel.EMAIL, ""),
             "current": current,
             "channels": AlertChannels.choices,
         },
@@ -115,12 +127,17 @@ def alerts(request: HttpRequest) -> HttpResponse:
         if applicant
         else []
     )
+    procedures = list(Procedure.objects.filter(is_active=True))
     return render(
         request,
         "notifications/alerts.html",
         {
-            "subscriptions": [(sub, services.unsubscribe_token(sub.pk)) for sub in subscriptions],
-            "procedures": Procedure.objects.filter(is_active=True),
+            "subscriptions": [
+                (sub, services.unsubscribe_token(sub.pk), services.alerts_offered(sub.procedure))
+                for sub in subscriptions
+            ],
+            "procedures": [p for p in procedures if services.alerts_offered(p)],
+            "booked_for_them": [p for p in procedures if not services.alerts_offered(p)],
         },
     )
 

@@ -122,7 +122,8 @@ def test_slot_capacity_cannot_be_changed_or_deleted(admin_client, slot):
     assert Slot.objects.filter(pk=slot.pk).exists()
 
 
-def test_applicant_identity_is_read_only_but_contact_details_are_not(admin_client, applicant):
+def test_applicant_identity_is_read_only_but_contact_details_are_not(admin_client):
+    applicant = factories.ApplicantFactory(user=None, email="walkin@example.test")
     before = (applicant.surname, applicant.document_number, applicant.birth_date)
 
     response = admin_client.post(
@@ -262,7 +263,11 @@ def test_add_and_change_forms_render(admin_client, applicant):
     assert admin_client.get(url(Procedure, "add")).status_code == 200
     assert admin_client.get(url(AccessPoint, "add")).status_code == 200
     page = admin_client.get(url(Applicant, "change", applicant.pk)).content.decode()
-    assert 'name="phone"' in page
+    walk_in = factories.ApplicantFactory(user=None)
+    walk_in_page = admin_client.get(url(Applicant, "change", walk_in.pk)).content.decode()
+    # A walk-in's contacts are staff's to correct; an account's are its own.
+    assert 'name="phone"' in walk_in_page
+    assert 'name="phone"' not in page
     assert 'name="surname"' not in page
     assert 'name="document_number"' not in page
     assert applicant.document_number in page

@@ -645,7 +645,8 @@ FORM_ROUTES: dict[str, list[Ask]] = {
     ],
     # Session and user; in a transaction: the identity, its future appointments, each
     # cancelled in a nested transaction (locked, read, cancelled, its seat freed, the
-    # message saying so, an audit row: 8 queries per appointment, 3 appointments
+    # message saying so, the freed seat's alert owed, an audit row: 9 queries per
+    # appointment, 3 appointments
     # here), the deletion's audit row; the identity's messages blanked, whether
     # appointments point to it, its alerts (read, their sites and them deleted), the
     # identity erased; the account's messages blanked; the account read and deleted
@@ -657,7 +658,7 @@ FORM_ROUTES: dict[str, list[Ask]] = {
             "applicant",
             "post",
             lambda w: reverse("accounts:delete"),
-            60,
+            63,
             302,
             data=lambda w: {"password": factories.DEFAULT_PASSWORD},
             before=_failed_logins_yesterday,  # logging in swept the world's

@@ -107,11 +107,9 @@ def test_messages_are_handed_to_celery_only_after_commit(
     assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.SENT}
 
 
-def test_no_phone_means_no_sms(slot):
-    applicant = factories.ApplicantFactory(phone="")
-    appointment = booking.appointment_book(
-        actor=applicant.user, applicant=applicant, slot_id=slot.pk
-    )
+def test_no_phone_means_no_sms(slot, agent):
+    applicant = factories.ApplicantFactory(user=None, phone="", email="walkin@example.test")
+    appointment = booking.appointment_book(actor=agent, applicant=applicant, slot_id=slot.pk)
     assert list(
         Message.objects.filter(appointment=appointment).values_list("channel", flat=True)
     ) == [MessageChannel.EMAIL]

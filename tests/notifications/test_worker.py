@@ -36,7 +36,7 @@ def test_booking_sends_an_sms_and_an_email_through_the_worker(
     celery_worker, fake_twilio, smtp_server
 ):
     celery_worker()
-    applicant = factories.ApplicantFactory(email="amina@example.test")
+    applicant = factories.ApplicantFactory(user=factories.UserFactory(email="amina@example.test"))
     slot = factories.SlotFactory()
 
     appointment = booking.appointment_book(
@@ -83,14 +83,14 @@ def test_worker_killed_mid_send_delivers_exactly_once_after_restart(celery_worke
     finds the SMS already accepted and records it instead of sending it again."""
     worker = celery_worker()
     fake_twilio.delay = 30
-    applicant = factories.ApplicantFactory(email="")
+    applicant = factories.ApplicantFactory()
     slot = factories.SlotFactory()
 
     appointment = booking.appointment_book(
         actor=applicant.user, applicant=applicant, slot_id=slot.pk
     )
 
-    message = Message.objects.get(appointment=appointment)
+    message = Message.objects.get(appointment=appointment, channel="sms")
     w.wait_for(lambda: len(fake_twilio.sent) == 1)
     assert _status(message.pk) == MessageStatus.SENDING
     worker.kill()
@@ -110,7 +110,7 @@ def test_worker_killed_mid_send_delivers_exactly_once_after_restart(celery_worke
 
 def test_redis_down_at_commit_the_booking_stands_and_the_sweep_sends(celery_worker, fake_twilio):
     celery_worker()
-    applicant = factories.ApplicantFactory(email="")
+    applicant = factories.ApplicantFactory()
     slot = factories.SlotFactory()
 
     with w.app_broker("redis://127.0.0.1:1/0"):  # nothing listens there
@@ -122,12 +122,12 @@ def test_redis_down_at_commit_the_booking_stands_and_the_sweep_sends(celery_work
 
     assert elapsed < timedelta(seconds=5)
     assert Appointment.objects.filter(pk=appointment.pk).exists()
-    message = Message.objects.get(appointment=appointment)
+    message = Message.objects.get(appointment=appointment, channel="sms")
     assert message.status == MessageStatus.PENDING
     assert fake_twilio.sent == []
 
-    # Redis is back; a minute later the beat's sweep runs.
-    assert services.messages_sweep(now=timezone.now() + timedelta(minutes=5)) == 1
+    # Redis is back; a minute later the beat's sweep runs (the SMS and the e-mail).
+    assert services.messages_sweep(now=timezone.now() + timedelta(minutes=5)) == 2
 
     w.wait_for(lambda: _status(message.pk) == MessageStatus.SENT)
     assert len(fake_twilio.sent) == 1
@@ -143,7 +143,7 @@ def test_a_redis_that_does_not_answer_delays_a_booking_by_two_seconds_at_most(
     silent.bind(("127.0.0.1", 0))
     silent.listen(16)
     port = silent.getsockname()[1]
-    applicant = factories.ApplicantFactory(email="")
+    applicant = factories.ApplicantFactory()
     slot = factories.SlotFactory()
     try:
         with w.app_broker(f"redis://127.0.0.1:{port}/0"):
@@ -157,4 +157,6 @@ def test_a_redis_that_does_not_answer_delays_a_booking_by_two_seconds_at_most(
         silent.close()
 
     assert elapsed < 4
-    assert Message.objects.get(appointment=appointment).status == MessageStatus.PENDING
+    assert (
+        Message.objects.get(appointment=appointment, channel="sms").status == MessageStatus.PENDING
+    )

@@ -341,8 +341,9 @@ DEMO_APPLICANT_IDENTITY = {
     "nationality": "GN",
     "document_type": DocumentType.AGDREF,
     "document_number": "9300000000",
-    "phone": "+33600000000",
 }
+# The demo account's confirmed phone: its messages go there.
+DEMO_APPLICANT_PHONE = "+33600000000"
 
 
 class Command(BaseCommand):
@@ -508,7 +509,7 @@ def _demo_applicant(password_hash: str) -> None:
         password_hash,
         role=Role.APPLICANT,
         full_name="Mariama Diallo",
-        phone=DEMO_APPLICANT_IDENTITY["phone"],
+        phone=DEMO_APPLICANT_PHONE,
         email_verified_at=now,
         phone_verified_at=now,
     )

@@ -15,6 +15,6 @@ def blank(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("notifications", "0002_message_rendered_by_worker")]
+    dependencies = [("notifications", "0004_notif_freed_seat_alert")]
 
     operations = [migrations.RunPython(blank, migrations.RunPython.noop)]
