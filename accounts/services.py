@@ -37,7 +37,7 @@ from accounts.models import (
 from accounts.phones import normalize_mobile
 from audit.context import client_ip
 from audit.models import AuditAction
-from audit.services import audit_record
+from audit.services import audit_record, audit_rows_purge
 from core import ratelimit
 
 _EMAIL_SALT = "accounts.email_confirm"
@@ -755,7 +755,6 @@ def personal_data_purge(*, now: datetime | None = None) -> Purge:
     (``booking.services.appointment_identities_erase``). Audit rows go after
     ``AUDIT_RETENTION_MONTHS``.
     """
-    from audit.models import AuditEvent
     from booking.models import Applicant, Appointment
     from booking.services import appointment_identities_erase, appointments_close_past
 
@@ -821,7 +820,7 @@ def personal_data_purge(*, now: datetime | None = None) -> Purge:
         )
     PhoneVerification.objects.filter(expires_at__lt=now - timedelta(days=1)).delete()
     audit_cutoff = months_before(now, settings.AUDIT_RETENTION_MONTHS)
-    audit_rows, _detail = AuditEvent.objects.filter(occurred_at__lt=audit_cutoff).delete()
+    audit_rows = audit_rows_purge(cutoff=audit_cutoff)
     if audit_rows:
         audit_record(
             actor=None,

@@ -3,7 +3,10 @@ transaction, so the row exists exactly when the change it records does."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from django.db import connection
 
 from audit.context import client_ip
 from audit.models import AuditAction, AuditEvent
@@ -68,3 +71,23 @@ def audit_event(
         ip=client_ip(),
         details=details or {},
     )
+
+
+def audit_rows_purge(*, cutoff: datetime) -> int:
+    """Delete the audit rows older than ``cutoff`` (the retention purge) and
+    return how many went.
+
+    Where ``manage.py db_grants`` has run, the runtime role has no DELETE on the
+    trail: it goes through ``audit_purge(cutoff)``, the owner's function, which
+    refuses a cutoff younger than the retention it was granted with. Elsewhere
+    (one role, development, tests) a plain DELETE, which the trigger of
+    migration 0005 still refuses for rows younger than six months.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regprocedure('audit_purge(timestamptz)') IS NOT NULL")
+            if cursor.fetchone()[0]:
+                cursor.execute("SELECT audit_purge(%s)", [cutoff])
+                return int(cursor.fetchone()[0])
+    deleted, _detail = AuditEvent.objects.filter(occurred_at__lt=cutoff).delete()
+    return deleted

@@ -10,10 +10,14 @@ from datetime import timedelta
 import psycopg
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
+from django.test import override_settings
 from django.utils import timezone
 
+from accounts.services import months_before
+from audit.management.commands.db_grants import purge_function
 from audit.models import AuditAction, AuditEvent
+from audit.services import audit_rows_purge
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,6 +39,8 @@ def runtime_role():
         with connection.cursor() as cursor:
             cursor.execute(f"DROP OWNED BY {name}")  # its grants in this database
             cursor.execute(f"DROP ROLE {name}")
+            # db_grants' purge function: the rest of the suite purges without it.
+            cursor.execute("DROP FUNCTION IF EXISTS audit_purge(timestamptz)")
 
 
 def _connect(role: str, password: str) -> psycopg.Connection:
@@ -58,7 +64,7 @@ def _refused(runtime: psycopg.Connection, statement: str, *params) -> str:
 def test_the_runtime_role_cannot_edit_empty_or_unprotect_the_audit_trail(runtime_role):
     role, password = runtime_role
     recent = AuditEvent.objects.create(action=AuditAction.AUDIT_EXPORTED)
-    past_retention = AuditEvent.objects.create(
+    past_six_months = AuditEvent.objects.create(
         action=AuditAction.AUDIT_EXPORTED, occurred_at=timezone.now() - timedelta(days=220)
     )
 
@@ -71,11 +77,16 @@ def test_the_runtime_role_cannot_edit_empty_or_unprotect_the_audit_trail(runtime
             [recent.pk],
         )
         assert runtime.execute(f"SELECT count(*) FROM {AUDIT}").fetchone()[0] == 3  # noqa: S608
-        # What it may not: change or delete a recent row, empty the table, or
-        # touch its definition and triggers.
+        # What it may not: change or delete any row, even one the trigger would
+        # let go, empty the table, or touch its definition and triggers.
         insufficient = "42501"
         not_owner = "42501"
         assert _refused(runtime, f"UPDATE {AUDIT} SET action = 'x'") == insufficient  # noqa: S608
+        assert _refused(runtime, f"DELETE FROM {AUDIT} WHERE id = %s", recent.pk) == insufficient  # noqa: S608
+        assert (
+            _refused(runtime, f"DELETE FROM {AUDIT} WHERE id = %s", past_six_months.pk)  # noqa: S608
+            == insufficient
+        )
         assert _refused(runtime, f"TRUNCATE {AUDIT}") == insufficient
         assert _refused(runtime, f"ALTER TABLE {AUDIT} DISABLE TRIGGER ALL") == not_owner
         assert _refused(runtime, f"ALTER TABLE {AUDIT} ADD COLUMN x int") == not_owner
@@ -83,16 +94,56 @@ def test_the_runtime_role_cannot_edit_empty_or_unprotect_the_audit_trail(runtime
             not_owner
         )
         assert _refused(runtime, "DROP FUNCTION audit_auditevent_append_only()") == not_owner
+        assert _refused(runtime, "DROP FUNCTION audit_purge(timestamptz)") == not_owner
         assert _refused(runtime, f"DROP TABLE {AUDIT}") == not_owner
-        # DELETE: only what the retention purge deletes, the trigger refuses the rest.
-        assert _refused(runtime, f"DELETE FROM {AUDIT} WHERE id = %s", recent.pk) == "23000"  # noqa: S608
-        deleted = runtime.execute(f"DELETE FROM {AUDIT} WHERE id = %s", [past_retention.pk])  # noqa: S608
-        assert deleted.rowcount == 1
         # Nor does it rewrite the migration history.
         assert _refused(runtime, "DELETE FROM django_migrations") == insufficient
 
-    assert AuditEvent.objects.filter(pk=recent.pk).exists()
-    assert AuditEvent.objects.count() == 2
+    assert AuditEvent.objects.filter(pk__in=[recent.pk, past_six_months.pk]).count() == 2
+    assert AuditEvent.objects.count() == 3
+
+
+@override_settings(AUDIT_RETENTION_MONTHS=12)
+def test_the_runtime_role_purges_only_what_is_past_retention(runtime_role):
+    role, password = runtime_role
+    now = timezone.now()
+    young = AuditEvent.objects.create(
+        action=AuditAction.AUDIT_EXPORTED, occurred_at=now - timedelta(days=220)
+    )
+    past_retention = AuditEvent.objects.create(
+        action=AuditAction.AUDIT_EXPORTED, occurred_at=now - timedelta(days=400)
+    )
+    call_command("db_grants", "--runtime-role", role)
+
+    with _connect(role, password) as runtime:
+        # A cutoff inside the retention (here, the trigger's six months) is refused...
+        assert _refused(runtime, "SELECT audit_purge(%s)", months_before(now, 6)) == "42501"
+        # ...the retention's own cutoff deletes what is older, nothing else.
+        purged = runtime.execute("SELECT audit_purge(%s)", [months_before(now, 12)])
+        assert purged.fetchone()[0] == 1
+
+    assert AuditEvent.objects.filter(pk=young.pk).exists()
+    assert not AuditEvent.objects.filter(pk=past_retention.pk).exists()
+
+
+@override_settings(AUDIT_RETENTION_MONTHS=12)
+def test_the_daily_purge_goes_through_the_function_once_granted(runtime_role):
+    role, _password = runtime_role
+    now = timezone.now()
+    AuditEvent.objects.create(
+        action=AuditAction.AUDIT_EXPORTED, occurred_at=now - timedelta(days=400)
+    )
+    call_command("db_grants", "--runtime-role", role)
+    with connection.cursor() as cursor:
+        # The function, not a DELETE of the caller's: one granted for a longer
+        # retention than the one asked now refuses the purge.
+        cursor.execute(purge_function("public", 24))
+
+    with pytest.raises(DatabaseError, match="kept 24 months"), transaction.atomic():
+        audit_rows_purge(cutoff=months_before(now, 12))
+
+    assert audit_rows_purge(cutoff=months_before(now, 25)) == 0
+    assert AuditEvent.objects.filter(occurred_at__lt=now - timedelta(days=399)).count() == 1
 
 
 def test_the_runtime_role_still_does_the_application_work(runtime_role):

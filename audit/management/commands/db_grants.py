@@ -3,11 +3,16 @@
 Run as the role that owns the tables (the one that runs ``migrate``), after
 every ``migrate``: ``python manage.py db_grants --runtime-role guichet_app``.
 The runtime role then reads and writes the application's tables, reads the
-migration history, and on the audit trail may only SELECT, INSERT and DELETE:
-no UPDATE, no TRUNCATE, and, not owning the table, no ALTER, DROP or DISABLE
-TRIGGER. The trigger of audit migration 0005 still refuses deleting any row
-younger than six months, so the DELETE it keeps is the retention purge's
-(``personal_data_purge``, run daily by the worker), nothing more.
+migration history, and on the audit trail may only SELECT and INSERT: no
+UPDATE, no DELETE, no TRUNCATE, and, not owning the table, no ALTER, DROP or
+DISABLE TRIGGER.
+
+The retention purge (``personal_data_purge``, run daily by the worker) deletes
+rows past ``AUDIT_RETENTION_MONTHS`` through ``audit_purge(cutoff)``, a
+function this command (re)creates as the owner (``SECURITY DEFINER``): it
+deletes every row older than ``cutoff`` and refuses a ``cutoff`` younger than
+the retention in force when the command ran. The runtime role may call it and
+nothing more, so it cannot choose which rows go nor delete them early.
 docs/deployment-security.md explains the choice.
 """
 
@@ -16,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
@@ -25,13 +31,40 @@ from audit.models import AuditEvent
 # A plain identifier: it is written into the SQL (quoted, but no odd names at all).
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 TABLE_WRITES = "SELECT, INSERT, UPDATE, DELETE"
-# DELETE stays for the retention purge: the trigger refuses it on a row younger than six months.
-AUDIT_RIGHTS = "SELECT, INSERT, DELETE"
+AUDIT_RIGHTS = "SELECT, INSERT"
+# The one way the runtime role deletes audit rows (audit.services.audit_rows_purge).
+PURGE_FUNCTION = "audit_purge(timestamptz)"
+
+
+def purge_function(schema: str, retention_months: int) -> str:
+    """``audit_purge(cutoff)``: delete the audit rows older than ``cutoff``, run
+    with the owner's rights; a ``cutoff`` younger than ``retention_months`` is
+    refused. Its search path is fixed (a definer's function must not resolve
+    names through the caller's)."""
+    q = connection.ops.quote_name
+    audit = f"{q(schema)}.{q(AuditEvent._meta.db_table)}"
+    return f"""
+CREATE OR REPLACE FUNCTION {q(schema)}.audit_purge(cutoff timestamptz) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    deleted bigint;
+BEGIN
+    IF cutoff IS NULL OR cutoff > now() - interval '{int(retention_months)} months' THEN
+        RAISE EXCEPTION 'audit rows are kept {int(retention_months)} months: cutoff % refused',
+            cutoff USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    DELETE FROM {audit} WHERE occurred_at < cutoff;
+    GET DIAGNOSTICS deleted = ROW_COUNT;
+    RETURN deleted;
+END;
+$$"""  # noqa: S608 - quoted names and an int, no input
 
 
 def grant_statements(role: str, schema: str) -> list[str]:
     """The SQL that sets ``role``'s rights in ``schema`` from scratch (idempotent)."""
     q = connection.ops.quote_name
+    function = f"{q(schema)}.{PURGE_FUNCTION}"
+    purge = purge_function(schema, settings.AUDIT_RETENTION_MONTHS)
     role, schema = q(role), q(schema)
     audit = q(AuditEvent._meta.db_table)
     migrations = q(MigrationRecorder.Migration._meta.db_table)
@@ -46,14 +79,17 @@ def grant_statements(role: str, schema: str) -> list[str]:
         f"GRANT SELECT ON {migrations} TO {role}",
         f"REVOKE ALL ON {audit} FROM {role}",
         f"GRANT {AUDIT_RIGHTS} ON {audit} TO {role}",
+        purge,
+        f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC",
+        f"GRANT EXECUTE ON FUNCTION {function} TO {role}",
     ]
 
 
 class Command(BaseCommand):
     help = (
         "Grant the runtime database role read/write on the application's tables and "
-        "only SELECT, INSERT and DELETE (past retention, the trigger decides) on the "
-        "audit trail. Run as the role that owns the tables, after every migrate."
+        "only SELECT and INSERT on the audit trail (its retention purge through "
+        "audit_purge()). Run as the role that owns the tables, after every migrate."
     )
 
     def add_arguments(self, parser) -> None:
@@ -101,8 +137,8 @@ class Command(BaseCommand):
                 cursor.execute(statement)
         self.stdout.write(
             f"{runtime_role}: {TABLE_WRITES} on the tables, SELECT on the migration history, "
-            f"{AUDIT_RIGHTS} on {AuditEvent._meta.db_table} (its trigger refuses deleting "
-            "a row younger than six months)."
+            f"{AUDIT_RIGHTS} on {AuditEvent._meta.db_table}, and {PURGE_FUNCTION} for rows "
+            f"older than {settings.AUDIT_RETENTION_MONTHS} months."
         )
 
     @staticmethod
