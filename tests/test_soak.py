@@ -11,6 +11,7 @@ grew in memory beyond its bound, and exits non-zero otherwise. The full run
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -43,7 +44,10 @@ def test_a_short_soak_keeps_every_promise():
     env.pop("DJANGO_SETTINGS_MODULE", None)  # the soak serves config.settings
     began = time.monotonic()
 
-    done = subprocess.run(  # noqa: S603 - our own command line
+    # On a timeout the soak is interrupted, not killed: its finally blocks stop
+    # the gunicorn and Celery worker it started (sessions of their own), which
+    # would otherwise live on and take the next soak's tasks from Redis.
+    soak = subprocess.Popen(  # noqa: S603 - our own command line
         [
             sys.executable,
             "-m",
@@ -67,10 +71,22 @@ def test_a_short_soak_keeps_every_promise():
         ],
         cwd=ROOT,
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=150,
+        start_new_session=True,
     )
+    try:
+        stdout, stderr = soak.communicate(timeout=150)
+    except subprocess.TimeoutExpired:
+        soak.send_signal(signal.SIGINT)
+        try:
+            stdout, stderr = soak.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            soak.kill()
+            stdout, stderr = soak.communicate()
+        pytest.fail(f"the soak took more than 150 s:\n{stdout}\n{stderr[-3000:]}")
+    done = subprocess.CompletedProcess(soak.args, soak.returncode, stdout, stderr)
 
     output = done.stdout + done.stderr[-3000:]
     assert done.returncode == 0, output
