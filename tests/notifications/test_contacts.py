@@ -69,7 +69,7 @@ def test_sms_alerts_need_the_accounts_confirmed_phone(client, procedure, site):
         follow=True,
     )
 
-    assert "needs a confirmed mobile phone" in response.content.decode()
+    assert "numéro de mobile confirmé" in response.content.decode()  # the account is in French
     assert not user.applicant.alert_subscriptions.exists()
 
 
@@ -94,7 +94,7 @@ def test_the_applicants_identity_form_has_no_contact_fields(db, client):
     )
 
     assert 'name="phone"' not in page and 'name="email"' not in page
-    assert "confirmed in your account" in page
+    assert "confirmés dans votre compte" in page  # the account is in French
     applicant = Applicant.objects.get(user=user)
     assert (applicant.phone, applicant.email) == ("", "")
 
