@@ -71,6 +71,9 @@ def secret_message_context(message) -> dict[str, Any] | None:
             return None
         return {"code": code, "minutes": context.get("minutes")}
     if message.template_key == EMAIL_CONFIRM:
+        if context.get("in_use"):
+            # Someone asked for this address for another account: no link.
+            return {"in_use": True, "is_change": True}
         return {
             "confirm_url": services.email_confirmation_url(
                 user=user, address=context.get("address", ""), state=context.get("state", "")

@@ -192,7 +192,12 @@ def email_confirmation_send(*, user: User, new_email: str | None = None) -> int:
     return _email_confirmation_owe(user=user, address=address, is_change=new_email is not None)
 
 
-def _email_confirmation_owe(*, user: User, address: str, is_change: bool) -> int:
+def _email_confirmation_owe(
+    *, user: User, address: str, is_change: bool, in_use: bool = False
+) -> int:
+    """``in_use``: the address belongs to another account. Its owner is told
+    that someone asked for it, with no link; to ``user`` the row is the same
+    kind, to the same address, shown the same way as a confirmation."""
     with transaction.atomic():
         return _owe(
             user=user,
@@ -204,25 +209,27 @@ def _email_confirmation_owe(*, user: User, address: str, is_change: bool) -> int
                 "state": _email_state(user),
                 "days": settings.ACCOUNTS_EMAIL_LINK_DAYS,
                 "is_change": is_change,
+                **({"in_use": True} if in_use else {}),
             },
             idempotency_key=f"{EMAIL_CONFIRM}:u{user.pk}:{secrets.token_hex(8)}",
         )
 
 
-def email_change_request(*, user: User, new_email: str) -> int | None:
+def email_change_request(*, user: User, new_email: str) -> int:
     """Owe a confirmation link to ``new_email``; the current address stays in
     use until the link is followed. Returns the outbox message id.
 
-    An address another account uses gets nothing, and the caller answers as
-    for any other (``None`` here): the page must not tell who has an account.
-    Counted in the ``email_confirm`` rate limits either way."""
+    An address another account uses gets a notice instead, without a link
+    (``in_use``): the same kind of message, owed the same way, so that neither
+    the answer nor the account's list of messages or its data export tells
+    whether the address has an account. Counted in the ``email_confirm`` rate
+    limits either way."""
     address = _normalize_email(new_email)
     if address == user.email and user.email_verified_at:
         raise errors.NothingToConfirm()
     _email_confirm_count(user=user, address=address)
-    if User.objects.filter(email__iexact=address).exclude(pk=user.pk).exists():
-        return None
-    return _email_confirmation_owe(user=user, address=address, is_change=True)
+    in_use = User.objects.filter(email__iexact=address).exclude(pk=user.pk).exists()
+    return _email_confirmation_owe(user=user, address=address, is_change=True, in_use=in_use)
 
 
 def email_confirm(*, token: str, now: datetime | None = None) -> User:
