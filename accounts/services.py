@@ -1106,8 +1106,8 @@ def staff_update(
 
 
 def staff_deactivate(*, actor: User, user: User) -> User:
-    """Close a staff account: it can no longer log in, its sessions end (an
-    inactive account's session loads no user) and its API tokens are revoked.
+    """Close a staff account: it can no longer log in, its sessions end (for
+    good: a reactivation does not revive them) and its API tokens are revoked.
     The account stays, so that its past actions remain attributable."""
     from audit.models import AuditAction
 
@@ -1115,7 +1115,9 @@ def staff_deactivate(*, actor: User, user: User) -> User:
     with transaction.atomic():
         changed = User.objects.filter(pk=user.pk, is_active=True).update(is_active=False)
         if changed:
-            api_tokens_revoke_all(actor=actor, user=user, reason="deactivated")
+            # Ended, not only unloaded while inactive: a reactivation must not
+            # bring back old sessions, second factor passed.
+            sessions_and_tokens_end(actor=actor, user=user, reason="deactivated")
             _audit(
                 actor=actor,
                 action=AuditAction.ACCOUNT_DEACTIVATED,
@@ -1441,5 +1443,5 @@ def account_admin_saved(
                 else AuditAction.ACCOUNT_DEACTIVATED
             )
             _audit(actor=actor, action=action, subject_user=user, details={"by": "admin"})
-            if not user.is_active:
-                api_tokens_revoke_all(actor=actor, user=user, reason="deactivated")
+            if not user.is_active and after == before:  # a role change ended them already
+                sessions_and_tokens_end(actor=actor, user=user, reason="deactivated")

@@ -521,10 +521,11 @@ STAFF_ROUTES: dict[str, list[Ask]] = {
         )
     ],
     # Staff session (3); the account with its sites (the staff list's query); in a
-    # transaction: the UPDATE, its two tokens revoked (ids, one DELETE, an audit
-    # row; nested), an audit row.
+    # transaction: the UPDATE, its sessions ended (the generation bumped and
+    # read, its two tokens revoked: ids, one DELETE, an audit row; the
+    # sessions' audit row), an audit row.
     "staff:deactivate": [
-        Ask("supervisor", "post", lambda w: reverse("staff:deactivate", args=[w.agent.pk]), 14, 302)
+        Ask("supervisor", "post", lambda w: reverse("staff:deactivate", args=[w.agent.pk]), 15, 302)
     ],
     # Staff session (3); the account with its sites; the UPDATE and an audit row,
     # in a transaction.

@@ -199,6 +199,8 @@ def test_deactivation_ends_access_and_revokes_tokens_then_reactivation(client, s
     assert AuditEvent.objects.filter(
         action=AuditAction.ACCOUNT_REACTIVATED, subject_user=agent, actor=supervisor
     ).exists()
+    # The session open before the deactivation stays ended: it must log in again.
+    assert agent_client.get(reverse("accounts:me")).status_code == 302
 
 
 def test_a_supervisor_cannot_change_or_deactivate_their_own_account(web, supervisor):
