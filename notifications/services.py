@@ -39,7 +39,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.messages import is_secret
+from accounts.messages import PHONE_CODE, is_secret
 from booking.models import Applicant, Appointment, AppointmentStatus, Pool, Publication, Slot
 from notifications import email as email_transport
 from notifications import publisher, rendering
@@ -444,7 +444,16 @@ def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome
         )
         return SendOutcome("failed", "opted out")
 
-    if message.channel == MessageChannel.SMS and not _sms_budget_take(now):
+    budgeted = message.channel == MessageChannel.SMS and message.template_key != PHONE_CODE
+    if budgeted and not _sms_budget_take(now):
+        if not message.essential:
+            # An alert a day late is noise, and would spend tomorrow's budget first.
+            mine.update(
+                status=MessageStatus.FAILED,
+                last_error="daily SMS budget reached",
+                updated_at=timezone.now(),
+            )
+            return SendOutcome("failed", "daily SMS budget reached")
         # Owed still: it waits for tomorrow's budget (the sweep hands it over then).
         mine.update(
             status=MessageStatus.PENDING,
@@ -476,6 +485,8 @@ def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome
         provider_id = _transmit(message)
     except SendError as exc:
         done = timezone.now()
+        if budgeted:
+            _sms_budget_give_back(now)  # the budget counts SMS sent, not attempts
         if exc.transient and message.attempts < settings.NOTIFICATIONS_MAX_ATTEMPTS:
             retry_at = max(done, now) + _backoff(message.attempts)
             mine.update(
@@ -509,8 +520,20 @@ _SMS_BUDGET_TAKE = (
 )
 
 
+def _sms_budget_give_back(now: datetime) -> None:
+    """Uncount the SMS ``_sms_budget_take`` counted for ``now``'s day: it was not sent."""
+    SmsDailyCount.objects.filter(day=now.astimezone(PARIS).date(), sent__gt=0).update(
+        sent=F("sent") - 1
+    )
+
+
 def _sms_budget_take(now: datetime) -> bool:
     """Count one SMS against ``SMS_DAILY_BUDGET`` for ``now``'s day (Paris time).
+
+    Not for the SMS confirmation code (``message_send`` skips it): its own
+    limits per number, account and address bound it, and a code held until the
+    next day would have expired, locking everyone out of registration.
+    Alerts (not ``essential``) past the budget are dropped, not held.
     False when the budget is spent: nothing is counted, and the first refusal of
     the day logs an error for the operators.
 

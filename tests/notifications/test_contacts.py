@@ -202,15 +202,16 @@ def test_admin_refuses_a_premium_number_for_a_walk_in_and_leaves_accounts_alone(
 # --- The daily SMS budget ------------------------------------------------------------
 
 
-def _owed_sms(n: int, *, due) -> list[Message]:
+def _owed_sms(n: int, *, due, essential=True, key="appointment_booked") -> list[Message]:
     return Message.objects.bulk_create(
         [
             Message(
                 channel=MessageChannel.SMS,
-                template_key="appointment_booked",
+                template_key=key,
+                essential=essential,
                 destination=f"+3361234{i:04d}",
                 text=f"Guichet : message {i}",
-                idempotency_key=f"budget-test:{i}",
+                idempotency_key=f"budget-test:{key}:{essential}:{i}",
                 next_attempt_at=due,
                 created_at=due,
             )
@@ -245,6 +246,37 @@ def test_sms_past_the_daily_budget_wait_for_the_next_day(db, twilio, settings, c
 
     assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.SENT}
     assert len(twilio.sent) == 4
+
+
+def test_past_the_budget_alerts_are_dropped_and_codes_still_go(db, twilio, settings):
+    """Alerts must not spend the next day's budget; an SMS code held until the
+    next day would have expired, so codes are bounded by their own limits."""
+    settings.SMS_DAILY_BUDGET = 1
+    now = timezone.now()
+    first, alert = (
+        _owed_sms(1, due=now)[0],
+        _owed_sms(1, due=now, essential=False, key="new_slots")[0],
+    )
+    codes = _owed_sms(2, due=now, key="phone_code")
+    Message.objects.filter(pk__in=[c.pk for c in codes]).update(text="Guichet : code 123456")
+
+    outcomes = [
+        services.message_send(message_id=m.pk, now=now).status for m in (first, alert, *codes)
+    ]
+
+    assert outcomes == ["sent", "failed", "sent", "sent"]
+    alert.refresh_from_db()
+    assert (alert.status, alert.last_error) == (MessageStatus.FAILED, "daily SMS budget reached")
+
+
+def test_an_sms_the_provider_refused_gives_its_unit_back(db, twilio, settings):
+    settings.SMS_DAILY_BUDGET = 1
+    now = timezone.now()
+    refused, second = _owed_sms(2, due=now)
+    twilio.fail_next(400, code=21211, message="invalid number")
+
+    assert services.message_send(message_id=refused.pk, now=now).status == "failed"
+    assert services.message_send(message_id=second.pk, now=now).status == "sent"
 
 
 @pytest.mark.django_db(transaction=True)
