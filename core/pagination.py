@@ -54,10 +54,14 @@ class CursorPage(pagination.CursorPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        if not (raw.isascii() and raw.isdigit()) or not raw.strip("0"):
             raise ValidationError(
                 {self.page_size_query_param: [_("Give a whole number of at least 1.")]}
             )
+        # A number longer than the cap's is over it: never int() of thousands of
+        # digits (Python refuses past 4,300, a ValueError).
+        if len(raw.lstrip("0")) > len(str(self.max_page_size)):
+            return self.max_page_size
         return min(int(raw), self.max_page_size)
 
     def decode_cursor(self, request: Request) -> pagination.Cursor | None:
