@@ -120,6 +120,18 @@ def served_client_address(request: HttpRequest) -> str | None:
     return client_address(request)
 
 
+def counted_address(address: str | None) -> str | None:
+    """What per-address limits and lock-outs count ``address`` under: an IPv4
+    address itself, an IPv6 address's /64. One subscriber, one home or one
+    phone gets a whole /64 and may draw a new address from it at will; counted
+    per /128, it would never reach a limit. (django-axes keys its lock-outs on
+    the address itself, with the e-mail: the login rate limit, per /64, bounds
+    how many an IPv6 client may try.)"""
+    if address is None or ":" not in address:
+        return address
+    return str(ipaddress.IPv6Network((address, 64), strict=False))
+
+
 def address_refused(request: HttpRequest) -> HttpResponse:
     """400: JSON under ``/api/``, else a page that needs no database."""
     detail = gettext(

@@ -54,7 +54,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import BaseThrottle
 
 from core.cache import redis_script
-from core.client import client_address, served_client_address
+from core.client import client_address, counted_address, served_client_address
 
 # Scopes whose reads count too; elsewhere only writes (POST...) are counted.
 READ_SCOPES = frozenset({"availability"})
@@ -130,6 +130,8 @@ def hit(scope: str, *, now: float | None = None, **keys: Any) -> None:
         if value is None or value == "" or rate is None:
             continue
         limit, period = rate
+        if kind == "ip":
+            value = counted_address(value)
         window = int(now // period)
         ends_in = (window + 1) * period - now
         counted.append((_cache_key(scope, kind, str(value), window), period, limit, ends_in))

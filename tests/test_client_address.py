@@ -191,6 +191,19 @@ def test_the_audit_trail_records_the_client_not_the_proxy_nor_the_header():
     assert [row.ip for row in rows] == [ALICE, BOB]
 
 
+@override_settings(RATELIMITS={"login": {"ip": (2, 10 * MINUTE)}})
+def test_ipv6_clients_are_limited_per_64_not_per_address():
+    user = factories.UserFactory()
+    statuses = [
+        _login(Client(REMOTE_ADDR=f"2001:db8:1:2::{n:x}"), user.email, "wrong").status_code
+        for n in range(1, 4)
+    ]
+    assert statuses == [200, 200, 429]  # three addresses of one /64: one client
+
+    other = Client(REMOTE_ADDR="2001:db8:1:3::1")  # the next /64: another client
+    assert _login(other, user.email, factories.DEFAULT_PASSWORD).status_code == 302
+
+
 # --- Lock-outs (django-axes) -------------------------------------------------------------
 
 
