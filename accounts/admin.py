@@ -14,11 +14,21 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.models import STAFF_ROLES, ApiToken, IdentityClaimAttempt, Role, User
 from core.admin import ScopedAdmin
 from core.errors import DomainError
+
+# Second factors are reset on the staff pages (``staff_otp_reset``: audited, the
+# account's sessions ended and its tokens revoked), never in the admin: the
+# plugins' own admins show TOTP keys and backup codes, and delete or replace a
+# device with none of that.
+for _device in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device):
+        admin.site.unregister(_device)
 
 
 def _attachments_clean(form: forms.ModelForm) -> None:

@@ -292,3 +292,18 @@ def test_a_change_made_in_the_admin_is_audited(admin_client, admin_user, site):
     assert (row.actor_id, row.details["operation"]) == (admin_user.pk, "change")
     assert (row.details["model"], row.details["pk"]) == ("booking.Site", site.pk)
     assert row.details["message"] == [{"changed": {"fields": ["Name"]}}]
+
+
+def test_second_factors_are_not_managed_in_the_admin(admin_client, agent):
+    """Reset on the staff pages only (audited, sessions and tokens ended); the
+    plugins' admins would show TOTP keys and backup codes."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=agent, name="phone", confirmed=True)
+
+    for model in (TOTPDevice, StaticDevice):
+        assert not admin.site.is_registered(model)
+    assert admin_client.get("/admin/otp_totp/totpdevice/").status_code == 404
+    assert admin_client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/").status_code == 404
+    assert device.key not in admin_client.get("/admin/").content.decode()
