@@ -178,6 +178,24 @@ def test_the_command_refuses_the_owner_and_unknown_roles():
         call_command("db_grants", "--runtime-role", 'x"; DROP TABLE audit_auditevent; --')
 
 
+def test_the_command_refuses_a_role_that_could_escape_its_grants(runtime_role):
+    role, _password = runtime_role
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER ROLE {role} CREATEROLE")
+    with pytest.raises(CommandError, match="CREATEROLE"):
+        call_command("db_grants", "--runtime-role", role)
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER ROLE {role} NOCREATEROLE")
+        cursor.execute(f"GRANT pg_write_all_data TO {role}")
+    try:
+        with pytest.raises(CommandError, match="pg_write_all_data"):
+            call_command("db_grants", "--runtime-role", role)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"REVOKE pg_write_all_data FROM {role}")
+
+
 def test_the_command_creates_the_role_from_a_password_in_the_environment(monkeypatch):
     name = f"guichet_test_rt_{secrets.token_hex(4)}"
     monkeypatch.setenv("GUICHET_TEST_RUNTIME_PASSWORD", "first-password")

@@ -135,6 +135,17 @@ class Command(BaseCommand):
         with transaction.atomic(), connection.cursor() as cursor:
             for statement in statements:
                 cursor.execute(statement)
+            # Rights the grants cannot take away (a predefined role such as
+            # pg_write_all_data, a membership given by hand): refuse, undone.
+            cursor.execute(
+                "SELECT has_table_privilege(%s, %s, 'UPDATE, DELETE, TRUNCATE')",
+                [runtime_role, AuditEvent._meta.db_table],
+            )
+            if cursor.fetchone()[0]:
+                raise CommandError(
+                    f"{runtime_role!r} may still change or delete audit rows (through a "
+                    "role it is a member of, such as pg_write_all_data): revoke that first."
+                )
         self.stdout.write(
             f"{runtime_role}: {TABLE_WRITES} on the tables, SELECT on the migration history, "
             f"{AUDIT_RIGHTS} on {AuditEvent._meta.db_table}, and {PURGE_FUNCTION} for rows "
@@ -151,7 +162,9 @@ class Command(BaseCommand):
             verb = "ALTER" if cursor.fetchone() else "CREATE"
             if verb == "ALTER":
                 Command._check_roles(runtime_role)  # never the owner's password
-            # Bound on the client (Django's cursors): a quoted literal, never logged.
+            # Bound on the client (Django's cursors) as a quoted literal: the server
+            # sees it in the statement, so a server logging DDL (log_statement)
+            # logs it; docs/deployment-security.md says so.
             cursor.execute(f"{verb} ROLE {runtime_role} LOGIN PASSWORD %s", [password])
 
     @staticmethod
@@ -159,7 +172,8 @@ class Command(BaseCommand):
         """The runtime role exists and has no power that would make grants moot."""
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT r.rolsuper, pg_has_role(r.oid, t.tableowner, 'MEMBER'),"
+                "SELECT r.rolsuper OR r.rolcreaterole OR r.rolbypassrls,"
+                " pg_has_role(r.oid, t.tableowner, 'MEMBER'),"
                 " current_user = r.rolname"
                 " FROM pg_roles r, pg_tables t"
                 " WHERE r.rolname = %s AND t.tablename = %s AND t.schemaname = current_schema()",
@@ -178,4 +192,7 @@ class Command(BaseCommand):
                 "disable the audit trail's trigger. Serve requests as another role."
             )
         if superuser:
-            raise CommandError(f"{runtime_role!r} is a superuser: grants cannot restrict it.")
+            raise CommandError(
+                f"{runtime_role!r} is a superuser or may create roles (CREATEROLE) or "
+                "bypass row security: grants cannot restrict it."
+            )
