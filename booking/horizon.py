@@ -69,6 +69,11 @@ def end_at(*, horizon_days: int, row: Horizon | HorizonState | None, now: dateti
     if row is None or row.horizon_days != horizon_days:
         return _midnight(timezone.localdate(now) + timedelta(days=horizon_days))
     if now >= row.next_release_at:
+        if now - row.next_release_at >= timedelta(days=1):
+            # The periodic task has not written a step for a day (beat down):
+            # release as the old rolling rule did rather than stop releasing.
+            rolling = _midnight(timezone.localdate(now) + timedelta(days=horizon_days))
+            return max(row.next_released_until, rolling)
         return row.next_released_until
     return row.released_until
 

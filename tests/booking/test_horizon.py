@@ -105,6 +105,25 @@ def test_the_task_writes_the_step_down_and_draws_the_next_moment(site, clock):
     assert _local(next_day, 8) <= row.next_release_at < _local(next_day, 18)
 
 
+def test_a_horizon_whose_task_stopped_for_days_still_releases_days(site, clock):
+    procedure = factories.ProcedureFactory(horizon_days=10)
+    day = _tomorrow()
+    clock.now = _local(day, 7)
+    horizon.horizons_advance()
+    row = Horizon.objects.get(procedure=procedure)
+
+    # Beat is down: nothing writes the steps for four days.
+    clock.now = _local(day + timedelta(days=4), 7)
+    later = factories.SlotFactory(
+        site=site, procedure=procedure, starts_at=_local(day + timedelta(days=13), 9)
+    )
+
+    assert horizon.end_at(horizon_days=10, row=row, now=clock.now) == _local(
+        day + timedelta(days=14), 0
+    )
+    assert _offered(procedure, later, clock.now)
+
+
 def test_the_drawn_moment_differs_across_days_and_procedures_and_stays_in_the_window(clock):
     procedures = factories.ProcedureFactory.create_batch(6, horizon_days=20)
     first = _tomorrow()
