@@ -256,8 +256,13 @@ def freed_seat_owe(*, slot: Slot, procedure, now: datetime | None = None) -> Non
 
 def _freed_seat_record(*, slot: Slot, procedure, now: datetime) -> tuple[int, int, int] | None:
     """Insert the ``FreedSeatAlert`` of the seat unless its window has one; its
-    key, or None when no alert is owed (a reserved pool, a procedure without alerts)."""
+    key, or None when no alert is owed (a reserved pool, a procedure without
+    alerts, a seat past the booking cut-off that nobody may book online: it
+    would take the window's one alert from a later seat that can be)."""
     if slot.pool != Pool.PUBLIC or not alerts_offered(procedure):
+        return None
+    if slot.starts_at < now + timedelta(hours=procedure.cutoff_hours) or slot.published_at > now:
+        # (A booked seat is within the horizon: the horizon only moves forward.)
         return None
     window = int(now.timestamp()) // (settings.NOTIFICATIONS_FREED_SEAT_WINDOW_MINUTES * 60)
     FreedSeatAlert.objects.bulk_create(

@@ -81,6 +81,23 @@ def test_a_freed_seat_owes_its_alert_in_the_cancellations_transaction(site, proc
     ).exists()
 
 
+def test_a_freed_seat_nobody_may_book_online_owes_no_alert(site, procedure, agent):
+    """Past the booking cut-off only staff book it: an alert would send people
+    to a seat they cannot take, and spend the window's one alert."""
+    factories.AlertSubscriptionFactory(procedure=procedure, sites=[site], channels="email")
+    applicant = factories.ApplicantFactory()
+    soon = factories.SlotFactory(
+        site=site,
+        procedure=procedure,
+        starts_at=timezone.now() + timedelta(hours=procedure.cutoff_hours - 1),
+    )
+    appointment = booking.appointment_book(actor=agent, applicant=applicant, slot_id=soon.pk)
+
+    booking.appointment_cancel(actor=agent, appointment=appointment)
+
+    assert not FreedSeatAlert.objects.exists()
+
+
 def _publication_visible_days_ago(agent, site, procedure, days: int):
     today = timezone.localdate()
     result = booking.slots_publish(
