@@ -15,7 +15,9 @@ reschedule, or the calendar keeps the appointment.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from email.utils import parseaddr
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from booking.models import Appointment, AppointmentStatus, Slot
@@ -108,6 +110,8 @@ def appointment_ics(
         cancelled = appointment.status == AppointmentStatus.CANCELLED
     if sequence is None:
         sequence = ics_sequence(appointment)
+    # RFC 5546 wants an ORGANIZER for PUBLISH too: the prefecture's address.
+    organizer = organizer or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
     people = []
     if organizer:
         people.append(("ORGANIZER", f"mailto:{organizer}"))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, timedelta
+from email.utils import parseaddr
 
 import pytest
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.http import HttpResponse
 from django.test import RequestFactory
@@ -660,6 +662,8 @@ def test_ics_is_rfc5545_with_crlf_folding_and_escaping(tricky_appointment):
     assert props["DTEND"] == [slot.ends_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")]
     assert re.fullmatch(r"\d{8}T\d{6}Z", props["DTSTAMP"][0])
     assert props["STATUS"] == ["CONFIRMED"]
+    assert props["METHOD"] == ["PUBLISH"]
+    assert props["ORGANIZER"] == [f"mailto:{parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}"]
     location = props["LOCATION"][0]
     assert "\\;" in location and "\\," in location and "\\\\" in location
     assert _unescape(location) == f"{slot.site.name}, {slot.site.full_address}"
