@@ -7,7 +7,7 @@ whoever reads the log could follow them. ``MaskingLogger`` masks those path
 segments, and every query-string value (names kept), in the request line, the
 path, the query string and the ``Referer`` (the page a token link opens sends
 it with its next requests). The prefixes below follow the ``urls.py`` files;
-``tests/test_gunicorn.py`` checks them against the URLs Django builds.
+``tests/test_production_defaults.py`` checks them against the URLs Django builds.
 
 Loaded by gunicorn's master before any worker: no Django import here.
 """

@@ -482,7 +482,9 @@ GUICHET_AVAILABILITY_CACHE_LONG_SECONDS = env_int("AVAILABILITY_CACHE_LONG_SECON
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # No token of a link in the log (config/log_filters.py).
+    "filters": {"mask_tokens": {"()": "config.log_filters.MaskTokens"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_tokens"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

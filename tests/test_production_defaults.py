@@ -3,6 +3,7 @@ does not keep the tokens of the links sent by e-mail (config/gunicorn.py)."""
 
 from __future__ import annotations
 
+import logging
 import socket
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from django.urls import reverse
 from gunicorn.config import Config
 
 from config.gunicorn import MASK, MaskingLogger, mask_uri
+from config.log_filters import MaskTokens
 from tests.test_settings import ROOT, django_setup, production_key
 
 CONSOLE_EMAIL = "django.core.mail.backends.console.EmailBackend"
@@ -142,6 +144,25 @@ def test_the_access_log_masks_the_token_of_a_link(tmp_path, kind):
     assert "MTIzNDU" not in line
     assert line.count(MASK) >= 6
     assert line.startswith('172.30.0.1 "GET /')
+
+
+@pytest.mark.parametrize("kind", ["email confirmation", "password reset", "unsubscribe"])
+def test_the_application_log_masks_the_token_of_a_link(kind):
+    """Django logs the path of a 5xx; the console handler masks its token."""
+    path = token_urls()[kind]
+    console = [
+        handler
+        for handler in logging.getLogger().handlers
+        if any(isinstance(f, MaskTokens) for f in handler.filters)
+    ]
+    record = logging.LogRecord(
+        "django.request", logging.ERROR, __file__, 1, "Internal Server Error: %s", (path,), None
+    )
+
+    assert len(console) == 1
+    assert console[0].filter(record)
+    assert TOKEN not in record.getMessage()
+    assert MASK in record.getMessage()
 
 
 def test_the_access_log_keeps_other_paths_and_the_names_of_parameters():
