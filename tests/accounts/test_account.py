@@ -118,7 +118,7 @@ def test_email_change_to_an_address_in_use_tells_the_requester_nothing(web):
     # The owner of the address is told, with no link; the free address gets one.
     notice = Message.objects.get(destination="taken@example.test")
     rendered = render_secret(notice)
-    assert "another Guichet account" in rendered.text and "http" not in rendered.text
+    assert "un autre compte Guichet" in rendered.text and "http" not in rendered.text
     owner.refresh_from_db()
     assert owner.email == "taken@example.test"
     assert "/accounts/" in confirm_path("free@example.test")
