@@ -436,8 +436,9 @@ NOTIFICATIONS_REMINDER_DAYS = env_int("NOTIFICATIONS_REMINDER_DAYS", 2, minimum=
 NOTIFICATIONS_QUIET_HOURS = (21, 8)
 # Seats freed by cancellations are announced at most once per place and window.
 NOTIFICATIONS_FREED_SEAT_WINDOW_MINUTES = 30
-# At most this many SMS a day (Paris time), all kinds together: past it, SMS wait in
-# the outbox for the next day and an error is logged once (docs/notifications.md).
+# At most this many SMS a day (Paris time), confirmation codes aside: past it,
+# appointment SMS wait in the outbox for the next day, alerts are dropped, and an
+# error is logged once (docs/notifications.md).
 SMS_DAILY_BUDGET = env_int("SMS_DAILY_BUDGET", 20_000, minimum=1)
 # The regions (phonenumbers' ISO codes) whose mobile numbers staff may type for a
 # walk-in: metropolitan France and the overseas departments and territories.
