@@ -9,9 +9,6 @@ from django.http import HttpRequest, HttpResponse
 from audit.context import client_ip_set
 from core.client import client_address
 
-# The project's one answer (core/client.py), under the name older callers use.
-request_ip = client_address
-
 
 class AuditContextMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
