@@ -14,28 +14,12 @@ from accounts.services.email import (
     email_confirmation_token,
     email_confirmation_url,
 )
-from accounts.services.identity import (
-    CORRECTION_REASON_MAX_LENGTH,
-    applicant_identity_correct,
-    identity_claim_attempt_record,
-    identity_correct,
-    identity_is_locked,
-)
 from accounts.services.lockouts import account_unlock
 from accounts.services.phone import (
     pending_phone_verification,
     phone_code_of,
     phone_code_send,
     phone_confirm,
-)
-from accounts.services.privacy import (
-    Erasure,
-    Purge,
-    account_delete,
-    account_erase,
-    months_before,
-    personal_data_export,
-    personal_data_purge,
 )
 from accounts.services.registration import account_register
 from accounts.services.sessions import (
@@ -66,13 +50,8 @@ from accounts.services.two_factor import (
 )
 
 __all__ = [
-    "CORRECTION_REASON_MAX_LENGTH",
-    "Erasure",
-    "Purge",
     "_owe",
     "account_admin_saved",
-    "account_delete",
-    "account_erase",
     "account_language_set",
     "account_register",
     "account_unlock",
@@ -80,16 +59,11 @@ __all__ = [
     "api_token_issue",
     "api_token_revoke",
     "api_tokens_revoke_all",
-    "applicant_identity_correct",
     "email_change_request",
     "email_confirm",
     "email_confirmation_send",
     "email_confirmation_token",
     "email_confirmation_url",
-    "identity_claim_attempt_record",
-    "identity_correct",
-    "identity_is_locked",
-    "months_before",
     "otp_backup_codes_regenerate",
     "otp_check",
     "otp_device_confirm",
@@ -99,8 +73,6 @@ __all__ = [
     "password_reset_send",
     "password_set_url",
     "pending_phone_verification",
-    "personal_data_export",
-    "personal_data_purge",
     "phone_code_of",
     "phone_code_send",
     "phone_confirm",

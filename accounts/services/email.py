@@ -14,9 +14,10 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts import errors
+from accounts.hooks import contact_confirmed
 from accounts.messages import EMAIL_CONFIRM
 from accounts.models import User
-from accounts.services.outbox import _owe
+from accounts.services.outbox import _owe, public_url
 from audit.context import client_ip
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -46,8 +47,6 @@ def email_confirmation_token(*, user: User, address: str, state: str | None = No
 def email_confirmation_url(*, user: User, address: str, state: str) -> str:
     """The link the confirmation e-mail carries, signed now (valid
     ``ACCOUNTS_EMAIL_LINK_DAYS`` from the send) for the state it was owed in."""
-    from notifications.rendering import public_url
-
     token = email_confirmation_token(user=user, address=address, state=state)
     return public_url(reverse("accounts:email_confirm", args=[token]))
 
@@ -132,7 +131,9 @@ def email_confirm(*, token: str, now: datetime | None = None) -> User:
                 user.save(update_fields=["email", "email_verified_at"])
         except IntegrityError:  # someone registered that address meanwhile
             raise errors.EmailTaken() from None
-        _identity_contact_follow(user=user, field="email", previous=previous, new=address)
+        contact_confirmed.send(
+            sender=User, user=user, field="email", previous=previous, new=address
+        )
         if previous != address:
             audit_record(
                 actor=user,
@@ -141,12 +142,3 @@ def email_confirm(*, token: str, now: datetime | None = None) -> User:
                 details={"field": "email", "before": previous, "after": address},
             )
     return user
-
-
-def _identity_contact_follow(*, user: User, field: str, previous: str, new: str) -> None:
-    """Messages about appointments go to the identity's contact details: when
-    they were the account's, they follow the account's change."""
-    from booking.models import Applicant
-
-    if previous and previous != new:
-        Applicant.objects.filter(user=user, **{field: previous}).update(**{field: new})

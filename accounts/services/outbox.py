@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import User
+from notifications.models import Message
 
 
 def _owe(
@@ -16,7 +18,6 @@ def _owe(
     keeps ``context``, which holds no secret, and no body; the worker derives
     the secret and renders the body at each attempt, in memory only.
     """
-    from notifications.models import Message
     from notifications.services import enqueue_on_commit
 
     now = timezone.now()
@@ -35,3 +36,10 @@ def _owe(
     )
     enqueue_on_commit([message.pk])
     return message.pk
+
+
+def public_url(path: str) -> str:
+    """``path`` on the public site, for the links the worker puts in a message.
+    The same as ``notifications.rendering.public_url``, which accounts must not
+    import (it is above); both belong in core."""
+    return settings.PUBLIC_BASE_URL.rstrip("/") + path

@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts import errors
+from accounts.hooks import contact_confirmed
 from accounts.messages import PHONE_CODE
 from accounts.models import PhoneNumber, PhoneVerification, User
 from accounts.phones import normalize_mobile
-from accounts.services.email import _identity_contact_follow
 from accounts.services.outbox import _owe
 from audit.context import client_ip
 from audit.models import AuditAction
@@ -164,7 +164,7 @@ def phone_confirm(*, user: User, code: str, now: datetime | None = None) -> User
         user.phone = number
         user.phone_verified_at = now
         user.save(update_fields=["phone", "phone_verified_at"])
-        _identity_contact_follow(user=user, field="phone", previous=previous, new=number)
+        contact_confirmed.send(sender=User, user=user, field="phone", previous=previous, new=number)
         # The first confirmation of the number given at registration changes nothing.
         if stored != number:
             audit_record(

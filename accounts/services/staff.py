@@ -21,7 +21,7 @@ from accounts.messages import PASSWORD_RESET, STAFF_INVITE
 from accounts.models import STAFF_ROLES, Role, User
 from accounts.permissions import can_manage_account, can_manage_staff
 from accounts.services.email import _normalize_email
-from accounts.services.outbox import _owe
+from accounts.services.outbox import _owe, public_url
 from accounts.services.sessions import sessions_and_tokens_end
 from accounts.services.two_factor import _otp_devices_remove
 from audit.context import client_ip
@@ -68,8 +68,6 @@ def password_set_url(*, user: User) -> str:
     """A link to choose ``user``'s password (Django's reset tokens: valid
     ``PASSWORD_RESET_TIMEOUT`` from now, dead once the password changes or the
     account logs in). Made by the worker when it sends, never stored."""
-    from notifications.rendering import public_url
-
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     return public_url(reverse("accounts:password_reset_confirm", args=[uid, token]))

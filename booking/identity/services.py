@@ -1,4 +1,10 @@
-"""Identity: claims, locking, correction."""
+"""Changes of an identity after it is recorded: its owner's correction until
+an appointment uses it, an agent's correction with a reason, and the record
+of a refused claim of an identity already on file (for the abuse report).
+
+Recording a new identity is ``booking.services.applicant_create``; both
+paths check identities with ``booking.services.identity_validate``.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,9 @@ from accounts.models import IdentityClaimAttempt, User
 from accounts.permissions import can_correct_identity
 from audit.models import AuditAction
 from audit.services import audit_record
+from booking import errors as booking_errors
+from booking.models import Applicant
+from booking.services import identity_validate
 
 
 def identity_claim_attempt_record(
@@ -18,7 +27,6 @@ def identity_claim_attempt_record(
 ) -> IdentityClaimAttempt:
     """Record that ``account`` tried to use an identity already on file (and
     audit it, on the record that holds the identity)."""
-    from booking.models import Applicant
 
     with transaction.atomic():
         attempt = IdentityClaimAttempt.objects.create(
@@ -101,7 +109,6 @@ def _identity_assign(
 def _identity_save(applicant) -> None:
     """Store the identity set by ``_identity_assign``; ``IdentityTaken`` when the
     document is someone else's (the unique identity key says so)."""
-    from booking import errors as booking_errors
 
     try:
         with transaction.atomic():
@@ -136,10 +143,6 @@ def identity_correct(
     Raises ``IdentityLocked``, ``booking.errors.InvalidIdentity`` or
     ``booking.errors.IdentityTaken`` (the document is someone else's).
     """
-    from booking.models import Applicant
-
-    # The booking services' own checks, so both paths accept the same identities.
-    from booking.services import identity_validate
 
     identity_validate(
         surname=surname,
@@ -205,9 +208,6 @@ def applicant_identity_correct(
     ``booking.errors.InvalidIdentity``, ``booking.errors.IdentityTaken`` (the
     document is someone else's) or ``IdentityUnchanged``.
     """
-    from booking import errors as booking_errors
-    from booking.models import Applicant
-    from booking.services import identity_validate
 
     if not can_correct_identity(actor, applicant):
         raise booking_errors.NotAllowed()
@@ -244,3 +244,18 @@ def applicant_identity_correct(
             details={"by": "staff", "reason": reason, **changes},
         )
     return applicant
+
+
+def applicant_contact_follow(*, user: User, field: str, previous: str, new: str) -> None:
+    """Messages about appointments go to the identity's contact details: when
+    they were the account's (``field`` was ``previous``), they follow the
+    account's change to ``new``. Called in the account's transaction
+    (``accounts.hooks.contact_confirmed``)."""
+    if previous and previous != new:
+        Applicant.objects.filter(user=user, **{field: previous}).update(**{field: new})
+
+
+def applicant_language_set(*, user: User, language: str) -> None:
+    """The identity's messages are written in the account's language
+    (``accounts.hooks.language_chosen``, in the account's transaction)."""
+    Applicant.objects.filter(user=user).update(preferred_language=language)
