@@ -27,7 +27,6 @@ def identity_claim_attempt_record(
 ) -> IdentityClaimAttempt:
     """Record that ``account`` tried to use an identity already on file (and
     audit it, on the record that holds the identity)."""
-
     with transaction.atomic():
         attempt = IdentityClaimAttempt.objects.create(
             account=account if account is not None and account.pk else None,
@@ -109,7 +108,6 @@ def _identity_assign(
 def _identity_save(applicant) -> None:
     """Store the identity set by ``_identity_assign``; ``IdentityTaken`` when the
     document is someone else's (the unique identity key says so)."""
-
     try:
         with transaction.atomic():
             # Applicant.save adds the derived fields (number, key) to these.
@@ -143,7 +141,6 @@ def identity_correct(
     Raises ``IdentityLocked``, ``booking.errors.InvalidIdentity`` or
     ``booking.errors.IdentityTaken`` (the document is someone else's).
     """
-
     identity_validate(
         surname=surname,
         given_names=given_names,
@@ -208,7 +205,6 @@ def applicant_identity_correct(
     ``booking.errors.InvalidIdentity``, ``booking.errors.IdentityTaken`` (the
     document is someone else's) or ``IdentityUnchanged``.
     """
-
     if not can_correct_identity(actor, applicant):
         raise booking_errors.NotAllowed()
     reason = " ".join((reason or "").split())[:CORRECTION_REASON_MAX_LENGTH]

@@ -50,7 +50,6 @@ def personal_data_purge(*, now: datetime | None = None) -> Purge:
     (``booking.services.appointment_identities_erase``). Audit rows go after
     ``AUDIT_RETENTION_MONTHS``.
     """
-
     now = now or timezone.now()
     cutoff = months_before(now, settings.RETENTION_MONTHS)
     unconfirmed = User.objects.filter(
