@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from accounts.errors import InvalidPhone
 from accounts.models import User
 from accounts.phones import normalize_mobile
-from booking.forms import IdentityForm
 
 
 class MobileField(forms.CharField):
@@ -91,21 +90,6 @@ class PhoneChangeForm(forms.Form):
 
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(label=_("Language of messages"), choices=settings.LANGUAGES)
-
-
-class DeleteAccountForm(forms.Form):
-    password = forms.CharField(
-        label=_("Your password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-
-
-class IdentityCorrectionForm(IdentityForm):
-    """The identity fields only: contact details are the account's."""
-
-    phone = None
-    email = None
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):

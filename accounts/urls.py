@@ -24,8 +24,6 @@ urlpatterns = [
     path("me/email/", views.email_change, name="email_change"),
     path("me/phone/", views.phone_change, name="phone_change"),
     path("me/language/", views.language, name="language"),
-    path("me/data.json", views.data_export, name="data_export"),
-    path("me/delete/", views.delete, name="delete"),
     path("lockouts/", views.lockouts, name="lockouts"),
     # Password reset by e-mail: Django's views and tokens, DSFR templates.
     path(

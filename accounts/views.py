@@ -1,4 +1,4 @@
-"""The account pages: register, confirm e-mail and phone, my account, my data.
+"""The account pages: register, confirm e-mail and phone, my account, lock-outs.
 
 Server-rendered, no JavaScript needed. Changes go through ``accounts.services``;
 a refusal is a ``DomainError`` shown as a message in the user's language.
@@ -6,41 +6,35 @@ a refusal is a ``DomainError`` shown as a message in the user's language.
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services
-from accounts.errors import IdentityLocked
 from accounts.forms import (
-    DeleteAccountForm,
     EmailChangeForm,
-    IdentityCorrectionForm,
     LanguageForm,
     PasswordResetForm,
     PhoneChangeForm,
     PhoneCodeForm,
     RegistrationForm,
 )
+from accounts.hooks import account_page_shown
 from accounts.lockout import locked_logins, lockout_clear
-from accounts.models import Role
+from accounts.models import Role, User
 from accounts.otp_views import security_context
 from accounts.permissions import can_unlock_logins, is_verified
-from accounts.selectors import account_messages_shown, applicant_of
-from booking.errors import IdentityTaken, InvalidIdentity
-from booking.identity import identity_key
+from accounts.selectors import account_messages_shown
+from booking.identity import views as _identity_views
 from core.client import client_address
 from core.errors import DomainError
 from core.ratelimit import hit, ratelimited
@@ -167,17 +161,21 @@ def phone_confirm(request: HttpRequest) -> HttpResponse:
 @login_required
 def me(request: HttpRequest) -> HttpResponse:
     user = request.user
-    applicant = applicant_of(user)
+    # The apps above add their part (booking: the identity on file, ``applicant``).
+    extra: dict = {"applicant": None}
+    for _receiver, context in account_page_shown.send(sender=User, user=user):
+        extra.update(context)
     return render(
         request,
         "accounts/me.html",
         {
-            "applicant": applicant,
-            "identity_locked": applicant is not None and services.identity_is_locked(applicant),
+            **extra,
             "verified": is_verified(user),
             "pending": services.pending_phone_verification(user),
             "language_form": LanguageForm(initial={"language": user.language}),
-            "account_messages": account_messages_shown(user, applicant, limit=MESSAGES_SHOWN),
+            "account_messages": account_messages_shown(
+                user, extra["applicant"], limit=MESSAGES_SHOWN
+            ),
             "is_applicant": user.role == Role.APPLICANT,
             **security_context(user),
             **_retention_context(),
@@ -243,114 +241,10 @@ def language(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:me")
 
 
-@require_GET
-@login_required
-def data_export(request: HttpRequest) -> HttpResponse:
-    data = services.personal_data_export(user=request.user)
-    response = HttpResponse(
-        json.dumps(data, ensure_ascii=False, indent=2),
-        content_type="application/json; charset=utf-8",
-    )
-    response["Content-Disposition"] = 'attachment; filename="guichet-my-data.json"'
-    return response
-
-
-@require_http_methods(["GET", "POST"])
-@login_required
-@domain_errors(fallback=_to_me)
-def delete(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    if user.role != Role.APPLICANT:
-        messages.info(request, _("Staff accounts are closed by an administrator."))
-        return redirect("accounts:me")
-    form = DeleteAccountForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = services.account_delete(user=user, password=form.cleaned_data["password"])
-        except DomainError as exc:
-            form.add_error("password", domain_error_message(exc))
-        else:
-            logout(request)
-            messages.success(
-                request,
-                _("Your account is deleted. %(count)s future appointment(s) were cancelled.")
-                % {"count": result.cancelled},
-            )
-            return redirect("home")
-    applicant = applicant_of(user)
-    future = []
-    if applicant is not None:
-        from booking.models import AppointmentStatus
-
-        future = list(
-            applicant.appointments.filter(
-                status=AppointmentStatus.BOOKED, slot__starts_at__gt=timezone.now()
-            ).select_related("slot__site", "procedure")
-        )
-    return render(request, "accounts/delete.html", {"form": form, "future": future})
-
-
-def identity_refused(request: HttpRequest, form, exc: DomainError) -> None:
-    """Show why an identity was refused on ``form``; a document already on file
-    with another account is recorded for the abuse report."""
-    if isinstance(exc, IdentityTaken):
-        data = form.cleaned_data
-        services.identity_claim_attempt_record(
-            account=request.user,
-            identity_key=identity_key(
-                document_type=data["document_type"],
-                document_number=data["document_number"],
-                nationality=str(data["nationality"]),
-            ),
-            ip=client_address(request),
-        )
-    form.add_error(None, domain_error_message(exc))
-
-
-def identity_on_file(request: HttpRequest, applicant, next_url: str) -> HttpResponse:
-    """The identity page once an identity is on file (called by ``booking.views.identity``).
-
-    Until an appointment uses it the applicant may correct it (``?edit``);
-    after that it is shown read-only, with how to get a correction.
-    """
-    locked = services.identity_is_locked(applicant)
-    # Only a post from the correction form corrects: any other post changes nothing.
-    editing = not locked and ("edit" in request.GET or "edit" in request.POST)
-    if request.method == "POST" and not editing:
-        return redirect(next_url)
-    form = None
-    if editing:
-        initial = {
-            "surname": applicant.surname,
-            "given_names": applicant.given_names,
-            "birth_date": applicant.birth_date,
-            "nationality": applicant.nationality,
-            "document_type": applicant.document_type,
-            "document_number": applicant.document_number,
-        }
-        form = IdentityCorrectionForm(request.POST or None, initial=initial)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.identity_correct(
-                    user=request.user,
-                    surname=data["surname"],
-                    given_names=data["given_names"],
-                    birth_date=data["birth_date"],
-                    nationality=str(data["nationality"]),
-                    document_type=data["document_type"],
-                    document_number=data["document_number"],
-                )
-            except (InvalidIdentity, IdentityTaken, IdentityLocked) as exc:
-                identity_refused(request, form, exc)
-            else:
-                messages.success(request, _("Your identity is corrected."))
-                return redirect(next_url)
-    return render(
-        request,
-        "accounts/identity.html",
-        {"applicant": applicant, "locked": locked, "form": form, "next": next_url},
-    )
+# The identity page's parts lived here; they are booking's now. Re-exported
+# until booking/views.py calls booking.identity.views itself (then remove).
+identity_on_file = _identity_views.identity_on_file
+identity_refused = _identity_views.identity_refused
 
 
 # --- Login lock-outs -------------------------------------------------------------------

@@ -18,8 +18,8 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.models import Role
 from accounts.permissions import can_correct_identity
-from accounts.services import applicant_identity_correct
 from booking.forms import AgentIdentityCorrectionForm
+from booking.identity.services import applicant_identity_correct
 from booking.models import Applicant
 from core.errors import DomainError
 from core.views import domain_error_message

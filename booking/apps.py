@@ -8,3 +8,4 @@ class BookingConfig(AppConfig):
 
     def ready(self) -> None:
         from booking import signals  # noqa: F401  (connects the receivers)
+        from booking.identity import receivers  # noqa: F401  (answers accounts.hooks)

@@ -2,8 +2,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from accounts import urls as accounts_urls
 from core import views as core_views
 from core.api import api_not_found
+from privacy import urls as privacy_urls
 
 urlpatterns = [
     # First: the API takes the storms, and the empty-prefix includes below would
@@ -12,7 +14,8 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),  # another version or a typo: still JSON
     path("", core_views.home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("accounts/", include("accounts.urls")),
+    # "My data" (privacy) keeps the account's URLs and names (accounts:data_export).
+    path("accounts/", include((accounts_urls.urlpatterns + privacy_urls.urlpatterns, "accounts"))),
     path("", include("booking.urls")),
     path("mediation/", include("mediation.urls")),
     path("notifications/", include("notifications.urls")),

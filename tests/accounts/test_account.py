@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts import errors, services
 from accounts.models import IdentityClaimAttempt, User
 from audit.models import AuditAction, AuditEvent
+from booking.identity import services as identity_services
 from booking.services import appointment_book
 from notifications.models import Message
 from notifications.services import render_secret
@@ -52,10 +53,10 @@ def test_my_account_needs_a_login(web):
 
 def test_identity_is_shown_locked_once_an_appointment_uses_it(web, applicant, slot):
     web.force_login(applicant.user)
-    assert not services.identity_is_locked(applicant)
+    assert not identity_services.identity_is_locked(applicant)
     assert "it is locked" not in web.get(reverse("accounts:me")).content.decode()
     appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
-    assert services.identity_is_locked(applicant)
+    assert identity_services.identity_is_locked(applicant)
     html = web.get(reverse("accounts:me")).content.decode()
     assert "it is locked" in html
     assert "only a prefecture agent can correct it" in html
@@ -282,7 +283,7 @@ def test_identity_can_be_corrected_until_an_appointment_uses_it(web, applicant, 
     applicant.refresh_from_db()
     assert applicant.given_names == "Awa"
     with pytest.raises(errors.IdentityLocked):
-        services.identity_correct(
+        identity_services.identity_correct(
             user=applicant.user,
             surname="X",
             given_names="Y",
@@ -333,8 +334,8 @@ def test_no_code_is_sent_for_a_number_already_confirmed():
 
 
 def test_purge_task_is_registered_with_celery():
-    from accounts.tasks import purge_personal_data_task
     from config.celery import app
+    from privacy.tasks import purge_personal_data_task
 
     assert purge_personal_data_task.name in app.tasks
     assert purge_personal_data_task.name == "accounts.purge_personal_data"

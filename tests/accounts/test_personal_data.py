@@ -12,13 +12,13 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import services
 from accounts.models import IdentityClaimAttempt, User
 from audit.models import AuditAction, AuditEvent
 from booking.models import Applicant, Appointment, AppointmentStatus, Slot
 from booking.services import appointment_book
 from core.errors import Forbidden
 from notifications.models import Message, MessageStatus
+from privacy import services
 from tests import factories
 from tests.auth import login
 

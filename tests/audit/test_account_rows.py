@@ -14,7 +14,9 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import ApiToken, User
 from audit.models import AuditAction, AuditEvent
+from booking.identity import services as identity_services
 from booking.models import Applicant, Slot
+from privacy import services as privacy_services
 from tests import factories
 from tests.accounts.conftest import confirm_path, sms_code
 from tests.audit.conftest import CLIENT_IP, book
@@ -131,7 +133,7 @@ def test_identity_corrected_by_its_owner_records_the_changed_fields_only(web, ap
 
 
 def test_identity_correction_that_changes_nothing_writes_nothing(applicant):
-    services.identity_correct(
+    identity_services.identity_correct(
         user=applicant.user,
         surname=applicant.surname,
         given_names=applicant.given_names,
@@ -208,7 +210,7 @@ def test_purge_is_audited_with_no_actor(slot):
         starts_at=starts, ends_at=starts + timedelta(minutes=20)
     )
 
-    services.personal_data_purge()
+    privacy_services.personal_data_purge()
 
     deleted = _only(AuditAction.ACCOUNT_DELETED)
     assert (deleted.actor_id, deleted.actor_label, deleted.actor_role) == (None, "", "")
@@ -219,7 +221,7 @@ def test_purge_is_audited_with_no_actor(slot):
     assert (erased.actor_id, erased.applicant_id) == (None, walk_in.pk)
     assert erased.details == {"by": "purge"}
     # Run again: nothing more is erased, nothing more is written.
-    services.personal_data_purge()
+    privacy_services.personal_data_purge()
     assert len(_rows(AuditAction.ACCOUNT_DELETED)) == 1
     assert len(_rows(AuditAction.IDENTITY_ERASED)) == 1
 
@@ -256,7 +258,7 @@ def test_api_token_service_writes_one_row_in_its_transaction(applicant_user):
 
 
 def test_date_of_birth_change_is_recorded_as_iso_dates(applicant):
-    services.identity_correct(
+    identity_services.identity_correct(
         user=applicant.user,
         surname=applicant.surname,
         given_names=applicant.given_names,

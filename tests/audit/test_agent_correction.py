@@ -10,9 +10,9 @@ import pytest
 from django.urls import reverse
 
 from accounts import errors
-from accounts.services import applicant_identity_correct
 from audit.models import AuditAction, AuditEvent
 from booking import errors as booking_errors
+from booking.identity.services import applicant_identity_correct
 from booking.models import Appointment
 from tests import factories
 from tests.audit.conftest import CLIENT_IP, book

@@ -16,10 +16,10 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.services import personal_data_purge
 from audit.models import AuditAction, AuditEvent
 from audit.services import audit_record
 from config.env import env_int
+from privacy.services import personal_data_purge
 from tests import factories
 from tests.auth import login
 

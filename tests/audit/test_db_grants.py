@@ -14,10 +14,10 @@ from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from accounts.services import months_before
 from audit.management.commands.db_grants import purge_function
 from audit.models import AuditAction, AuditEvent
 from audit.services import audit_rows_purge
+from privacy.services import months_before
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)

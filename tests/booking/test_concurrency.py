@@ -21,8 +21,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.errors import IdentityLocked
-from accounts.services import identity_correct
 from booking import errors
+from booking.identity.services import identity_correct
 from booking.models import IDENTITY_SNAPSHOT_FIELDS, Applicant, Appointment, AppointmentStatus, Slot
 from booking.services import (
     OpeningRange,

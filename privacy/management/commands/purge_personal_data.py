@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from accounts.services import personal_data_purge
+from privacy.services import personal_data_purge
 
 
 class Command(BaseCommand):

@@ -1,0 +1,21 @@
+"""What the owner of an account changes on it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+
+from accounts.hooks import language_chosen
+from accounts.models import User
+
+
+def account_language_set(*, user: User, language: str) -> None:
+    """The language of the pages and of the messages (also the identity's, if
+    any: ``hooks.language_chosen``)."""
+    codes = {code for code, _name in settings.LANGUAGES}
+    if language not in codes:
+        return
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(language=language)
+        language_chosen.send(sender=User, user=user, language=language)
+    user.language = language

@@ -1,0 +1,16 @@
+"""Identities: who a person is, as the counter checks it.
+
+``normalize`` (what is compared between identities) is re-exported here, since
+``booking.models`` needs it while the models load; the services, forms and
+pages are imported from their modules (``booking.identity.services``, ...),
+which need the models.
+"""
+
+from booking.identity.normalize import (
+    document_number_error,
+    identity_key,
+    normalize_document_number,
+    normalize_name,
+)
+
+__all__ = ["document_number_error", "identity_key", "normalize_document_number", "normalize_name"]
