@@ -17,15 +17,20 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-## Run the app on its embedded defaults (SQLite, Celery eager, SMS/e-mail on the console).
+## Run the app on its embedded defaults: PostgreSQL from a wheel, its data in .devdb/
+## (kept from one run to the next; unless DATABASE_URL is set), Celery eager, SMS and
+## e-mail on the console. The embedded server stops with the web server.
 run: install
+	$(BIN)/python manage.py devdb start --when-unset
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	trap '$(BIN)/python manage.py devdb stop --when-unset' EXIT INT TERM; \
+		$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## Run the whole test suite (lint, then pytest on PostgreSQL with headless Chromium).
+## PostgreSQL: DATABASE_URL, else the machine's server, else the embedded one.
 test: install
-	bash scripts/ensure-test-services.sh
+	PYTHON=$(BIN)/python bash scripts/ensure-test-services.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -55,5 +60,7 @@ bench: install
 		echo "--- $$b"; PYTHON=$(BIN)/python SOAK_SECONDS=$(SOAK_SECONDS) bash "$$b" || status=1; \
 	done; exit $$status
 
+## Also deletes the embedded database's data (.devdb/).
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	-[ ! -x $(BIN)/python ] || $(BIN)/python manage.py devdb stop
+	rm -rf $(VENV) .devdb staticfiles

@@ -83,11 +83,10 @@ def audit_rows_purge(*, cutoff: datetime) -> int:
     (one role, development, tests) a plain DELETE, which the trigger of
     migration 0005 still refuses for rows younger than six months.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT to_regprocedure('audit_purge(timestamptz)') IS NOT NULL")
-            if cursor.fetchone()[0]:
-                cursor.execute("SELECT audit_purge(%s)", [cutoff])
-                return int(cursor.fetchone()[0])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regprocedure('audit_purge(timestamptz)') IS NOT NULL")
+        if cursor.fetchone()[0]:
+            cursor.execute("SELECT audit_purge(%s)", [cutoff])
+            return int(cursor.fetchone()[0])
     deleted, _detail = AuditEvent.objects.filter(occurred_at__lt=cutoff).delete()
     return deleted

@@ -1,8 +1,9 @@
 """Guichet settings: one module, everything read from the environment.
 
-The defaults make a fresh clone run on SQLite with Celery eager and SMS and
-e-mail printed to the console. Production sets DEBUG=false and must then give
-a real SECRET_KEY (see README.md and .env.example).
+The defaults make a fresh clone run on an embedded PostgreSQL (core/devdb.py,
+docs/devdb.md) with Celery eager and SMS and e-mail printed to the console.
+Production sets DEBUG=false and must then give a real SECRET_KEY and a
+DATABASE_URL (see README.md and .env.example).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import env_bool, env_int, env_list, env_networks, env_rate, env_str
+from core import devdb
 from notifications.delivery import delivery_problems
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -117,10 +119,19 @@ TEMPLATES = [
 ]
 
 # --- Database ----------------------------------------------------------------
-_env = environ.Env()
-DATABASES = {
-    "default": _env.db_url_config(env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))
-}
+# PostgreSQL only: its constraints, triggers and one-statement booking are the guarantees.
+_DATABASE_URL = env_str("DATABASE_URL", "")
+if not _DATABASE_URL:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DEBUG is off: set DATABASE_URL (postgres://user:password@host:5432/name)."
+        )
+    # Development: the embedded server in .devdb/ (`manage.py devdb start`; make run
+    # starts it). Only its address here: nothing connects at import.
+    _DATABASE_URL = devdb.url()
+DATABASES = {"default": environ.Env.db_url_config(_DATABASE_URL)}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://...).")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60, minimum=0)
 # Off by default: a check is a round trip before each request's first query. Without
@@ -128,10 +139,9 @@ DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60, minimum=0)
 # core.middleware) and is closed at the end of that request; with it, that request
 # reconnects instead.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("CONN_HEALTH_CHECKS", False)
-if "postgresql" in DATABASES["default"]["ENGINE"]:
-    # Lets core.db.prepared_cursor() prepare the hot paths' statements. Django's own
-    # cursors bind client-side and never prepare, whatever this says.
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
+# Lets core.db.prepared_cursor() prepare the hot paths' statements. Django's own
+# cursors bind client-side and never prepare, whatever this says.
+DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts ------------------------------------------------------------------

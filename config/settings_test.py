@@ -1,8 +1,17 @@
-"""Test settings: the suite runs on PostgreSQL (DATABASE_URL, default below)."""
+"""Test settings: the suite runs on PostgreSQL. DATABASE_URL when it is set;
+otherwise the machine's server (TEST_SYSTEM_DATABASE_URL, 127.0.0.1:5432 by
+default) when it answers, and the embedded one (core/devdb.py) when it does not.
+`make test` starts whichever is missing (scripts/ensure-test-services.sh)."""
 
 import os
 
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/guichet")
+from core import devdb
+
+if not os.environ.get("DATABASE_URL"):
+    _system = os.environ.get("TEST_SYSTEM_DATABASE_URL") or (
+        "postgres://postgres@127.0.0.1:5432/guichet"
+    )
+    os.environ["DATABASE_URL"] = _system if devdb.answers(_system) else devdb.url()
 os.environ.setdefault("DEBUG", "true")
 
 from config.settings import *  # noqa: F403

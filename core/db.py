@@ -11,9 +11,9 @@ prepares: PostgreSQL plans each statement once per connection (connections
 persist, ``CONN_MAX_AGE``), then runs the saved plan.
 
 Only for statements written here with ``%s`` placeholders in value positions
-(server-side binding cannot bind an identifier). Elsewhere (SQLite) it is the
-ordinary cursor. The hot paths call ``prepared_run``, which runs each of
-their statements on a psycopg cursor kept for it (see there).
+(server-side binding cannot bind an identifier). The hot paths call
+``prepared_run``, which runs each of their statements on a psycopg cursor kept
+for it (see there).
 
 A connection pooler in front of PostgreSQL must keep prepared
 statements per client (PgBouncer 1.21+ in transaction mode with
@@ -41,9 +41,7 @@ from psycopg.pq import Format
 
 
 def prepared_cursor():
-    """A cursor whose ``execute(sql, params)`` prepares ``sql`` (PostgreSQL)."""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
+    """A cursor whose ``execute(sql, params)`` prepares ``sql``."""
     # As BaseDatabaseWrapper.cursor() does, with another cursor class.
     connection.close_if_health_check_failed()
     connection.ensure_connection()
@@ -63,11 +61,7 @@ def prepared_run(sql: str, params: list, *, fetch: str | None = "one"):
     its layers; the two cost as much CPU as the round trip itself. A cursor keeps its loaders
     only while it runs the same statement, hence one cursor per statement.
     """
-    if (
-        connection.vendor != "postgresql"
-        or connection.queries_logged
-        or connection.execute_wrappers
-    ):
+    if connection.queries_logged or connection.execute_wrappers:
         with prepared_cursor() as cursor:
             cursor.execute(sql, params)
             return _fetched(cursor, fetch)
@@ -150,6 +144,6 @@ def utc_timestamps_in_c(sender, connection, **kwargs) -> None:
     """``connection_created``: read timestamps with psycopg's own loader on a
     PostgreSQL connection whose Django time zone is UTC (``USE_TZ``, no
     database ``TIME_ZONE``)."""
-    if connection.vendor != "postgresql" or connection.timezone is not _UTC:
+    if connection.timezone is not _UTC:
         return
     connection.connection.adapters.register_loader("timestamptz", _UtcTimestamptzLoader)

@@ -10,26 +10,24 @@ from tests import factories
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Fail fast, and say how to fix it, when PostgreSQL is not reachable."""
     import psycopg
-    from django.conf import settings
+    from django.db import connection
 
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        return
+    from core import devdb
+
+    # Django's own parameters (a socket folder in OPTIONS' host included), minus its
+    # adapters and cursor class.
+    params = connection.get_connection_params()
+    address = {k: params[k] for k in ("host", "port", "user", "password") if params.get(k)}
     try:
-        psycopg.connect(
-            host=db.get("HOST") or "127.0.0.1",
-            port=db.get("PORT") or 5432,
-            user=db.get("USER") or "postgres",
-            password=db.get("PASSWORD") or None,
-            dbname="postgres",
-            connect_timeout=3,
-        ).close()
+        psycopg.connect(**address, dbname="postgres", connect_timeout=3).close()
     except psycopg.OperationalError as exc:
         pytest.exit(
-            "The test suite needs PostgreSQL at "
-            f"{db.get('HOST')}:{db.get('PORT')} (DATABASE_URL={os.environ.get('DATABASE_URL')}).\n"
-            "Start it with: pg_ctlcluster --skip-systemctl-redirect "
-            "$(ls /etc/postgresql) main start\n"
+            f"The test suite needs PostgreSQL at DATABASE_URL={os.environ.get('DATABASE_URL')}.\n"
+            "Without DATABASE_URL it uses the machine's server (TEST_SYSTEM_DATABASE_URL, "
+            "127.0.0.1:5432 by default) when it answers, else the embedded one: "
+            "`make test` starts it, or `python manage.py devdb start` "
+            f"(data in {devdb.DATA}). Or start the machine's server: "
+            "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n"
             f"Error: {exc}",
             returncode=3,
         )

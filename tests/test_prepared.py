@@ -10,10 +10,6 @@ from accounts.authentication import _statement, token_lookup
 from accounts.services import api_token_create
 from core.db import prepared_cursor, prepared_run
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
-)
-
 
 def _prepared() -> list[str]:
     with connection.cursor() as cursor:

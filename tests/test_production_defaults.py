@@ -80,7 +80,12 @@ def test_the_console_transports_are_fine_for_development(settings):
 
 
 def test_debug_off_with_the_console_transports_refuses_to_start():
-    production = {"DEBUG": "false", "SECRET_KEY": production_key(), "ALLOWED_HOSTS": "a.example"}
+    production = {
+        "DEBUG": "false",
+        "SECRET_KEY": production_key(),
+        "ALLOWED_HOSTS": "a.example",
+        "DATABASE_URL": "postgres://guichet@db.a.example:5432/guichet",
+    }
 
     for variables, refused in (
         ({}, ("EMAIL_BACKEND=" + CONSOLE_EMAIL, "SMS_BACKEND=console")),

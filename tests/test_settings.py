@@ -112,22 +112,50 @@ def test_an_integer_below_its_minimum_stops_the_process():
     assert "CONN_MAX_AGE=-1 must be at least 0" in result.stderr
 
 
-def test_the_defaults_start_a_development_server_on_sqlite():
+def test_the_defaults_start_a_development_server_on_the_embedded_postgresql():
     result = run_settings(
         [
             sys.executable,
             "-c",
             "import django; django.setup(); from django.conf import settings as s; "
-            "print(s.DEBUG, s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER)",
+            "d = s.DATABASES['default']; "
+            "print(s.DEBUG, d['ENGINE'], d['NAME'], d['OPTIONS']['host'], "
+            "s.CELERY_TASK_ALWAYS_EAGER)",
         ]
     )
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "True django.db.backends.sqlite3 True"
+    debug, engine, name, host, eager = result.stdout.split()
+    assert (debug, engine, name, eager) == (
+        "True",
+        "django.db.backends.postgresql",
+        "guichet",
+        "True",
+    )
+    # core/devdb.py's server: its socket in the project's git-ignored .devdb/.
+    assert Path(host).is_relative_to(ROOT / ".devdb")
 
 
-# What production must set besides the secret key and the host names.
+def test_debug_off_without_a_database_url_refuses_to_start():
+    result = django_setup(
+        DEBUG="false", SECRET_KEY=production_key(), ALLOWED_HOSTS="guichet.example.org"
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DEBUG is off: set DATABASE_URL" in result.stderr
+
+
+def test_a_database_other_than_postgresql_refuses_to_start():
+    result = django_setup(DATABASE_URL=f"sqlite:///{ROOT / 'db.sqlite3'}")
+
+    assert result.returncode != 0
+    assert "DATABASE_URL must name a PostgreSQL database" in result.stderr
+
+
+# What production must set besides the secret key and the host names (nothing
+# below connects to the database).
 DELIVERING = {
+    "DATABASE_URL": "postgres://guichet@db.example.org:5432/guichet",
     "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
     "SMS_BACKEND": "twilio",
 }
@@ -377,5 +405,5 @@ def test_dockerfile_builds_a_non_root_gunicorn_image():
 def test_dockerignore_keeps_secrets_and_local_state_out_of_the_image():
     ignored = set((ROOT / ".dockerignore").read_text().split())
 
-    assert {".env", ".git", ".venv", "db.sqlite3", "staticfiles"} <= ignored
+    assert {".env", ".git", ".venv", ".devdb", "staticfiles"} <= ignored
     assert "README.md" not in ignored  # pyproject.toml's readme: the build needs it

@@ -12,10 +12,7 @@ from psycopg.pq import Format
 
 from core.db import _PSYCOPG_TIMESTAMPTZ, _UtcTimestamptzLoader
 
-pytestmark = [
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="psycopg's loaders"),
-    pytest.mark.django_db,
-]
+pytestmark = pytest.mark.django_db
 
 UTC = datetime.UTC
 LITERALS = [

@@ -25,48 +25,7 @@ DROP TRIGGER IF EXISTS audit_auditevent_append_only ON audit_auditevent;
 DROP FUNCTION IF EXISTS audit_auditevent_append_only();
 """
 
-SQLITE_FORWARD = [
-    """
-CREATE TRIGGER audit_auditevent_no_update BEFORE UPDATE ON audit_auditevent
-BEGIN
-    SELECT RAISE(ABORT, 'the audit trail cannot be edited or deleted');
-END;
-""",
-    """
-CREATE TRIGGER audit_auditevent_no_delete BEFORE DELETE ON audit_auditevent
-BEGIN
-    SELECT RAISE(ABORT, 'the audit trail cannot be edited or deleted');
-END;
-""",
-]
-
-SQLITE_BACKWARD = [
-    "DROP TRIGGER IF EXISTS audit_auditevent_no_update;",
-    "DROP TRIGGER IF EXISTS audit_auditevent_no_delete;",
-]
-
-
-def forward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_FORWARD)
-    elif vendor == "sqlite":
-        for statement in SQLITE_FORWARD:
-            schema_editor.execute(statement)
-    else:  # pragma: no cover
-        raise RuntimeError(f"Guichet supports PostgreSQL and SQLite, not {vendor}.")
-
-
-def backward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_BACKWARD)
-    elif vendor == "sqlite":
-        for statement in SQLITE_BACKWARD:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("audit", "0001_initial")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [migrations.RunSQL([PG_FORWARD], [PG_BACKWARD], elidable=False)]

@@ -39,46 +39,6 @@ END;
 $$ LANGUAGE plpgsql;
 """
 
-SQLITE_DROP = "DROP TRIGGER IF EXISTS audit_auditevent_no_delete;"
-
-# Django writes a datetime on SQLite as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC:
-# compared as text with the same shape.
-SQLITE_FORWARD = f"""
-CREATE TRIGGER audit_auditevent_no_delete BEFORE DELETE ON audit_auditevent
-WHEN OLD.occurred_at >= strftime('%Y-%m-%d %H:%M:%f', 'now', '-{MINIMUM}')
-BEGIN
-    SELECT RAISE(ABORT, 'the audit trail cannot be edited or deleted');
-END;
-"""
-
-SQLITE_BACKWARD = """
-CREATE TRIGGER audit_auditevent_no_delete BEFORE DELETE ON audit_auditevent
-BEGIN
-    SELECT RAISE(ABORT, 'the audit trail cannot be edited or deleted');
-END;
-"""
-
-
-def forward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_FORWARD)
-    elif vendor == "sqlite":
-        schema_editor.execute(SQLITE_DROP)  # one statement per execute() on SQLite
-        schema_editor.execute(SQLITE_FORWARD)
-    else:  # pragma: no cover
-        raise RuntimeError(f"Guichet supports PostgreSQL and SQLite, not {vendor}.")
-
-
-def backward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_BACKWARD)
-    else:
-        schema_editor.execute(SQLITE_DROP)
-        schema_editor.execute(SQLITE_BACKWARD)
-
-
 class Migration(migrations.Migration):
     dependencies = [("audit", "0004_admin_changed_action")]
 
@@ -119,5 +79,5 @@ class Migration(migrations.Migration):
                 verbose_name="what",
             ),
         ),
-        migrations.RunPython(forward, backward, elidable=False),
+        migrations.RunSQL([PG_FORWARD], [PG_BACKWARD], elidable=False),
     ]

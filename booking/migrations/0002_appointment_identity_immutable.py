@@ -37,34 +37,7 @@ DROP TRIGGER IF EXISTS booking_appointment_identity_immutable ON booking_appoint
 DROP FUNCTION IF EXISTS booking_appointment_identity_immutable();
 """
 
-SQLITE_FORWARD = """
-CREATE TRIGGER booking_appointment_identity_immutable
-BEFORE UPDATE ON booking_appointment
-WHEN {changed}
-BEGIN
-    SELECT RAISE(ABORT, 'the identity on an appointment cannot be edited');
-END;
-""".format(changed=" OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in COLUMNS))
-
-SQLITE_BACKWARD = "DROP TRIGGER IF EXISTS booking_appointment_identity_immutable;"
-
-
-def forward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_FORWARD)
-    elif vendor == "sqlite":
-        schema_editor.execute(SQLITE_FORWARD)
-    else:  # pragma: no cover
-        raise RuntimeError(f"Guichet supports PostgreSQL and SQLite, not {vendor}.")
-
-
-def backward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    schema_editor.execute(PG_BACKWARD if vendor == "postgresql" else SQLITE_BACKWARD)
-
-
 class Migration(migrations.Migration):
     dependencies = [("booking", "0001_initial")]
 
-    operations = [migrations.RunPython(forward, backward, elidable=False)]
+    operations = [migrations.RunSQL([PG_FORWARD], [PG_BACKWARD], elidable=False)]

@@ -78,54 +78,6 @@ END;
 $$ LANGUAGE plpgsql;
 """.format(changed=" OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in COLUMNS))
 
-SQLITE_ERASURE = (
-    "OLD.identity_erased_at IS NULL AND NEW.identity_erased_at IS NOT NULL"
-    f" AND OLD.status NOT IN {ACTIVE} AND NEW.status NOT IN {ACTIVE}"
-    f" AND NEW.identity_key = '{ERASED_KEY_PREFIX}' || OLD.id"
-    f" AND NEW.surname = '{ERASED_TEXT}' AND NEW.given_names = '{ERASED_TEXT}'"
-    f" AND NEW.birth_date = '{ERASED_BIRTH_DATE}' AND NEW.document_number = '{ERASED_TEXT}'"
-    " AND NEW.nationality IS OLD.nationality AND NEW.document_type IS OLD.document_type"
-    " AND NEW.applicant_id IS OLD.applicant_id"
-)
-
-SQLITE_DROP = "DROP TRIGGER IF EXISTS booking_appointment_identity_immutable;"
-
-SQLITE_FORWARD = """
-CREATE TRIGGER booking_appointment_identity_immutable
-BEFORE UPDATE ON booking_appointment
-WHEN (({changed} OR OLD.identity_erased_at IS NOT NEW.identity_erased_at)
-    AND NOT ({erasure}))
-    OR (NEW.identity_erased_at IS NOT NULL AND NEW.status IN {active})
-BEGIN
-    SELECT RAISE(ABORT, 'the identity on an appointment cannot be edited');
-END;
-""".format(
-    active=ACTIVE,
-    changed=" OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in COLUMNS),
-    erasure=SQLITE_ERASURE,
-)
-
-
-def forward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_FORWARD)
-    elif vendor == "sqlite":
-        schema_editor.execute(SQLITE_DROP)  # one statement per execute() on SQLite
-        schema_editor.execute(SQLITE_FORWARD)
-    else:  # pragma: no cover
-        raise RuntimeError(f"Guichet supports PostgreSQL and SQLite, not {vendor}.")
-
-
-def backward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_BACKWARD)
-    else:
-        schema_editor.execute(SQLITE_DROP)
-        schema_editor.execute(initial.SQLITE_FORWARD)
-
-
 class Migration(migrations.Migration):
     dependencies = [("booking", "0004_appointment_one_active_per_applicant")]
 
@@ -137,5 +89,5 @@ class Migration(migrations.Migration):
                 blank=True, editable=False, null=True, verbose_name="identity erased at"
             ),
         ),
-        migrations.RunPython(forward, backward, elidable=False),
+        migrations.RunSQL([PG_FORWARD], [PG_BACKWARD], elidable=False),
     ]

@@ -18,7 +18,7 @@ from django.utils import timezone
 from booking import availability_cache, services
 from booking.models import Horizon, Slot
 from tests import factories
-from tests.test_ratelimit import _redis_reachable
+from tests.test_ratelimit import require_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -289,8 +289,8 @@ def test_a_process_marks_a_procedure_once_a_second_and_covers_what_it_changes_me
     assert writes == [[availability_cache._mark_key(procedure.slug)]]
 
 
-@pytest.mark.skipif(not _redis_reachable(), reason="no Redis on 127.0.0.1:6379")
 def test_on_redis_a_mark_only_moves_forward():
+    require_redis()
     from core.cache import RedisCache
 
     backend = RedisCache(

@@ -108,9 +108,6 @@ def test_booking_renders_the_new_appointment_without_reading_it_again(
     assert last in ("COMMIT", "RELEASE SAVEPOINT") or last.startswith("RELEASE SAVEPOINT")
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="SQLite's ORM path reads the slot again"
-)
 def test_a_free_slot_is_read_once_with_the_token_for_the_sold_out_check_and_the_booking(
     applicant_api, slot, django_assert_max_num_queries
 ):

@@ -46,7 +46,8 @@ def runtime_role():
 def _connect(role: str, password: str) -> psycopg.Connection:
     db = connection.settings_dict
     return psycopg.connect(
-        host=db["HOST"] or "127.0.0.1",
+        # OPTIONS' host: the embedded server's socket folder (core/devdb.py).
+        host=db["HOST"] or db["OPTIONS"].get("host") or "127.0.0.1",
         port=db["PORT"] or 5432,
         dbname=db["NAME"],
         user=role,

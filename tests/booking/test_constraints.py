@@ -4,7 +4,6 @@ code talks to it: these tests bypass the services on purpose."""
 from __future__ import annotations
 
 import importlib
-import sqlite3
 from contextlib import contextmanager
 from datetime import date, timedelta
 
@@ -404,49 +403,3 @@ def test_the_migration_and_the_models_agree_on_the_markers():
     assert ERASURE.ERASED_TEXT == ERASED_TEXT
     assert ERASED_BIRTH_DATE.isoformat() == ERASURE.ERASED_BIRTH_DATE
     assert ERASURE.ERASED_KEY_PREFIX == ERASED_KEY_PREFIX
-
-
-def test_the_sqlite_trigger_lets_the_erasure_through_and_nothing_else():
-    """``make run`` keeps its data in SQLite: the same rules, in its dialect."""
-    columns = ", ".join(f"{column} TEXT" for column in ERASURE.COLUMNS if column != "applicant_id")
-    database = sqlite3.connect(":memory:")
-    database.execute(
-        f"CREATE TABLE booking_appointment (id INTEGER PRIMARY KEY, applicant_id INTEGER, "
-        f"identity_erased_at TEXT, status TEXT, {columns})"
-    )
-    database.execute(ERASURE.SQLITE_FORWARD)
-    database.execute(
-        "INSERT INTO booking_appointment VALUES "
-        "(7, 1, NULL, 'booked', 'agdref:9300000001', 'DIALLO', 'Amina', '1990-05-17', 'ML', "
-        "'agdref', '9300000001')"
-    )
-    erasure = (
-        "identity_key = 'erased:7', surname = '-', given_names = '-', "
-        "birth_date = '1900-01-01', document_number = '-', identity_erased_at = '2026-12-02'"
-    )
-
-    def update(assignments: str) -> None:
-        # The assignments are this test's own literals.
-        database.execute(f"UPDATE booking_appointment SET {assignments} WHERE id = 7")  # noqa: S608
-
-    with pytest.raises(sqlite3.IntegrityError):  # still booked: active
-        update(erasure)
-    update("status = 'done'")
-    for spoiled in (
-        "surname = 'BROKER'",
-        f"{erasure}, nationality = 'FR'",
-        f"{erasure}, applicant_id = 2",
-        erasure.replace("erased:7", "erased:8"),
-        erasure.replace("'-', given_names", "'X', given_names"),
-    ):
-        with pytest.raises(sqlite3.IntegrityError):
-            update(spoiled)
-    update(erasure)
-    for change in ("surname = 'BROKER'", "identity_erased_at = NULL", "status = 'booked'"):
-        with pytest.raises(sqlite3.IntegrityError):
-            update(change)
-
-    assert database.execute("SELECT surname, nationality FROM booking_appointment").fetchone() == (
-        "-",
-        "ML",
-    )

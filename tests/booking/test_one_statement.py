@@ -14,10 +14,6 @@ from booking.services import appointment_book
 from notifications.models import Message
 from tests import factories
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="the one-statement path is PostgreSQL's"
-)
-
 
 def _booked(slot: Slot) -> int:
     slot.refresh_from_db(fields=["booked"])

@@ -42,6 +42,9 @@ def broker_url() -> str:
 def _database_url() -> str:
     db = connection.settings_dict
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    socket_dir = db.get("OPTIONS", {}).get("host")  # the embedded server (core/devdb.py)
+    if not db.get("HOST") and socket_dir:
+        return f"postgres://{db['USER']}{password}@/{db['NAME']}?host={socket_dir}"
     host = db.get("HOST") or "127.0.0.1"
     port = db.get("PORT") or 5432
     return f"postgres://{db['USER']}{password}@{host}:{port}/{db['NAME']}"

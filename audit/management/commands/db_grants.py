@@ -117,8 +117,6 @@ class Command(BaseCommand):
         print_only: bool,
         **options,
     ) -> None:
-        if connection.vendor != "postgresql":
-            raise CommandError("db_grants is for PostgreSQL.")
         if not ROLE_NAME.fullmatch(runtime_role):
             raise CommandError(
                 f"{runtime_role!r}: use a role name of lower-case letters, digits and _."
