@@ -18,8 +18,9 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
+from accounts.admin_base import ScopedAdmin
 from accounts.models import STAFF_ROLES, ApiToken, IdentityClaimAttempt, Role, User
-from core.admin import ScopedAdmin
+from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
 
 # Second factors are reset on the staff pages (``staff_otp_reset``: audited, the
@@ -179,7 +180,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(ScopedAdmin):
+class ApiTokenAdmin(ScopedAdmin, ReadOnlyAdmin):
     list_display = ("prefix", "user", "created_at", "expires_at", "last_used_at")
     list_select_related = ("user",)
     search_fields = ("=prefix", "user__email")
@@ -190,18 +191,9 @@ class ApiTokenAdmin(ScopedAdmin):
         # Staff who are not administrators: their own tokens; supervisors: all.
         return Q() if user.role == Role.SUPERVISOR else Q(user=user)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
 
 @admin.register(IdentityClaimAttempt)
-class IdentityClaimAttemptAdmin(ScopedAdmin):
+class IdentityClaimAttemptAdmin(ScopedAdmin, ReadOnlyAdmin):
     """The abuse report's raw material: read-only."""
 
     list_display = ("created_at", "identity_key", "account", "ip")
@@ -215,12 +207,3 @@ class IdentityClaimAttemptAdmin(ScopedAdmin):
     def admin_scope(self, user: User) -> Q:
         # Identity keys carry document numbers: the abuse report is the supervisors'.
         return Q() if user.role == Role.SUPERVISOR else Q(pk__in=[])
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False

@@ -36,8 +36,8 @@ from accounts.otp import (
     is_staff_account,
     qr_code_svg,
 )
+from accounts.otp_forms import OtpCodeForm, PasswordConfirmForm
 from accounts.permissions import can_manage_staff
-from accounts.staff_forms import OtpCodeForm, PasswordConfirmForm
 from core.errors import DomainError
 from core.views import domain_error_message
 

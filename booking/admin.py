@@ -7,7 +7,7 @@ database invariants and record who did what. So the admin has no add, change
 or delete for slots, publications and appointments, and an applicant's
 identity is read-only (only contact details can be corrected).
 
-Staff who are not administrators see only their share (``core.admin.ScopedAdmin``
+Staff who are not administrators see only their share (``accounts.admin_base.ScopedAdmin``
 with the rules of ``accounts.permissions``): an agent their sites, a mediator
 their access point's people and bookings.
 """
@@ -20,26 +20,14 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_base import ScopedAdmin
 from accounts.models import User
 from accounts.permissions import managed_sites, visible_applicants, visible_appointments
 from audit.models import AuditAction
 from audit.services import audit_record
 from booking.forms import WalkInContactAdminForm
 from booking.models import Applicant, Appointment, Procedure, Publication, Site, Slot
-from core.admin import ScopedAdmin
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Viewable by whoever has the view permission; never written through the admin."""
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+from core.admin import ReadOnlyAdmin
 
 
 class AtManagedSites(ScopedAdmin):

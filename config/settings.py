@@ -66,28 +66,29 @@ INSTALLED_APPS = [
     "notifications",
     "audit",
     "privacy",
+    "backoffice",
 ]
 
-# core.fastlane.*: Django's (and others') middleware, passed by for the API's token
-# clients, who use no session, messages... (see core/fastlane.py). CSRF and
+# accounts.fastlane.*: Django's (and others') middleware, passed by for the API's token
+# clients, who use no session, messages... (see accounts/fastlane.py). CSRF and
 # X-Frame-Options stay Django's own, as the deployment checks want them.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Outside everything that renders a page, so that every page gets the header.
     "core.csp.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "core.fastlane.SessionMiddleware",
+    "accounts.fastlane.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # The client's address, once for everything below (rate limits, axes, audit);
     # a request whose address cannot be determined is refused here (core/client.py).
     "core.client.ClientAddressMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "core.fastlane.AuthenticationMiddleware",
-    "core.fastlane.OTPMiddleware",
+    "accounts.fastlane.AuthenticationMiddleware",
+    "accounts.fastlane.OTPMiddleware",
     # Holds a session that has yet to pass the second factor (staff always).
-    "core.fastlane.OtpRequiredMiddleware",
-    "core.fastlane.MessageMiddleware",
+    "accounts.fastlane.OtpRequiredMiddleware",
+    "accounts.fastlane.MessageMiddleware",
     "audit.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns a RateLimited raised by a page or a service into the 429 page.

@@ -19,9 +19,7 @@ urlpatterns = [
     path("", include("booking.urls")),
     path("mediation/", include("mediation.urls")),
     path("notifications/", include("notifications.urls")),
-    path("staff/", include("accounts.staff_urls")),
-    path("agent/", include("booking.agent_urls")),
-    path("audit/", include("audit.urls")),
+    path("", include("backoffice.urls")),  # /staff/, /agent/, /audit/
     path("admin/", admin.site.urls),
 ]
 

@@ -7,9 +7,9 @@ from django.contrib import admin
 from django.db.models import Q
 from django.http import HttpRequest
 
+from accounts.admin_base import ScopedAdmin
 from accounts.models import User
 from accounts.permissions import managed_access_points
-from core.admin import ScopedAdmin
 from mediation import services
 from mediation.models import AccessPoint
 

@@ -223,7 +223,7 @@ def test_every_request_is_given_its_address_before_anything_counts_it(settings):
     middleware = settings.MIDDLEWARE
     gate = middleware.index("core.client.ClientAddressMiddleware")
     for counting in (
-        "core.fastlane.AuthenticationMiddleware",
+        "accounts.fastlane.AuthenticationMiddleware",
         "audit.middleware.AuditContextMiddleware",
         "core.ratelimit.RateLimitedMiddleware",
         "axes.middleware.AxesMiddleware",

@@ -12,7 +12,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from audit.selectors import AuditFilters, audit_events_search
+from backoffice.selectors import AuditFilters, audit_events_search
 from booking.services import appointment_book
 from core.parsing import MAX_ID, parse_id, parse_ids
 from notifications.models import AlertSubscription

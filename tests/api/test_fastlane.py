@@ -1,4 +1,4 @@
-"""Token API requests pass by the page-only middleware (core.fastlane); every
+"""Token API requests pass by the page-only middleware (accounts.fastlane); every
 other request still goes through them."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from core.fastlane import is_token_api
+from accounts.fastlane import is_token_api
 from tests.api.conftest import token_client
 from tests.auth import login
 

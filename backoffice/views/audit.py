@@ -21,10 +21,10 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import Role
 from accounts.permissions import can_search_audit
-from audit.forms import AuditSearchForm
 from audit.models import AuditAction
-from audit.selectors import audit_events_search
 from audit.services import audit_record
+from backoffice.forms import AuditSearchForm
+from backoffice.selectors import audit_events_search
 
 PAGE_SIZE = 50
 _ROLES = dict(Role.choices)

@@ -1,4 +1,5 @@
-"""Reading the audit trail: the supervisors' search and its CSV export."""
+"""Reads of the back office: the supervisors' search of the audit trail (and
+its CSV export), which finds people by their identity in ``booking``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from booking.identity import normalize_document_number, normalize_name
+from booking.models import Applicant
 from core.parsing import parse_id
 
 
@@ -44,8 +46,6 @@ def _day_start(day: date) -> datetime:
 
 def _applicant_condition(value: str) -> Q:
     """Rows about the applicant whose id, document number or surname is ``value``."""
-    from booking.models import Applicant
-
     people = Q(surname_normalized=normalize_name(value))
     number = normalize_document_number(value)
     if number:

@@ -1,5 +1,8 @@
 """The audit trail in the admin: read-only for everyone, superusers included.
 
+Registered here, not in ``audit``, because who may read it is a rule of
+``accounts`` (a layer above ``audit``).
+
 No add, change or delete permission (so no "delete selected" action either);
 the database refuses UPDATE and DELETE anyway (migration 0002). Only
 administrators and supervisors read it (``accounts.permissions.can_search_audit``),
@@ -14,10 +17,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import can_search_audit
 from audit.models import AuditEvent
+from core.admin import ReadOnlyAdmin
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = (
         "occurred_at",
         "action",
@@ -60,15 +64,3 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return self._reader(request) and super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def get_actions(self, request: HttpRequest) -> dict:
-        return {}

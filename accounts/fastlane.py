@@ -16,6 +16,9 @@ API by session, the token endpoint, which takes a password) goes through it as
 before. What every request keeps: the security headers, CSP, static files,
 CSRF and ``X-Frame-Options``, the language, the audit context, the 429 and 503
 answers, axes. ``config/settings.py`` names these classes in ``MIDDLEWARE``.
+
+It lives in ``accounts``, beside the token authentication it serves and the
+second-factor gate it wraps (``core`` imports nothing above it).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from accounts import services
 from accounts.models import User
 from accounts.permissions import can_manage_account, can_manage_staff
 from accounts.selectors import staff_accounts
-from accounts.staff_forms import StaffForm
+from backoffice.forms import StaffForm
 from core.errors import DomainError
 from core.views import domain_error_message, domain_errors
 

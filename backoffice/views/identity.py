@@ -1,4 +1,4 @@
-"""The prefecture agents' pages: correcting a person's identity, with a reason.
+"""An agent's page (``/agent/``): correcting a person's identity, with a reason.
 
 Agents and supervisors only; an agent only for a person who has an
 appointment at one of their sites (``accounts.permissions.can_correct_identity``).

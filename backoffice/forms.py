@@ -1,5 +1,7 @@
-"""The supervisors' search form: it checks the shape of each filter, so a bad
-value is a message on the form, never an error page."""
+"""Forms of the back office. They check shape; the services decide.
+
+The supervisors' audit search checks the shape of each filter, so a bad value
+is a message on the form, never an error page."""
 
 from __future__ import annotations
 
@@ -9,14 +11,22 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Role
 from audit.models import AuditAction
-from audit.selectors import AuditFilters
+from backoffice.selectors import AuditFilters
 from booking.forms import DATE_INPUT_FORMATS
 from booking.identity import normalize_name
-from booking.models import REFERENCE_ALPHABET, REFERENCE_LENGTH
+from booking.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Site
+from mediation.models import AccessPoint
 
 _REFERENCE = re.compile(f"^[{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}}$")
 MAX_RANGE_DAYS = 3660
+
+STAFF_ROLE_CHOICES = [
+    (Role.MEDIATOR.value, Role.MEDIATOR.label),
+    (Role.AGENT.value, Role.AGENT.label),
+    (Role.SUPERVISOR.value, Role.SUPERVISOR.label),
+]
 
 
 class AuditSearchForm(forms.Form):
@@ -97,3 +107,31 @@ class AuditSearchForm(forms.Form):
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
         )
+
+
+class StaffForm(forms.Form):
+    """A staff account's role and attachments; ``email`` only at creation."""
+
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        help_text=_("The person receives a link at this address to choose their password."),
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=STAFF_ROLE_CHOICES, widget=forms.RadioSelect)
+    sites = forms.ModelMultipleChoiceField(
+        label=_("Sites (prefecture agents)"),
+        queryset=Site.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    access_point = forms.ModelChoiceField(
+        label=_("Access point (mediators)"),
+        queryset=AccessPoint.objects.order_by("name"),
+        required=False,
+    )
+
+    def __init__(self, *args, creating: bool = True, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not creating:
+            del self.fields["email"]
