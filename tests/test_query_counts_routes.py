@@ -59,9 +59,9 @@ from booking.services import applicant_create, appointment_book
 from notifications.models import AlertSubscription, Message, MessageStatus
 from notifications.services import alerts_fan_out, unsubscribe_token
 from tests import factories
-from tests.accounts.conftest import confirm_path, sms_code
-from tests.accounts.test_otp import totp_code
 from tests.auth import MODEL_BACKEND, login, otp_device_confirm
+from tests.helpers.inbox import confirm_path, sms_code
+from tests.helpers.otp import totp_code
 from tests.notifications.factories_local import sent_sms
 
 pytestmark = pytest.mark.django_db

@@ -17,8 +17,8 @@ from audit.models import AuditAction, AuditEvent
 from core.errors import Forbidden
 from notifications.models import Message
 from tests import factories
-from tests.accounts.conftest import sent_text
 from tests.auth import login, otp_device_confirm
+from tests.helpers.inbox import sent_text
 
 pytestmark = pytest.mark.django_db
 

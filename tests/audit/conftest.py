@@ -2,11 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.models import Role
-from booking.services import appointment_book
-from tests import factories
-
-CLIENT_IP = "203.0.113.7"
+from tests.helpers.audit import CLIENT_IP
 
 
 @pytest.fixture
@@ -15,9 +11,3 @@ def web(client):
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     client.defaults["REMOTE_ADDR"] = CLIENT_IP
     return client
-
-
-def book(applicant, slot):
-    """An appointment for ``applicant`` at ``slot``, booked by a supervisor."""
-    booker = factories.UserFactory(role=Role.SUPERVISOR)
-    return appointment_book(actor=booker, applicant=applicant, slot_id=slot.pk)

@@ -16,9 +16,9 @@ from accounts.models import ApiToken, User
 from audit.models import AuditAction, AuditEvent
 from booking.models import Applicant, Slot
 from tests import factories
-from tests.accounts.conftest import confirm_path, sms_code
-from tests.audit.conftest import CLIENT_IP, book
 from tests.auth import login
+from tests.helpers.audit import CLIENT_IP, book
+from tests.helpers.inbox import confirm_path, sms_code
 
 pytestmark = pytest.mark.django_db
 
