@@ -12,6 +12,9 @@ here, never from one another (a test module is collected, not a library).
 - ``otp``: the code a person's authenticator app shows.
 - ``settings_process``: ``config.settings`` loaded in a subprocess with only
   the variables given.
+- The notifications' (``notification_factories``, ``alert_subscribers``,
+  ``celery_worker``, ``fake_twilio``, ``publisher_process``): sent messages,
+  many subscribers, a real worker, a fake Twilio, a publisher in its own process.
 
 The persona world is ``tests/personas.py``; the factories ``tests/factories.py``;
 logging a persona in ``tests/auth.py``.
