@@ -142,3 +142,8 @@ class CorrectionReasonRequired(InvalidInput):
 class IdentityUnchanged(Conflict):
     code = "identity_unchanged"
     default_message = _("Nothing to correct: this is the identity already on file.")
+
+
+class InvalidCredentials(InvalidInput):
+    code = "invalid_credentials"
+    default_message = _("The e-mail address or the password is wrong.")

@@ -87,6 +87,14 @@ def supervisor(db):
 
 
 @pytest.fixture
+def persona_world(db):
+    """The persona world of ``tests/personas.py``: who is who, for the tests of who may do what."""
+    from tests.personas import build_world
+
+    return build_world()
+
+
+@pytest.fixture
 def slot(site, procedure):
     return factories.SlotFactory(site=site, procedure=procedure)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.test_make_run import ROOT, clone_into
+from tests.helpers.checkout import ROOT, clone_into
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 # Languages whose msgids are the text itself: an empty msgstr shows the msgid.

@@ -3,7 +3,7 @@
 The routes are those of the permission matrix (``tests/test_permission_matrix.py``:
 its completeness test makes every new URL pattern take an entry there, so a new
 route joins this harness too), with the URL arguments of its cases, in its world
-(``build_scenario``) and with its logged-in clients (``Personas``). The admin is
+(``tests/personas.py``) and with its logged-in clients (``Personas``). The admin is
 left out, as the matrix leaves it out of ``MATRIX``: it refuses every persona
 before reading any input. The API's bodies are fuzzed from its schema by
 ``tests/api/test_fuzz.py``; here the API gets its query parameters (those its
@@ -56,15 +56,8 @@ from django.urls import reverse
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from tests.test_permission_matrix import (
-    MATRIX,
-    REFUSALS,
-    Personas,
-    Scenario,
-    _outcome,
-    build_scenario,
-    url_patterns,
-)
+from tests.helpers.matrix import MATRIX, REFUSALS, Personas, outcome_of, url_patterns
+from tests.personas import World, build_world
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -281,7 +274,7 @@ def _send(
     return response
 
 
-def _pages(scenario: Scenario) -> dict[str, tuple[str, dict | None]]:
+def _pages(scenario: World) -> dict[str, tuple[str, dict | None]]:
     """Each path the matrix asks (its cases' arguments) → (its key, the data of its POST
     case, ``None`` when it has none)."""
     routes = dict(url_patterns())
@@ -318,7 +311,7 @@ def _run(
 
 def _refused(response) -> bool:
     """Sent to log in or to the second factor, or refused (401, 403, 404, 405)."""
-    return _outcome(response) in REFUSALS or response.status_code in (401, 403, 404, 405)
+    return outcome_of(response) in REFUSALS or response.status_code in (401, 403, 404, 405)
 
 
 def _fuzz_queries(personas, failures, persona, path, names, *, refused: bool):
@@ -440,7 +433,7 @@ def _fuzz_kwargs(personas, failures, persona, key, route, methods):
 
 @pytest.mark.parametrize("persona", FUZZ_PERSONAS)
 def test_no_route_answers_5xx_to_fuzzed_input(persona):
-    scenario = build_scenario()
+    scenario = build_world()
     personas = Personas(scenario)
     failures = Failures()
     source_names = _query_names_in_source()

@@ -2,11 +2,12 @@
 
 ``test_every_url_pattern_has_an_entry`` walks the URL resolver (web pages, the
 API and the admin): a new pattern without an entry in ``MATRIX`` fails it, by
-name. ``test_permission_matrix`` builds one scenario (two sites, two access
-points, an appointment the applicant booked at the site, one the point's
-mediator booked for a walk-in at the same site, one the other applicant booked
-at the other site, an API token, an alert subscription) and asks every case
-of ``MATRIX`` as each persona:
+name. ``test_permission_matrix`` asks every case of ``MATRIX``
+(``tests/helpers/matrix.py``) in the persona world (``tests/personas.py``: two
+sites, two access points, an appointment the applicant booked at the site, one
+the point's mediator booked for a walk-in at the same site, one the other
+applicant booked at the other site, an API token, an alert subscription) as
+each persona:
 
     anonymous, applicant, other_applicant, mediator (of the point),
     other_mediator, agent (of the site), other_agent, supervisor
@@ -38,639 +39,44 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
-from django.shortcuts import resolve_url
-from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django.urls import reverse
 
-from accounts.models import ApiToken, Role, User
-from accounts.services import api_token_create
-from booking.models import Applicant, Appointment, Publication, Slot
-from booking.services import appointment_book
-from notifications.models import AlertSubscription
-from notifications.services import unsubscribe_token
-from tests import factories
-from tests.auth import login, otp_device_confirm
-
-PERSONAS = (
-    "anonymous",
-    "applicant",
-    "other_applicant",
-    "mediator",
-    "other_mediator",
-    "agent",
-    "other_agent",
-    "supervisor",
+from tests.helpers.matrix import (
+    ADMIN_SAMPLES,
+    IGNORED,
+    MATRIX,
+    Case,
+    Personas,
+    admin_kwargs,
+    admin_rule,
+    ask,
+    is_admin,
+    url_patterns,
 )
-STAFF = ("mediator", "other_mediator", "agent", "other_agent", "supervisor")
-APPLICANTS = ("applicant", "other_applicant")
-
-LOGIN = "login"
-ADMIN_LOGIN = "admin-login"
-OTP = "otp"
-REDIRECT = "redirect"
-REFUSALS = (LOGIN, ADMIN_LOGIN, OTP)
-
-
-def outcomes(default: Any, **overrides: Any) -> dict[str, Any]:
-    """Every persona gets ``default`` except those named."""
-    unknown = set(overrides) - set(PERSONAS)
-    assert not unknown, unknown
-    return {persona: overrides.get(persona, default) for persona in PERSONAS}
-
-
-def applicant_page(own: Any = 200, other: Any = None) -> dict[str, Any]:
-    """Applicants' pages: log in first; staff get the 'your screens are elsewhere' 403."""
-    return outcomes(
-        403,
-        anonymous=LOGIN,
-        applicant=own,
-        other_applicant=own if other is None else other,
-    )
-
-
-def logged_in(status: Any = 200) -> dict[str, Any]:
-    return outcomes(status, anonymous=LOGIN)
-
-
-def supervisors_only(status: Any = 200, refused: Any = 403) -> dict[str, Any]:
-    return outcomes(refused, anonymous=LOGIN, supervisor=status)
-
-
-@dataclass(frozen=True)
-class Case:
-    expect: dict[str, Any]
-    kwargs: Callable[[Scenario], dict] = lambda s: {}
-    method: str = "GET"
-    data: Callable[[Scenario], dict] | None = None
-    query: Callable[[Scenario], dict] | None = None
-    label: str = ""
-    path: Callable[[Scenario], str] | None = None  # for a pattern that has no name
-
-
-@dataclass
-class Scenario:
-    users: dict[str, User]
-    objects: dict[str, Any] = field(default_factory=dict)
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.__dict__["objects"][name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-def build_scenario() -> Scenario:
-    site = factories.SiteFactory(slug="site")
-    other_site = factories.SiteFactory(slug="other-site")
-    procedure = factories.ProcedureFactory(slug="procedure")
-    point, other_point = factories.AccessPointFactory(), factories.AccessPointFactory()
-    applicant = factories.ApplicantFactory()
-    other_applicant = factories.ApplicantFactory()
-    users = {
-        "applicant": applicant.user,
-        "other_applicant": other_applicant.user,
-        "mediator": factories.MediatorFactory(access_point=point),
-        "other_mediator": factories.MediatorFactory(access_point=other_point),
-        "agent": factories.AgentFactory(sites=[site]),
-        "other_agent": factories.AgentFactory(sites=[other_site]),
-        "supervisor": factories.UserFactory(role=Role.SUPERVISOR),
-        "administrator": factories.UserFactory(
-            role=Role.SUPERVISOR, is_staff=True, is_superuser=True
-        ),
-    }
-    walk_in = factories.ApplicantFactory(user=None, access_point=point)
-    # Explicit times: the factory's sequence drifts past the booking horizon in a long run.
-    soon = (timezone.now() + timedelta(days=3)).replace(hour=9, minute=0, second=0, microsecond=0)
-    booked_slot = factories.SlotFactory(site=site, procedure=procedure, starts_at=soon)
-    free_slot = factories.SlotFactory(
-        site=site, procedure=procedure, starts_at=soon + timedelta(hours=1)
-    )
-    other_slot = factories.SlotFactory(site=other_site, procedure=procedure, starts_at=soon)
-    # Another procedure: nobody has an appointment for it yet.
-    spare_slot = factories.SlotFactory(site=site, starts_at=soon)
-    own = appointment_book(actor=applicant.user, applicant=applicant, slot_id=booked_slot.pk)
-    for_walk_in = appointment_book(
-        actor=users["mediator"], applicant=walk_in, slot_id=booked_slot.pk
-    )
-    others = appointment_book(
-        actor=other_applicant.user, applicant=other_applicant, slot_id=other_slot.pk
-    )
-    token, key = api_token_create(user=applicant.user)
-    alert = factories.AlertSubscriptionFactory(applicant=applicant, procedure=procedure)
-    colleague = factories.AgentFactory(sites=[site])
-    for user in users.values():
-        if user.role != Role.APPLICANT:
-            otp_device_confirm(user)
-    return Scenario(
-        users=users,
-        objects={
-            "site": site,
-            "other_site": other_site,
-            "procedure": procedure,
-            "point": point,
-            "applicant": applicant,
-            "other_applicant": other_applicant,
-            "walk_in": walk_in,
-            "booked_slot": booked_slot,
-            "free_slot": free_slot,
-            "other_slot": other_slot,
-            "spare_slot": spare_slot,
-            "own": own,
-            "for_walk_in": for_walk_in,
-            "others": others,
-            "token": token,
-            "token_key": key,
-            "alert": alert,
-            "colleague": colleague,
-        },
-    )
-
-
-# --- The matrix ---------------------------------------------------------------------------
-
-PUBLIC = outcomes(200)
-ANY_REDIRECT = outcomes(REDIRECT)
-# API: no credentials is 401 (token authentication comes first and says so).
-API_READ = outcomes(200, anonymous=401)
-
-
-def api_applicants_write(status: Any, other: Any = 404) -> dict[str, Any]:
-    """API writes on an appointment: applicants only, for their own (someone else's is a 404)."""
-    return outcomes(403, anonymous=401, applicant=status, other_applicant=other)
-
-
-def api_visible(**seen: Any) -> dict[str, Any]:
-    """An appointment through the API: 200 for who may see it, 404 for anyone else."""
-    return outcomes(404, anonymous=401, **dict.fromkeys(seen, 200))
-
-
-def _ref(name: str) -> Callable[[Scenario], dict]:
-    return lambda s: {"reference": s.objects[name].reference}
-
-
-def _publication(s: Scenario) -> dict:
-    tomorrow = s.free_slot.starts_at.date()
-    return {
-        "site": s.site.slug,
-        "procedure": s.procedure.slug,
-        "date_from": tomorrow.isoformat(),
-        "date_to": tomorrow.isoformat(),
-        "weekdays": [0, 1, 2, 3, 4, 5, 6],
-        "opening_ranges": [{"start": "06:00", "end": "07:00"}],
-        "slot_minutes": 20,
-        "counters": 2,
-    }
-
-
-_STAFF_TARGET = {"kwargs": lambda s: {"user_id": s.colleague.pk}}
-
-MATRIX: dict[str, list[Case]] = {
-    # --- Public pages
-    "home": [Case(PUBLIC)],
-    "set_language": [Case(ANY_REDIRECT, method="POST", data=lambda s: {"language": "en"})],
-    "mediation:points": [Case(PUBLIC)],
-    "mediation:substitution": [Case(PUBLIC)],
-    # --- Accounts: logging in and out, registering, confirming
-    "accounts:login": [Case(outcomes(REDIRECT, anonymous=200))],
-    "accounts:logout": [Case(ANY_REDIRECT, method="POST")],
-    "accounts:register": [Case(outcomes(REDIRECT, anonymous=200))],
-    "accounts:verify": [Case(logged_in(200))],
-    "accounts:email_resend": [Case(logged_in(REDIRECT), method="POST")],
-    # A link that is not valid (or someone else's) is refused the same to everyone.
-    "accounts:email_confirm": [Case(outcomes(409), kwargs=lambda s: {"token": "not-a-token"})],
-    "accounts:phone_confirm": [Case(logged_in(REDIRECT), method="POST")],
-    "accounts:phone_code_resend": [Case(logged_in(REDIRECT), method="POST")],
-    "accounts:password_reset": [Case(PUBLIC)],
-    "accounts:password_reset_done": [Case(PUBLIC)],
-    "accounts:password_reset_confirm": [
-        Case(PUBLIC, kwargs=lambda s: {"uidb64": "MQ", "token": "not-a-token"})
-    ],
-    "accounts:password_reset_complete": [Case(PUBLIC)],
-    "accounts:password_change": [Case(logged_in(200))],
-    "accounts:password_change_done": [Case(logged_in(200))],
-    # --- Accounts: my account (everyone's own; staff accounts are closed by an administrator)
-    "accounts:me": [Case(logged_in(200))],
-    "accounts:email_change": [Case(logged_in(200))],
-    "accounts:phone_change": [Case(logged_in(200))],
-    "accounts:language": [
-        Case(logged_in(REDIRECT), method="POST", data=lambda s: {"language": "fr"})
-    ],
-    "accounts:data_export": [Case(logged_in(200))],
-    "accounts:delete": [
-        Case(outcomes(REDIRECT, anonymous=LOGIN, applicant=200, other_applicant=200)),
-        Case(
-            outcomes(REDIRECT, anonymous=LOGIN, applicant=200, other_applicant=200),
-            method="POST",
-            data=lambda s: {"password": "wrong"},
-            label="a wrong password",
-        ),
-    ],
-    "accounts:tokens": [Case(logged_in(200))],
-    "accounts:token_revoke": [
-        Case(
-            outcomes(404, anonymous=LOGIN, applicant=REDIRECT),
-            method="POST",
-            kwargs=lambda s: {"token_id": s.token.pk},
-        )
-    ],
-    # --- Accounts: the second factor (optional for applicants, mandatory for staff).
-    # Every persona here is already verified, or has no device (the applicants).
-    "accounts:otp_setup": [Case(logged_in(200))],
-    "accounts:otp_verify": [Case(logged_in(REDIRECT))],
-    "accounts:otp_backup_codes": [
-        Case(outcomes(200, anonymous=LOGIN, applicant=OTP, other_applicant=OTP))
-    ],
-    # Staff cannot turn it off.
-    "accounts:otp_disable": [
-        Case(outcomes(REDIRECT, anonymous=LOGIN, applicant=200, other_applicant=200))
-    ],
-    # --- Supervisors: lock-outs, staff accounts, the audit trail
-    "accounts:lockouts": [
-        Case(supervisors_only()),
-        Case(
-            supervisors_only(REDIRECT),
-            method="POST",
-            data=lambda s: {"email": s.users["applicant"].email},
-        ),
-    ],
-    "staff:list": [Case(supervisors_only())],
-    "staff:create": [
-        Case(supervisors_only()),
-        Case(
-            supervisors_only(200),  # the form again, with what is missing
-            method="POST",
-            data=lambda s: {"email": "new.agent@example.test", "role": "agent"},
-        ),
-    ],
-    "staff:edit": [
-        Case(supervisors_only(), **_STAFF_TARGET),
-        Case(
-            supervisors_only(REDIRECT),
-            method="POST",
-            data=lambda s: {"role": "supervisor"},
-            label="promote the colleague",
-            **_STAFF_TARGET,
-        ),
-    ],
-    "staff:deactivate": [Case(supervisors_only(REDIRECT), method="POST", **_STAFF_TARGET)],
-    "staff:reactivate": [Case(supervisors_only(REDIRECT), method="POST", **_STAFF_TARGET)],
-    "staff:invitation": [Case(supervisors_only(REDIRECT), method="POST", **_STAFF_TARGET)],
-    "staff:otp_reset": [Case(supervisors_only(REDIRECT), method="POST", **_STAFF_TARGET)],
-    "audit:search": [Case(supervisors_only())],
-    "audit:export": [Case(supervisors_only())],
-    # --- Agents: correcting an identity, for a person with an appointment at their site
-    "agent:identity_correct": [
-        Case(
-            outcomes(403, anonymous=LOGIN, agent=200, supervisor=200),
-            kwargs=lambda s: {"pk": s.applicant.pk},
-            label="booked at the site",
-        ),
-        Case(
-            outcomes(403, anonymous=LOGIN, other_agent=200, supervisor=200),
-            kwargs=lambda s: {"pk": s.other_applicant.pk},
-            label="booked at the other site",
-        ),
-        Case(
-            outcomes(403, anonymous=LOGIN, agent=200, supervisor=200),
-            kwargs=lambda s: {"pk": s.applicant.pk},
-            method="POST",
-            data=lambda s: {"surname": "Broker", "reason": ""},
-            label="an incomplete correction",
-        ),
-    ],
-    # --- Booking pages: applicants, for themselves
-    "booking:procedures": [Case(applicant_page())],
-    "booking:sites": [Case(applicant_page(), kwargs=lambda s: {"procedure": "procedure"})],
-    "booking:days": [
-        Case(applicant_page(), kwargs=lambda s: {"procedure": "procedure", "site": "site"})
-    ],
-    "booking:times": [
-        Case(
-            applicant_page(),
-            kwargs=lambda s: {"procedure": "procedure", "site": "site"},
-            query=lambda s: {"date": s.free_slot.starts_at.date().isoformat()},
-        )
-    ],
-    "booking:confirm": [
-        Case(applicant_page(), kwargs=lambda s: {"slot_id": s.free_slot.pk}),
-        Case(
-            applicant_page(REDIRECT),
-            kwargs=lambda s: {"slot_id": s.spare_slot.pk},
-            method="POST",
-            label="book, for oneself",
-        ),
-    ],
-    "booking:identity": [
-        Case(applicant_page()),
-        Case(applicant_page(REDIRECT), method="POST", label="on file: nothing to record"),
-    ],
-    "booking:my_appointments": [Case(applicant_page())],
-    "booking:appointment_detail": [
-        Case(applicant_page(200, 404), kwargs=_ref("own"), label="own"),
-        Case(applicant_page(404, 404), kwargs=_ref("for_walk_in"), label="walk-in's"),
-    ],
-    "booking:appointment_ics": [Case(applicant_page(200, 404), kwargs=_ref("own"))],
-    "booking:appointment_cancel": [
-        Case(applicant_page(200, 404), kwargs=_ref("own")),
-        Case(applicant_page(REDIRECT, 404), kwargs=_ref("own"), method="POST"),
-    ],
-    "booking:appointment_reschedule": [Case(applicant_page(200, 404), kwargs=_ref("own"))],
-    "booking:appointment_reschedule_confirm": [
-        Case(
-            applicant_page(200, 404),
-            kwargs=lambda s: {"reference": s.own.reference, "slot_id": s.free_slot.pk},
-        ),
-        Case(
-            applicant_page(REDIRECT, 404),
-            kwargs=lambda s: {"reference": s.own.reference, "slot_id": s.free_slot.pk},
-            method="POST",
-        ),
-    ],
-    # --- Alerts: applicants; the signed unsubscribe link works without logging in
-    "notifications:alerts": [Case(applicant_page())],
-    "notifications:alert_subscribe": [
-        Case(applicant_page(), kwargs=lambda s: {"procedure": "procedure"}),
-        Case(
-            applicant_page(REDIRECT),
-            kwargs=lambda s: {"procedure": "procedure"},
-            method="POST",
-            data=lambda s: {"consent": "yes", "channels": "sms"},
-        ),
-    ],
-    "notifications:alert_unsubscribe": [
-        Case(PUBLIC, kwargs=lambda s: {"token": unsubscribe_token(s.alert.pk)})
-    ],
-    # Twilio's webhooks: only a valid signature is heard.
-    "notifications:twilio_status": [Case(outcomes(403), method="POST")],
-    "notifications:twilio_inbound": [Case(outcomes(403), method="POST")],
-    # --- API: tokens
-    "api:auth-token": [
-        Case(
-            outcomes(200),
-            method="POST",
-            data=lambda s: {
-                "email": s.users["applicant"].email,
-                "password": "correct-horse-battery",
-            },
-            label="the applicant's credentials, whoever sends them",
-        ),
-        Case(outcomes(400), method="POST", data=lambda s: {}, label="no credentials"),
-    ],
-    "api:auth-tokens": [Case(API_READ)],
-    "api:auth-token-revoke": [
-        Case(
-            outcomes(404, anonymous=401, applicant=204),
-            method="DELETE",
-            kwargs=lambda s: {"token_id": s.token.pk},
-        )
-    ],
-    # --- API: reference data and availability, for every account
-    "api:sites": [Case(API_READ)],
-    "api:procedures": [Case(API_READ)],
-    "api:availability": [Case(API_READ, query=lambda s: {"procedure": "procedure"})],
-    "api:schema": [Case(PUBLIC)],
-    "api:docs": [Case(PUBLIC)],
-    # --- API: appointments. Reads by the object rules; writes by applicants, for themselves.
-    "api:appointments": [
-        Case(API_READ, label="each their own list"),
-        Case(
-            outcomes(403, anonymous=401, applicant=201, other_applicant=201),
-            method="POST",
-            data=lambda s: {"slot": s.spare_slot.pk},
-            label="book, for oneself",
-        ),
-        Case(
-            outcomes(403, anonymous=401, applicant=409, other_applicant=409),
-            method="POST",
-            data=lambda s: {"slot": s.free_slot.pk},
-            label="book a second time the same procedure",
-        ),
-    ],
-    "api:appointment-detail": [
-        Case(api_visible(applicant=1, agent=1, supervisor=1), kwargs=_ref("own"), label="own"),
-        Case(
-            api_visible(mediator=1, agent=1, supervisor=1),
-            kwargs=_ref("for_walk_in"),
-            label="walk-in's, booked by the point at the site",
-        ),
-        Case(
-            api_visible(other_applicant=1, other_agent=1, supervisor=1),
-            kwargs=_ref("others"),
-            label="at the other site",
-        ),
-    ],
-    "api:appointment-cancel": [
-        Case(api_applicants_write(200), method="POST", kwargs=_ref("own"), label="own"),
-        Case(
-            api_applicants_write(404, 404),
-            method="POST",
-            kwargs=_ref("for_walk_in"),
-            label="walk-in's: not through the API, even for the point's mediator",
-        ),
-    ],
-    "api:appointment-reschedule": [
-        Case(
-            api_applicants_write(200),
-            method="POST",
-            kwargs=_ref("own"),
-            data=lambda s: {"slot": s.free_slot.pk},
-        )
-    ],
-    "api:agent-publications": [
-        Case(
-            outcomes(403, anonymous=401, agent=201, supervisor=201),
-            method="POST",
-            data=_publication,
-        )
-    ],
-    # --- Anything else under /api/: a JSON 404
-    "api:not-found": [Case(outcomes(404), path=lambda s: "/api/v1/no-such-thing/")],
-    "^api/": [Case(outcomes(404), path=lambda s: "/api/v2/appointments/")],
-}
-
-# --- The admin: one rule for every pattern, and samples for the administrator -----------
-
-
-def admin_rule(key: str) -> dict[str, Any]:
-    """What the personas (none of whom has ``is_staff``) get from an admin URL."""
-    if key == "admin:login":
-        return PUBLIC  # the form; a logged-in persona is told they lack access
-    if key == "admin:logout":
-        return ANY_REDIRECT  # logging out wants a POST: a GET is sent back to the admin
-    return outcomes(ADMIN_LOGIN)
-
-
-def _admin_kwargs(route: str) -> dict:
-    """Values for an admin pattern's arguments: enough to resolve; the rule refuses first."""
-    names = re.findall(r"\(\?P<(\w+)>", route) + re.findall(r"<(?:\w+:)?(\w+)>", route)
-    values = {"app_label": "booking", "url": "no-such-page/"}
-    return {name: values.get(name, 1) for name in names}
-
-
-ADMIN_SAMPLES: list[tuple[str, Callable[[Scenario], dict], Any]] = [
-    ("admin:index", lambda s: {}, 200),
-    ("admin:app_list", lambda s: {"app_label": "booking"}, 200),
-    ("admin:booking_appointment_changelist", lambda s: {}, 200),
-    ("admin:booking_appointment_change", lambda s: {"object_id": s.own.pk}, 200),
-    ("admin:booking_applicant_change", lambda s: {"object_id": s.walk_in.pk}, 200),
-    ("admin:booking_slot_changelist", lambda s: {}, 200),
-    ("admin:accounts_user_changelist", lambda s: {}, 200),
-    ("admin:booking_appointment_add", lambda s: {}, 403),  # read-only: services write
-]
-
-
-# --- The machinery ------------------------------------------------------------------------
-
-
-def _walk(resolver: URLResolver, prefix: str = "", namespace: str = ""):
-    for pattern in resolver.url_patterns:
-        if isinstance(pattern, URLResolver):
-            inner = namespace
-            if pattern.namespace:
-                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
-            yield from _walk(pattern, prefix + str(pattern.pattern), inner)
-        elif isinstance(pattern, URLPattern):
-            route = prefix + str(pattern.pattern)
-            if pattern.name:
-                yield (f"{namespace}:{pattern.name}" if namespace else pattern.name), route
-            else:
-                yield route, route
-
-
-def url_patterns() -> list[tuple[str, str]]:
-    """(matrix key, route) of every URL pattern: its namespaced name, or its route."""
-    return list(_walk(get_resolver()))
-
-
-def _is_admin(key: str) -> bool:
-    return key == "admin" or key.startswith("admin:") or key.startswith("admin/")
+from tests.personas import PERSONAS, World, build_world
 
 
 def test_every_url_pattern_has_an_entry():
     missing = sorted(
         f"{key}  ({route})"
         for key, route in url_patterns()
-        if key not in MATRIX and not _is_admin(key) and key not in IGNORED
+        if key not in MATRIX and not is_admin(key) and key not in IGNORED
     )
     assert not missing, (
-        "URL patterns without an entry in tests/test_permission_matrix.py MATRIX "
+        "URL patterns without an entry in tests/helpers/matrix.py MATRIX "
         "(say what each persona gets):\n  " + "\n  ".join(missing)
     )
 
 
-# Served only with DEBUG (static files): not a page of the application.
-IGNORED = {"^static/(?P<path>.*)$"}
-
-
-def _outcome(response) -> Any:
-    if response.status_code in (301, 302, 303, 307, 308):
-        path = urlsplit(response["Location"]).path
-        if path == resolve_url(settings.LOGIN_URL):
-            return LOGIN
-        if path == reverse("admin:login"):
-            return ADMIN_LOGIN
-        if path.startswith("/accounts/otp/"):
-            return OTP
-        return REDIRECT
-    return response.status_code
-
-
-def _snapshot() -> tuple:
-    """The domain state a refused request must leave as it was."""
-    return (
-        list(Appointment.objects.order_by("pk").values_list("pk", "status", "slot_id")),
-        list(Slot.objects.order_by("pk").values_list("pk", "booked", "capacity")),
-        list(
-            Applicant.objects.order_by("pk").values_list(
-                "pk", "surname", "document_number", "user_id", "phone", "email", "access_point_id"
-            )
-        ),
-        list(
-            User.objects.order_by("pk").values_list(
-                "pk",
-                "email",
-                "role",
-                "is_active",
-                "is_staff",
-                "is_superuser",
-                "password",
-                "phone",
-                "language",
-                "access_point_id",
-            )
-        ),
-        list(ApiToken.objects.order_by("pk").values_list("pk", "expires_at")),
-        list(AlertSubscription.objects.order_by("pk").values_list("pk", "is_active")),
-        list(Publication.objects.order_by("pk").values_list("pk")),
-        list(TOTPDevice.objects.order_by("pk").values_list("pk", "confirmed")),
-    )
-
-
-class Personas:
-    """One logged-in client per persona; each request leaves its session as it found it."""
-
-    def __init__(self, scenario: Scenario, *, tokens: bool = False) -> None:
-        """Session clients; with ``tokens``, API clients sending an API token instead."""
-        self.clients: dict[str, Client] = {}
-        self.sessions: dict[str, str] = {}
-        for persona in (*PERSONAS, "administrator"):
-            client = Client()
-            if persona != "anonymous" and tokens:
-                _token, key = api_token_create(user=scenario.users[persona])
-                client.defaults["HTTP_AUTHORIZATION"] = f"Token {key}"
-            elif persona != "anonymous":
-                login(client, scenario.users[persona])
-                self.sessions[persona] = client.cookies[settings.SESSION_COOKIE_NAME].value
-            self.clients[persona] = client
-
-    def request(self, persona: str, method: str, path: str, data: Any, query: Any):
-        client = self.clients[persona]
-        client.cookies.clear()
-        if persona in self.sessions:
-            client.cookies[settings.SESSION_COOKIE_NAME] = self.sessions[persona]
-        cache.clear()  # throttles and rate limits count nothing across cases
-        if method == "GET":
-            return client.get(path, query or {})
-        if method == "DELETE":
-            return client.delete(path)
-        if path.startswith("/api/"):
-            return client.post(path, data or {}, content_type="application/json")
-        return client.post(path, data or {})
-
-
-def _ask(personas: Personas, persona: str, case: Case, path: str, scenario: Scenario):
-    data = case.data(scenario) if case.data else None
-    query = case.query(scenario) if case.query else None
-    expected = case.expect.get(persona)
-    refused = case.method != "GET" and (
-        expected in REFUSALS or (isinstance(expected, int) and expected >= 400)
-    )
-    with transaction.atomic():
-        before = _snapshot() if refused else None
-        response = personas.request(persona, case.method, path, data, query)
-        changed = before is not None and _snapshot() != before
-        transaction.set_rollback(True)
-    return _outcome(response), changed
-
-
 @pytest.fixture
-def world(db) -> tuple[Scenario, Personas]:
-    scenario = build_scenario()
+def world(db) -> tuple[World, Personas]:
+    scenario = build_world()
     return scenario, Personas(scenario)
 
 
-def _check_matrix(scenario: Scenario, personas: Personas, keys: Callable[[str], bool]) -> None:
+def _check_matrix(scenario: World, personas: Personas, keys: Callable[[str], bool]) -> None:
     routes = dict(url_patterns())
     show = os.environ.get("PERMISSION_MATRIX_PRINT")
     problems: list[str] = []
@@ -682,7 +88,7 @@ def _check_matrix(scenario: Scenario, personas: Personas, keys: Callable[[str], 
             name = f"{case.method} {key}{' [' + case.label + ']' if case.label else ''}"
             got_row = {}
             for persona in PERSONAS:
-                got, changed = _ask(personas, persona, case, path, scenario)
+                got, changed = ask(personas, persona, case, path, scenario)
                 got_row[persona] = got
                 expected = case.expect.get(persona)
                 if got != expected:
@@ -717,7 +123,7 @@ ADMIN_RULE_PERSONAS = ("anonymous", "applicant", "supervisor")
 
 def _admin_path(key: str, route: str) -> str:
     if key.startswith("admin:"):
-        return reverse(key, kwargs=_admin_kwargs(route))
+        return reverse(key, kwargs=admin_kwargs(route))
     if "(?P<url>" in route:  # the catch-all
         return "/admin/no-such-page/"
     # An unnamed pattern: the old object URL that redirects to its change page.
@@ -727,13 +133,13 @@ def _admin_path(key: str, route: str) -> str:
 def test_every_admin_url_refuses_the_personas(world):
     scenario, personas = world
     problems: list[str] = []
-    admin_routes = [(key, route) for key, route in url_patterns() if _is_admin(key)]
+    admin_routes = [(key, route) for key, route in url_patterns() if is_admin(key)]
     assert len(admin_routes) > 20  # the walk reached the admin
     for key, route in admin_routes:
         path = _admin_path(key, route)
         case = Case(expect=admin_rule(key))
         for persona in ADMIN_RULE_PERSONAS:
-            got, _changed = _ask(personas, persona, case, path, scenario)
+            got, _changed = ask(personas, persona, case, path, scenario)
             if got != case.expect[persona]:
                 problems.append(
                     f"GET {key} ({path}) as {persona}: expected {case.expect[persona]!r}, "
@@ -747,7 +153,7 @@ def test_the_administrator_reaches_the_admin(world):
     problems: list[str] = []
     for key, kwargs, expected in ADMIN_SAMPLES:
         path = reverse(key, kwargs=kwargs(scenario))
-        got, _changed = _ask(personas, "administrator", Case(expect={}), path, scenario)
+        got, _changed = ask(personas, "administrator", Case(expect={}), path, scenario)
         if got != expected:
             problems.append(f"GET {key} as administrator: expected {expected!r}, got {got!r}")
     assert not problems, "\n".join(problems)

@@ -15,8 +15,9 @@ cancelling and rescheduling through the pages are bounded there too). Each
 request is the one a person (or Twilio, or an API client) makes, in a world
 with several of what an N+1 would multiply: the applicant's tokens,
 appointments, alerts and messages, staff with sites, devices and tokens, SMS
-in the outbox, failed logins, audit rows. The bounds are what the code does
-today; the comments say what the queries are.
+in the outbox, failed logins, audit rows, added to the persona world
+(``tests/personas.py``). The bounds are what the code does today; the
+comments say what the queries are.
 
 ``test_every_route_has_a_query_bound`` fails when a route has no bound, here
 or in a module named in ``BOUNDED_ELSEWHERE``.
@@ -59,9 +60,9 @@ from booking.services import applicant_create, appointment_book
 from notifications.models import AlertSubscription, Message, MessageStatus
 from notifications.services import alerts_fan_out, unsubscribe_token
 from tests import factories
-from tests.accounts.conftest import confirm_path, sms_code
-from tests.accounts.test_otp import totp_code
 from tests.auth import MODEL_BACKEND, login, otp_device_confirm
+from tests.helpers.inbox import confirm_path, sms_code
+from tests.helpers.otp import totp_code
 from tests.notifications.factories_local import sent_sms
 
 pytestmark = pytest.mark.django_db
@@ -111,9 +112,11 @@ def _failed_logins_yesterday(world: World | None = None) -> None:
 
 
 @pytest.fixture
-def world(client, settings, applicant, supervisor) -> World:
+def world(client, settings, persona_world) -> World:
     settings.TWILIO_AUTH_TOKEN = TWILIO_TOKEN
     settings.PUBLIC_BASE_URL = PUBLIC_BASE_URL
+    applicant = persona_world.people["applicant"]
+    supervisor = persona_world.users["supervisor"]
     sites = factories.SiteFactory.create_batch(3)
     procedures = factories.ProcedureFactory.create_batch(3)
     # The applicant: three appointments (their messages in the outbox), six tokens,
@@ -138,8 +141,11 @@ def world(client, settings, applicant, supervisor) -> World:
     secured = factories.ApplicantFactory().user
     otp_device_confirm(secured)
     otp_backup_codes_regenerate(user=secured)
-    # Staff: agents of every site with a device, backup codes and tokens; mediators.
-    agents = factories.AgentFactory.create_batch(6, sites=sites)
+    # Staff: the agent of the site and five more, each also of every site here, with
+    # a device, backup codes and tokens; mediators.
+    agents = [persona_world.users["agent"], *factories.AgentFactory.create_batch(5)]
+    for each in agents:
+        each.sites.add(*sites)
     for each in agents:
         otp_device_confirm(each)
         otp_backup_codes_regenerate(user=each)
@@ -647,8 +653,8 @@ FORM_ROUTES: dict[str, list[Ask]] = {
     # Session and user; in a transaction: the identity, its future appointments, each
     # cancelled in a nested transaction (locked, read, cancelled, its seat freed, the
     # message saying so, the freed seat's alert owed, an audit row: 9 queries per
-    # appointment, 3 appointments
-    # here), the deletion's audit row; the identity's messages blanked, whether
+    # appointment, 4 appointments here: the persona's own and the world's three),
+    # the deletion's audit row; the identity's messages blanked, whether
     # appointments point to it, its alerts (read, their sites and them deleted), the
     # identity erased; the account's messages blanked; the account read and deleted
     # with what points to it (its backup codes' device looked for, 7 tables deleted
@@ -659,7 +665,7 @@ FORM_ROUTES: dict[str, list[Ask]] = {
             "applicant",
             "post",
             lambda w: reverse("accounts:delete"),
-            63,
+            72,
             302,
             data=lambda w: {"password": factories.DEFAULT_PASSWORD},
             before=_failed_logins_yesterday,  # logging in swept the world's

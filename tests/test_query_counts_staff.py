@@ -1,9 +1,9 @@
 """Query counts of the staff, second-factor and token pages.
 
-Each page is asked twice: in a small world, then after its list has grown
-(more staff, tokens, locked logins, appointments). A page whose number of
-queries grows with its rows has an N+1; the count must stay the same, and
-under a bound that says what the page does today.
+Each page is asked twice: in the persona world (``tests/personas.py``), then
+after its list has grown (more staff, tokens, locked logins, appointments). A
+page whose number of queries grows with its rows has an N+1; the count must
+stay the same, and under a bound that says what the page does today.
 """
 
 from __future__ import annotations
@@ -119,15 +119,16 @@ PAGES = {
 
 
 @pytest.fixture
-def world(applicant, site, agent, supervisor) -> dict:
-    other_site = factories.SiteFactory()
+def world(persona_world) -> dict:
+    """The personas of ``tests/personas.py``, the applicant with one more appointment."""
+    applicant, site = persona_world.people["applicant"], persona_world.sites["site"]
     _appointments(applicant, site, 1)
     return {
         "applicant": applicant,
         "site": site,
-        "other_site": other_site,
-        "agent": agent,
-        "supervisor": supervisor,
+        "other_site": persona_world.sites["other_site"],
+        "agent": persona_world.users["agent"],
+        "supervisor": persona_world.users["supervisor"],
     }
 
 

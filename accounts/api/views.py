@@ -4,7 +4,6 @@ list one's own, revoke one's own."""
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -12,16 +11,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.serializers import ApiTokenSerializer, CredentialsSerializer, TokenSerializer
+from accounts.errors import InvalidCredentials
 from accounts.selectors import api_tokens_of
 from accounts.services import api_token_issue, api_token_revoke
 from core.api import error_responses
-from core.errors import InvalidInput
 from core.pagination import page_of, paginated_response, pagination_parameters
-
-
-class InvalidCredentials(InvalidInput):
-    code = "invalid_credentials"
-    default_message = _("The e-mail address or the password is wrong.")
 
 
 class TokenCreateView(APIView):

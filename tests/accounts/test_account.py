@@ -21,8 +21,8 @@ from booking.services import appointment_book
 from notifications.models import Message
 from notifications.services import render_secret
 from tests import factories
-from tests.accounts.conftest import confirm_path, sms_code
 from tests.auth import login
+from tests.helpers.inbox import confirm_path, sms_code
 
 pytestmark = pytest.mark.django_db
 

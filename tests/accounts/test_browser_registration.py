@@ -8,8 +8,8 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.permissions import is_verified
 from tests import factories
-from tests.accounts.conftest import confirm_path, sms_code
-from tests.browser.conftest import PHONE
+from tests.helpers.browser import PHONE
+from tests.helpers.inbox import confirm_path, sms_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

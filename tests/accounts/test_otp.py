@@ -4,31 +4,22 @@ staff API answers, optional for applicants; TOTP with a QR code, backup codes.""
 from __future__ import annotations
 
 import re
-import time
 from base64 import b32encode
 
 import pytest
 from django.urls import reverse
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditAction, AuditEvent
 from tests import factories
 from tests.auth import MODEL_BACKEND, login, otp_device_confirm
+from tests.helpers.otp import totp_code
 
 pytestmark = pytest.mark.django_db
 
 SETUP = reverse("accounts:otp_setup")
 VERIFY = reverse("accounts:otp_verify")
-
-
-def totp_code(device: TOTPDevice, *, steps_ahead: int = 0) -> str:
-    """The code the person's app shows now (or ``steps_ahead`` periods later,
-    which the device accepts within its tolerance: a code is never accepted twice)."""
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    totp.time = time.time() + steps_ahead * device.step
-    return f"{totp.token():0{device.digits}d}"
 
 
 def password_login(client, user, next_url: str = ""):

@@ -1,21 +1,20 @@
 """The object-level rules of ``accounts.permissions``, each rule for each persona.
 
-The world: two sites, two access points. The applicant booked online at the
-site; a walk-in registered at the point was booked by its mediator at the
-other site; another applicant booked online at the other site; a person whom a
-mediator of the point once booked for, without being registered there.
+The world is the persona world (``tests/personas.py``): two sites, two access
+points. The applicant booked online at the site; a walk-in registered at the
+point was booked by its mediator at the site too; another applicant booked
+online at the other site; a person whom a mediator of the point once booked
+for at the other site, without being registered there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import User
 from accounts.permissions import (
     can_act_for,
     can_publish,
@@ -36,86 +35,14 @@ from booking.services import (
     appointment_reschedule,
 )
 from tests import factories
+from tests.personas import ACCOUNTS, World, build_world
 
 pytestmark = pytest.mark.django_db
-
-PERSONAS = (
-    "applicant",
-    "other_applicant",
-    "mediator",
-    "other_mediator",
-    "agent",
-    "other_agent",
-    "supervisor",
-)
-
-
-@dataclass
-class World:
-    users: dict[str, User]
-    people: dict[str, Applicant]
-    sites: dict[str, Site]
-    slots: dict[str, Slot]
-    appointments: dict[str, Appointment]
 
 
 @pytest.fixture
 def world(db) -> World:
-    site, other_site = factories.SiteFactory(), factories.SiteFactory()
-    procedure = factories.ProcedureFactory()
-    point, other_point = factories.AccessPointFactory(), factories.AccessPointFactory()
-    applicant = factories.ApplicantFactory()
-    other_applicant = factories.ApplicantFactory()
-    users = {
-        "applicant": applicant.user,
-        "other_applicant": other_applicant.user,
-        "mediator": factories.MediatorFactory(access_point=point),
-        "other_mediator": factories.MediatorFactory(access_point=other_point),
-        "agent": factories.AgentFactory(sites=[site]),
-        "other_agent": factories.AgentFactory(sites=[other_site]),
-        "supervisor": factories.UserFactory(role=Role.SUPERVISOR),
-    }
-    walk_in = factories.ApplicantFactory(user=None, access_point=point)
-    # Booked for by the point once, registered nowhere (say, before access points
-    # recorded their walk-ins): the point's mediators still act for them.
-    helped = factories.ApplicantFactory(user=None, access_point=point)
-    # Explicit times: the factory's sequence drifts past the booking horizon in a long run.
-    soon = (timezone.now() + timedelta(days=3)).replace(hour=9, minute=0, second=0, microsecond=0)
-    slots = {
-        "site": factories.SlotFactory(site=site, procedure=procedure, starts_at=soon),
-        "site_later": factories.SlotFactory(
-            site=site, procedure=procedure, starts_at=soon + timedelta(hours=1)
-        ),
-        "other_site": factories.SlotFactory(site=other_site, procedure=procedure, starts_at=soon),
-    }
-    appointments = {
-        "own": appointment_book(
-            actor=applicant.user, applicant=applicant, slot_id=slots["site"].pk
-        ),
-        "walk_in": appointment_book(
-            actor=users["mediator"], applicant=walk_in, slot_id=slots["other_site"].pk
-        ),
-        "others": appointment_book(
-            actor=other_applicant.user, applicant=other_applicant, slot_id=slots["other_site"].pk
-        ),
-        "helped": appointment_book(
-            actor=users["mediator"], applicant=helped, slot_id=slots["site"].pk
-        ),
-    }
-    helped.access_point = None
-    helped.save(update_fields=["access_point"])
-    return World(
-        users=users,
-        people={
-            "applicant": applicant,
-            "other_applicant": other_applicant,
-            "walk_in": walk_in,
-            "helped": helped,
-        },
-        sites={"site": site, "other_site": other_site},
-        slots=slots,
-        appointments=appointments,
-    )
+    return build_world()
 
 
 # --- Acting for a person (book, cancel, reschedule) -----------------------------------------
@@ -136,7 +63,7 @@ ACT_FOR = {
 def test_can_act_for_each_persona(world, person, where):
     allowed = {
         persona
-        for persona in PERSONAS
+        for persona in ACCOUNTS
         if can_act_for(world.users[persona], world.people[person], site_id=world.sites[where].pk)
     }
 
@@ -146,7 +73,7 @@ def test_can_act_for_each_persona(world, person, where):
 def test_nobody_acts_when_inactive_or_anonymous(world):
     applicant = world.people["applicant"]
     site_id = world.sites["site"].pk
-    for persona in PERSONAS:
+    for persona in ACCOUNTS:
         user = world.users[persona]
         User.objects.filter(pk=user.pk).update(is_active=False)
         user.refresh_from_db()
@@ -190,13 +117,13 @@ SEES_APPOINTMENTS = {
     "other_applicant": {"others"},
     "mediator": {"walk_in", "helped"},
     "other_mediator": set(),
-    "agent": {"own", "helped"},
-    "other_agent": {"walk_in", "others"},
+    "agent": {"own", "walk_in"},
+    "other_agent": {"others", "helped"},
     "supervisor": {"own", "walk_in", "others", "helped"},
 }
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("persona", ACCOUNTS)
 def test_visible_appointments_for_each_persona(world, persona):
     user = world.users[persona]
     names = {appointment.pk: name for name, appointment in world.appointments.items()}
@@ -229,13 +156,13 @@ SEES_PEOPLE = {
     "other_applicant": {"other_applicant"},
     "mediator": {"walk_in", "helped"},
     "other_mediator": set(),
-    "agent": {"applicant", "helped"},
-    "other_agent": {"walk_in", "other_applicant"},
+    "agent": {"applicant", "walk_in"},
+    "other_agent": {"other_applicant", "helped"},
     "supervisor": {"applicant", "other_applicant", "walk_in", "helped"},
 }
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("persona", ACCOUNTS)
 def test_visible_applicants_for_each_persona(world, persona):
     names = {person.pk: name for name, person in world.people.items()}
 
@@ -256,11 +183,11 @@ WORKS_AT = {
 def test_publish_and_work_at_a_site_for_each_persona(world, where):
     site = world.sites[where]
 
-    publishers = {p for p in PERSONAS if can_publish(world.users[p], site)}
-    workers = {p for p in PERSONAS if works_at(world.users[p], site.pk)}
+    publishers = {p for p in ACCOUNTS if can_publish(world.users[p], site)}
+    workers = {p for p in ACCOUNTS if works_at(world.users[p], site.pk)}
     managing = {
         p
-        for p in PERSONAS
+        for p in ACCOUNTS
         if Site.objects.filter(managed_sites(world.users[p]), pk=site.pk).exists()
     }
 
@@ -270,7 +197,7 @@ def test_publish_and_work_at_a_site_for_each_persona(world, where):
 # --- Registering an identity --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("persona", ACCOUNTS)
 def test_register_identity_for_each_persona(world, persona):
     user = world.users[persona]
     fresh_account = factories.UserFactory()
@@ -343,7 +270,7 @@ def test_outsiders_can_neither_cancel_nor_reschedule(world, persona):
             appointment_reschedule(
                 actor=world.users[persona],
                 appointment=appointment,
-                new_slot_id=world.slots["site_later"].pk,
+                new_slot_id=world.slots["free"].pk,
             )
 
     assert _state() == before
@@ -355,13 +282,13 @@ def test_an_agent_books_for_anyone_at_their_sites_only(world):
     before = _state()
 
     with pytest.raises(errors.NotAllowed):
-        appointment_book(actor=agent, applicant=person, slot_id=world.slots["other_site"].pk)
+        appointment_book(actor=agent, applicant=person, slot_id=world.slots["other"].pk)
     assert _state() == before
 
     appointment_cancel(
         actor=world.users["other_applicant"], appointment=world.appointments["others"]
     )
-    booked = appointment_book(actor=agent, applicant=person, slot_id=world.slots["site"].pk)
+    booked = appointment_book(actor=agent, applicant=person, slot_id=world.slots["booked"].pk)
     assert booked.status == AppointmentStatus.BOOKED
 
 
@@ -372,7 +299,7 @@ def test_an_agent_cannot_move_an_appointment_to_a_site_not_theirs(world):
         appointment_reschedule(
             actor=world.users["agent"],
             appointment=world.appointments["own"],
-            new_slot_id=world.slots["other_site"].pk,
+            new_slot_id=world.slots["other"].pk,
         )
 
     assert _state() == before
@@ -382,18 +309,23 @@ def test_an_agent_moves_an_appointment_within_their_sites(world):
     moved = appointment_reschedule(
         actor=world.users["agent"],
         appointment=world.appointments["own"],
-        new_slot_id=world.slots["site_later"].pk,
+        new_slot_id=world.slots["free"].pk,
     )
 
-    assert moved.slot_id == world.slots["site_later"].pk
+    assert moved.slot_id == world.slots["free"].pk
 
 
-def test_a_mediator_cancels_for_their_points_walk_in_at_any_site(world):
-    cancelled = appointment_cancel(
+def test_a_mediator_cancels_for_their_points_people_at_any_site(world):
+    walk_in = appointment_cancel(
         actor=world.users["mediator"], appointment=world.appointments["walk_in"]
     )
+    helped = appointment_cancel(
+        actor=world.users["mediator"], appointment=world.appointments["helped"]
+    )
 
-    assert cancelled.status == AppointmentStatus.CANCELLED
+    assert world.appointments["walk_in"].slot.site == world.sites["site"]
+    assert world.appointments["helped"].slot.site == world.sites["other_site"]
+    assert walk_in.status == helped.status == AppointmentStatus.CANCELLED
 
 
 def test_a_mediator_cannot_book_for_an_applicant_of_no_point(world):
@@ -403,7 +335,7 @@ def test_a_mediator_cannot_book_for_an_applicant_of_no_point(world):
         appointment_book(
             actor=world.users["mediator"],
             applicant=world.people["other_applicant"],
-            slot_id=world.slots["site_later"].pk,
+            slot_id=world.slots["free"].pk,
         )
 
     assert _state() == before

@@ -11,7 +11,7 @@ from django.test import override_settings
 from accounts import errors, services
 from accounts.models import PhoneNumber, User
 from tests import factories
-from tests.accounts.conftest import sms_code
+from tests.helpers.inbox import sms_code
 
 PHONE = "+33698765432"
 

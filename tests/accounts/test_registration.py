@@ -14,7 +14,7 @@ from accounts import errors, services
 from accounts.models import PhoneVerification
 from accounts.permissions import is_verified
 from tests import factories
-from tests.accounts.conftest import confirm_path, last_message, sms_code
+from tests.helpers.inbox import confirm_path, last_message, sms_code
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import ApiToken, Role
 from audit.models import AuditAction, AuditEvent
 from tests import factories
-from tests.accounts.test_otp import totp_code
-from tests.api.conftest import token_client
 from tests.auth import login
+from tests.helpers.api_clients import token_client
+from tests.helpers.otp import totp_code
 
 pytestmark = pytest.mark.django_db
 

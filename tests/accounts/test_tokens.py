@@ -18,8 +18,8 @@ from accounts.models import ApiToken
 from accounts.services import api_token_create, otp_backup_codes_regenerate
 from audit.models import AuditAction, AuditEvent
 from tests import factories
-from tests.accounts.test_otp import totp_code
 from tests.auth import login, otp_device_confirm
+from tests.helpers.otp import totp_code
 
 pytestmark = pytest.mark.django_db
 

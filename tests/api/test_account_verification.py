@@ -6,7 +6,7 @@ import pytest
 
 from booking.models import Appointment
 from tests import factories
-from tests.api.conftest import token_client
+from tests.helpers.api_clients import token_client
 
 pytestmark = pytest.mark.django_db
 

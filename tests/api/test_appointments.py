@@ -8,7 +8,7 @@ from django.utils import timezone
 from booking.models import Appointment, AppointmentStatus, Pool, Slot
 from booking.services import appointment_book
 from tests import factories
-from tests.api.conftest import token_client
+from tests.helpers.api_clients import token_client
 
 pytestmark = pytest.mark.django_db
 

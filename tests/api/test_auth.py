@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
 from tests import factories
-from tests.api.conftest import token_client
+from tests.helpers.api_clients import token_client
 
 pytestmark = pytest.mark.django_db
 

@@ -130,7 +130,7 @@ def test_in_a_storm_an_answer_is_served_for_its_second_then_computed_again(
 def test_a_cancellation_and_a_reschedule_make_the_answer_out_of_date(
     applicant, site, procedure, clock, django_capture_on_commit_callbacks
 ):
-    from tests.api.conftest import token_client
+    from tests.helpers.api_clients import token_client
 
     first = factories.SlotFactory(site=site, procedure=procedure, capacity=1)
     second = factories.SlotFactory(site=site, procedure=procedure, capacity=1)
@@ -258,7 +258,7 @@ def test_without_a_shared_cache_answers_are_kept_a_second_at_most(settings):
 def test_a_process_marks_a_procedure_once_a_second_and_covers_what_it_changes_meanwhile(
     site, procedure, clock, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from tests.api.conftest import token_client
+    from tests.helpers.api_clients import token_client
 
     slot = factories.SlotFactory(site=site, procedure=procedure, capacity=5)
     first, second = factories.ApplicantFactory(), factories.ApplicantFactory()

@@ -8,8 +8,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.fastlane import is_token_api
-from tests.api.conftest import token_client
 from tests.auth import login
+from tests.helpers.api_clients import token_client
 
 pytestmark = pytest.mark.django_db
 

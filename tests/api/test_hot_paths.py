@@ -19,7 +19,7 @@ from booking.api import soldout
 from booking.models import Appointment
 from booking.services import appointment_book
 from tests import factories
-from tests.api.conftest import token_client
+from tests.helpers.api_clients import token_client
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from accounts.services import api_token_create
 from booking.models import Appointment
 from booking.services import appointment_book, appointment_cancel
 from tests import factories
-from tests.api.conftest import token_client
+from tests.helpers.api_clients import token_client
 
 pytestmark = pytest.mark.django_db
 

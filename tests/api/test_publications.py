@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from booking.models import Pool, Publication, Slot
 from tests import factories
-from tests.api.conftest import token_client
+from tests.helpers.api_clients import token_client
 
 pytestmark = pytest.mark.django_db
 

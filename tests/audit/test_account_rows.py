@@ -18,9 +18,9 @@ from booking.identity import services as identity_services
 from booking.models import Applicant, Slot
 from privacy import services as privacy_services
 from tests import factories
-from tests.accounts.conftest import confirm_path, sms_code
-from tests.audit.conftest import CLIENT_IP, book
 from tests.auth import login
+from tests.helpers.audit import CLIENT_IP, book
+from tests.helpers.inbox import confirm_path, sms_code
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from booking import errors as booking_errors
 from booking.identity.services import applicant_identity_correct
 from booking.models import Appointment
 from tests import factories
-from tests.audit.conftest import CLIENT_IP, book
 from tests.auth import login
+from tests.helpers.audit import CLIENT_IP, book
 
 pytestmark = pytest.mark.django_db
 

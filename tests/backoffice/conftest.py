@@ -1,3 +1,3 @@
 from __future__ import annotations
 
-from tests.audit.conftest import web  # noqa: F401 - pages in English, from a known address
+from tests.helpers.audit import web  # noqa: F401 - pages in English, from a known address

@@ -15,8 +15,8 @@ from django.utils import timezone
 from audit.models import AuditAction, AuditEvent
 from audit.services import audit_record
 from tests import factories
-from tests.audit.conftest import CLIENT_IP, book
 from tests.auth import login
+from tests.helpers.audit import CLIENT_IP, book
 
 pytestmark = pytest.mark.django_db
 

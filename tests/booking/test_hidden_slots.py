@@ -22,7 +22,7 @@ from booking.api import soldout
 from booking.models import Pool, Procedure, Slot
 from booking.services import appointment_book
 from tests import factories
-from tests.api.conftest import token_client
+from tests.helpers.api_clients import token_client
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from booking.models import Horizon, Procedure, Slot
 from booking.selectors import availability
 from booking.services import appointment_book
 from tests import factories
-from tests.api.conftest import token_client
+from tests.helpers.api_clients import token_client
 
 pytestmark = pytest.mark.django_db
 

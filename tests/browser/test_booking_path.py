@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from booking.models import Appointment
 from tests import factories
-from tests.browser.conftest import PHONE
+from tests.helpers.browser import PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

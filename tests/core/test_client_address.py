@@ -17,7 +17,7 @@ from django.urls import reverse
 from audit.models import AuditAction, AuditEvent
 from core.client import ClientAddressUnknown, address_from, client_address
 from tests import factories
-from tests.test_settings import django_setup, run_settings
+from tests.helpers.settings_process import django_setup, run_settings
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,540 @@
+"""The permission matrix: every URL of the project, what each persona gets there.
+
+``MATRIX`` maps each URL pattern (its namespaced name, or its route) to its
+cases; each case says what every persona of ``tests/personas.py`` gets, asked
+in the persona world. ``admin_rule`` is the one rule of the admin's patterns,
+``ADMIN_SAMPLES`` what the administrator gets. ``Personas`` holds one logged-in
+client per persona and ``ask`` asks a case as one of them, in a savepoint that
+is rolled back. The matrix itself is ``tests/test_permission_matrix.py``; the
+route fuzzer (``tests/test_fuzz_routes.py``) walks the same routes and clients.
+
+Outcomes: a status code, or ``LOGIN`` (a redirect to the login page),
+``ADMIN_LOGIN``, ``OTP`` (to the second-factor pages), ``REDIRECT`` (any other).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.shortcuts import resolve_url
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import ApiToken, User
+from accounts.services import api_token_create
+from booking.models import Applicant, Appointment, Publication, Slot
+from notifications.models import AlertSubscription
+from notifications.services import unsubscribe_token
+from tests.auth import login
+from tests.personas import ADMINISTRATOR, PERSONAS, World
+
+LOGIN = "login"
+ADMIN_LOGIN = "admin-login"
+OTP = "otp"
+REDIRECT = "redirect"
+REFUSALS = (LOGIN, ADMIN_LOGIN, OTP)
+
+
+def outcomes(default: Any, **overrides: Any) -> dict[str, Any]:
+    """Every persona gets ``default`` except those named."""
+    unknown = set(overrides) - set(PERSONAS)
+    assert not unknown, unknown
+    return {persona: overrides.get(persona, default) for persona in PERSONAS}
+
+
+def applicant_page(own: Any = 200, other: Any = None) -> dict[str, Any]:
+    """Applicants' pages: log in first; staff get the 'your screens are elsewhere' 403."""
+    return outcomes(
+        403,
+        anonymous=LOGIN,
+        applicant=own,
+        other_applicant=own if other is None else other,
+    )
+
+
+def logged_in(status: Any = 200) -> dict[str, Any]:
+    return outcomes(status, anonymous=LOGIN)
+
+
+def supervisors_only(status: Any = 200, refused: Any = 403) -> dict[str, Any]:
+    return outcomes(refused, anonymous=LOGIN, supervisor=status)
+
+
+@dataclass(frozen=True)
+class Case:
+    expect: dict[str, Any]
+    kwargs: Callable[[World], dict] = lambda s: {}
+    method: str = "GET"
+    data: Callable[[World], dict] | None = None
+    query: Callable[[World], dict] | None = None
+    label: str = ""
+    path: Callable[[World], str] | None = None  # for a pattern that has no name
+
+
+# --- The matrix ---------------------------------------------------------------------------
+
+PUBLIC = outcomes(200)
+ANY_REDIRECT = outcomes(REDIRECT)
+# API: no credentials is 401 (token authentication comes first and says so).
+API_READ = outcomes(200, anonymous=401)
+
+
+def api_applicants_write(status: Any, other: Any = 404) -> dict[str, Any]:
+    """API writes on an appointment: applicants only, for their own (someone else's is a 404)."""
+    return outcomes(403, anonymous=401, applicant=status, other_applicant=other)
+
+
+def api_visible(**seen: Any) -> dict[str, Any]:
+    """An appointment through the API: 200 for who may see it, 404 for anyone else."""
+    return outcomes(404, anonymous=401, **dict.fromkeys(seen, 200))
+
+
+def _ref(name: str) -> Callable[[World], dict]:
+    return lambda s: {"reference": s.appointments[name].reference}
+
+
+def _publication(s: World) -> dict:
+    tomorrow = s.slots["free"].starts_at.date()
+    return {
+        "site": s.sites["site"].slug,
+        "procedure": s.procedure.slug,
+        "date_from": tomorrow.isoformat(),
+        "date_to": tomorrow.isoformat(),
+        "weekdays": [0, 1, 2, 3, 4, 5, 6],
+        "opening_ranges": [{"start": "06:00", "end": "07:00"}],
+        "slot_minutes": 20,
+        "counters": 2,
+    }
+
+
+_STAFF_TARGET = {"kwargs": lambda s: {"user_id": s.colleague.pk}}
+
+MATRIX: dict[str, list[Case]] = {
+    # --- Public pages
+    "home": [Case(PUBLIC)],
+    "set_language": [Case(ANY_REDIRECT, method="POST", data=lambda s: {"language": "en"})],
+    "mediation:points": [Case(PUBLIC)],
+    "mediation:substitution": [Case(PUBLIC)],
+    # --- Accounts: logging in and out, registering, confirming
+    "accounts:login": [Case(outcomes(REDIRECT, anonymous=200))],
+    "accounts:logout": [Case(ANY_REDIRECT, method="POST")],
+    "accounts:register": [Case(outcomes(REDIRECT, anonymous=200))],
+    "accounts:verify": [Case(logged_in(200))],
+    "accounts:email_resend": [Case(logged_in(REDIRECT), method="POST")],
+    # A link that is not valid (or someone else's) is refused the same to everyone.
+    "accounts:email_confirm": [Case(outcomes(409), kwargs=lambda s: {"token": "not-a-token"})],
+    "accounts:phone_confirm": [Case(logged_in(REDIRECT), method="POST")],
+    "accounts:phone_code_resend": [Case(logged_in(REDIRECT), method="POST")],
+    "accounts:password_reset": [Case(PUBLIC)],
+    "accounts:password_reset_done": [Case(PUBLIC)],
+    "accounts:password_reset_confirm": [
+        Case(PUBLIC, kwargs=lambda s: {"uidb64": "MQ", "token": "not-a-token"})
+    ],
+    "accounts:password_reset_complete": [Case(PUBLIC)],
+    "accounts:password_change": [Case(logged_in(200))],
+    "accounts:password_change_done": [Case(logged_in(200))],
+    # --- Accounts: my account (everyone's own; staff accounts are closed by an administrator)
+    "accounts:me": [Case(logged_in(200))],
+    "accounts:email_change": [Case(logged_in(200))],
+    "accounts:phone_change": [Case(logged_in(200))],
+    "accounts:language": [
+        Case(logged_in(REDIRECT), method="POST", data=lambda s: {"language": "fr"})
+    ],
+    "accounts:data_export": [Case(logged_in(200))],
+    "accounts:delete": [
+        Case(outcomes(REDIRECT, anonymous=LOGIN, applicant=200, other_applicant=200)),
+        Case(
+            outcomes(REDIRECT, anonymous=LOGIN, applicant=200, other_applicant=200),
+            method="POST",
+            data=lambda s: {"password": "wrong"},
+            label="a wrong password",
+        ),
+    ],
+    "accounts:tokens": [Case(logged_in(200))],
+    "accounts:token_revoke": [
+        Case(
+            outcomes(404, anonymous=LOGIN, applicant=REDIRECT),
+            method="POST",
+            kwargs=lambda s: {"token_id": s.token.pk},
+        )
+    ],
+    # --- Accounts: the second factor (optional for applicants, mandatory for staff).
+    # Every persona here is already verified, or has no device (the applicants).
+    "accounts:otp_setup": [Case(logged_in(200))],
+    "accounts:otp_verify": [Case(logged_in(REDIRECT))],
+    "accounts:otp_backup_codes": [
+        Case(outcomes(200, anonymous=LOGIN, applicant=OTP, other_applicant=OTP))
+    ],
+    # Staff cannot turn it off.
+    "accounts:otp_disable": [
+        Case(outcomes(REDIRECT, anonymous=LOGIN, applicant=200, other_applicant=200))
+    ],
+    # --- Supervisors: lock-outs, staff accounts, the audit trail
+    "accounts:lockouts": [
+        Case(supervisors_only()),
+        Case(
+            supervisors_only(REDIRECT),
+            method="POST",
+            data=lambda s: {"email": s.users["applicant"].email},
+        ),
+    ],
+    "staff:list": [Case(supervisors_only())],
+    "staff:create": [
+        Case(supervisors_only()),
+        Case(
+            supervisors_only(200),  # the form again, with what is missing
+            method="POST",
+            data=lambda s: {"email": "new.agent@example.test", "role": "agent"},
+        ),
+    ],
+    "staff:edit": [
+        Case(supervisors_only(), **_STAFF_TARGET),
+        Case(
+            supervisors_only(REDIRECT),
+            method="POST",
+            data=lambda s: {"role": "supervisor"},
+            label="promote the colleague",
+            **_STAFF_TARGET,
+        ),
+    ],
+    "staff:deactivate": [Case(supervisors_only(REDIRECT), method="POST", **_STAFF_TARGET)],
+    "staff:reactivate": [Case(supervisors_only(REDIRECT), method="POST", **_STAFF_TARGET)],
+    "staff:invitation": [Case(supervisors_only(REDIRECT), method="POST", **_STAFF_TARGET)],
+    "staff:otp_reset": [Case(supervisors_only(REDIRECT), method="POST", **_STAFF_TARGET)],
+    "audit:search": [Case(supervisors_only())],
+    "audit:export": [Case(supervisors_only())],
+    # --- Agents: correcting an identity, for a person with an appointment at their site
+    "agent:identity_correct": [
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=200, supervisor=200),
+            kwargs=lambda s: {"pk": s.people["applicant"].pk},
+            label="booked at the site",
+        ),
+        Case(
+            outcomes(403, anonymous=LOGIN, other_agent=200, supervisor=200),
+            kwargs=lambda s: {"pk": s.people["other_applicant"].pk},
+            label="booked at the other site",
+        ),
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=200, supervisor=200),
+            kwargs=lambda s: {"pk": s.people["applicant"].pk},
+            method="POST",
+            data=lambda s: {"surname": "Broker", "reason": ""},
+            label="an incomplete correction",
+        ),
+    ],
+    # --- Booking pages: applicants, for themselves
+    "booking:procedures": [Case(applicant_page())],
+    "booking:sites": [Case(applicant_page(), kwargs=lambda s: {"procedure": "procedure"})],
+    "booking:days": [
+        Case(applicant_page(), kwargs=lambda s: {"procedure": "procedure", "site": "site"})
+    ],
+    "booking:times": [
+        Case(
+            applicant_page(),
+            kwargs=lambda s: {"procedure": "procedure", "site": "site"},
+            query=lambda s: {"date": s.slots["free"].starts_at.date().isoformat()},
+        )
+    ],
+    "booking:confirm": [
+        Case(applicant_page(), kwargs=lambda s: {"slot_id": s.slots["free"].pk}),
+        Case(
+            applicant_page(REDIRECT),
+            kwargs=lambda s: {"slot_id": s.slots["spare"].pk},
+            method="POST",
+            label="book, for oneself",
+        ),
+    ],
+    "booking:identity": [
+        Case(applicant_page()),
+        Case(applicant_page(REDIRECT), method="POST", label="on file: nothing to record"),
+    ],
+    "booking:my_appointments": [Case(applicant_page())],
+    "booking:appointment_detail": [
+        Case(applicant_page(200, 404), kwargs=_ref("own"), label="own"),
+        Case(applicant_page(404, 404), kwargs=_ref("walk_in"), label="walk-in's"),
+    ],
+    "booking:appointment_ics": [Case(applicant_page(200, 404), kwargs=_ref("own"))],
+    "booking:appointment_cancel": [
+        Case(applicant_page(200, 404), kwargs=_ref("own")),
+        Case(applicant_page(REDIRECT, 404), kwargs=_ref("own"), method="POST"),
+    ],
+    "booking:appointment_reschedule": [Case(applicant_page(200, 404), kwargs=_ref("own"))],
+    "booking:appointment_reschedule_confirm": [
+        Case(
+            applicant_page(200, 404),
+            kwargs=lambda s: {
+                "reference": s.appointments["own"].reference,
+                "slot_id": s.slots["free"].pk,
+            },
+        ),
+        Case(
+            applicant_page(REDIRECT, 404),
+            kwargs=lambda s: {
+                "reference": s.appointments["own"].reference,
+                "slot_id": s.slots["free"].pk,
+            },
+            method="POST",
+        ),
+    ],
+    # --- Alerts: applicants; the signed unsubscribe link works without logging in
+    "notifications:alerts": [Case(applicant_page())],
+    "notifications:alert_subscribe": [
+        Case(applicant_page(), kwargs=lambda s: {"procedure": "procedure"}),
+        Case(
+            applicant_page(REDIRECT),
+            kwargs=lambda s: {"procedure": "procedure"},
+            method="POST",
+            data=lambda s: {"consent": "yes", "channels": "sms"},
+        ),
+    ],
+    "notifications:alert_unsubscribe": [
+        Case(PUBLIC, kwargs=lambda s: {"token": unsubscribe_token(s.alert.pk)})
+    ],
+    # Twilio's webhooks: only a valid signature is heard.
+    "notifications:twilio_status": [Case(outcomes(403), method="POST")],
+    "notifications:twilio_inbound": [Case(outcomes(403), method="POST")],
+    # --- API: tokens
+    "api:auth-token": [
+        Case(
+            outcomes(200),
+            method="POST",
+            data=lambda s: {
+                "email": s.users["applicant"].email,
+                "password": "correct-horse-battery",
+            },
+            label="the applicant's credentials, whoever sends them",
+        ),
+        Case(outcomes(400), method="POST", data=lambda s: {}, label="no credentials"),
+    ],
+    "api:auth-tokens": [Case(API_READ)],
+    "api:auth-token-revoke": [
+        Case(
+            outcomes(404, anonymous=401, applicant=204),
+            method="DELETE",
+            kwargs=lambda s: {"token_id": s.token.pk},
+        )
+    ],
+    # --- API: reference data and availability, for every account
+    "api:sites": [Case(API_READ)],
+    "api:procedures": [Case(API_READ)],
+    "api:availability": [Case(API_READ, query=lambda s: {"procedure": "procedure"})],
+    "api:schema": [Case(PUBLIC)],
+    "api:docs": [Case(PUBLIC)],
+    # --- API: appointments. Reads by the object rules; writes by applicants, for themselves.
+    "api:appointments": [
+        Case(API_READ, label="each their own list"),
+        Case(
+            outcomes(403, anonymous=401, applicant=201, other_applicant=201),
+            method="POST",
+            data=lambda s: {"slot": s.slots["spare"].pk},
+            label="book, for oneself",
+        ),
+        Case(
+            outcomes(403, anonymous=401, applicant=409, other_applicant=409),
+            method="POST",
+            data=lambda s: {"slot": s.slots["free"].pk},
+            label="book a second time the same procedure",
+        ),
+    ],
+    "api:appointment-detail": [
+        Case(api_visible(applicant=1, agent=1, supervisor=1), kwargs=_ref("own"), label="own"),
+        Case(
+            api_visible(mediator=1, agent=1, supervisor=1),
+            kwargs=_ref("walk_in"),
+            label="walk-in's, booked by the point at the site",
+        ),
+        Case(
+            api_visible(other_applicant=1, other_agent=1, supervisor=1),
+            kwargs=_ref("others"),
+            label="at the other site",
+        ),
+    ],
+    "api:appointment-cancel": [
+        Case(api_applicants_write(200), method="POST", kwargs=_ref("own"), label="own"),
+        Case(
+            api_applicants_write(404, 404),
+            method="POST",
+            kwargs=_ref("walk_in"),
+            label="walk-in's: not through the API, even for the point's mediator",
+        ),
+    ],
+    "api:appointment-reschedule": [
+        Case(
+            api_applicants_write(200),
+            method="POST",
+            kwargs=_ref("own"),
+            data=lambda s: {"slot": s.slots["free"].pk},
+        )
+    ],
+    "api:agent-publications": [
+        Case(
+            outcomes(403, anonymous=401, agent=201, supervisor=201),
+            method="POST",
+            data=_publication,
+        )
+    ],
+    # --- Anything else under /api/: a JSON 404
+    "api:not-found": [Case(outcomes(404), path=lambda s: "/api/v1/no-such-thing/")],
+    "^api/": [Case(outcomes(404), path=lambda s: "/api/v2/appointments/")],
+}
+
+# --- The admin: one rule for every pattern, and samples for the administrator -----------
+
+
+def admin_rule(key: str) -> dict[str, Any]:
+    """What the personas (none of whom has ``is_staff``) get from an admin URL."""
+    if key == "admin:login":
+        return PUBLIC  # the form; a logged-in persona is told they lack access
+    if key == "admin:logout":
+        return ANY_REDIRECT  # logging out wants a POST: a GET is sent back to the admin
+    return outcomes(ADMIN_LOGIN)
+
+
+def admin_kwargs(route: str) -> dict:
+    """Values for an admin pattern's arguments: enough to resolve; the rule refuses first."""
+    names = re.findall(r"\(\?P<(\w+)>", route) + re.findall(r"<(?:\w+:)?(\w+)>", route)
+    values = {"app_label": "booking", "url": "no-such-page/"}
+    return {name: values.get(name, 1) for name in names}
+
+
+ADMIN_SAMPLES: list[tuple[str, Callable[[World], dict], Any]] = [
+    ("admin:index", lambda s: {}, 200),
+    ("admin:app_list", lambda s: {"app_label": "booking"}, 200),
+    ("admin:booking_appointment_changelist", lambda s: {}, 200),
+    ("admin:booking_appointment_change", lambda s: {"object_id": s.appointments["own"].pk}, 200),
+    ("admin:booking_applicant_change", lambda s: {"object_id": s.people["walk_in"].pk}, 200),
+    ("admin:booking_slot_changelist", lambda s: {}, 200),
+    ("admin:accounts_user_changelist", lambda s: {}, 200),
+    ("admin:booking_appointment_add", lambda s: {}, 403),  # read-only: services write
+]
+
+
+# --- The machinery ------------------------------------------------------------------------
+
+
+def _walk(resolver: URLResolver, prefix: str = "", namespace: str = ""):
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = namespace
+            if pattern.namespace:
+                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            yield from _walk(pattern, prefix + str(pattern.pattern), inner)
+        elif isinstance(pattern, URLPattern):
+            route = prefix + str(pattern.pattern)
+            if pattern.name:
+                yield (f"{namespace}:{pattern.name}" if namespace else pattern.name), route
+            else:
+                yield route, route
+
+
+def url_patterns() -> list[tuple[str, str]]:
+    """(matrix key, route) of every URL pattern: its namespaced name, or its route."""
+    return list(_walk(get_resolver()))
+
+
+def is_admin(key: str) -> bool:
+    return key == "admin" or key.startswith("admin:") or key.startswith("admin/")
+
+
+# Served only with DEBUG (static files): not a page of the application.
+IGNORED = {"^static/(?P<path>.*)$"}
+
+
+def outcome_of(response) -> Any:
+    if response.status_code in (301, 302, 303, 307, 308):
+        path = urlsplit(response["Location"]).path
+        if path == resolve_url(settings.LOGIN_URL):
+            return LOGIN
+        if path == reverse("admin:login"):
+            return ADMIN_LOGIN
+        if path.startswith("/accounts/otp/"):
+            return OTP
+        return REDIRECT
+    return response.status_code
+
+
+def snapshot() -> tuple:
+    """The domain state a refused request must leave as it was."""
+    return (
+        list(Appointment.objects.order_by("pk").values_list("pk", "status", "slot_id")),
+        list(Slot.objects.order_by("pk").values_list("pk", "booked", "capacity")),
+        list(
+            Applicant.objects.order_by("pk").values_list(
+                "pk", "surname", "document_number", "user_id", "phone", "email", "access_point_id"
+            )
+        ),
+        list(
+            User.objects.order_by("pk").values_list(
+                "pk",
+                "email",
+                "role",
+                "is_active",
+                "is_staff",
+                "is_superuser",
+                "password",
+                "phone",
+                "language",
+                "access_point_id",
+            )
+        ),
+        list(ApiToken.objects.order_by("pk").values_list("pk", "expires_at")),
+        list(AlertSubscription.objects.order_by("pk").values_list("pk", "is_active")),
+        list(Publication.objects.order_by("pk").values_list("pk")),
+        list(TOTPDevice.objects.order_by("pk").values_list("pk", "confirmed")),
+    )
+
+
+class Personas:
+    """One logged-in client per persona; each request leaves its session as it found it."""
+
+    def __init__(self, scenario: World, *, tokens: bool = False) -> None:
+        """Session clients; with ``tokens``, API clients sending an API token instead."""
+        self.clients: dict[str, Client] = {}
+        self.sessions: dict[str, str] = {}
+        for persona in (*PERSONAS, ADMINISTRATOR):
+            client = Client()
+            if persona != "anonymous" and tokens:
+                _token, key = api_token_create(user=scenario.users[persona])
+                client.defaults["HTTP_AUTHORIZATION"] = f"Token {key}"
+            elif persona != "anonymous":
+                login(client, scenario.users[persona])
+                self.sessions[persona] = client.cookies[settings.SESSION_COOKIE_NAME].value
+            self.clients[persona] = client
+
+    def request(self, persona: str, method: str, path: str, data: Any, query: Any):
+        client = self.clients[persona]
+        client.cookies.clear()
+        if persona in self.sessions:
+            client.cookies[settings.SESSION_COOKIE_NAME] = self.sessions[persona]
+        cache.clear()  # throttles and rate limits count nothing across cases
+        if method == "GET":
+            return client.get(path, query or {})
+        if method == "DELETE":
+            return client.delete(path)
+        if path.startswith("/api/"):
+            return client.post(path, data or {}, content_type="application/json")
+        return client.post(path, data or {})
+
+
+def ask(personas: Personas, persona: str, case: Case, path: str, scenario: World):
+    data = case.data(scenario) if case.data else None
+    query = case.query(scenario) if case.query else None
+    expected = case.expect.get(persona)
+    refused = case.method != "GET" and (
+        expected in REFUSALS or (isinstance(expected, int) and expected >= 400)
+    )
+    with transaction.atomic():
+        before = snapshot() if refused else None
+        response = personas.request(persona, case.method, path, data, query)
+        changed = before is not None and snapshot() != before
+        transaction.set_rollback(True)
+    return outcome_of(response), changed
