@@ -31,10 +31,10 @@ import psycopg
 import pytest
 
 from booking.management.commands.seed_demo import DEMO_PASSWORD, PROCEDURES
+from tests.helpers.checkout import ROOT, clone_into
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 240
 EMAIL = "newcomer@example.test"
 PASSWORD = "un-long-mot-de-passe-93"
@@ -42,24 +42,6 @@ PHONE = "06 12 34 56 79"
 PHONE_E164 = "+33612345679"
 # A foreigner number (AGDREF): what most of the demo's procedures ask for.
 DOCUMENT_NUMBER = "9387654321"
-
-
-def clone_into(target: Path) -> None:
-    listed = (
-        subprocess.run(  # noqa: S603 - our own command line
-            [shutil.which("git") or "git", "ls-files", "-z", "-co", "--exclude-standard"],
-            cwd=ROOT,
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .split("\0")
-    )
-    for name in filter(None, listed):
-        source = ROOT / name
-        if source.is_file():  # a tracked file deleted in the work tree is not copied
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)  # keeps mtimes: make sees nothing new
 
 
 def free_port() -> int:

@@ -19,7 +19,7 @@ from gunicorn.config import Config
 
 from config.gunicorn import MASK, MaskingLogger, mask_uri
 from config.log_filters import MaskTokens
-from tests.test_settings import ROOT, django_setup, production_key
+from tests.helpers.settings_process import ROOT, django_setup, production_key
 
 CONSOLE_EMAIL = "django.core.mail.backends.console.EmailBackend"
 SMTP = "django.core.mail.backends.smtp.EmailBackend"

@@ -18,7 +18,8 @@ from core import ratelimit
 from core.cache import redis_script
 from notifications.models import Message
 from tests import factories
-from tests.api.conftest import token_client
+from tests.helpers.api_clients import token_client
+from tests.helpers.redis import require_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -112,20 +113,6 @@ def test_concurrent_requests_never_pass_more_than_the_rate():
             thread.join()
 
     assert len(passed) == 10
-
-
-def require_redis() -> None:
-    """Fail, not skip, without Redis: these tests are the only ones that run the
-    production Lua scripts, and a skip would pass unnoticed."""
-    import redis
-
-    try:
-        redis.Redis(socket_connect_timeout=0.5).ping()
-    except redis.RedisError as exc:
-        pytest.fail(
-            f"This test needs Redis at 127.0.0.1:6379 ({exc}); `make test` starts it "
-            "(scripts/ensure-test-services.sh), or: redis-server --daemonize yes"
-        )
 
 
 def test_on_redis_one_script_counts_every_key():

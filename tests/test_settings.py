@@ -6,10 +6,7 @@ environment, so neither the test settings nor a developer's ``.env`` leak in.
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,48 +15,19 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str
+from tests.helpers.settings_process import (
+    ROOT,
+    django_setup,
+    production_key,
+    run_settings,
+    settings_variables,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-SETTINGS_FILE = ROOT / "config" / "settings.py"
-_ENV_READ = re.compile(r"\benv_(?:str|bool|int|list|rate|networks)\(\s*\"([A-Z][A-Z0-9_]*)\"")
 _DOTENV_LINE = re.compile(r"^([A-Z][A-Z0-9_]*)=", re.MULTILINE)
-
-
-def settings_variables() -> set[str]:
-    """Every environment variable that config/settings.py reads."""
-    return set(_ENV_READ.findall(SETTINGS_FILE.read_text()))
 
 
 def env_example_variables() -> set[str]:
     return set(_DOTENV_LINE.findall((ROOT / ".env.example").read_text()))
-
-
-def run_settings(command: list[str], **variables: str) -> subprocess.CompletedProcess:
-    """Run ``command`` with config.settings and only ``variables`` set.
-
-    Every other variable the settings read is set to the empty string, which
-    the helpers treat as unset and which keeps a local .env from filling it in.
-    """
-    env = {name: "" for name in settings_variables()}
-    env.update({name: os.environ[name] for name in ("PATH", "HOME") if name in os.environ})
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        PYTHONDONTWRITEBYTECODE="1",
-    )
-    env.update(variables)
-    return subprocess.run(  # noqa: S603 - our own command line
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-
-
-def django_setup(**variables: str) -> subprocess.CompletedProcess:
-    return run_settings([sys.executable, "-c", "import django; django.setup()"], **variables)
-
-
-def production_key() -> str:
-    key = secrets.token_urlsafe(48)
-    assert len(key) == 64
-    return key
 
 
 def test_settings_read_every_variable_the_documentation_lists():

@@ -18,7 +18,7 @@ from django.utils import timezone
 from booking import availability_cache, services
 from booking.models import Horizon, Slot
 from tests import factories
-from tests.test_ratelimit import require_redis
+from tests.helpers.redis import require_redis
 
 pytestmark = pytest.mark.django_db
 
