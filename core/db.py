@@ -153,3 +153,10 @@ def utc_timestamps_in_c(sender, connection, **kwargs) -> None:
     if connection.vendor != "postgresql" or connection.timezone is not _UTC:
         return
     connection.connection.adapters.register_loader("timestamptz", _UtcTimestamptzLoader)
+
+
+def constraint_of(exc: Exception) -> str:
+    """The name of the constraint an ``IntegrityError`` violated (PostgreSQL's
+    diagnostics), else its message: what services match to tell refusals apart."""
+    diag = getattr(getattr(exc, "__cause__", None), "diag", None)
+    return getattr(diag, "constraint_name", None) or str(exc)
