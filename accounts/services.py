@@ -878,9 +878,9 @@ def applicant_identity_correct(
     ``booking.errors.InvalidIdentity``, ``booking.errors.IdentityTaken`` (the
     document is someone else's) or ``IdentityUnchanged``.
     """
-    from accounts.permissions import can_correct_identity
     from booking import errors as booking_errors
     from booking.models import Applicant
+    from booking.permissions import can_correct_identity
     from booking.services import identity_validate
 
     if not can_correct_identity(actor, applicant):

@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.messages import is_secret, message_subject_shown, message_text_shown
 from accounts.models import Role, User
-from accounts.permissions import visible_applicants, visible_appointments
 from booking.admin import ReadOnlyAdmin
 from booking.models import Applicant, Appointment
+from booking.permissions import visible_applicants, visible_appointments
 from core.admin import ScopedAdmin
 from notifications.models import AlertSubscription, Message, SmsOptOut
 

@@ -1,4 +1,11 @@
-"""Every change of booking or capacity state goes through these functions.
+"""Booking, cancelling and moving appointments.
+
+A booking is one read of the slot, the checks of ``booking.rules``, then one
+statement (``booking.statements``) that takes the seat and writes the
+appointment, its audit row and its outbox rows. Cancelling and moving lock the
+appointment, then the slots. Who else reacts (the messages owed, the alerts of
+a freed seat) is told through ``booking.signals``: booking knows nothing of
+notifications.
 
 Invariants, held by the database and not only here:
 - ``Slot.booked`` never exceeds ``Slot.capacity`` (CHECK constraint); it is
@@ -10,22 +17,19 @@ then slot rows in primary-key order.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from contextlib import nullcontext
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Model, Q
 from django.utils import timezone
 
-from accounts.models import Role, User
-from accounts.permissions import (
-    allowed_pools,
-    can_act_for,
-    is_verified,
-)
+from accounts.models import User
 from audit.models import AuditAction
 from audit.services import audit_event, audit_record
-from booking import availability_cache, errors, rules, statements
+from booking import availability_cache, errors, rules, signals, statements
 from booking.models import (
     ACTIVE_STATUSES,
     Applicant,
@@ -35,9 +39,9 @@ from booking.models import (
     Slot,
     new_reference,
 )
+from booking.permissions import can_act_for
 from core.db import constraint_of
 from core.parsing import parse_id
-from notifications import services as notifications
 
 # --- Capacity ------------------------------------------------------------------
 
@@ -58,61 +62,16 @@ def _slot_release(slot_id: int) -> None:
     Slot.objects.filter(pk=slot_id).update(booked=F("booked") - 1)
 
 
-def _check_visible(*, actor: User, slot: Slot, now: datetime) -> None:
-    """Raise ``SlotNotFound`` if ``actor`` may not see ``slot``: before any
-    other check, so that nothing tells such a slot from one that does not exist."""
-    procedure = slot.procedure
-    if rules.slot_hidden(
-        pool=slot.pool,
-        published_at=slot.published_at,
-        starts_at=slot.starts_at,
-        horizon_end=rules.horizon_end(procedure, now),
-        pools=allowed_pools(actor),
-        privileged=rules.is_privileged(actor),
-        now=now,
-    ):
-        raise errors.SlotNotFound()
-
-
-def _check_bookable(*, actor: User, applicant: Applicant, slot: Slot, now: datetime) -> None:
-    """Raise the first reason why ``actor`` may not book ``slot`` for ``applicant``."""
-    _check_visible(actor=actor, slot=slot, now=now)
-    if not can_act_for(actor, applicant, site_id=slot.site_id):
-        raise errors.NotAllowed()
-    if actor.role == Role.APPLICANT and not is_verified(actor):
-        # The account is the protection against farmed identities: no booking
-        # (nor move) before both the e-mail and the phone are confirmed.
-        raise errors.AccountNotVerified()
-    procedure = slot.procedure
-    if not (procedure.is_active and slot.site.is_active):
-        raise errors.ProcedureUnavailable()
-    if actor.role == Role.APPLICANT and not procedure.self_booking:
-        raise errors.ProcedureNotSelfBookable()
-    if slot.starts_at <= now:
-        raise errors.SlotInPast()
-    if not rules.is_privileged(actor) and slot.starts_at < now + timedelta(
-        hours=procedure.cutoff_hours
-    ):
-        raise errors.BookingClosed()
-    if not procedure.accepts(applicant.document_type):
-        raise errors.DocumentNotAccepted(required=procedure.get_required_document_display())
-
-
-def _get_slot(slot_id: int) -> Slot:
-    try:
-        return Slot.objects.select_related("site", "procedure__horizon").get(pk=slot_id)
-    except (Slot.DoesNotExist, ValueError, TypeError):
-        raise errors.SlotNotFound() from None
-
-
 def _is_one_active_violation(exc: IntegrityError) -> bool:
-    text = constraint_of(exc)
-    return (
-        "one_active_appointment_per_person_and_procedure" in text
-        or "one_active_appointment_per_applicant_and_procedure" in text
-        or "booking_appointment.identity_key" in text
-        or "booking_appointment.applicant_id" in text
-    )
+    """The partial unique indexes of one active appointment per person and procedure."""
+    violated = constraint_of(exc)
+    return any(name in violated for name in _ONE_ACTIVE)
+
+
+_ONE_ACTIVE = (
+    "one_active_appointment_per_person_and_procedure",
+    "one_active_appointment_per_applicant_and_procedure",
+)
 
 
 # --- Appointments ----------------------------------------------------------------
@@ -128,6 +87,45 @@ def slot_for_booking(slot_id: int) -> statements.SlotRead | None:
     return statements.slot_read(slot_id)
 
 
+def _slot_loaded(slot_id: int, slot: Slot | None = None) -> Slot:
+    """``slot`` if it is ``slot_id``'s (read by the caller), else the slot read
+    now with its site, procedure and horizon; ``SlotNotFound`` if there is none."""
+    if slot is not None and slot.pk == slot_id:
+        return slot
+    read = slot_for_booking(slot_id)
+    if read is None:
+        raise errors.SlotNotFound()
+    return read.slot()
+
+
+def _messages_write(rows: Sequence[Model]) -> None:
+    """Insert outbox rows that the receivers of ``appointment_messages_wanted``
+    built, in their own model (booking does not know it): one INSERT per model."""
+    by_model: dict[type[Model], list[Model]] = defaultdict(list)
+    for row in rows:
+        by_model[type(row)].append(row)
+    for model, of_model in by_model.items():
+        model.objects.bulk_create(of_model)
+
+
+def _messages_wanted(appointment: Appointment, event: str, now: datetime) -> list[Model]:
+    """The outbox rows the event owes, unsaved, from the receivers."""
+    return [
+        row
+        for _receiver, rows in signals.appointment_messages_wanted.send(
+            sender=Appointment, appointment=appointment, event=event, now=now
+        )
+        for row in rows or ()
+    ]
+
+
+def _changed(appointment: Appointment, event: str, now: datetime, messages: list[Model]) -> None:
+    """Tell the receivers of ``appointment_changed``, inside the event's transaction."""
+    signals.appointment_changed.send(
+        sender=Appointment, appointment=appointment, event=event, now=now, messages=messages
+    )
+
+
 def appointment_book(
     *,
     actor: User,
@@ -139,61 +137,16 @@ def appointment_book(
     """Book ``slot_id`` for ``applicant``, on behalf of ``actor``.
 
     Raises a ``booking.errors`` error and changes nothing when it cannot.
-    On PostgreSQL the seat, the appointment, its audit row and its outbox rows
-    are one statement (``booking.statements``), after one read of the slot
-    (``slot``, when the caller already made it: ``slot_for_booking(...).slot()``);
-    elsewhere (SQLite, ``make run``) the ORM does the same work in a
-    transaction, reading the slot again.
+    One read of the slot (none when the caller made it and hands it:
+    ``slot_for_booking(...).slot()``), the checks of ``booking.rules``, then
+    one statement: the seat, the appointment, its audit row and its outbox
+    rows (``booking.statements``). The slot is read outside any transaction:
+    what the checks look at is fixed at publication, and the seat itself is
+    taken by the conditional UPDATE.
     """
     now = timezone.now()
-    if connection.vendor == "postgresql":
-        return _appointment_book_statement(
-            actor=actor, applicant=applicant, slot_id=slot_id, channel=channel, now=now, slot=slot
-        )
-    with transaction.atomic():
-        slot = _get_slot(slot_id)
-        _check_bookable(actor=actor, applicant=applicant, slot=slot, now=now)
-        # A cheap early refusal; the partial unique index is the guarantee.
-        if _has_active_appointment(applicant, slot):
-            raise errors.AlreadyBooked()
-        _slot_claim(slot.pk)
-        availability_cache.capacity_changed([slot.procedure.slug])
-        appointment = _appointment_insert(
-            actor=actor, applicant=applicant, slot=slot, channel=channel, now=now
-        )
-        appointment.procedure = slot.procedure  # already loaded: no query for the messages
-        notifications.appointment_notify(
-            appointment=appointment, event=notifications.BOOKED, now=now
-        )
-        audit_record(
-            actor=actor,
-            action=AuditAction.APPOINTMENT_BOOKED,
-            appointment=appointment,
-            details=_booked_details(slot, channel),
-        )
-        return appointment
-
-
-def _appointment_book_statement(
-    *,
-    actor: User,
-    applicant: Applicant,
-    slot_id: int,
-    channel: str,
-    now: datetime,
-    slot: Slot | None,
-) -> Appointment:
-    """``appointment_book`` on PostgreSQL: one read, then one statement.
-
-    The slot is read outside any transaction: what the checks look at is fixed
-    at publication, and the seat itself is taken by the conditional UPDATE.
-    """
-    if slot is None or slot.pk != slot_id:
-        read = slot_for_booking(slot_id)
-        slot = None if read is None else read.slot()
-    if slot is None:
-        raise errors.SlotNotFound()
-    _check_bookable(actor=actor, applicant=applicant, slot=slot, now=now)
+    slot = _slot_loaded(slot_id, slot)
+    rules.booking_check(actor=actor, applicant=applicant, slot=slot, now=now)
     appointment_id = statements.appointment_id_next()
     for _attempt in range(5):
         appointment = _appointment_new(
@@ -206,14 +159,12 @@ def _appointment_book_statement(
             appointment=appointment,
             details=_booked_details(slot, channel),
         )
-        messages = notifications.appointment_messages(
-            appointment=appointment, event=notifications.BOOKED, now=now
-        )
+        messages = _messages_wanted(appointment, signals.BOOKED, now)
         try:
             # Alone, the statement is its own transaction; inside the caller's,
             # a savepoint keeps a refusal from breaking it.
             with transaction.atomic() if connection.in_atomic_block else nullcontext():
-                message_ids = statements.book(
+                written = statements.book(
                     slot_id=slot.pk, appointment=appointment, audit=audit, messages=messages
                 )
         except IntegrityError as exc:
@@ -222,15 +173,15 @@ def _appointment_book_statement(
             if "reference" in constraint_of(exc):
                 continue  # 31^8 references: a collision is rare, try another
             raise
-        if message_ids is None:
-            # No seat. Say "already booked" if that is also true, as the ORM path does.
+        if written is None:
+            # No seat. Say "already booked" if that is also true.
             if _has_active_appointment(applicant, slot):
                 raise errors.AlreadyBooked()
             raise errors.SlotFull()
         appointment._state.adding = False
         appointment._state.db = connection.alias
         availability_cache.capacity_changed([slot.procedure.slug])
-        notifications.enqueue_on_commit(message_ids)
+        _changed(appointment, signals.BOOKED, now, messages)
         return appointment
     raise RuntimeError("Could not draw a free appointment reference.")  # pragma: no cover
 
@@ -273,26 +224,6 @@ def _appointment_new(
     return appointment
 
 
-def _appointment_insert(
-    *, actor: User, applicant: Applicant, slot: Slot, channel: str, now: datetime
-) -> Appointment:
-    for _attempt in range(5):
-        appointment = _appointment_new(
-            actor=actor, applicant=applicant, slot=slot, channel=channel, now=now
-        )
-        try:
-            with transaction.atomic():
-                appointment.save(force_insert=True)
-        except IntegrityError as exc:
-            if _is_one_active_violation(exc):
-                raise errors.AlreadyBooked() from None
-            if "reference" in constraint_of(exc):
-                continue  # 31^8 references: a collision is rare, try another
-            raise
-        return appointment
-    raise RuntimeError("Could not draw a free appointment reference.")  # pragma: no cover
-
-
 def _appointment_lock(appointment: Appointment) -> Appointment:
     """Lock the appointment's row, then read it afresh with its slot and applicant.
 
@@ -308,17 +239,25 @@ def _appointment_lock(appointment: Appointment) -> Appointment:
     )
 
 
+def _appointment_lock_for_change(
+    *, actor: User, appointment: Appointment, now: datetime
+) -> Appointment:
+    """Lock ``appointment`` (``_appointment_lock``) and raise the first reason why
+    ``actor`` may not cancel or move it where it is now (``booking.rules``).
+    Caller is in a transaction."""
+    locked = _appointment_lock(appointment)
+    if not can_act_for(actor, locked.applicant, site_id=locked.slot.site_id):
+        raise errors.NotAllowed()
+    if (refusal := rules.change_refusal(locked, now)) is not None:
+        raise refusal
+    return locked
+
+
 def appointment_cancel(*, actor: User, appointment: Appointment) -> Appointment:
     """Cancel an active appointment and free its seat, in one transaction."""
     now = timezone.now()
     with transaction.atomic():
-        locked = _appointment_lock(appointment)
-        if not can_act_for(actor, locked.applicant, site_id=locked.slot.site_id):
-            raise errors.NotAllowed()
-        if locked.status != AppointmentStatus.BOOKED:
-            raise errors.AppointmentNotActive()
-        if locked.slot.starts_at <= now:
-            raise errors.AppointmentPast()
+        locked = _appointment_lock_for_change(actor=actor, appointment=appointment, now=now)
         locked.status = AppointmentStatus.CANCELLED
         locked.cancelled_at = now
         locked.cancelled_by = actor
@@ -326,8 +265,10 @@ def appointment_cancel(*, actor: User, appointment: Appointment) -> Appointment:
         locked.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
         _slot_release(locked.slot_id)
         availability_cache.capacity_changed([locked.procedure.slug])
-        notifications.appointment_notify(appointment=locked, event=notifications.CANCELLED, now=now)
-        notifications.freed_seat_owe(slot=locked.slot, procedure=locked.procedure, now=now)
+        messages = _messages_wanted(locked, signals.CANCELLED, now)
+        _messages_write(messages)
+        _changed(locked, signals.CANCELLED, now, messages)
+        signals.seat_freed.send(sender=Slot, slot=locked.slot, procedure=locked.procedure, now=now)
         audit_record(
             actor=actor,
             action=AuditAction.APPOINTMENT_CANCELLED,
@@ -348,21 +289,15 @@ def appointment_reschedule(
     """
     now = timezone.now()
     with transaction.atomic():
-        locked = _appointment_lock(appointment)
         # Where it is now; where it goes is checked with the new slot below.
-        if not can_act_for(actor, locked.applicant, site_id=locked.slot.site_id):
-            raise errors.NotAllowed()
-        if locked.status != AppointmentStatus.BOOKED:
-            raise errors.AppointmentNotActive()
-        if locked.slot.starts_at <= now:
-            raise errors.AppointmentPast()
-        new_slot = _get_slot(new_slot_id)
+        locked = _appointment_lock_for_change(actor=actor, appointment=appointment, now=now)
+        new_slot = _slot_loaded(new_slot_id)
         if new_slot.pk == locked.slot_id:
             raise errors.SameSlot()
         # A slot of another procedure is not one this appointment may see.
         if new_slot.procedure_id != locked.procedure_id:
             raise errors.SlotNotFound()
-        _check_bookable(actor=actor, applicant=locked.applicant, slot=new_slot, now=now)
+        rules.booking_check(actor=actor, applicant=locked.applicant, slot=new_slot, now=now)
         old_slot, old_slot_id, old_starts_at = locked.slot, locked.slot_id, locked.slot.starts_at
         # Both slot rows, in primary-key order: crossing reschedules cannot deadlock.
         list(
@@ -375,15 +310,15 @@ def appointment_reschedule(
         _slot_release(old_slot_id)
         availability_cache.capacity_changed([new_slot.procedure.slug])
         # The seat left behind is freed as a cancellation frees one.
-        notifications.freed_seat_owe(slot=old_slot, procedure=locked.procedure, now=now)
+        signals.seat_freed.send(sender=Slot, slot=old_slot, procedure=locked.procedure, now=now)
         locked.slot = new_slot
         locked.reschedule_count = F("reschedule_count") + 1
         locked.updated_at = now
         locked.save(update_fields=["slot", "reschedule_count", "updated_at"])
         locked.refresh_from_db(fields=["reschedule_count"])
-        notifications.appointment_notify(
-            appointment=locked, event=notifications.RESCHEDULED, now=now
-        )
+        messages = _messages_wanted(locked, signals.RESCHEDULED, now)
+        _messages_write(messages)
+        _changed(locked, signals.RESCHEDULED, now, messages)
         audit_record(
             actor=actor,
             action=AuditAction.APPOINTMENT_RESCHEDULED,

@@ -13,9 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from accounts.models import Role, User
-from accounts.permissions import (
-    can_register_identity,
-)
 from accounts.phones import normalize_mobile
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -24,6 +21,7 @@ from booking.identity import document_number_error, normalize_name
 from booking.models import (
     Applicant,
 )
+from booking.permissions import can_register_identity
 from core.db import constraint_of
 
 # --- Identities --------------------------------------------------------------------

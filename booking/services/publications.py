@@ -16,9 +16,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.permissions import (
-    can_publish,
-)
 from audit.models import AuditAction
 from audit.services import audit_record
 from booking import availability_cache, errors
@@ -29,6 +26,7 @@ from booking.models import (
     Site,
     Slot,
 )
+from booking.permissions import can_publish
 
 MAX_PUBLICATION_DAYS = 366
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.permissions import is_verified
-from booking import errors, services
+from booking import errors, rules, services
 from booking.calendar import build_week, day_slots, parse_date, sites_with_availability
 from booking.models import (
     ACTIVE_STATUSES,
@@ -181,7 +181,7 @@ def confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
             "procedure": procedure,
             "site": slot.site,
             "applicant": applicant,
-            "document_accepted": procedure.accepts(applicant.document_type),
+            "document_accepted": rules.document_accepted(procedure, applicant.document_type),
             "back_url": times_url_for_slot(slot),
         },
     )

@@ -18,7 +18,6 @@ from booking import rules
 from booking.models import (
     Applicant,
     Appointment,
-    AppointmentStatus,
     Procedure,
     Slot,
     reference_parse,
@@ -76,14 +75,9 @@ def visible_slot_or_none(
         .filter(pk=slot_id, **conditions)
         .first()
     )
+    # These pages are the applicants': nobody privileged.
     if slot is None or rules.slot_hidden(
-        pool=slot.pool,
-        published_at=slot.published_at,
-        starts_at=slot.starts_at,
-        horizon_end=rules.horizon_end(slot.procedure, now),
-        pools=pools_for(request.user),
-        privileged=False,  # these pages are the applicants'
-        now=now,
+        slot, pools=pools_for(request.user), privileged=False, now=now
     ):
         return None
     return slot
@@ -105,4 +99,5 @@ def my_appointment(request: HttpRequest, reference: str) -> Appointment:
 
 
 def changeable(appointment: Appointment, now: datetime) -> bool:
-    return appointment.status == AppointmentStatus.BOOKED and appointment.slot.starts_at > now
+    """May the applicant still cancel or move it (``booking.rules``)?"""
+    return rules.changeable(appointment, now)

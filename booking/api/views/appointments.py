@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
@@ -14,11 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.authentication import token_lookup_joined, token_prefetched
-from booking import errors, selectors, services, statements
-from booking.api import soldout
+from booking import selectors, services
+from booking.api import hotpath, soldout
 from booking.api.serializers import (
-    MAX_ID,
     AppointmentFilterSerializer,
     AppointmentSerializer,
     SlotChoiceSerializer,
@@ -33,37 +29,9 @@ from booking.api.views.common import (
     slot_choice,
     visible_appointment,
 )
-from booking.models import Appointment, Channel
-from booking.statements import SlotRead
+from booking.models import Appointment
 from core.api import error_responses
 from core.pagination import page_of, paginated_response, pagination_parameters
-
-
-def _token_and_slot_read(request: HttpRequest) -> tuple[int, SlotRead | None] | None:
-    """Read the token of ``Authorization: Token <key>`` and the slot of a small
-    ``{"slot": <id>}`` JSON body in one statement; hand the token to DRF's
-    authentication (``token_prefetched``) and return the slot's id and read.
-    ``None`` (nothing read) for anything else: DRF and ``post`` then read and
-    answer as usual, errors included."""
-    words = request.META.get("HTTP_AUTHORIZATION", "").split()
-    if len(words) != 2 or words[0].lower() != "token" or request.content_type != "application/json":
-        return None
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return None
-    if not 0 < length <= 256:
-        return None
-    try:
-        data = json.loads(request.body)
-    except ValueError:  # not JSON, not UTF-8: the parser says so later
-        return None
-    slot_id = data.get("slot") if isinstance(data, dict) else None
-    if type(slot_id) is not int or not 1 <= slot_id <= MAX_ID or soldout.is_sold_out(slot_id):
-        return None
-    found, columns = token_lookup_joined(words[1], statements.slot_joined(), (slot_id,))
-    token_prefetched(request, words[1], found)
-    return slot_id, statements.slot_read_of(columns)
 
 
 def _local_midnight(day: date) -> datetime | None:
@@ -127,7 +95,7 @@ class AppointmentListView(APIView):
         authenticates from that read and ``post`` takes its slot, one round
         trip fewer on every booking of a storm."""
         if request.method == "POST":
-            self._slot_prefetched = _token_and_slot_read(request._request)
+            self._slot_prefetched = hotpath.prefetch(request._request)
         super().perform_authentication(request)
 
     @extend_schema(
@@ -174,28 +142,12 @@ class AppointmentListView(APIView):
     )
     def post(self, request: Request) -> Response:
         slot_id = slot_choice(request.data)
-        applicant = own_applicant(request)
-        prefetched = getattr(self, "_slot_prefetched", None)
-        if soldout.is_sold_out(slot_id):
-            read = None
-        elif prefetched is not None and prefetched[0] == slot_id:
-            read = prefetched[1]
-        else:
-            read = services.slot_for_booking(slot_id)
-        if soldout.is_full(slot_id, read, pools=selectors.pools_for(request.user)):
-            raise errors.SlotFull()
-        slot = None if read is None else read.slot()
-        try:
-            appointment = services.appointment_book(
-                actor=request.user,
-                applicant=applicant,
-                slot_id=slot_id,
-                channel=Channel.API,
-                slot=slot,
-            )
-        except errors.SlotFull:
-            soldout.remember(slot_id)
-            raise
+        appointment = hotpath.appointment_book(
+            actor=request.user,
+            applicant=own_applicant(request),
+            slot_id=slot_id,
+            prefetched=getattr(self, "_slot_prefetched", None),
+        )
         return Response(_rendered_booking(appointment), status=status.HTTP_201_CREATED)
 
 

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from booking import availability_cache, selectors
+from booking import availability_cache, rules, selectors
 from booking.api.serializers import (
     AvailabilityQuerySerializer,
     AvailableSlotSerializer,
@@ -125,11 +125,7 @@ class AvailabilityView(APIView):
         )
         rows = [row for row in fetched if row[6] <= now]
         body = _availability_json(rows, procedure.slug, timezone.get_current_timezone())
-        # What changes it with no write: a slot becomes visible, the first one
-        # passes the cut-off, the horizon reaches the next one.
-        moments = [row[6] for row in fetched if row[6] > now]
-        if rows:
-            moments.append(rows[0][2] - timedelta(hours=procedure.cutoff_hours))
+        entry = None
         if (longest := availability_cache.long_lifetime()) > 0:
             entry = selectors.availability_next_entry(
                 procedure=procedure,
@@ -139,9 +135,15 @@ class AvailabilityView(APIView):
                 now=now,
                 within=timedelta(seconds=longest),
             )
-            if entry is not None:
-                moments.append(entry)
-        return body, min(moments).timestamp() if moments else None
+        # What changes it with no write: a slot becomes visible, the first one
+        # passes the cut-off, the horizon reaches the next one.
+        changes_at = rules.availability_changes_at(
+            procedure=procedure,
+            first_start=rows[0][2] if rows else None,
+            becomes_visible=[row[6] for row in fetched if row[6] > now],
+            horizon_entry=entry,
+        )
+        return body, None if changes_at is None else changes_at.timestamp()
 
 
 def _json_string(text: str) -> str:
