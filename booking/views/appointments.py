@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from booking import services
+from booking import rules, services
 from booking.calendar import build_week, day_slots, parse_date, sites_with_availability
 from booking.ics import appointment_ics as render_ics
 from booking.models import (
@@ -22,7 +22,6 @@ from booking.selectors import appointments_for, availability, pools_for
 from booking.views.common import (
     applicant_of,
     applicant_required,
-    changeable,
     my_appointment,
     visible_slot,
     visible_slot_or_none,
@@ -66,7 +65,7 @@ def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "slot": appointment.slot,
             "site": appointment.slot.site,
             "procedure": appointment.procedure,
-            "changeable": changeable(appointment, timezone.now()),
+            "changeable": rules.changeable(appointment, timezone.now()),
         },
     )
 
@@ -99,7 +98,7 @@ def appointment_cancel(request: HttpRequest, reference: str) -> HttpResponse:
             _("Appointment %(reference)s is cancelled.") % {"reference": appointment.reference},
         )
         return redirect("booking:my_appointments")
-    if not changeable(appointment, timezone.now()):
+    if not rules.changeable(appointment, timezone.now()):
         messages.info(request, _("This appointment can no longer be cancelled."))
         return redirect("booking:appointment_detail", reference=appointment.reference)
     return render(
@@ -115,7 +114,7 @@ def appointment_reschedule(request: HttpRequest, reference: str) -> HttpResponse
     """Choose a new time for the same procedure: a site, a week, a day, a time."""
     appointment = my_appointment(request, reference)
     now = timezone.now()
-    if not changeable(appointment, now):
+    if not rules.changeable(appointment, now):
         messages.info(request, _("This appointment can no longer be changed."))
         return redirect("booking:appointment_detail", reference=appointment.reference)
     procedure = appointment.procedure
@@ -202,7 +201,7 @@ def appointment_reschedule_confirm(
         )
         return redirect("booking:appointment_detail", reference=moved.reference)
     now = timezone.now()
-    if not changeable(appointment, now):
+    if not rules.changeable(appointment, now):
         messages.info(request, _("This appointment can no longer be changed."))
         return redirect("booking:appointment_detail", reference=appointment.reference)
     new_slot = visible_slot(request, slot_id, now=now, procedure_id=appointment.procedure_id)

@@ -96,8 +96,3 @@ def my_appointment(request: HttpRequest, reference: str) -> Appointment:
     if parsed is None:
         raise Http404
     return get_object_or_404(appointments_for(request.user), reference=parsed)
-
-
-def changeable(appointment: Appointment, now: datetime) -> bool:
-    """May the applicant still cancel or move it (``booking.rules``)?"""
-    return rules.changeable(appointment, now)

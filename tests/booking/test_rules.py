@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking import availability_cache, errors, rules
+from booking.api import soldout
 from booking.models import Slot
 from booking.services import appointment_book, appointment_cancel
 from tests import factories
@@ -113,8 +114,6 @@ def test_a_shorter_horizon_hides_the_same_slots_everywhere(
 
     # When the horizon rule ends two days from now
     monkeypatch.setattr(rules, "horizon_end", lambda procedure, now: now + timedelta(days=2))
-    from booking.api import soldout
-
     soldout.clear()  # the full slot was remembered as full a moment ago
 
     # Then the later slots answer as missing ones everywhere: availability,
