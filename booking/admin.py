@@ -8,7 +8,7 @@ or delete for slots, publications and appointments, and an applicant's
 identity is read-only (only contact details can be corrected).
 
 Staff who are not administrators see only their share (``accounts.admin_base.ScopedAdmin``
-with the rules of ``accounts.permissions``): an agent their sites, a mediator
+with the rules of ``booking.permissions``): an agent their sites, a mediator
 their access point's people and bookings.
 """
 
@@ -22,11 +22,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import ScopedAdmin
 from accounts.models import User
-from accounts.permissions import managed_sites, visible_applicants, visible_appointments
 from audit.models import AuditAction
 from audit.services import audit_record
 from booking.forms import WalkInContactAdminForm
 from booking.models import Applicant, Appointment, Procedure, Publication, Site, Slot
+from booking.permissions import managed_sites, visible_applicants, visible_appointments
 from core.admin import ReadOnlyAdmin
 
 

@@ -41,7 +41,7 @@ class BookingWindow:
     def of(cls, procedure: Procedure, now: datetime) -> BookingWindow:
         return cls(
             today=timezone.localdate(now),
-            first_day=timezone.localdate(now + timedelta(hours=procedure.cutoff_hours)),
+            first_day=timezone.localdate(rules.earliest_start(procedure, now)),
             # The last day with a start before the horizon's end (booking.horizon).
             last_day=timezone.localdate(
                 rules.horizon_end(procedure, now) - timedelta(microseconds=1)

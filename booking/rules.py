@@ -1,5 +1,12 @@
-"""When a slot may be seen: the one rule that the pages, the API, the fast
-refusal of full slots and the booking services ask.
+"""The booking rulebook: when a slot may be seen, booked, cancelled or moved.
+
+The only place that knows these rules. The pages (``booking.views``,
+``booking.calendar``), the API and its fast refusal of full slots
+(``booking.api.soldout``), availability (``booking.selectors``) and the
+moments its cached answers expire (``booking.api.views.availability``), and
+the services that write (``booking.services``) all ask here; none restates a
+rule. Each rule is one function, looked up at call time, so that changing one
+changes every caller (``tests/booking/test_rules.py`` checks it).
 
 A slot the caller may not see (capacity not yet visible, beyond the booking
 horizon, in a pool reserved for others) answers exactly as a slot that does
@@ -9,14 +16,24 @@ answer would tell a bot which ids are coming and when.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import datetime
+from collections.abc import Collection, Iterable
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
 
 from accounts.models import Role, User
-from booking import horizon
-from booking.models import Procedure
+from accounts.permissions import is_verified
+from booking import errors, horizon
+from booking.models import Applicant, Appointment, AppointmentStatus, Procedure, Slot
+from booking.permissions import allowed_pools, can_act_for
+from core.errors import DomainError
 
-# Staff who may book what applicants do not see yet (not visible, beyond the horizon).
+if TYPE_CHECKING:
+    from booking.statements import SlotRead
+
+# Staff who may book what applicants do not see yet (not visible, beyond the
+# horizon) and past the cut-off.
 PRIVILEGED_ROLES = (Role.AGENT, Role.SUPERVISOR)
 
 
@@ -24,27 +41,154 @@ def is_privileged(actor: User) -> bool:
     return actor.role in PRIVILEGED_ROLES
 
 
-def horizon_end(procedure: Procedure, now: datetime) -> datetime:
+# --- Cut-off and horizon: the window of starts open to online booking ---------------
+
+
+def cutoff(procedure: Procedure) -> timedelta:
+    """How long before its start a slot of ``procedure`` closes to online booking
+    (staff may still book it)."""
+    return timedelta(hours=procedure.cutoff_hours)
+
+
+def earliest_start(procedure: Procedure, now: datetime) -> datetime:
+    """The first start open to online booking at ``now``: earlier ones are closed."""
+    return now + cutoff(procedure)
+
+
+def closes_at(procedure: Procedure, starts_at: datetime) -> datetime:
+    """The moment a slot starting at ``starts_at`` closes to online booking."""
+    return starts_at - cutoff(procedure)
+
+
+def horizon_end(procedure: Procedure | SlotRead, now: datetime) -> datetime:
     """Slots of ``procedure`` starting before this moment are within its booking
-    horizon at ``now``; later ones are not released yet (``booking.horizon``).
-    Reads the procedure's ``Horizon`` unless it came with it."""
+    horizon at ``now``; later ones are not released yet: the step of
+    ``booking.horizon``, at a moment nobody can compute in advance. Reads the
+    procedure's ``Horizon`` unless it came with it (a ``SlotRead`` carries it)."""
     return horizon.end_at(horizon_days=procedure.horizon_days, row=horizon.of(procedure), now=now)
 
 
-def slot_hidden(
+def horizon_step(procedure: Procedure, now: datetime) -> tuple[datetime, datetime] | None:
+    """When the horizon next moves by itself and where to, if that is known:
+    for the availability cache's expiry only, never to be shown."""
+    step_at = horizon.next_change(procedure, now)
+    if step_at is None:
+        return None
+    return step_at, horizon.of(procedure).next_released_until
+
+
+def availability_window(
+    procedure: Procedure,
     *,
-    pool: str,
-    published_at: datetime,
-    starts_at: datetime,
-    horizon_end: datetime,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    now: datetime,
+) -> tuple[datetime, datetime, bool]:
+    """The starts open to online booking now, within the local days asked for:
+    ``[earliest, latest)``, and whether ``latest`` is the procedure's horizon
+    (which moves with time: later slots enter) rather than the end of ``date_to``."""
+    earliest = earliest_start(procedure, now)
+    latest = horizon_end(procedure, now)
+    moving = True
+    tz = timezone.get_current_timezone()
+    if date_from is not None:
+        earliest = max(earliest, datetime.combine(date_from, time.min, tzinfo=tz))
+    if date_to is not None:
+        end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz)
+        if end <= latest:
+            latest, moving = end, False
+    return earliest, latest, moving
+
+
+def availability_changes_at(
+    *,
+    procedure: Procedure,
+    first_start: datetime | None,
+    becomes_visible: Iterable[datetime],
+    horizon_entry: datetime | None,
+) -> datetime | None:
+    """When an answer of availability changes with no write: its first slot
+    (starting at ``first_start``) closes, a slot of its window becomes visible,
+    the horizon's step brings one in (``horizon_entry``). ``None``: none of these."""
+    moments = list(becomes_visible)
+    if first_start is not None:
+        moments.append(closes_at(procedure, first_start))
+    if horizon_entry is not None:
+        moments.append(horizon_entry)
+    return min(moments) if moments else None
+
+
+# --- Seeing and booking a slot -------------------------------------------------------
+
+
+def slot_hidden(
+    slot: Slot | SlotRead,
+    *,
     pools: Collection[str],
     privileged: bool,
     now: datetime,
+    procedure: Procedure | SlotRead | None = None,
 ) -> bool:
-    """Whether a caller who may use ``pools`` (``privileged``: an agent) may
-    not see this slot at ``now``: it must then answer as a missing one."""
-    if pool not in pools:
+    """Whether a caller who may use ``pools`` (``privileged``: an agent) may not
+    see ``slot`` at ``now``: it must then answer as a missing one. ``procedure``
+    is whose horizon counts (default: the slot's; a ``SlotRead`` is its own)."""
+    if slot.pool not in pools:
         return True
     if privileged:
         return False
-    return published_at > now or starts_at >= horizon_end
+    if slot.published_at > now:
+        return True
+    return slot.starts_at >= horizon_end(procedure or slot.procedure, now)
+
+
+def document_accepted(procedure: Procedure, document_type: str) -> bool:
+    """Does ``procedure`` take an identity proven by ``document_type``?"""
+    return procedure.accepts(document_type)
+
+
+def visibility_check(*, actor: User, slot: Slot, now: datetime) -> None:
+    """Raise ``SlotNotFound`` if ``actor`` may not see ``slot``: before any
+    other check, so that nothing tells such a slot from one that does not exist."""
+    if slot_hidden(slot, pools=allowed_pools(actor), privileged=is_privileged(actor), now=now):
+        raise errors.SlotNotFound()
+
+
+def booking_check(*, actor: User, applicant: Applicant, slot: Slot, now: datetime) -> None:
+    """Raise the first reason why ``actor`` may not book ``slot`` for ``applicant``
+    (the slot with its site and procedure loaded)."""
+    visibility_check(actor=actor, slot=slot, now=now)
+    if not can_act_for(actor, applicant, site_id=slot.site_id):
+        raise errors.NotAllowed()
+    if actor.role == Role.APPLICANT and not is_verified(actor):
+        # The account is the protection against farmed identities: no booking
+        # (nor move) before both the e-mail and the phone are confirmed.
+        raise errors.AccountNotVerified()
+    procedure = slot.procedure
+    if not (procedure.is_active and slot.site.is_active):
+        raise errors.ProcedureUnavailable()
+    if actor.role == Role.APPLICANT and not procedure.self_booking:
+        raise errors.ProcedureNotSelfBookable()
+    if slot.starts_at <= now:
+        raise errors.SlotInPast()
+    if not is_privileged(actor) and slot.starts_at < earliest_start(procedure, now):
+        raise errors.BookingClosed()
+    if not document_accepted(procedure, applicant.document_type):
+        raise errors.DocumentNotAccepted(required=procedure.get_required_document_display())
+
+
+# --- Changing an appointment -------------------------------------------------------------
+
+
+def change_refusal(appointment: Appointment, now: datetime) -> DomainError | None:
+    """Why ``appointment`` may no longer be cancelled or moved, or ``None``:
+    only a booked appointment (not checked in, not over) whose slot is to come."""
+    if appointment.status != AppointmentStatus.BOOKED:
+        return errors.AppointmentNotActive()
+    if appointment.slot.starts_at <= now:
+        return errors.AppointmentPast()
+    return None
+
+
+def changeable(appointment: Appointment, now: datetime) -> bool:
+    """May ``appointment`` still be cancelled or moved (what the pages offer)?"""
+    return change_refusal(appointment, now) is None

@@ -10,9 +10,9 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.permissions import allowed_pools, visible_appointments
-from booking import horizon, rules
+from booking import rules
 from booking.models import Appointment, Procedure, Slot
+from booking.permissions import allowed_pools, visible_appointments
 
 
 def availability_window(
@@ -22,20 +22,8 @@ def availability_window(
     date_to: date | None = None,
     now: datetime,
 ) -> tuple[datetime, datetime, bool]:
-    """The starts a query of availability covers now: ``[earliest, latest)``,
-    and whether ``latest`` is the procedure's horizon (which moves with time:
-    later slots enter, ``booking.horizon``) rather than the end of ``date_to``."""
-    earliest = now + timedelta(hours=procedure.cutoff_hours)
-    latest = rules.horizon_end(procedure, now)
-    moving = True
-    tz = timezone.get_current_timezone()
-    if date_from is not None:
-        earliest = max(earliest, datetime.combine(date_from, time.min, tzinfo=tz))
-    if date_to is not None:
-        end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz)
-        if end <= latest:
-            latest, moving = end, False
-    return earliest, latest, moving
+    """The starts a query of availability covers now (``booking.rules.availability_window``)."""
+    return rules.availability_window(procedure, date_from=date_from, date_to=date_to, now=now)
 
 
 def availability(
@@ -87,10 +75,10 @@ def availability_next_entry(
     if none does (or the window ends at ``date_to``). The moment is secret until
     it passes (``booking.horizon``): it only sets when a kept answer expires."""
     _earliest, latest, moving = availability_window(procedure, date_to=date_to, now=now)
-    step_at = horizon.next_change(procedure, now)
-    if not moving or step_at is None or step_at > now + within:
+    step = rules.horizon_step(procedure, now) if moving else None
+    if step is None or step[0] > now + within:
         return None
-    until = horizon.of(procedure).next_released_until
+    step_at, until = step
     if date_to is not None:
         tz = timezone.get_current_timezone()
         until = min(until, datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz))

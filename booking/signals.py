@@ -1,16 +1,45 @@
-"""Saves and deletes of slots, sites and procedures outside the booking
-services (the admin, a shell) change what availability shows: every kept
-answer is out of date (``booking.availability_cache``). The services themselves write
-slots with ``update`` and ``bulk_create``, which send no signal, and say which
-procedure changed."""
+"""What booking tells the apps above it, and what it hears from Django.
+
+Booking sends domain signals; the apps that react (notifications: the
+messages owed, the alerts of a freed seat) connect their receivers in their
+own ``ready()``. Booking never imports them.
+
+- ``appointment_messages_wanted(appointment, event, now)``: each receiver
+  returns the outbox rows the event owes, unsaved model instances (of any
+  model: booking inserts them in their own, within the booking's one
+  statement or the cancellation's transaction, without knowing it).
+- ``appointment_changed(appointment, event, now, messages)``: an appointment
+  was ``BOOKED``, ``CANCELLED`` or ``RESCHEDULED``; sent inside the event's
+  transaction (after the booking's statement, which is its own), with the
+  rows of ``appointment_messages_wanted`` as written (their ids set). What is
+  done after the commit (handing the ids to the workers) is the receivers'
+  to schedule (``transaction.on_commit``).
+- ``seat_freed(slot, procedure, now)``: a cancellation or a reschedule gave a
+  seat of ``slot`` back, inside its transaction.
+
+Saves and deletes of slots, sites and procedures outside the booking services
+(the admin, a shell) change what availability shows: every kept answer is out
+of date (``booking.availability_cache``). The services themselves write slots
+with ``update`` and ``bulk_create``, which send no signal, and say which
+procedure changed.
+"""
 
 from __future__ import annotations
 
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from booking import availability_cache
 from booking.models import Procedure, Site, Slot
+
+# The events of ``appointment_changed`` (also the messages' template keys).
+BOOKED = "appointment_booked"
+CANCELLED = "appointment_cancelled"
+RESCHEDULED = "appointment_rescheduled"
+
+appointment_messages_wanted = Signal(use_caching=True)
+appointment_changed = Signal(use_caching=True)
+seat_freed = Signal(use_caching=True)
 
 
 @receiver(post_save, sender=Slot, dispatch_uid="booking.availability.slot_saved")

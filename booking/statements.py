@@ -33,8 +33,8 @@ opened (no ``BEGIN``/``COMMIT``); inside one, a savepoint keeps a refusal from
 breaking the caller's transaction.
 
 The rows themselves are built by their owners (``audit.services.audit_event``,
-``notifications.services.appointment_messages``) as unsaved model instances;
-this module only turns them into SQL, with the columns read once from the
+``booking.signals.appointment_messages_wanted``: notifications) as unsaved
+model instances; this module only turns them into SQL, with the columns read once from the
 models' metadata, so that a new column needs no change here. Each row travels
 as one JSON parameter that ``json_populate_record`` types with the table's own
 record type: a handful of parameters instead of some eighty, which keeps the
@@ -57,7 +57,6 @@ from django.db.models import JSONField, Model
 from django.utils.duration import duration_iso_string
 from django_countries.fields import Country
 
-from accounts.authentication import Joined
 from audit.models import AuditEvent
 from booking import errors, horizon
 from booking.models import (
@@ -69,8 +68,7 @@ from booking.models import (
     Site,
     Slot,
 )
-from core.db import prepared_run
-from notifications.models import Message
+from core.db import JoinedRow, prepared_run
 
 # --- Reading the slot ----------------------------------------------------------------
 
@@ -83,14 +81,17 @@ _SLOT_JOIN: tuple[tuple[type[Model], str], ...] = (
 
 
 @cache
-def _slot_statement() -> tuple[str, list]:
-    """The slot with its site and procedure: the SQL and, per model, its fields
-    with their database converters. Built once: compiling the ORM's
+def _slot_row() -> JoinedRow:
+    return JoinedRow(_SLOT_JOIN)
+
+
+@cache
+def _slot_statement() -> str:
+    """The slot with its site and procedure. Built once: compiling the ORM's
     ``select_related`` query cost more CPU than the rest of the read."""
-    columns, layout = _slot_columns()
     table = connection.ops.quote_name(Slot._meta.db_table)
-    sql = f"SELECT {columns} FROM {table} s {_site_and_procedure('JOIN')} WHERE s.id = %s"  # noqa: S608
-    return sql, layout
+    columns = _slot_row().columns
+    return f"SELECT {columns} FROM {table} s {_site_and_procedure('JOIN')} WHERE s.id = %s"  # noqa: S608
 
 
 def _site_and_procedure(join: str) -> str:
@@ -107,29 +108,13 @@ def _site_and_procedure(join: str) -> str:
 
 
 @cache
-def _slot_columns() -> tuple[str, list]:
-    quote = connection.ops.quote_name
-    columns: list[str] = []
-    layout = []
-    for model, alias in _SLOT_JOIN:
-        fields = []
-        for field in model._meta.concrete_fields:
-            col = field.get_col(alias)
-            converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-            fields.append((field.attname, col, converters))
-            columns.append(f"{alias}.{quote(field.column)}")
-        layout.append((model, fields))
-    return ", ".join(columns), layout
-
-
-@cache
-def slot_joined() -> Joined:
-    """The slot read joined to the token lookup (``token_lookup_joined``, with
-    the slot's id as parameter): what the booking view reads in one round trip."""
-    columns, _layout = _slot_columns()
+def slot_joined() -> tuple[str, str]:
+    """The slot read as columns and ``LEFT JOIN`` clauses to add to another
+    statement (the token lookup's, ``booking.api.hotpath``), with the slot's id
+    as parameter: what the booking view reads in one round trip."""
     table = connection.ops.quote_name(Slot._meta.db_table)
     joins = f"LEFT JOIN {table} s ON s.id = %s {_site_and_procedure('LEFT JOIN')}"
-    return Joined(columns=columns, joins=joins)
+    return _slot_row().columns, joins
 
 
 def slot_read_of(columns: tuple) -> SlotRead | None:
@@ -157,9 +142,10 @@ class SlotRead:
     """One read of a slot with its site and procedure.
 
     The columns a refusal looks at (``_SEATS``: the slot's seats, pool, times,
-    its procedure's horizon) are attributes read off the row; the three model
+    its procedure's horizon) are attributes read off the row; the model
     instances are built on the first ``slot()``: a slot refused on its seats
-    (sold out, in a storm) costs no instance.
+    (sold out, in a storm) costs no instance. For ``booking.rules`` it is its
+    own procedure's horizon too (``horizon_days``, ``horizon``).
     """
 
     __slots__ = ("_row", "_slot", *_SEATS)
@@ -167,11 +153,8 @@ class SlotRead:
     def __init__(self, row: tuple) -> None:
         self._row = row
         self._slot: Slot | None = None
-        for name, (position, col, converters) in _seat_positions().items():
-            value = row[position]
-            for converter in converters:
-                value = converter(value, col, connection)
-            setattr(self, name, value)
+        for name, position in _seat_positions().items():
+            setattr(self, name, JoinedRow.value(row, position))
 
     def slot(self) -> Slot:
         """What ``Slot.objects.select_related("site", "procedure__horizon").get(pk=...)``
@@ -180,59 +163,38 @@ class SlotRead:
             self._slot = _slot_of(self._row)
         return self._slot
 
-    def horizon_end(self, now: datetime) -> datetime:
-        """``booking.rules.horizon_end`` of the slot's procedure, off the row."""
-        state = None
-        if self._h_released_until is not None:
-            state = horizon.HorizonState(
-                horizon_days=self._h_days,
-                released_until=self._h_released_until,
-                next_release_at=self._h_next_release_at,
-                next_released_until=self._h_next_released_until,
-            )
-        return horizon.end_at(horizon_days=self.horizon_days, row=state, now=now)
+    @property
+    def horizon(self) -> horizon.HorizonState | None:
+        """The procedure's ``Horizon`` values, as ``Procedure.horizon`` would give them."""
+        if self._h_released_until is None:
+            return None
+        return horizon.HorizonState(
+            horizon_days=self._h_days,
+            released_until=self._h_released_until,
+            next_release_at=self._h_next_release_at,
+            next_released_until=self._h_next_released_until,
+        )
 
 
 @cache
 def _seat_positions() -> dict[str, tuple[int, object, list]]:
-    _sql, layout = _slot_statement()
-    positions = {}
-    offset = 0
-    for model, fields in layout:
-        for i, (attname, col, converters) in enumerate(fields):
-            positions[(model, attname)] = (offset + i, col, converters)
-        offset += len(fields)
-    return {name: positions[key] for name, key in _SEATS.items()}
+    row = _slot_row()
+    return {name: row.position(*key) for name, key in _SEATS.items()}
 
 
 def slot_read(slot_id: int) -> SlotRead | None:
     """The slot of ``slot_id`` with its site and procedure, in one precompiled
     statement, or ``None``."""
-    sql, _layout = _slot_statement()
-    row = prepared_run(sql, [slot_id])
+    row = prepared_run(_slot_statement(), [slot_id])
     return None if row is None else SlotRead(row)
 
 
 def _slot_of(row: tuple) -> Slot:
-    _sql, layout = _slot_statement()
-    made = []
-    values = iter(row)
-    for model, fields in layout:
-        attnames, converted = [], []
-        for attname, col, converters in fields:
-            value = next(values)
-            for converter in converters:
-                value = converter(value, col, connection)
-            attnames.append(attname)
-            converted.append(value)
-        made.append(model.from_db(connection.alias, attnames, converted))
-    slot, site, procedure, horizon_row = made
+    slot, site, procedure, horizon_row = _slot_row().instances(row)
     Slot.site.field.set_cached_value(slot, site)
     Slot.procedure.field.set_cached_value(slot, procedure)
     # As select_related caches a reverse one-to-one: None when there is no row.
-    Procedure.horizon.related.set_cached_value(
-        procedure, None if horizon_row.pk is None else horizon_row
-    )
+    Procedure.horizon.related.set_cached_value(procedure, horizon_row)
     return slot
 
 
@@ -325,7 +287,8 @@ def _identity_columns() -> list[str]:
 
 
 @cache
-def _sql(messages: int) -> str:
+def _sql(messages: int, message_model: type[Model] | None) -> str:
+    """The booking statement with ``messages`` outbox rows of ``message_model``."""
     quote = connection.ops.quote_name
     slot = quote(Slot._meta.db_table)
     identity = _identity_columns()
@@ -352,7 +315,7 @@ def _sql(messages: int) -> str:
         _insert("audit", AuditEvent, source="appointment", with_pk=False),
     ]
     names = [f"m{i}" for i in range(messages)]
-    ctes += [_insert(name, Message, source="appointment", with_pk=False) for name in names]
+    ctes += [_insert(name, message_model, source="appointment", with_pk=False) for name in names]
     results = ", ".join(
         f"(SELECT id FROM {name})"  # noqa: S608
         for name in ["appointment", *names]
@@ -397,7 +360,7 @@ def book(
     slot_id: int,
     appointment: Appointment,
     audit: AuditEvent,
-    messages: Sequence[Message],
+    messages: Sequence[Model],
 ) -> list[int] | None:
     """Take a seat of ``slot_id`` and insert the rows, in one statement.
 
@@ -419,7 +382,9 @@ def book(
         _record(audit),
         *map(_record, messages),
     ]
-    applicant_found, *row = prepared_run(_sql(len(messages)), params)
+    # The outbox rows are of one model, whichever (booking does not know it).
+    message_model = type(messages[0]) if messages else None
+    applicant_found, *row = prepared_run(_sql(len(messages), message_model), params)
     if not applicant_found:
         raise errors.IdentityChanged()
     if row[0] is None:

@@ -19,6 +19,12 @@ A connection pooler in front of PostgreSQL must keep prepared
 statements per client (PgBouncer 1.21+ in transaction mode with
 ``max_prepared_statements``, or session mode).
 
+``JoinedRow`` turns one row of several joined tables (the token lookup: the
+token, its account and its identity; the booking's slot read: the slot, its
+site, procedure and horizon) into the model instances the ORM would have made,
+with the columns and converters computed once per process: the hydration of
+the hot paths' hand-written statements, written once.
+
 Django reads every ``timestamptz`` through its own loader, a Python subclass
 of psycopg's pure-Python one: it never uses psycopg's C loader, and parsing
 the text of a timestamp in Python cost more CPU than the round trip of the
@@ -32,10 +38,12 @@ with ``USE_TZ`` and no database ``TIME_ZONE``: the same values, the same
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 
 import psycopg
 from django.db import connection
 from django.db.backends.postgresql.base import ServerBindingCursor
+from django.db.models import Model
 from psycopg.adapt import Loader
 from psycopg.pq import Format
 
@@ -147,3 +155,71 @@ def utc_timestamps_in_c(sender, connection, **kwargs) -> None:
     if connection.timezone is not _UTC:
         return
     connection.connection.adapters.register_loader("timestamptz", _UtcTimestamptzLoader)
+
+
+def constraint_of(exc: Exception) -> str:
+    """The name of the constraint an ``IntegrityError`` violated (PostgreSQL's
+    diagnostics), else its message: what services match to tell refusals apart."""
+    diag = getattr(getattr(exc, "__cause__", None), "diag", None)
+    return getattr(diag, "constraint_name", None) or str(exc)
+
+
+class JoinedRow:
+    """The columns of several models read side by side in one row (``alias.column``
+    in ``columns``), and how to make instances of them (``instances``) or read
+    one value without any (``value``). Build it after the apps are ready (it
+    reads the models' metadata and the connection's converters); keep it."""
+
+    def __init__(self, models: Sequence[tuple[type[Model], str]]) -> None:
+        quote = connection.ops.quote_name
+        columns: list[str] = []
+        self.layout: list[tuple[type[Model], list[tuple[str, object, list]], int]] = []
+        self._positions: dict[tuple[type[Model], str], tuple[int, object, list]] = {}
+        for model, alias in models:
+            fields = []
+            for field in model._meta.concrete_fields:
+                col = field.get_col(alias)
+                converters = connection.ops.get_db_converters(col) + col.get_db_converters(
+                    connection
+                )
+                self._positions[(model, field.attname)] = (len(columns), col, converters)
+                fields.append((field.attname, col, converters))
+                columns.append(f"{alias}.{quote(field.column)}")
+            pk_at = [attname for attname, _col, _conv in fields].index(model._meta.pk.attname)
+            self.layout.append((model, fields, pk_at))
+        self.columns = ", ".join(columns)
+        self.width = len(columns)
+
+    def position(self, model: type[Model], attname: str) -> tuple[int, object, list]:
+        """Where ``model``'s ``attname`` is in the row, its column and converters."""
+        return self._positions[(model, attname)]
+
+    @staticmethod
+    def value(row: Sequence, position: tuple[int, object, list]):
+        """The converted value at ``position`` (``position()``) of ``row``."""
+        index, col, converters = position
+        value = row[index]
+        for converter in converters:
+            value = converter(value, col, connection)
+        return value
+
+    def instances(self, row: Sequence) -> list[Model | None]:
+        """One instance per model, in order, as ``Model.from_db`` makes them;
+        ``None`` for a model whose primary key is NULL (a ``LEFT JOIN`` that
+        found nothing). Relations between them are the caller's to cache."""
+        made: list[Model | None] = []
+        values = iter(row)
+        for model, fields, pk_at in self.layout:
+            attnames, converted = [], []
+            for attname, col, converters in fields:
+                value = next(values)
+                for converter in converters:
+                    value = converter(value, col, connection)
+                attnames.append(attname)
+                converted.append(value)
+            made.append(
+                None
+                if converted[pk_at] is None
+                else model.from_db(connection.alias, attnames, converted)
+            )
+        return made

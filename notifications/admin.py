@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin_base import ScopedAdmin
 from accounts.messages import is_secret, message_subject_shown, message_text_shown
 from accounts.models import Role, User
-from accounts.permissions import visible_applicants, visible_appointments
 from booking.models import Applicant, Appointment
+from booking.permissions import visible_applicants, visible_appointments
 from core.admin import ReadOnlyAdmin
 from notifications.models import AlertSubscription, Message, SmsOptOut
 

@@ -7,4 +7,9 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
-        from notifications import checks  # noqa: F401 - registers the system checks
+        from notifications import (
+            checks,  # noqa: F401 - registers the system checks
+            receivers,
+        )
+
+        receivers.connect()  # booking's domain signals: the messages and alerts owed

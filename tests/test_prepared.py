@@ -6,8 +6,8 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from accounts.authentication import _statement, token_lookup
 from accounts.services import api_token_create
+from booking.api.authentication import _statement, token_lookup
 from core.db import prepared_cursor, prepared_run
 
 

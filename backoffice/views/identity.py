@@ -1,7 +1,7 @@
 """An agent's page (``/agent/``): correcting a person's identity, with a reason.
 
 Agents and supervisors only; an agent only for a person who has an
-appointment at one of their sites (``accounts.permissions.can_correct_identity``).
+appointment at one of their sites (``booking.permissions.can_correct_identity``).
 Anyone else logged in gets 403; a person who does not exist is a 404. Changes
 go through ``accounts.services``; a refusal is a ``DomainError`` shown on the form.
 """
@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import Role
-from accounts.permissions import can_correct_identity
 from booking.forms import AgentIdentityCorrectionForm
 from booking.identity.services import applicant_identity_correct
 from booking.models import Applicant
+from booking.permissions import can_correct_identity
 from core.errors import DomainError
 from core.views import domain_error_message
 

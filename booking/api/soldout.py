@@ -55,17 +55,8 @@ def is_full(slot_id: int, slot: SlotRead | None, *, pools: Collection[str]) -> b
         return False
     if slot.booked < slot.capacity:
         return False
-    now = timezone.now()
-    hidden = rules.slot_hidden(
-        pool=slot.pool,
-        published_at=slot.published_at,
-        starts_at=slot.starts_at,
-        horizon_end=slot.horizon_end(now),
-        pools=pools,
-        privileged=False,  # only applicants book through the API
-        now=now,
-    )
-    if hidden:
+    # Only applicants book through the API; the read is its own procedure's horizon.
+    if rules.slot_hidden(slot, pools=pools, privileged=False, now=timezone.now(), procedure=slot):
         return False
     remember(slot_id)
     return True

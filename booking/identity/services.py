@@ -14,11 +14,11 @@ from django.db import IntegrityError, transaction
 
 from accounts import errors
 from accounts.models import IdentityClaimAttempt, User
-from accounts.permissions import can_correct_identity
 from audit.models import AuditAction
 from audit.services import audit_record
 from booking import errors as booking_errors
 from booking.models import Applicant
+from booking.permissions import can_correct_identity
 from booking.services import identity_validate
 
 

@@ -205,7 +205,7 @@ def test_purge_twice_changes_nothing_more(slot):
 def test_purge_erases_appointments_in_batches_and_records_it(monkeypatch, site):
     from booking import services as booking_services
 
-    monkeypatch.setattr(booking_services, "ERASE_BATCH", 2)
+    monkeypatch.setattr(booking_services.retention, "ERASE_BATCH", 2)
     past = []
     for _ in range(5):
         appointment = _book(factories.ApplicantFactory(), factories.SlotFactory(site=site))

@@ -338,7 +338,7 @@ def test_last_used_at_is_not_written_over_by_a_request_that_loaded_it_stale(appl
 
 
 def test_a_token_in_use_authenticates_in_one_query(applicant_user, django_assert_num_queries):
-    from accounts.authentication import HashedTokenAuthentication
+    from booking.api.authentication import HashedTokenAuthentication
 
     token, key = api_token_create(user=applicant_user)
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())

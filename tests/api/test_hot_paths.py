@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.authentication import token_lookup
 from accounts.services import api_token_create
 from booking.api import soldout
+from booking.api.authentication import token_lookup
 from booking.models import Appointment
 from booking.services import appointment_book
 from tests import factories

@@ -15,7 +15,9 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from accounts.models import User
-from accounts.permissions import (
+from booking import errors
+from booking.models import Applicant, Appointment, AppointmentStatus, Site, Slot
+from booking.permissions import (
     can_act_for,
     can_publish,
     can_register_identity,
@@ -26,8 +28,6 @@ from accounts.permissions import (
     visible_appointments,
     works_at,
 )
-from booking import errors
-from booking.models import Applicant, Appointment, AppointmentStatus, Site, Slot
 from booking.services import (
     applicant_create,
     appointment_book,

@@ -1,0 +1,204 @@
+"""Who may see and act on identities, slots and appointments: the one place
+for these rules. Pages, API and admin all ask here; the services ask again
+before they write (``booking.rules`` for when a slot may be booked).
+
+The rules, by persona (a supervisor may do everything a role below may):
+
+- **applicant**: sees and acts (book, cancel, reschedule) only on their own
+  appointments; records only their own identity.
+- **mediator**: sees and acts for the applicants *of their access point*: those
+  the point registered (``Applicant.access_point``, set when a mediator records
+  a walk-in) and those for whom a mediator of the point has booked; at any
+  site. Registers walk-ins (no account), never an account's identity.
+  A mediator attached to no access point may do nothing.
+- **agent**: sees and acts on the appointments *at their sites* (book for
+  anyone at their sites, cancel or reschedule there: both the old and the new
+  site must be theirs); publishes capacity for their sites; registers walk-ins
+  (court-ordered convocations).
+- **supervisor**: all of that, at every site.
+
+Staff pages to come (mediation, back office) ask the same functions.
+Inactive or anonymous users may do nothing. Accounts and staff management:
+``accounts.permissions``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+
+from accounts.models import Role
+from booking.models import Appointment
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from booking.models import Applicant, Site
+
+_NOTHING = Q(pk__in=[])
+
+
+def _active(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active)
+
+
+_POOLS_BY_ROLE: dict[str, frozenset[str]] = {
+    Role.APPLICANT: frozenset({"public"}),
+    Role.MEDIATOR: frozenset({"public", "mediation"}),
+    Role.AGENT: frozenset({"public", "mediation", "priority"}),
+    Role.SUPERVISOR: frozenset({"public", "mediation", "priority"}),
+}
+
+
+def allowed_pools(user: User) -> frozenset[str]:
+    """The slot pools a user may book from."""
+    return _POOLS_BY_ROLE.get(user.role, frozenset())
+
+
+def works_at(user: User, site_id: int) -> bool:
+    """Is ``site_id`` one of the agent's sites (every site for a supervisor)?"""
+    if not _active(user):
+        return False
+    if user.role == Role.SUPERVISOR:
+        return True
+    if user.role == Role.AGENT:
+        return user.sites.filter(pk=site_id).exists()
+    return False
+
+
+def is_of_access_point(applicant: Applicant, access_point_id: int | None) -> bool:
+    """Is ``applicant`` one of the point's people: registered there, or booked
+    for by one of its mediators (at any time, whatever became of the booking)?
+
+    "Its mediators" is read from the booker's access point now: a mediator moved
+    to another point takes that link along. Recording the point on the booking
+    (with the consent the mediation screens will record) would pin it.
+    """
+    if access_point_id is None:
+        return False
+    if applicant.access_point_id == access_point_id:
+        return True
+    return Appointment.objects.filter(
+        applicant_id=applicant.pk, booked_by__access_point_id=access_point_id
+    ).exists()
+
+
+def can_act_for(user: User, applicant: Applicant, *, site_id: int) -> bool:
+    """May ``user`` book, cancel or reschedule for ``applicant`` at site ``site_id``?
+
+    ``site_id`` is where the appointment is (cancel) or will be (book); a
+    reschedule asks for its old site and for its new one.
+    """
+    if not _active(user):
+        return False
+    if user.role == Role.APPLICANT:
+        return applicant.user_id is not None and applicant.user_id == user.pk
+    if user.role == Role.MEDIATOR:
+        return is_of_access_point(applicant, user.access_point_id)
+    if user.role in (Role.AGENT, Role.SUPERVISOR):
+        return works_at(user, site_id)
+    return False
+
+
+def can_see_appointment(user: User, appointment: Appointment) -> bool:
+    """May ``user`` see ``appointment``? The object form of ``visible_appointments``."""
+    if not _active(user):
+        return False
+    return type(appointment).objects.filter(visible_appointments(user), pk=appointment.pk).exists()
+
+
+def can_register_identity(user: User, account: User | None) -> bool:
+    """May ``user`` record an identity for ``account`` (``None``: a walk-in)?
+
+    Applicants only for their own account. Staff register walk-ins only: an
+    account's identity is its owner's to enter (an agent corrects it later).
+    A mediator must belong to an access point: the walk-in is registered there.
+    """
+    if not _active(user):
+        return False
+    if user.role == Role.APPLICANT:
+        return account is not None and account.pk == user.pk
+    if account is not None:
+        return False
+    if user.role == Role.MEDIATOR:
+        return user.access_point_id is not None
+    return user.role in (Role.AGENT, Role.SUPERVISOR)
+
+
+def can_publish(user: User, site: Site) -> bool:
+    """May ``user`` publish capacity at ``site``? Agents only for their sites."""
+    return works_at(user, site.pk)
+
+
+def managed_sites(user: User) -> Q:
+    """A filter on ``Site``: the sites ``user`` works at (agents; supervisors: all)."""
+    if not _active(user):
+        return _NOTHING
+    if user.role == Role.SUPERVISOR:
+        return Q()
+    if user.role == Role.AGENT:
+        return Q(agents=user)
+    return _NOTHING
+
+
+def _booked_by_point(access_point_id: int):
+    return Appointment.objects.filter(booked_by__access_point_id=access_point_id).values(
+        "applicant_id"
+    )
+
+
+def visible_applicants(user: User) -> Q:
+    """A filter on ``Applicant``: the people ``user`` may see (and act for)."""
+    if not _active(user):
+        return _NOTHING
+    if user.role == Role.APPLICANT:
+        return Q(user=user)
+    if user.role == Role.MEDIATOR:
+        if user.access_point_id is None:
+            return _NOTHING
+        return Q(access_point_id=user.access_point_id) | Q(
+            pk__in=_booked_by_point(user.access_point_id)
+        )
+    if user.role == Role.AGENT:
+        at_sites = Appointment.objects.filter(slot__site__agents=user)
+        return Q(pk__in=at_sites.values("applicant_id"))
+    if user.role == Role.SUPERVISOR:
+        return Q()
+    return _NOTHING
+
+
+def visible_appointments(user: User) -> Q:
+    """A filter on ``Appointment``: those ``user`` may see (and so act on)."""
+    if not _active(user):
+        return _NOTHING
+    if user.role == Role.APPLICANT:
+        return Q(applicant__user=user)
+    if user.role == Role.MEDIATOR:
+        if user.access_point_id is None:
+            return _NOTHING
+        return Q(applicant__access_point_id=user.access_point_id) | Q(
+            applicant_id__in=_booked_by_point(user.access_point_id)
+        )
+    if user.role == Role.AGENT:
+        return Q(slot__site__agents=user)
+    if user.role == Role.SUPERVISOR:
+        return Q()
+    return _NOTHING
+
+
+def can_correct_identity(user: User, applicant: Applicant) -> bool:
+    """May ``user`` correct ``applicant``'s identity (with a reason, audited)?
+
+    Supervisors for anyone; agents for a person who has an appointment at one of
+    their sites (the counter is where the document is checked). Nobody else:
+    the applicant corrects their own identity only until it is locked.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.role == Role.SUPERVISOR:
+        return True
+    if user.role == Role.AGENT:
+        return Appointment.objects.filter(
+            applicant_id=applicant.pk, slot__site__agents=user
+        ).exists()
+    return False

@@ -1,0 +1,46 @@
+"""Every change of booking or capacity state goes through these functions,
+one module per part of the domain; the public names are re-exported here so
+that ``from booking.services import appointment_book`` keeps working.
+
+Invariants, held by the database and not only here:
+- ``Slot.booked`` never exceeds ``Slot.capacity`` (CHECK constraint); it is
+  changed only by conditional UPDATEs, never read-modified-written in Python.
+- one active appointment per identity and procedure (partial UNIQUE index).
+Lock order, to keep transactions free of deadlocks: an appointment row first,
+then slot rows in primary-key order.
+"""
+
+from booking.services.appointments import (
+    appointment_book,
+    appointment_cancel,
+    appointment_reschedule,
+    slot_for_booking,
+)
+from booking.services.identities import applicant_create, identity_validate
+from booking.services.publications import (
+    MAX_PUBLICATION_DAYS,
+    OpeningRange,
+    PublicationResult,
+    slots_publish,
+)
+from booking.services.retention import (
+    ERASE_BATCH,
+    appointment_identities_erase,
+    appointments_close_past,
+)
+
+__all__ = [
+    "ERASE_BATCH",
+    "MAX_PUBLICATION_DAYS",
+    "OpeningRange",
+    "PublicationResult",
+    "applicant_create",
+    "appointment_book",
+    "appointment_cancel",
+    "appointment_identities_erase",
+    "appointment_reschedule",
+    "appointments_close_past",
+    "identity_validate",
+    "slot_for_booking",
+    "slots_publish",
+]

@@ -1,0 +1,333 @@
+"""Booking, cancelling and moving appointments.
+
+A booking is one read of the slot, the checks of ``booking.rules``, then one
+statement (``booking.statements``) that takes the seat and writes the
+appointment, its audit row and its outbox rows. Cancelling and moving lock the
+appointment, then the slots. Who else reacts (the messages owed, the alerts of
+a freed seat) is told through ``booking.signals``: booking knows nothing of
+notifications.
+
+Invariants, held by the database and not only here:
+- ``Slot.booked`` never exceeds ``Slot.capacity`` (CHECK constraint); it is
+  changed only by conditional UPDATEs, never read-modified-written in Python.
+- one active appointment per identity and procedure (partial UNIQUE index).
+Lock order, to keep transactions free of deadlocks: an appointment row first,
+then slot rows in primary-key order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from contextlib import nullcontext
+from datetime import datetime
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Model, Q
+from django.utils import timezone
+
+from accounts.models import User
+from audit.models import AuditAction
+from audit.services import audit_event, audit_record
+from booking import availability_cache, errors, rules, signals, statements
+from booking.models import (
+    ACTIVE_STATUSES,
+    Applicant,
+    Appointment,
+    AppointmentStatus,
+    Channel,
+    Slot,
+    new_reference,
+)
+from booking.permissions import can_act_for
+from core.db import constraint_of
+from core.parsing import parse_id
+
+# --- Capacity ------------------------------------------------------------------
+
+
+def _slot_claim(slot_id: int) -> None:
+    """Take one seat of the slot or raise ``SlotFull``. Caller is in a transaction
+    and marks availability out of date (``availability_cache.capacity_changed``)."""
+    claimed = Slot.objects.filter(pk=slot_id, booked__lt=F("capacity")).update(
+        booked=F("booked") + 1
+    )
+    if claimed != 1:
+        raise errors.SlotFull()
+
+
+def _slot_release(slot_id: int) -> None:
+    """Give one seat back. Caller is in a transaction, has an active appointment
+    on it and marks availability out of date (``availability_cache.capacity_changed``)."""
+    Slot.objects.filter(pk=slot_id).update(booked=F("booked") - 1)
+
+
+def _is_one_active_violation(exc: IntegrityError) -> bool:
+    """The partial unique indexes of one active appointment per person and procedure."""
+    violated = constraint_of(exc)
+    return any(name in violated for name in _ONE_ACTIVE)
+
+
+_ONE_ACTIVE = (
+    "one_active_appointment_per_person_and_procedure",
+    "one_active_appointment_per_applicant_and_procedure",
+)
+
+
+# --- Appointments ----------------------------------------------------------------
+
+
+def slot_for_booking(slot_id: int) -> statements.SlotRead | None:
+    """The slot with its site and procedure, read outside any transaction, or
+    ``None``: what a caller may check (its seats) before ``appointment_book``
+    and hand it (``.slot()``)."""
+    slot_id = parse_id(slot_id)  # past bigint, PostgreSQL would refuse it (a 500)
+    if slot_id is None:
+        return None
+    return statements.slot_read(slot_id)
+
+
+def _slot_loaded(slot_id: int, slot: Slot | None = None) -> Slot:
+    """``slot`` if it is ``slot_id``'s (read by the caller), else the slot read
+    now with its site, procedure and horizon; ``SlotNotFound`` if there is none."""
+    if slot is not None and slot.pk == slot_id:
+        return slot
+    read = slot_for_booking(slot_id)
+    if read is None:
+        raise errors.SlotNotFound()
+    return read.slot()
+
+
+def _messages_write(rows: Sequence[Model]) -> None:
+    """Insert outbox rows that the receivers of ``appointment_messages_wanted``
+    built, in their own model (booking does not know it): one INSERT per model."""
+    by_model: dict[type[Model], list[Model]] = defaultdict(list)
+    for row in rows:
+        by_model[type(row)].append(row)
+    for model, of_model in by_model.items():
+        model.objects.bulk_create(of_model)
+
+
+def _messages_wanted(appointment: Appointment, event: str, now: datetime) -> list[Model]:
+    """The outbox rows the event owes, unsaved, from the receivers."""
+    return [
+        row
+        for _receiver, rows in signals.appointment_messages_wanted.send(
+            sender=Appointment, appointment=appointment, event=event, now=now
+        )
+        for row in rows or ()
+    ]
+
+
+def _changed(appointment: Appointment, event: str, now: datetime, messages: list[Model]) -> None:
+    """Tell the receivers of ``appointment_changed``, inside the event's transaction."""
+    signals.appointment_changed.send(
+        sender=Appointment, appointment=appointment, event=event, now=now, messages=messages
+    )
+
+
+def appointment_book(
+    *,
+    actor: User,
+    applicant: Applicant,
+    slot_id: int,
+    channel: str = Channel.WEB,
+    slot: Slot | None = None,
+) -> Appointment:
+    """Book ``slot_id`` for ``applicant``, on behalf of ``actor``.
+
+    Raises a ``booking.errors`` error and changes nothing when it cannot.
+    One read of the slot (none when the caller made it and hands it:
+    ``slot_for_booking(...).slot()``), the checks of ``booking.rules``, then
+    one statement: the seat, the appointment, its audit row and its outbox
+    rows (``booking.statements``). The slot is read outside any transaction:
+    what the checks look at is fixed at publication, and the seat itself is
+    taken by the conditional UPDATE.
+    """
+    now = timezone.now()
+    slot = _slot_loaded(slot_id, slot)
+    rules.booking_check(actor=actor, applicant=applicant, slot=slot, now=now)
+    appointment_id = statements.appointment_id_next()
+    for _attempt in range(5):
+        appointment = _appointment_new(
+            actor=actor, applicant=applicant, slot=slot, channel=channel, now=now
+        )
+        appointment.pk = appointment_id
+        audit = audit_event(
+            actor=actor,
+            action=AuditAction.APPOINTMENT_BOOKED,
+            appointment=appointment,
+            details=_booked_details(slot, channel),
+        )
+        messages = _messages_wanted(appointment, signals.BOOKED, now)
+        try:
+            # Alone, the statement is its own transaction; inside the caller's,
+            # a savepoint keeps a refusal from breaking it.
+            with transaction.atomic() if connection.in_atomic_block else nullcontext():
+                written = statements.book(
+                    slot_id=slot.pk, appointment=appointment, audit=audit, messages=messages
+                )
+        except IntegrityError as exc:
+            if _is_one_active_violation(exc):
+                raise errors.AlreadyBooked() from None
+            if "reference" in constraint_of(exc):
+                continue  # 31^8 references: a collision is rare, try another
+            raise
+        if written is None:
+            # No seat. Say "already booked" if that is also true.
+            if _has_active_appointment(applicant, slot):
+                raise errors.AlreadyBooked()
+            raise errors.SlotFull()
+        appointment._state.adding = False
+        appointment._state.db = connection.alias
+        availability_cache.capacity_changed([slot.procedure.slug])
+        _changed(appointment, signals.BOOKED, now, messages)
+        return appointment
+    raise RuntimeError("Could not draw a free appointment reference.")  # pragma: no cover
+
+
+def _has_active_appointment(applicant: Applicant, slot: Slot) -> bool:
+    return Appointment.objects.filter(
+        Q(identity_key=applicant.identity_key) | Q(applicant_id=applicant.pk),
+        procedure_id=slot.procedure_id,
+        status__in=ACTIVE_STATUSES,
+    ).exists()
+
+
+def _booked_details(slot: Slot, channel: str) -> dict:
+    return {"slot": slot.pk, "channel": channel}
+
+
+def _appointment_new(
+    *, actor: User, applicant: Applicant, slot: Slot, channel: str, now: datetime
+) -> Appointment:
+    """The new appointment, not saved: the identity copied, the slot's site and
+    procedure already loaded (the messages and the API's answer use them)."""
+    appointment = Appointment(
+        reference=new_reference(),
+        slot=slot,
+        procedure=slot.procedure,
+        applicant=applicant,
+        identity_key=applicant.identity_key,
+        surname=applicant.surname,
+        given_names=applicant.given_names,
+        birth_date=applicant.birth_date,
+        nationality=applicant.nationality,
+        document_type=applicant.document_type,
+        document_number=applicant.document_number,
+        channel=channel,
+        booked_by=actor,
+        booked_by_role=actor.role,
+        created_at=now,
+        updated_at=now,
+    )
+    return appointment
+
+
+def _appointment_lock(appointment: Appointment) -> Appointment:
+    """Lock the appointment's row, then read it afresh with its slot and applicant.
+
+    The row is locked on its own: locked in a join, a row that another
+    transaction updated meanwhile (a reschedule moved it to another slot) is
+    rechecked by PostgreSQL against the slot row read before the wait, no
+    longer matches, and the appointment would seem not to exist.
+    """
+    list(Appointment.objects.select_for_update().filter(pk=appointment.pk).values_list("pk"))
+    # The applicant's account too: its confirmed contacts are where the messages go.
+    return Appointment.objects.select_related("slot", "procedure", "applicant__user").get(
+        pk=appointment.pk
+    )
+
+
+def _appointment_lock_for_change(
+    *, actor: User, appointment: Appointment, now: datetime
+) -> Appointment:
+    """Lock ``appointment`` (``_appointment_lock``) and raise the first reason why
+    ``actor`` may not cancel or move it where it is now (``booking.rules``).
+    Caller is in a transaction."""
+    locked = _appointment_lock(appointment)
+    if not can_act_for(actor, locked.applicant, site_id=locked.slot.site_id):
+        raise errors.NotAllowed()
+    if (refusal := rules.change_refusal(locked, now)) is not None:
+        raise refusal
+    return locked
+
+
+def appointment_cancel(*, actor: User, appointment: Appointment) -> Appointment:
+    """Cancel an active appointment and free its seat, in one transaction."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _appointment_lock_for_change(actor=actor, appointment=appointment, now=now)
+        locked.status = AppointmentStatus.CANCELLED
+        locked.cancelled_at = now
+        locked.cancelled_by = actor
+        locked.updated_at = now
+        locked.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
+        _slot_release(locked.slot_id)
+        availability_cache.capacity_changed([locked.procedure.slug])
+        messages = _messages_wanted(locked, signals.CANCELLED, now)
+        _messages_write(messages)
+        _changed(locked, signals.CANCELLED, now, messages)
+        signals.seat_freed.send(sender=Slot, slot=locked.slot, procedure=locked.procedure, now=now)
+        audit_record(
+            actor=actor,
+            action=AuditAction.APPOINTMENT_CANCELLED,
+            appointment=locked,
+            details={"slot": locked.slot_id},
+        )
+    return locked
+
+
+def appointment_reschedule(
+    *, actor: User, appointment: Appointment, new_slot_id: int
+) -> Appointment:
+    """Move an active appointment to another slot of the same procedure.
+
+    The new seat is claimed before the old one is released; if the new slot
+    cannot be had, the transaction rolls back and the old appointment stands.
+    The reference and the identity stay the same.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        # Where it is now; where it goes is checked with the new slot below.
+        locked = _appointment_lock_for_change(actor=actor, appointment=appointment, now=now)
+        new_slot = _slot_loaded(new_slot_id)
+        if new_slot.pk == locked.slot_id:
+            raise errors.SameSlot()
+        # A slot of another procedure is not one this appointment may see.
+        if new_slot.procedure_id != locked.procedure_id:
+            raise errors.SlotNotFound()
+        rules.booking_check(actor=actor, applicant=locked.applicant, slot=new_slot, now=now)
+        old_slot, old_slot_id, old_starts_at = locked.slot, locked.slot_id, locked.slot.starts_at
+        # Both slot rows, in primary-key order: crossing reschedules cannot deadlock.
+        list(
+            Slot.objects.select_for_update()
+            .filter(pk__in=sorted((old_slot_id, new_slot.pk)))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        _slot_claim(new_slot.pk)
+        _slot_release(old_slot_id)
+        availability_cache.capacity_changed([new_slot.procedure.slug])
+        # The seat left behind is freed as a cancellation frees one.
+        signals.seat_freed.send(sender=Slot, slot=old_slot, procedure=locked.procedure, now=now)
+        locked.slot = new_slot
+        locked.reschedule_count = F("reschedule_count") + 1
+        locked.updated_at = now
+        locked.save(update_fields=["slot", "reschedule_count", "updated_at"])
+        locked.refresh_from_db(fields=["reschedule_count"])
+        messages = _messages_wanted(locked, signals.RESCHEDULED, now)
+        _messages_write(messages)
+        _changed(locked, signals.RESCHEDULED, now, messages)
+        audit_record(
+            actor=actor,
+            action=AuditAction.APPOINTMENT_RESCHEDULED,
+            appointment=locked,
+            details={
+                "from_slot": old_slot_id,
+                "from_starts_at": old_starts_at.isoformat(),
+                "to_slot": new_slot.pk,
+                "to_starts_at": new_slot.starts_at.isoformat(),
+            },
+        )
+    return locked

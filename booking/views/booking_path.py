@@ -1,0 +1,187 @@
+"""The booking path: procedure → site → week → day → time → confirm."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.permissions import is_verified
+from booking import errors, rules, services
+from booking.calendar import build_week, day_slots, parse_date, sites_with_availability
+from booking.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    Channel,
+    Procedure,
+    Site,
+    Slot,
+)
+from booking.selectors import availability, pools_for
+from booking.views.common import (
+    applicant_of,
+    applicant_required,
+    bookable_procedure,
+    times_url_for_slot,
+    visible_slot,
+    with_query,
+)
+from core.ratelimit import ratelimited
+from core.views import domain_errors
+
+# --- Booking path ----------------------------------------------------------------------
+
+
+@require_GET
+@applicant_required
+def procedures(request: HttpRequest) -> HttpResponse:
+    applicant = applicant_of(request.user)
+    active = {}
+    if applicant is not None:
+        active = {
+            appointment.procedure_id: appointment
+            for appointment in Appointment.objects.filter(
+                applicant=applicant, status__in=ACTIVE_STATUSES
+            ).only("procedure_id", "reference")
+        }
+    rows = [
+        {"procedure": procedure, "appointment": active.get(procedure.pk)}
+        for procedure in Procedure.objects.filter(is_active=True)
+    ]
+    return render(request, "booking/procedures.html", {"rows": rows})
+
+
+@require_GET
+@applicant_required
+def sites(request: HttpRequest, procedure: str) -> HttpResponse:
+    procedure_obj = bookable_procedure(procedure)
+    found = sites_with_availability(
+        procedure=procedure_obj, pools=pools_for(request.user), now=timezone.now()
+    )
+    if not found:
+        return render(request, "booking/nothing_free.html", {"procedure": procedure_obj})
+    return render(request, "booking/sites.html", {"procedure": procedure_obj, "sites": found})
+
+
+@require_GET
+@applicant_required
+@ratelimited("availability", methods=("GET",))
+def days(request: HttpRequest, procedure: str, site: str) -> HttpResponse:
+    procedure_obj = bookable_procedure(procedure)
+    site_obj = get_object_or_404(Site, slug=site, is_active=True)
+    now = timezone.now()
+    pools = pools_for(request.user)
+    week = build_week(
+        procedure=procedure_obj,
+        site=site_obj,
+        requested=parse_date(request.GET.get("from")),
+        pools=pools,
+        now=now,
+    )
+    other_sites = []
+    if week.nothing_at_site:
+        other_sites = sites_with_availability(
+            procedure=procedure_obj, pools=pools, now=now, exclude_site_id=site_obj.pk
+        )
+    days_url = reverse("booking:days", args=[procedure_obj.slug, site_obj.slug])
+    times_url = reverse("booking:times", args=[procedure_obj.slug, site_obj.slug])
+    return render(
+        request,
+        "booking/days.html",
+        {
+            "procedure": procedure_obj,
+            "site": site_obj,
+            "week": week,
+            "week_url": days_url,
+            "day_url": times_url,
+            "other_sites": other_sites,
+        },
+    )
+
+
+@require_GET
+@applicant_required
+@ratelimited("availability", methods=("GET",))
+def times(request: HttpRequest, procedure: str, site: str) -> HttpResponse:
+    procedure_obj = bookable_procedure(procedure)
+    site_obj = get_object_or_404(Site, slug=site, is_active=True)
+    day = parse_date(request.GET.get("date"))
+    days_url = reverse("booking:days", args=[procedure_obj.slug, site_obj.slug])
+    if day is None:
+        return redirect(days_url)
+    slots = day_slots(
+        procedure=procedure_obj,
+        site=site_obj,
+        day=day,
+        pools=pools_for(request.user),
+        now=timezone.now(),
+    )
+    return render(
+        request,
+        "booking/times.html",
+        {
+            "procedure": procedure_obj,
+            "site": site_obj,
+            "day": day,
+            "slots": slots,
+            "back_url": with_query(days_url, **{"from": day.isoformat()}),
+        },
+    )
+
+
+def _confirm_fallback(request: HttpRequest, slot_id: int) -> str:
+    slot = Slot.objects.select_related("procedure", "site").filter(pk=slot_id).first()
+    if slot is None:
+        return reverse("booking:procedures")
+    return times_url_for_slot(slot)
+
+
+@require_http_methods(["GET", "POST"])
+@applicant_required
+@ratelimited("booking")
+@domain_errors(fallback=_confirm_fallback)
+def confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
+    now = timezone.now()
+    pools = pools_for(request.user)
+    slot = visible_slot(request, slot_id, now=now)
+    procedure = slot.procedure
+    if not (procedure.is_active and procedure.self_booking):
+        messages.error(request, _("This procedure cannot be booked online by applicants."))
+        return redirect("booking:procedures")
+    if not is_verified(request.user):
+        messages.info(request, errors.AccountNotVerified.default_message)
+        return redirect("accounts:verify")
+    applicant = applicant_of(request.user)
+    if applicant is None:
+        messages.info(request, _("Enter your identity first: the appointment will be in its name."))
+        return redirect(with_query(reverse("booking:identity"), next=request.get_full_path()))
+    if request.method == "POST":
+        appointment = services.appointment_book(
+            actor=request.user, applicant=applicant, slot_id=slot.pk, channel=Channel.WEB
+        )
+        messages.success(request, _("Your appointment is booked."))
+        return redirect("booking:appointment_detail", reference=appointment.reference)
+    still_free = (
+        availability(procedure=procedure, site_ids=[slot.site_id], pools=pools, now=now)
+        .filter(pk=slot.pk)
+        .exists()
+    )
+    if not still_free:
+        messages.error(request, _("This time is no longer available. Please choose another one."))
+        return redirect(times_url_for_slot(slot))
+    return render(
+        request,
+        "booking/confirm.html",
+        {
+            "slot": slot,
+            "procedure": procedure,
+            "site": slot.site,
+            "applicant": applicant,
+            "document_accepted": rules.document_accepted(procedure, applicant.document_type),
+            "back_url": times_url_for_slot(slot),
+        },
+    )

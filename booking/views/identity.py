@@ -1,0 +1,64 @@
+"""The applicant's identity page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts import views as account_views
+from booking import services
+from booking.errors import IdentityTaken, InvalidIdentity
+from booking.forms import IdentityForm
+from booking.views.common import (
+    applicant_of,
+    applicant_required,
+)
+
+# --- Identity ----------------------------------------------------------------------------
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    # A path of this site only: redirect() takes anything else for a view name.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+@require_http_methods(["GET", "POST"])
+@applicant_required
+def identity(request: HttpRequest) -> HttpResponse:
+    applicant = applicant_of(request.user)
+    next_url = _safe_next(request, reverse("booking:procedures"))
+    if applicant is not None:
+        # Correctable until an appointment uses it, read-only after: accounts decides.
+        return account_views.identity_on_file(request, applicant, next_url)
+    form = IdentityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.applicant_create(
+                actor=request.user,
+                user=request.user,
+                surname=data["surname"],
+                given_names=data["given_names"],
+                birth_date=data["birth_date"],
+                nationality=data["nationality"],
+                document_type=data["document_type"],
+                document_number=data["document_number"],
+                preferred_language=(get_language() or "fr")[:8],
+            )
+        except (InvalidIdentity, IdentityTaken) as exc:
+            account_views.identity_refused(request, form, exc)
+        else:
+            messages.success(request, _("Your identity is recorded."))
+            return redirect(next_url)
+    return render(request, "booking/identity_form.html", {"form": form, "next": next_url})

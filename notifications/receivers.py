@@ -1,0 +1,39 @@
+"""Notifications' answers to booking's domain signals (``booking.signals``),
+connected in ``NotificationsConfig.ready()``: booking tells what happened,
+this module owes the messages and alerts.
+
+- ``appointment_messages_wanted``: the outbox rows of the event, unsaved
+  (``services.appointment_messages``); booking inserts them with its event.
+- ``appointment_changed``: the rows booking wrote go to the send tasks once
+  its transaction commits (``services.enqueue_on_commit``).
+- ``seat_freed``: the subscribers of the procedure are owed an alert
+  (``services.freed_seat_owe``).
+"""
+
+from __future__ import annotations
+
+from booking import signals as booking
+from notifications import services
+
+
+def messages_of_event(sender, *, appointment, event, now, **kwargs):
+    return services.appointment_messages(appointment=appointment, event=event, now=now)
+
+
+def messages_enqueue_after(sender, *, messages, **kwargs) -> None:
+    services.enqueue_on_commit([message.pk for message in messages])
+
+
+def freed_seat_alert_owe(sender, *, slot, procedure, now, **kwargs) -> None:
+    services.freed_seat_owe(slot=slot, procedure=procedure, now=now)
+
+
+def connect() -> None:
+    """Connect the receivers (idempotent: each has its ``dispatch_uid``)."""
+    booking.appointment_messages_wanted.connect(
+        messages_of_event, dispatch_uid="notifications.appointment_messages"
+    )
+    booking.appointment_changed.connect(
+        messages_enqueue_after, dispatch_uid="notifications.appointment_enqueue"
+    )
+    booking.seat_freed.connect(freed_seat_alert_owe, dispatch_uid="notifications.freed_seat")
