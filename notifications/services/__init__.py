@@ -1,12 +1,19 @@
 """Writes of the notifications outbox: owing, sending, sweeping, alerting.
 
-One module per section, their public names re-exported here.
+One module per section, their public names re-exported here: ``contacts``
+(where a person's messages go), ``appointments`` (what an appointment event
+owes), ``sending`` (claim, transport, outcome) and ``sms_budget``, ``sweep``,
+``inbound`` (Twilio's reports, STOP and START), ``reminders``, ``alerts`` (the
+new-slot fan-out), ``subscriptions``, ``announcements`` (publications and
+freed seats). Rows are built and handed to Celery by ``notifications.outbox``,
+which the lower layers use too; ``enqueue_on_commit`` and ``messages_enqueue``
+are re-exported from it.
 
 The promise is that nothing is lost and nothing is sent twice:
 
 - A message is an outbox row written **in the same transaction** as the event
   that owes it; ``transaction.on_commit`` hands its id to Celery, through the
-  process's background publisher (``notifications.publisher``), which
+  process's background publisher (``notifications.outbox.publisher``), which
   publishes the ids of a short linger as one task, off the request's path. If
   the id is not published (the broker down, the publisher's queue full, the
   process killed first) the row stays ``pending`` and the sweep publishes it
@@ -24,6 +31,7 @@ The promise is that nothing is lost and nothing is sent twice:
   the duplicate), since SMTP has no such question.
 """
 
+from notifications.outbox import enqueue_on_commit, messages_enqueue
 from notifications.services.alerts import (
     NEW_SLOTS,
     UNSUBSCRIBE_SALT,
@@ -51,13 +59,12 @@ from notifications.services.appointments import (
 )
 from notifications.services.common import PARIS, batched
 from notifications.services.contacts import applicant_contacts, contacts_of
-from notifications.services.enqueue import enqueue_on_commit, messages_enqueue
 from notifications.services.inbound import (
     START_WORDS,
     STOP_WORDS,
     message_delivery_update,
-    sms_inbound,
     sms_opt_out,
+    sms_receive,
 )
 from notifications.services.reminders import reminders_create
 from notifications.services.sending import SendOutcome, message_send, render_secret
@@ -102,8 +109,8 @@ __all__ = [
     "publications_announce_due",
     "reminders_create",
     "render_secret",
-    "sms_inbound",
     "sms_opt_out",
+    "sms_receive",
     "subscription_from_token",
     "unsubscribe_token",
     "unsubscribe_url",

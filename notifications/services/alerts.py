@@ -9,15 +9,16 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
+from booking.models import Procedure, Site
+from notifications import outbox
 from notifications.models import (
     AlertChannels,
     AlertSubscription,
-    Message,
     MessageChannel,
     SmsOptOut,
 )
 from notifications.rendering import public_url, render
-from notifications.services.common import _insert_and_enqueue, _not_quiet, batched
+from notifications.services.common import batched, messages_owe_new, sms_due_at
 from notifications.services.contacts import contacts_of
 
 NEW_SLOTS = "new_slots"
@@ -36,14 +37,14 @@ def unsubscribe_url(subscription_id: int) -> str:
     )
 
 
-def alerts_offered(procedure) -> bool:
+def alerts_offered(*, procedure) -> bool:
     """Whether new-slot alerts are offered for ``procedure``: an active one that
     applicants book themselves. The others (``self_booking`` off) are booked by
     a mediator or an agent; an alert's link to book would answer 404."""
-    return procedure.is_active and procedure.self_booking and is_first_come(procedure)
+    return procedure.is_active and procedure.self_booking and is_first_come(procedure=procedure)
 
 
-def is_first_come(procedure) -> bool:
+def is_first_come(*, procedure) -> bool:
     """Whether freed or new capacity of ``procedure`` goes to whoever books first
     (then alerts make sense). Every procedure is, until the waiting list exists."""
     return True
@@ -68,11 +69,9 @@ def alerts_fan_out(
     Idempotent: each message's key is the event, the subscription and the
     channel, so running the fan-out again creates nothing twice.
     """
-    from booking.models import Procedure, Site
-
     now = now or timezone.now()
     procedure = Procedure.objects.get(pk=procedure_id)
-    if not alerts_offered(procedure):
+    if not alerts_offered(procedure=procedure):
         return 0  # subscriptions made before the procedure stopped being self-booked
     site = Site.objects.get(pk=site_id)
     subscriptions = list(
@@ -113,7 +112,7 @@ def alerts_fan_out(
             "phone", flat=True
         )
     )
-    sms_at = _not_quiet(now)
+    sms_at = sms_due_at(now=now)
     # Rendered once per language and channel; only the unsubscribe link differs.
     context = {
         "procedure": procedure,
@@ -143,22 +142,20 @@ def alerts_fan_out(
                 wanted.append((MessageChannel.EMAIL, email_address, now))
             for channel, destination, due in wanted:
                 r = rendered(channel, language)
-                messages.append(
-                    Message(
-                        applicant_id=applicant_id,
-                        channel=channel,
-                        template_key=NEW_SLOTS,
-                        language=language,
-                        destination=destination,
-                        subject=r.subject[:200],
-                        text=r.text.replace(_UNSUBSCRIBE_PLACEHOLDER, link),
-                        html=r.html.replace(_UNSUBSCRIBE_PLACEHOLDER, link),
-                        essential=False,
-                        idempotency_key=f"{NEW_SLOTS}:{event_key}:sub{pk}:{channel}",
-                        next_attempt_at=due,
-                        created_at=now,
-                        updated_at=now,
-                    )
+                message = outbox.message_build(
+                    channel=channel,
+                    template_key=NEW_SLOTS,
+                    language=language,
+                    destination=destination,
+                    subject=r.subject,
+                    text=r.text.replace(_UNSUBSCRIBE_PLACEHOLDER, link),
+                    html=r.html.replace(_UNSUBSCRIBE_PLACEHOLDER, link),
+                    essential=False,
+                    idempotency_key=f"{NEW_SLOTS}:{event_key}:sub{pk}:{channel}",
+                    now=now,
+                    next_attempt_at=due,
                 )
-        created += _insert_and_enqueue(messages, now=now)
+                message.applicant_id = applicant_id  # the fan-out reads ids, not applicants
+                messages.append(message)
+        created += messages_owe_new(messages=messages, now=now)
     return created

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from booking.models import Pool, Publication, Slot
 from notifications.models import FreedSeatAlert, PublicationAnnouncement
+from notifications.outbox import dispatch
 from notifications.services.alerts import alerts_fan_out, alerts_offered
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def _freed_seat_record(*, slot: Slot, procedure, now: datetime) -> tuple[int, in
     key, or None when no alert is owed (a reserved pool, a procedure without
     alerts, a seat past the booking cut-off that nobody may book online: it
     would take the window's one alert from a later seat that can be)."""
-    if slot.pool != Pool.PUBLIC or not alerts_offered(procedure):
+    if slot.pool != Pool.PUBLIC or not alerts_offered(procedure=procedure):
         return None
     if slot.starts_at < now + timedelta(hours=procedure.cutoff_hours) or slot.published_at > now:
         # (A booked seat is within the horizon: the horizon only moves forward.)
@@ -59,14 +60,8 @@ def _freed_seat_record(*, slot: Slot, procedure, now: datetime) -> tuple[int, in
 
 
 def _publish_freed_seat(procedure_id: int, site_id: int, window: int) -> None:
-    from notifications.tasks import freed_seat_alert_task
-
     try:
-        freed_seat_alert_task.apply_async(
-            args=(procedure_id, site_id, window),
-            retry=True,
-            retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY,
-        )
+        dispatch.task_publish(dispatch.FREED_SEAT_ALERT, args=(procedure_id, site_id, window))
     except Exception:
         logger.warning(
             "Could not publish the freed-seat alert of procedure %s at site %s; the sweep will.",
@@ -87,7 +82,7 @@ def publication_announce(*, publication: Publication, now: datetime | None = Non
     public_seats = Slot.objects.filter(
         publication=publication, pool=Pool.PUBLIC, starts_at__gt=now
     ).exists()
-    if public_seats and alerts_offered(publication.procedure):
+    if public_seats and alerts_offered(procedure=publication.procedure):
         created = alerts_fan_out(
             procedure_id=publication.procedure_id,
             site_id=publication.site_id,
@@ -134,7 +129,11 @@ def freed_seat_alert_announce(
     if alert is None:
         return 0  # announced already, or never owed
     created = 0
-    if alert.slot is not None and alert.slot.starts_at > now and alerts_offered(alert.procedure):
+    if (
+        alert.slot is not None
+        and alert.slot.starts_at > now
+        and alerts_offered(procedure=alert.procedure)
+    ):
         created = alerts_fan_out(
             procedure_id=procedure_id, site_id=site_id, event_key=alert.event_key, now=now
         )

@@ -6,50 +6,17 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from booking.models import Applicant, Appointment
+from booking.models import Appointment
+from notifications import outbox
 from notifications.models import Message
 from notifications.rendering import appointment_context, event_context, event_slot, render
 from notifications.services.contacts import applicant_contacts
-from notifications.services.enqueue import enqueue_on_commit
 from notifications.transport import PermanentSendError
 
 BOOKED = "appointment_booked"
 CANCELLED = "appointment_cancelled"
 RESCHEDULED = "appointment_rescheduled"
 REMINDER = "appointment_reminder"
-
-
-def _message(
-    *,
-    key: str,
-    channel: str,
-    destination: str,
-    language: str,
-    context: dict,
-    idempotency_key: str,
-    now: datetime,
-    essential: bool = True,
-    applicant: Applicant | None = None,
-    appointment: Appointment | None = None,
-    next_attempt_at: datetime | None = None,
-) -> Message:
-    rendered = render(key=key, channel=channel, language=language, context=context)
-    return Message(
-        applicant=applicant,
-        appointment=appointment,
-        channel=channel,
-        template_key=key,
-        language=language,
-        destination=destination,
-        subject=rendered.subject[:200],
-        text=rendered.text,
-        html=rendered.html,
-        essential=essential,
-        idempotency_key=idempotency_key,
-        next_attempt_at=next_attempt_at or now,
-        created_at=now,
-        updated_at=now,
-    )
 
 
 def appointment_notify(
@@ -59,17 +26,13 @@ def appointment_notify(
 
     Caller is inside the event's transaction (the booking hot path): this costs
     one INSERT for all channels and nothing else. The text is rendered by the
-    worker before the first send (``_render_owed``), from the slot the
-    appointment had at the event, which the row keeps in ``context``. The ids
-    go to Celery once the transaction commits (nothing is sent for a booking
-    that rolls back).
+    worker before the first send (``appointment_message_render``), from the
+    slot the appointment had at the event, which the row keeps in ``context``.
+    The ids go to Celery once the transaction commits (nothing is sent for a
+    booking that rolls back).
     """
     messages = appointment_messages(appointment=appointment, event=event, now=now)
-    if not messages:
-        return []
-    ids = [message.pk for message in Message.objects.bulk_create(messages)]
-    enqueue_on_commit(ids)
-    return ids
+    return outbox.messages_owe(messages=messages)
 
 
 def appointment_messages(
@@ -80,11 +43,11 @@ def appointment_messages(
     path), and then hands their ids to ``enqueue_on_commit``."""
     now = now or timezone.now()
     applicant = appointment.applicant
-    contacts = applicant_contacts(applicant)
+    contacts = applicant_contacts(applicant=applicant)
     # A reschedule can happen several times: each one owes its own messages.
     occurrence = f":r{appointment.reschedule_count}" if event == RESCHEDULED else ""
     return [
-        Message(
+        outbox.message_build(
             applicant=applicant,
             appointment=appointment,
             channel=channel,
@@ -93,15 +56,13 @@ def appointment_messages(
             destination=destination,
             context=event_context(appointment),
             idempotency_key=f"{event}:{appointment.pk}{occurrence}:{channel}:a{applicant.pk}",
-            next_attempt_at=now,
-            created_at=now,
-            updated_at=now,
+            now=now,
         )
         for channel, destination in contacts
     ]
 
 
-def _render_owed(message: Message) -> None:
+def appointment_message_render(*, message: Message) -> None:
     """Fill in the text of a message owed by an appointment event, as of the event.
 
     Raises ``PermanentSendError`` when there is nothing left to render from.

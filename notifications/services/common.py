@@ -1,5 +1,5 @@
 """What the sections of the outbox services share: Paris time and its quiet
-hours, batches, and inserting owed messages once."""
+hours, batches, and owing messages once."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from notifications.models import Message, MessageStatus
-from notifications.services.enqueue import enqueue_on_commit
+from notifications.outbox import enqueue_on_commit
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -24,8 +24,9 @@ def batched(items: Iterable, size: int):
         yield chunk
 
 
-def _not_quiet(now: datetime) -> datetime:
-    """``now``, or 08:00 Paris time when ``now`` is between 21:00 and 08:00."""
+def sms_due_at(*, now: datetime) -> datetime:
+    """When an SMS owed at ``now`` may go: ``now``, or the end of the quiet
+    hours (08:00 Paris time) when ``now`` is between 21:00 and 08:00."""
     local = now.astimezone(PARIS)
     start, end = settings.NOTIFICATIONS_QUIET_HOURS
     if local.hour >= start:
@@ -37,7 +38,7 @@ def _not_quiet(now: datetime) -> datetime:
     return datetime.combine(day, time(end), tzinfo=PARIS)
 
 
-def _insert_and_enqueue(messages: list[Message], *, now: datetime) -> int:
+def messages_owe_new(*, messages: list[Message], now: datetime) -> int:
     """Insert the messages whose key is new (one query to check, one INSERT) and
     hand those due now to the broker after commit, in the list's order."""
     if not messages:

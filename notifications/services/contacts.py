@@ -37,7 +37,7 @@ def contacts_of(
     return contacts
 
 
-def applicant_contacts(applicant: Applicant) -> list[tuple[str, str]]:
+def applicant_contacts(*, applicant: Applicant) -> list[tuple[str, str]]:
     """``contacts_of`` an applicant. Reads the account (no query when it is
     loaded already, as ``request.user.applicant`` does)."""
     if applicant.user_id is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.utils import timezone
 
 from notifications.models import Message, MessageChannel, MessageStatus, SmsOptOut
@@ -39,14 +41,12 @@ START_WORDS = frozenset({"START", "UNSTOP", "YES"})
 
 
 def _keyword(body: str) -> str:
-    import unicodedata
-
     text = unicodedata.normalize("NFD", body.strip().upper())
     text = "".join(c for c in text if not unicodedata.combining(c))
     return "".join(text.split())
 
 
-def sms_inbound(*, phone: str, body: str) -> str | None:
+def sms_receive(*, phone: str, body: str) -> str | None:
     """Act on an SMS a person sent us: STOP / ARRET opt the number out of alerts
     and other non-essential SMS, START opts it back in. Returns what was done."""
     word = _keyword(body)

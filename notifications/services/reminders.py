@@ -9,10 +9,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from booking.models import Appointment, AppointmentStatus
+from notifications import outbox
 from notifications.models import Message, MessageChannel
-from notifications.rendering import appointment_context
-from notifications.services.appointments import REMINDER, _message
-from notifications.services.common import _insert_and_enqueue, _not_quiet, batched
+from notifications.rendering import appointment_context, render
+from notifications.services.appointments import REMINDER
+from notifications.services.common import batched, messages_owe_new, sms_due_at
 from notifications.services.contacts import applicant_contacts
 
 
@@ -40,7 +41,7 @@ def reminders_create(*, now: datetime | None = None) -> int:
         candidates = []
         for appointment in chunk:
             applicant = appointment.applicant
-            for channel, destination in applicant_contacts(applicant):
+            for channel, destination in applicant_contacts(applicant=applicant):
                 key = (
                     f"{REMINDER}:{appointment.pk}:s{appointment.slot_id}:{channel}:a{applicant.pk}"
                 )
@@ -50,22 +51,33 @@ def reminders_create(*, now: datetime | None = None) -> int:
                 idempotency_key__in=[key for key, *_rest in candidates]
             ).values_list("idempotency_key", flat=True)
         )
-        messages = [
-            _message(
+        messages = []
+        for key, appointment, channel, destination in candidates:
+            if key in existing:
+                continue
+            language = appointment.applicant.preferred_language
+            rendered = render(
                 key=REMINDER,
                 channel=channel,
-                destination=destination,
-                language=appointment.applicant.preferred_language,
+                language=language,
                 context=appointment_context(appointment),
-                idempotency_key=key,
-                now=now,
-                essential=False,
-                applicant=appointment.applicant,
-                appointment=appointment,
-                next_attempt_at=_not_quiet(now) if channel == MessageChannel.SMS else now,
             )
-            for key, appointment, channel, destination in candidates
-            if key not in existing
-        ]
-        created += _insert_and_enqueue(messages, now=now)
+            messages.append(
+                outbox.message_build(
+                    template_key=REMINDER,
+                    channel=channel,
+                    destination=destination,
+                    language=language,
+                    subject=rendered.subject,
+                    text=rendered.text,
+                    html=rendered.html,
+                    idempotency_key=key,
+                    now=now,
+                    essential=False,
+                    applicant=appointment.applicant,
+                    appointment=appointment,
+                    next_attempt_at=sms_due_at(now=now) if channel == MessageChannel.SMS else now,
+                )
+            )
+        created += messages_owe_new(messages=messages, now=now)
     return created

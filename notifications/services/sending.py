@@ -10,17 +10,18 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.messages import PHONE_CODE, is_secret
+from accounts.messages import PHONE_CODE, is_secret, secret_message_context
 from notifications import email as email_transport
 from notifications import rendering
 from notifications import sms as sms_transport
 from notifications.models import Message, MessageChannel, MessageStatus, SmsOptOut
+from notifications.outbox import dispatch
 from notifications.rendering import render
-from notifications.services.appointments import _render_owed
+from notifications.services.appointments import appointment_message_render
 from notifications.services.sms_budget import (
-    _next_budget_day,
-    _sms_budget_give_back,
-    _sms_budget_take,
+    sms_budget_give_back,
+    sms_budget_next_day,
+    sms_budget_take,
 )
 from notifications.transport import PermanentSendError, SendError
 
@@ -44,8 +45,6 @@ def render_secret(message: Message) -> rendering.Rendered:
     rendered with the secret derived now. Kept in memory by the caller: never
     stored. Raises ``PermanentSendError`` when the secret is no longer worth
     sending (the account is gone, the code expired or was used)."""
-    from accounts.messages import secret_message_context
-
     context = secret_message_context(message)
     if context is None:
         raise PermanentSendError("nothing to confirm any more: the code or link is no longer valid")
@@ -98,7 +97,7 @@ def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome
         return SendOutcome("failed", "opted out")
 
     budgeted = message.channel == MessageChannel.SMS and message.template_key != PHONE_CODE
-    if budgeted and not _sms_budget_take(now):
+    if budgeted and not sms_budget_take(now=now):
         if not message.essential:
             # An alert a day late is noise, and would spend tomorrow's budget first.
             mine.update(
@@ -111,7 +110,7 @@ def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome
         mine.update(
             status=MessageStatus.PENDING,
             attempts=F("attempts") - 1,
-            next_attempt_at=_next_budget_day(now),
+            next_attempt_at=sms_budget_next_day(now=now),
             last_error="daily SMS budget reached",
             updated_at=timezone.now(),
         )
@@ -125,7 +124,7 @@ def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome
                     message.subject = message.subject or rendered.subject[:200]
                     message.text, message.html = rendered.text, rendered.html
                 else:
-                    _render_owed(message)
+                    appointment_message_render(message=message)
             except SendError:
                 raise
             except Exception as exc:  # a template bug: retrying will not fix it
@@ -139,7 +138,7 @@ def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome
     except SendError as exc:
         done = timezone.now()
         if budgeted:
-            _sms_budget_give_back(now)  # the budget counts SMS sent, not attempts
+            sms_budget_give_back(now=now)  # the budget counts SMS sent, not attempts
         if exc.transient and message.attempts < settings.NOTIFICATIONS_MAX_ATTEMPTS:
             retry_at = max(done, now) + _backoff(message.attempts)
             mine.update(
@@ -182,17 +181,9 @@ def _transmit(message: Message) -> str:
 
 
 def _enqueue_later(message_id: int, when: datetime) -> None:
-    from config.celery import app
-    from notifications.tasks import message_send_task
-
-    if app.conf.task_always_eager:
+    if dispatch.is_eager():
         return  # an eager retry would run now and find the message not due; the sweep has it
     try:
-        message_send_task.apply_async(
-            args=(message_id,),
-            eta=when,
-            retry=True,
-            retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY,
-        )
+        dispatch.task_publish(dispatch.MESSAGE_SEND, args=(message_id,), eta=when)
     except Exception:
         logger.warning("Could not schedule the retry of message %s; the sweep will.", message_id)

@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from notifications.models import SmsDailyCount
-from notifications.services.common import PARIS, _not_quiet
+from notifications.services.common import PARIS, sms_due_at
 
 logger = logging.getLogger(__name__)
 
@@ -23,14 +23,14 @@ _SMS_BUDGET_TAKE = (
 )
 
 
-def _sms_budget_give_back(now: datetime) -> None:
-    """Uncount the SMS ``_sms_budget_take`` counted for ``now``'s day: it was not sent."""
+def sms_budget_give_back(*, now: datetime) -> None:
+    """Uncount the SMS ``sms_budget_take`` counted for ``now``'s day: it was not sent."""
     SmsDailyCount.objects.filter(day=now.astimezone(PARIS).date(), sent__gt=0).update(
         sent=F("sent") - 1
     )
 
 
-def _sms_budget_take(now: datetime) -> bool:
+def sms_budget_take(*, now: datetime) -> bool:
     """Count one SMS against ``SMS_DAILY_BUDGET`` for ``now``'s day (Paris time).
 
     Not for the SMS confirmation code (``message_send`` skips it): its own
@@ -61,8 +61,8 @@ def _sms_budget_take(now: datetime) -> bool:
     return False
 
 
-def _next_budget_day(now: datetime) -> datetime:
+def sms_budget_next_day(*, now: datetime) -> datetime:
     """When an SMS held by the budget may go: the next day's budget opens at
     midnight, Paris time, but nobody is woken: at the end of the quiet hours."""
     start = datetime.combine(now.astimezone(PARIS).date() + timedelta(days=1), time(0), PARIS)
-    return _not_quiet(start)
+    return sms_due_at(now=start)

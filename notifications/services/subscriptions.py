@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from booking.models import Applicant
+from notifications.errors import AlertChannelUnavailable, AlertNeedsSite, AlertsNotOffered
 from notifications.models import (
     AlertChannels,
     AlertSubscription,
@@ -20,7 +21,7 @@ from notifications.services.alerts import NEW_SLOTS, UNSUBSCRIBE_SALT, alerts_of
 from notifications.services.contacts import applicant_contacts
 
 
-def subscription_from_token(token: str) -> AlertSubscription | None:
+def subscription_from_token(*, token: str) -> AlertSubscription | None:
     try:
         pk = int(signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token))
     except (signing.BadSignature, ValueError):
@@ -32,15 +33,13 @@ def alert_subscribe(
     *, applicant: Applicant, procedure, site_ids: Sequence[int], channels: str
 ) -> AlertSubscription:
     """Subscribe (or change the subscription of) ``applicant`` to new-slot alerts."""
-    from notifications.errors import AlertChannelUnavailable, AlertNeedsSite, AlertsNotOffered
-
-    if not alerts_offered(procedure):
+    if not alerts_offered(procedure=procedure):
         raise AlertsNotOffered()
     if not site_ids:
         raise AlertNeedsSite()
     if channels not in AlertChannels.values:
         raise AlertChannelUnavailable()
-    contacts = dict(applicant_contacts(applicant))
+    contacts = dict(applicant_contacts(applicant=applicant))
     if channels in (AlertChannels.SMS, AlertChannels.BOTH) and MessageChannel.SMS not in contacts:
         raise AlertChannelUnavailable()
     if (

@@ -11,8 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from notifications.models import Message, MessageStatus
+from notifications.outbox import messages_enqueue
 from notifications.services.announcements import freed_seats_sweep
-from notifications.services.enqueue import messages_enqueue
 
 logger = logging.getLogger(__name__)
 

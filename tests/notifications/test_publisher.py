@@ -22,7 +22,8 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from booking import services as booking
-from notifications import publisher, services
+from notifications import services
+from notifications.outbox import publisher
 from notifications.models import Message, MessageStatus
 from tests import factories
 from tests.notifications import worker as w

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import connection
 from kombu import pools as kombu_pools
 
-from notifications import publisher
+from notifications.outbox import publisher
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
