@@ -62,7 +62,7 @@ from tests import factories
 from tests.accounts.conftest import confirm_path, sms_code
 from tests.accounts.test_otp import totp_code
 from tests.auth import MODEL_BACKEND, login, otp_device_confirm
-from tests.notifications.factories_local import sent_sms
+from tests.helpers.notification_factories import sent_sms
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from notifications.models import (
 )
 from notifications.services import common
 from tests import factories
-from tests.notifications.bulk import subscribers
+from tests.helpers.alert_subscribers import subscribers
 
 PARIS = ZoneInfo("Europe/Paris")
 

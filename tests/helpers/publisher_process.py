@@ -1,5 +1,5 @@
 """A process that hands ids to its publisher, then exits or forks, for
-``test_publisher``: ``python -m tests.notifications.publisher_process exit 1,2``
+``test_publisher``: ``python -m tests.helpers.publisher_process exit 1,2``
 or ``... fork 1,2 3,4`` (the parent's ids, then the child's).
 
 Prints ``exiting <time.monotonic()>`` as it starts to exit, so that the test can
