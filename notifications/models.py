@@ -206,7 +206,7 @@ class PublicationAnnouncement(models.Model):
 class SmsDailyCount(models.Model):
     """How many SMS were handed to the provider on ``day`` (Paris time), against
     ``SMS_DAILY_BUDGET``. Counted by one conditional upsert per SMS
-    (``services._sms_budget_take``), so that workers at once never pass the budget.
+    (``services.sms_budget_take``), so that workers at once never pass the budget.
     ``alerted_at``: when the budget was reached that day (the alert is logged once).
     """
 

@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 
 from booking.ics import ics_sequence
 from booking.models import Slot
+from core.links import public_url
 from notifications.gsm import to_gsm7
 from notifications.models import MessageChannel
 
@@ -54,10 +55,6 @@ def render(*, key: str, channel: str, language: str | None, context: dict[str, A
             text=_BLANK_LINES.sub("\n\n", _render(f"notifications/{key}/body.txt", context)) + "\n",
             html=_render(f"notifications/{key}/body.html", context),
         )
-
-
-def public_url(path: str) -> str:
-    return settings.PUBLIC_BASE_URL.rstrip("/") + path
 
 
 def appointment_context(appointment) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 JSON arguments only; ``acks_late`` (settings) so that a task whose worker dies
 is delivered again, which the claim in ``services.message_send`` makes
-harmless. Time limits come from the settings.
+harmless. Time limits come from the settings. The outbox and the services
+publish these by name (``notifications.outbox.dispatch``) and never import
+this module: a worker finds it by autodiscovery.
 """
 
 from __future__ import annotations
@@ -11,14 +13,15 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from notifications import services
+from notifications.outbox import dispatch
 
 
-@shared_task(name="notifications.message_send", acks_late=True, ignore_result=True)
+@shared_task(name=dispatch.MESSAGE_SEND, acks_late=True, ignore_result=True)
 def message_send_task(message_id: int) -> str:
     return services.message_send(message_id=message_id).status
 
 
-@shared_task(name="notifications.messages_send", acks_late=True, ignore_result=True)
+@shared_task(name=dispatch.MESSAGES_SEND, acks_late=True, ignore_result=True)
 def messages_send_task(message_ids: list[int]) -> int:
     """Send a batch (a fan-out hands ids over in batches: one publish per batch)."""
     done = 0
@@ -48,7 +51,7 @@ def publications_announce_task() -> int:
     return services.publications_announce_due()
 
 
-@shared_task(name="notifications.freed_seat_alert", acks_late=True, ignore_result=True)
+@shared_task(name=dispatch.FREED_SEAT_ALERT, acks_late=True, ignore_result=True)
 def freed_seat_alert_task(procedure_id: int, site_id: int, window: int) -> int:
     return services.freed_seat_alert_announce(
         procedure_id=procedure_id, site_id=site_id, window=window

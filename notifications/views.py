@@ -56,7 +56,7 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
 def twilio_inbound(request: HttpRequest) -> HttpResponse:
     if not _signature_valid(request):
         return HttpResponseForbidden()
-    services.sms_inbound(phone=request.POST.get("From", ""), body=request.POST.get("Body", ""))
+    services.sms_receive(phone=request.POST.get("From", ""), body=request.POST.get("Body", ""))
     # Twilio itself answers STOP and START to the person; we add nothing.
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
@@ -77,7 +77,7 @@ def _applicant_or_none(request: HttpRequest) -> Applicant | None:
 @domain_errors(fallback=lambda request, procedure: request.path)
 def alert_subscribe(request: HttpRequest, procedure: str) -> HttpResponse:
     procedure_obj = get_object_or_404(Procedure, slug=procedure, is_active=True)
-    if not services.alerts_offered(procedure_obj):
+    if not services.alerts_offered(procedure=procedure_obj):
         # Booked by a mediator or an agent: the alerts page says so and where to go.
         messages.error(request, str(AlertsNotOffered.default_message))
         return redirect("notifications:alerts")
@@ -101,7 +101,7 @@ def alert_subscribe(request: HttpRequest, procedure: str) -> HttpResponse:
         )
         messages.success(request, _("Your alert is recorded. Unsubscribe at any time."))
         return redirect("notifications:alerts")
-    contacts = dict(services.applicant_contacts(applicant))
+    contacts = dict(services.applicant_contacts(applicant=applicant))
     return render(
         request,
         "notifications/alert_subscribe.html",
@@ -133,11 +133,15 @@ def alerts(request: HttpRequest) -> HttpResponse:
         "notifications/alerts.html",
         {
             "subscriptions": [
-                (sub, services.unsubscribe_token(sub.pk), services.alerts_offered(sub.procedure))
+                (
+                    sub,
+                    services.unsubscribe_token(sub.pk),
+                    services.alerts_offered(procedure=sub.procedure),
+                )
                 for sub in subscriptions
             ],
-            "procedures": [p for p in procedures if services.alerts_offered(p)],
-            "booked_for_them": [p for p in procedures if not services.alerts_offered(p)],
+            "procedures": [p for p in procedures if services.alerts_offered(procedure=p)],
+            "booked_for_them": [p for p in procedures if not services.alerts_offered(procedure=p)],
         },
     )
 
@@ -145,7 +149,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def alert_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """Works without logging in: the signed link is the proof."""
-    subscription = services.subscription_from_token(token)
+    subscription = services.subscription_from_token(token=token)
     if subscription is None:
         return render(
             request, "notifications/alert_unsubscribe.html", {"invalid": True}, status=404

@@ -62,8 +62,8 @@ from notifications.services import alerts_fan_out, unsubscribe_token
 from tests import factories
 from tests.auth import MODEL_BACKEND, login, otp_device_confirm
 from tests.helpers.inbox import confirm_path, sms_code
+from tests.helpers.notification_factories import sent_sms
 from tests.helpers.otp import totp_code
-from tests.notifications.factories_local import sent_sms
 
 pytestmark = pytest.mark.django_db
 

@@ -17,11 +17,12 @@ from accounts import errors
 from accounts.hooks import contact_confirmed
 from accounts.messages import EMAIL_CONFIRM
 from accounts.models import User
-from accounts.services.outbox import _owe, public_url
+from accounts.services.outbox import _owe
 from audit.context import client_ip
 from audit.models import AuditAction
 from audit.services import audit_record
 from core import ratelimit
+from core.links import public_url
 
 _EMAIL_SALT = "accounts.email_confirm"
 

@@ -21,7 +21,7 @@ from accounts.messages import PASSWORD_RESET, STAFF_INVITE
 from accounts.models import STAFF_ROLES, Role, User
 from accounts.permissions import can_manage_account, can_manage_staff
 from accounts.services.email import _normalize_email
-from accounts.services.outbox import _owe, public_url
+from accounts.services.outbox import _owe
 from accounts.services.sessions import sessions_and_tokens_end
 from accounts.services.two_factor import _otp_devices_remove
 from audit.context import client_ip
@@ -29,6 +29,7 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from core import ratelimit
 from core.errors import Forbidden
+from core.links import public_url
 
 
 def staff_attachments_check(*, role: str, sites: list, access_point) -> None:

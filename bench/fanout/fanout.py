@@ -103,9 +103,9 @@ def main() -> None:
     from booking.models import Procedure, Site
     from notifications import services
     from notifications.models import Message, MessageStatus
-    from tests.notifications.bulk import subscribers
-    from tests.notifications.fake_twilio import FakeTwilio
-    from tests.notifications.worker import Worker
+    from tests.helpers.alert_subscribers import subscribers
+    from tests.helpers.celery_worker import Worker
+    from tests.helpers.fake_twilio import FakeTwilio
 
     broker = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
     broker.flushdb()

@@ -525,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with common.bench_database(args.database, keep=args.keep_db) as url:
             from bench.release_storm.__main__ import _seed
-            from tests.notifications.worker import Worker
+            from tests.helpers.celery_worker import Worker
 
             _seed(url, args.applicants)
             _collectstatic(url, static.name)

@@ -10,7 +10,7 @@ import threading
 from aiosmtpd.controller import Controller
 
 from bench import common
-from tests.notifications.fake_twilio import FakeTwilio
+from tests.helpers.fake_twilio import FakeTwilio
 
 __all__ = ["FakeTwilio", "SmtpInbox"]
 

@@ -7,8 +7,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from notifications import sms
-from tests.notifications import worker as w
-from tests.notifications.fake_twilio import FakeTwilio
+from tests.helpers import celery_worker as w
+from tests.helpers.fake_twilio import FakeTwilio
 
 
 @pytest.fixture

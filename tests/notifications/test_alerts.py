@@ -18,8 +18,9 @@ from notifications.models import (
     PublicationAnnouncement,
     SmsOptOut,
 )
+from notifications.services import common
 from tests import factories
-from tests.notifications.bulk import subscribers
+from tests.helpers.alert_subscribers import subscribers
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -58,10 +59,10 @@ def test_quiet_hours_boundaries():
     def at(h, m=0):
         return datetime(2026, 7, 1, h, m, tzinfo=PARIS)
 
-    assert services._not_quiet(at(20, 59)) == at(20, 59)
-    assert services._not_quiet(at(21, 0)) == datetime(2026, 7, 2, 8, 0, tzinfo=PARIS)
-    assert services._not_quiet(at(3, 0)) == at(8, 0)
-    assert services._not_quiet(at(8, 0)) == at(8, 0)
+    assert common.sms_due_at(now=at(20, 59)) == at(20, 59)
+    assert common.sms_due_at(now=at(21, 0)) == datetime(2026, 7, 2, 8, 0, tzinfo=PARIS)
+    assert common.sms_due_at(now=at(3, 0)) == at(8, 0)
+    assert common.sms_due_at(now=at(8, 0)) == at(8, 0)
 
 
 def test_sms_held_for_the_morning_are_not_sent_at_night(site, procedure):

@@ -15,7 +15,7 @@ from booking import services as booking
 from notifications import services
 from notifications.models import FreedSeatAlert, Message, PublicationAnnouncement
 from tests import factories
-from tests.notifications import worker as w
+from tests.helpers import celery_worker as w
 
 
 def _freed_alerts():

@@ -149,7 +149,7 @@ def test_staff_may_type_a_mobile_of_france_or_overseas(agent, typed, stored):
     walk_in = _walk_in(agent, typed, email="fatou@example.test")
 
     assert (walk_in.phone, walk_in.email) == (stored, "fatou@example.test")
-    assert services.applicant_contacts(walk_in) == [
+    assert services.applicant_contacts(applicant=walk_in) == [
         (MessageChannel.SMS, stored),
         (MessageChannel.EMAIL, "fatou@example.test"),
     ]

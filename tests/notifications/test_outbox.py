@@ -16,6 +16,7 @@ from notifications import services
 from notifications import sms as sms_transport
 from notifications.models import Message, MessageChannel, MessageStatus, SmsOptOut
 from notifications.selectors import messages_for
+from notifications.services import appointments, sending
 from tests import factories
 
 
@@ -251,7 +252,7 @@ def test_retries_stop_at_the_cap(booked, twilio, settings):
 def test_backoff_doubles_up_to_a_cap(settings):
     settings.NOTIFICATIONS_RETRY_BASE_SECONDS = 30
     settings.NOTIFICATIONS_RETRY_MAX_SECONDS = 3600
-    waits = [services._backoff(n).total_seconds() for n in range(1, 10)]
+    waits = [sending._backoff(n).total_seconds() for n in range(1, 10)]
     assert waits[:4] == [30, 60, 120, 240]
     assert max(waits) == 3600
 
@@ -317,7 +318,7 @@ def test_stuck_sms_is_asked_about_before_being_sent_again(booked, twilio):
     """A worker died after Twilio got the SMS but before it recorded the sid."""
     sms = Message.objects.get(appointment=booked, channel=MessageChannel.SMS)
     # What the dead worker did: render and store the text, hand it to Twilio.
-    services._render_owed(sms)
+    appointments.appointment_message_render(message=sms)
     Message.objects.filter(pk=sms.pk).update(text=sms.text)
     sms_transport.send(to=sms.destination, body=sms.text)
     Message.objects.filter(pk=sms.pk).update(
@@ -413,14 +414,13 @@ def test_a_requeued_message_is_left_to_its_task_for_a_while(booked):
 
 def test_a_booking_is_one_publish_to_the_broker(applicant, slot, monkeypatch):
     from config.celery import app
-    from notifications.tasks import messages_send_task
 
     published = []
+    monkeypatch.setattr(
+        app, "send_task", lambda name, args, **kwargs: published.append((name, args))
+    )
     # Celery's Settings is a mapping proxy: monkeypatch cannot always restore an
     # attribute on it (it may try to delete it), so set and restore it by hand.
-    monkeypatch.setattr(
-        messages_send_task, "apply_async", lambda args, **kwargs: published.append(args)
-    )
     app.conf.task_always_eager = False
     try:
         appointment = booking.appointment_book(
@@ -434,4 +434,6 @@ def test_a_booking_is_one_publish_to_the_broker(applicant, slot, monkeypatch):
 
     assert enqueued == 2
     assert len(published) == 1
-    assert len(published[0][0]) == 2
+    name, args = published[0]
+    assert name == "notifications.messages_send"
+    assert len(args[0]) == 2

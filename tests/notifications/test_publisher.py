@@ -22,10 +22,11 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from booking import services as booking
-from notifications import publisher, services
+from notifications import services
 from notifications.models import Message, MessageStatus
+from notifications.outbox import publisher
 from tests import factories
-from tests.notifications import worker as w
+from tests.helpers import celery_worker as w
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -199,7 +200,7 @@ def _run(*args: str) -> tuple[subprocess.CompletedProcess, float]:
         NOTIFICATIONS_PUBLISH_LINGER_MS="10000",
     )
     done = subprocess.run(  # noqa: S603 - our own command line
-        [sys.executable, "-m", "tests.notifications.publisher_process", *args],
+        [sys.executable, "-m", "tests.helpers.publisher_process", *args],
         cwd=w.ROOT,
         env=env,
         capture_output=True,

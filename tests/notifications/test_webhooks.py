@@ -6,7 +6,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from notifications.models import Message, MessageStatus, SmsOptOut
-from tests.notifications.factories_local import sent_sms
+from tests.helpers.notification_factories import sent_sms
 
 STATUS_URL = "/notifications/twilio/status/"
 INBOUND_URL = "/notifications/twilio/inbound/"

@@ -22,7 +22,7 @@ from booking.models import Appointment
 from notifications import services
 from notifications.models import Message, MessageStatus
 from tests import factories
-from tests.notifications import worker as w
+from tests.helpers import celery_worker as w
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

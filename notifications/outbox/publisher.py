@@ -3,11 +3,11 @@ thread, in batches, off the request's path.
 
 Publishing one Celery task through kombu is about 1,900 Python calls (0.8 ms
 of CPU), the largest single cost of a booking request when it is done in the
-request. So ``services.enqueue_on_commit`` puts the ids on this process's
+request. So ``outbox.enqueue_on_commit`` puts the ids on this process's
 queue and returns; one daemon thread per process takes the first id, collects
 more for ``NOTIFICATIONS_PUBLISH_LINGER_MS`` or until it has
 ``NOTIFICATIONS_TASK_BATCH`` of them, and publishes them with
-``services.messages_enqueue``: one task for the bookings of a linger.
+``dispatch.messages_enqueue``: one task for the bookings of a linger.
 
 Nothing here can lose a message. An id is queued only once its outbox row is
 committed, and a row that is never published (the queue full, the broker down,
@@ -46,6 +46,8 @@ from collections.abc import Callable, Sequence
 from celery.signals import worker_process_shutdown
 from django.conf import settings
 
+from notifications.outbox.dispatch import messages_enqueue
+
 logger = logging.getLogger(__name__)
 
 QUEUE_SIZE = 10_000
@@ -56,8 +58,6 @@ _WAKE = object()
 
 
 def _publish(ids: list[int]) -> None:
-    from notifications.services import messages_enqueue
-
     # Not eager: the caller chose this path because Celery was not.
     messages_enqueue(ids, eager=False)
 

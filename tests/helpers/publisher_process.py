@@ -1,5 +1,5 @@
 """A process that hands ids to its publisher, then exits or forks, for
-``test_publisher``: ``python -m tests.notifications.publisher_process exit 1,2``
+``test_publisher``: ``python -m tests.helpers.publisher_process exit 1,2``
 or ``... fork 1,2 3,4`` (the parent's ids, then the child's).
 
 Prints ``exiting <time.monotonic()>`` as it starts to exit, so that the test can
@@ -17,12 +17,13 @@ import django
 
 def main() -> int:
     django.setup()
-    from notifications import publisher, services
+    from notifications import outbox
+    from notifications.outbox import publisher
 
     mode, *lists = sys.argv[1:]
     batches = [[int(i) for i in ids.split(",")] for ids in lists]
     # Outside a transaction, on_commit runs at once: straight to the publisher.
-    services.enqueue_on_commit(batches[0])
+    outbox.enqueue_on_commit(batches[0])
     status = 0
     if mode == "fork":
         parent = publisher.publisher()
@@ -30,7 +31,7 @@ def main() -> int:
         if pid == 0:
             child = publisher.publisher()
             fresh = child is not parent and child.pid == os.getpid()
-            services.enqueue_on_commit(batches[1])
+            outbox.enqueue_on_commit(batches[1])
             flushed = publisher.flush(timeout=10)
             os._exit(0 if fresh and flushed else 1)
         _pid, wait_status = os.waitpid(pid, 0)

@@ -24,8 +24,6 @@ from django.conf import settings
 from django.db import connection
 from kombu import pools as kombu_pools
 
-from notifications import publisher
-
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 
@@ -54,6 +52,10 @@ def _database_url() -> str:
 def app_broker(url: str):
     """Point this process's Celery app at ``url``, not eager, then restore it."""
     from config.celery import app
+
+    # Imported here: bench.soak imports this module before Django is set up,
+    # and the outbox package loads its models.
+    from notifications.outbox import publisher
 
     saved = (app.conf.broker_url, app.conf.task_always_eager)
     _reset_pools(app)
