@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "booking",
     "notifications",
     "audit",
+    "demo",
 ]
 
 # core.fastlane.*: Django's (and others') middleware, passed by for the API's token

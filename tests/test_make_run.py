@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from booking.management.commands.seed_demo import DEMO_PASSWORD, PROCEDURES
+from demo.seed import DEMO_PASSWORD, PROCEDURES
 
 pytestmark = pytest.mark.slow
 
