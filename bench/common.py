@@ -167,6 +167,21 @@ def django_setup(database: str) -> None:
     django.setup()
 
 
+# --- The demo data ------------------------------------------------------------------
+
+# Every bench account's password (the benches log in with API tokens).
+BENCH_PASSWORD = "bench-storm-password-93"
+
+
+def demo_seed(*, applicants: int) -> None:
+    """The demo (sites, procedures, staff, one week of capacity) and numbered
+    applicants applicant1..``applicants``, verified and with identities, seeded
+    in this process (after ``django_setup``): ``manage.py seed_demo --force``."""
+    from demo.seed import demo_seed as seed
+
+    seed(applicants=applicants, weeks=1, password=BENCH_PASSWORD, force=True)
+
+
 def api_tokens_create(user_ids, *, label: str) -> dict[int, str]:
     """One API token per account, in bulk (after ``django_setup``); returns the
     keys by user id. The hashing and expiry are the app's own."""

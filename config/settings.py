@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "notifications",
     "audit",
     "privacy",
+    "demo",
     "backoffice",
 ]
 

@@ -30,7 +30,7 @@ import httpx
 import psycopg
 import pytest
 
-from booking.management.commands.seed_demo import DEMO_PASSWORD, PROCEDURES
+from demo.seed import DEMO_PASSWORD, PROCEDURES
 from tests.helpers.checkout import ROOT, clone_into
 
 pytestmark = pytest.mark.slow

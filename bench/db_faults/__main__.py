@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from bench import common
-from bench.release_storm.__main__ import _seed, _setup
+from bench.release_storm.__main__ import _setup
 
 
 def _restart_command() -> list[str]:
@@ -106,8 +106,8 @@ def main() -> int:
     )
     problems: list[str] = []
     with common.bench_database(args.database) as url:
-        _seed(url, args.applicants)
         common.django_setup(url)
+        common.demo_seed(applicants=args.applicants)
         setup = _setup(args.applicants, args.slots)
         from django.db import connection
 

@@ -1,6 +1,6 @@
 """The release storm: ``python -m bench.release_storm`` (``run.sh``, ``make bench``).
 
-N applicants (seeded with ``seed_demo --applicants N``, each with an API
+N applicants (seeded with ``demo_seed(applicants=N)``, each with an API
 token) book at once through ``POST /api/v1/appointments/``, at each
 concurrency, against gunicorn (4 sync workers, persistent connections, DEBUG
 off) on a fresh PostgreSQL database that is dropped afterwards. Three phases
@@ -25,16 +25,13 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
-import os
 import statistics
-import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import time, timedelta
 
 from bench import common
 
-DEMO_PASSWORD = "bench-storm-password-93"
 TARGETS = ("baseline", "baseline-raw", "guichet")
 
 
@@ -49,27 +46,6 @@ class Run:
     # CPU milliseconds per request: the target's gunicorn processes, PostgreSQL.
     app_cpu: float = 0.0
     db_cpu: float = 0.0
-
-
-def _seed(url: str, applicants: int) -> None:
-    subprocess.run(
-        [
-            common.PYTHON,
-            "manage.py",
-            "seed_demo",
-            "--applicants",
-            str(applicants),
-            "--weeks",
-            "1",
-            "--password",
-            DEMO_PASSWORD,
-            "--force",
-        ],
-        cwd=common.ROOT,
-        env={**os.environ, **common.app_env(url)},
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
 
 
 def _setup(applicants: int, slots: int) -> dict:
@@ -90,7 +66,7 @@ def _setup(applicants: int, slots: int) -> dict:
         .values_list("pk", "user_id")[:applicants]
     )
     if len(people) < applicants:
-        raise SystemExit(f"seed_demo made {len(people)} applicants, not {applicants}")
+        raise SystemExit(f"demo_seed made {len(people)} applicants, not {applicants}")
     now = timezone.now()
     keys = common.api_tokens_create([user_id for _, user_id in people], label="bench")
     agent = User.objects.get(role=Role.AGENT, email__startswith="agent@")
@@ -325,8 +301,8 @@ def main() -> int:
     )
     runs: list[Run] = []
     with common.bench_database(args.database, keep=args.keep_db) as url:
-        _seed(url, args.applicants)
         common.django_setup(url)
+        common.demo_seed(applicants=args.applicants)
         setup = _setup(args.applicants, args.slots)
         from django.db import connection
 

@@ -131,7 +131,7 @@ def _setup(applicants: int, subscribers: int) -> dict:
         .order_by("pk")[:applicants]
     )
     if len(people) < applicants:
-        raise SystemExit(f"seed_demo made {len(people)} applicants, not {applicants}")
+        raise SystemExit(f"demo_seed made {len(people)} applicants, not {applicants}")
     now = timezone.now()
     keys = common.api_tokens_create([p.user_id for p in people], label="soak")
     agent = User.objects.get(role=Role.AGENT, email__startswith="agent@")
@@ -524,12 +524,11 @@ def main(argv: list[str] | None = None) -> int:
     static = tempfile.TemporaryDirectory(prefix="guichet-soak-static-")
     try:
         with common.bench_database(args.database, keep=args.keep_db) as url:
-            from bench.release_storm.__main__ import _seed
             from tests.helpers.celery_worker import Worker
 
-            _seed(url, args.applicants)
             _collectstatic(url, static.name)
             common.django_setup(url)
+            common.demo_seed(applicants=args.applicants)
             setup = _setup(args.applicants, args.subscribers)
             from django.db import connection
             from django.db.models import Max

@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, User
-from booking.management.commands.seed_demo import CAPACITY, DEMO_PASSWORD
+from audit.models import AuditAction, AuditEvent
 from booking.models import Applicant, Procedure, Publication, Site, Slot
+from demo.seed import CAPACITY, DEMO_PASSWORD, DemoRefused, demo_seed
 from mediation.models import AccessPoint
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +35,7 @@ def debug_on(settings):
     settings.DEBUG = True
 
 
-def seed(*args: str) -> str:
+def seed_command(*args: str) -> str:
     out = StringIO()
     call_command("seed_demo", *args, stdout=out)
     return out.getvalue()
@@ -48,7 +49,7 @@ def counts() -> dict[str, int]:
 
 
 def test_seed_demo_builds_the_three_sites_of_the_departement():
-    seed()
+    demo_seed()
 
     sites = {site.slug: site for site in Site.objects.all()}
     assert set(sites) == {"bobigny", "le-raincy", "saint-denis"}
@@ -60,7 +61,7 @@ def test_seed_demo_builds_the_three_sites_of_the_departement():
 
 
 def test_seed_demo_creates_the_procedures_with_their_documents():
-    seed()
+    demo_seed()
 
     procedures = {p.slug: p for p in Procedure.objects.all()}
     assert set(procedures) == PROCEDURE_SLUGS
@@ -75,7 +76,7 @@ def test_seed_demo_creates_the_procedures_with_their_documents():
 
 
 def test_seed_demo_publishes_four_weeks_of_weekday_capacity_visible_now():
-    seed()
+    demo_seed()
 
     today = timezone.localdate()
     now = timezone.now()
@@ -124,14 +125,14 @@ def test_seed_demo_publishes_four_weeks_of_weekday_capacity_visible_now():
 
 
 def test_seed_demo_weeks_option_publishes_that_many_weeks():
-    seed("--weeks", "1")
+    demo_seed(weeks=1)
 
     last = max(timezone.localdate(s) for s in Slot.objects.values_list("starts_at", flat=True))
     assert last <= timezone.localdate() + timedelta(days=6)
 
 
 def test_seed_demo_creates_one_account_per_role():
-    output = seed()
+    output = seed_command()
 
     agent = User.objects.get(email="agent@demo.guichet.test")
     mediator = User.objects.get(email="mediator@demo.guichet.test")
@@ -162,7 +163,7 @@ def test_seed_demo_creates_one_account_per_role():
 
 
 def test_seed_demo_applicants_have_distinct_complete_identities():
-    seed("--applicants", "50")
+    demo_seed(applicants=50)
 
     applicants = list(
         Applicant.objects.filter(
@@ -181,9 +182,12 @@ def test_seed_demo_applicants_have_distinct_complete_identities():
         assert a.user.role == Role.APPLICANT
         assert a.document_type == "agdref"
         assert len(a.document_number) == 10 and a.document_number.startswith("93")
-        assert a.surname and a.given_names and str(a.nationality) and a.phone
+        assert a.surname and a.given_names and str(a.nationality)
         assert date(1950, 1, 1) < a.birth_date < adult_limit
-        assert a.email == a.user.email
+        # Recorded as an account's identity: its contacts are the account's, confirmed.
+        assert a.phone == a.email == ""
+        assert a.user.phone.startswith("+3367") and a.user.phone_verified_at is not None
+        assert a.user.email_verified_at is not None
         # Bulk-created rows hold the same derived fields that Applicant.save computes.
         derived = (a.surname_normalized, a.given_names_normalized, a.identity_key)
         a.save()
@@ -196,10 +200,10 @@ def test_seed_demo_applicants_have_distinct_complete_identities():
 
 
 def test_seed_demo_twice_creates_nothing_twice():
-    seed("--applicants", "20")
+    demo_seed(applicants=20)
     first = counts()
 
-    seed("--applicants", "20")
+    demo_seed(applicants=20)
 
     assert counts() == first
     assert first["Site"] == 3
@@ -208,18 +212,18 @@ def test_seed_demo_twice_creates_nothing_twice():
 
 
 def test_seed_demo_with_more_applicants_adds_only_the_new_ones():
-    seed("--applicants", "5")
+    demo_seed(applicants=5)
 
-    seed("--applicants", "8")
+    demo_seed(applicants=8)
 
     assert Applicant.objects.filter(user__email__startswith="applicant").count() == 9
     assert User.objects.filter(email="applicant8@demo.guichet.test").exists()
 
 
 def test_seed_demo_password_option_sets_every_demo_password():
-    seed("--applicants", "3")
+    demo_seed(applicants=3)
 
-    seed("--applicants", "3", "--password", "un-autre-mot-de-passe")
+    seed_command("--applicants", "3", "--password", "un-autre-mot-de-passe")
 
     for email in (
         "agent@demo.guichet.test",
@@ -232,11 +236,51 @@ def test_seed_demo_password_option_sets_every_demo_password():
         assert authenticate(HttpRequest(), email=email, password=DEMO_PASSWORD) is None
 
 
+def test_seed_demo_records_each_identity_with_its_audit_row():
+    demo_seed(applicants=30)
+
+    recorded = AuditEvent.objects.filter(action=AuditAction.IDENTITY_RECORDED)
+    assert recorded.count() == Applicant.objects.count() == 31
+    assert set(recorded.values_list("applicant_id", flat=True)) == set(
+        Applicant.objects.values_list("pk", flat=True)
+    )
+    for event in recorded.select_related("applicant"):
+        assert event.subject_user_id == event.applicant.user_id
+        assert event.details["document_type"] == "agdref"
+
+    demo_seed(applicants=30)
+
+    assert recorded.count() == 31
+
+
 def test_seed_demo_refuses_to_run_with_debug_off(settings):
     settings.DEBUG = False
 
+    with pytest.raises(DemoRefused, match="DEBUG is off"):
+        demo_seed()
     with pytest.raises(CommandError, match="DEBUG is off"):
-        seed()
+        seed_command()
+
+    assert Site.objects.count() == 0
+
+
+def test_seed_demo_with_force_runs_with_debug_off(settings):
+    settings.DEBUG = False
+
+    demo_seed(weeks=1, force=True)
+
+    assert Site.objects.count() == 3
+
+
+@pytest.mark.parametrize(
+    "options", [{"applicants": -1}, {"weeks": 0}, {"weeks": 53}, {"password": ""}]
+)
+def test_seed_demo_refuses_options_out_of_range(options):
+    with pytest.raises(ValueError):
+        demo_seed(**options)
+    args = [f"--{name}={value}" for name, value in options.items()]
+    with pytest.raises(CommandError):
+        seed_command(*args)
 
     assert Site.objects.count() == 0
 
@@ -244,7 +288,7 @@ def test_seed_demo_refuses_to_run_with_debug_off(settings):
 def test_demo_staff_pass_the_second_factor_with_the_printed_code(client):
     """Demo staff have a device on the public demo key; `demo_otp` prints the code
     their login's second step accepts, so a demo needs no phone."""
-    call_command("seed_demo", stdout=StringIO())
+    demo_seed()
     out = StringIO()
     call_command("demo_otp", stdout=out)
     codes = dict(line.split()[:2] for line in out.getvalue().splitlines())
@@ -271,5 +315,10 @@ def test_demo_staff_pass_the_second_factor_with_the_printed_code(client):
 
 def test_demo_otp_refuses_to_run_with_debug_off(settings):
     settings.DEBUG = False
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        call_command("demo_otp", stdout=StringIO())
+
+
+def test_demo_otp_before_the_seed_says_to_seed():
+    with pytest.raises(CommandError, match="seed_demo"):
         call_command("demo_otp", stdout=StringIO())
