@@ -8,6 +8,7 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
+from accounts import services
 from accounts.errors import InvalidPhone
 from accounts.models import User
 from accounts.phones import normalize_mobile
@@ -99,6 +100,4 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     stored, and the page answers as fast whether the address has an account or not."""
 
     def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
-        from accounts import services
-
         services.password_reset_send(user=context["user"])

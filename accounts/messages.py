@@ -4,7 +4,7 @@ code, the staff invitation link and the password-reset link.
 The outbox (``notifications.models.Message``) never holds their secret. The
 row keeps what the secret is derived from (``context``: an account, an
 address, a code's row, none of them a secret) and no body; the worker renders
-the body in memory at each attempt (``secret_message_context``, then
+the body in memory at each attempt (``accounts.services.secret_message_context``, then
 ``notifications.services.render_secret``) and never writes it back. A retry,
 the sweep's re-send or an in-doubt SMS derives the same message again, so
 nothing is lost when a worker dies. Pages, the data export and the admin show
@@ -16,8 +16,6 @@ number, as it was not enough to forge a link before.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -53,45 +51,3 @@ def message_subject_shown(message) -> str:
     if is_secret(message.template_key):
         return message_text_shown(message)
     return message.subject
-
-
-def secret_message_context(message) -> dict[str, Any] | None:
-    """The context ``message`` (a secret-bearing kind) is rendered from, its
-    secret derived now. ``None`` when there is nothing left to derive it from
-    (the account is gone, the code expired or was used): sending would be useless."""
-    from accounts import services
-
-    context = message.context or {}
-    user = message.user
-    if user is None or not user.is_active:
-        return None
-    if message.template_key == PHONE_CODE:
-        code = services.phone_code_of(verification_id=context.get("verification"), user=user)
-        if code is None:
-            return None
-        return {"code": code, "minutes": context.get("minutes")}
-    if message.template_key == EMAIL_CONFIRM:
-        if context.get("in_use"):
-            # Someone asked for this address for another account: no link.
-            return {"in_use": True, "is_change": True}
-        return {
-            "confirm_url": services.email_confirmation_url(
-                user=user, address=context.get("address", ""), state=context.get("state", "")
-            ),
-            "days": context.get("days"),
-            "is_change": context.get("is_change", False),
-        }
-    if message.template_key == STAFF_INVITE:
-        from accounts.models import Role
-
-        return {
-            "set_password_url": services.password_set_url(user=user),
-            "hours": context.get("hours"),
-            "role": Role(user.role).label if user.role in Role.values else user.role,
-            "full_name": user.full_name,
-        }
-    if message.template_key == PASSWORD_RESET:
-        if not user.has_usable_password():
-            return None
-        return {"reset_url": services.password_set_url(user=user), "hours": context.get("hours")}
-    return None

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from accounts.messages import message_subject_shown, message_text_shown
-from accounts.models import User
+from accounts.models import STAFF_ROLES, ApiToken, User
 from notifications.models import Message
 
 
@@ -31,10 +32,6 @@ def account_messages_shown(user: User, applicant=None, *, limit: int) -> list[tu
 
 def api_tokens_of(user: User) -> QuerySet:
     """``user``'s API tokens that still work, newest first."""
-    from django.utils import timezone
-
-    from accounts.models import ApiToken
-
     return ApiToken.objects.filter(user=user, expires_at__gt=timezone.now()).order_by(
         "-created_at", "-pk"
     )
@@ -43,8 +40,6 @@ def api_tokens_of(user: User) -> QuerySet:
 def staff_accounts() -> QuerySet:
     """Every staff account (a staff role, or the admin's flags), by e-mail,
     with what the staff list shows."""
-    from accounts.models import STAFF_ROLES
-
     return (
         User.objects.filter(Q(role__in=STAFF_ROLES) | Q(is_staff=True) | Q(is_superuser=True))
         .select_related("access_point")

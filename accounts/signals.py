@@ -9,6 +9,7 @@ from django.dispatch import receiver
 
 from accounts.models import User
 from accounts.otp import OTP_REQUIRED_SESSION_KEY, has_confirmed_device, is_staff_account
+from accounts.services import password_changed_record
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.otp_required_at_login")
@@ -43,6 +44,4 @@ def password_changed(sender, instance: User, created: bool, **kwargs) -> None:
     instance._password_loaded = instance.password
     if created or not had_password or getattr(instance, "_password", None) is None:
         return
-    from accounts.services import password_changed_record
-
     password_changed_record(user=instance)

@@ -34,7 +34,6 @@ from accounts.models import Role, User
 from accounts.otp_views import security_context
 from accounts.permissions import can_unlock_logins, is_verified
 from accounts.selectors import account_messages_shown
-from booking.identity import views as _identity_views
 from core.client import client_address
 from core.errors import DomainError
 from core.ratelimit import hit, ratelimited
@@ -239,12 +238,6 @@ def language(request: HttpRequest) -> HttpResponse:
         services.account_language_set(user=request.user, language=form.cleaned_data["language"])
         messages.success(request, _("Your language is saved."))
     return redirect("accounts:me")
-
-
-# The identity page's parts lived here; they are booking's now. Re-exported
-# until booking/views.py calls booking.identity.views itself (then remove).
-identity_on_file = _identity_views.identity_on_file
-identity_refused = _identity_views.identity_refused
 
 
 # --- Login lock-outs -------------------------------------------------------------------

@@ -29,7 +29,12 @@ ERRORS_MODULES = ("errors", "api.errors")
 def _project_apps() -> list:
     """The installed apps whose code is the project's (not a dependency's), by name."""
     return sorted(
-        (config for config in apps.get_app_configs() if Path(config.path).is_relative_to(ROOT)),
+        (
+            config
+            for config in apps.get_app_configs()
+            # A project's folder may hold its virtualenv (``make install``'s .venv).
+            if Path(config.path).parent == ROOT
+        ),
         key=lambda config: config.name,
     )
 

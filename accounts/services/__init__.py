@@ -22,6 +22,7 @@ from accounts.services.phone import (
     phone_confirm,
 )
 from accounts.services.registration import account_register
+from accounts.services.secrets import secret_message_context
 from accounts.services.sessions import (
     api_tokens_revoke_all,
     password_changed_record,
@@ -76,6 +77,7 @@ __all__ = [
     "phone_code_of",
     "phone_code_send",
     "phone_confirm",
+    "secret_message_context",
     "sessions_and_tokens_end",
     "staff_attachments_check",
     "staff_create",

@@ -18,9 +18,9 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.models import Role
 from booking.forms import AgentIdentityCorrectionForm
-from booking.identity.services import applicant_identity_correct
 from booking.models import Applicant
 from booking.permissions import can_correct_identity
+from booking.services import applicant_identity_correct
 from core.errors import DomainError
 from core.views import domain_error_message
 

@@ -1,9 +1,10 @@
 """Identities: who a person is, as the counter checks it.
 
 ``normalize`` (what is compared between identities) is re-exported here, since
-``booking.models`` needs it while the models load; the services, forms and
-pages are imported from their modules (``booking.identity.services``, ...),
-which need the models.
+``booking.models`` needs it while the models load. The forms and pages are
+imported from their modules (``booking.identity.views``, ...), which need the
+models; the services that record and correct identities are booking's
+(``booking.services.identities``, ``booking.services.corrections``).
 """
 
 from booking.identity.normalize import (

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.dispatch import receiver
 
 from accounts.hooks import account_page_shown, contact_confirmed, language_chosen
-from booking.identity import services
+from booking import services
 from booking.identity.views import account_page_identity
 
 

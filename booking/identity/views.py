@@ -17,7 +17,7 @@ from booking.errors import IdentityTaken, InvalidIdentity
 from booking.identity.forms import IdentityCorrectionForm
 from booking.identity.normalize import identity_key
 from booking.identity.selectors import applicant_of
-from booking.identity.services import (
+from booking.services import (
     identity_claim_attempt_record,
     identity_correct,
     identity_is_locked,

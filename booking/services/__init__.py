@@ -16,7 +16,20 @@ from booking.services.appointments import (
     appointment_reschedule,
     slot_for_booking,
 )
-from booking.services.identities import applicant_create, identity_validate
+from booking.services.corrections import (
+    applicant_contact_follow,
+    applicant_identity_correct,
+    applicant_language_set,
+    identity_claim_attempt_record,
+    identity_correct,
+    identity_is_locked,
+)
+from booking.services.identities import (
+    AccountIdentity,
+    applicant_create,
+    applicants_create_bulk,
+    identity_validate,
+)
 from booking.services.publications import (
     MAX_PUBLICATION_DAYS,
     OpeningRange,
@@ -32,14 +45,22 @@ from booking.services.retention import (
 __all__ = [
     "ERASE_BATCH",
     "MAX_PUBLICATION_DAYS",
+    "AccountIdentity",
     "OpeningRange",
     "PublicationResult",
+    "applicant_contact_follow",
     "applicant_create",
+    "applicant_identity_correct",
+    "applicant_language_set",
+    "applicants_create_bulk",
     "appointment_book",
     "appointment_cancel",
     "appointment_identities_erase",
     "appointment_reschedule",
     "appointments_close_past",
+    "identity_claim_attempt_record",
+    "identity_correct",
+    "identity_is_locked",
     "identity_validate",
     "slot_for_booking",
     "slots_publish",

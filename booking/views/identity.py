@@ -11,10 +11,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts import views as account_views
 from booking import services
 from booking.errors import IdentityTaken, InvalidIdentity
 from booking.forms import IdentityForm
+from booking.identity import views as identity_views
 from booking.views.common import (
     applicant_of,
     applicant_required,
@@ -40,7 +40,7 @@ def identity(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request, reverse("booking:procedures"))
     if applicant is not None:
         # Correctable until an appointment uses it, read-only after: accounts decides.
-        return account_views.identity_on_file(request, applicant, next_url)
+        return identity_views.identity_on_file(request, applicant, next_url)
     form = IdentityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -57,7 +57,7 @@ def identity(request: HttpRequest) -> HttpResponse:
                 preferred_language=(get_language() or "fr")[:8],
             )
         except (InvalidIdentity, IdentityTaken) as exc:
-            account_views.identity_refused(request, form, exc)
+            identity_views.identity_refused(request, form, exc)
         else:
             messages.success(request, _("Your identity is recorded."))
             return redirect(next_url)

@@ -14,9 +14,8 @@ import re
 from django.utils import timezone
 
 from accounts.models import Role, User
-from booking.applicant_bulk import AccountIdentity, applicants_create_bulk
 from booking.models import Applicant
-from booking.services import applicant_create
+from booking.services import AccountIdentity, applicant_create, applicants_create_bulk
 from demo.seed.accounts import APPLICANT_EMAIL, DEMO_DOMAIN, account_ensure
 from demo.seed.people import DEMO_APPLICANT_IDENTITY, DEMO_APPLICANT_PHONE, demo_identity
 

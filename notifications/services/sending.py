@@ -10,7 +10,8 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.messages import PHONE_CODE, is_secret, secret_message_context
+from accounts.messages import PHONE_CODE, is_secret
+from accounts.services import secret_message_context
 from notifications import email as email_transport
 from notifications import rendering
 from notifications import sms as sms_transport

@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts import errors, services
 from accounts.models import IdentityClaimAttempt, User
 from audit.models import AuditAction, AuditEvent
-from booking.identity import services as identity_services
+from booking import services as identity_services
 from booking.services import appointment_book
 from notifications.models import Message
 from notifications.services import render_secret

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import ApiToken, User
 from audit.models import AuditAction, AuditEvent
-from booking.identity import services as identity_services
+from booking import services as identity_services
 from booking.models import Applicant, Slot
 from privacy import services as privacy_services
 from tests import factories

@@ -12,8 +12,8 @@ from django.urls import reverse
 from accounts import errors
 from audit.models import AuditAction, AuditEvent
 from booking import errors as booking_errors
-from booking.identity.services import applicant_identity_correct
 from booking.models import Appointment
+from booking.services import applicant_identity_correct
 from tests import factories
 from tests.auth import login
 from tests.helpers.audit import CLIENT_IP, book

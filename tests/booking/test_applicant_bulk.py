@@ -9,9 +9,8 @@ import pytest
 
 from audit.models import AuditAction, AuditEvent
 from booking import errors
-from booking.applicant_bulk import AccountIdentity, applicants_create_bulk
 from booking.models import Applicant
-from booking.services import applicant_create
+from booking.services import AccountIdentity, applicant_create, applicants_create_bulk
 from tests import factories
 
 pytestmark = pytest.mark.django_db

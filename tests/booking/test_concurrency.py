@@ -22,7 +22,6 @@ from django.utils import timezone
 
 from accounts.errors import IdentityLocked
 from booking import errors
-from booking.identity.services import identity_correct
 from booking.models import IDENTITY_SNAPSHOT_FIELDS, Applicant, Appointment, AppointmentStatus, Slot
 from booking.services import (
     OpeningRange,
@@ -30,6 +29,7 @@ from booking.services import (
     appointment_book,
     appointment_cancel,
     appointment_reschedule,
+    identity_correct,
     slots_publish,
 )
 from tests import factories

@@ -19,7 +19,7 @@ from audit.services import audit_record
 from booking import errors as booking_errors
 from booking.models import Applicant
 from booking.permissions import can_correct_identity
-from booking.services import identity_validate
+from booking.services.identities import identity_validate
 
 
 def identity_claim_attempt_record(
