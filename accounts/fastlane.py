@@ -1,7 +1,7 @@
 """The API's token clients pass by the middleware that only pages need.
 
 A request to ``/api/`` carrying ``Authorization: Token ...`` is authenticated
-by DRF from that header alone (``accounts.authentication``; a wrong token is a
+by DRF from that header alone (``booking.api.authentication``; a wrong token is a
 401, never a fall-back to the session). It has no use for the session, Django's
 lazy session user and django-otp's wrapper of it, the second-factor gate (a
 staff token is only issued after the second factor) or flash messages.

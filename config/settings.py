@@ -3,7 +3,7 @@
 The defaults make a fresh clone run on an embedded PostgreSQL (core/devdb.py,
 docs/devdb.md) with Celery eager and SMS and e-mail printed to the console.
 Production sets DEBUG=false and must then give a real SECRET_KEY and a
-DATABASE_URL (see README.md and .env.example).
+DATABASE_URL (see docs/configuration.md and .env.example).
 """
 
 from __future__ import annotations
@@ -231,7 +231,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # one stops the process). From one of them, the client's address is read from
 # X-Forwarded-For (its right-most entry that is not a trusted proxy); from any
 # other peer the header is ignored. Empty: the socket peer is the client.
-# core/client.py; docs/deployment-security.md.
+# core/client.py; docs/security.md and docs/deployment.md.
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -441,7 +441,7 @@ NOTIFICATIONS_PENDING_GRACE = 120
 # A fan-out or a sweep hands ids to the workers in tasks of this many messages.
 NOTIFICATIONS_TASK_BATCH = 50
 # How long a web process's publisher waits for more committed message ids before
-# publishing them as one task (0: publish in the request). notifications/publisher.py
+# publishing them as one task (0: publish in the request). notifications/outbox/publisher.py
 NOTIFICATIONS_PUBLISH_LINGER_MS = env_int("NOTIFICATIONS_PUBLISH_LINGER_MS", 50, minimum=0)
 NOTIFICATIONS_SENDING_TIMEOUT = 300
 NOTIFICATIONS_REMINDER_DAYS = env_int("NOTIFICATIONS_REMINDER_DAYS", 2, minimum=1)

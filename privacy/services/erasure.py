@@ -45,7 +45,7 @@ def _applicant_erase(applicant, *, now: datetime) -> None:
     contact details blanked, and its identity replaced by the erased markers of
     ``booking.models`` so that the document can be registered again. The
     identity copied onto each appointment stays: a database trigger forbids
-    editing it (see README).
+    editing it (docs/concurrency.md).
     """
     _messages_scrub(Q(applicant=applicant), now=now)
     if not applicant.appointments.exists():

@@ -13,7 +13,7 @@ function this command (re)creates as the owner (``SECURITY DEFINER``): it
 deletes every row older than ``cutoff`` and refuses a ``cutoff`` younger than
 the retention in force when the command ran. The runtime role may call it and
 nothing more, so it cannot choose which rows go nor delete them early.
-docs/deployment-security.md explains the choice.
+docs/security.md explains the choice.
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ class Command(BaseCommand):
                 Command._check_roles(runtime_role)  # never the owner's password
             # Bound on the client (Django's cursors) as a quoted literal: the server
             # sees it in the statement, so a server logging DDL (log_statement)
-            # logs it; docs/deployment-security.md says so.
+            # logs it; docs/security.md says so.
             cursor.execute(f"{verb} ROLE {runtime_role} LOGIN PASSWORD %s", [password])
 
     @staticmethod
