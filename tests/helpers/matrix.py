@@ -5,7 +5,7 @@ cases; each case says what every persona of ``tests/personas.py`` gets, asked
 in the persona world. ``admin_rule`` is the one rule of the admin's patterns,
 ``ADMIN_SAMPLES`` what the administrator gets. ``Personas`` holds one logged-in
 client per persona and ``ask`` asks a case as one of them, in a savepoint that
-is rolled back. The matrix itself is ``tests/test_permission_matrix.py``, its cases ``tests/helpers/matrix.py``; the
+is rolled back. The matrix itself is ``tests/test_permission_matrix.py``; the
 route fuzzer (``tests/test_fuzz_routes.py``) walks the same routes and clients.
 
 Outcomes: a status code, or ``LOGIN`` (a redirect to the login page),
