@@ -191,41 +191,40 @@ def staff_update(
     return locked
 
 
+def _staff_active_set(*, actor: User, user: User, active: bool) -> User:
+    """Open or close ``user``'s account, once: a second request changes and audits
+    nothing. Closing ends its sessions and revokes its API tokens in the same
+    transaction."""
+    _staff_manage_check(actor=actor, user=user)
+    with transaction.atomic():
+        changed = User.objects.filter(pk=user.pk, is_active=not active).update(is_active=active)
+        if changed:
+            if not active:
+                # Ended, not only unloaded while inactive: a reactivation must not
+                # bring back old sessions, second factor passed.
+                sessions_and_tokens_end(actor=actor, user=user, reason="deactivated")
+            audit_record(
+                actor=actor,
+                action=AuditAction.ACCOUNT_REACTIVATED
+                if active
+                else AuditAction.ACCOUNT_DEACTIVATED,
+                subject_user=user,
+                details={"role": user.role},
+            )
+    user.is_active = active
+    return user
+
+
 def staff_deactivate(*, actor: User, user: User) -> User:
     """Close a staff account: it can no longer log in, its sessions end (for
     good: a reactivation does not revive them) and its API tokens are revoked.
     The account stays, so that its past actions remain attributable."""
-    _staff_manage_check(actor=actor, user=user)
-    with transaction.atomic():
-        changed = User.objects.filter(pk=user.pk, is_active=True).update(is_active=False)
-        if changed:
-            # Ended, not only unloaded while inactive: a reactivation must not
-            # bring back old sessions, second factor passed.
-            sessions_and_tokens_end(actor=actor, user=user, reason="deactivated")
-            audit_record(
-                actor=actor,
-                action=AuditAction.ACCOUNT_DEACTIVATED,
-                subject_user=user,
-                details={"role": user.role},
-            )
-    user.is_active = False
-    return user
+    return _staff_active_set(actor=actor, user=user, active=False)
 
 
 def staff_reactivate(*, actor: User, user: User) -> User:
     """Open a closed staff account again (its second factor is still needed)."""
-    _staff_manage_check(actor=actor, user=user)
-    with transaction.atomic():
-        changed = User.objects.filter(pk=user.pk, is_active=False).update(is_active=True)
-        if changed:
-            audit_record(
-                actor=actor,
-                action=AuditAction.ACCOUNT_REACTIVATED,
-                subject_user=user,
-                details={"role": user.role},
-            )
-    user.is_active = True
-    return user
+    return _staff_active_set(actor=actor, user=user, active=True)
 
 
 def staff_otp_reset(*, actor: User, user: User) -> int:

@@ -133,22 +133,34 @@ def staff_edit(request: HttpRequest, user_id: int) -> HttpResponse:
     )
 
 
+def _account_status_change(request: HttpRequest, user_id: int, *, service, done: str):
+    account = service(actor=request.user, user=_account(request, user_id))
+    messages.success(request, done % {"email": account})
+    return redirect("staff:list")
+
+
 @staff_managers_only
 @require_POST
 @domain_errors(fallback=_to_edit)
 def staff_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
-    account = services.staff_deactivate(actor=request.user, user=_account(request, user_id))
-    messages.success(request, _("The account %(email)s is deactivated.") % {"email": account})
-    return redirect("staff:list")
+    return _account_status_change(
+        request,
+        user_id,
+        service=services.staff_deactivate,
+        done=_("The account %(email)s is deactivated."),
+    )
 
 
 @staff_managers_only
 @require_POST
 @domain_errors(fallback=_to_edit)
 def staff_reactivate(request: HttpRequest, user_id: int) -> HttpResponse:
-    account = services.staff_reactivate(actor=request.user, user=_account(request, user_id))
-    messages.success(request, _("The account %(email)s is active again.") % {"email": account})
-    return redirect("staff:list")
+    return _account_status_change(
+        request,
+        user_id,
+        service=services.staff_reactivate,
+        done=_("The account %(email)s is active again."),
+    )
 
 
 @staff_managers_only
