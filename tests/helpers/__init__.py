@@ -2,6 +2,7 @@
 here, never from one another (a test module is collected, not a library).
 
 - ``api_clients``: an API client with a fresh token.
+- ``pages``: the page client in English (``web``).
 - ``audit``: the client address the audit tests record, a supervisor's booking.
 - ``browser``: the headless Chromium fixture and the phone's viewport.
 - ``checkout``: the repository's files, copied as a clone would have them.
