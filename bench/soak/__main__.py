@@ -44,11 +44,9 @@ import contextlib
 import json
 import os
 import secrets
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from datetime import time as time_of_day
@@ -57,15 +55,19 @@ from pathlib import Path
 
 from bench import common
 from bench.soak import memory
+from bench.soak.checks import (
+    PROCEDURES,
+    Backlog,
+    check_capacity,
+    check_http,
+    check_memory,
+    check_messages,
+    drain,
+)
 from bench.soak.delivery import FakeTwilio, SmtpInbox
 
 PASSWORD = "bench-soak-password-93"
-PROCEDURES = ("soak-a", "soak-b")
 SITES = ("bobigny", "saint-denis")
-# A process fails the soak if its RSS grows, after the warm-up, by more than
-# this share of its warmed-up size or by more than this many MB.
-GROWTH_MAX_RATIO = 0.10
-GROWTH_MAX_MB = 20
 # Rate limits (``RATELIMITS`` in config/settings.py) stay on, counted in Redis
 # as in production, but generous: the soak plays hundreds of applicants from
 # one address, and a 429 fails it.
@@ -86,11 +88,6 @@ GENEROUS_LIMITS = {
         "BOOKING_ACCOUNT",
         "BOOKING_IP",
     )
-}
-OWED_BY_EVENT = {
-    "booked": "appointment_booked",
-    "cancelled": "appointment_cancelled",
-    "rescheduled": "appointment_rescheduled",
 }
 
 
@@ -194,249 +191,6 @@ def _traffic(base: str, setup: dict, args: argparse.Namespace) -> dict:
             timeout=args.seconds + 300,
         )
         return json.loads(out.read_text())
-
-
-# --- Checks ----------------------------------------------------------------------------
-
-
-class Backlog:
-    """The outbox's backlog (owed messages not sent yet) every few seconds, in
-    a thread: whether the worker keeps up with the traffic."""
-
-    def __init__(self, first_id: int, interval: float = 5.0) -> None:
-        self.first_id = first_id
-        self.interval = interval
-        self.samples: list[tuple[float, int, int]] = []  # (seconds, waiting, sent)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self) -> Backlog:
-        self.began = time.monotonic()
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        from django.db import connection
-        from django.db.models import Count, Q
-
-        from notifications.models import Message, MessageStatus
-
-        waiting = Q(status__in=[MessageStatus.PENDING, MessageStatus.SENDING])
-        try:
-            while not self._stop.wait(self.interval):
-                counts = Message.objects.filter(pk__gt=self.first_id).aggregate(
-                    waiting=Count("pk", filter=waiting), sent=Count("pk", filter=~waiting)
-                )
-                now = time.monotonic() - self.began
-                self.samples.append((now, counts["waiting"], counts["sent"]))
-        finally:
-            connection.close()
-
-    def report(self, seconds: float) -> str:
-        during = [sample for sample in self.samples if sample[0] <= seconds]
-        if not during:
-            return "no sample"
-        peak = max(waiting for _t, waiting, _sent in during)
-        _t, last, sent = during[-1]
-        return (
-            f"at most {peak} messages waiting, {last} at the end of the traffic; "
-            f"the worker sent {sent / during[-1][0]:.1f} messages/s meanwhile"
-        )
-
-
-def _check_http(traffic: dict) -> list[str]:
-    from bench.soak.traffic import EXPECTED
-
-    problems = []
-    statuses = Counter(sample[1] for sample in traffic["samples"])
-    server_errors = sum(n for status, n in statuses.items() if status >= 500)
-    if server_errors:
-        problems.append(f"{server_errors} answers 5xx")
-    if statuses[0]:
-        problems.append(f"{statuses[0]} connection errors or timeouts")
-    odd = Counter(
-        (kind, status) for kind, status, *_ in traffic["samples"] if status not in EXPECTED[kind]
-    )
-    if odd:
-        problems.append(f"unexpected answers {dict(odd)}; e.g. {traffic['unexpected'][:3]}")
-    return problems
-
-
-def _check_capacity(traffic: dict) -> list[str]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT count(*),
-                   count(*) FILTER (WHERE s.booked < 0 OR s.booked > s.capacity),
-                   count(*) FILTER (WHERE s.booked <> coalesce(a.active, 0)),
-                   coalesce(sum(s.booked), 0)
-            FROM booking_slot s
-            LEFT JOIN (
-                SELECT slot_id, count(*) AS active FROM booking_appointment
-                WHERE status IN ('booked', 'checked_in') GROUP BY slot_id
-            ) a ON a.slot_id = s.id
-            """
-        )
-        slots, out_of_bounds, mismatched, seats = cursor.fetchone()
-        cursor.execute(
-            "SELECT a.reference FROM booking_appointment a "
-            "JOIN booking_procedure p ON p.id = a.procedure_id "
-            "WHERE p.slug = ANY(%s) AND a.status IN ('booked', 'checked_in')",
-            [list(PROCEDURES)],
-        )
-        active = {reference for (reference,) in cursor.fetchall()}
-    print(
-        f"   capacity: {slots} slots, {seats} seats taken; {out_of_bounds} outside "
-        f"0..capacity, {mismatched} whose count differs from their active appointments"
-    )
-    problems = []
-    if out_of_bounds or mismatched:
-        problems.append(f"capacity invariant: {out_of_bounds} out of bounds, {mismatched} off")
-    held = set(traffic["holds"])
-    if held != active:
-        problems.append(
-            f"the applicants were told they hold {len(held)} appointments, the database "
-            f"has {len(active)} ({len(held - active)} missing, {len(active - held)} extra)"
-        )
-    return problems
-
-
-def _owed(first_id: int):
-    from django.utils import timezone
-
-    from notifications.models import Message
-
-    return Message.objects.filter(pk__gt=first_id, next_attempt_at__lte=timezone.now())
-
-
-def _drain(first_id: int, twilio: FakeTwilio, smtp: SmtpInbox, timeout: float) -> float:
-    """Wait (at most ``timeout`` s) until no owed message is pending or being sent."""
-    from django.db import connection
-
-    from notifications.models import MessageStatus
-
-    began = time.monotonic()
-    while time.monotonic() - began < timeout:
-        waiting = (
-            _owed(first_id)
-            .filter(status__in=[MessageStatus.PENDING, MessageStatus.SENDING])
-            .count()
-        )
-        connection.close()
-        if not waiting:
-            break
-        time.sleep(0.5)
-    time.sleep(1.0)  # a send just recorded may still be answering the SMTP server
-    return time.monotonic() - began
-
-
-def _check_messages(first_id: int, traffic: dict, twilio: FakeTwilio, smtp: SmtpInbox) -> list[str]:
-    from django.utils import timezone
-
-    from notifications.models import Message, MessageChannel, MessageStatus
-
-    problems = []
-    rows = list(
-        Message.objects.filter(pk__gt=first_id).values_list(
-            "pk",
-            "idempotency_key",
-            "channel",
-            "status",
-            "template_key",
-            "provider_id",
-            "next_attempt_at",
-            "last_error",
-        )
-    )
-    now = timezone.now()
-    later = [row for row in rows if row[6] > now]
-    owed = [row for row in rows if row[6] <= now]
-    by_template = Counter(row[4] for row in rows)
-    for event, template in OWED_BY_EVENT.items():
-        made = traffic["events"][event]
-        if by_template[template] != 2 * made:  # every seeded applicant has a phone and an e-mail
-            problems.append(
-                f"{made} {event} answers owe {2 * made} '{template}' messages, "
-                f"the outbox has {by_template[template]}"
-            )
-    sent_states = {MessageStatus.SENT, MessageStatus.DELIVERED}
-    not_sent = [row for row in owed if row[3] not in sent_states]
-    if not_sent:
-        states = Counter(row[3] for row in not_sent)
-        problems.append(
-            f"{len(not_sent)} owed messages not sent ({dict(states)}), "
-            f"e.g. {[(r[1], r[3], r[7][:120]) for r in not_sent[:3]]}"
-        )
-    # SMS: each sent row is exactly one request the fake Twilio took, and back.
-    sids = Counter(message["sid"] for message in twilio.sent)
-    sms_rows = {row[5]: row[1] for row in owed if row[2] == MessageChannel.SMS and row[5]}
-    sms_dupes = [key for sid, key in sms_rows.items() if sids[sid] != 1]
-    sms_extra = sum(n for sid, n in sids.items() if sid not in sms_rows)
-    # E-mail: each sent row's Message-ID arrived exactly once, nothing else did.
-    received = Counter(smtp.message_ids())
-    email_rows = {
-        row[0]: row[1] for row in owed if row[2] == MessageChannel.EMAIL and row[3] in sent_states
-    }
-    email_off = [key for pk, key in email_rows.items() if received[pk] != 1]
-    email_extra = sum(n for pk, n in received.items() if pk not in email_rows)
-    print(
-        f"   messages: {len(rows)} owed by the soak ({len(later)} not due yet: quiet hours), "
-        f"{len(owed) - len(not_sent)} of {len(owed)} due sent; "
-        + ", ".join(f"{template} {n}" for template, n in sorted(by_template.items()))
-    )
-    print(
-        f"   delivery: fake Twilio took {len(twilio.sent)} SMS for {len(sms_rows)} SMS rows, "
-        f"SMTP took {sum(received.values())} e-mails for {len(email_rows)} e-mail rows"
-    )
-    if sms_dupes or sms_extra:
-        problems.append(
-            f"SMS not sent exactly once: {len(sms_dupes)} rows ({sms_dupes[:3]}), "
-            f"{sms_extra} SMS nobody owed"
-        )
-    if email_off or email_extra:
-        problems.append(
-            f"e-mails not sent exactly once: {len(email_off)} rows ({email_off[:3]}), "
-            f"{email_extra} e-mails nobody owed"
-        )
-    return problems
-
-
-def _check_memory(sampler: memory.Sampler, *, warm_up: float, end: float, span: float) -> list[str]:
-    problems = []
-    print(
-        f"   memory (RSS): warmed up = median over {warm_up:.0f}-{warm_up + span:.0f} s, "
-        f"end = median over the last {span:.0f} s; bound: +{GROWTH_MAX_RATIO:.0%} "
-        f"and +{GROWTH_MAX_MB} MB"
-    )
-    for series in sampler.series.values():
-        grown = memory.growth(series, warm_up=warm_up, end=end, span=span)
-        if grown is None:
-            continue
-        over = grown.ratio > GROWTH_MAX_RATIO or grown.delta > GROWTH_MAX_MB * memory.MB
-        # The trend: the median at each quarter of the time after the warm-up.
-        quarters = [
-            series.window(t - span / 2, t + span / 2)
-            for t in (warm_up + (end - warm_up) * q / 4 for q in (1, 2, 3))
-        ]
-        trend = " ".join(f"{statistics.median(q) / memory.MB:.1f}" for q in quarters if q)
-        print(
-            f"     {grown.label:<28} {grown.warm / memory.MB:6.1f} MB -> "
-            f"{grown.end / memory.MB:6.1f} MB ({grown.delta / memory.MB:+5.1f} MB, "
-            f"{grown.ratio:+6.1%}), peak {grown.peak / memory.MB:6.1f} MB; "
-            f"quarters {trend}" + ("  OVER" if over else "")
-        )
-        if over:
-            problems.append(
-                f"{grown.label} grew {grown.delta / memory.MB:+.1f} MB ({grown.ratio:+.1%})"
-            )
-    problems += sampler.appeared + sampler.vanished(end)
-    return problems
 
 
 def _report_traffic(traffic: dict) -> None:
@@ -565,15 +319,13 @@ def main(argv: list[str] | None = None) -> int:
                         sampler.stop()
                         backlog.stop()
                     print(f"   outbox: {backlog.report(sampler.ended)}")
-                    drained = _drain(first_id, twilio, smtp, args.drain_timeout)
+                    drained = drain(first_id, twilio, smtp, args.drain_timeout)
                     print(f"   the worker drained the outbox {drained:.1f} s after the traffic")
                     _report_traffic(traffic)
-                    problems += _check_http(traffic)
-                    problems += _check_capacity(traffic)
-                    problems += _check_messages(first_id, traffic, twilio, smtp)
-                    problems += _check_memory(
-                        sampler, warm_up=warm_up, end=sampler.ended, span=span
-                    )
+                    problems += check_http(traffic)
+                    problems += check_capacity(traffic)
+                    problems += check_messages(first_id, traffic, twilio, smtp)
+                    problems += check_memory(sampler, warm_up=warm_up, end=sampler.ended, span=span)
                 finally:
                     worker_log = worker.output()
                     worker.stop()
