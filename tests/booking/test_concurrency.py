@@ -432,18 +432,6 @@ def _wait_for_a_lock_wait(thread: threading.Thread) -> None:
         sleep(0.02)
 
 
-def _identity(applicant: Applicant, **changes) -> dict:
-    current = {
-        "surname": applicant.surname,
-        "given_names": applicant.given_names,
-        "birth_date": applicant.birth_date,
-        "nationality": str(applicant.nationality),
-        "document_type": applicant.document_type,
-        "document_number": applicant.document_number,
-    }
-    return current | changes
-
-
 def _snapshot(row) -> tuple:
     return tuple(str(getattr(row, name)) for name in IDENTITY_SNAPSHOT_FIELDS)
 
@@ -466,7 +454,7 @@ def test_a_booking_crossing_an_identity_correction_never_keeps_the_old_identity(
 
     def correct_and_hold():
         with transaction.atomic():
-            identity_correct(user=person.user, **_identity(person, **changes))
+            identity_correct(user=person.user, identity=factories.identity_of(person, **changes))
             corrected.set()
             release.wait(JOIN_TIMEOUT)
 
@@ -515,7 +503,9 @@ def test_a_correction_crossing_a_booking_waits_then_finds_the_identity_locked(si
     correction: list = []
     correcting = _in_thread(
         partial(
-            identity_correct, user=person.user, **_identity(person, document_number="9399999999")
+            identity_correct,
+            user=person.user,
+            identity=factories.identity_of(person, document_number="9399999999"),
         ),
         correction,
     )
