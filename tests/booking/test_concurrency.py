@@ -345,16 +345,14 @@ def test_the_same_window_published_four_times_at_once_exists_once(site, procedur
 
 def test_one_document_registered_eight_times_at_once_is_recorded_once(db):
     users = factories.UserFactory.create_batch(8)
-    identity = {
-        "surname": "Diallo",
-        "given_names": "Aminata",
-        "birth_date": date(1990, 5, 17),
-        "nationality": "SN",
-        "document_type": "agdref",
-        "document_number": "9300000042",
-    }
+    identity = factories.identity(
+        surname="Diallo",
+        given_names="Aminata",
+        birth_date=date(1990, 5, 17),
+        document_number="9300000042",
+    )
 
-    outcomes = _race([partial(applicant_create, actor=u, user=u, **identity) for u in users])
+    outcomes = _race([partial(applicant_create, actor=u, user=u, identity=identity) for u in users])
 
     assert _kinds(outcomes) == {"Applicant": 1, "IdentityTaken": 7}
     assert Applicant.objects.count() == 1
