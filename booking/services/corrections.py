@@ -15,7 +15,7 @@ from accounts.models import IdentityClaimAttempt, User
 from audit.models import AuditAction
 from audit.services import audit_record
 from booking import errors as booking_errors
-from booking.identity import Identity
+from booking.identity import IDENTITY_FIELDS, Identity
 from booking.models import Applicant
 from booking.permissions import can_correct_identity
 from booking.services.identities import identity_validate
@@ -61,16 +61,8 @@ def _identity_save(applicant) -> None:
     document is someone else's (the unique identity key says so)."""
     try:
         with transaction.atomic():
-            # Applicant.save adds the derived fields (number, key) to these.
-            applicant.save(
-                update_fields=[
-                    "surname",
-                    "given_names",
-                    "birth_date",
-                    "nationality",
-                    "document_type",
-                ]
-            )
+            # Applicant.save adds the derived fields (normalised names, key) to these.
+            applicant.save(update_fields=IDENTITY_FIELDS)
     except IntegrityError:
         raise booking_errors.IdentityTaken() from None
 

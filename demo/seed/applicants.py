@@ -36,7 +36,7 @@ def demo_applicant_ensure(*, password_hash: str) -> User:
         phone_verified_at=now,
     )
     if not Applicant.objects.filter(user=user).exists():
-        applicant_create(actor=user, user=user, identity=Identity(**DEMO_APPLICANT_IDENTITY))
+        applicant_create(actor=user, user=user, identity=DEMO_APPLICANT_IDENTITY)
     return user
 
 
