@@ -25,6 +25,7 @@ from accounts.models import User
 from audit.models import AuditAction
 from audit.services import audit_record
 from booking.forms import WalkInContactAdminForm
+from booking.identity import IDENTITY_FIELDS
 from booking.models import Applicant, Appointment, Procedure, Publication, Site, Slot
 from booking.permissions import managed_sites, visible_applicants, visible_appointments
 from core.admin import ReadOnlyAdmin
@@ -106,16 +107,6 @@ class SlotAdmin(AtManagedSites, ReadOnlyAdmin):
     show_full_result_count = False
 
 
-_IDENTITY_FIELDS = (
-    "surname",
-    "given_names",
-    "birth_date",
-    "nationality",
-    "document_type",
-    "document_number",
-)
-
-
 @admin.register(Applicant)
 class ApplicantAdmin(ScopedAdmin):
     """The identity and the account it belongs to are read-only; contact details are not."""
@@ -133,14 +124,14 @@ class ApplicantAdmin(ScopedAdmin):
     list_select_related = ("user",)
     search_fields = ("surname", "given_names", "=document_number", "email", "user__email")
     fieldsets = (
-        (_("Identity"), {"fields": (*_IDENTITY_FIELDS, "identity_key")}),
+        (_("Identity"), {"fields": (*IDENTITY_FIELDS, "identity_key")}),
         (
             _("Account and contact"),
             {"fields": ("user", "access_point", "email", "phone", "preferred_language")},
         ),
         (None, {"fields": ("created_at",)}),
     )
-    readonly_fields = (*_IDENTITY_FIELDS, "identity_key", "user", "access_point", "created_at")
+    readonly_fields = (*IDENTITY_FIELDS, "identity_key", "user", "access_point", "created_at")
     show_full_result_count = False
     audit_admin_changes = False  # save_model records the contact change itself
     form = WalkInContactAdminForm  # a walk-in's phone: a mobile of CONTACT_PHONE_REGIONS

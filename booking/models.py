@@ -11,7 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from booking.identity import identity_key, normalize_document_number, normalize_name
+from booking.identity import (
+    IDENTITY_FIELDS,
+    identity_key,
+    normalize_document_number,
+    normalize_name,
+)
 
 
 class Site(models.Model):
@@ -327,15 +332,7 @@ def reference_parse(value: str) -> str | None:
     return text if _REFERENCE_TEXT.fullmatch(text) else None
 
 
-IDENTITY_SNAPSHOT_FIELDS = (
-    "identity_key",
-    "surname",
-    "given_names",
-    "birth_date",
-    "nationality",
-    "document_type",
-    "document_number",
-)
+IDENTITY_SNAPSHOT_FIELDS = ("identity_key", *IDENTITY_FIELDS)
 
 
 class Appointment(models.Model):

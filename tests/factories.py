@@ -3,12 +3,14 @@ public, starting in a few days, capacity 3."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 
 import factory
 from django.utils import timezone
 
 from accounts.models import Role, User
+from booking.identity import Identity
 from booking.models import Applicant, DocumentType, Pool, Procedure, Site, Slot
 from mediation.models import AccessPoint
 
@@ -104,6 +106,25 @@ class ApplicantFactory(factory.django.DjangoModelFactory):
     # (the identity's copy follows them); a walk-in's: the contacts staff typed.
     phone = factory.LazyAttribute(lambda o: o.user.phone if o.user else "+33612345678")
     email = factory.LazyAttribute(lambda o: o.user.email if o.user else "")
+
+
+def identity(**overrides) -> Identity:
+    """An identity to record (``booking.services.applicant_create`` and the like):
+    a valid one, as a person would type it, with ``overrides``."""
+    fields = {
+        "surname": "N'Diaye",
+        "given_names": "Élodie",
+        "birth_date": date(1991, 3, 4),
+        "nationality": "SN",
+        "document_type": "agdref",
+        "document_number": "9312345678",
+    }
+    return Identity(**(fields | overrides))
+
+
+def identity_of(applicant: Applicant, **changes) -> Identity:
+    """``applicant``'s identity as stored, with ``changes``: what a correction sends."""
+    return dataclasses.replace(Identity.of(applicant), **changes)
 
 
 class SlotFactory(factory.django.DjangoModelFactory):

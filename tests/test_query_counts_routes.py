@@ -55,6 +55,7 @@ from accounts.services import (
     staff_deactivate,
 )
 from audit.models import AuditAction, AuditEvent
+from booking.identity import Identity
 from booking.models import Applicant, Procedure, Site
 from booking.services import applicant_create, appointment_book
 from notifications.models import AlertSubscription, Message, MessageStatus
@@ -570,12 +571,14 @@ def _identity_recorded(world: World) -> None:
     applicant_create(
         actor=user,
         user=user,
-        surname=IDENTITY["surname"],
-        given_names=IDENTITY["given_names"],
-        birth_date=date(1990, 5, 17),
-        nationality=IDENTITY["nationality"],
-        document_type=IDENTITY["document_type"],
-        document_number=IDENTITY["document_number"],
+        identity=Identity(
+            surname=IDENTITY["surname"],
+            given_names=IDENTITY["given_names"],
+            birth_date=date(1990, 5, 17),
+            nationality=IDENTITY["nationality"],
+            document_type=IDENTITY["document_type"],
+            document_number=IDENTITY["document_number"],
+        ),
     )
 
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.models import Role
 from booking.forms import AgentIdentityCorrectionForm
+from booking.identity import Identity
 from booking.models import Applicant
 from booking.permissions import can_correct_identity
 from booking.services import applicant_identity_correct
@@ -35,14 +36,7 @@ def identity_correct(request: HttpRequest, pk: int) -> HttpResponse:
     applicant = get_object_or_404(Applicant, pk=pk)
     if not can_correct_identity(request.user, applicant):
         raise PermissionDenied
-    initial = {
-        "surname": applicant.surname,
-        "given_names": applicant.given_names,
-        "birth_date": applicant.birth_date,
-        "nationality": applicant.nationality,
-        "document_type": applicant.document_type,
-        "document_number": applicant.document_number,
-    }
+    initial = Identity.of(applicant).as_dict()
     form = AgentIdentityCorrectionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -51,12 +45,7 @@ def identity_correct(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user,
                 applicant=applicant,
                 reason=data["reason"],
-                surname=data["surname"],
-                given_names=data["given_names"],
-                birth_date=data["birth_date"],
-                nationality=str(data["nationality"]),
-                document_type=data["document_type"],
-                document_number=data["document_number"],
+                identity=Identity.from_form(data),
             )
         except DomainError as exc:
             form.add_error(None, domain_error_message(exc))

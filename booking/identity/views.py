@@ -17,6 +17,7 @@ from booking.errors import IdentityTaken, InvalidIdentity
 from booking.identity.forms import IdentityCorrectionForm
 from booking.identity.normalize import identity_key
 from booking.identity.selectors import applicant_of
+from booking.identity.value import Identity
 from booking.services import (
     identity_claim_attempt_record,
     identity_correct,
@@ -57,27 +58,11 @@ def identity_on_file(request: HttpRequest, applicant, next_url: str) -> HttpResp
         return redirect(next_url)
     form = None
     if editing:
-        initial = {
-            "surname": applicant.surname,
-            "given_names": applicant.given_names,
-            "birth_date": applicant.birth_date,
-            "nationality": applicant.nationality,
-            "document_type": applicant.document_type,
-            "document_number": applicant.document_number,
-        }
+        initial = Identity.of(applicant).as_dict()
         form = IdentityCorrectionForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
             try:
-                identity_correct(
-                    user=request.user,
-                    surname=data["surname"],
-                    given_names=data["given_names"],
-                    birth_date=data["birth_date"],
-                    nationality=str(data["nationality"]),
-                    document_type=data["document_type"],
-                    document_number=data["document_number"],
-                )
+                identity_correct(user=request.user, identity=Identity.from_form(form.cleaned_data))
             except (InvalidIdentity, IdentityTaken, IdentityLocked) as exc:
                 identity_refused(request, form, exc)
             else:

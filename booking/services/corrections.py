@@ -8,8 +8,6 @@ paths check identities with ``booking.services.identity_validate``.
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.db import IntegrityError, transaction
 
 from accounts import errors
@@ -17,6 +15,7 @@ from accounts.models import IdentityClaimAttempt, User
 from audit.models import AuditAction
 from audit.services import audit_record
 from booking import errors as booking_errors
+from booking.identity import IDENTITY_FIELDS, Identity
 from booking.models import Applicant
 from booking.permissions import can_correct_identity
 from booking.services.identities import identity_validate
@@ -49,60 +48,12 @@ def identity_is_locked(applicant) -> bool:
     return applicant.appointments.exists()
 
 
-_IDENTITY_FIELDS = (
-    "surname",
-    "given_names",
-    "birth_date",
-    "nationality",
-    "document_type",
-    "document_number",
-)
-
-
-def _identity_fields(applicant) -> dict[str, str]:
-    """The identity as stored (document number normalised), JSON-ready."""
-    return {
-        "surname": applicant.surname,
-        "given_names": applicant.given_names,
-        "birth_date": applicant.birth_date.isoformat(),
-        "nationality": str(applicant.nationality),
-        "document_type": applicant.document_type,
-        "document_number": applicant.document_number,
-    }
-
-
-def _identity_changes(before: dict[str, str], after: dict[str, str]) -> dict[str, dict]:
-    """``{"before": {...}, "after": {...}}`` of the fields that changed; ``{}`` if none."""
-    changed = [name for name in _IDENTITY_FIELDS if before[name] != after[name]]
-    if not changed:
-        return {}
-    return {
-        "before": {name: before[name] for name in changed},
-        "after": {name: after[name] for name in changed},
-    }
-
-
-def _identity_assign(
-    applicant,
-    *,
-    surname: str,
-    given_names: str,
-    birth_date: date,
-    nationality: str,
-    document_type: str,
-    document_number: str,
-) -> dict[str, dict]:
-    """Set a new identity on ``applicant`` (locked by the caller), unsaved, and
-    return its changes (``_identity_changes``: ``{}`` if none)."""
-    before = _identity_fields(applicant)
-    applicant.surname = surname.strip()
-    applicant.given_names = given_names.strip()
-    applicant.birth_date = birth_date
-    applicant.nationality = nationality
-    applicant.document_type = document_type
-    applicant.document_number = document_number
-    applicant.derive_identity_fields()
-    return _identity_changes(before, _identity_fields(applicant))
+def _identity_assign(applicant, identity: Identity) -> dict[str, dict]:
+    """Set ``identity`` on ``applicant`` (locked by the caller), unsaved, and
+    return its changes as stored (``Identity.changes_from``: ``{}`` if none)."""
+    before = Identity.of(applicant)
+    identity.assign(applicant)
+    return Identity.of(applicant).changes_from(before)
 
 
 def _identity_save(applicant) -> None:
@@ -110,58 +61,27 @@ def _identity_save(applicant) -> None:
     document is someone else's (the unique identity key says so)."""
     try:
         with transaction.atomic():
-            # Applicant.save adds the derived fields (number, key) to these.
-            applicant.save(
-                update_fields=[
-                    "surname",
-                    "given_names",
-                    "birth_date",
-                    "nationality",
-                    "document_type",
-                ]
-            )
+            # Applicant.save adds the derived fields (normalised names, key) to these.
+            applicant.save(update_fields=IDENTITY_FIELDS)
     except IntegrityError:
         raise booking_errors.IdentityTaken() from None
 
 
-def identity_correct(
-    *,
-    user: User,
-    surname: str,
-    given_names: str,
-    birth_date: date,
-    nationality: str,
-    document_type: str,
-    document_number: str,
-):
-    """The applicant corrects their own identity, as long as no appointment uses it.
+def identity_correct(*, user: User, identity: Identity):
+    """The applicant corrects their own identity to ``identity``, as long as no
+    appointment uses it.
 
     The identity record is locked (``FOR UPDATE``) while the appointments are
     looked for, so a correction and a booking that locks it too cannot cross.
     Raises ``IdentityLocked``, ``booking.errors.InvalidIdentity`` or
     ``booking.errors.IdentityTaken`` (the document is someone else's).
     """
-    identity_validate(
-        surname=surname,
-        given_names=given_names,
-        birth_date=birth_date,
-        nationality=nationality,
-        document_type=document_type,
-        document_number=document_number,
-    )
+    identity_validate(identity=identity)
     with transaction.atomic():
         applicant = Applicant.objects.select_for_update().get(user=user)
         if identity_is_locked(applicant):
             raise errors.IdentityLocked()
-        changes = _identity_assign(
-            applicant,
-            surname=surname,
-            given_names=given_names,
-            birth_date=birth_date,
-            nationality=nationality,
-            document_type=document_type,
-            document_number=document_number,
-        )
+        changes = _identity_assign(applicant, identity)
         _identity_save(applicant)
         if changes:
             audit_record(
@@ -182,14 +102,10 @@ def applicant_identity_correct(
     actor: User,
     applicant,
     reason: str,
-    surname: str,
-    given_names: str,
-    birth_date: date,
-    nationality: str,
-    document_type: str,
-    document_number: str,
+    identity: Identity,
 ):
-    """An agent or a supervisor corrects a person's identity, locked or not, with a reason.
+    """An agent or a supervisor corrects a person's identity to ``identity``,
+    locked or not, with a reason.
 
     Allowed by ``permissions.can_correct_identity`` (supervisors; agents of a
     site where the person has an appointment). The record is locked (``FOR
@@ -210,25 +126,10 @@ def applicant_identity_correct(
     reason = " ".join((reason or "").split())[:CORRECTION_REASON_MAX_LENGTH]
     if not reason:
         raise errors.CorrectionReasonRequired()
-    identity_validate(
-        surname=surname,
-        given_names=given_names,
-        birth_date=birth_date,
-        nationality=nationality,
-        document_type=document_type,
-        document_number=document_number,
-    )
+    identity_validate(identity=identity)
     with transaction.atomic():
         applicant = Applicant.objects.select_for_update().get(pk=applicant.pk)
-        changes = _identity_assign(
-            applicant,
-            surname=surname,
-            given_names=given_names,
-            birth_date=birth_date,
-            nationality=nationality,
-            document_type=document_type,
-            document_number=document_number,
-        )
+        changes = _identity_assign(applicant, identity)
         if not changes:
             raise errors.IdentityUnchanged()
         _identity_save(applicant)

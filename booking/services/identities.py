@@ -20,7 +20,7 @@ from accounts.phones import normalize_mobile
 from audit.models import AuditAction, AuditEvent
 from audit.services import audit_event, audit_record
 from booking import errors
-from booking.identity import document_number_error, normalize_name
+from booking.identity import Identity, document_number_error, normalize_name
 from booking.models import Applicant
 from booking.permissions import can_register_identity
 from core.db import constraint_of
@@ -28,32 +28,25 @@ from core.db import constraint_of
 # --- Identities --------------------------------------------------------------------
 
 
-def identity_validate(
-    *,
-    surname: str,
-    given_names: str,
-    birth_date: date,
-    nationality: str,
-    document_type: str,
-    document_number: str,
-) -> None:
-    """Raise ``InvalidIdentity`` unless the identity can be recorded and compared.
+def identity_validate(*, identity: Identity) -> None:
+    """Raise ``InvalidIdentity`` unless ``identity`` can be recorded and compared.
 
     Shared by every path that records or corrects an identity.
     """
     # Compared at the counter in their normalised form: a name of punctuation or
     # of a non-Latin script only would normalise to nothing and match nobody.
-    if not normalize_name(surname) or not normalize_name(given_names):
+    if not normalize_name(identity.surname) or not normalize_name(identity.given_names):
         raise errors.InvalidIdentity(
             _("Enter the surname and the first names in Latin letters, as on your document.")
         )
     # Part of a passport's identity key: an unknown country would make a second key.
-    if nationality not in countries:
+    if identity.nationality not in countries:
         raise errors.InvalidIdentity(_("Choose a nationality."))
     today = timezone.localdate()
+    birth_date = identity.birth_date
     if birth_date > today or birth_date < date(today.year - 120, 1, 1):
         raise errors.InvalidIdentity(_("The date of birth is not plausible."))
-    problem = document_number_error(document_type, document_number)
+    problem = document_number_error(identity.document_type, identity.document_number)
     if problem:
         raise errors.InvalidIdentity(problem)
 
@@ -62,17 +55,12 @@ def applicant_create(
     *,
     actor: User,
     user: User | None,
-    surname: str,
-    given_names: str,
-    birth_date: date,
-    nationality: str,
-    document_type: str,
-    document_number: str,
+    identity: Identity,
     phone: str = "",
     email: str = "",
     preferred_language: str = "fr",
 ) -> Applicant:
-    """Record a person's identity, for an account (``user``) or a walk-in (``user=None``).
+    """Record ``identity``, for an account (``user``) or a walk-in (``user=None``).
 
     ``phone`` and ``email`` are a walk-in's contacts, typed by staff: the phone
     must be a mobile of ``CONTACT_PHONE_REGIONS`` (``InvalidPhone`` otherwise).
@@ -96,28 +84,16 @@ def applicant_create(
             raise errors.InvalidIdentity(_("Enter a valid e-mail address.")) from None
     if user is not None and Applicant.objects.filter(user=user).exists():
         raise errors.IdentityAlreadyOnFile()
-    identity_validate(
-        surname=surname,
-        given_names=given_names,
-        birth_date=birth_date,
-        nationality=nationality,
-        document_type=document_type,
-        document_number=document_number,
-    )
+    identity_validate(identity=identity)
     applicant = Applicant(
         user=user,
-        surname=surname.strip(),
-        given_names=given_names.strip(),
-        birth_date=birth_date,
-        nationality=nationality,
-        document_type=document_type,
-        document_number=document_number,
         phone=phone,
         email=email,
         preferred_language=preferred_language,
         # A mediator's walk-in belongs to their access point: its mediators act for them.
         access_point_id=actor.access_point_id if actor.role == Role.MEDIATOR else None,
     )
+    identity.assign(applicant)
     with transaction.atomic():
         try:
             # The refusal leaves this block by an exception: its rollback covers
@@ -145,12 +121,7 @@ class AccountIdentity:
     """The identity to record for ``user``: what ``applicant_create`` takes for an account."""
 
     user: User
-    surname: str
-    given_names: str
-    birth_date: date
-    nationality: str
-    document_type: str
-    document_number: str
+    identity: Identity
     preferred_language: str = "fr"
 
 
@@ -176,26 +147,10 @@ def applicants_create_bulk(
         raise errors.IdentityAlreadyOnFile()
     applicants = []
     for row in identities:
-        identity_validate(
-            surname=row.surname,
-            given_names=row.given_names,
-            birth_date=row.birth_date,
-            nationality=row.nationality,
-            document_type=row.document_type,
-            document_number=row.document_number,
-        )
-        applicant = Applicant(
-            user=row.user,
-            surname=row.surname.strip(),
-            given_names=row.given_names.strip(),
-            birth_date=row.birth_date,
-            nationality=row.nationality,
-            document_type=row.document_type,
-            document_number=row.document_number,
-            preferred_language=row.preferred_language,
-        )
-        # bulk_create skips Applicant.save, which derives these.
-        applicant.derive_identity_fields()
+        identity_validate(identity=row.identity)
+        applicant = Applicant(user=row.user, preferred_language=row.preferred_language)
+        # Derives the fields too, which bulk_create (skipping Applicant.save) needs.
+        row.identity.assign(applicant)
         applicants.append(applicant)
     keys = [applicant.identity_key for applicant in applicants]
     if len(set(keys)) < len(keys):

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from booking import services
 from booking.errors import IdentityTaken, InvalidIdentity
 from booking.forms import IdentityForm
+from booking.identity import Identity
 from booking.identity import views as identity_views
 from booking.views.common import (
     applicant_of,
@@ -43,17 +44,11 @@ def identity(request: HttpRequest) -> HttpResponse:
         return identity_views.identity_on_file(request, applicant, next_url)
     form = IdentityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
             services.applicant_create(
                 actor=request.user,
                 user=request.user,
-                surname=data["surname"],
-                given_names=data["given_names"],
-                birth_date=data["birth_date"],
-                nationality=data["nationality"],
-                document_type=data["document_type"],
-                document_number=data["document_number"],
+                identity=Identity.from_form(form.cleaned_data),
                 preferred_language=(get_language() or "fr")[:8],
             )
         except (InvalidIdentity, IdentityTaken) as exc:

@@ -14,6 +14,7 @@ import re
 from django.utils import timezone
 
 from accounts.models import Role, User
+from booking.identity import Identity
 from booking.models import Applicant
 from booking.services import AccountIdentity, applicant_create, applicants_create_bulk
 from demo.seed.accounts import APPLICANT_EMAIL, DEMO_DOMAIN, account_ensure
@@ -35,7 +36,7 @@ def demo_applicant_ensure(*, password_hash: str) -> User:
         phone_verified_at=now,
     )
     if not Applicant.objects.filter(user=user).exists():
-        applicant_create(actor=user, user=user, **DEMO_APPLICANT_IDENTITY)
+        applicant_create(actor=user, user=user, identity=DEMO_APPLICANT_IDENTITY)
     return user
 
 
@@ -82,5 +83,5 @@ def numbered_applicants_ensure(*, count: int, password_hash: str) -> int:
             continue
         identity = demo_identity(int(match.group(1)))
         del identity["phone"]  # the account's: an account's identity has no contacts of its own
-        identities.append(AccountIdentity(user=user, **identity))
+        identities.append(AccountIdentity(user=user, identity=Identity(**identity)))
     return len(applicants_create_bulk(identities=identities))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from booking.identity import Identity
 from booking.models import DocumentType
 
 _PEOPLE: list[tuple[str, list[str], list[str]]] = [
@@ -92,13 +93,13 @@ def demo_identity(number: int) -> dict:
     }
 
 
-DEMO_APPLICANT_IDENTITY = {
-    "surname": "Diallo",
-    "given_names": "Mariama",
-    "birth_date": date(1991, 3, 14),
-    "nationality": "GN",
-    "document_type": DocumentType.AGDREF,
-    "document_number": "9300000000",
-}
+DEMO_APPLICANT_IDENTITY = Identity(
+    surname="Diallo",
+    given_names="Mariama",
+    birth_date=date(1991, 3, 14),
+    nationality="GN",
+    document_type=DocumentType.AGDREF,
+    document_number="9300000000",
+)
 # The demo account's confirmed phone: its messages go there.
 DEMO_APPLICANT_PHONE = "+33600000000"

@@ -285,12 +285,9 @@ def test_identity_can_be_corrected_until_an_appointment_uses_it(web, applicant, 
     with pytest.raises(errors.IdentityLocked):
         identity_services.identity_correct(
             user=applicant.user,
-            surname="X",
-            given_names="Y",
-            birth_date=applicant.birth_date,
-            nationality="SN",
-            document_type="agdref",
-            document_number=applicant.document_number,
+            identity=factories.identity_of(
+                applicant, surname="X", given_names="Y", nationality="SN", document_type="agdref"
+            ),
         )
 
 

@@ -134,13 +134,7 @@ def test_identity_corrected_by_its_owner_records_the_changed_fields_only(web, ap
 
 def test_identity_correction_that_changes_nothing_writes_nothing(applicant):
     identity_services.identity_correct(
-        user=applicant.user,
-        surname=applicant.surname,
-        given_names=applicant.given_names,
-        birth_date=applicant.birth_date,
-        nationality=str(applicant.nationality),
-        document_type=applicant.document_type,
-        document_number=applicant.document_number,
+        user=applicant.user, identity=factories.identity_of(applicant)
     )
     assert AuditEvent.objects.count() == 0
 
@@ -259,13 +253,7 @@ def test_api_token_service_writes_one_row_in_its_transaction(applicant_user):
 
 def test_date_of_birth_change_is_recorded_as_iso_dates(applicant):
     identity_services.identity_correct(
-        user=applicant.user,
-        surname=applicant.surname,
-        given_names=applicant.given_names,
-        birth_date=date(1990, 6, 17),
-        nationality=str(applicant.nationality),
-        document_type=applicant.document_type,
-        document_number=applicant.document_number,
+        user=applicant.user, identity=factories.identity_of(applicant, birth_date=date(1990, 6, 17))
     )
     row = _only(AuditAction.IDENTITY_CORRECTED)
     assert row.details["before"] == {"birth_date": "1990-05-17"}

@@ -21,19 +21,6 @@ from tests.helpers.audit import CLIENT_IP, book
 pytestmark = pytest.mark.django_db
 
 
-def _identity(applicant, **changes) -> dict:
-    data = {
-        "surname": applicant.surname,
-        "given_names": applicant.given_names,
-        "birth_date": applicant.birth_date,
-        "nationality": str(applicant.nationality),
-        "document_type": applicant.document_type,
-        "document_number": applicant.document_number,
-    }
-    data.update(changes)
-    return data
-
-
 def _corrections() -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(action=AuditAction.IDENTITY_CORRECTED))
 
@@ -50,7 +37,9 @@ def test_agent_of_the_site_corrects_a_locked_identity_and_it_is_audited(
         actor=agent,
         applicant=applicant,
         reason="  Given names swapped on the form;  checked on the residence permit. ",
-        **_identity(applicant, given_names="Aminata Fatou", birth_date=date(1990, 7, 5)),
+        identity=factories.identity_of(
+            applicant, given_names="Aminata Fatou", birth_date=date(1990, 7, 5)
+        ),
     )
     assert (corrected.given_names, corrected.birth_date) == ("Aminata Fatou", date(1990, 7, 5))
     [row] = _corrections()
@@ -71,7 +60,10 @@ def test_agent_of_the_site_corrects_a_locked_identity_and_it_is_audited(
 def test_a_reason_is_required(agent, applicant, appointment, reason):
     with pytest.raises(errors.CorrectionReasonRequired):
         applicant_identity_correct(
-            actor=agent, applicant=applicant, reason=reason, **_identity(applicant, surname="X")
+            actor=agent,
+            applicant=applicant,
+            reason=reason,
+            identity=factories.identity_of(applicant, surname="X"),
         )
     applicant.refresh_from_db()
     assert applicant.surname != "X"
@@ -84,7 +76,7 @@ def test_an_agent_of_another_site_is_refused(other_agent, applicant, appointment
             actor=other_agent,
             applicant=applicant,
             reason="typo",
-            **_identity(applicant, surname="Other"),
+            identity=factories.identity_of(applicant, surname="Other"),
         )
     assert _corrections() == []
 
@@ -92,7 +84,10 @@ def test_an_agent_of_another_site_is_refused(other_agent, applicant, appointment
 def test_an_agent_cannot_correct_someone_without_an_appointment_at_their_sites(agent, applicant):
     with pytest.raises(booking_errors.NotAllowed):
         applicant_identity_correct(
-            actor=agent, applicant=applicant, reason="typo", **_identity(applicant, surname="O")
+            actor=agent,
+            applicant=applicant,
+            reason="typo",
+            identity=factories.identity_of(applicant, surname="O"),
         )
 
 
@@ -101,7 +96,10 @@ def test_mediators_and_applicants_are_refused(request, persona, applicant, appoi
     actor = request.getfixturevalue(persona)
     with pytest.raises(booking_errors.NotAllowed):
         applicant_identity_correct(
-            actor=actor, applicant=applicant, reason="typo", **_identity(applicant, surname="O")
+            actor=actor,
+            applicant=applicant,
+            reason="typo",
+            identity=factories.identity_of(applicant, surname="O"),
         )
 
 
@@ -110,7 +108,7 @@ def test_a_supervisor_may_correct_anyone(supervisor, applicant):
         actor=supervisor,
         applicant=applicant,
         reason="Court order",
-        **_identity(applicant, surname="Traoré"),
+        identity=factories.identity_of(applicant, surname="Traoré"),
     )
     [row] = _corrections()
     assert row.actor_role == "supervisor"
@@ -125,7 +123,9 @@ def test_someone_elses_document_is_refused_and_nothing_is_written(
             actor=agent,
             applicant=applicant,
             reason="typo",
-            **_identity(applicant, document_number=other_applicant.document_number),
+            identity=factories.identity_of(
+                applicant, document_number=other_applicant.document_number
+            ),
         )
     assert _corrections() == []
 
@@ -136,7 +136,7 @@ def test_an_invalid_identity_is_refused(agent, applicant, appointment):
             actor=agent,
             applicant=applicant,
             reason="typo",
-            **_identity(applicant, document_number="123"),
+            identity=factories.identity_of(applicant, document_number="123"),
         )
 
 
@@ -146,7 +146,7 @@ def test_nothing_to_correct_is_said_and_not_recorded(agent, applicant, appointme
             actor=agent,
             applicant=applicant,
             reason="typo",
-            **_identity(
+            identity=factories.identity_of(
                 applicant,
                 document_number=f" {applicant.document_number[:2]}-{applicant.document_number[2:]}",
             ),
@@ -161,10 +161,8 @@ def _url(applicant) -> str:
     return reverse("agent:identity_correct", args=[applicant.pk])
 
 
-def _post_data(applicant, **changes) -> dict:
-    data = _identity(applicant, **changes)
-    data["birth_date"] = data["birth_date"].isoformat()
-    return data
+def _post_data(applicant, *, reason: str, **changes) -> dict:
+    return {**factories.identity_of(applicant, **changes).as_json(), "reason": reason}
 
 
 def test_the_page_shows_the_identity_and_the_booked_one(web, agent, applicant, appointment):
@@ -265,7 +263,7 @@ def test_a_corrected_document_number_does_not_open_a_second_booking(agent, appli
         actor=agent,
         applicant=applicant,
         reason="Document number mistyped at the counter.",
-        **_identity(applicant, document_number="9876543210"),
+        identity=factories.identity_of(applicant, document_number="9876543210"),
     )
     other_slot = factories.SlotFactory(site=slot.site, procedure=slot.procedure)
 

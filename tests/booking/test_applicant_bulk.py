@@ -17,23 +17,16 @@ pytestmark = pytest.mark.django_db
 
 
 def _identity(user, number: int, **overrides) -> AccountIdentity:
-    fields = {
-        "surname": " N'Diaye ",
-        "given_names": "Élodie",
-        "birth_date": date(1991, 3, 4),
-        "nationality": "SN",
-        "document_type": "agdref",
-        "document_number": f"93 {number:08d}",
-        **overrides,
-    }
-    return AccountIdentity(user=user, **fields)
+    fields = {"surname": " N'Diaye ", "document_number": f"93 {number:08d}"}
+    identity = factories.identity(**(fields | overrides))
+    return AccountIdentity(user=user, identity=identity)
 
 
 def test_bulk_records_each_identity_as_applicant_create_would_with_one_audit_row_each():
     users = factories.UserFactory.create_batch(3)
     one_by_one = factories.UserFactory()
     by_service = applicant_create(
-        actor=one_by_one, user=one_by_one, **_fields(_identity(one_by_one, 99))
+        actor=one_by_one, user=one_by_one, identity=_identity(one_by_one, 99).identity
     )
 
     created = applicants_create_bulk(identities=[_identity(u, n) for n, u in enumerate(users)])
@@ -100,17 +93,3 @@ def test_a_document_already_on_file_is_refused():
 
     assert not Applicant.objects.filter(user=newcomer).exists()
     assert not AuditEvent.objects.exists()
-
-
-def _fields(identity: AccountIdentity) -> dict:
-    return {
-        name: getattr(identity, name)
-        for name in (
-            "surname",
-            "given_names",
-            "birth_date",
-            "nationality",
-            "document_type",
-            "document_number",
-        )
-    }

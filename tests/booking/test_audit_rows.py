@@ -4,7 +4,7 @@ from where; and none when they refuse."""
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -30,18 +30,6 @@ def _only(action: str) -> AuditEvent:
     rows = list(AuditEvent.objects.all())
     assert [row.action for row in rows] == [action]
     return rows[0]
-
-
-def _identity(**overrides) -> dict:
-    return {
-        "surname": "N'Diaye",
-        "given_names": "Élodie",
-        "birth_date": date(1991, 3, 4),
-        "nationality": "SN",
-        "document_type": "agdref",
-        "document_number": "9312345678",
-        **overrides,
-    }
 
 
 # --- appointment.booked -----------------------------------------------------------
@@ -209,7 +197,7 @@ def test_refused_publication_writes_no_audit_row(other_agent, site, procedure):
 def test_recording_an_identity_writes_one_audit_row(db):
     user = factories.UserFactory()
 
-    applicant = applicant_create(actor=user, user=user, **_identity())
+    applicant = applicant_create(actor=user, user=user, identity=factories.identity())
 
     row = _only(AuditAction.IDENTITY_RECORDED)
     assert (row.actor_id, row.actor_role) == (user.pk, "applicant")
@@ -218,7 +206,7 @@ def test_recording_an_identity_writes_one_audit_row(db):
 
 
 def test_a_mediator_recording_a_walk_in_is_audited(mediator):
-    applicant = applicant_create(actor=mediator, user=None, **_identity())
+    applicant = applicant_create(actor=mediator, user=None, identity=factories.identity())
 
     row = _only(AuditAction.IDENTITY_RECORDED)
     assert (row.actor_id, row.actor_role) == (mediator.pk, "mediator")
@@ -228,9 +216,9 @@ def test_a_mediator_recording_a_walk_in_is_audited(mediator):
 
 
 def test_refused_identity_writes_no_audit_row(mediator):
-    applicant_create(actor=mediator, user=None, **_identity())
+    applicant_create(actor=mediator, user=None, identity=factories.identity())
 
     with pytest.raises(errors.IdentityTaken):
-        applicant_create(actor=mediator, user=None, **_identity())
+        applicant_create(actor=mediator, user=None, identity=factories.identity())
 
     assert AuditEvent.objects.count() == 1

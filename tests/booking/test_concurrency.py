@@ -345,16 +345,14 @@ def test_the_same_window_published_four_times_at_once_exists_once(site, procedur
 
 def test_one_document_registered_eight_times_at_once_is_recorded_once(db):
     users = factories.UserFactory.create_batch(8)
-    identity = {
-        "surname": "Diallo",
-        "given_names": "Aminata",
-        "birth_date": date(1990, 5, 17),
-        "nationality": "SN",
-        "document_type": "agdref",
-        "document_number": "9300000042",
-    }
+    identity = factories.identity(
+        surname="Diallo",
+        given_names="Aminata",
+        birth_date=date(1990, 5, 17),
+        document_number="9300000042",
+    )
 
-    outcomes = _race([partial(applicant_create, actor=u, user=u, **identity) for u in users])
+    outcomes = _race([partial(applicant_create, actor=u, user=u, identity=identity) for u in users])
 
     assert _kinds(outcomes) == {"Applicant": 1, "IdentityTaken": 7}
     assert Applicant.objects.count() == 1
@@ -432,18 +430,6 @@ def _wait_for_a_lock_wait(thread: threading.Thread) -> None:
         sleep(0.02)
 
 
-def _identity(applicant: Applicant, **changes) -> dict:
-    current = {
-        "surname": applicant.surname,
-        "given_names": applicant.given_names,
-        "birth_date": applicant.birth_date,
-        "nationality": str(applicant.nationality),
-        "document_type": applicant.document_type,
-        "document_number": applicant.document_number,
-    }
-    return current | changes
-
-
 def _snapshot(row) -> tuple:
     return tuple(str(getattr(row, name)) for name in IDENTITY_SNAPSHOT_FIELDS)
 
@@ -466,7 +452,7 @@ def test_a_booking_crossing_an_identity_correction_never_keeps_the_old_identity(
 
     def correct_and_hold():
         with transaction.atomic():
-            identity_correct(user=person.user, **_identity(person, **changes))
+            identity_correct(user=person.user, identity=factories.identity_of(person, **changes))
             corrected.set()
             release.wait(JOIN_TIMEOUT)
 
@@ -515,7 +501,9 @@ def test_a_correction_crossing_a_booking_waits_then_finds_the_identity_locked(si
     correction: list = []
     correcting = _in_thread(
         partial(
-            identity_correct, user=person.user, **_identity(person, document_number="9399999999")
+            identity_correct,
+            user=person.user,
+            identity=factories.identity_of(person, document_number="9399999999"),
         ),
         correction,
     )

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from booking import errors
 from booking.identity import (
+    Identity,
     document_number_error,
     identity_key,
     normalize_document_number,
@@ -132,22 +133,14 @@ def walk_in_desk(db):
     return factories.MediatorFactory()
 
 
-def _identity(**overrides) -> dict:
-    return {
-        "surname": "N'Diaye",
-        "given_names": "Élodie",
-        "birth_date": date(1991, 3, 4),
-        "nationality": "SN",
-        "document_type": "agdref",
-        "document_number": "93 12 345 678",
-        **overrides,
-    }
+def _identity(**overrides) -> Identity:
+    return factories.identity(**({"document_number": "93 12 345 678"} | overrides))
 
 
 def test_applicant_create_records_a_normalised_identity(db):
     user = factories.UserFactory()
 
-    applicant = applicant_create(actor=user, user=user, **_identity())
+    applicant = applicant_create(actor=user, user=user, identity=_identity())
 
     stored = Applicant.objects.get(pk=applicant.pk)
     assert stored.user_id == user.pk
@@ -162,7 +155,7 @@ def test_mediator_records_a_walk_in_without_an_account(db, mediator):
     applicant = applicant_create(
         actor=mediator,
         user=None,
-        **_identity(document_type="passport", document_number="P-1234567"),
+        identity=_identity(document_type="passport", document_number="P-1234567"),
     )
 
     stored = Applicant.objects.get(pk=applicant.pk)
@@ -191,21 +184,23 @@ def test_mediator_records_a_walk_in_without_an_account(db, mediator):
 )
 def test_applicant_create_refuses_an_invalid_identity(walk_in_desk, bad):
     with pytest.raises(errors.InvalidIdentity) as refused:
-        applicant_create(actor=walk_in_desk, user=None, **_identity(**bad))
+        applicant_create(actor=walk_in_desk, user=None, identity=_identity(**bad))
 
     assert refused.value.code == "invalid_identity"
     assert Applicant.objects.count() == 0
 
 
 def test_applicant_create_refuses_a_document_already_on_file(walk_in_desk):
-    applicant_create(actor=walk_in_desk, user=None, **_identity(document_number="9312345678"))
+    applicant_create(
+        actor=walk_in_desk, user=None, identity=_identity(document_number="9312345678")
+    )
     broker = factories.UserFactory()
 
     with pytest.raises(errors.IdentityTaken) as refused:
         applicant_create(
             actor=broker,
             user=broker,
-            **_identity(surname="Broker", document_number="93-12-345-678", nationality="ML"),
+            identity=_identity(surname="Broker", document_number="93-12-345-678", nationality="ML"),
         )
 
     assert refused.value.code == "identity_taken"
@@ -216,19 +211,23 @@ def test_same_passport_number_of_another_country_is_another_person(walk_in_desk)
     applicant_create(
         actor=walk_in_desk,
         user=None,
-        **_identity(document_type="passport", document_number="AB123456"),
+        identity=_identity(document_type="passport", document_number="AB123456"),
     )
 
     applicant_create(
         actor=walk_in_desk,
         user=None,
-        **_identity(document_type="passport", document_number="ab 123 456", nationality="ML"),
+        identity=_identity(
+            document_type="passport", document_number="ab 123 456", nationality="ML"
+        ),
     )
     with pytest.raises(errors.IdentityTaken):
         applicant_create(
             actor=walk_in_desk,
             user=None,
-            **_identity(document_type="passport", document_number="ab-123456", nationality="SN"),
+            identity=_identity(
+                document_type="passport", document_number="ab-123456", nationality="SN"
+            ),
         )
 
     assert Applicant.objects.count() == 2
@@ -236,10 +235,10 @@ def test_same_passport_number_of_another_country_is_another_person(walk_in_desk)
 
 def test_an_account_holds_one_identity(db):
     user = factories.UserFactory()
-    applicant_create(actor=user, user=user, **_identity())
+    applicant_create(actor=user, user=user, identity=_identity())
 
     with pytest.raises(errors.IdentityAlreadyOnFile) as refused:
-        applicant_create(actor=user, user=user, **_identity(document_number="9399999999"))
+        applicant_create(actor=user, user=user, identity=_identity(document_number="9399999999"))
 
     assert refused.value.code == "identity_already_on_file"
     assert Applicant.objects.count() == 1
@@ -249,8 +248,8 @@ def test_an_applicant_may_not_register_someone_else(db):
     user, other = factories.UserFactory(), factories.UserFactory()
 
     with pytest.raises(errors.NotAllowed):
-        applicant_create(actor=user, user=other, **_identity())
+        applicant_create(actor=user, user=other, identity=_identity())
     with pytest.raises(errors.NotAllowed):
-        applicant_create(actor=user, user=None, **_identity())
+        applicant_create(actor=user, user=None, identity=_identity())
 
     assert Applicant.objects.count() == 0

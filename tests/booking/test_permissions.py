@@ -16,6 +16,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from accounts.models import User
 from booking import errors
+from booking.identity import Identity
 from booking.models import Applicant, Appointment, AppointmentStatus, Site, Slot
 from booking.permissions import (
     can_act_for,
@@ -211,21 +212,20 @@ def test_register_identity_for_each_persona(world, persona):
     assert walk_in == (persona not in ("applicant", "other_applicant"))
 
 
-def _identity(number: str) -> dict:
-    return {
-        "surname": "Koné",
-        "given_names": "Awa",
-        "birth_date": date(1985, 3, 2),
-        "nationality": "CI",
-        "document_type": "agdref",
-        "document_number": number,
-    }
+def _identity(number: str) -> Identity:
+    return factories.identity(
+        surname="Koné",
+        given_names="Awa",
+        birth_date=date(1985, 3, 2),
+        nationality="CI",
+        document_number=number,
+    )
 
 
 def test_a_walk_in_registered_by_a_mediator_belongs_to_their_point(world):
     mediator = world.users["mediator"]
 
-    person = applicant_create(actor=mediator, user=None, **_identity("9300000001"))
+    person = applicant_create(actor=mediator, user=None, identity=_identity("9300000001"))
 
     assert person.access_point_id == mediator.access_point_id
     assert can_act_for(mediator, person, site_id=world.sites["site"].pk)
@@ -233,7 +233,9 @@ def test_a_walk_in_registered_by_a_mediator_belongs_to_their_point(world):
 
 
 def test_a_walk_in_registered_by_an_agent_belongs_to_no_point(world):
-    person = applicant_create(actor=world.users["agent"], user=None, **_identity("9300000002"))
+    person = applicant_create(
+        actor=world.users["agent"], user=None, identity=_identity("9300000002")
+    )
 
     assert person.access_point_id is None
     assert not can_act_for(world.users["mediator"], person, site_id=world.sites["site"].pk)
@@ -243,7 +245,9 @@ def test_staff_cannot_register_an_identity_for_an_account(world):
     account = factories.UserFactory()
 
     with pytest.raises(errors.NotAllowed):
-        applicant_create(actor=world.users["supervisor"], user=account, **_identity("9300000003"))
+        applicant_create(
+            actor=world.users["supervisor"], user=account, identity=_identity("9300000003")
+        )
 
     assert not Applicant.objects.filter(user=account).exists()
 

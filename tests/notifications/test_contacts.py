@@ -103,12 +103,12 @@ def _walk_in(agent, phone: str, email: str = "") -> Applicant:
     return booking.applicant_create(
         actor=agent,
         user=None,
-        surname="Camara",
-        given_names="Fatou",
-        birth_date=timezone.localdate().replace(year=1985),
-        nationality="SN",
-        document_type="agdref",
-        document_number="9311111111",
+        identity=factories.identity(
+            surname="Camara",
+            given_names="Fatou",
+            birth_date=timezone.localdate().replace(year=1985),
+            document_number="9311111111",
+        ),
         phone=phone,
         email=email,
     )
@@ -167,12 +167,12 @@ def test_an_accounts_identity_takes_no_typed_contacts(applicant_user):
         booking.applicant_create(
             actor=user,
             user=user,
-            surname="Camara",
-            given_names="Fatou",
-            birth_date=timezone.localdate().replace(year=1985),
-            nationality="SN",
-            document_type="agdref",
-            document_number="9311111112",
+            identity=factories.identity(
+                surname="Camara",
+                given_names="Fatou",
+                birth_date=timezone.localdate().replace(year=1985),
+                document_number="9311111112",
+            ),
             phone=THIRD_PARTY,
         )
 
