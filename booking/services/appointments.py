@@ -32,6 +32,7 @@ from audit.services import audit_event, audit_record
 from booking import availability_cache, errors, rules, signals, statements
 from booking.models import (
     ACTIVE_STATUSES,
+    IDENTITY_SNAPSHOT_FIELDS,
     Applicant,
     Appointment,
     AppointmentStatus,
@@ -208,13 +209,9 @@ def _appointment_new(
         slot=slot,
         procedure=slot.procedure,
         applicant=applicant,
-        identity_key=applicant.identity_key,
-        surname=applicant.surname,
-        given_names=applicant.given_names,
-        birth_date=applicant.birth_date,
-        nationality=applicant.nationality,
-        document_type=applicant.document_type,
-        document_number=applicant.document_number,
+        # The identity as booked (the snapshot the counter checks): the statement
+        # re-reads and re-checks it against the locked applicant row.
+        **{name: getattr(applicant, name) for name in IDENTITY_SNAPSHOT_FIELDS},
         channel=channel,
         booked_by=actor,
         booked_by_role=actor.role,
