@@ -1,3 +1,5 @@
+"""Booking through ``/api/v1/appointments/``: the answer, and each refusal with its code."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -5,25 +7,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from booking.models import Appointment, AppointmentStatus, Pool, Slot
-from booking.services import appointment_book
+from booking.models import Appointment, Pool, Slot
 from tests import factories
+from tests.helpers.api_appointments import URL, slot_moved_to_the_past
 from tests.helpers.api_clients import token_client
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/appointments/"
-
 
 def _book(client, slot):
     return client.post(URL, {"slot": slot.pk}, format="json")
-
-
-def _slot_moved_to_the_past(slot):
-    now = timezone.now()
-    Slot.objects.filter(pk=slot.pk).update(
-        starts_at=now - timedelta(hours=1), ends_at=now - timedelta(minutes=40)
-    )
 
 
 # --- Booking -----------------------------------------------------------------------
@@ -115,7 +108,7 @@ def test_booking_an_unpublished_slot_gets_slot_not_found(applicant_api, slot):
 
 
 def test_booking_a_past_slot_gets_slot_in_past(applicant_api, slot):
-    _slot_moved_to_the_past(slot)
+    slot_moved_to_the_past(slot)
 
     response = _book(applicant_api, slot)
 
@@ -229,235 +222,3 @@ def test_booking_needs_authentication(anonymous_api, slot):
 
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
-
-
-# --- Reading -----------------------------------------------------------------------
-
-
-def test_list_shows_my_appointments_only(applicant_api, applicant, other_applicant, site):
-    mine = appointment_book(
-        actor=applicant.user, applicant=applicant, slot_id=factories.SlotFactory(site=site).pk
-    )
-    appointment_book(
-        actor=other_applicant.user,
-        applicant=other_applicant,
-        slot_id=factories.SlotFactory(site=site).pk,
-    )
-
-    response = applicant_api.get(URL)
-
-    assert response.status_code == 200
-    assert [a["reference"] for a in response.json()["results"]] == [mine.reference]
-
-
-def test_detail_shows_my_appointment(applicant_api, applicant, slot):
-    mine = appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
-
-    response = applicant_api.get(f"{URL}{mine.reference}/")
-
-    assert response.status_code == 200
-    assert response.json()["reference"] == mine.reference
-
-
-def test_detail_accepts_a_lowercase_reference(applicant_api, applicant, slot):
-    mine = appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
-
-    response = applicant_api.get(f"{URL}{mine.reference.lower()}/")
-
-    assert response.status_code == 200
-
-
-def test_someone_elses_appointment_is_not_found(applicant_api, other_applicant, slot):
-    theirs = appointment_book(
-        actor=other_applicant.user, applicant=other_applicant, slot_id=slot.pk
-    )
-
-    detail = applicant_api.get(f"{URL}{theirs.reference}/")
-    cancel = applicant_api.post(f"{URL}{theirs.reference}/cancel/")
-    reschedule = applicant_api.post(
-        f"{URL}{theirs.reference}/reschedule/", {"slot": slot.pk}, format="json"
-    )
-
-    for response in (detail, cancel, reschedule):
-        assert response.status_code == 404
-        assert response.json()["code"] == "appointment_not_found"
-    theirs.refresh_from_db()
-    assert theirs.status == AppointmentStatus.BOOKED
-
-
-def test_someone_elses_appointment_looks_like_an_unknown_one(applicant_api, other_applicant, slot):
-    theirs = appointment_book(
-        actor=other_applicant.user, applicant=other_applicant, slot_id=slot.pk
-    )
-
-    existing = applicant_api.get(f"{URL}{theirs.reference}/")
-    unknown = applicant_api.get(f"{URL}ZZZZZZZZ/")
-
-    assert existing.status_code == unknown.status_code == 404
-    assert existing.json() == unknown.json()
-
-
-def test_agent_sees_the_appointments_of_their_site_only(
-    agent_api, other_agent_api, applicant, slot
-):
-    appointment = appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
-
-    assert agent_api.get(f"{URL}{appointment.reference}/").status_code == 200
-    assert other_agent_api.get(f"{URL}{appointment.reference}/").status_code == 404
-    assert other_agent_api.get(URL).json()["results"] == []
-
-
-def test_list_takes_a_constant_number_of_queries(
-    applicant_api, applicant, site, django_assert_max_num_queries
-):
-    for _ in range(6):
-        slot = factories.SlotFactory(site=site, procedure=factories.ProcedureFactory())
-        appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
-
-    with django_assert_max_num_queries(2):  # token, appointments
-        response = applicant_api.get(URL)
-
-    assert response.status_code == 200
-    assert len(response.json()["results"]) == 6
-
-
-# --- Cancelling --------------------------------------------------------------------
-
-
-def test_cancel_frees_the_seat(applicant_api, applicant, slot):
-    mine = appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
-
-    response = applicant_api.post(f"{URL}{mine.reference}/cancel/")
-
-    assert response.status_code == 200
-    assert response.json()["status"] == "cancelled"
-    slot.refresh_from_db()
-    assert slot.booked == 0
-
-
-def test_cancelling_twice_gets_appointment_not_active(applicant_api, applicant, slot):
-    mine = appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
-    applicant_api.post(f"{URL}{mine.reference}/cancel/")
-
-    response = applicant_api.post(f"{URL}{mine.reference}/cancel/")
-
-    assert response.status_code == 409
-    assert response.json()["code"] == "appointment_not_active"
-    slot.refresh_from_db()
-    assert slot.booked == 0
-
-
-def test_cancelling_a_past_appointment_gets_appointment_past(applicant_api, applicant, slot):
-    mine = appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
-    _slot_moved_to_the_past(slot)
-
-    response = applicant_api.post(f"{URL}{mine.reference}/cancel/")
-
-    assert response.status_code == 409
-    assert response.json()["code"] == "appointment_past"
-
-
-def test_staff_cannot_cancel_through_the_api(agent_api, applicant, slot):
-    appointment = appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
-
-    response = agent_api.post(f"{URL}{appointment.reference}/cancel/")
-
-    assert response.status_code == 403
-    assert response.json()["code"] == "applicants_only"
-
-
-# --- Rescheduling ------------------------------------------------------------------
-
-
-def test_reschedule_moves_the_appointment_and_keeps_its_reference(
-    applicant_api, applicant, site, procedure
-):
-    old, new = factories.SlotFactory.create_batch(2, site=site, procedure=procedure)
-    mine = appointment_book(actor=applicant.user, applicant=applicant, slot_id=old.pk)
-
-    response = applicant_api.post(
-        f"{URL}{mine.reference}/reschedule/", {"slot": new.pk}, format="json"
-    )
-
-    assert response.status_code == 200
-    assert response.json()["reference"] == mine.reference
-    assert response.json()["slot"]["id"] == new.pk
-    old.refresh_from_db()
-    new.refresh_from_db()
-    assert (old.booked, new.booked) == (0, 1)
-
-
-def test_reschedule_to_the_same_slot_gets_same_slot(applicant_api, applicant, slot):
-    mine = appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
-
-    response = applicant_api.post(
-        f"{URL}{mine.reference}/reschedule/", {"slot": slot.pk}, format="json"
-    )
-
-    assert response.status_code == 409
-    assert response.json()["code"] == "same_slot"
-
-
-def test_reschedule_to_another_procedure_gets_slot_not_found(applicant_api, applicant, site, slot):
-    mine = appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
-    elsewhere = factories.SlotFactory(site=site, procedure=factories.ProcedureFactory())
-
-    response = applicant_api.post(
-        f"{URL}{mine.reference}/reschedule/", {"slot": elsewhere.pk}, format="json"
-    )
-
-    assert response.status_code == 404
-    assert response.json()["code"] == "slot_not_found"
-
-
-def test_reschedule_to_a_full_slot_keeps_the_old_appointment(
-    applicant_api, applicant, site, procedure
-):
-    old = factories.SlotFactory(site=site, procedure=procedure)
-    full = factories.SlotFactory(site=site, procedure=procedure, capacity=1, booked=1)
-    mine = appointment_book(actor=applicant.user, applicant=applicant, slot_id=old.pk)
-
-    response = applicant_api.post(
-        f"{URL}{mine.reference}/reschedule/", {"slot": full.pk}, format="json"
-    )
-
-    assert response.status_code == 409
-    assert response.json()["code"] == "slot_full"
-    mine.refresh_from_db()
-    old.refresh_from_db()
-    assert (mine.slot_id, old.booked) == (old.pk, 1)
-
-
-def test_reschedule_of_a_cancelled_appointment_gets_appointment_not_active(
-    applicant_api, applicant, site, procedure
-):
-    old, new = factories.SlotFactory.create_batch(2, site=site, procedure=procedure)
-    mine = appointment_book(actor=applicant.user, applicant=applicant, slot_id=old.pk)
-    applicant_api.post(f"{URL}{mine.reference}/cancel/")
-
-    response = applicant_api.post(
-        f"{URL}{mine.reference}/reschedule/", {"slot": new.pk}, format="json"
-    )
-
-    assert response.status_code == 409
-    assert response.json()["code"] == "appointment_not_active"
-
-
-def test_reschedule_without_a_slot_is_invalid(applicant_api, applicant, slot):
-    mine = appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
-
-    response = applicant_api.post(f"{URL}{mine.reference}/reschedule/", {}, format="json")
-
-    assert response.status_code == 400
-    assert response.json()["code"] == "invalid"
-
-
-def test_reschedule_to_an_unknown_slot_gets_slot_not_found(applicant_api, applicant, slot):
-    mine = appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
-
-    response = applicant_api.post(
-        f"{URL}{mine.reference}/reschedule/", {"slot": 987654321}, format="json"
-    )
-
-    assert response.status_code == 404
-    assert response.json()["code"] == "slot_not_found"
