@@ -27,7 +27,7 @@ initial = importlib.import_module("booking.migrations.0002_appointment_identity_
 COLUMNS = initial.COLUMNS
 
 # Kept in step with booking.models.ERASED_* (a migration must not import the
-# models' current values): tests/booking/test_constraints.py checks both agree.
+# models' current values): tests/booking/test_constraints_identity.py checks both agree.
 ERASED_TEXT = "-"
 ERASED_BIRTH_DATE = "1900-01-01"
 ERASED_KEY_PREFIX = "erased:"

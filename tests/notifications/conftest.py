@@ -6,6 +6,7 @@ import threading
 import pytest
 from aiosmtpd.controller import Controller
 
+from booking import services as booking
 from notifications import sms
 from tests.helpers import celery_worker as w
 from tests.helpers.fake_twilio import FakeTwilio
@@ -106,3 +107,9 @@ def celery_worker(broker, fake_twilio, smtp_server, settings):
     yield start
     for worker in workers:
         worker.stop()
+
+
+@pytest.fixture
+def booked(applicant, slot):
+    """The applicant's appointment, booked through the service: its messages are owed."""
+    return booking.appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)

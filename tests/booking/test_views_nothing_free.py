@@ -1,0 +1,96 @@
+"""The booking pages when nothing is free: alternatives, next free day, bad dates."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from booking.models import Slot
+from tests import factories
+from tests.helpers.booking_pages import book, links_to, local_day
+
+pytestmark = pytest.mark.django_db
+
+
+# --- Nothing free ----------------------------------------------------------------------------
+
+
+def test_nothing_free_anywhere_says_so_and_shows_the_alternatives(logged_in, procedure):
+    response = logged_in.get(reverse("booking:sites", args=[procedure.slug]))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "No free time at the moment" in html
+    assert links_to(response, reverse("mediation:points"))
+    assert links_to(response, reverse("mediation:substitution"))
+
+
+def test_site_without_free_time_lists_the_other_sites_that_have_some(logged_in, procedure):
+    empty_site = factories.SiteFactory()
+    other = factories.SlotFactory(procedure=procedure)
+
+    response = logged_in.get(reverse("booking:days", args=[procedure.slug, empty_site.slug]))
+
+    html = response.content.decode()
+    assert "No free time at this place" in html
+    assert links_to(response, reverse("booking:days", args=[procedure.slug, other.site.slug]))
+    assert links_to(response, reverse("mediation:points"))
+    assert links_to(response, reverse("mediation:substitution"))
+
+
+def test_empty_week_points_to_the_next_free_day(logged_in, slot):
+    later = factories.SlotFactory(
+        site=slot.site,
+        procedure=slot.procedure,
+        starts_at=slot.starts_at + timedelta(days=21),
+    )
+    Slot.objects.filter(pk=slot.pk).update(booked=3)  # this week is now full
+    days_url = reverse("booking:days", args=[slot.procedure.slug, slot.site.slug])
+
+    response = logged_in.get(days_url + f"?from={local_day(slot).isoformat()}")
+
+    html = response.content.decode()
+    assert "Nothing is free this week." in html
+    monday = local_day(later) - timedelta(days=local_day(later).weekday())
+    assert f"from={local_day(later).isoformat()}" in html
+    # Following it shows the week with the free day.
+    week = logged_in.get(days_url + f"?from={local_day(later).isoformat()}").content.decode()
+    assert f"from={monday.isoformat()}&amp;date={local_day(later).isoformat()}" in week
+
+
+def test_week_defaults_to_the_first_free_week_and_links_both_ways(logged_in):
+    slot = factories.SlotFactory(starts_at=timezone.now() + timedelta(days=15))
+    days_url = reverse("booking:days", args=[slot.procedure.slug, slot.site.slug])
+    day = local_day(slot)
+    monday = day - timedelta(days=day.weekday())
+
+    html = logged_in.get(days_url).content.decode()
+
+    assert f"date={day.isoformat()}" in html
+    assert f"?from={(monday - timedelta(days=7)).isoformat()}" in html
+    assert f"?from={(monday + timedelta(days=7)).isoformat()}" in html
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["garbage", "2024-13-45", "9999-12-31", "0001-01-01", "", "2024-02-30", "1" * 500, "%00"],
+)
+def test_bad_dates_fall_back_gracefully(logged_in, applicant, slot, value):
+    days_url = reverse("booking:days", args=[slot.procedure.slug, slot.site.slug])
+    times_url = reverse("booking:times", args=[slot.procedure.slug, slot.site.slug])
+    appointment = book(applicant, factories.SlotFactory(site=slot.site, procedure=slot.procedure))
+    reschedule_url = reverse("booking:appointment_reschedule", args=[appointment.reference])
+
+    days = logged_in.get(days_url, {"from": value})
+    times = logged_in.get(times_url, {"date": value})
+    reschedule = logged_in.get(reschedule_url, {"from": value, "date": value, "site": value})
+
+    assert days.status_code == 200
+    if value in ("9999-12-31", "0001-01-01"):
+        assert times.status_code == 200  # a real date, simply with no free time
+    else:
+        assert times.status_code == 302 and times.url == days_url
+    assert reschedule.status_code == 200

@@ -1,0 +1,47 @@
+"""What the applicant's booking pages show: flashed messages, links, seats taken."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib.messages import get_messages
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from booking.models import Applicant, Appointment, Slot
+from booking.services import appointment_book
+
+
+def messages_of(response) -> list[str]:
+    """The flashed messages of a response, as text."""
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def local_day(slot: Slot) -> date:
+    """The local (Paris) day a slot starts on."""
+    return timezone.localdate(slot.starts_at)
+
+
+def times_url_of(slot: Slot) -> str:
+    """The times page of a slot's procedure and site, at the slot's day."""
+    return (
+        reverse("booking:times", args=[slot.procedure.slug, slot.site.slug])
+        + f"?date={local_day(slot).isoformat()}"
+    )
+
+
+def book(applicant: Applicant, slot: Slot) -> Appointment:
+    """Book ``slot`` for ``applicant``, as the applicant, through the service."""
+    return appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
+
+
+def booked_seats(slot: Slot) -> int:
+    """The seats of ``slot`` booked, as the database has them now."""
+    slot.refresh_from_db(fields=["booked"])
+    return slot.booked
+
+
+def links_to(response: HttpResponse, url: str) -> bool:
+    """Whether the page links to ``url``."""
+    return f'href="{url}"' in response.content.decode()
