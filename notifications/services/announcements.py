@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from booking import rules
 from booking.models import Pool, Publication, Slot
 from notifications.models import FreedSeatAlert, PublicationAnnouncement
 from notifications.outbox import dispatch
@@ -40,7 +41,7 @@ def _freed_seat_record(*, slot: Slot, procedure, now: datetime) -> tuple[int, in
     would take the window's one alert from a later seat that can be)."""
     if slot.pool != Pool.PUBLIC or not alerts_offered(procedure=procedure):
         return None
-    if slot.starts_at < now + timedelta(hours=procedure.cutoff_hours) or slot.published_at > now:
+    if slot.starts_at < rules.earliest_start(procedure, now) or slot.published_at > now:
         # (A booked seat is within the horizon: the horizon only moves forward.)
         return None
     window = int(now.timestamp()) // (settings.NOTIFICATIONS_FREED_SEAT_WINDOW_MINUTES * 60)
