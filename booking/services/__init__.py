@@ -2,12 +2,8 @@
 one module per part of the domain; the public names are re-exported here so
 that ``from booking.services import appointment_book`` keeps working.
 
-Invariants, held by the database and not only here:
-- ``Slot.booked`` never exceeds ``Slot.capacity`` (CHECK constraint); it is
-  changed only by conditional UPDATEs, never read-modified-written in Python.
-- one active appointment per identity and procedure (partial UNIQUE index).
-Lock order, to keep transactions free of deadlocks: an appointment row first,
-then slot rows in primary-key order.
+The invariants the database holds and the lock order are stated once, in
+``booking.services.appointments`` (and docs/concurrency.md).
 """
 
 from booking.services.appointments import (
