@@ -86,3 +86,15 @@ def test_arabic_pages_are_right_to_left(client):
 
     assert _html_tag(page) == '<html lang="ar" dir="rtl">'
     assert "الحجز مجاني" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "html"),
+    [("fr", '<html lang="fr" dir="ltr">'), ("ar", '<html lang="ar" dir="rtl">')],
+)
+def test_an_e_mail_is_written_in_its_language_and_direction(language, html):
+    context = {"confirm_url": "https://guichet.example/confirm/", "days": 3}
+
+    rendered = render(key="email_confirm", channel="email", language=language, context=context)
+
+    assert html in rendered.html
