@@ -16,8 +16,10 @@ from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.forms import LanguageForm
 from booking.forms import WalkInContactAdminForm
@@ -98,3 +100,17 @@ def test_an_e_mail_is_written_in_its_language_and_direction(language, html):
     rendered = render(key="email_confirm", channel="email", language=language, context=context)
 
     assert html in rendered.html
+
+
+@WITH_GERMAN_AND_HEBREW
+def test_the_error_page_speaks_every_language_of_the_settings():
+    """The 500 page is rendered without a request: it cannot know the reader's
+    language, so it says it in all of them, each in its direction."""
+    with translation.override("fr"):
+        page = render_to_string("500.html")
+
+    assert '<html lang="fr" dir="ltr">' in page
+    assert '<div lang="ar" dir="rtl"' in page
+    assert "خطأ غير متوقع" in page
+    assert '<div lang="he" dir="rtl"' in page
+    assert '<div lang="de" dir="ltr"' in page
