@@ -45,13 +45,11 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## Extract the strings of the code and templates into locale/*/django.po, then
-## compile them. tests/test_catalogues.py fails when this was not run.
+## Extract the strings of the code and templates into locale/<language>/django.po for
+## every language of settings.LANGUAGES, then compile them (core/management/commands/
+## messages.py). tests/test_catalogues.py fails when this was not run.
 messages: install
-	$(BIN)/python manage.py makemessages --no-obsolete --no-location \
-		--ignore='bench/*' --ignore='tests/*' --ignore='scripts/*' --ignore='.venv/*' \
-		--locale=fr --locale=en
-	$(BIN)/python manage.py compilemessages --ignore='.venv/*'
+	$(BIN)/python manage.py messages
 
 ## Run every benchmark (bench/*/run.sh) on its small defaults, one after the other;
 ## each prints its figures, the machine and its ratios. Fails if one fails.

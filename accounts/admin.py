@@ -22,6 +22,7 @@ from accounts.admin_base import ScopedAdmin
 from accounts.models import STAFF_ROLES, ApiToken, IdentityClaimAttempt, Role, User
 from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
+from core.languages import language_choices
 
 # Second factors are reset on the staff pages (``staff_otp_reset``: audited, the
 # account's sessions ended and its tokens revoked), never in the admin: the
@@ -73,6 +74,7 @@ class UserEditForm(UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+        widgets = {"language": forms.Select(choices=language_choices)}
 
     def clean_email(self) -> str:
         email = User.objects.normalize_email(self.cleaned_data["email"]).lower()

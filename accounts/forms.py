@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +11,7 @@ from accounts import services
 from accounts.errors import InvalidPhone
 from accounts.models import User
 from accounts.phones import normalize_mobile
+from core.languages import language_choices
 
 
 class MobileField(forms.CharField):
@@ -90,7 +90,7 @@ class PhoneChangeForm(forms.Form):
 
 
 class LanguageForm(forms.Form):
-    language = forms.ChoiceField(label=_("Language of messages"), choices=settings.LANGUAGES)
+    language = forms.ChoiceField(label=_("Language of messages"), choices=language_choices)
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):

@@ -10,6 +10,7 @@ from django_countries.fields import CountryField
 from accounts.errors import InvalidPhone
 from accounts.phones import normalize_mobile
 from booking.models import Applicant, DocumentType
+from core.languages import language_choices
 
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"]
 
@@ -102,6 +103,7 @@ class WalkInContactAdminForm(forms.ModelForm):
     class Meta:
         model = Applicant
         fields = ("email", "phone", "preferred_language")
+        widgets = {"preferred_language": forms.Select(choices=language_choices)}
 
     def clean_phone(self) -> str:
         return walk_in_phone(self.cleaned_data.get("phone") or "")

@@ -198,7 +198,9 @@ PASSWORD_RESET_TIMEOUT = 3600 * 24
 
 # --- Internationalisation -----------------------------------------------------
 LANGUAGE_CODE = "fr"
-LANGUAGES = [("fr", _("French")), ("en", _("English"))]
+# Adding a language: a line here, then `make messages` and its catalogue translated
+# (docs/translations.md). Nothing else lists the languages.
+LANGUAGES = [("fr", _("French")), ("en", _("English")), ("ar", _("Arabic"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True

@@ -1,4 +1,5 @@
-"""French is the default language: every message a user can receive is translated.
+"""Every message a user can receive is translated into every language of
+``settings.LANGUAGES`` (English, the language of the code, is the source).
 
 The domain errors are gathered from the modules that hold them, not from
 whatever happens to be imported: every ``errors`` module (``<app>.errors``,
@@ -17,6 +18,7 @@ from types import ModuleType
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +26,9 @@ from core.errors import Conflict, DomainError
 
 ROOT = Path(__file__).resolve().parent.parent
 ERRORS_MODULES = ("errors", "api.errors")
+# The language of the msgids: its text is the code's own.
+SOURCE_LANGUAGE = "en"
+TRANSLATED_LANGUAGES = [code for code, _name in settings.LANGUAGES if code != SOURCE_LANGUAGE]
 
 
 def _project_apps() -> list:
@@ -64,15 +69,15 @@ def defined_domain_errors(modules: list[ModuleType]) -> list[type[DomainError]]:
     return sorted(found, key=lambda cls: (cls.__module__, cls.__name__))
 
 
-def untranslated(errors: list[type[DomainError]]) -> list[str]:
-    """The errors whose message reads the same in French as in English."""
+def untranslated(errors: list[type[DomainError]], language: str) -> list[str]:
+    """The errors whose message reads the same in ``language`` as in English."""
     names = []
     for error in errors:
-        with translation.override("en"):
+        with translation.override(SOURCE_LANGUAGE):
             english = str(error.default_message)
-        with translation.override("fr"):
-            french = str(error.default_message)
-        if french == english:
+        with translation.override(language):
+            translated = str(error.default_message)
+        if translated == english:
             names.append(f"{error.__module__}.{error.__name__}")
     return names
 
@@ -100,15 +105,21 @@ def test_the_errors_modules_of_every_app_are_read():
     } <= names
 
 
-def test_every_domain_error_has_a_french_message(domain_errors):
+def test_every_language_but_the_source_is_checked():
+    assert {"fr", "ar"} <= set(TRANSLATED_LANGUAGES)
+
+
+@pytest.mark.parametrize("language", TRANSLATED_LANGUAGES)
+def test_every_domain_error_has_a_message_in_every_language(domain_errors, language):
     # 52 when this was written (48 of the apps, 4 of core), where gathering
     # by import order found 48.
     assert len(domain_errors) >= 52
-    assert untranslated(domain_errors) == []
+    assert untranslated(domain_errors, language) == []
 
 
-def test_an_untranslated_error_is_caught():
-    """The check itself: an error whose message has no French entry is named."""
+@pytest.mark.parametrize("language", TRANSLATED_LANGUAGES)
+def test_an_untranslated_error_is_caught(language):
+    """The check itself: an error whose message has no entry in the catalogue is named."""
 
     class BrandNew(Conflict):
         code = "brand_new"
@@ -118,7 +129,9 @@ def test_an_untranslated_error_is_caught():
     BrandNew.__module__ = module.__name__
     module.BrandNew = BrandNew
 
-    assert untranslated(defined_domain_errors([module])) == ["guichet_test_errors.BrandNew"]
+    assert untranslated(defined_domain_errors([module]), language) == [
+        "guichet_test_errors.BrandNew"
+    ]
 
 
 def test_every_domain_error_code_is_unique(domain_errors):
