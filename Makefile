@@ -7,7 +7,7 @@ PORT ?= 8000
 # Two workers (this machine has two cores); each gets its own test database.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install run test lint format messages bench clean
+.PHONY: install run test lint format messages bench screenshots clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ bench: install
 	@status=0; for b in bench/*/run.sh; do \
 		echo "--- $$b"; PYTHON=$(BIN)/python SOAK_SECONDS=$(SOAK_SECONDS) bash "$$b" || status=1; \
 	done; exit $$status
+
+## PNGs of each role's main pages in docs/screenshots/ (French and Arabic, phone and
+## desktop width), on the demo data as `make run` has it, from a server of its own.
+screenshots: install
+	$(BIN)/python scripts/screenshots.py
 
 ## Also deletes the embedded database's data (.devdb/).
 clean:

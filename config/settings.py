@@ -491,6 +491,9 @@ SPECTACULAR_SETTINGS = {
 
 # --- Guichet ------------------------------------------------------------------
 GUICHET_DEPARTEMENT = env_str("GUICHET_DEPARTEMENT", "Seine-Saint-Denis (93)")
+# Where people report an accessibility problem (the statement, /accessibilite/);
+# empty: the statement gives the postal address and the prefecture's website only.
+ACCESSIBILITY_CONTACT_EMAIL = env_str("ACCESSIBILITY_CONTACT_EMAIL", "")
 # How long an availability answer is kept while no capacity changes (seconds;
 # with a shared cache, REDIS_URL, only): booking/availability_cache.py.
 GUICHET_AVAILABILITY_CACHE_LONG_SECONDS = env_int("AVAILABILITY_CACHE_LONG_SECONDS", 30, minimum=0)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     re_path(r"^api/", api_not_found),  # another version or a typo: still JSON
     path("", core_views.home, name="home"),
+    path("accessibilite/", core_views.accessibility, name="accessibility"),
     path("i18n/", include("django.conf.urls.i18n")),
     # "My data" (privacy) keeps the account's URLs and names (accounts:data_export).
     path("accounts/", include((accounts_urls.urlpatterns + privacy_urls.urlpatterns, "accounts"))),

@@ -1,5 +1,7 @@
 from django.conf import settings
 
+from core.accessibility import AUDIT
+
 SERVICE_NAME = "Guichet — Préfecture de la Seine-Saint-Denis"
 
 
@@ -8,4 +10,6 @@ def site(request):
     return {
         "GUICHET_DEPARTEMENT": settings.GUICHET_DEPARTEMENT,
         "SERVICE_NAME": SERVICE_NAME,
+        # The footer's "Accessibility: ..." line, from the audit the statement shows.
+        "ACCESSIBILITY_LEVEL": AUDIT.level,
     }

@@ -12,12 +12,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.defaults import server_error as html_server_error
 
+from core import accessibility as statement
 from core.errors import DomainError
 
 # (request, *view args, **view kwargs) -> the URL to go back to after an error.
@@ -62,6 +64,27 @@ def domain_errors(fallback: Fallback | None = None) -> Callable:
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html")
+
+
+def accessibility(request: HttpRequest) -> HttpResponse:
+    """The accessibility statement, in the RGAA's format; its figures come from
+    ``core.accessibility`` (the audit in docs/accessibility.md), never from the template."""
+    return render(
+        request,
+        "core/accessibility.html",
+        {
+            "audit": statement.AUDIT,
+            "rgaa_version": statement.RGAA_VERSION,
+            "entity": statement.ENTITY,
+            "contact_email": settings.ACCESSIBILITY_CONTACT_EMAIL,
+            "postal_address": statement.POSTAL_ADDRESS,
+            "prefecture_website": statement.PREFECTURE_WEBSITE,
+            "defenseur_form": statement.DEFENSEUR_FORM,
+            "defenseur_phone": statement.DEFENSEUR_PHONE,
+            "defenseur_delegates": statement.DEFENSEUR_DELEGATES,
+            "defenseur_address": statement.DEFENSEUR_ADDRESS,
+        },
+    )
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

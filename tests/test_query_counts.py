@@ -54,6 +54,7 @@ def _day(slot: Slot) -> str:
 # (name, url maker, most queries, status). Logged in: session and user are 2 of each.
 PAGES = [
     ("home", lambda w: reverse("home"), 2, 200),
+    ("accessibility statement", lambda w: reverse("accessibility"), 2, 200),
     ("procedures", lambda w: reverse("booking:procedures"), 5, 200),
     ("sites", lambda w: reverse("booking:sites", args=[w.procedure.slug]), 4, 200),
     ("days", lambda w: reverse("booking:days", args=[w.procedure.slug, w.site.slug]), 6, 200),
@@ -154,6 +155,7 @@ def test_applicant_page_takes_a_bounded_number_of_queries(
 # Anonymous pages (no session to load).
 ANONYMOUS = [
     ("home", lambda w: reverse("home"), 0),
+    ("accessibility statement", lambda w: reverse("accessibility"), 0),
     ("log in", lambda w: reverse("accounts:login"), 0),
     ("register", lambda w: reverse("accounts:register"), 0),
     ("password reset", lambda w: reverse("accounts:password_reset"), 0),
@@ -169,7 +171,7 @@ ANONYMOUS = [
 ]
 
 
-PUBLIC = ("home", "access points", "substitution")
+PUBLIC = ("home", "accessibility statement", "access points", "substitution")
 STAFF_SESSION = 3  # session, user, OTP device
 
 

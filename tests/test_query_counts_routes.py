@@ -844,6 +844,7 @@ def test_route_takes_a_bounded_number_of_queries(world, route, ask, django_asser
 _BY_TEST = {
     "tests/test_query_counts.py::test_applicant_page_takes_a_bounded_number_of_queries": [
         "home",
+        "accessibility",
         "booking:procedures",
         "booking:sites",
         "booking:days",

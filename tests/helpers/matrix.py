@@ -120,6 +120,7 @@ _STAFF_TARGET = {"kwargs": lambda s: {"user_id": s.colleague.pk}}
 MATRIX: dict[str, list[Case]] = {
     # --- Public pages
     "home": [Case(PUBLIC)],
+    "accessibility": [Case(PUBLIC)],
     "set_language": [Case(ANY_REDIRECT, method="POST", data=lambda s: {"language": "en"})],
     "mediation:points": [Case(PUBLIC)],
     "mediation:substitution": [Case(PUBLIC)],
