@@ -197,3 +197,16 @@ def test_axe_fails_a_field_without_a_label(chromium, live_server):
     failing = [violation.rule for violation in axe_check(page) if violation.fails]
     page.context.close()
     assert "label" in failing
+
+
+def test_overflow_is_measured_with_javascript_off(chromium, live_server):
+    """The no-JavaScript check sees a page wider than the phone (the DevTools protocol
+    evaluates even when the page's own scripts may not run)."""
+    context = chromium.new_context(java_script_enabled=False, viewport=PHONE)
+    page = context.new_page()
+    page.goto(live_server.url + reverse("accounts:login"))
+    fits = _overflow(page)
+    page.locator("main").evaluate("main => { main.style.minWidth = '600px'; }")
+    too_wide = _overflow(page)
+    context.close()
+    assert (fits, too_wide > 0) == (0, True)
