@@ -24,6 +24,7 @@ from __future__ import annotations
 from functools import partial
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
@@ -154,8 +155,6 @@ def test_error_visits_render_the_template_they_name(world):
 
 
 def _fetch(scenario: World, keys: dict[str, str], key: str, visit: Visit):
-    from django.conf import settings
-
     client = Client(raise_request_exception=False)
     if visit.persona != "anonymous":
         client.cookies[settings.SESSION_COOKIE_NAME] = keys[visit.persona]

@@ -244,7 +244,6 @@ PAGES: dict[str, list[Visit]] = {
     "booking:times": [
         Visit(
             "applicant",
-            kwargs=lambda s: _BOOKING,
             path=lambda s: (
                 reverse("booking:times", kwargs=_BOOKING)
                 + "?date="
