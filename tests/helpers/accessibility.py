@@ -1,0 +1,428 @@
+"""What the accessibility harness visits: every page of the project, in the states that matter.
+
+``PAGES`` maps each URL pattern that renders HTML (its key in the permission
+matrix, ``tests/helpers/matrix.py``) to its visits; ``ERROR_PAGES`` holds the
+error pages, reached by what really produces them (a wrong host, a raising
+view, a rate limit at zero...). A ``Visit`` is one page state as one persona of
+the persona world (``tests/personas.py``), or one of ``EXTRA_PERSONAS``:
+
+- ``errors``: fields to fill before submitting the page's form with the
+  browser's own validation off, to check the form re-rendered with its errors;
+- ``state``: a context manager that puts the world (or the settings) in the
+  state the page needs, and puts it back.
+
+``tests/browser/test_accessibility_routes.py`` checks that no URL pattern
+renders HTML without visits here (a rule, asked of every case of the permission
+matrix, not a list of exceptions); ``tests/browser/test_accessibility.py``
+runs axe-core on every visit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from unittest import mock
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.db import OperationalError
+from django.db.models import F
+from django.test import Client, override_settings
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import get_language_info
+
+from accounts.models import Role
+from booking.models import Slot
+from notifications.services import unsubscribe_token
+from tests import factories
+from tests.auth import MODEL_BACKEND, otp_device_confirm
+from tests.helpers.matrix import Personas
+from tests.personas import World
+
+# Personas the world does not have: an account that has not given its identity
+# yet, and a staff member past the password but not the second factor.
+EXTRA_PERSONAS = ("newcomer", "unverified_agent")
+
+State = Callable[[World], AbstractContextManager]
+
+
+def _no_state(scenario: World) -> AbstractContextManager:
+    return nullcontext()
+
+
+@dataclass(frozen=True)
+class Visit:
+    persona: str
+    kwargs: Callable[[World], dict] = lambda s: {}
+    query: dict | None = None
+    label: str = ""
+    status: int = 200
+    # Submit the page's form with these values (the browser's validation off): the form with errors.
+    errors: dict[str, str] | None = None
+    form: str | None = None  # which form, when ``errors`` names no field; else the one holding them
+    state: State = _no_state
+    path: Callable[[World], str] | None = None
+    # The template an error page is rendered from (checked): HTML error responses of
+    # the permission matrix must come from one of these.
+    template: str | None = None
+
+    def url(self, key: str, scenario: World) -> str:
+        base = self.path(scenario) if self.path else reverse(key, kwargs=self.kwargs(scenario))
+        if self.query:
+            base += "?" + urlencode(self.query)
+        return base
+
+    def name(self, key: str) -> str:
+        parts = [key, self.persona]
+        if self.label:
+            parts.append(self.label)
+        if self.errors is not None:
+            parts.append("with errors")
+        return " / ".join(parts)
+
+
+# --- States -------------------------------------------------------------------------------
+
+
+@contextmanager
+def nothing_free(scenario: World) -> Iterator[None]:
+    """Every slot full: the booking path's 'nothing free' page."""
+    capacities = dict(Slot.objects.values_list("pk", "capacity"))
+    Slot.objects.update(capacity=F("booked"))
+    try:
+        yield
+    finally:
+        for pk, capacity in capacities.items():
+            Slot.objects.filter(pk=pk).update(capacity=capacity)
+
+
+@contextmanager
+def locked_login(scenario: World) -> Iterator[None]:
+    """The applicant's e-mail locked out: the supervisors' list of lock-outs has an item."""
+    from axes.models import AccessAttempt
+
+    attempt = AccessAttempt.objects.create(
+        username=scenario.users["applicant"].email,
+        ip_address="192.0.2.1",
+        user_agent="test",
+        failures_since_start=settings.AXES_FAILURE_LIMIT,
+        get_data="",
+        post_data="",
+        http_accept="",
+        path_info=reverse("accounts:login"),
+    )
+    try:
+        yield
+    finally:
+        attempt.delete()
+
+
+def _settings(**values) -> State:
+    return lambda scenario: override_settings(**values)
+
+
+def _home_raising(exc: Exception) -> State:
+    """The home page's view fails with ``exc`` (the live server runs in this process)."""
+    return lambda scenario: mock.patch("core.views.render", side_effect=exc)
+
+
+_ZERO_RATE = {scope: dict.fromkeys(rates, (0, 60)) for scope, rates in settings.RATELIMITS.items()}
+
+
+def _ref(name: str) -> Callable[[World], dict]:
+    return lambda s: {"reference": s.appointments[name].reference}
+
+
+def _reset_link(scenario: World) -> dict:
+    user = scenario.users["applicant"]
+    return {
+        "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+    }
+
+
+_BOOKING = {"procedure": "procedure", "site": "site"}
+_WRONG = "not-an-e-mail"
+
+# --- The pages ----------------------------------------------------------------------------
+
+PAGES: dict[str, list[Visit]] = {
+    # --- Public pages (the header differs once logged in)
+    "home": [Visit("anonymous"), Visit("applicant"), Visit("agent")],
+    "mediation:points": [Visit("anonymous")],
+    "mediation:substitution": [Visit("anonymous")],
+    "notifications:alert_unsubscribe": [
+        Visit("anonymous", kwargs=lambda s: {"token": unsubscribe_token(s.alert.pk)})
+    ],
+    # --- Accounts
+    "accounts:login": [
+        Visit("anonymous"),
+        Visit("anonymous", errors={"username": "nobody@example.test", "password": "wrong"}),
+    ],
+    "accounts:register": [Visit("anonymous"), Visit("anonymous", errors={"email": _WRONG})],
+    "accounts:verify": [Visit("applicant")],
+    "accounts:email_confirm": [
+        Visit(
+            "anonymous",
+            kwargs=lambda s: {"token": "not-a-token"},
+            status=409,
+            template="core/domain_error.html",
+            label="a link that is not valid",
+        )
+    ],
+    "accounts:password_reset": [
+        Visit("anonymous"),
+        Visit("anonymous", errors={"email": _WRONG}),
+    ],
+    "accounts:password_reset_done": [Visit("anonymous")],
+    "accounts:password_reset_confirm": [
+        Visit(
+            "anonymous",
+            kwargs=lambda s: {"uidb64": "MQ", "token": "not-a-token"},
+            label="a link that is not valid",
+        ),
+        Visit("anonymous", kwargs=_reset_link, label="a valid link"),
+        Visit(
+            "anonymous",
+            kwargs=_reset_link,
+            label="a valid link",
+            errors={"new_password1": "a", "new_password2": "b"},
+        ),
+    ],
+    "accounts:password_reset_complete": [Visit("anonymous")],
+    "accounts:password_change": [
+        Visit("applicant"),
+        Visit("applicant", errors={"old_password": "wrong"}),
+    ],
+    "accounts:password_change_done": [Visit("applicant")],
+    "accounts:me": [Visit("applicant"), Visit("agent")],
+    "accounts:email_change": [Visit("applicant"), Visit("applicant", errors={"email": _WRONG})],
+    "accounts:phone_change": [Visit("applicant"), Visit("applicant", errors={"phone": "12"})],
+    "accounts:delete": [Visit("applicant"), Visit("applicant", errors={"password": "wrong"})],
+    "accounts:tokens": [Visit("applicant", label="a token")],
+    "accounts:otp_setup": [Visit("applicant"), Visit("applicant", errors={"code": "000000"})],
+    "accounts:otp_verify": [
+        Visit("unverified_agent"),
+        Visit("unverified_agent", errors={"code": "000000"}),
+    ],
+    "accounts:otp_backup_codes": [Visit("agent")],
+    "accounts:otp_disable": [Visit("applicant")],
+    # --- Supervisors
+    "accounts:lockouts": [Visit("supervisor", label="a locked login", state=locked_login)],
+    "staff:list": [Visit("supervisor")],
+    "staff:create": [Visit("supervisor"), Visit("supervisor", errors={"email": _WRONG})],
+    "staff:edit": [Visit("supervisor", kwargs=lambda s: {"user_id": s.colleague.pk})],
+    "audit:search": [
+        Visit("supervisor", label="the trail"),
+        Visit("supervisor", query={"date_from": "not-a-date"}, label="a wrong date"),
+    ],
+    # --- Agents
+    "agent:identity_correct": [
+        Visit("agent", kwargs=lambda s: {"pk": s.people["applicant"].pk}),
+        Visit(
+            "agent",
+            kwargs=lambda s: {"pk": s.people["applicant"].pk},
+            errors={"surname": "", "reason": ""},
+        ),
+    ],
+    # --- Booking, for applicants
+    "booking:procedures": [Visit("applicant", label="one booked"), Visit("newcomer")],
+    "booking:sites": [
+        Visit("applicant", kwargs=lambda s: {"procedure": "procedure"}),
+        Visit(
+            "applicant",
+            kwargs=lambda s: {"procedure": "procedure"},
+            state=nothing_free,
+            label="nothing free",
+        ),
+    ],
+    "booking:days": [Visit("applicant", kwargs=lambda s: _BOOKING)],
+    "booking:times": [
+        Visit(
+            "applicant",
+            path=lambda s: (
+                reverse("booking:times", kwargs=_BOOKING)
+                + "?date="
+                + s.slots["free"].starts_at.date().isoformat()
+            ),
+        )
+    ],
+    "booking:confirm": [Visit("applicant", kwargs=lambda s: {"slot_id": s.slots["free"].pk})],
+    "booking:identity": [
+        Visit("applicant", label="on file"),
+        Visit("newcomer", label="the form"),
+        Visit("newcomer", label="the form", errors={"surname": "", "birth_date": "31/02/1990"}),
+    ],
+    "booking:my_appointments": [
+        Visit("applicant", label="one appointment"),
+        Visit("newcomer", label="none"),
+    ],
+    "booking:appointment_detail": [Visit("applicant", kwargs=_ref("own"))],
+    "booking:appointment_cancel": [Visit("applicant", kwargs=_ref("own"))],
+    "booking:appointment_reschedule": [Visit("applicant", kwargs=_ref("own"))],
+    "booking:appointment_reschedule_confirm": [
+        Visit(
+            "applicant",
+            kwargs=lambda s: {
+                "reference": s.appointments["own"].reference,
+                "slot_id": s.slots["free"].pk,
+            },
+        )
+    ],
+    "notifications:alerts": [
+        Visit("applicant", label="one alert"),
+        Visit("other_applicant", label="none"),
+    ],
+    "notifications:alert_subscribe": [
+        Visit("applicant", kwargs=lambda s: {"procedure": "procedure"}),
+        Visit(
+            "applicant",
+            kwargs=lambda s: {"procedure": "procedure"},
+            errors={},
+            form="main form[method=post]",
+        ),
+    ],
+}
+
+_ERROR = {"path": lambda s: reverse("home")}
+
+ERROR_PAGES: dict[str, list[Visit]] = {
+    "404": [Visit("anonymous", path=lambda s: "/no-such-page/", status=404, template="404.html")],
+    "403": [
+        Visit(
+            "agent",
+            path=lambda s: reverse("staff:list"),
+            status=403,
+            template="403.html",
+            label="not a supervisor",
+        )
+    ],
+    "staff_only": [
+        Visit(
+            "agent",
+            path=lambda s: reverse("booking:procedures"),
+            status=403,
+            template="booking/staff_only.html",
+            label="staff on the applicants' pages",
+        )
+    ],
+    "400": [
+        Visit(
+            "anonymous",
+            status=400,
+            template="400.html",
+            label="a host not allowed",
+            state=_settings(ALLOWED_HOSTS=["guichet.invalid"]),
+            **_ERROR,
+        )
+    ],
+    "client_address_unknown": [
+        Visit(
+            "anonymous",
+            status=400,
+            template="core/client_address_unknown.html",
+            label="a trusted proxy that says nothing",
+            state=_settings(TRUSTED_PROXIES=("127.0.0.0/8", "::1/128")),
+            **_ERROR,
+        )
+    ],
+    "500": [
+        Visit(
+            "anonymous",
+            status=500,
+            template="500.html",
+            label="a bug",
+            state=_home_raising(RuntimeError("a bug")),
+            **_ERROR,
+        )
+    ],
+    "unavailable": [
+        Visit(
+            "anonymous",
+            status=503,
+            template="core/unavailable.html",
+            label="the database away",
+            state=_home_raising(OperationalError("the database is away")),
+            **_ERROR,
+        )
+    ],
+    "429": [
+        Visit(
+            "applicant",
+            path=lambda s: reverse("booking:days", kwargs=_BOOKING),
+            status=429,
+            template="core/429.html",
+            label="too many requests",
+            state=_settings(RATELIMITS=_ZERO_RATE),
+        )
+    ],
+    "locked_out": [
+        Visit(
+            "anonymous",
+            path=lambda s: reverse("accounts:login"),
+            status=429,
+            template="accounts/locked_out.html",
+            label="a login locked out",
+            state=_settings(AXES_FAILURE_LIMIT=1),
+            errors={"username": "nobody@example.test", "password": "wrong"},
+        )
+    ],
+}
+
+
+# --- Who visits ---------------------------------------------------------------------------
+
+
+def sessions(scenario: World) -> dict[str, str]:
+    """A session key for every persona with an account, and for ``EXTRA_PERSONAS``."""
+    keys = dict(Personas(scenario).sessions)
+    newcomer = factories.UserFactory(role=Role.APPLICANT)
+    client = Client()
+    client.force_login(newcomer, backend=MODEL_BACKEND)
+    keys["newcomer"] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    agent = factories.AgentFactory(sites=[scenario.sites["site"]])
+    otp_device_confirm(agent)
+    client = Client()
+    client.force_login(agent, backend=MODEL_BACKEND)  # no second factor yet
+    keys["unverified_agent"] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return keys
+
+
+# --- Languages ----------------------------------------------------------------------------
+
+
+def checked_languages() -> list[str]:
+    """French, and every right-to-left language the project speaks (Arabic).
+
+    English shares French's direction and markup; a right-to-left language
+    mirrors the layout, which is where new problems hide."""
+    codes = [code for code, _name in settings.LANGUAGES]
+    return ["fr", *(code for code in codes if get_language_info(code)["bidi"])]
+
+
+@dataclass
+class Group:
+    """A share of the visits, so that xdist spreads them over its workers."""
+
+    name: str
+    visits: list[tuple[str, Visit]] = field(default_factory=list)
+
+
+def groups() -> list[Group]:
+    by_name = {name: Group(name) for name in ("public", "applicant", "staff", "errors")}
+    for key, visits in PAGES.items():
+        for visit in visits:
+            if visit.persona == "anonymous":
+                name = "public"
+            elif visit.persona in ("applicant", "other_applicant", "newcomer"):
+                name = "applicant"
+            else:
+                name = "staff"
+            by_name[name].visits.append((key, visit))
+    for key, visits in ERROR_PAGES.items():
+        by_name["errors"].visits.extend((f"error:{key}", visit) for visit in visits)
+    return list(by_name.values())
