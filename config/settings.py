@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "accounts.fastlane.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Sets the language cookie to the account's at login (accounts/language.py).
+    "accounts.language.LanguageCookieMiddleware",
     # The client's address, once for everything below (rate limits, axes, audit);
     # a request whose address cannot be determined is refused here (core/client.py).
     "core.client.ClientAddressMiddleware",
