@@ -7,6 +7,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_init, post_save
 from django.dispatch import receiver
 
+from accounts.language import language_at_login
 from accounts.models import User
 from accounts.otp import OTP_REQUIRED_SESSION_KEY, has_confirmed_device, is_staff_account
 from accounts.services import password_changed_record
@@ -21,6 +22,12 @@ def otp_required_at_login(sender, request, user, **kwargs) -> None:
         return
     if not is_staff_account(user) and has_confirmed_device(user):
         request.session[OTP_REQUIRED_SESSION_KEY] = True
+
+
+@receiver(user_logged_in, dispatch_uid="accounts.language_at_login")
+def account_language_at_login(sender, request, user, **kwargs) -> None:
+    """The account's language wins at login (``accounts.language``)."""
+    language_at_login(request=request, user=user)
 
 
 @receiver(post_init, sender=User, dispatch_uid="accounts.password_loaded")

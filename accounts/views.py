@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -29,6 +30,7 @@ from accounts.forms import (
     RegistrationForm,
 )
 from accounts.hooks import account_page_shown
+from accounts.language import language_cookie_set
 from accounts.lockout import locked_logins, lockout_clear
 from accounts.models import Role, User
 from accounts.otp_views import security_context
@@ -233,11 +235,17 @@ def phone_change(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def language(request: HttpRequest) -> HttpResponse:
+    """The account's language, for its messages and its pages (the cookie too:
+    ``accounts.language``)."""
     form = LanguageForm(request.POST)
+    response = redirect("accounts:me")
     if form.is_valid():
-        services.account_language_set(user=request.user, language=form.cleaned_data["language"])
-        messages.success(request, _("Your language is saved."))
-    return redirect("accounts:me")
+        chosen = form.cleaned_data["language"]
+        services.account_language_set(user=request.user, language=chosen)
+        language_cookie_set(response, chosen)
+        with translation.override(chosen):
+            messages.success(request, _("Your language is saved."))
+    return response
 
 
 # --- Login lock-outs -------------------------------------------------------------------

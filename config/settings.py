@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "accounts.fastlane.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Sets the language cookie to the account's at login (accounts/language.py).
+    "accounts.language.LanguageCookieMiddleware",
     # The client's address, once for everything below (rate limits, axes, audit);
     # a request whose address cannot be determined is refused here (core/client.py).
     "core.client.ClientAddressMiddleware",
@@ -455,6 +457,10 @@ NOTIFICATIONS_FREED_SEAT_WINDOW_MINUTES = 30
 # appointment SMS wait in the outbox for the next day, alerts are dropped, and an
 # error is logged once (docs/notifications.md).
 SMS_DAILY_BUDGET = env_int("SMS_DAILY_BUDGET", 20_000, minimum=1)
+# At most this many segments per SMS (153 GSM-7 characters each, 67 in UCS-2:
+# Arabic): a longer text has its names and address cut, never more segments
+# (notifications/rendering.py, docs/notifications.md).
+SMS_MAX_SEGMENTS = env_int("SMS_MAX_SEGMENTS", 3, minimum=1)
 # The regions (phonenumbers' ISO codes) whose mobile numbers staff may type for a
 # walk-in: metropolitan France and the overseas departments and territories.
 CONTACT_PHONE_REGIONS = env_list(

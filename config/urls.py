@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from accounts import language as accounts_language
 from accounts import urls as accounts_urls
 from core import views as core_views
 from core.api import api_not_found
@@ -14,7 +15,8 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),  # another version or a typo: still JSON
     path("", core_views.home, name="home"),
     path("accessibilite/", core_views.accessibility, name="accessibility"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's set_language, which also remembers the choice on the account.
+    path("i18n/setlang/", accounts_language.set_language, name="set_language"),
     # "My data" (privacy) keeps the account's URLs and names (accounts:data_export).
     path("accounts/", include((accounts_urls.urlpatterns + privacy_urls.urlpatterns, "accounts"))),
     path("", include("booking.urls")),

@@ -785,16 +785,28 @@ FORM_ROUTES: dict[str, list[Ask]] = {
 }
 
 OTHER_ROUTES: dict[str, list[Ask]] = {
-    # A cookie: not even the session is read.
+    # The cookie, and for a logged-in account its language: the session, the user,
+    # in a transaction (savepoint and release here) the account's UPDATE and its
+    # identity's (accounts.hooks.language_chosen). A visitor's choice: no query.
     "set_language": [
         Ask(
             "applicant",
             "post",
             lambda w: reverse("set_language"),
-            0,
+            6,
             302,
             data=lambda w: {"language": "en", "next": reverse("booking:my_appointments")},
-        )
+            label="account",
+        ),
+        Ask(
+            "anonymous",
+            "post",
+            lambda w: reverse("set_language"),
+            0,
+            302,
+            data=lambda w: {"language": "en", "next": reverse("home")},
+            label="visitor",
+        ),
     ],
 }
 

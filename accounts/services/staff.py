@@ -134,7 +134,9 @@ def staff_create(
         full_name=(full_name or "").strip()[:200],
         role=role,
         access_point=access_point if role == Role.MEDIATOR else None,
-        language=actor.language or "fr",
+        # The staff side's language, not the inviter's own choice (which the
+        # header's switcher now stores): the colleague picks theirs once in.
+        language=settings.LANGUAGE_CODE,
     )
     user.set_unusable_password()
     try:

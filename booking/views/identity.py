@@ -7,7 +7,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -49,7 +48,8 @@ def identity(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
                 user=request.user,
                 identity=Identity.from_form(form.cleaned_data),
-                preferred_language=(get_language() or "fr")[:8],
+                # The account's: the pages' at its registration, the header's since.
+                preferred_language=request.user.language,
             )
         except (InvalidIdentity, IdentityTaken) as exc:
             identity_views.identity_refused(request, form, exc)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.messages import PHONE_CODE, is_secret
 from accounts.services import secret_message_context
 from notifications import email as email_transport
-from notifications import rendering
+from notifications import gsm, rendering
 from notifications import sms as sms_transport
 from notifications.models import Message, MessageChannel, MessageStatus, SmsOptOut
 from notifications.outbox import dispatch
@@ -166,17 +166,32 @@ def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome
     return SendOutcome("sent")
 
 
+def sms_body(message: Message) -> str:
+    """What goes to the provider: the rendered text, which fits
+    ``SMS_MAX_SEGMENTS`` (``rendering``), unless it was rendered when it was
+    owed (an alert, a reminder) and the budget was lowered since: then cut
+    (``gsm.truncate``) rather than sent longer, and an error logged."""
+    budget = settings.SMS_MAX_SEGMENTS
+    if gsm.segments(message.text) <= budget:
+        return message.text
+    logger.error(
+        "Message %s was rendered longer than SMS_MAX_SEGMENTS=%d: sent cut.", message.pk, budget
+    )
+    return gsm.truncate(message.text, max_segments=budget)
+
+
 def _transmit(message: Message) -> str:
     if message.channel == MessageChannel.SMS:
+        body = sms_body(message)
         if message.in_doubt:
             # A previous attempt died mid-send: ask before sending again.
             # It cannot have been sent before it was created.
             already = sms_transport.find_sent(
-                to=message.destination, body=message.text, since=message.created_at
+                to=message.destination, body=body, since=message.created_at
             )
             if already:
                 return already
-        return sms_transport.send(to=message.destination, body=message.text).provider_id
+        return sms_transport.send(to=message.destination, body=body).provider_id
     email_transport.send(message)
     return ""
 

@@ -23,6 +23,9 @@ VERIFY = reverse("accounts:otp_verify")
 
 
 def password_login(client, user, next_url: str = ""):
+    # After a login the pages are in the account's language (accounts/language.py):
+    # English, which these tests read (``web``).
+    type(user).objects.filter(pk=user.pk).update(language="en")
     data = {"username": user.email, "password": factories.DEFAULT_PASSWORD}
     if next_url:
         data["next"] = next_url

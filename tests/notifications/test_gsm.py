@@ -1,4 +1,7 @@
-"""SMS stay in GSM-7 and within one or two segments."""
+"""SMS in GSM-7 when their script is Latin, in UCS-2 otherwise, and what they cost.
+
+That every SMS template fits ``SMS_MAX_SEGMENTS`` in every language: test_sms_fit.py.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ import pytest
 
 from notifications import gsm
 from notifications.rendering import render
-from notifications.services import NEW_SLOTS
 
 
 @pytest.mark.parametrize(
@@ -26,6 +28,19 @@ from notifications.services import NEW_SLOTS
         ("ê" * 71, 2),
         ("ê" * 134, 2),
         ("ê" * 135, 3),
+        # Arabic is UCS-2: 70 characters in one SMS, 67 per segment of a longer one.
+        ("ب" * 70, 1),
+        ("ب" * 71, 2),
+        ("ب" * 134, 2),
+        ("ب" * 135, 3),
+        ("ب" * 201, 3),
+        ("ب" * 202, 4),
+        # An emoji is two UTF-16 code units.
+        ("\U0001f600" * 35, 1),
+        ("\U0001f600" * 35 + "ب", 2),
+        # A character is never cut in two at a segment's end: it moves whole.
+        ("ب" * 66 + "\U0001f600" + "ب" * 66, 3),  # 134 units, yet 66 + 67 + 1
+        ("a" * 152 + "€" + "a" * 152, 3),  # 306 septets, yet 152 + 153 + 1
     ],
 )
 def test_segment_counts(text, expected):
@@ -45,6 +60,44 @@ def test_transliteration_keeps_french_in_gsm7():
 
 def test_a_script_gsm7_cannot_carry_is_kept():
     assert gsm.to_gsm7("Дмитрий") == "Дмитрий"
+
+
+def test_a_latin_text_is_sent_transliterated_in_gsm7():
+    text = gsm.sms_text("Rendez-vous à l\u2019accueil, fenêtre 3")
+
+    assert text == "Rendez-vous à l'accueil, fenetre 3"
+    assert gsm.encoding(text) == "GSM-7"
+
+
+def test_an_arabic_text_is_sent_as_it_is_in_ucs2():
+    # Transliterating its Latin part would lose the accent and save nothing.
+    arabic = "موعدك في المحافظة، الشباك ٣، تأكيد: https://rdv.example.fr/fenêtre/"
+
+    assert gsm.sms_text(arabic) == arabic
+    assert gsm.encoding(arabic) == "UCS-2"
+
+
+def test_a_latin_text_with_a_name_no_transliteration_fixes_goes_whole_in_ucs2():
+    text = gsm.sms_text("Rendez-vous de Дмитрий, l\u2019œuvre")
+
+    assert text == "Rendez-vous de Дмитрий, l\u2019œuvre"
+    assert gsm.encoding(text) == "UCS-2"
+
+
+def test_truncation_cuts_at_a_word_and_keeps_the_link_whole():
+    link = "https://rdv.seine-saint-denis.gouv.fr/appointments/ABCD2345/cancel/"
+    text = "موعد " * 60 + "للإلغاء: " + link
+
+    cut = gsm.truncate(text, max_segments=2)
+
+    assert gsm.segments(cut) <= 2
+    assert cut.endswith("\u2026 " + link)
+    assert cut.startswith("موعد موعد")
+    assert all(word == "موعد" for word in cut.split("\u2026")[0].split())
+
+
+def test_truncation_leaves_a_text_that_fits_alone():
+    assert gsm.truncate("a" * 306, max_segments=2) == "a" * 306
 
 
 class _Site:
@@ -67,28 +120,7 @@ CONTEXT = {
     "cancel_url": "https://rdv.seine-saint-denis.gouv.fr/appointments/ABCD2345/cancel/",
     "detail_url": "https://rdv.seine-saint-denis.gouv.fr/appointments/ABCD2345/",
     "book_url": "https://rdv.seine-saint-denis.gouv.fr/book/renouvellement-titre-sejour/",
-    "unsubscribe_url": "https://rdv.seine-saint-denis.gouv.fr/notifications/alerts/stop/"
-    "12345:wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEYab/",
 }
-
-
-@pytest.mark.parametrize("language", ["fr", "en"])
-@pytest.mark.parametrize(
-    "key",
-    [
-        "appointment_booked",
-        "appointment_cancelled",
-        "appointment_rescheduled",
-        "appointment_reminder",
-        NEW_SLOTS,
-    ],
-)
-def test_every_sms_is_gsm7_in_at_most_two_segments(key, language):
-    text = render(key=key, channel="sms", language=language, context=CONTEXT).text
-
-    assert gsm.is_gsm7(text), text
-    assert gsm.segments(text) <= 2, (len(text), text)
-    assert "\n" not in text
 
 
 def test_french_sms_is_in_french():

@@ -9,11 +9,12 @@ import pytest
 from django.utils import timezone
 
 from booking import services as booking
-from notifications import services
+from notifications import gsm, services
 from notifications import sms as sms_transport
 from notifications.models import Message, MessageChannel, MessageStatus, SmsOptOut
 from notifications.services import sending
 from tests import factories
+from tests.helpers.pseudo_language import pseudo_arabic
 
 
 def test_sms_goes_through_the_twilio_sdk(booked, twilio):
@@ -170,3 +171,64 @@ def test_essential_sms_still_goes_to_an_opted_out_number(booked, twilio):
     sms = Message.objects.get(appointment=booked, channel=MessageChannel.SMS)
 
     assert services.message_send(message_id=sms.pk).status == "sent"
+
+
+def test_an_arabic_sms_reaches_twilio_whole_and_within_its_ucs2_budget(
+    applicant, slot, twilio, settings
+):
+    pseudo_arabic(settings)  # the real catalogue once Arabic is a language of the project
+    applicant.preferred_language = "ar"
+    applicant.save(update_fields=["preferred_language"])
+    appointment = booking.appointment_book(
+        actor=applicant.user, applicant=applicant, slot_id=slot.pk
+    )
+    sms = Message.objects.get(appointment=appointment, channel=MessageChannel.SMS)
+
+    assert services.message_send(message_id=sms.pk).status == "sent"
+
+    sms.refresh_from_db()
+    body = twilio.sent[0]["body"]
+    assert body == sms.text  # through the SDK's form post and back, character for character
+    assert any("\u0600" <= char <= "\u06ff" for char in body)
+    assert appointment.reference in body
+    assert gsm.encoding(body) == "UCS-2"
+    assert gsm.segments(body) <= settings.SMS_MAX_SEGMENTS
+
+
+def _owed_sms(text: str) -> Message:
+    """A pending SMS rendered when it was owed, as alerts and reminders are."""
+    return Message.objects.create(
+        channel=MessageChannel.SMS,
+        template_key="new_slots",
+        language="ar",
+        destination="+33612345678",
+        text=text,
+        idempotency_key=f"test:{text[:20]}:{timezone.now().timestamp()}",
+    )
+
+
+def test_a_hand_written_arabic_sms_goes_through_unchanged(db, twilio):
+    # Real Arabic, Arabic-Indic digits and a right-to-left mark, not transliterated.
+    text = (
+        "غيشيه: مواعيد جديدة لتجديد بطاقة الإقامة في محافظة سين سان دوني "
+        "\u200f١٤/١٢. احجز: https://guichet.example.org/book/renouvellement/"  # noqa: RUF001
+    )
+    message = _owed_sms(text)
+
+    assert services.message_send(message_id=message.pk).status == "sent"
+
+    assert twilio.sent[0]["body"] == text
+    assert gsm.segments(text) == 2  # 126 UTF-16 code units: 67 + 59
+
+
+def test_a_text_owed_longer_than_a_lowered_budget_is_cut_at_send(db, twilio, settings, caplog):
+    link = "https://guichet.example.org/book/renouvellement/"
+    message = _owed_sms("موعد " * 50 + "احجز: " + link)  # rendered under a larger budget
+    settings.SMS_MAX_SEGMENTS = 2
+
+    assert services.message_send(message_id=message.pk).status == "sent"
+
+    body = twilio.sent[0]["body"]
+    assert gsm.segments(body) == 2
+    assert body.endswith(link)
+    assert "rendered longer than SMS_MAX_SEGMENTS=2" in caplog.text
