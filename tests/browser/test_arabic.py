@@ -28,17 +28,17 @@ def _click(page, url: str) -> None:
     page.wait_for_load_state()
 
 
-def _assert_arabic_and_mirrored(page, probe) -> None:
-    """``page`` is Arabic, right to left, and laid out from the right: measured in
-    ``probe`` (JavaScript on, the same session), as the reader's eye would."""
+def _assert_arabic_and_mirrored(page) -> None:
+    """``page`` is Arabic, right to left, and laid out from the right, as the
+    reader's eye would see it (Playwright's evaluate runs with the page's own
+    scripts off)."""
     html = page.locator("html")
     assert (html.get_attribute("lang"), html.get_attribute("dir")) == ("ar", "rtl")
-    probe.goto(page.url)
-    assert probe.evaluate("getComputedStyle(document.querySelector('main')).direction") == "rtl"
+    assert page.evaluate("getComputedStyle(document.querySelector('main')).direction") == "rtl"
     # The page's title starts at the right: the first line of the main heading
     # hugs the right margin and leaves more room on its left (a left-to-right
     # page hugs the left margin and leaves a ragged right end).
-    left, right = probe.evaluate(
+    left, right = page.evaluate(
         """() => {
             const range = document.createRange();
             range.selectNodeContents(document.querySelector('main h1'));
@@ -63,9 +63,7 @@ def test_applicant_books_and_cancels_in_arabic_on_a_phone(live_server, browser):
     page.locator('header button[name="language"][value="ar"]').click()
     page.wait_for_load_state()
     assert page.locator("main").get_by_text("الحجز مجاني").first.is_visible()
-    measuring = browser.new_context(viewport=PHONE, storage_state=context.storage_state())
-    probe = measuring.new_page()
-    _assert_arabic_and_mirrored(page, probe)
+    _assert_arabic_and_mirrored(page)
 
     # Log in, in Arabic.
     page.locator(f'header a[href="{reverse("accounts:login")}"]').click()
@@ -77,14 +75,16 @@ def test_applicant_books_and_cancels_in_arabic_on_a_phone(live_server, browser):
     page.wait_for_load_state()
     assert page.url.endswith(reverse("booking:my_appointments"))
 
-    # The account's language, which the messages follow.
-    # TODO(lead): once the header's switcher stores the language on the account
-    # (h-smslang), this step can go: the switcher alone must be enough.
-    page.goto(live_server.url + reverse("accounts:me"))
-    page.select_option("#id_language", "ar")
-    page.locator(f'main form[action="{reverse("accounts:language")}"] button').click()
+    # The account's language (French, as it was created) wins at login; the
+    # header's switcher, used while logged in, changes it on the account, which
+    # every message follows.
+    assert page.locator("html").get_attribute("lang") == "fr"
+    page.locator('header button[name="language"][value="ar"]').click()
     page.wait_for_load_state()
-    assert page.get_by_text("تم حفظ لغتك.").is_visible()
+    assert page.locator("html").get_attribute("lang") == "ar"
+    applicant.user.refresh_from_db()
+    applicant.refresh_from_db()
+    assert (applicant.user.language, applicant.preferred_language) == ("ar", "ar")
 
     # Procedure → place → day → time → confirm.
     page.goto(live_server.url + reverse("booking:my_appointments"))
@@ -102,7 +102,7 @@ def test_applicant_books_and_cancels_in_arabic_on_a_phone(live_server, browser):
     appointment = Appointment.objects.get(reference=reference)
     assert appointment.applicant_id == applicant.pk
     assert page.get_by_text("تم حجز موعدك.").is_visible()
-    _assert_arabic_and_mirrored(page, probe)
+    _assert_arabic_and_mirrored(page)
 
     # Cancel.
     _click(page, reverse("booking:appointment_cancel", args=[reference]))
@@ -112,9 +112,8 @@ def test_applicant_books_and_cancels_in_arabic_on_a_phone(live_server, browser):
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CANCELLED
     assert page.get_by_text(f"تم إلغاء الموعد {reference}.").is_visible()
-    _assert_arabic_and_mirrored(page, probe)
+    _assert_arabic_and_mirrored(page)
     context.close()
-    measuring.close()
 
     # Every message owed for the booking and the cancellation, in Arabic.
     messages = Message.objects.filter(appointment=appointment)
