@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 
 from tests import factories
@@ -21,16 +21,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 740}
 BLUE_FRANCE = (0, 0, 145)
-
-
-@pytest.fixture
-def arabic():
-    """Arabic among the languages, whether or not the settings have it yet."""
-    if any(code == "ar" for code, _name in settings.LANGUAGES):
-        yield
-        return
-    with override_settings(LANGUAGES=[*settings.LANGUAGES, ("ar", "Arabic")]):
-        yield
 
 
 @pytest.fixture
