@@ -166,3 +166,38 @@ def test_arabic_text_is_set_in_the_systems_arabic_fonts(
     assert not body.startswith("Marianne"), body
     assert "Arabic" in body, body
     assert logo.startswith("Marianne"), logo
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_phone_numbers_keep_their_plus_in_front(
+    live_server, browser, arabic, booking_world, language
+):
+    _slot, session = booking_world
+    context, page = _page(browser, live_server, session, language, PHONE)
+    page.goto(live_server.url + reverse("accounts:me"))
+    # Where the "+" is drawn, against the whole number, in the account's page.
+    offset = page.evaluate(
+        """() => {
+            const main = document.querySelector("main");
+            const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+            while (walker.nextNode()) {
+                const node = walker.currentNode, start = node.data.indexOf("+33");
+                if (start < 0) continue;
+                const end = node.data.slice(start).search(/[^+0-9]|$/) + start;
+                const plus = document.createRange(), number = document.createRange();
+                plus.setStart(node, start); plus.setEnd(node, start + 1);
+                number.setStart(node, start); number.setEnd(node, end);
+                return plus.getBoundingClientRect().left - number.getBoundingClientRect().left;
+            }
+            return null;
+        }"""
+    )
+    page.goto(live_server.url + reverse("accounts:phone_change"))
+    typed = page.locator("main input[inputmode=tel]")
+    direction = typed.evaluate("element => getComputedStyle(element).direction")
+    context.close()
+
+    # The "+" is the number's leftmost character, as on a French page; typing one too.
+    assert offset is not None, "no phone number on the account's page"
+    assert offset < 2, offset
+    assert direction == "ltr"
