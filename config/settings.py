@@ -219,6 +219,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# django-dsfr puts integrity="sha384-..." on its stylesheets, computed on the files as
+# shipped; collectstatic rewrites their url(...) to the fingerprinted names, so the
+# browser refused DSFR's CSS in production. The files come from this very site, under
+# names that are their own hash: the integrity attribute guards nothing here.
+DSFR_USE_INTEGRITY_CHECKSUMS = False
 
 # --- Security -----------------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEBUG
