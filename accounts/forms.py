@@ -34,6 +34,20 @@ class MobileField(forms.CharField):
             raise forms.ValidationError(str(exc.detail)) from None
 
 
+class LoginForm(auth_forms.AuthenticationForm):
+    """Django's login form (same checks, same lock-out), its identifier shown as what it is:
+    an e-mail address, with the markup of every other form (templates/includes/field.html)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.label = _("E-mail address")
+        username.help_text = _("For example: name@example.com")
+        username.widget = forms.EmailInput(
+            attrs={"autocomplete": "username", "autofocus": True, "maxlength": username.max_length}
+        )
+
+
 class RegistrationForm(forms.Form):
     email = forms.EmailField(
         label=_("E-mail address"),
