@@ -33,6 +33,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django_otp.middleware import OTPMiddleware as _OTP
 
+from accounts.idle import SlidingSessionMiddleware as _SlidingSession
 from accounts.middleware import OtpRequiredMiddleware as _OtpRequired
 
 
@@ -83,3 +84,4 @@ AuthenticationMiddleware = pages_only(_Authentication)
 OTPMiddleware = pages_only(_OTP)
 OtpRequiredMiddleware = pages_only(_OtpRequired)
 MessageMiddleware = pages_only(_Message)
+SlidingSessionMiddleware = pages_only(_SlidingSession)

@@ -34,6 +34,29 @@ class MobileField(forms.CharField):
             raise forms.ValidationError(str(exc.detail)) from None
 
 
+class LoginForm(auth_forms.AuthenticationForm):
+    """Django's login form (same checks, same lock-out), its identifier shown as what it is:
+    an e-mail address, with the markup of every other form (templates/includes/field.html)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.label = _("E-mail address")
+        username.help_text = _("For example: name@example.com")
+        # type="text": HTML does not allow the "username" autofill on type="email";
+        # inputmode keeps the phone's e-mail keyboard.
+        username.widget = forms.TextInput(
+            attrs={
+                "autocomplete": "username",
+                "inputmode": "email",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+                "autofocus": True,
+                "maxlength": username.max_length,
+            }
+        )
+
+
 class RegistrationForm(forms.Form):
     email = forms.EmailField(
         label=_("E-mail address"),

@@ -17,6 +17,7 @@ from backoffice.selectors import AuditFilters
 from booking.forms import DATE_INPUT_FORMATS
 from booking.identity import normalize_name
 from booking.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Site
+from core.forms import AboutSomeoneElse
 from mediation.models import AccessPoint
 
 _REFERENCE = re.compile(f"^[{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}}$")
@@ -29,7 +30,7 @@ STAFF_ROLE_CHOICES = [
 ]
 
 
-class AuditSearchForm(forms.Form):
+class AuditSearchForm(AboutSomeoneElse, forms.Form):
     actor = forms.EmailField(
         label=_("Who (e-mail address)"),
         required=False,
@@ -109,13 +110,12 @@ class AuditSearchForm(forms.Form):
         )
 
 
-class StaffForm(forms.Form):
+class StaffForm(AboutSomeoneElse, forms.Form):
     """A staff account's role and attachments; ``email`` only at creation."""
 
     email = forms.EmailField(
         label=_("E-mail address"),
         help_text=_("The person receives a link at this address to choose their password."),
-        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
     full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
     role = forms.ChoiceField(label=_("Role"), choices=STAFF_ROLE_CHOICES, widget=forms.RadioSelect)

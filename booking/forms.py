@@ -10,6 +10,7 @@ from django_countries.fields import CountryField
 from accounts.errors import InvalidPhone
 from accounts.phones import normalize_mobile
 from booking.models import Applicant, DocumentType
+from core.forms import AboutSomeoneElse
 from core.languages import language_choices
 
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"]
@@ -36,18 +37,22 @@ class IdentityForm(forms.Form):
         label=_("Surname"),
         max_length=150,
         help_text=_("As written on your identity document."),
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
     given_names = forms.CharField(
         label=_("First names"),
         max_length=150,
         help_text=_("All of them, as written on your identity document."),
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
     birth_date = forms.DateField(
         label=_("Date of birth"),
         input_formats=DATE_INPUT_FORMATS,
         help_text=_("For example 17/05/1990."),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
     )
+    # No autocomplete token means "nationality": "country" is where one lives, which a
+    # browser would fill with France for most applicants.
     nationality = CountryField(blank_label=_("Choose a country")).formfield(label=_("Nationality"))
     document_type = forms.ChoiceField(
         label=_("Identity document"),
@@ -71,7 +76,7 @@ class IdentityForm(forms.Form):
     )
 
 
-class WalkInIdentityForm(IdentityForm):
+class WalkInIdentityForm(AboutSomeoneElse, IdentityForm):
     """Staff record the identity of a walk-in who has no account, and where the
     person wants their messages: a mobile number of France or its overseas
     territories (``CONTACT_PHONE_REGIONS``), an e-mail address, or neither.
@@ -109,7 +114,7 @@ class WalkInContactAdminForm(forms.ModelForm):
         return walk_in_phone(self.cleaned_data.get("phone") or "")
 
 
-class AgentIdentityCorrectionForm(IdentityForm):
+class AgentIdentityCorrectionForm(AboutSomeoneElse, IdentityForm):
     """An agent corrects a person's identity from the document in front of them."""
 
     certify = None

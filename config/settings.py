@@ -92,6 +92,8 @@ MIDDLEWARE = [
     # Holds a session that has yet to pass the second factor (staff always).
     "accounts.fastlane.OtpRequiredMiddleware",
     "accounts.fastlane.MessageMiddleware",
+    # Each request of a logged-in person pushes the end of their session back.
+    "accounts.fastlane.SlidingSessionMiddleware",
     "audit.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns a RateLimited raised by a page or a service into the 429 page.
@@ -227,6 +229,12 @@ DSFR_USE_INTEGRITY_CHECKSUMS = False
 
 # --- Security -----------------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEBUG
+# A session ends after this long without activity; each request pushes the end back
+# (accounts.idle, saving at most once per SESSION_REFRESH_SECONDS). The forms announce it
+# (RGAA 13.1). The row and cookie outlive the announced limit by the refresh interval.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 60, minimum=5)
+SESSION_REFRESH_SECONDS = 5 * 60
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60 + SESSION_REFRESH_SECONDS
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
