@@ -87,7 +87,7 @@ class WalkInIdentityForm(AboutSomeoneElse, IdentityForm):
 
     certify = None
     phone = forms.CharField(
-        label=_("Mobile phone (optional)"),
+        label=_("Mobile phone"),
         max_length=32,
         required=False,
         help_text=_(
@@ -95,7 +95,7 @@ class WalkInIdentityForm(AboutSomeoneElse, IdentityForm):
             "For example 06 12 34 56 78."
         ),
     )
-    email = forms.EmailField(label=_("E-mail address (optional)"), required=False)
+    email = forms.EmailField(label=_("E-mail address"), required=False)
 
     def clean_phone(self) -> str:
         return walk_in_phone(self.cleaned_data["phone"])
