@@ -153,6 +153,7 @@ _WRONG = "not-an-e-mail"
 PAGES: dict[str, list[Visit]] = {
     # --- Public pages (the header differs once logged in)
     "home": [Visit("anonymous"), Visit("applicant"), Visit("agent")],
+    "accessibility": [Visit("anonymous"), Visit("applicant")],
     "mediation:points": [Visit("anonymous")],
     "mediation:substitution": [Visit("anonymous")],
     "notifications:alert_unsubscribe": [

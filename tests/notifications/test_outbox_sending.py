@@ -14,7 +14,6 @@ from notifications import sms as sms_transport
 from notifications.models import Message, MessageChannel, MessageStatus, SmsOptOut
 from notifications.services import sending
 from tests import factories
-from tests.helpers.pseudo_language import pseudo_arabic
 
 
 def test_sms_goes_through_the_twilio_sdk(booked, twilio):
@@ -176,7 +175,6 @@ def test_essential_sms_still_goes_to_an_opted_out_number(booked, twilio):
 def test_an_arabic_sms_reaches_twilio_whole_and_within_its_ucs2_budget(
     applicant, slot, twilio, settings
 ):
-    pseudo_arabic(settings)  # the real catalogue once Arabic is a language of the project
     applicant.preferred_language = "ar"
     applicant.save(update_fields=["preferred_language"])
     appointment = booking.appointment_book(

@@ -26,7 +26,6 @@ from demo.seed.places import PROCEDURES, SITES
 from notifications import gsm
 from notifications.rendering import appointment_context, render
 from notifications.services.alerts import unsubscribe_url
-from tests.helpers.pseudo_language import pseudo_arabic
 
 SMS_KEYS = sorted(
     path.parent.name
@@ -159,12 +158,10 @@ def test_every_sms_fits_its_segment_budget(
 
 @pytest.mark.parametrize("world", sorted(WORLDS))
 @pytest.mark.parametrize("key", SMS_KEYS)
-def test_every_sms_fits_in_pseudo_arabic_too(
-    key, world, settings, strict_templates, public_site, caplog
+def test_every_arabic_sms_goes_as_ucs2_within_budget(
+    key, world, strict_templates, public_site, caplog
 ):
-    if not pseudo_arabic(settings):
-        pytest.skip("Arabic is a language of the project: the test above covers it")
-
+    # Arabic letters are not GSM-7: never transliterated, counted 70/67 per segment.
     text = assert_fits(
         key=key, language="ar", context=worst_context(*WORLDS[world]()), caplog=caplog
     )
@@ -177,7 +174,7 @@ def test_the_templates_and_languages_are_found():
     assert {"appointment_booked", "appointment_reminder", "phone_code", "new_slots"} <= set(
         SMS_KEYS
     )
-    assert {"fr", "en"} <= set(LANGUAGES)
+    assert {"fr", "en", "ar"} <= set(LANGUAGES)
 
 
 def test_demo_names_are_sent_whole_in_french(public_site, caplog):
@@ -212,7 +209,6 @@ def test_a_budget_too_small_for_the_words_cuts_them_and_logs_an_error(
     settings, public_site, caplog
 ):
     settings.SMS_MAX_SEGMENTS = 1
-    pseudo_arabic(settings)
     context = worst_context(*_longest_demo())
 
     with caplog.at_level(logging.INFO, logger="notifications.rendering"):
