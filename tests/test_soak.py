@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -38,7 +37,6 @@ def test_a_short_soak_keeps_every_promise():
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     env = {**os.environ, "BENCH_DATABASE_URL": _server_url()}
     env.pop("DJANGO_SETTINGS_MODULE", None)  # the soak serves config.settings
-    began = time.monotonic()
 
     # On a timeout the soak is interrupted, not killed: its finally blocks stop
     # the gunicorn and Celery worker it started (sessions of their own), which
@@ -89,4 +87,3 @@ def test_a_short_soak_keeps_every_promise():
     assert "soak: ok" in done.stdout, output
     for check in ("capacity:", "messages:", "delivery:", "memory (RSS)"):
         assert check in done.stdout, output
-    assert time.monotonic() - began < 120, output
