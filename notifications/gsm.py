@@ -71,6 +71,8 @@ def to_gsm7(text: str) -> str:
     A character with no sensible equivalent (a name in another script) is kept:
     the message then goes as UCS-2, longer but correct.
     """
+    if _GSM7.issuperset(text):
+        return text  # most French texts once written for SMS: nothing to do
     out: list[str] = []
     for char in text:
         if char in _GSM7:
@@ -81,12 +83,12 @@ def to_gsm7(text: str) -> str:
             stripped = "".join(
                 c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c)
             )
-            out.append(stripped if stripped and all(c in _GSM7 for c in stripped) else char)
+            out.append(stripped if stripped and _GSM7.issuperset(stripped) else char)
     return "".join(out)
 
 
 def is_gsm7(text: str) -> bool:
-    return all(char in _GSM7 for char in text)
+    return _GSM7.issuperset(text)  # one call, not one per character
 
 
 def sms_text(text: str) -> str:
