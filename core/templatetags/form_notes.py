@@ -10,5 +10,8 @@ register = template.Library()
 
 
 @register.filter
-def has_required(form: forms.BaseForm) -> bool:
+def has_required(form: forms.BaseForm | None) -> bool:
+    """False for anything but a form (a template may include the summary without one)."""
+    if not isinstance(form, forms.BaseForm):
+        return False
     return any(field.field.required for field in form.visible_fields())
