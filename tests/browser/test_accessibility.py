@@ -24,12 +24,11 @@ import time
 
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.urls import reverse
 
 from tests.helpers.accessibility import PAGES, Group, Visit, checked_languages, groups, sessions
 from tests.helpers.axe import Report, axe_check, axe_inject
-from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, PHONE
+from tests.helpers.browser import PHONE, chromium_launched
 from tests.helpers.matrix import url_patterns
 from tests.personas import build_world
 
@@ -41,24 +40,9 @@ ERROR_MARKS = "main .fr-alert--error, main .fr-message--error, main .fr-error-te
 
 @pytest.fixture(scope="module")
 def chromium():
-    """One Chromium for the module. Playwright's sync API keeps an event loop in
-    this thread, so Django is told that its ORM calls from here are safe (they are:
-    the tests are synchronous); the tests of other modules never run meanwhile."""
-    if not CHROMIUM.exists():
-        pytest.fail("The browser tests need Debian's chromium at /usr/bin/chromium.")
-    from playwright.sync_api import sync_playwright
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-            )
-            try:
-                yield browser
-            finally:
-                browser.close()
-                connections.close_all()
+    """One Chromium for the module (the tests of other modules never run meanwhile)."""
+    with chromium_launched() as browser:
+        yield browser
 
 
 class Visitor:

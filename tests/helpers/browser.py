@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,10 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 360, "height": 740}
 
 
-@pytest.fixture
-def browser(monkeypatch):
-    """One Chromium per test, stopped before the database is flushed.
+@contextmanager
+def chromium_launched():
+    """Debian's Chromium, headless, closed (and the database connections its
+    event loop's thread opened) on exit.
 
     Playwright's sync API runs an event loop in this thread, which makes Django
     refuse ORM calls from the test body unless told it is safe (it is: the
@@ -35,15 +37,23 @@ def browser(monkeypatch):
         )
     from playwright.sync_api import sync_playwright
 
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-            # Database connections opened while the loop ran belong to its context:
-            # close them here, or the test database cannot be dropped at the end.
-            connections.close_all()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+            try:
+                yield chromium
+            finally:
+                chromium.close()
+                # Database connections opened while the loop ran belong to its context:
+                # close them here, or the test database cannot be dropped at the end.
+                connections.close_all()
+
+
+@pytest.fixture
+def browser():
+    """One Chromium per test, stopped before the database is flushed."""
+    with chromium_launched() as chromium:
+        yield chromium
