@@ -28,13 +28,10 @@ from django.views import i18n
 
 from accounts.otp import session_needs_otp
 from accounts.services import account_language_set
+from core.languages import language_codes
 
 # Set on the request by ``language_at_login``: the language the response's cookie takes.
 _AT_LOGIN = "_account_language"
-
-
-def language_codes() -> set[str]:
-    return {code for code, _name in settings.LANGUAGES}
 
 
 def language_cookie_set(response: HttpResponse, language: str) -> None:

@@ -13,3 +13,8 @@ from django.conf import settings
 def language_choices() -> list[tuple[str, str]]:
     """(code, name) of every language of the settings, in their order."""
     return [(code, name) for code, name in settings.LANGUAGES]
+
+
+def language_codes() -> set[str]:
+    """The codes of the languages of the settings."""
+    return {code for code, _name in settings.LANGUAGES}

@@ -24,6 +24,7 @@ from django.utils import timezone, translation
 
 from booking.ics import ics_sequence
 from booking.models import Slot
+from core.languages import language_codes
 from core.links import public_url
 from notifications import gsm
 from notifications.models import MessageChannel
@@ -41,8 +42,7 @@ class Rendered:
 
 
 def _language(language: str | None) -> str:
-    codes = {code for code, _name in settings.LANGUAGES}
-    return language if language in codes else settings.LANGUAGE_CODE
+    return language if language in language_codes() else settings.LANGUAGE_CODE
 
 
 def _render(name: str, context: dict[str, Any]) -> str:

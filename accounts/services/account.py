@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import transaction
 
 from accounts.hooks import language_chosen
 from accounts.models import User
+from core.languages import language_codes
 
 
 def account_language_set(*, user: User, language: str) -> None:
     """The language of the pages and of the messages (also the identity's, if
     any: ``hooks.language_chosen``)."""
-    codes = {code for code, _name in settings.LANGUAGES}
-    if language not in codes:
+    if language not in language_codes():
         return
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(language=language)
