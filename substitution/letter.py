@@ -20,13 +20,13 @@ def letter_pdf(request: SubstitutionRequest) -> bytes:
         doc = pdf.Document(language=language, title=_("Answer to your request for an appointment"))
         if request.postal_address:
             doc.paragraph(f"{request.surname.upper()} {request.given_names}")
-            for line in request.postal_address.splitlines():
-                doc.paragraph(line)
+            doc.paragraph(request.postal_address)
             doc.rule()
         doc.heading(_("Answer to your request for an appointment"))
+        doc.paragraph(_("Tracking number"))
+        doc.code(request.tracking)
         doc.key_values(
             [
-                (_("Tracking number"), request.tracking),
                 (_("Received on"), _date(request.created_at)),
                 (_("Procedure"), request.procedure.name),
                 (_("Answered on"), _date(request.answered_at) if request.answered_at else "-"),
@@ -48,7 +48,7 @@ def letter_pdf(request: SubstitutionRequest) -> bytes:
                 doc.paragraph(_("Documents to bring:"))
                 doc.bullets(request.procedure.document_list)
             doc.paragraph(_("Bring your identity document and the documents of the procedure."))
-            doc.qr(appointment.reference, size_mm=30)
+            doc.qr(appointment.reference, size_mm=30, alt_text=appointment.reference)
         elif request.outcome:
             doc.paragraph(f"{request.get_outcome_display()}: {request.answer}")
         else:

@@ -4,17 +4,20 @@ the person told, the letter, and the retention purge."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
 from audit.models import AuditAction, AuditEvent
 from booking.models import Applicant, Appointment, Channel
 from notifications.models import Message
 from substitution import services
 from substitution.errors import AlreadyAnswered, RequestNotFound
+from substitution.letter import letter_pdf
 from substitution.models import Outcome, State, SubstitutionRequest
 from substitution.selectors import requests_of
 from tests import factories
@@ -251,6 +254,16 @@ def test_the_letter_holds_the_tracking_number_and_its_printing_is_recorded(
     assert not Message.objects.exists()  # a postal address only: the letter is the answer
 
 
+def test_the_letter_in_arabic_is_built_with_the_appointment(agent, procedure, site, priority_slot):
+    filed = file_request(procedure, site, language="ar", phone="", email="", postal_address="Paris")
+    services.substitution_request_book(actor=agent, request=filed, slot_id=priority_slot.pk)
+    filed.refresh_from_db()
+
+    text = _pdf_text(letter_pdf(filed))
+
+    assert filed.tracking in text and filed.appointment.reference in text
+
+
 def test_no_letter_before_the_answer(client, agent, filed):
     login(client, agent)
 
@@ -258,12 +271,6 @@ def test_no_letter_before_the_answer(client, agent, filed):
 
 
 def _pdf_text(content: bytes) -> str:
-    try:
-        from pypdf import PdfReader
-    except ImportError:  # pragma: no cover - the stub's bytes before core.pdf
-        return content.decode("latin-1")
-    import io
-
     return "".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
