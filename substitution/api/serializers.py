@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from django_countries.serializer_fields import CountryField
+from django_countries import countries
 from rest_framework import serializers
 
 from booking.models import DocumentType, Procedure, Site
@@ -19,7 +19,8 @@ class SubstitutionRequestCreateSerializer(serializers.Serializer):
     surname = serializers.CharField(max_length=150)
     given_names = serializers.CharField(max_length=150)
     birth_date = serializers.DateField()
-    nationality = CountryField(help_text="ISO 3166-1 alpha-2 country code.")
+    # Not django-countries' serializer field: it reads "²" as a number and raises.
+    nationality = serializers.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 country code.")
     document_type = serializers.ChoiceField(choices=DocumentType.choices)
     document_number = serializers.CharField(max_length=20)
     procedure = serializers.SlugField(max_length=50, help_text="Procedure slug.")
@@ -40,6 +41,12 @@ class SubstitutionRequestCreateSerializer(serializers.Serializer):
     language = serializers.CharField(
         max_length=8, required=False, help_text="Language of the messages: fr, en, ar..."
     )
+
+    def validate_nationality(self, value: str) -> str:
+        code = value.strip().upper()
+        if code not in countries:
+            raise serializers.ValidationError(_("Choose a nationality."))
+        return code
 
     def validate_procedure(self, value: str) -> Procedure:
         procedure = Procedure.objects.filter(slug=value, is_active=True).first()

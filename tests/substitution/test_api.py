@@ -59,6 +59,7 @@ def test_a_token_changes_nothing_it_is_public(procedure, applicant):
         ({"phone": ""}, "contact_missing"),
         ({"phone": "01 40 00 00 00"}, "invalid_phone"),
         ({"procedure": "no-such-thing"}, "invalid"),
+        ({"nationality": "²"}, "invalid"),
         ({"site": "no\x00where"}, "invalid"),
         ({"language": "xx"}, "invalid"),
         ({"birth_date": "not a date"}, "invalid"),
