@@ -924,6 +924,20 @@ _BY_TEST = {
     "tests/backoffice/test_audit_search.py::test_query_count_is_bounded_however_many_rows": [
         "audit:search"
     ],
+    "tests/substitution/test_query_counts.py::"
+    "test_substitution_routes_take_a_bounded_number_of_queries": [
+        "substitution:request",
+        "substitution:received",
+        "substitution:status",
+        "substitution_agent:queue",
+        "substitution_agent:detail",
+        "substitution_agent:take",
+        "substitution_agent:book",
+        "substitution_agent:answer",
+        "substitution_agent:letter",
+        "api:substitution-requests",
+        "api:substitution-request-status",
+    ],
 }
 BOUNDED_ELSEWHERE = {route: test for test, routes in _BY_TEST.items() for route in routes}
 

@@ -44,6 +44,7 @@ EXPECTED = {
     "cancel": {200},
     "reschedule": {200, 409},
     "home": {200},
+    "substitution": {201},
     "waitlist": set(),
 }
 
@@ -55,6 +56,9 @@ DEFAULT_MIX = {
     "cancel": 8,
     "reschedule": 12,
     "home": 4,
+    # Requests by the substitution route (public, no account): a postal address
+    # only, so they owe no message (the delivery checks count booking events').
+    "substitution": 2,
     # Fair allocation (the waiting list) is not built yet: nothing to send.
     # When it lands, give it a weight and fill in ``Applicant.waitlist`` below.
     "waitlist": 0,
@@ -95,6 +99,7 @@ class Traffic:
         self.unexpected: list[dict] = []
         self.events = {"booked": 0, "cancelled": 0, "rescheduled": 0}
         self.sent = 0
+        self.substitutions = 0
 
     # --- Requests ----------------------------------------------------------------------
 
@@ -199,6 +204,20 @@ class Traffic:
             if status == 200:
                 who.holds[slug] = (reference, slot)
                 self.events["rescheduled"] += 1
+        elif kind == "substitution":
+            self.substitutions += 1
+            body = {
+                "surname": "Soak",
+                "given_names": "Substitution",
+                "birth_date": "1990-01-01",
+                "nationality": "ML",
+                "document_type": "agdref",
+                "document_number": f"99{self.substitutions:08d}",
+                "procedure": self.random.choice(list(self.procedures)),
+                "reason": "nothing_free",
+                "postal_address": "1 rue de la Soak, 93000 Bobigny",
+            }
+            await self.request(kind, "POST", "/api/v1/substitution-requests/", {}, body)
         elif kind == "waitlist":  # pragma: no cover - not built yet
             raise NotImplementedError("the waiting list does not exist yet")
 

@@ -40,7 +40,7 @@ from booking.models import Slot
 from notifications.services import unsubscribe_token
 from tests import factories
 from tests.auth import MODEL_BACKEND, otp_device_confirm
-from tests.helpers.matrix import Personas
+from tests.helpers.matrix import Personas, substitution_request
 from tests.personas import World
 
 # Personas the world does not have: an account that has not given its identity
@@ -156,6 +156,43 @@ PAGES: dict[str, list[Visit]] = {
     "accessibility": [Visit("anonymous"), Visit("applicant")],
     "mediation:points": [Visit("anonymous")],
     "mediation:substitution": [Visit("anonymous")],
+    # --- The substitution route
+    "substitution:request": [
+        Visit("anonymous"),
+        Visit("anonymous", errors={"surname": "", "document_number": "12"}),
+    ],
+    "substitution:status": [
+        Visit("anonymous"),
+        Visit("anonymous", errors={"tracking": "SAAAAAAAAA", "birth_date": "1990-01-02"}),
+    ],
+    "substitution_agent:queue": [Visit("agent"), Visit("supervisor", query={"state": "all"})],
+    "substitution_agent:detail": [
+        Visit("agent", kwargs=lambda s: {"pk": substitution_request(s, "site").pk}),
+        Visit(
+            "agent",
+            kwargs=lambda s: {"pk": substitution_request(s, "site", answered=True).pk},
+            label="answered",
+        ),
+    ],
+    "substitution_agent:book": [
+        Visit(
+            "agent",
+            path=lambda s: reverse(
+                "substitution_agent:detail", args=[substitution_request(s, "site").pk]
+            ),
+            errors={},
+            form='main form[action$="/book/"]',
+        )
+    ],
+    "substitution_agent:answer": [
+        Visit(
+            "agent",
+            path=lambda s: reverse(
+                "substitution_agent:detail", args=[substitution_request(s, "site").pk]
+            ),
+            errors={"answer": ""},
+        )
+    ],
     "notifications:alert_unsubscribe": [
         Visit("anonymous", kwargs=lambda s: {"token": unsubscribe_token(s.alert.pk)})
     ],

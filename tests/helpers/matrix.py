@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +27,7 @@ from django.db import transaction
 from django.shortcuts import resolve_url
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ApiToken, User
@@ -33,6 +35,7 @@ from accounts.services import api_token_create
 from booking.models import Applicant, Appointment, Publication, Slot
 from notifications.models import AlertSubscription
 from notifications.services import unsubscribe_token
+from substitution.models import SubstitutionRequest
 from tests.auth import login
 from tests.personas import ADMINISTRATOR, PERSONAS, World
 
@@ -117,6 +120,77 @@ def _publication(s: World) -> dict:
 
 _STAFF_TARGET = {"kwargs": lambda s: {"user_id": s.colleague.pk}}
 
+
+_TRACKING = {
+    ("site", False): "SSSSSSSSS2",
+    ("other_site", False): "SSSSSSSSS3",
+    ("none", False): "SSSSSSSSS4",
+    ("site", True): "SSSSSSSSS5",
+}
+
+
+def substitution_request(s: World, where: str, *, answered: bool = False) -> SubstitutionRequest:
+    """A substitution request wishing ``where`` (a site of the world, or ``"none"``),
+    made once per world (kept for the rest of the test), open or answered."""
+    site = None if where == "none" else s.sites[where]
+    tracking = _TRACKING[where, answered]
+    now = timezone.now()
+    found, _created = SubstitutionRequest.objects.get_or_create(
+        tracking=tracking,
+        defaults={
+            "surname": "Diallo",
+            "given_names": "Awa",
+            "birth_date": date(1990, 1, 2),
+            "nationality": "ML",
+            "document_type": "agdref",
+            "document_number": "9399999999",
+            "identity_key": "agdref:9399999999",
+            "procedure": s.procedure,
+            "site": site,
+            "reason": "nothing_free",
+            "email": "awa@example.test",
+            "created_at": now,
+            "due_at": now + timedelta(days=15),
+            **(
+                {"state": "answered", "outcome": "referred", "answer": "OFII", "answered_at": now}
+                if answered
+                else {}
+            ),
+        },
+    )
+    return found
+
+
+def _request_at(where: str, *, answered: bool = False) -> Callable[[World], dict]:
+    return lambda s: {"pk": substitution_request(s, where, answered=answered).pk}
+
+
+def _substitution_form(s: World) -> dict:
+    return {
+        "surname": "Diallo",
+        "given_names": "Awa",
+        "birth_date": "1990-01-02",
+        "nationality": "ML",
+        "document_type": "agdref",
+        "document_number": "9388888888",
+        "procedure": s.procedure.pk,
+        "site": s.sites["site"].pk,
+        "reason": "nothing_free",
+        "email": "awa@example.test",
+        "language": "fr",
+    }
+
+
+def _substitution_api(s: World) -> dict:
+    return {
+        **_substitution_form(s),
+        "procedure": s.procedure.slug,
+        "site": s.sites["site"].slug,
+    }
+
+
+SUBSTITUTION_STAFF = outcomes(403, anonymous=LOGIN, agent=200, other_agent=200, supervisor=200)
+
 MATRIX: dict[str, list[Case]] = {
     # --- Public pages
     "home": [Case(PUBLIC)],
@@ -124,6 +198,87 @@ MATRIX: dict[str, list[Case]] = {
     "set_language": [Case(ANY_REDIRECT, method="POST", data=lambda s: {"language": "en"})],
     "mediation:points": [Case(PUBLIC)],
     "mediation:substitution": [Case(PUBLIC)],
+    # --- The substitution route: public, no account
+    "substitution:request": [
+        Case(PUBLIC),
+        Case(ANY_REDIRECT, method="POST", data=_substitution_form, label="a complete request"),
+        Case(PUBLIC, method="POST", data=lambda s: {}, label="an empty request"),
+    ],
+    "substitution:received": [Case(ANY_REDIRECT, label="nothing filed in this session")],
+    "substitution:status": [
+        Case(PUBLIC),
+        Case(
+            PUBLIC,
+            method="POST",
+            data=lambda s: {"tracking": "SSSSSSSSS2", "birth_date": "1990-01-02"},
+            label="the right pair (the request exists once the agents' cases ran)",
+        ),
+    ],
+    # --- The substitution route: the agents' queue (their sites; supervisors: all)
+    "substitution_agent:queue": [Case(SUBSTITUTION_STAFF)],
+    "substitution_agent:detail": [
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=200, other_agent=404, supervisor=200),
+            kwargs=_request_at("site"),
+            label="wishing the site",
+        ),
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=404, other_agent=200, supervisor=200),
+            kwargs=_request_at("other_site"),
+            label="wishing the other site",
+        ),
+        Case(SUBSTITUTION_STAFF, kwargs=_request_at("none"), label="wishing no site"),
+    ],
+    "substitution_agent:take": [
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=REDIRECT, other_agent=404, supervisor=REDIRECT),
+            method="POST",
+            kwargs=_request_at("site"),
+        )
+    ],
+    "substitution_agent:book": [
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=REDIRECT, other_agent=404, supervisor=REDIRECT),
+            method="POST",
+            kwargs=_request_at("site"),
+            data=lambda s: {"slot": s.slots["free"].pk},
+            label="a free time at the site",
+        ),
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=200, other_agent=404, supervisor=REDIRECT),
+            method="POST",
+            kwargs=_request_at("site"),
+            data=lambda s: {"slot": s.slots["other"].pk},
+            label="a time at the other site: not offered to the site's agent",
+        ),
+    ],
+    "substitution_agent:answer": [
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=REDIRECT, other_agent=404, supervisor=REDIRECT),
+            method="POST",
+            kwargs=_request_at("site"),
+            data=lambda s: {"outcome": "referred", "answer": "Ask the OFII."},
+        ),
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=200, other_agent=404, supervisor=200),
+            method="POST",
+            kwargs=_request_at("site"),
+            data=lambda s: {"outcome": "refused", "answer": ""},
+            label="without a reason",
+        ),
+    ],
+    "substitution_agent:letter": [
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=200, other_agent=404, supervisor=200),
+            kwargs=_request_at("site", answered=True),
+            label="answered",
+        ),
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=404, other_agent=404, supervisor=404),
+            kwargs=_request_at("site"),
+            label="not answered yet",
+        ),
+    ],
     # --- Accounts: logging in and out, registering, confirming
     "accounts:login": [Case(outcomes(REDIRECT, anonymous=200))],
     "accounts:logout": [Case(ANY_REDIRECT, method="POST")],
@@ -383,6 +538,25 @@ MATRIX: dict[str, list[Case]] = {
             data=_publication,
         )
     ],
+    # --- API: the substitution route, public (credentials are not looked at)
+    "api:substitution-requests": [
+        Case(outcomes(201), method="POST", data=_substitution_api, label="a complete request"),
+        Case(outcomes(400), method="POST", data=lambda s: {}, label="an empty request"),
+    ],
+    "api:substitution-request-status": [
+        Case(
+            outcomes(200),
+            kwargs=lambda s: {"tracking": substitution_request(s, "site").tracking},
+            query=lambda s: {"birth_date": "1990-01-02"},
+            label="the right pair",
+        ),
+        Case(
+            outcomes(404),
+            kwargs=lambda s: {"tracking": substitution_request(s, "site").tracking},
+            query=lambda s: {"birth_date": "1990-01-03"},
+            label="a wrong pair",
+        ),
+    ],
     # --- Anything else under /api/: a JSON 404
     "api:not-found": [Case(outcomes(404), path=lambda s: "/api/v1/no-such-thing/")],
     "^api/": [Case(outcomes(404), path=lambda s: "/api/v2/appointments/")],
@@ -491,6 +665,11 @@ def snapshot() -> tuple:
         list(AlertSubscription.objects.order_by("pk").values_list("pk", "is_active")),
         list(Publication.objects.order_by("pk").values_list("pk")),
         list(TOTPDevice.objects.order_by("pk").values_list("pk", "confirmed")),
+        list(
+            SubstitutionRequest.objects.order_by("pk").values_list(
+                "pk", "state", "outcome", "handled_by_id", "appointment_id"
+            )
+        ),
     )
 
 
