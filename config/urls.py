@@ -23,6 +23,7 @@ urlpatterns = [
     path("mediation/", include("mediation.urls")),
     path("notifications/", include("notifications.urls")),
     path("", include("backoffice.urls")),  # /staff/, /agent/, /audit/
+    path("", include("attempts.urls")),  # /attempts/, /verify/<code>/
     path("admin/", admin.site.urls),
 ]
 
