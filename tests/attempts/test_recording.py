@@ -202,7 +202,9 @@ def test_an_erased_account_takes_its_attempts_along(applicant, procedure, slot):
     from booking.services import appointment_book
 
     appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
-    failed_search_record(user=applicant.user, procedure=procedure.slug, sites=(), now=timezone.now())
+    failed_search_record(
+        user=applicant.user, procedure=procedure.slug, sites=(), now=timezone.now()
+    )
     record_issue(actor=applicant.user, applicant=applicant)
 
     account_erase(user=applicant.user)
