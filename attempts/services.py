@@ -70,14 +70,15 @@ def failed_search_record(
     ``applicant`` (a walk-in or an account's identity, searched for by a
     mediator: ``user`` is the mediator).
 
-    Cheap and bounded, for it may be sent by the storm's hottest read: a repeat
-    of the same search by the same person within ``ATTEMPTS_SEARCH_GAP_SECONDS``
-    (a fixed window of ``now``) is the same attempt and costs one cache round
-    trip; otherwise one statement (an upsert of the hour's row, which also finds
-    the identity, the procedure and the sites by their slugs). An account without an identity, an unknown
-    slug, or an anonymous search records nothing. A database error is logged,
-    never raised: the search's answer matters more than its record. Returns
-    whether a row was written.
+    Cheap and bounded, for it may be sent by the storm's hottest read: a
+    repeat of the same search by the same person within
+    ``ATTEMPTS_SEARCH_GAP_SECONDS`` (a fixed window of ``now``) is the same
+    attempt and costs one cache round trip; otherwise one statement (an upsert
+    of the hour's row, which also finds the identity, the procedure and the
+    sites by their slugs). An account without an identity, an unknown slug, or
+    an anonymous search records nothing. A database error is logged, never
+    raised: the search's answer matters more than its record. Returns whether
+    a row was written.
     """
     if applicant is not None:
         person_column, person = "id", applicant if isinstance(applicant, int) else applicant.pk
