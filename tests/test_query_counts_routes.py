@@ -924,6 +924,14 @@ _BY_TEST = {
     "tests/backoffice/test_audit_search.py::test_query_count_is_bounded_however_many_rows": [
         "audit:search"
     ],
+    "tests/attempts/test_query_counts.py::test_attempts_pages_take_a_bounded_number_of_queries": [
+        "attempts:record",
+        "attempts:record_pdf",
+        "attempts:record_for_person_page",
+        "attempts:record_for_person",
+        "attempts:verify_form",
+        "attempts:verify",
+    ],
 }
 BOUNDED_ELSEWHERE = {route: test for test, routes in _BY_TEST.items() for route in routes}
 
