@@ -334,13 +334,7 @@ PAGES: dict[str, list[Visit]] = {
         Visit("anonymous", errors={"code": "ABC"}),
     ],
     "attempts:verify": [
-        Visit("anonymous", kwargs=_issued_code, label="an issued record", state=attempts_history),
-        Visit(
-            "anonymous",
-            kwargs=lambda s: {"code": "not-a-code"},
-            label="no such record",
-            status=404,
-        ),
+        Visit("anonymous", kwargs=_issued_code, label="an issued record", state=attempts_history)
     ],
 }
 
@@ -404,6 +398,15 @@ ERROR_PAGES: dict[str, list[Visit]] = {
             label="the database away",
             state=_home_raising(OperationalError("the database is away")),
             **_ERROR,
+        )
+    ],
+    "attempts_verify_unknown": [
+        Visit(
+            "anonymous",
+            path=lambda s: reverse("attempts:verify", kwargs={"code": "not-a-code"}),
+            status=404,
+            template="attempts/verify_unknown.html",
+            label="no such record of attempts",
         )
     ],
     "429": [
