@@ -47,6 +47,8 @@ class AuditAction(models.TextChoices):
     SESSIONS_ENDED = "account.sessions_ended", _("Sessions ended")
     PERSONAL_DATA_EXPORTED = "personal_data.exported", _("Personal data exported")
     ADMIN_CHANGED = "admin.changed", _("Changed in the admin")
+    # Documents
+    CONVOCATION_PRINTED = "convocation.printed", _("Convocation printed for someone")
     # Reference data
     ACCESS_POINT_CREATED = "access_point.created", _("Access point created")
     ACCESS_POINT_CHANGED = "access_point.changed", _("Access point changed")

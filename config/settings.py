@@ -334,6 +334,12 @@ RATELIMITS = {
         "account": env_rate("RATELIMIT_BOOKING_ACCOUNT", "10/m"),
         "ip": env_rate("RATELIMIT_BOOKING_IP", "120/m"),
     },
+    # Convocations (the page and the PDF, web and API): a PDF costs CPU, and staff
+    # printing one for someone writes an audit row. Per account and address.
+    "convocation": {
+        "account": env_rate("RATELIMIT_CONVOCATION_ACCOUNT", "60/h"),
+        "ip": env_rate("RATELIMIT_CONVOCATION_IP", "300/h"),
+    },
     # Records of attempts issued (each one a row, a PDF): per account and address.
     "attempts_issue": {
         "account": env_rate("RATELIMIT_ATTEMPTS_ISSUE_ACCOUNT", "10/h"),
