@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from attempts import selectors
+from core import pdf
 
 
 def _day(value) -> str:
@@ -88,8 +89,6 @@ def record_pdf(
     *, content: dict, code: str, verify_url: str, issued_at: datetime, language: str = "fr"
 ) -> bytes:
     """The PDF of an issued record (``AttemptRecord.content``), in ``language``."""
-    from core import pdf
-
     with translation.override(language):
         dates = selectors.record_dates(content)
         summary = content["summary"]
@@ -131,7 +130,8 @@ def record_pdf(
         if not weeks:
             doc.paragraph(_("Nothing recorded in this period."))
         doc.rule()
-        doc.key_values([(_("Verification code"), code)])
+        doc.heading(_("Verification code"), level=3)
+        doc.code(code, size=18)
         doc.paragraph(
             _(
                 "Anyone can check this record, and see what it said and when it was issued, "
@@ -139,5 +139,5 @@ def record_pdf(
             )
             % {"url": verify_url}
         )
-        doc.qr(verify_url, size_mm=35)
+        doc.qr(verify_url, size_mm=35, alt_text=_("QR code of the verification page"))
         return doc.output()
