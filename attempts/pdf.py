@@ -67,8 +67,9 @@ def _lines(week: selectors.Week) -> list[str]:
             "when": _when(row["at"]),
             "tracking": row["tracking"],
         }
-        if row.get("procedure"):
-            text += " — " + row["procedure"]
+        for part in ("procedure", "reason"):
+            if row.get(part):
+                text += " — " + row[part]
         text += " — " + str(row.get("status", ""))
         if row.get("answered_at"):
             text += " (" + _("answered on %(day)s") % {"day": _day(row["answered_at"])}

@@ -17,15 +17,15 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import Role, User
 from attempts import codes, selectors
 from attempts.models import AttemptRecord, FailedSearch, IssuedBy
+from audit.models import AuditAction
 from audit.services import audit_record
 from booking.models import Applicant, Procedure, Site
 from privacy.services import months_before
 
 logger = logging.getLogger(__name__)
 
-# Audit actions (strings: ``audit.models.AuditAction`` lists the others).
-RECORD_ISSUED = "attempts.record_issued"
-PURGED = "attempts.purged"
+RECORD_ISSUED = AuditAction.ATTEMPTS_RECORD_ISSUED
+PURGED = AuditAction.ATTEMPTS_PURGED
 
 _UPSERT = """
 WITH person AS (

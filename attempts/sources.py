@@ -1,6 +1,5 @@
-"""What the record reads from the apps beside it, behind one function each, so
-that an app not installed (or not built yet) gives nothing rather than an
-error.
+"""What the record reads from the apps below it that are not booking's or
+notifications', behind one function each.
 
 - ``substitution_requests_of``: the substitution route's requests and their
   answers (``substitution.selectors.requests_of``).
@@ -14,43 +13,36 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.apps import apps
-
 from booking.models import Applicant
+from substitution.selectors import requests_of
 
 
 def substitution_requests_of(
     applicant: Applicant, *, since: datetime, until: datetime
 ) -> list[dict]:
-    """``[{"at", "tracking", "procedure", "site", "status", "answer", "answered_at"}]``
-    of the person's substitution requests made within the period, oldest first."""
-    if not apps.is_installed("substitution"):
-        return []
-    try:
-        from substitution.selectors import requests_of
-    except ImportError:  # pragma: no cover - the app without its selector
-        return []
+    """``[{"at", "tracking", "procedure", "site", "reason", "status", "answer",
+    "answered_at"}]`` of the person's substitution requests received within the
+    period (filed under their document, or answered by booking them), oldest
+    first (``substitution.selectors.requests_of``). One query."""
     rows = []
-    for request in requests_of(applicant):
-        at = getattr(request, "created_at", None) or getattr(request, "submitted_at", None)
-        if at is None or not since <= at <= until:
-            continue
-        procedure = getattr(request, "procedure", None)
-        site = getattr(request, "site", None)
-        status = getattr(request, "status", "")
-        get_status = getattr(request, "get_status_display", None)
+    for request in requests_of(applicant=applicant).filter(
+        created_at__gte=since, created_at__lte=until
+    ):
+        status = request.get_state_display()
+        if request.outcome:
+            status = f"{status}: {request.get_outcome_display()}"
         rows.append(
             {
-                "at": at,
-                "tracking": str(getattr(request, "tracking", "") or ""),
-                "procedure": getattr(procedure, "name", "") if procedure else "",
-                "site": getattr(site, "name", None) if site else None,
-                "status": str(get_status()) if get_status else str(status),
-                "answer": str(getattr(request, "answer_reason", "") or ""),
-                "answered_at": getattr(request, "answered_at", None),
+                "at": request.created_at,
+                "tracking": request.tracking,
+                "procedure": request.procedure.name,
+                "site": request.site.name if request.site_id else None,
+                "reason": str(request.get_reason_display()),
+                "status": str(status),
+                "answer": request.answer,
+                "answered_at": request.answered_at,
             }
         )
-    rows.sort(key=lambda row: row["at"])
     return rows
 
 

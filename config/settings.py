@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "notifications",
     "audit",
     "privacy",
+    "substitution",
     "demo",
     "backoffice",
     "attempts",
@@ -194,6 +195,9 @@ RETENTION_MONTHS = env_int("RETENTION_MONTHS", 6, minimum=1)
 # then deleted by the same purge; the database refuses deleting a row younger
 # than 6 months (audit migration 0005), whatever this says.
 AUDIT_RETENTION_MONTHS = env_int("AUDIT_RETENTION_MONTHS", 12, minimum=6)
+# The substitution route: how many days the prefecture gives itself to answer a
+# request (its deadline, shown in the agents' queue).
+SUBSTITUTION_DEADLINE_DAYS = env_int("SUBSTITUTION_DEADLINE_DAYS", 15, minimum=1)
 ACCOUNTS_UNCONFIRMED_DAYS = env_int("ACCOUNTS_UNCONFIRMED_DAYS", 7, minimum=1)
 ACCOUNTS_EMAIL_LINK_DAYS = 3
 ACCOUNTS_PHONE_CODE_MINUTES = 10
@@ -329,6 +333,16 @@ RATELIMITS = {
         "account": env_rate("RATELIMIT_AVAILABILITY_ACCOUNT", "120/m"),
         "ip": env_rate("RATELIMIT_AVAILABILITY_IP", "600/m"),
     },
+    # The substitution route (public, no account): each request per client address,
+    # per identity (its document) and per contact given (each request sends it an
+    # acknowledgment); the status lookup (tracking number + birth date) per address.
+    "substitution": {
+        "ip": env_rate("RATELIMIT_SUBSTITUTION_IP", "10/h"),
+        "identity": env_rate("RATELIMIT_SUBSTITUTION_IDENTITY", "3/d"),
+        "phone": env_rate("RATELIMIT_SUBSTITUTION_PHONE", "3/d"),
+        "email": env_rate("RATELIMIT_SUBSTITUTION_EMAIL", "3/d"),
+    },
+    "substitution_status": {"ip": env_rate("RATELIMIT_SUBSTITUTION_STATUS_IP", "30/h")},
     # Booking, cancelling and rescheduling (the reads of one's appointments are free).
     "booking": {
         "account": env_rate("RATELIMIT_BOOKING_ACCOUNT", "10/m"),
@@ -417,6 +431,10 @@ CELERY_BEAT_SCHEDULE = {
     # Searches that found nothing and records of attempts past the retention period.
     "attempts-purge": {
         "task": "attempts.purge",
+        "schedule": 24 * 3600.0,
+    },
+    "substitution-purge-requests": {
+        "task": "substitution.requests_purge",
         "schedule": 24 * 3600.0,
     },
     "booking-close-past-appointments": {

@@ -7,6 +7,7 @@ from accounts import urls as accounts_urls
 from core import views as core_views
 from core.api import api_not_found
 from privacy import urls as privacy_urls
+from substitution import urls as substitution_urls
 
 urlpatterns = [
     # First: the API takes the storms, and the empty-prefix includes below would
@@ -22,6 +23,8 @@ urlpatterns = [
     path("", include("booking.urls")),
     path("mediation/", include("mediation.urls")),
     path("notifications/", include("notifications.urls")),
+    path("substitution/", include(substitution_urls.public_urls)),
+    path("agent/substitution/", include(substitution_urls.agent_urls)),
     path("", include("backoffice.urls")),  # /staff/, /agent/, /audit/
     path("", include("attempts.urls")),  # /attempts/, /verify/<code>/
     path("admin/", admin.site.urls),

@@ -43,14 +43,15 @@ def busy(db):
 
 # What each request takes: the session and its user (2; staff: and their second
 # factor, 1), the person (1: the identity, or the person through the permission's
-# filter), the record's reads (searches, alerts, their places, messages: 4), and
+# filter), the record's reads (searches, alerts, their places, messages, the
+# substitution requests: 5), and
 # for a PDF the issue (the rate limit is the cache's; a savepoint, the record,
 # the audit row and its release: 4). The verification: the record (1).
 BOUNDS = {
-    "attempts:record": 7,
-    "attempts:record_pdf": 11,
-    "attempts:record_for_person_page": 8,
-    "attempts:record_for_person": 12,
+    "attempts:record": 8,
+    "attempts:record_pdf": 12,
+    "attempts:record_for_person_page": 9,
+    "attempts:record_for_person": 13,
     "attempts:verify_form": 0,
     "attempts:verify": 1,
 }

@@ -294,3 +294,51 @@ def test_record_for_someone_who_does_not_exist_is_a_404(client, people):
     login(client, people.users["supervisor"])
 
     assert client.get(reverse("attempts:record_for_person_page", args=[10**9])).status_code == 404
+
+
+# --- Substitution requests ---------------------------------------------------------------
+
+
+def test_record_lists_the_persons_substitution_requests_and_their_answers(
+    applicant, site, supervisor
+):
+    from substitution import services as substitution
+
+    procedure = factories.ProcedureFactory(name="Duplicata")
+    mine = substitution.substitution_request_create(
+        identity=factories.identity_of(applicant),
+        procedure=procedure,
+        site=site,
+        reason="nothing_free",
+        email="me@example.test",
+        now=_at(5, 10),
+    )
+    substitution.substitution_request_take(actor=supervisor, request=mine, now=_at(9))
+    substitution.substitution_request_answer(
+        actor=supervisor,
+        request=mine,
+        outcome="refused",
+        answer="Pas de créneau prioritaire.",
+        now=_at(10),
+    )
+    substitution.substitution_request_create(  # someone else's
+        identity=factories.identity(document_number="9399999999"),
+        procedure=procedure,
+        site=site,
+        reason="nothing_free",
+        email="other@example.test",
+        now=_at(6),
+    )
+
+    content = record_content(applicant=applicant, now=NOW)
+
+    assert [
+        (row["tracking"], row["procedure"], row["site"], row["status"], row["answer"])
+        for row in content["substitution"]
+    ] == [
+        (mine.tracking, "Duplicata", site.name, "Answered: Refused", "Pas de créneau prioritaire.")
+    ]
+    assert _instants(content["substitution"], "at", "answered_at") == [(_at(5, 10), _at(10))]
+    assert content["summary"]["substitution_requests"] == 1
+    weeks = record_weeks(content)
+    assert [(week.monday, len(week.substitution)) for week in weeks] == [(date(2026, 11, 2), 1)]
