@@ -664,13 +664,14 @@ FORM_ROUTES: dict[str, list[Ask]] = {
     # from, 6 set to NULL). Then whether the identity stayed; Axes's sweep (a SELECT,
     # two DELETEs) and the session read and deleted, at the logout. The record of
     # attempts: the erased identity's searches and records deleted (2), the records
-    # the account issued for others kept without it (1 set to NULL).
+    # the account issued for others kept without it (1 set to NULL). Substitution
+    # requests the account handled (1 set to NULL).
     "accounts:delete": [
         Ask(
             "applicant",
             "post",
             lambda w: reverse("accounts:delete"),
-            75,
+            76,
             302,
             data=lambda w: {"password": factories.DEFAULT_PASSWORD},
             before=_failed_logins_yesterday,  # logging in swept the world's

@@ -131,10 +131,15 @@ def test_api_empty_answer_adds_one_statement_at_most_then_none_within_the_gap(ap
     assert _rows(applicant) == [(procedure.slug, None, 1, False)]
 
 
-def test_staff_and_anonymous_api_searches_record_nothing(agent):
+def test_staff_and_anonymous_searches_record_nothing(agent, client):
     procedure = factories.ProcedureFactory()
+    params = {"procedure": procedure.slug}
 
-    token_client(agent).get(reverse("api:availability"), {"procedure": procedure.slug})
+    token_client(agent).get(reverse("api:availability"), params)
+    client.get(reverse("api:availability"), params)
+    availability_found_nothing.send(
+        sender=None, user=None, procedure=procedure.slug, sites=(), now=timezone.now()
+    )
 
     assert FailedSearch.objects.count() == 0
 
