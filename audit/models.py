@@ -47,12 +47,17 @@ class AuditAction(models.TextChoices):
     SESSIONS_ENDED = "account.sessions_ended", _("Sessions ended")
     PERSONAL_DATA_EXPORTED = "personal_data.exported", _("Personal data exported")
     ADMIN_CHANGED = "admin.changed", _("Changed in the admin")
+    # Documents
+    CONVOCATION_PRINTED = "convocation.printed", _("Convocation printed for someone")
     # The substitution route (the request's id in the details)
     SUBSTITUTION_REQUESTED = "substitution.requested", _("Substitution request received")
     SUBSTITUTION_TAKEN = "substitution.taken", _("Substitution request taken in hand")
     SUBSTITUTION_ANSWERED = "substitution.answered", _("Substitution request answered")
     SUBSTITUTION_LETTER = "substitution.letter", _("Substitution answer letter printed")
     SUBSTITUTION_PURGED = "substitution.purged", _("Substitution requests past retention deleted")
+    # The record of attempts (the record's id, who issued it as what, the access point)
+    ATTEMPTS_RECORD_ISSUED = "attempts.record_issued", _("Record of attempts issued")
+    ATTEMPTS_PURGED = "attempts.purged", _("Records of attempts past retention deleted")
     # Reference data
     ACCESS_POINT_CREATED = "access_point.created", _("Access point created")
     ACCESS_POINT_CHANGED = "access_point.changed", _("Access point changed")

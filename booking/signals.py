@@ -50,3 +50,18 @@ seat_freed = Signal(use_caching=True)
 @receiver(post_delete, sender=Procedure, dispatch_uid="booking.availability.procedure_deleted")
 def availability_out_of_date(sender, **kwargs) -> None:
     availability_cache.capacity_changed()
+
+
+# --- Searches that found nothing (the record of attempts) --------------------------------
+
+#: A search by a person found nothing: the booking pages (no site, or nothing at
+#: the site chosen) and the API's availability (an empty answer), for an
+#: applicant's account; the mediation console for the person it searches for.
+#: Sent with ``procedure`` (slug), ``sites`` (a tuple of site slugs; empty for
+#: every site), ``now``, and the person: ``user`` (an applicant's account; the
+#: receiver finds its identity, if any) or ``applicant`` (an ``Applicant`` or
+#: its id, with ``user`` the mediator who searched). Only when the answer is
+#: empty: a search that found something costs nothing. Anonymous searches are
+#: not sent. Receivers must be cheap (the storm's hottest read sends it): the
+#: record of attempts (``attempts.receivers``) deduplicates before it writes.
+availability_found_nothing = Signal()

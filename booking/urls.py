@@ -20,6 +20,17 @@ urlpatterns = [
         views.appointment_ics,
         name="appointment_ics",
     ),
+    # The convocation, for whoever may see the appointment (staff print it for someone).
+    path(
+        "appointments/<str:reference>/convocation/",
+        views.convocation,
+        name="convocation",
+    ),
+    path(
+        "appointments/<str:reference>/convocation.pdf",
+        views.convocation_download,
+        name="convocation_pdf",
+    ),
     path(
         "appointments/<str:reference>/cancel/",
         views.appointment_cancel,

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "substitution",
     "demo",
     "backoffice",
+    "attempts",
 ]
 
 # accounts.fastlane.*: Django's (and others') middleware, passed by for the API's token
@@ -347,7 +348,23 @@ RATELIMITS = {
         "account": env_rate("RATELIMIT_BOOKING_ACCOUNT", "10/m"),
         "ip": env_rate("RATELIMIT_BOOKING_IP", "120/m"),
     },
+    # Convocations (the page and the PDF, web and API): a PDF costs CPU, and staff
+    # printing one for someone writes an audit row. Per account and address.
+    "convocation": {
+        "account": env_rate("RATELIMIT_CONVOCATION_ACCOUNT", "60/h"),
+        "ip": env_rate("RATELIMIT_CONVOCATION_IP", "300/h"),
+    },
+    # Records of attempts issued (each one a row, a PDF): per account and address.
+    "attempts_issue": {
+        "account": env_rate("RATELIMIT_ATTEMPTS_ISSUE_ACCOUNT", "10/h"),
+        "ip": env_rate("RATELIMIT_ATTEMPTS_ISSUE_IP", "60/h"),
+    },
+    # The public verification page: per address (the codes are unguessable anyway).
+    "attempts_verify": {"ip": env_rate("RATELIMIT_ATTEMPTS_VERIFY_IP", "30/10m")},
 }
+# The record of attempts: a repeat of the same search that found nothing within
+# this many seconds is the same attempt (not counted, not written again).
+ATTEMPTS_SEARCH_GAP_SECONDS = env_int("ATTEMPTS_SEARCH_GAP_SECONDS", 60, minimum=0)
 
 # --- Cache --------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
@@ -409,6 +426,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "accounts-purge-personal-data": {
         "task": "accounts.purge_personal_data",
+        "schedule": 24 * 3600.0,
+    },
+    # Searches that found nothing and records of attempts past the retention period.
+    "attempts-purge": {
+        "task": "attempts.purge",
         "schedule": 24 * 3600.0,
     },
     "substitution-purge-requests": {

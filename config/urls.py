@@ -26,6 +26,7 @@ urlpatterns = [
     path("substitution/", include(substitution_urls.public_urls)),
     path("agent/substitution/", include(substitution_urls.agent_urls)),
     path("", include("backoffice.urls")),  # /staff/, /agent/, /audit/
+    path("", include("attempts.urls")),  # /attempts/, /verify/<code>/
     path("admin/", admin.site.urls),
 ]
 

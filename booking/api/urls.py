@@ -13,6 +13,11 @@ urlpatterns = [
         name="appointment-detail",
     ),
     path(
+        "appointments/<str:reference>/convocation.pdf",
+        views.ConvocationPDFView.as_view(),
+        name="appointment-convocation",
+    ),
+    path(
         "appointments/<str:reference>/cancel/",
         views.AppointmentCancelView.as_view(),
         name="appointment-cancel",

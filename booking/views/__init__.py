@@ -18,6 +18,7 @@ from booking.views.appointments import (
 )
 from booking.views.booking_path import confirm, days, procedures, sites, times
 from booking.views.common import applicant_required
+from booking.views.convocation import convocation, convocation_download
 from booking.views.identity import identity
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "appointment_reschedule",
     "appointment_reschedule_confirm",
     "confirm",
+    "convocation",
+    "convocation_download",
     "days",
     "identity",
     "my_appointments",

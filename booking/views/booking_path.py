@@ -22,6 +22,7 @@ from booking.models import (
     Slot,
 )
 from booking.selectors import availability, pools_for
+from booking.signals import availability_found_nothing
 from booking.views.common import (
     applicant_of,
     applicant_required,
@@ -63,6 +64,7 @@ def sites(request: HttpRequest, procedure: str) -> HttpResponse:
         procedure=procedure_obj, pools=pools_for(request.user), now=timezone.now()
     )
     if not found:
+        _found_nothing(request, procedure_obj, ())
         return render(request, "booking/nothing_free.html", {"procedure": procedure_obj})
     return render(request, "booking/sites.html", {"procedure": procedure_obj, "sites": found})
 
@@ -84,6 +86,7 @@ def days(request: HttpRequest, procedure: str, site: str) -> HttpResponse:
     )
     other_sites = []
     if week.nothing_at_site:
+        _found_nothing(request, procedure_obj, (site_obj.slug,))
         other_sites = sites_with_availability(
             procedure=procedure_obj, pools=pools, now=now, exclude_site_id=site_obj.pk
         )
@@ -120,6 +123,8 @@ def times(request: HttpRequest, procedure: str, site: str) -> HttpResponse:
         pools=pools_for(request.user),
         now=timezone.now(),
     )
+    if not slots:
+        _found_nothing(request, procedure_obj, (site_obj.slug,))
     return render(
         request,
         "booking/times.html",
@@ -130,6 +135,17 @@ def times(request: HttpRequest, procedure: str, site: str) -> HttpResponse:
             "slots": slots,
             "back_url": with_query(days_url, **{"from": day.isoformat()}),
         },
+    )
+
+
+def _found_nothing(request: HttpRequest, procedure: Procedure, sites: tuple[str, ...]) -> None:
+    """Tell the record of attempts (``booking.signals.availability_found_nothing``)."""
+    availability_found_nothing.send(
+        sender=Procedure,
+        user=request.user,
+        procedure=procedure.slug,
+        sites=sites,
+        now=timezone.now(),
     )
 
 

@@ -6,58 +6,15 @@ import io
 
 import pypdfium2 as pdfium
 import pytest
-import zxingcpp
-from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
-from core.pdf import FONTS_DIR, Document, is_rtl, isolate_ltr_runs
+from core.pdf import Document, is_rtl, isolate_ltr_runs
+from tests.helpers.pdf import arabic_glyph_names, decoded_qr_codes, page_texts, text_of
 
 # "Muhammad": four letters that all join, so none is drawn in its isolated form.
 ARABIC_WORD = "محمد"
 ISOLATED_FORMS = {"uni0645", "uni062D", "uni062F"}  # meem, hah, dal alone
 CONTEXTUAL_FORMS = {"uniFEE3", "uniFEA4", "uniFEE4", "uniFEAA"}  # meem·, ·hah·, ·meem·, ·dal
-
-
-def page_texts(pdf: bytes) -> list[str]:
-    document = pdfium.PdfDocument(pdf)
-    return [page.get_textpage().get_text_range() for page in document]
-
-
-def text_of(pdf: bytes) -> str:
-    return "\n".join(page_texts(pdf))
-
-
-def decoded_qr_codes(pdf: bytes, page: int = 0) -> list[str]:
-    image = pdfium.PdfDocument(pdf)[page].render(scale=3).to_pil()
-    return [result.text for result in zxingcpp.read_barcodes(image)]
-
-
-def arabic_glyph_names(pdf: bytes) -> set[str]:
-    """The names, in the vendored Noto Naskh Arabic, of the glyphs embedded in ``pdf``.
-
-    fpdf2 embeds a subset of the font with renumbered, unnamed glyphs: each is
-    matched to the original font's glyph with the same outline.
-    """
-
-    def outline(font: TTFont, name: str) -> tuple:
-        coordinates, ends, flags = font["glyf"][name].getCoordinates(font["glyf"])
-        return tuple(map(tuple, coordinates)), tuple(ends), tuple(flags)
-
-    original = TTFont(FONTS_DIR / "NotoNaskhArabic-Regular.ttf")
-    names_by_outline: dict[tuple, set[str]] = {}
-    for name in original.getGlyphOrder():
-        names_by_outline.setdefault(outline(original, name), set()).add(name)
-    names: set[str] = set()
-    for page in PdfReader(io.BytesIO(pdf)).pages:
-        for font in page["/Resources"]["/Font"].values():
-            font = font.get_object()
-            if "NotoNaskhArabic" not in font["/BaseFont"]:
-                continue
-            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
-            subset = TTFont(io.BytesIO(descriptor["/FontFile2"].get_data()))
-            for name in subset.getGlyphOrder():
-                names |= names_by_outline.get(outline(subset, name), set())
-    return names
 
 
 def first_char_box(pdf: bytes, needle: str) -> tuple[float, float, float, float]:

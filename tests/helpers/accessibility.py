@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from datetime import timedelta
 from unittest import mock
 from urllib.parse import urlencode
 
@@ -31,6 +32,7 @@ from django.db import OperationalError
 from django.db.models import F
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import get_language_info
@@ -143,6 +145,33 @@ def _reset_link(scenario: World) -> dict:
         "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
         "token": default_token_generator.make_token(user),
     }
+
+
+@contextmanager
+def attempts_history(scenario: World) -> Iterator[None]:
+    """The applicant searched in vain over three weeks (the record of attempts)."""
+    from attempts.models import FailedSearch
+    from attempts.services import failed_search_record
+
+    now = timezone.now()
+    for days, sites in ((15, ()), (8, ("site",)), (1, ())):
+        failed_search_record(
+            user=scenario.users["applicant"],
+            procedure="procedure",
+            sites=sites,
+            now=now - timedelta(days=days),
+        )
+    try:
+        yield
+    finally:
+        FailedSearch.objects.filter(applicant=scenario.people["applicant"]).delete()
+
+
+def _issued_code(scenario: World) -> dict:
+    from attempts.services import record_issue
+
+    applicant = scenario.people["applicant"]
+    return {"code": record_issue(actor=applicant.user, applicant=applicant).code}
 
 
 _BOOKING = {"procedure": "procedure", "site": "site"}
@@ -324,6 +353,26 @@ PAGES: dict[str, list[Visit]] = {
             form="main form[method=post]",
         ),
     ],
+    # --- The record of attempts
+    "attempts:record": [
+        Visit("applicant", label="searches over weeks", state=attempts_history),
+        Visit("other_applicant", label="nothing recorded"),
+        Visit("newcomer", label="no identity"),
+    ],
+    "attempts:record_for_person_page": [
+        Visit(
+            "mediator",
+            kwargs=lambda s: {"applicant_id": s.people["walk_in"].pk},
+            label="the point's walk-in",
+        )
+    ],
+    "attempts:verify_form": [
+        Visit("anonymous"),
+        Visit("anonymous", errors={"code": "ABC"}),
+    ],
+    "attempts:verify": [
+        Visit("anonymous", kwargs=_issued_code, label="an issued record", state=attempts_history)
+    ],
 }
 
 _ERROR = {"path": lambda s: reverse("home")}
@@ -386,6 +435,15 @@ ERROR_PAGES: dict[str, list[Visit]] = {
             label="the database away",
             state=_home_raising(OperationalError("the database is away")),
             **_ERROR,
+        )
+    ],
+    "attempts_verify_unknown": [
+        Visit(
+            "anonymous",
+            path=lambda s: reverse("attempts:verify", kwargs={"code": "not-a-code"}),
+            status=404,
+            template="attempts/verify_unknown.html",
+            label="no such record of attempts",
         )
     ],
     "429": [

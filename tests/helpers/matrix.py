@@ -32,6 +32,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ApiToken, User
 from accounts.services import api_token_create
+from attempts.services import record_issue
 from booking.models import Applicant, Appointment, Publication, Slot
 from notifications.models import AlertSubscription
 from notifications.services import unsubscribe_token
@@ -458,6 +459,42 @@ MATRIX: dict[str, list[Case]] = {
     # Twilio's webhooks: only a valid signature is heard.
     "notifications:twilio_status": [Case(outcomes(403), method="POST")],
     "notifications:twilio_inbound": [Case(outcomes(403), method="POST")],
+    # --- The record of attempts: the applicant's own; staff for a person they may act
+    # for (the walk-in: registered at the point, booked at the agent's site); the
+    # verification page is public, and an invented code is a 404 for everyone.
+    "attempts:record": [Case(applicant_page())],
+    "attempts:record_pdf": [Case(applicant_page())],
+    "attempts:record_for_person_page": [
+        Case(
+            outcomes(404, anonymous=LOGIN, mediator=200, agent=200, supervisor=200),
+            kwargs=lambda s: {"applicant_id": s.people["walk_in"].pk},
+            label="the point's walk-in",
+        ),
+        Case(
+            outcomes(404, anonymous=LOGIN, other_agent=200, supervisor=200),
+            kwargs=lambda s: {"applicant_id": s.people["other_applicant"].pk},
+            label="an applicant booked online at the other site",
+        ),
+    ],
+    "attempts:record_for_person": [
+        Case(
+            outcomes(404, anonymous=LOGIN, mediator=200, agent=200, supervisor=200),
+            kwargs=lambda s: {"applicant_id": s.people["walk_in"].pk},
+        )
+    ],
+    "attempts:verify_form": [Case(PUBLIC)],
+    "attempts:verify": [
+        Case(outcomes(404), kwargs=lambda s: {"code": "ABCD-EFGH-JKMN-PQRS-TVWX-YZ01"}),
+        Case(
+            PUBLIC,
+            kwargs=lambda s: {
+                "code": record_issue(
+                    actor=s.users["applicant"], applicant=s.people["applicant"]
+                ).code
+            },
+            label="an issued record",
+        ),
+    ],
     # --- API: tokens
     "api:auth-token": [
         Case(

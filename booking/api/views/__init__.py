@@ -10,6 +10,7 @@ from booking.api.views.appointments import (
 )
 from booking.api.views.availability import AvailabilityView, _availability_json, _local_iso
 from booking.api.views.common import ApplicantWrites, Publisher
+from booking.api.views.convocation import ConvocationPDFView
 from booking.api.views.publications import PublicationCreateView
 from booking.api.views.reference import ProcedureListView, SiteListView
 
@@ -20,6 +21,7 @@ __all__ = [
     "AppointmentListView",
     "AppointmentRescheduleView",
     "AvailabilityView",
+    "ConvocationPDFView",
     "ProcedureListView",
     "PublicationCreateView",
     "Publisher",

@@ -15,7 +15,8 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from booking import availability_cache, rules, selectors
+from accounts.models import Role
+from booking import availability_cache, rules, selectors, signals
 from booking.api.serializers import (
     AvailabilityQuerySerializer,
     AvailableSlotSerializer,
@@ -95,6 +96,16 @@ class AvailabilityView(APIView):
         if body is None:
             body, changes_at = self._body(request, pools)
             availability_cache.store(key, found, body, changes_at=changes_at)
+        if body == b"[]" and request.user.is_authenticated and request.user.role == Role.APPLICANT:
+            # Nothing found, by a person: the record of attempts (an answer with
+            # slots sends nothing and costs nothing more).
+            signals.availability_found_nothing.send(
+                sender=Procedure,
+                user=request.user,
+                procedure=key[0],
+                sites=key[1],
+                now=timezone.now(),
+            )
         return HttpResponse(body, content_type="application/json")
 
     @staticmethod
