@@ -37,6 +37,7 @@ from accounts.otp import (
     qr_code_svg,
 )
 from accounts.otp_forms import OtpCodeForm, PasswordConfirmForm
+from accounts.models import Role
 from accounts.permissions import can_manage_staff
 from core.errors import DomainError
 from core.views import domain_error_message
@@ -47,9 +48,12 @@ BACKUP_CODES_SESSION_KEY = "_otp_backup_codes"
 
 def _landing(user) -> str:
     """Where a login lands by default: the applicants' appointments; for staff
-    (to whom those pages are closed) the staff accounts or their account."""
+    (to whom those pages are closed) the staff accounts, a mediator's console
+    (their access point's page), or their account."""
     if can_manage_staff(user):
         return reverse("staff:list")
+    if user.role == Role.MEDIATOR:
+        return reverse("mediation:home")
     if is_staff_account(user):
         return reverse("accounts:me")
     return resolve_url(settings.LOGIN_REDIRECT_URL)
