@@ -28,6 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.errors import OtpMandatory
+from accounts.models import Role
 from accounts.otp import (
     OTP_REQUIRED_SESSION_KEY,
     backup_codes_left,
@@ -37,7 +38,6 @@ from accounts.otp import (
     qr_code_svg,
 )
 from accounts.otp_forms import OtpCodeForm, PasswordConfirmForm
-from accounts.models import Role
 from accounts.permissions import can_manage_staff
 from core.errors import DomainError
 from core.views import domain_error_message

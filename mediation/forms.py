@@ -19,7 +19,7 @@ from booking.forms import DATE_INPUT_FORMATS, WalkInIdentityForm
 from booking.models import REFERENCE_LENGTH
 from core.forms import AboutSomeoneElse
 from core.languages import language_choices
-from mediation.models import AccessPoint
+from mediation.models import AccessPoint, ConsentGiver, ConsentMethod, ConsentPurpose
 
 
 def _birth_date_field() -> forms.DateField:
@@ -78,6 +78,75 @@ class WalkInForm(WalkInIdentityForm):
             self.fields[name].help_text = _("As written on the person's identity document.")
 
 
+# How long a consent lasts unless the person says otherwise.
+CONSENT_DEFAULT_DAYS = 90
+
+
+class ConsentForm(AboutSomeoneElse, forms.Form):
+    """What the person (or their representative) agreed to, how, and until when."""
+
+    given_by = forms.ChoiceField(
+        label=_("Who gives the consent"),
+        choices=ConsentGiver.choices,
+        initial=ConsentGiver.PERSON,
+        widget=forms.RadioSelect,
+    )
+    given_by_name = forms.CharField(
+        label=_("Name of the representative"),
+        max_length=200,
+        required=False,
+        help_text=_(
+            "Only when a representative gives it: their name and their link to the person."
+        ),
+    )
+    method = forms.ChoiceField(
+        label=_("How it is given"),
+        choices=ConsentMethod.choices,
+        widget=forms.RadioSelect,
+    )
+    purposes = forms.MultipleChoiceField(
+        label=_("What you may do for the person"),
+        choices=ConsentPurpose.choices,
+        initial=[ConsentPurpose.BOOKING],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Booking covers cancelling and moving their appointments."),
+    )
+    valid_until = forms.DateField(
+        label=_("Valid until"),
+        input_formats=DATE_INPUT_FORMATS,
+        help_text=_("Included. The person may withdraw it before."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        self.fields["valid_until"].initial = today + timedelta(
+            days=min(CONSENT_DEFAULT_DAYS, settings.MEDIATION_CONSENT_MAX_DAYS)
+        )
+
+    def clean_valid_until(self):
+        day = self.cleaned_data["valid_until"]
+        today = timezone.localdate()
+        if day < today:
+            raise forms.ValidationError(_("The consent must be valid until today at least."))
+        if day > today + timedelta(days=settings.MEDIATION_CONSENT_MAX_DAYS):
+            raise forms.ValidationError(
+                _("A consent lasts %(days)s days at most.")
+                % {"days": settings.MEDIATION_CONSENT_MAX_DAYS}
+            )
+        return day
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("given_by") == ConsentGiver.REPRESENTATIVE
+            and not (data.get("given_by_name") or "").strip()
+        ):
+            self.add_error("given_by_name", _("Enter the name of the representative."))
+        return data
+
+
 class CapRaiseForm(AboutSomeoneElse, forms.Form):
     """A supervisor raises a point's daily cap, or one of its mediators', for one day."""
 
@@ -102,7 +171,7 @@ class CapRaiseForm(AboutSomeoneElse, forms.Form):
     extra = forms.IntegerField(
         label=_("Additional bookings"),
         min_value=1,
-        max_value=1000,
+        max_value=settings.MEDIATION_CAP_RAISE_MAX,
         help_text=_("How many bookings more than the cap, on that day only."),
     )
     reason = forms.CharField(
@@ -124,8 +193,6 @@ class CapRaiseForm(AboutSomeoneElse, forms.Form):
         today = timezone.localdate()
         if day < today:
             raise forms.ValidationError(_("A cap cannot be raised for a day that has passed."))
-        if day > today + timedelta(days=getattr(settings, "MEDIATION_CAP_RAISE_DAYS", 90)):
-            raise forms.ValidationError(_("A cap can only be raised for the coming weeks."))
         return day
 
     def clean(self):

@@ -71,7 +71,10 @@ def _visible_slot(request: HttpRequest, slot_id: int, **conditions) -> Slot | No
         .first()
     )
     if slot is None or rules.slot_hidden(
-        slot, pools=_pools(request), privileged=rules.is_privileged(request.user), now=timezone.now()
+        slot,
+        pools=_pools(request),
+        privileged=rules.is_privileged(request.user),
+        now=timezone.now(),
     ):
         return None
     return slot
@@ -97,9 +100,7 @@ def _days_url(applicant_pk: int, procedure: Procedure, site: Site) -> str:
 
 def _day_url(applicant_pk: int, slot: Slot) -> str:
     day = timezone.localdate(slot.starts_at).isoformat()
-    return with_query(
-        _days_url(applicant_pk, slot.procedure, slot.site), **{"from": day}, date=day
-    )
+    return with_query(_days_url(applicant_pk, slot.procedure, slot.site), **{"from": day}, date=day)
 
 
 # --- Booking ------------------------------------------------------------------------------
@@ -209,7 +210,10 @@ def book_confirm(request: HttpRequest, pk: int, slot_id: int) -> HttpResponse:
         return redirect("mediation:person", pk=applicant.pk)
     still_free = (
         availability(
-            procedure=slot.procedure, site_ids=[slot.site_id], pools=_pools(request), now=timezone.now()
+            procedure=slot.procedure,
+            site_ids=[slot.site_id],
+            pools=_pools(request),
+            now=timezone.now(),
         )
         .filter(pk=slot.pk)
         .exists()
@@ -305,7 +309,9 @@ def appointment_reschedule(request: HttpRequest, pk: int, reference: str) -> Htt
         if day
         else []
     )
-    base_url = reverse("mediation:appointment_reschedule", args=[applicant.pk, appointment.reference])
+    base_url = reverse(
+        "mediation:appointment_reschedule", args=[applicant.pk, appointment.reference]
+    )
     return render(
         request,
         "mediation/console/appointment_reschedule.html",

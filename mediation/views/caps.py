@@ -30,7 +30,7 @@ def _chosen_point(request: HttpRequest) -> AccessPoint | None:
 
 @require_http_methods(["GET", "POST"])
 @supervisor_required
-@ratelimited("booking")
+@ratelimited("mediation")
 def cap_raise(request: HttpRequest) -> HttpResponse:
     point = _chosen_point(request)
     initial = {"access_point": point} if point is not None else {}

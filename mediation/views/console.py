@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,16 +20,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from booking.errors import IdentityTaken
 from booking.identity import Identity
-from booking.models import ACTIVE_STATUSES, Appointment, reference_parse
+from booking.models import ACTIVE_STATUSES, reference_parse
 from booking.selectors import appointments_for
 from core.errors import DomainError
 from core.ratelimit import ratelimited
 from core.views import domain_error_message, domain_errors
 from mediation import services
 from mediation.forms import ConsentForm, FindByDocumentForm, FindByReferenceForm, WalkInForm
-from mediation.models import AccessPoint, Consent
+from mediation.models import AccessPoint, ConsentPurpose
 from mediation.selectors import (
+    appointments_of_point,
     consents_of,
+    consents_pending,
     day_usage,
     people_find,
     person_by_reference,
@@ -48,7 +49,7 @@ from notifications.models import Message
 COMING_DAYS = 14
 COMING_AT_MOST = 50
 # Consents shown as "expiring soon" on the point's page.
-EXPIRING_WITHIN = timedelta(days=7)
+EXPIRING_WITHIN = timedelta(days=8)  # ends within the week: valid until today + 7
 MESSAGES_AT_MOST = 50
 
 MESSAGE_LABELS = {
@@ -81,30 +82,18 @@ def home(request: HttpRequest) -> HttpResponse:
     point = request.user.access_point
     now = timezone.now()
     today = timezone.localdate(now)
-    made_here = (
-        Appointment.objects.filter(
-            access_point=point,
-            status__in=ACTIVE_STATUSES,
-            slot__starts_at__gte=_day_start(today),
-            slot__starts_at__lt=_day_start(today + timedelta(days=COMING_DAYS + 1)),
-        )
-        .select_related("slot__site", "procedure", "booked_by")
-        .order_by("slot__starts_at")[:COMING_AT_MOST]
-    )
+    made_here = appointments_of_point(point.pk).filter(
+        status__in=ACTIVE_STATUSES,
+        slot__starts_at__gte=_day_start(today),
+        slot__starts_at__lt=_day_start(today + timedelta(days=COMING_DAYS + 1)),
+    )[:COMING_AT_MOST]
     today_list, coming = [], []
     for appointment in made_here:
         is_today = timezone.localdate(appointment.slot.starts_at) == today
         (today_list if is_today else coming).append(appointment)
-    expiring = (
-        Consent.objects.filter(
-            access_point=point,
-            withdrawn_at__isnull=True,
-            valid_until__gte=now,
-            valid_until__lt=now + EXPIRING_WITHIN,
-        )
-        .select_related("applicant")
-        .order_by("valid_until")[:COMING_AT_MOST]
-    )
+    expiring = consents_pending(point.pk, now=now).filter(valid_until__lt=today + EXPIRING_WITHIN)[
+        :COMING_AT_MOST
+    ]
     return render(
         request,
         "mediation/console/home.html",
@@ -141,16 +130,14 @@ def _find_page(request, by_document, by_reference, *, searched: bool, status: in
 
 @require_http_methods(["GET", "POST"])
 @mediator_required
-@ratelimited("booking")
+@ratelimited("people_find")
 def find(request: HttpRequest) -> HttpResponse:
     """Find a person with what they hold: a document number and their date of
     birth, or a booking reference and their date of birth. Sent by POST: no
     document number in an address bar, a history or a log."""
     by_reference_sent = request.method == "POST" and request.POST.get("by") == "reference"
     by_document_sent = request.method == "POST" and not by_reference_sent
-    by_document = FindByDocumentForm(
-        request.POST if by_document_sent else None, prefix="document"
-    )
+    by_document = FindByDocumentForm(request.POST if by_document_sent else None, prefix="document")
     by_reference = FindByReferenceForm(
         request.POST if by_reference_sent else None, prefix="reference"
     )
@@ -191,7 +178,7 @@ def find(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @mediator_required
-@ratelimited("booking")
+@ratelimited("mediation")
 def register(request: HttpRequest) -> HttpResponse:
     """Record a walk-in's identity, or find it when it is already on file."""
     form = WalkInForm(request.POST or None)
@@ -243,18 +230,25 @@ def register(request: HttpRequest) -> HttpResponse:
 # --- The person's page --------------------------------------------------------------------
 
 
+PURPOSE_LABELS = dict(ConsentPurpose.choices)
+
+
 def person_context(request: HttpRequest, applicant) -> dict:
-    """What every page about a person shows: who they are and their consents."""
+    """What every page about a person shows: who they are and their consents at
+    the point (``in_force``: neither withdrawn nor past)."""
     point = request.user.access_point
-    consents = list(consents_of(applicant, point.pk))
+    consents = list(consents_of(applicant, point.pk).select_related("mediator"))
     now = timezone.now()
     for consent in consents:
-        consent.is_valid = consent.withdrawn_at is None and consent.valid_until >= now
+        consent.in_force = consent.is_valid(now=now)
+        consent.purpose_labels = [PURPOSE_LABELS.get(p, p) for p in consent.purposes]
+    in_force = [consent for consent in consents if consent.in_force]
     return {
         "point": point,
         "person": applicant,
         "consents": consents,
-        "valid_consents": [consent for consent in consents if consent.is_valid],
+        "valid_consents": in_force,
+        "may_book": any(ConsentPurpose.BOOKING in consent.purposes for consent in in_force),
     }
 
 
@@ -304,7 +298,7 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @mediator_required
-@ratelimited("booking")
+@ratelimited("mediation")
 def consent_give(request: HttpRequest, pk: int) -> HttpResponse:
     applicant = console_person(request, pk)
     form = ConsentForm(request.POST or None)
@@ -318,7 +312,7 @@ def consent_give(request: HttpRequest, pk: int) -> HttpResponse:
                 given_by_name=data["given_by_name"],
                 method=data["method"],
                 purposes=data["purposes"],
-                valid_until=data["valid_until_at"],
+                valid_until=data["valid_until"],
             )
         except DomainError as exc:
             form.add_error(None, domain_error_message(exc))
@@ -338,7 +332,7 @@ def _to_person(request: HttpRequest, pk: int, *args, **kwargs) -> str:
 
 @require_POST
 @mediator_required
-@ratelimited("booking")
+@ratelimited("mediation")
 @domain_errors(fallback=_to_person)
 def consent_withdraw(request: HttpRequest, pk: int, consent_id: int) -> HttpResponse:
     applicant = console_person(request, pk)
@@ -348,14 +342,3 @@ def consent_withdraw(request: HttpRequest, pk: int, consent_id: int) -> HttpResp
     services.consent_withdraw(actor=request.user, consent=consent)
     messages.success(request, _("The consent is withdrawn: nothing more is done with it."))
     return redirect("mediation:person", pk=applicant.pk)
-
-
-__all__ = [
-    "consent_give",
-    "consent_withdraw",
-    "find",
-    "home",
-    "person",
-    "register",
-    "settings",
-]

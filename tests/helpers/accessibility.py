@@ -267,7 +267,9 @@ PAGES: dict[str, list[Visit]] = {
         Visit("mediator", kwargs=lambda s: {"pk": s.people["walk_in"].pk})
     ],
     "mediation:book_sites": [
-        Visit("mediator", kwargs=lambda s: {"pk": s.people["walk_in"].pk, "procedure": "procedure"}),
+        Visit(
+            "mediator", kwargs=lambda s: {"pk": s.people["walk_in"].pk, "procedure": "procedure"}
+        ),
         Visit(
             "mediator",
             kwargs=lambda s: {"pk": s.people["walk_in"].pk, "procedure": "procedure"},

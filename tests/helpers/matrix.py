@@ -146,6 +146,7 @@ def _walk_in_found(s: World) -> dict:
         "document-birth_date": walk_in.birth_date.isoformat(),
     }
 
+
 MATRIX: dict[str, list[Case]] = {
     # --- Public pages
     "home": [Case(PUBLIC)],
