@@ -924,6 +924,22 @@ _BY_TEST = {
     "tests/backoffice/test_audit_search.py::test_query_count_is_bounded_however_many_rows": [
         "audit:search"
     ],
+    "tests/mediation/test_console_queries.py::test_console_route_queries": [
+        "mediation:home",
+        "mediation:find",
+        "mediation:register",
+        "mediation:cap_raise",
+        "mediation:person",
+        "mediation:consent_give",
+        "mediation:consent_withdraw",
+        "mediation:book_procedures",
+        "mediation:book_sites",
+        "mediation:book_days",
+        "mediation:book_confirm",
+        "mediation:appointment_cancel",
+        "mediation:appointment_reschedule",
+        "mediation:appointment_reschedule_confirm",
+    ],
 }
 BOUNDED_ELSEWHERE = {route: test for test, routes in _BY_TEST.items() for route in routes}
 
