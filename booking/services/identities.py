@@ -111,7 +111,10 @@ def applicant_create(
             details={
                 "document_type": applicant.document_type,
                 "walk_in": user is None,
-                "access_point": applicant.access_point_id,
+                # Where a mediator registered the walk-in.
+                **(
+                    {"access_point": applicant.access_point_id} if applicant.access_point_id else {}
+                ),
             },
         )
     return applicant
