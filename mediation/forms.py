@@ -76,6 +76,10 @@ class WalkInForm(WalkInIdentityForm):
         # The applicant's wording ("your document") does not fit: the person is in front of you.
         for name in ("surname", "given_names"):
             self.fields[name].help_text = _("As written on the person's identity document.")
+        self.fields["document_type"].help_text = _(
+            "The foreigner number (AGDREF, 10 digits) if a prefecture has already registered "
+            "the person; otherwise their passport."
+        )
 
 
 # How long a consent lasts unless the person says otherwise.

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from booking.errors import IdentityTaken
-from booking.identity import Identity
+from booking.identity import Identity, identity_key
 from booking.models import ACTIVE_STATUSES, reference_parse
 from booking.selectors import appointments_for
 from core.errors import DomainError
@@ -195,12 +195,21 @@ def register(request: HttpRequest) -> HttpResponse:
             )
         except IdentityTaken:
             # On file already: the same person, found rather than created twice.
-            on_file = people_find(
-                actor=request.user,
+            key = identity_key(
+                document_type=identity.document_type,
                 document_number=identity.document_number,
-                birth_date=identity.birth_date,
+                nationality=identity.nationality,
             )
-            if len(on_file) == 1:
+            on_file = [
+                person
+                for person in people_find(
+                    actor=request.user,
+                    document_number=identity.document_number,
+                    birth_date=identity.birth_date,
+                )
+                if person.identity_key == key
+            ]
+            if on_file:
                 remember_found(request, on_file)
                 messages.info(
                     request,
@@ -210,7 +219,13 @@ def register(request: HttpRequest) -> HttpResponse:
                     ),
                 )
                 return redirect("mediation:consent_give", pk=on_file[0].pk)
-            form.add_error(None, domain_error_message(IdentityTaken()))
+            form.add_error(
+                None,
+                _(
+                    "This document is already on file with another date of birth. Check the "
+                    "date of birth with the person; nothing was created."
+                ),
+            )
         except DomainError as exc:
             form.add_error(None, domain_error_message(exc))
         else:
