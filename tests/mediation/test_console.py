@@ -248,6 +248,35 @@ def test_a_walk_in_already_on_file_is_found_not_created_twice(web, point):
     assert web.get(response.url).status_code == 200
 
 
+def test_a_document_on_file_with_another_birth_date_is_refused_not_found(web, point):
+    on_file = factories.ApplicantFactory(
+        user=None, nationality="ML", document_type="agdref", document_number="9312345678"
+    )
+    before = Applicant.objects.count()
+
+    response = web.post(
+        reverse("mediation:register"),
+        {**IDENTITY, "birth_date": "1970-01-01", "phone": "", "email": "", "language": "fr"},
+    )
+
+    assert response.status_code == 200
+    assert "another date of birth" in " ".join(response.context["form"].non_field_errors())
+    assert Applicant.objects.count() == before
+    assert reverse("mediation:person", args=[on_file.pk]) not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "scope"),
+    [("mediation:find", "people_find"), ("mediation:register", "mediation")],
+)
+def test_the_console_posts_are_rate_limited(web, settings, name, scope):
+    settings.RATELIMITS = {**settings.RATELIMITS, scope: {"account": (0, 60), "ip": (0, 60)}}
+
+    response = web.post(reverse(name), {})
+
+    assert response.status_code == 429
+
+
 def test_a_walk_in_with_a_landline_is_refused_with_the_reason(web):
     response = web.post(
         reverse("mediation:register"),
