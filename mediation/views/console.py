@@ -52,6 +52,10 @@ COMING_AT_MOST = 50
 EXPIRING_WITHIN = timedelta(days=8)  # ends within the week: valid until today + 7
 MESSAGES_AT_MOST = 50
 
+NOBODY_FOUND = gettext_lazy(
+    "Nobody on file matches both. Check them with the person, or register the person."
+)
+
 MESSAGE_LABELS = {
     "appointment_booked": gettext_lazy("Booking confirmation"),
     "appointment_cancelled": gettext_lazy("Cancellation"),
@@ -162,6 +166,8 @@ def find(request: HttpRequest) -> HttpResponse:
             birth_date=data["birth_date"],
         )
     if not found:
+        # Said on the form that was sent, like any other answer to it (RGAA 11.10).
+        form.add_error(None, NOBODY_FOUND)
         return _find_page(request, by_document, by_reference, searched=True)
     remember_found(request, found)
     if len(found) == 1:

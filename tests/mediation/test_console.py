@@ -20,6 +20,7 @@ from booking.services import appointment_book
 from mediation.errors import ConsentRequired, DailyCapReached
 from mediation.models import CapRaise, Consent
 from mediation.services import consent_withdraw
+from mediation.views.console import NOBODY_FOUND
 from notifications.models import Message, MessageStatus
 from tests import factories
 from tests.auth import login
@@ -201,7 +202,8 @@ def test_found_by_reference_and_birth_date(web, mediator, point, slot):
         },
     )
 
-    assert wrong.status_code == 200 and "Nobody found" in wrong.content.decode()
+    assert wrong.status_code == 200
+    assert wrong.context["by_reference"].non_field_errors() == [str(NOBODY_FOUND)]
     assert right.url == reverse("mediation:person", args=[person.pk])
 
 
