@@ -414,3 +414,26 @@ def test_an_agent_cancels_at_their_site_through_the_api(agent, applicant, slot):
 
     assert response.status_code == 200
     assert response.json()["status"] == "cancelled"
+
+
+# --- Query counts ---------------------------------------------------------------------------
+
+
+def test_mediation_api_queries_are_bounded(mediator, django_assert_max_num_queries):
+    """The token (1), then: the search (1) and the people with their consents
+    to the point (2), however many consents; a consent's person (1), the INSERT
+    and its audit row in a transaction (2 + 2); a withdrawal's consent (1), its
+    lock with the person (1), the UPDATE and its audit row (2 + 2)."""
+    client = token_client(mediator)
+    person = factories.ApplicantFactory(user=None, access_point=mediator.access_point)
+    consents = factories.ConsentFactory.create_batch(5, applicant=person, mediator=mediator)
+    query = {"document_number": person.document_number, "birth_date": person.birth_date}
+
+    with django_assert_max_num_queries(4):
+        assert len(client.get(PEOPLE, query).json()[0]["consents"]) == 5
+    with django_assert_max_num_queries(7):
+        assert client.post(_consents_url(person), _consent_body(), format="json").status_code == 201
+    with django_assert_max_num_queries(8):
+        assert client.delete(f"{_consents_url(person)}{consents[0].pk}/").status_code == 200
+    with django_assert_max_num_queries(9):
+        assert client.post(PEOPLE, _walk_in_body(), format="json").status_code == 201

@@ -41,18 +41,6 @@ LIST_400 = "`invalid`: a malformed `cursor` or `page_size`"
 # --- Permissions -------------------------------------------------------------------
 
 
-class ApplicantWrites(permissions.BasePermission):
-    """Reads for every authenticated role; writes for applicants only. No
-    longer on the appointments' writes, which staff make for the people they
-    may act for (``booking.permissions``, consent through ``mediation``)."""
-
-    message = _("Through the API, only applicants book, cancel or reschedule, for themselves.")
-    code = "applicants_only"
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return request.method in permissions.SAFE_METHODS or request.user.role == Role.APPLICANT
-
-
 class Publisher(permissions.BasePermission):
     """Agents and supervisors; whether the site is theirs is the service's call."""
 
