@@ -28,6 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.errors import OtpMandatory
+from accounts.models import Role
 from accounts.otp import (
     OTP_REQUIRED_SESSION_KEY,
     backup_codes_left,
@@ -47,9 +48,12 @@ BACKUP_CODES_SESSION_KEY = "_otp_backup_codes"
 
 def _landing(user) -> str:
     """Where a login lands by default: the applicants' appointments; for staff
-    (to whom those pages are closed) the staff accounts or their account."""
+    (to whom those pages are closed) the staff accounts, a mediator's console
+    (their access point's page), or their account."""
     if can_manage_staff(user):
         return reverse("staff:list")
+    if user.role == Role.MEDIATOR:
+        return reverse("mediation:home")
     if is_staff_account(user):
         return reverse("accounts:me")
     return resolve_url(settings.LOGIN_REDIRECT_URL)

@@ -666,12 +666,18 @@ FORM_ROUTES: dict[str, list[Ask]] = {
     # attempts: the erased identity's searches and records deleted (2), the records
     # the account issued for others kept without it (1 set to NULL). Substitution
     # requests the account handled (1 set to NULL).
+    # with what points to it (its backup codes' device looked for, 8 tables deleted
+    # from, 9 set to NULL, the cap raises naming it as mediator looked for: mediation's
+    # consents, counters and raises refer to accounts too). Then whether the identity
+    # stayed; Axes's sweep (a SELECT, two DELETEs) and the session read and deleted,
+    # at the logout.
     "accounts:delete": [
         Ask(
             "applicant",
             "post",
             lambda w: reverse("accounts:delete"),
             76,
+            77,
             302,
             data=lambda w: {"password": factories.DEFAULT_PASSWORD},
             before=_failed_logins_yesterday,  # logging in swept the world's
@@ -948,6 +954,27 @@ _BY_TEST = {
         "attempts:record_for_person",
         "attempts:verify_form",
         "attempts:verify",
+    ],
+    "tests/mediation/test_console_queries.py::test_console_route_queries": [
+        "mediation:home",
+        "mediation:find",
+        "mediation:register",
+        "mediation:cap_raise",
+        "mediation:person",
+        "mediation:consent_give",
+        "mediation:consent_withdraw",
+        "mediation:book_procedures",
+        "mediation:book_sites",
+        "mediation:book_days",
+        "mediation:book_confirm",
+        "mediation:appointment_cancel",
+        "mediation:appointment_reschedule",
+        "mediation:appointment_reschedule_confirm",
+    ],
+    "tests/api/test_mediation_api.py::test_mediation_api_queries_are_bounded": [
+        "api:mediation-applicants",
+        "api:mediation-consents",
+        "api:mediation-consent",
     ],
 }
 BOUNDED_ELSEWHERE = {route: test for test, routes in _BY_TEST.items() for route in routes}

@@ -34,6 +34,7 @@ from accounts.models import ApiToken, User
 from accounts.services import api_token_create
 from attempts.services import record_issue
 from booking.models import Applicant, Appointment, Publication, Slot
+from mediation.models import Consent
 from notifications.models import AlertSubscription
 from notifications.services import unsubscribe_token
 from substitution.models import SubstitutionRequest
@@ -91,9 +92,38 @@ ANY_REDIRECT = outcomes(REDIRECT)
 API_READ = outcomes(200, anonymous=401)
 
 
-def api_applicants_write(status: Any, other: Any = 404) -> dict[str, Any]:
-    """API writes on an appointment: applicants only, for their own (someone else's is a 404)."""
-    return outcomes(403, anonymous=401, applicant=status, other_applicant=other)
+def api_writes(**granted: Any) -> dict[str, Any]:
+    """API writes on an appointment: what ``granted`` get; anyone else does not see
+    it (a 404), the anonymous visitor is not authenticated (401)."""
+    return outcomes(404, anonymous=401, **granted)
+
+
+def api_mediators(granted: Any, **others: Any) -> dict[str, Any]:
+    """The mediation API: mediators of a point get ``granted`` (or what ``others``
+    says); everyone else is refused (403 ``mediators_only``)."""
+    return outcomes(
+        403, anonymous=401, **{"mediator": granted, "other_mediator": granted, **others}
+    )
+
+
+def _consent(s: World) -> dict:
+    return {
+        "given_by": "person",
+        "method": "oral",
+        "purposes": ["booking"],
+        "valid_until": s.slots["free"].starts_at.date().isoformat(),
+    }
+
+
+def _walk_in_identity(s: World) -> dict:
+    return {
+        "surname": "Traoré",
+        "given_names": "Mariam",
+        "birth_date": "1985-03-02",
+        "nationality": "ML",
+        "document_type": "passport",
+        "document_number": "AB123456",
+    }
 
 
 def api_visible(**seen: Any) -> dict[str, Any]:
@@ -191,6 +221,35 @@ def _substitution_api(s: World) -> dict:
 
 
 SUBSTITUTION_STAFF = outcomes(403, anonymous=LOGIN, agent=200, other_agent=200, supervisor=200)
+
+def console(mediator: Any = 200, other: Any = None, supervisor: Any = 403) -> dict[str, Any]:
+    """The mediators' console: log in first; the point's mediator gets ``mediator``, the
+    other point's ``other`` (the same by default), everyone else the 403 page."""
+    return outcomes(
+        403,
+        anonymous=LOGIN,
+        mediator=mediator,
+        other_mediator=mediator if other is None else other,
+        supervisor=supervisor,
+    )
+
+
+def _person(name: str) -> Callable[[World], dict]:
+    return lambda s: {"pk": s.people[name].pk}
+
+
+def _person_appointment(name: str) -> Callable[[World], dict]:
+    return lambda s: {"pk": s.people[name].pk, "reference": s.appointments[name].reference}
+
+
+def _walk_in_found(s: World) -> dict:
+    walk_in = s.people["walk_in"]
+    return {
+        "by": "document",
+        "document-document_number": walk_in.document_number,
+        "document-birth_date": walk_in.birth_date.isoformat(),
+    }
+
 
 MATRIX: dict[str, list[Case]] = {
     # --- Public pages
@@ -388,6 +447,118 @@ MATRIX: dict[str, list[Case]] = {
             label="an incomplete correction",
         ),
     ],
+    # --- The mediators' console: the point's mediators for the point's people; another
+    # point's person answers 404 like a missing one. Supervisors: the points and the caps.
+    "mediation:home": [Case(console(200, supervisor=200))],
+    "mediation:find": [
+        Case(console(200)),
+        Case(
+            console(REDIRECT),
+            method="POST",
+            data=_walk_in_found,
+            label="the walk-in's document and date of birth: found, whoever holds them",
+        ),
+        Case(
+            console(200),
+            method="POST",
+            data=lambda s: {"by": "document", "document-document_number": "X"},
+            label="an incomplete search",
+        ),
+    ],
+    "mediation:register": [
+        Case(console(200)),
+        Case(
+            console(200),
+            method="POST",
+            data=lambda s: {"surname": "Diallo"},
+            label="an incomplete identity",
+        ),
+    ],
+    "mediation:cap_raise": [
+        Case(outcomes(403, anonymous=LOGIN, supervisor=200)),
+        Case(
+            outcomes(403, anonymous=LOGIN, supervisor=200),
+            method="POST",
+            data=lambda s: {"access_point": s.points["point"].pk, "reason": ""},
+            label="an incomplete raise",
+        ),
+    ],
+    "mediation:person": [
+        Case(console(200, 404), kwargs=_person("walk_in"), label="the point's walk-in"),
+        Case(console(404, 404), kwargs=_person("applicant"), label="an applicant of no point"),
+    ],
+    "mediation:consent_give": [
+        Case(console(200, 404), kwargs=_person("walk_in")),
+        Case(
+            console(200, 404),
+            kwargs=_person("walk_in"),
+            method="POST",
+            data=lambda s: {"method": "oral"},
+            label="an incomplete consent",
+        ),
+    ],
+    "mediation:consent_withdraw": [
+        Case(
+            console(404, 404),
+            kwargs=lambda s: {"pk": s.people["walk_in"].pk, "consent_id": 2**31 - 1},
+            method="POST",
+            label="a consent that does not exist",
+        ),
+    ],
+    "mediation:book_procedures": [Case(console(200, 404), kwargs=_person("walk_in"))],
+    "mediation:book_sites": [
+        Case(
+            console(200, 404),
+            kwargs=lambda s: {"pk": s.people["walk_in"].pk, "procedure": "procedure"},
+        )
+    ],
+    "mediation:book_days": [
+        Case(
+            console(200, 404),
+            kwargs=lambda s: {
+                "pk": s.people["walk_in"].pk,
+                "procedure": "procedure",
+                "site": "site",
+            },
+            query=lambda s: {"date": s.slots["free"].starts_at.date().isoformat()},
+        )
+    ],
+    "mediation:book_confirm": [
+        Case(
+            console(200, 404),
+            kwargs=lambda s: {"pk": s.people["walk_in"].pk, "slot_id": s.slots["spare"].pk},
+        ),
+        Case(
+            console(REDIRECT, 404),
+            kwargs=lambda s: {"pk": s.people["walk_in"].pk, "slot_id": s.slots["spare"].pk},
+            method="POST",
+            label="book for the walk-in",
+        ),
+    ],
+    "mediation:appointment_cancel": [
+        Case(console(200, 404), kwargs=_person_appointment("walk_in")),
+        Case(console(REDIRECT, 404), kwargs=_person_appointment("walk_in"), method="POST"),
+    ],
+    "mediation:appointment_reschedule": [
+        Case(console(200, 404), kwargs=_person_appointment("walk_in"))
+    ],
+    "mediation:appointment_reschedule_confirm": [
+        Case(
+            console(200, 404),
+            kwargs=lambda s: {
+                **_person_appointment("walk_in")(s),
+                "slot_id": s.slots["free"].pk,
+            },
+        ),
+        Case(
+            console(REDIRECT, 404),
+            kwargs=lambda s: {
+                **_person_appointment("walk_in")(s),
+                "slot_id": s.slots["free"].pk,
+            },
+            method="POST",
+        ),
+    ],
     # --- Booking pages: applicants, for themselves
     "booking:procedures": [Case(applicant_page())],
     "booking:sites": [Case(applicant_page(), kwargs=lambda s: {"procedure": "procedure"})],
@@ -526,16 +697,29 @@ MATRIX: dict[str, list[Case]] = {
     "api:appointments": [
         Case(API_READ, label="each their own list"),
         Case(
-            outcomes(403, anonymous=401, applicant=201, other_applicant=201),
+            outcomes(400, anonymous=401, applicant=201, other_applicant=201),
             method="POST",
             data=lambda s: {"slot": s.slots["spare"].pk},
-            label="book, for oneself",
+            label="book, for oneself (staff must name the person)",
         ),
         Case(
-            outcomes(403, anonymous=401, applicant=409, other_applicant=409),
+            outcomes(400, anonymous=401, applicant=409, other_applicant=409),
             method="POST",
             data=lambda s: {"slot": s.slots["free"].pk},
             label="book a second time the same procedure",
+        ),
+        Case(
+            outcomes(
+                404,
+                anonymous=401,
+                mediator=201,
+                agent=201,
+                other_agent=403,
+                supervisor=201,
+            ),
+            method="POST",
+            data=lambda s: {"slot": s.slots["spare"].pk, "applicant": s.people["walk_in"].pk},
+            label="book for the walk-in: the point's mediator (consent), staff of the site",
         ),
     ],
     "api:appointment-detail": [
@@ -552,20 +736,73 @@ MATRIX: dict[str, list[Case]] = {
         ),
     ],
     "api:appointment-cancel": [
-        Case(api_applicants_write(200), method="POST", kwargs=_ref("own"), label="own"),
         Case(
-            api_applicants_write(404, 404),
+            api_writes(applicant=200, agent=200, supervisor=200),
+            method="POST",
+            kwargs=_ref("own"),
+            label="own; staff of the site",
+        ),
+        Case(
+            api_writes(mediator=200, agent=200, supervisor=200),
             method="POST",
             kwargs=_ref("walk_in"),
-            label="walk-in's: not through the API, even for the point's mediator",
+            label="walk-in's: the point's mediator with the consent, staff of the site",
         ),
     ],
     "api:appointment-reschedule": [
         Case(
-            api_applicants_write(200),
+            api_writes(applicant=200, agent=200, supervisor=200),
             method="POST",
             kwargs=_ref("own"),
             data=lambda s: {"slot": s.slots["free"].pk},
+        )
+    ],
+    # --- API: mediation (mediators of a point; supervisors withdraw consents too)
+    "api:mediation-applicants": [
+        Case(
+            api_mediators(200),
+            query=lambda s: {
+                "document_number": s.people["other_applicant"].document_number,
+                "birth_date": s.people["other_applicant"].birth_date.isoformat(),
+            },
+            label="find by document number and date of birth",
+        ),
+        Case(
+            api_mediators(201),
+            method="POST",
+            data=_walk_in_identity,
+            label="register a walk-in",
+        ),
+    ],
+    "api:mediation-consents": [
+        Case(
+            api_mediators(201, other_mediator=404),
+            method="POST",
+            kwargs=lambda s: {"applicant_id": s.people["walk_in"].pk},
+            data=_consent,
+            label="the point's walk-in",
+        ),
+        Case(
+            api_mediators(201),
+            method="POST",
+            kwargs=lambda s: {"applicant_id": s.people["other_applicant"].pk},
+            data=lambda s: {
+                **_consent(s),
+                "document_number": s.people["other_applicant"].document_number,
+                "birth_date": s.people["other_applicant"].birth_date.isoformat(),
+            },
+            label="anyone, with their document number and date of birth",
+        ),
+    ],
+    "api:mediation-consent": [
+        Case(
+            api_mediators(200, other_mediator=404, supervisor=200),
+            method="DELETE",
+            kwargs=lambda s: {
+                "applicant_id": s.people["walk_in"].pk,
+                "consent_id": s.consents["walk_in"].pk,
+            },
+            label="withdraw: the point's mediators and supervisors",
         )
     ],
     "api:agent-publications": [
@@ -707,6 +944,7 @@ def snapshot() -> tuple:
                 "pk", "state", "outcome", "handled_by_id", "appointment_id"
             )
         ),
+        list(Consent.objects.order_by("pk").values_list("pk", "withdrawn_at")),
     )
 
 

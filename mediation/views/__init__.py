@@ -1,0 +1,44 @@
+"""Mediation's pages: the public ones about getting help (``public``), and the
+mediators' console under ``/mediation/`` (``console``: the point, finding and
+registering people, their page and consents; ``appointments``: booking,
+cancelling, moving for them; ``caps``: the supervisors' raise of a daily cap).
+Re-exported here for ``mediation.urls``."""
+
+from mediation.views.appointments import (
+    appointment_cancel,
+    appointment_reschedule,
+    appointment_reschedule_confirm,
+    book_confirm,
+    book_days,
+    book_procedures,
+    book_sites,
+)
+from mediation.views.caps import cap_raise
+from mediation.views.console import (
+    consent_give,
+    consent_withdraw,
+    find,
+    home,
+    person,
+    register,
+)
+from mediation.views.public import points, substitution
+
+__all__ = [
+    "appointment_cancel",
+    "appointment_reschedule",
+    "appointment_reschedule_confirm",
+    "book_confirm",
+    "book_days",
+    "book_procedures",
+    "book_sites",
+    "cap_raise",
+    "consent_give",
+    "consent_withdraw",
+    "find",
+    "home",
+    "person",
+    "points",
+    "register",
+    "substitution",
+]
