@@ -333,6 +333,13 @@ RATELIMITS = {
         "account": env_rate("RATELIMIT_BOOKING_ACCOUNT", "10/m"),
         "ip": env_rate("RATELIMIT_BOOKING_IP", "120/m"),
     },
+    # Taking over a walk-in's file (booking.services.applicant_claim): every try
+    # counts, matched or not, so the reference, the date of birth and the
+    # document number cannot be guessed by trying.
+    "identity_claim": {
+        "account": env_rate("RATELIMIT_IDENTITY_CLAIM_ACCOUNT", "5/h"),
+        "ip": env_rate("RATELIMIT_IDENTITY_CLAIM_IP", "20/h"),
+    },
 }
 
 # --- Cache --------------------------------------------------------------------
