@@ -44,8 +44,6 @@ def identity_claim(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, domain_error_message(exc))
         else:
-            messages.success(
-                request, _("Your file is now in your account, with its appointments.")
-            )
+            messages.success(request, _("Your file is now in your account, with its appointments."))
             return redirect("booking:my_appointments")
     return render(request, "booking/identity_claim.html", {"form": form})

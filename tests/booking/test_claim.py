@@ -159,7 +159,9 @@ def test_the_account_books_with_the_file_it_took_over(booked, walk_in, newcomer,
 
 def _someone_elses(booked, other_applicant, slot):
     """An account holder's appointment, with that holder's own date of birth and document."""
-    theirs = appointment_book(actor=other_applicant.user, applicant=other_applicant, slot_id=slot.pk)
+    theirs = appointment_book(
+        actor=other_applicant.user, applicant=other_applicant, slot_id=slot.pk
+    )
     return {
         "reference": theirs.reference,
         "birth_date": other_applicant.birth_date,
