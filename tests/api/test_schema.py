@@ -24,6 +24,7 @@ def test_schema_generates_without_warnings_and_validates(tmp_path):
         "/api/v1/appointments/{reference}/cancel/",
         "/api/v1/appointments/{reference}/reschedule/",
         "/api/v1/agent/publications/",
+        "/api/v1/identity/claim/",
     }
 
 
