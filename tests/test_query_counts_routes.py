@@ -784,6 +784,7 @@ FORM_ROUTES: dict[str, list[Ask]] = {
     ],
 }
 
+
 def _newcomer_verified(world: World) -> None:
     """The newcomer confirmed their e-mail address and phone: they may take over a file."""
     User.objects.filter(pk=world.newcomer.pk).update(
