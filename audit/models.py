@@ -51,6 +51,10 @@ class AuditAction(models.TextChoices):
     # Reference data
     ACCESS_POINT_CREATED = "access_point.created", _("Access point created")
     ACCESS_POINT_CHANGED = "access_point.changed", _("Access point changed")
+    # Mediation
+    CONSENT_GIVEN = "consent.given", _("Consent given to an access point")
+    CONSENT_WITHDRAWN = "consent.withdrawn", _("Consent withdrawn")
+    CAP_RAISED = "mediation.cap_raised", _("Daily booking cap raised")
     # The trail itself
     AUDIT_EXPORTED = "audit.exported", _("Audit trail exported")
     AUDIT_PURGED = "audit.purged", _("Audit rows past retention deleted")

@@ -371,6 +371,19 @@ class Appointment(models.Model):
         verbose_name=_("booked by"),
     )
     booked_by_role = models.CharField(_("booked by (role)"), max_length=16)
+    # The access point whose mediator booked it (``mediation`` sets it inside the
+    # booking): its mediators keep seeing it, wherever the mediator goes later.
+    access_point = models.ForeignKey(
+        "mediation.AccessPoint",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        verbose_name=_("booked at access point"),
+    )
+    # Booked by a mediator at a moment outside their point's opening periods:
+    # allowed, and shown in the abuse report.
+    outside_opening_hours = models.BooleanField(_("booked outside opening hours"), default=False)
     reschedule_count = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(_("booked at"), default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

@@ -6,10 +6,15 @@ The rules, by persona (a supervisor may do everything a role below may):
 
 - **applicant**: sees and acts (book, cancel, reschedule) only on their own
   appointments; records only their own identity.
-- **mediator**: sees and acts for the applicants *of their access point*: those
-  the point registered (``Applicant.access_point``, set when a mediator records
-  a walk-in) and those for whom a mediator of the point has booked; at any
-  site. Registers walk-ins (no account), never an account's identity.
+- **mediator**: sees and acts for the people *of their access point*
+  (``people_of_point``): those the point registered (``Applicant.access_point``,
+  set when a mediator records a walk-in), those a mediator of the point booked
+  for (``Appointment.access_point``) and those with a valid consent given to
+  the point; at any site. Every action for someone also needs that person's
+  valid consent for it (``mediation`` refuses it otherwise: ``consent_required``,
+  through ``booking.signals.acting_for``). Anyone else is found only with their
+  document number and date of birth (``mediation.selectors.people_find``).
+  Registers walk-ins (no account), never an account's identity.
   A mediator attached to no access point may do nothing.
 - **agent**: sees and acts on the appointments *at their sites* (book for
   anyone at their sites, cancel or reschedule there: both the old and the new
@@ -24,16 +29,18 @@ Inactive or anonymous users may do nothing. Accounts and staff management:
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import Role
-from booking.models import Appointment
+from booking.models import Applicant, Appointment
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from booking.models import Applicant, Site
+    from booking.models import Site
 
 _NOTHING = Q(pk__in=[])
 
@@ -66,21 +73,36 @@ def works_at(user: User, site_id: int) -> bool:
     return False
 
 
-def is_of_access_point(applicant: Applicant, access_point_id: int | None) -> bool:
-    """Is ``applicant`` one of the point's people: registered there, or booked
-    for by one of its mediators (at any time, whatever became of the booking)?
+def people_of_point(access_point_id: int, *, today: date | None = None) -> Q:
+    """A filter on ``Applicant``: the people of access point ``access_point_id``.
 
-    "Its mediators" is read from the booker's access point now: a mediator moved
-    to another point takes that link along. Recording the point on the booking
-    (with the consent the mediation screens will record) would pin it.
+    Those it registered (``Applicant.access_point``), those its mediators booked
+    for (``Appointment.access_point``, pinned on the booking: a mediator moved
+    to another point does not take them along), and those who gave it a consent
+    still valid on ``today`` (local; default: now). The consent is looked up
+    through its relation (``mediation.models.Consent``, above booking).
     """
-    if access_point_id is None:
+    today = today or timezone.localdate()
+    booked_there = Appointment.objects.filter(access_point_id=access_point_id).values(
+        "applicant_id"
+    )
+    consented = Applicant.objects.filter(
+        consents__access_point_id=access_point_id,
+        consents__withdrawn_at__isnull=True,
+        consents__valid_until__gte=today,
+    ).values("pk")
+    return Q(access_point_id=access_point_id) | Q(pk__in=booked_there) | Q(pk__in=consented)
+
+
+def is_of_access_point(applicant: Applicant, access_point_id: int | None) -> bool:
+    """Is ``applicant`` one of the point's people (``people_of_point``)?"""
+    if access_point_id is None or applicant.pk is None:
         return False
     if applicant.access_point_id == access_point_id:
         return True
-    return Appointment.objects.filter(
-        applicant_id=applicant.pk, booked_by__access_point_id=access_point_id
-    ).exists()
+    return (
+        type(applicant).objects.filter(people_of_point(access_point_id), pk=applicant.pk).exists()
+    )
 
 
 def can_act_for(user: User, applicant: Applicant, *, site_id: int) -> bool:
@@ -141,12 +163,6 @@ def managed_sites(user: User) -> Q:
     return _NOTHING
 
 
-def _booked_by_point(access_point_id: int):
-    return Appointment.objects.filter(booked_by__access_point_id=access_point_id).values(
-        "applicant_id"
-    )
-
-
 def visible_applicants(user: User) -> Q:
     """A filter on ``Applicant``: the people ``user`` may see (and act for)."""
     if not _active(user):
@@ -156,9 +172,7 @@ def visible_applicants(user: User) -> Q:
     if user.role == Role.MEDIATOR:
         if user.access_point_id is None:
             return _NOTHING
-        return Q(access_point_id=user.access_point_id) | Q(
-            pk__in=_booked_by_point(user.access_point_id)
-        )
+        return people_of_point(user.access_point_id)
     if user.role == Role.AGENT:
         at_sites = Appointment.objects.filter(slot__site__agents=user)
         return Q(pk__in=at_sites.values("applicant_id"))
@@ -176,9 +190,9 @@ def visible_appointments(user: User) -> Q:
     if user.role == Role.MEDIATOR:
         if user.access_point_id is None:
             return _NOTHING
-        return Q(applicant__access_point_id=user.access_point_id) | Q(
-            applicant_id__in=_booked_by_point(user.access_point_id)
-        )
+        # Those booked there, and every appointment of the point's people.
+        people = Applicant.objects.filter(people_of_point(user.access_point_id)).values("pk")
+        return Q(access_point_id=user.access_point_id) | Q(applicant_id__in=people)
     if user.role == Role.AGENT:
         return Q(slot__site__agents=user)
     if user.role == Role.SUPERVISOR:

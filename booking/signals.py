@@ -16,6 +16,16 @@ own ``ready()``. Booking never imports them.
   to schedule (``transaction.on_commit``).
 - ``seat_freed(slot, procedure, now)``: a cancellation or a reschedule gave a
   seat of ``slot`` back, inside its transaction.
+- ``acting_for(actor, applicant, appointment, slot, event, now)``: a member of
+  staff (not the applicant themselves) is about to book (``BOOKED``: the new
+  appointment, unsaved, on ``slot``), cancel (``CANCELLED``) or move
+  (``RESCHEDULED``: to ``slot``) an appointment of ``applicant``; sent inside
+  the transaction that will write it, before anything is written. A receiver
+  refuses by raising a ``core.errors.DomainError`` (everything rolls back),
+  may set fields of a new appointment (mediation: the access point and the
+  opening-hours flag) and returns a dict to add to the action's audit details
+  (or ``None``). Never sent for an applicant acting for themselves: their hot
+  path stays one statement.
 
 Saves and deletes of slots, sites and procedures outside the booking services
 (the admin, a shell) change what availability shows: every kept answer is out
@@ -40,6 +50,7 @@ RESCHEDULED = "appointment_rescheduled"
 appointment_messages_wanted = Signal(use_caching=True)
 appointment_changed = Signal(use_caching=True)
 seat_freed = Signal(use_caching=True)
+acting_for = Signal()
 
 
 @receiver(post_save, sender=Slot, dispatch_uid="booking.availability.slot_saved")

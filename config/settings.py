@@ -328,6 +328,16 @@ RATELIMITS = {
         "account": env_rate("RATELIMIT_AVAILABILITY_ACCOUNT", "120/m"),
         "ip": env_rate("RATELIMIT_AVAILABILITY_IP", "600/m"),
     },
+    # Mediation's writes: walk-ins registered, consents given and withdrawn.
+    "mediation": {
+        "account": env_rate("RATELIMIT_MEDIATION_ACCOUNT", "60/m"),
+        "ip": env_rate("RATELIMIT_MEDIATION_IP", "300/m"),
+    },
+    # A mediator's searches of a person by document number and date of birth.
+    "people_find": {
+        "account": env_rate("RATELIMIT_PEOPLE_FIND_ACCOUNT", "60/h"),
+        "ip": env_rate("RATELIMIT_PEOPLE_FIND_IP", "300/h"),
+    },
     # Booking, cancelling and rescheduling (the reads of one's appointments are free).
     "booking": {
         "account": env_rate("RATELIMIT_BOOKING_ACCOUNT", "10/m"),
@@ -523,6 +533,16 @@ ACCESSIBILITY_CONTACT_EMAIL = env_str("ACCESSIBILITY_CONTACT_EMAIL", "")
 # How long an availability answer is kept while no capacity changes (seconds;
 # with a shared cache, REDIS_URL, only): booking/availability_cache.py.
 GUICHET_AVAILABILITY_CACHE_LONG_SECONDS = env_int("AVAILABILITY_CACHE_LONG_SECONDS", 30, minimum=0)
+
+# --- Mediation ------------------------------------------------------------------
+# Bookings a mediator, and all the mediators of an access point together, may
+# make in a day (local); a supervisor raises them for one day (CapRaise, audited).
+MEDIATION_DAILY_CAP_PER_MEDIATOR = env_int("MEDIATION_DAILY_CAP_PER_MEDIATOR", 30, minimum=0)
+MEDIATION_DAILY_CAP_PER_POINT = env_int("MEDIATION_DAILY_CAP_PER_POINT", 80, minimum=0)
+# How long a consent given at an access point may last at most (days).
+MEDIATION_CONSENT_MAX_DAYS = env_int("MEDIATION_CONSENT_MAX_DAYS", 365, minimum=1)
+# The most a supervisor may add to a cap at once.
+MEDIATION_CAP_RAISE_MAX = env_int("MEDIATION_CAP_RAISE_MAX", 200, minimum=1)
 
 LOGGING = {
     "version": 1,

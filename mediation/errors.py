@@ -1,6 +1,8 @@
 """Typed refusals of the mediation services (``core.errors`` translates them)."""
 
-from core.errors import Forbidden
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import Conflict, Forbidden, InvalidInput
 
 
 class AccessPointNotAllowed(Forbidden):
@@ -8,3 +10,51 @@ class AccessPointNotAllowed(Forbidden):
     new one, its slug or whether it is active). Forbidden's message."""
 
     code = "access_point_not_allowed"
+
+
+class ConsentRequired(Forbidden):
+    """A mediator acts for a person without the person's valid consent, given
+    to the mediator's access point, for what the action is (booking...)."""
+
+    code = "consent_required"
+    default_message = _(
+        "Record the person's consent before acting for them: there is no valid "
+        "consent for this at your access point."
+    )
+
+
+class DailyCapReached(Conflict):
+    """The day's bookings of the mediator or of the access point reached their cap."""
+
+    code = "daily_cap_reached"
+    default_message = _(
+        "The daily number of bookings of this access point or of this mediator has been "
+        "reached. A supervisor may raise it for today."
+    )
+
+
+class MediatorOnly(Forbidden):
+    """Only a mediator attached to an access point may do this."""
+
+    code = "mediator_only"
+    default_message = _("Only a mediator of an access point may do this.")
+
+
+class InvalidConsent(InvalidInput):
+    code = "invalid_consent"
+    default_message = _("The consent is not valid.")
+
+
+class ConsentNotActive(Conflict):
+    code = "consent_not_active"
+    default_message = _("This consent has already been withdrawn.")
+
+
+class CapRaiseNotAllowed(Forbidden):
+    code = "cap_raise_not_allowed"
+    default_message = _("Only a supervisor may raise a daily cap.")
+
+
+class InvalidCapRaise(InvalidInput):
+    code = "invalid_cap_raise"
+    default_message = _("The raise is not valid.")

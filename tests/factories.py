@@ -4,7 +4,7 @@ public, starting in a few days, capacity 3."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import factory
 from django.utils import timezone
@@ -163,3 +163,33 @@ class AlertSubscriptionFactory(factory.django.DjangoModelFactory):
     def sites(self, create, extracted, **kwargs):
         if create and extracted:
             self.sites.set(extracted)
+
+
+class ConsentFactory(factory.django.DjangoModelFactory):
+    """A person's consent to a point's mediators for everything, valid 90 days;
+    pass ``mediator`` (its ``access_point`` follows) or both."""
+
+    class Meta:
+        model = "mediation.Consent"
+
+    applicant = factory.SubFactory(ApplicantFactory, user=None)
+    mediator = factory.SubFactory("tests.factories.MediatorFactory")
+    access_point = factory.LazyAttribute(lambda o: o.mediator.access_point)
+    given_by = "person"
+    given_by_name = ""
+    method = "oral"
+    purposes = factory.LazyFunction(
+        lambda: ["booking", "waiting_list", "contact_sms", "contact_email"]
+    )
+    given_at = factory.LazyFunction(timezone.now)
+    valid_until = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=90))
+
+
+class OpeningPeriodFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "mediation.OpeningPeriod"
+
+    access_point = factory.SubFactory(AccessPointFactory)
+    weekday = 0
+    opens = factory.LazyFunction(lambda: time(9, 0))
+    closes = factory.LazyFunction(lambda: time(17, 0))

@@ -22,6 +22,7 @@ staff account does.
 People (``people``): the two applicants' identities; ``walk_in``, registered at
 the point by its mediator; ``helped``, booked for by the point's mediator once
 and registered nowhere (say, before access points recorded their walk-ins).
+Both gave the point's mediator their consent (``consents``, by the same names).
 
 Slots (``slots``), three days from now: ``booked`` at the site, ``free`` an
 hour later, ``other`` at the other site, ``spare`` at the site for another
@@ -49,7 +50,7 @@ from accounts.models import ApiToken, Role, User
 from accounts.services import api_token_create
 from booking.models import Applicant, Appointment, Procedure, Site, Slot
 from booking.services import appointment_book
-from mediation.models import AccessPoint
+from mediation.models import AccessPoint, Consent
 from notifications.models import AlertSubscription
 from tests import factories
 from tests.auth import otp_device_confirm
@@ -74,6 +75,7 @@ class World:
     token_key: str
     alert: AlertSubscription
     colleague: User
+    consents: dict[str, Consent]
 
 
 def build_world() -> World:
@@ -109,6 +111,11 @@ def build_world() -> World:
         "spare": factories.SlotFactory(site=site, starts_at=soon),
     }
     mediator = users["mediator"]
+    # What the person told the mediator: they may book, cancel and move for them.
+    consents = {
+        name: factories.ConsentFactory(applicant=person, mediator=mediator)
+        for name, person in (("walk_in", walk_in), ("helped", helped))
+    }
     appointments = {
         "own": appointment_book(
             actor=applicant.user, applicant=applicant, slot_id=slots["booked"].pk
@@ -120,7 +127,7 @@ def build_world() -> World:
         "helped": appointment_book(actor=mediator, applicant=helped, slot_id=slots["other"].pk),
     }
     # Booked for by the point, then registered nowhere: the point's mediators
-    # still act for them, through that booking.
+    # still see them, through that booking (and act with the consent).
     helped.access_point = None
     helped.save(update_fields=["access_point"])
     token, key = api_token_create(user=applicant.user)
@@ -146,4 +153,5 @@ def build_world() -> World:
         token_key=key,
         alert=alert,
         colleague=colleague,
+        consents=consents,
     )

@@ -26,7 +26,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Model, Q
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Role, User
 from audit.models import AuditAction
 from audit.services import audit_event, audit_record
 from booking import availability_cache, errors, rules, signals, statements
@@ -148,17 +148,84 @@ def appointment_book(
     now = timezone.now()
     slot = _slot_loaded(slot_id, slot)
     rules.booking_check(actor=actor, applicant=applicant, slot=slot, now=now)
+    if _for_someone(actor):
+        # Staff acting for someone: the receivers of ``acting_for`` (mediation:
+        # consent, daily caps) write in the booking's transaction, so that a
+        # refused booking takes their writes back with it.
+        with transaction.atomic():
+            return _appointment_book(
+                actor=actor, applicant=applicant, slot=slot, channel=channel, now=now
+            )
+    return _appointment_book(actor=actor, applicant=applicant, slot=slot, channel=channel, now=now)
+
+
+def _for_someone(actor: User) -> bool:
+    """Does ``actor`` act for someone else (staff), not for themselves?"""
+    return actor.role != Role.APPLICANT
+
+
+def _acting_for(
+    *,
+    actor: User,
+    applicant: Applicant,
+    appointment: Appointment,
+    slot: Slot,
+    event: str,
+    now: datetime,
+) -> dict:
+    """Ask the receivers of ``acting_for`` (which may refuse by raising) and
+    return the audit details they add. Caller is in the action's transaction."""
+    details: dict = {}
+    for _receiver, extra in signals.acting_for.send(
+        sender=Appointment,
+        actor=actor,
+        applicant=applicant,
+        appointment=appointment,
+        slot=slot,
+        event=event,
+        now=now,
+    ):
+        details.update(extra or {})
+    return details
+
+
+def _appointment_book(
+    *, actor: User, applicant: Applicant, slot: Slot, channel: str, now: datetime
+) -> Appointment:
+    """``appointment_book`` once the checks are made: the statement, retried on
+    a reference collision. Inside a transaction when staff act for someone."""
     appointment_id = statements.appointment_id_next()
+    on_behalf: dict | None = None
+    fields: dict = {}
     for _attempt in range(5):
         appointment = _appointment_new(
             actor=actor, applicant=applicant, slot=slot, channel=channel, now=now
         )
         appointment.pk = appointment_id
+        if _for_someone(actor):
+            if on_behalf is None:
+                before = {name: getattr(appointment, name) for name in _ON_BEHALF_FIELDS}
+                on_behalf = _acting_for(
+                    actor=actor,
+                    applicant=applicant,
+                    appointment=appointment,
+                    slot=slot,
+                    event=signals.BOOKED,
+                    now=now,
+                )
+                fields = {
+                    name: getattr(appointment, name)
+                    for name in _ON_BEHALF_FIELDS
+                    if getattr(appointment, name) != before[name]
+                }
+            else:  # a new reference: the same answers as for the first
+                for name, value in fields.items():
+                    setattr(appointment, name, value)
         audit = audit_event(
             actor=actor,
             action=AuditAction.APPOINTMENT_BOOKED,
             appointment=appointment,
-            details=_booked_details(slot, channel),
+            details={**_booked_details(slot, channel), **(on_behalf or {})},
         )
         messages = _messages_wanted(appointment, signals.BOOKED, now)
         try:
@@ -185,6 +252,10 @@ def appointment_book(
         _changed(appointment, signals.BOOKED, now, messages)
         return appointment
     raise RuntimeError("Could not draw a free appointment reference.")  # pragma: no cover
+
+
+# What a receiver of ``acting_for`` may set on a new appointment.
+_ON_BEHALF_FIELDS = ("access_point_id", "outside_opening_hours")
 
 
 def _has_active_appointment(applicant: Applicant, slot: Slot) -> bool:
@@ -255,6 +326,16 @@ def appointment_cancel(*, actor: User, appointment: Appointment) -> Appointment:
     now = timezone.now()
     with transaction.atomic():
         locked = _appointment_lock_for_change(actor=actor, appointment=appointment, now=now)
+        on_behalf = {}
+        if _for_someone(actor):
+            on_behalf = _acting_for(
+                actor=actor,
+                applicant=locked.applicant,
+                appointment=locked,
+                slot=locked.slot,
+                event=signals.CANCELLED,
+                now=now,
+            )
         locked.status = AppointmentStatus.CANCELLED
         locked.cancelled_at = now
         locked.cancelled_by = actor
@@ -270,7 +351,7 @@ def appointment_cancel(*, actor: User, appointment: Appointment) -> Appointment:
             actor=actor,
             action=AuditAction.APPOINTMENT_CANCELLED,
             appointment=locked,
-            details={"slot": locked.slot_id},
+            details={"slot": locked.slot_id, **on_behalf},
         )
     return locked
 
@@ -295,6 +376,16 @@ def appointment_reschedule(
         if new_slot.procedure_id != locked.procedure_id:
             raise errors.SlotNotFound()
         rules.booking_check(actor=actor, applicant=locked.applicant, slot=new_slot, now=now)
+        on_behalf = {}
+        if _for_someone(actor):
+            on_behalf = _acting_for(
+                actor=actor,
+                applicant=locked.applicant,
+                appointment=locked,
+                slot=new_slot,
+                event=signals.RESCHEDULED,
+                now=now,
+            )
         old_slot, old_slot_id, old_starts_at = locked.slot, locked.slot_id, locked.slot.starts_at
         # Both slot rows, in primary-key order: crossing reschedules cannot deadlock.
         list(
@@ -325,6 +416,7 @@ def appointment_reschedule(
                 "from_starts_at": old_starts_at.isoformat(),
                 "to_slot": new_slot.pk,
                 "to_starts_at": new_slot.starts_at.isoformat(),
+                **on_behalf,
             },
         )
     return locked

@@ -116,7 +116,14 @@ def applicant_create(
             action=AuditAction.IDENTITY_RECORDED,
             subject_user=user,
             applicant=applicant,
-            details={"document_type": applicant.document_type, "walk_in": user is None},
+            details={
+                "document_type": applicant.document_type,
+                "walk_in": user is None,
+                # Where a mediator registered the walk-in.
+                **(
+                    {"access_point": applicant.access_point_id} if applicant.access_point_id else {}
+                ),
+            },
         )
     return applicant
 

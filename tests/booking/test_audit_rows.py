@@ -55,6 +55,7 @@ def test_booking_writes_one_audit_row_with_actor_role_appointment_and_applicant(
 def test_booking_by_a_mediator_records_the_mediator_for_the_applicant(applicant, mediator, slot):
     applicant.access_point = mediator.access_point  # registered at the mediator's point
     applicant.save(update_fields=["access_point"])
+    factories.ConsentFactory(applicant=applicant, mediator=mediator)
     appointment = appointment_book(
         actor=mediator, applicant=applicant, slot_id=slot.pk, channel=Channel.MEDIATION
     )

@@ -183,6 +183,7 @@ def test_appointments_for_each_persona(
     colleague = factories.MediatorFactory(access_point=mediator.access_point)
     stranger_mediator = factories.MediatorFactory()
     walk_in = factories.ApplicantFactory(user=None, access_point=mediator.access_point)
+    factories.ConsentFactory(applicant=walk_in, mediator=colleague)
     elsewhere = factories.SlotFactory(procedure=procedure)
     own = appointment_book(
         actor=applicant.user,

@@ -241,6 +241,7 @@ def test_staff_book_for_an_applicant_whose_account_is_unconfirmed(slot, mediator
     applicant = factories.ApplicantFactory(
         user=factories.UnverifiedUserFactory(), access_point=mediator.access_point
     )
+    factories.ConsentFactory(applicant=applicant, mediator=mediator)
 
     appointment = appointment_book(actor=mediator, applicant=applicant, slot_id=slot.pk)
 

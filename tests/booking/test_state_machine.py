@@ -103,7 +103,8 @@ class BookingMachine(RuleBasedStateMachine):
         self.staff_procedure = factories.ProcedureFactory(
             self_booking=False, required_document=RequiredDocument.PASSPORT
         )
-        # Registered at the mediator's access point: its mediators act for them.
+        # Registered at the mediator's access point, with their consent: its
+        # mediators act for them.
         point = self.mediator.access_point
         self.people: list[Applicant] = [
             factories.ApplicantFactory(access_point=point) for _ in range(2)
@@ -113,6 +114,8 @@ class BookingMachine(RuleBasedStateMachine):
             )
             for n in range(2)
         ]
+        for person in self.people:
+            factories.ConsentFactory(applicant=person, mediator=self.mediator)
         self.model_slots: dict[int, ModelSlot] = {}
         self.model_appointments: dict[int, ModelAppointment] = {}
         self.published: set[tuple[int, object]] = set()  # (procedure, start)

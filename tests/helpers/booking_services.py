@@ -27,8 +27,11 @@ def slot_like(slot: Slot, **changes) -> Slot:
     return factories.SlotFactory(**fields)
 
 
-def walk_in(applicant: Applicant, mediator) -> Applicant:
-    """``applicant`` as a walk-in registered at ``mediator``'s access point."""
+def walk_in(applicant: Applicant, mediator, *, consent: bool = True) -> Applicant:
+    """``applicant`` as a walk-in registered at ``mediator``'s access point,
+    who consents (unless ``consent=False``) that its mediators act for them."""
     applicant.access_point = mediator.access_point
     applicant.save(update_fields=["access_point"])
+    if consent:
+        factories.ConsentFactory(applicant=applicant, mediator=mediator)
     return applicant

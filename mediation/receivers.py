@@ -1,0 +1,79 @@
+"""Mediation's answer when staff act for someone (``booking.signals.acting_for``).
+
+A mediator acts for a person only with the person's valid consent, given to
+the mediator's access point for booking (which covers cancelling and moving):
+``ConsentRequired`` otherwise. A booking also takes one unit of the day's caps
+(``mediation.services.caps``) and records on the appointment the access point
+and whether it was made outside the point's opening periods. The consent's id
+goes into the action's audit row: every action shows the consent it relied on.
+Agents and supervisors act under their own rules (``booking.permissions``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from accounts.models import Role, User
+from booking import signals
+from booking.errors import NotAllowed
+from booking.models import Applicant, Appointment, Slot
+from mediation import selectors
+from mediation.errors import ConsentRequired
+from mediation.models import Consent, ConsentPurpose
+from mediation.services.caps import daily_caps_claim
+
+
+def _consent_held(*, applicant: Applicant, access_point_id: int, now: datetime) -> Consent | None:
+    """The valid consent for booking, its row locked against a withdrawal until the
+    action commits (a withdrawal committed first is seen: the row no longer matches)."""
+    consent = selectors.consent_valid(
+        applicant=applicant,
+        access_point_id=access_point_id,
+        purpose=ConsentPurpose.BOOKING,
+        now=now,
+    )
+    if consent is None:
+        return None
+    today = timezone.localdate(now)
+    return (
+        Consent.objects.select_for_update(no_key=True)
+        .filter(pk=consent.pk, withdrawn_at__isnull=True, valid_until__gte=today)
+        .first()
+    )
+
+
+def mediator_acting(
+    sender,
+    *,
+    actor: User,
+    applicant: Applicant,
+    appointment: Appointment,
+    slot: Slot,
+    event: str,
+    now: datetime,
+    **kwargs,
+) -> dict | None:
+    if actor.role != Role.MEDIATOR:
+        return None
+    point = actor.access_point_id
+    if point is None:  # booking.permissions refused already
+        raise NotAllowed()
+    consent = _consent_held(applicant=applicant, access_point_id=point, now=now)
+    if consent is None:
+        raise ConsentRequired()
+    details: dict = {"access_point": point, "consent": consent.pk}
+    if event == signals.BOOKED:
+        daily_caps_claim(mediator=actor, access_point_id=point, day=timezone.localdate(now))
+        outside = selectors.is_outside_opening_hours(access_point_id=point, at=now)
+        appointment.access_point_id = point
+        appointment.outside_opening_hours = outside
+        details["outside_opening_hours"] = outside
+    return details
+
+
+def connect() -> None:
+    signals.acting_for.connect(
+        mediator_acting, sender=Appointment, dispatch_uid="mediation.mediator_acting"
+    )
