@@ -38,6 +38,7 @@ def walk_in(db):
 @pytest.fixture
 def booked(walk_in, slot):
     mediator = factories.MediatorFactory(access_point=walk_in.access_point)
+    factories.ConsentFactory(applicant=walk_in, mediator=mediator)
     return appointment_book(actor=mediator, applicant=walk_in, slot_id=slot.pk)
 
 

@@ -61,7 +61,8 @@ def walk_in(point):
 
 @pytest.fixture
 def booked(point_mediator, walk_in, slot):
-    """The walk-in's appointment, booked by the point's mediator."""
+    """The walk-in's appointment, booked by the point's mediator (with the person's consent)."""
+    factories.ConsentFactory(applicant=walk_in, mediator=point_mediator)
     return appointment_book(actor=point_mediator, applicant=walk_in, slot_id=slot.pk)
 
 
@@ -111,6 +112,7 @@ def test_a_walk_in_booked_by_a_mediator_is_taken_over_by_a_new_account(
     booked.refresh_from_db()
     assert booked.applicant_id == walk_in.pk
     assert booked.booked_by_role == "mediator"
+    assert booked.access_point == point  # the point keeps its history
     # Its appointments are the account's now.
     assert list(appointments_for(newcomer).values_list("reference", flat=True)) == [
         booked.reference
@@ -121,6 +123,16 @@ def test_a_walk_in_booked_by_a_mediator_is_taken_over_by_a_new_account(
     assert event.details["access_point"] == point.pk
     assert sorted(event.details["walk_in_contacts_cleared"]) == ["email", "phone"]
     assert not IdentityClaimAttempt.objects.exists()
+
+
+def test_the_access_point_still_sees_what_it_booked_after_the_take_over(
+    booked, point_mediator, newcomer
+):
+    _claim(newcomer, booked.reference)
+
+    assert booked.reference in set(
+        appointments_for(point_mediator).values_list("reference", flat=True)
+    )
 
 
 def test_the_walk_ins_typed_contacts_give_way_to_the_accounts_confirmed_ones(
