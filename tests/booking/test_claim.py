@@ -446,3 +446,11 @@ def test_the_identity_page_offers_the_claim_when_the_document_is_on_file(
     assert reverse("booking:identity_claim") in page
     assert "take over my file" in page
     assert not Applicant.objects.filter(user=newcomer).exists()
+
+
+def test_my_appointments_without_an_identity_links_to_the_claim(web, newcomer):
+    web.force_login(newcomer)
+
+    page = web.get(reverse("booking:my_appointments")).content.decode()
+
+    assert reverse("booking:identity_claim") in page
