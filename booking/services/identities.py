@@ -146,7 +146,7 @@ def _claim_refusal(record: Applicant | None, *, birth_date: date, document_numbe
         return "has_account"
     if record.surname == ERASED_TEXT:
         return "erased"
-    # Both compared, always: no early exit that a stopwatch could read.
+    # Both compared, the number in constant time; what stops guessing is the rate limit.
     same_number = hmac.compare_digest(record.document_number.encode(), document_number.encode())
     same_birth_date = record.birth_date == birth_date
     if not (same_number and same_birth_date):
