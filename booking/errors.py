@@ -17,6 +17,12 @@ class AppointmentNotFound(NotFound):
     default_message = _("This appointment does not exist.")
 
 
+class ApplicantNotFound(NotFound):
+    # Also what a person the caller may not act for answers: no telling the two apart.
+    code = "applicant_not_found"
+    default_message = _("This person does not exist.")
+
+
 class AccountNotVerified(Forbidden):
     code = "account_not_verified"
     default_message = _("Confirm your e-mail address and your mobile phone before booking.")

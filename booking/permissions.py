@@ -181,6 +181,28 @@ def visible_applicants(user: User) -> Q:
     return _NOTHING
 
 
+def addressable_applicants(user: User) -> Q:
+    """A filter on ``Applicant``: the people ``user`` may name to book for
+    (the API's ``{"slot", "applicant"}``); anyone else answers as a missing id.
+
+    Applicants: themselves. Mediators: their point's people (``people_of_point``;
+    the booking then needs the person's consent). Agents and supervisors: anyone
+    (``can_act_for`` then asks whether the slot's site is theirs: an agent books
+    court-ordered convocations for people who never came to their sites).
+    """
+    if not _active(user):
+        return _NOTHING
+    if user.role == Role.APPLICANT:
+        return Q(user=user)
+    if user.role == Role.MEDIATOR:
+        if user.access_point_id is None:
+            return _NOTHING
+        return people_of_point(user.access_point_id)
+    if user.role in (Role.AGENT, Role.SUPERVISOR):
+        return Q()
+    return _NOTHING
+
+
 def visible_appointments(user: User) -> Q:
     """A filter on ``Appointment``: those ``user`` may see (and so act on)."""
     if not _active(user):

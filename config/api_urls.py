@@ -15,6 +15,7 @@ app_name = "api"
 urlpatterns = [
     path("", include("accounts.api.urls")),
     path("", include("booking.api.urls")),
+    path("", include("mediation.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script from this URL (?script), not inline,
     # so the Content-Security-Policy keeps script-src 'self'; its one inline <style>

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import Conflict, Forbidden, InvalidInput
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
 class AccessPointNotAllowed(Forbidden):
@@ -58,3 +58,8 @@ class CapRaiseNotAllowed(Forbidden):
 class InvalidCapRaise(InvalidInput):
     code = "invalid_cap_raise"
     default_message = _("The raise is not valid.")
+
+
+class ConsentNotFound(NotFound):
+    code = "consent_not_found"
+    default_message = _("This consent does not exist.")

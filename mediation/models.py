@@ -102,9 +102,10 @@ class Consent(models.Model):
     changed otherwise: a new consent is a new row.
     """
 
+    # Erased with the person's record (the audit trail keeps what was consented).
     applicant = models.ForeignKey(
         "booking.Applicant",
-        on_delete=models.PROTECT,
+        on_delete=models.CASCADE,
         related_name="consents",
         verbose_name=_("person"),
     )

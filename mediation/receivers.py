@@ -26,20 +26,19 @@ from mediation.services.caps import daily_caps_claim
 
 
 def _consent_held(*, applicant: Applicant, access_point_id: int, now: datetime) -> Consent | None:
-    """The valid consent for booking, its row locked against a withdrawal until the
-    action commits (a withdrawal committed first is seen: the row no longer matches)."""
-    consent = selectors.consent_valid(
-        applicant=applicant,
-        access_point_id=access_point_id,
-        purpose=ConsentPurpose.BOOKING,
-        now=now,
-    )
-    if consent is None:
-        return None
-    today = timezone.localdate(now)
+    """The newest valid consent for booking (``selectors.consent_valid``'s rule), its
+    row locked against a withdrawal until the action commits; one committed first
+    is seen (the row no longer matches once re-read)."""
     return (
         Consent.objects.select_for_update(no_key=True)
-        .filter(pk=consent.pk, withdrawn_at__isnull=True, valid_until__gte=today)
+        .filter(
+            applicant_id=applicant.pk,
+            access_point_id=access_point_id,
+            purposes__contains=[ConsentPurpose.BOOKING],
+            withdrawn_at__isnull=True,
+            valid_until__gte=timezone.localdate(now),
+        )
+        .order_by("-given_at", "-pk")
         .first()
     )
 

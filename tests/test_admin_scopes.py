@@ -84,6 +84,7 @@ def test_an_agent_sees_only_their_sites_slots_and_people(client, agent, booked):
 
 def test_a_mediator_sees_only_their_points_bookings(client, mediator, booked, site, procedure):
     walk_in = factories.ApplicantFactory(user=None, access_point=mediator.access_point)
+    factories.ConsentFactory(applicant=walk_in, mediator=mediator)
     theirs = appointment_book(
         actor=mediator,
         applicant=walk_in,

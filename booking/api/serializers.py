@@ -122,6 +122,20 @@ class SlotChoiceSerializer(serializers.Serializer):
     slot = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="A slot id.")
 
 
+class BookingRequestSerializer(serializers.Serializer):
+    """What ``POST /appointments/`` takes: the slot, and for staff the person."""
+
+    slot = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="A slot id.")
+    applicant = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="The person to book for (an applicant id): required for staff "
+        "(mediators: a person of their access point, with their consent; agents: "
+        "at their sites; supervisors), optional for an applicant (their own only).",
+    )
+
+
 class AppointmentSlotSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="slot_id")
     starts_at = serializers.DateTimeField(source="slot.starts_at")

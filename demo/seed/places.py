@@ -7,12 +7,13 @@ addresses of the access points are plausible demo data, not a directory.
 
 from __future__ import annotations
 
+from datetime import time
 from typing import TypeVar
 
 from django.db import models
 
 from booking.models import Procedure, RequiredDocument, Site
-from mediation.models import AccessPoint
+from mediation.models import AccessPoint, OpeningPeriod
 
 M = TypeVar("M", bound=models.Model)
 
@@ -194,7 +195,33 @@ def places_ensure() -> tuple[dict[str, Site], dict[str, Procedure], list[AccessP
         for row in PROCEDURES
     }
     access_points = [_by_slug(AccessPoint, row) for row in ACCESS_POINTS]
+    _opening_periods_ensure(access_points)
     return sites, procedures, access_points
+
+
+# What ``_OPENING_HOURS`` says, as periods: a mediator's booking outside them is flagged.
+OPENING_PERIODS = [
+    (weekday, opens, closes)
+    for weekday in range(5)
+    for opens, closes in ((time(9, 0), time(12, 30)), (time(13, 30), time(17, 0)))
+]
+
+
+def _opening_periods_ensure(access_points: list[AccessPoint]) -> None:
+    """Give each point its periods, once (a point that has some keeps them)."""
+    have = set(
+        OpeningPeriod.objects.filter(access_point__in=access_points)
+        .values_list("access_point_id", flat=True)
+        .distinct()
+    )
+    OpeningPeriod.objects.bulk_create(
+        [
+            OpeningPeriod(access_point=point, weekday=weekday, opens=opens, closes=closes)
+            for point in access_points
+            if point.pk not in have
+            for weekday, opens, closes in OPENING_PERIODS
+        ]
+    )
 
 
 def _by_slug(model: type[M], fields: dict) -> M:

@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
                 ('valid_until', models.DateField(verbose_name='valid until')),
                 ('withdrawn_at', models.DateTimeField(blank=True, null=True, verbose_name='withdrawn at')),
                 ('access_point', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consents', to='mediation.accesspoint')),
-                ('applicant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consents', to='booking.applicant', verbose_name='person')),
+                ('applicant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consents', to='booking.applicant', verbose_name='person')),
                 ('mediator', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='consents_received', to=settings.AUTH_USER_MODEL, verbose_name='mediator')),
                 ('withdrawn_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='withdrawn by')),
             ],

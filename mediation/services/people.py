@@ -166,7 +166,7 @@ def consent_withdraw(*, actor: User, consent: Consent) -> Consent:
     now = timezone.now()
     with transaction.atomic():
         locked = (
-            Consent.objects.select_for_update()
+            Consent.objects.select_for_update(of=("self",))
             .select_related("applicant__user")
             .filter(pk=consent.pk)
             .first()

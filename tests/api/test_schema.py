@@ -25,6 +25,9 @@ def test_schema_generates_without_warnings_and_validates(tmp_path):
         "/api/v1/appointments/{reference}/reschedule/",
         "/api/v1/agent/publications/",
         "/api/v1/identity/claim/",
+        "/api/v1/mediation/applicants/",
+        "/api/v1/mediation/applicants/{applicant_id}/consents/",
+        "/api/v1/mediation/applicants/{applicant_id}/consents/{consent_id}/",
     }
 
 

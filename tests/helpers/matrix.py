@@ -31,6 +31,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import ApiToken, User
 from accounts.services import api_token_create
 from booking.models import Applicant, Appointment, Publication, Slot
+from mediation.models import Consent
 from notifications.models import AlertSubscription
 from notifications.services import unsubscribe_token
 from tests.auth import login
@@ -87,9 +88,38 @@ ANY_REDIRECT = outcomes(REDIRECT)
 API_READ = outcomes(200, anonymous=401)
 
 
-def api_applicants_write(status: Any, other: Any = 404) -> dict[str, Any]:
-    """API writes on an appointment: applicants only, for their own (someone else's is a 404)."""
-    return outcomes(403, anonymous=401, applicant=status, other_applicant=other)
+def api_writes(**granted: Any) -> dict[str, Any]:
+    """API writes on an appointment: what ``granted`` get; anyone else does not see
+    it (a 404), the anonymous visitor is not authenticated (401)."""
+    return outcomes(404, anonymous=401, **granted)
+
+
+def api_mediators(granted: Any, **others: Any) -> dict[str, Any]:
+    """The mediation API: mediators of a point get ``granted`` (or what ``others``
+    says); everyone else is refused (403 ``mediators_only``)."""
+    return outcomes(
+        403, anonymous=401, **{"mediator": granted, "other_mediator": granted, **others}
+    )
+
+
+def _consent(s: World) -> dict:
+    return {
+        "given_by": "person",
+        "method": "oral",
+        "purposes": ["booking"],
+        "valid_until": s.slots["free"].starts_at.date().isoformat(),
+    }
+
+
+def _walk_in_identity(s: World) -> dict:
+    return {
+        "surname": "Traoré",
+        "given_names": "Mariam",
+        "birth_date": "1985-03-02",
+        "nationality": "ML",
+        "document_type": "passport",
+        "document_number": "AB123456",
+    }
 
 
 def api_visible(**seen: Any) -> dict[str, Any]:
@@ -355,16 +385,29 @@ MATRIX: dict[str, list[Case]] = {
     "api:appointments": [
         Case(API_READ, label="each their own list"),
         Case(
-            outcomes(403, anonymous=401, applicant=201, other_applicant=201),
+            outcomes(400, anonymous=401, applicant=201, other_applicant=201),
             method="POST",
             data=lambda s: {"slot": s.slots["spare"].pk},
-            label="book, for oneself",
+            label="book, for oneself (staff must name the person)",
         ),
         Case(
-            outcomes(403, anonymous=401, applicant=409, other_applicant=409),
+            outcomes(400, anonymous=401, applicant=409, other_applicant=409),
             method="POST",
             data=lambda s: {"slot": s.slots["free"].pk},
             label="book a second time the same procedure",
+        ),
+        Case(
+            outcomes(
+                404,
+                anonymous=401,
+                mediator=201,
+                agent=201,
+                other_agent=403,
+                supervisor=201,
+            ),
+            method="POST",
+            data=lambda s: {"slot": s.slots["spare"].pk, "applicant": s.people["walk_in"].pk},
+            label="book for the walk-in: the point's mediator (consent), staff of the site",
         ),
     ],
     "api:appointment-detail": [
@@ -381,20 +424,73 @@ MATRIX: dict[str, list[Case]] = {
         ),
     ],
     "api:appointment-cancel": [
-        Case(api_applicants_write(200), method="POST", kwargs=_ref("own"), label="own"),
         Case(
-            api_applicants_write(404, 404),
+            api_writes(applicant=200, agent=200, supervisor=200),
+            method="POST",
+            kwargs=_ref("own"),
+            label="own; staff of the site",
+        ),
+        Case(
+            api_writes(mediator=200, agent=200, supervisor=200),
             method="POST",
             kwargs=_ref("walk_in"),
-            label="walk-in's: not through the API, even for the point's mediator",
+            label="walk-in's: the point's mediator with the consent, staff of the site",
         ),
     ],
     "api:appointment-reschedule": [
         Case(
-            api_applicants_write(200),
+            api_writes(applicant=200, agent=200, supervisor=200),
             method="POST",
             kwargs=_ref("own"),
             data=lambda s: {"slot": s.slots["free"].pk},
+        )
+    ],
+    # --- API: mediation (mediators of a point; supervisors withdraw consents too)
+    "api:mediation-applicants": [
+        Case(
+            api_mediators(200),
+            query=lambda s: {
+                "document_number": s.people["other_applicant"].document_number,
+                "birth_date": s.people["other_applicant"].birth_date.isoformat(),
+            },
+            label="find by document number and date of birth",
+        ),
+        Case(
+            api_mediators(201),
+            method="POST",
+            data=_walk_in_identity,
+            label="register a walk-in",
+        ),
+    ],
+    "api:mediation-consents": [
+        Case(
+            api_mediators(201, other_mediator=404),
+            method="POST",
+            kwargs=lambda s: {"applicant_id": s.people["walk_in"].pk},
+            data=_consent,
+            label="the point's walk-in",
+        ),
+        Case(
+            api_mediators(201),
+            method="POST",
+            kwargs=lambda s: {"applicant_id": s.people["other_applicant"].pk},
+            data=lambda s: {
+                **_consent(s),
+                "document_number": s.people["other_applicant"].document_number,
+                "birth_date": s.people["other_applicant"].birth_date.isoformat(),
+            },
+            label="anyone, with their document number and date of birth",
+        ),
+    ],
+    "api:mediation-consent": [
+        Case(
+            api_mediators(200, other_mediator=404, supervisor=200),
+            method="DELETE",
+            kwargs=lambda s: {
+                "applicant_id": s.people["walk_in"].pk,
+                "consent_id": s.consents["walk_in"].pk,
+            },
+            label="withdraw: the point's mediators and supervisors",
         )
     ],
     "api:agent-publications": [
@@ -527,6 +623,7 @@ def snapshot() -> tuple:
         list(AlertSubscription.objects.order_by("pk").values_list("pk", "is_active")),
         list(Publication.objects.order_by("pk").values_list("pk")),
         list(TOTPDevice.objects.order_by("pk").values_list("pk", "confirmed")),
+        list(Consent.objects.order_by("pk").values_list("pk", "withdrawn_at")),
     )
 
 

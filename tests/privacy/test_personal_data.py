@@ -151,6 +151,7 @@ def test_purge_erases_what_is_past_retention_and_leaves_the_rest(slot):
     User.objects.filter(pk=active_user.user_id).update(last_login=timezone.now())
     mediator = factories.MediatorFactory()
     walk_in = factories.ApplicantFactory(user=None, email="", access_point=mediator.access_point)
+    factories.ConsentFactory(applicant=walk_in, mediator=mediator)
     walk_in_appointment = appointment_book(
         actor=mediator,
         applicant=walk_in,
@@ -241,6 +242,7 @@ def test_purge_keeps_an_unconfirmed_account_that_has_appointments(slot):
         user=factories.UnverifiedUserFactory(), access_point=mediator.access_point
     )
     # Only staff can book for an account that is not confirmed (a mediator, say).
+    factories.ConsentFactory(applicant=applicant, mediator=mediator)
     appointment_book(actor=mediator, applicant=applicant, slot_id=slot.pk)
     User.objects.filter(pk=applicant.user_id).update(
         date_joined=timezone.now() - timedelta(days=30)

@@ -9,12 +9,11 @@ from booking.api.views.appointments import (
     AppointmentRescheduleView,
 )
 from booking.api.views.availability import AvailabilityView, _availability_json, _local_iso
-from booking.api.views.common import ApplicantWrites, Publisher
+from booking.api.views.common import Publisher
 from booking.api.views.publications import PublicationCreateView
 from booking.api.views.reference import ProcedureListView, SiteListView
 
 __all__ = [
-    "ApplicantWrites",
     "AppointmentCancelView",
     "AppointmentDetailView",
     "AppointmentListView",

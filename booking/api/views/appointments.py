@@ -17,14 +17,16 @@ from booking.api import hotpath, soldout
 from booking.api.serializers import (
     AppointmentFilterSerializer,
     AppointmentSerializer,
+    BookingRequestSerializer,
     SlotChoiceSerializer,
 )
 from booking.api.views.common import (
     BOOKING_403,
     BOOKING_404,
     BOOKING_409,
-    ApplicantWrites,
-    own_applicant,
+    BOOKING_CAP_409,
+    BOOKING_PERSON_404,
+    person_for_booking,
     rendered,
     slot_choice,
     visible_appointment,
@@ -86,7 +88,7 @@ _BOOKING_RENDERER = AppointmentSerializer()
 
 
 class AppointmentListView(APIView):
-    permission_classes = [permissions.IsAuthenticated, ApplicantWrites]
+    permission_classes = [permissions.IsAuthenticated]
     throttle_scope = "booking"
 
     def perform_authentication(self, request: Request) -> None:
@@ -101,8 +103,8 @@ class AppointmentListView(APIView):
     @extend_schema(
         operation_id="appointments_list",
         description="The appointments the caller may see (applicants: their own; "
-        "mediators: those they booked; agents: those at their sites; supervisors: all), "
-        "most recently booked first, a page at a time.",
+        "mediators: those of their access point's people; agents: those at their sites; "
+        "supervisors: all), most recently booked first, a page at a time.",
         parameters=[AppointmentFilterSerializer, *pagination_parameters()],
         responses={
             200: page_of(AppointmentSerializer),
@@ -122,7 +124,12 @@ class AppointmentListView(APIView):
 
     @extend_schema(
         operation_id="appointments_create",
-        request=SlotChoiceSerializer,
+        description='Book a slot. An applicant books for themselves (`{"slot": id}`). '
+        'Staff book for a person they may act for (`{"slot": id, "applicant": id}`): '
+        "a mediator for a person of their access point who consented to it (the daily caps "
+        "of the mediator and of the point apply), an agent at their sites, a supervisor "
+        "anywhere. A person the caller may not name answers as a missing one.",
+        request=BookingRequestSerializer,
         responses={
             201: AppointmentSerializer,
             **error_responses(
@@ -134,8 +141,8 @@ class AppointmentListView(APIView):
                 415,
                 429,
                 s403=BOOKING_403,
-                s404=BOOKING_404,
-                s409=BOOKING_409,
+                s404=f"{BOOKING_404}, {BOOKING_PERSON_404}",
+                s409=f"{BOOKING_409}, {BOOKING_CAP_409}",
             ),
         },
         tags=["booking"],
@@ -144,7 +151,7 @@ class AppointmentListView(APIView):
         slot_id = slot_choice(request.data)
         appointment = hotpath.appointment_book(
             actor=request.user,
-            applicant=own_applicant(request),
+            applicant=person_for_booking(request, request.data),
             slot_id=slot_id,
             prefetched=getattr(self, "_slot_prefetched", None),
         )
@@ -165,11 +172,13 @@ class AppointmentDetailView(APIView):
 
 
 class AppointmentCancelView(APIView):
-    permission_classes = [permissions.IsAuthenticated, ApplicantWrites]
+    permission_classes = [permissions.IsAuthenticated]
     throttle_scope = "booking"
 
     @extend_schema(
         operation_id="appointments_cancel",
+        description="Cancel an appointment the caller may see: an applicant their own, "
+        "staff one of a person they may act for (a mediator with the person's consent).",
         request=None,
         responses={
             200: AppointmentSerializer,
@@ -179,7 +188,7 @@ class AppointmentCancelView(APIView):
                 404,
                 409,
                 429,
-                s403="`applicants_only`",
+                s403="`not_allowed`, `consent_required` (staff acting for someone)",
                 s404="`appointment_not_found`",
                 s409="`appointment_not_active`, `appointment_past`",
             ),
@@ -195,11 +204,14 @@ class AppointmentCancelView(APIView):
 
 
 class AppointmentRescheduleView(APIView):
-    permission_classes = [permissions.IsAuthenticated, ApplicantWrites]
+    permission_classes = [permissions.IsAuthenticated]
     throttle_scope = "booking"
 
     @extend_schema(
         operation_id="appointments_reschedule",
+        description="Move an appointment the caller may see to another slot of its "
+        "procedure: an applicant their own, staff one of a person they may act for "
+        "(a mediator with the person's consent; an agent between their sites).",
         request=SlotChoiceSerializer,
         responses={
             200: AppointmentSerializer,

@@ -10,9 +10,11 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from booking import errors, selectors
+from booking import permissions as permissions_module
 from booking.api.serializers import (
     MAX_ID,
     AppointmentSerializer,
+    BookingRequestSerializer,
     SlotChoiceSerializer,
 )
 from booking.models import Applicant, Appointment, reference_parse
@@ -21,26 +23,22 @@ BOOKING_409 = (
     "`slot_full`, `already_booked`, `slot_in_past`, `booking_closed`, "
     "`document_not_accepted`, `procedure_unavailable`, `identity_missing`, `identity_changed`"
 )
-BOOKING_403 = "`account_not_verified`, `procedure_not_self_bookable`, `applicants_only`"
+BOOKING_403 = (
+    "`account_not_verified`, `procedure_not_self_bookable`, `not_allowed` (staff: not "
+    "one of your sites or people), `consent_required` (a mediator without the person's "
+    "valid consent for booking)"
+)
 # A slot the caller may not see (not yet visible, beyond the horizon, reserved
 # for others, of another procedure) answers exactly as a missing one.
 BOOKING_404 = "`slot_not_found`"
+# A person the caller may not name answers exactly as a missing one.
+BOOKING_PERSON_404 = "`applicant_not_found`"
+# A mediator's booking beyond the day's cap of their point or their own.
+BOOKING_CAP_409 = "`daily_cap_reached`"
 LIST_400 = "`invalid`: a malformed `cursor` or `page_size`"
 
 
 # --- Permissions -------------------------------------------------------------------
-
-
-class ApplicantWrites(permissions.BasePermission):
-    """Reads for every authenticated role; booking, cancelling and rescheduling
-    through the API are for applicants acting for themselves. Staff acting for
-    someone else (consent, audit) is not part of the API yet."""
-
-    message = _("Through the API, only applicants book, cancel or reschedule, for themselves.")
-    code = "applicants_only"
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return request.method in permissions.SAFE_METHODS or request.user.role == Role.APPLICANT
 
 
 class Publisher(permissions.BasePermission):
@@ -61,6 +59,45 @@ def own_applicant(request: Request) -> Applicant:
         return request.user.applicant
     except Applicant.DoesNotExist:
         raise errors.IdentityMissing() from None
+
+
+def person_for_booking(request: Request, data) -> Applicant:
+    """The person a ``POST /appointments/`` books for.
+
+    An applicant books for themselves: no query beyond their own identity
+    (loaded with the token); naming another id is a 404 ``applicant_not_found``,
+    as a missing one. Staff must name the person (400 without), and one they
+    may not name (``booking.permissions.addressable_applicants``) is the same 404.
+    """
+    named = data.get("applicant") if isinstance(data, dict) else None
+    if request.user.role == Role.APPLICANT:
+        own = own_applicant(request)
+        if named is None and not (isinstance(data, dict) and "applicant" in data):
+            return own
+        if _applicant_choice(data) != own.pk:
+            raise errors.ApplicantNotFound()
+        return own
+    applicant_id = _applicant_choice(data, required=True)
+    person = (
+        Applicant.objects.filter(permissions_module.addressable_applicants(request.user))
+        .filter(pk=applicant_id)
+        .first()
+    )
+    if person is None:
+        raise errors.ApplicantNotFound()
+    return person
+
+
+def _applicant_choice(data, *, required: bool = False) -> int:
+    value = data.get("applicant") if isinstance(data, dict) else None
+    if type(value) is int and 1 <= value <= MAX_ID:
+        return value
+    choice = BookingRequestSerializer(data=data)
+    choice.fields["applicant"].required = required
+    choice.is_valid(raise_exception=True)
+    if "applicant" not in choice.validated_data:  # pragma: no cover - required above
+        raise errors.ApplicantNotFound()
+    return choice.validated_data["applicant"]
 
 
 def slot_choice(data) -> int:
