@@ -30,6 +30,7 @@ class AuditAction(models.TextChoices):
     IDENTITY_RECORDED = "identity.recorded", _("Identity recorded")
     IDENTITY_CORRECTED = "identity.corrected", _("Identity corrected")
     IDENTITY_CLAIM_REFUSED = "identity.claim_refused", _("Identity claim refused")
+    IDENTITY_CLAIMED = "identity.claimed", _("Walk-in's file taken over by an account")
     IDENTITY_ERASED = "identity.erased", _("Identity erased")
     # Accounts
     ACCOUNT_CREATED = "account.created", _("Account created")

@@ -123,3 +123,21 @@ class IdentityTaken(Conflict):
 class IdentityAlreadyOnFile(Conflict):
     code = "identity_already_on_file"
     default_message = _("This account already has an identity on file.")
+
+
+class IdentityClaimRefused(NotFound):
+    # One refusal for every reason (no such reference, someone else's, a record
+    # that has an account, a date of birth or document that does not match):
+    # nothing tells a wrong guess from a near one.
+    code = "identity_claim_refused"
+    default_message = _(
+        "No file matches this booking reference, date of birth and document number. "
+        "Check them against the convocation, or ask the access point or the prefecture."
+    )
+
+
+class ClaimAccountNotVerified(AccountNotVerified):
+    # The code of any unverified account: clients switch on it already.
+    default_message = _(
+        "Confirm your e-mail address and your mobile phone before taking over your file."
+    )

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from booking import views
+from booking.identity.claim import identity_claim
 
 app_name = "booking"
 
@@ -12,6 +13,7 @@ urlpatterns = [
     path("book/<slug:procedure>/<slug:site>/times/", views.times, name="times"),
     path("slots/<int:slot_id>/confirm/", views.confirm, name="confirm"),
     path("me/identity/", views.identity, name="identity"),
+    path("me/identity/claim/", identity_claim, name="identity_claim"),
     # An applicant's appointments, by reference (never by database id).
     path("appointments/", views.my_appointments, name="my_appointments"),
     path("appointments/<str:reference>/", views.appointment_detail, name="appointment_detail"),

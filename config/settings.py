@@ -371,6 +371,13 @@ RATELIMITS = {
     },
     # The public verification page: per address (the codes are unguessable anyway).
     "attempts_verify": {"ip": env_rate("RATELIMIT_ATTEMPTS_VERIFY_IP", "30/10m")},
+    # Taking over a walk-in's file (booking.services.applicant_claim): every try
+    # counts, matched or not, so the reference, the date of birth and the
+    # document number cannot be guessed by trying.
+    "identity_claim": {
+        "account": env_rate("RATELIMIT_IDENTITY_CLAIM_ACCOUNT", "5/h"),
+        "ip": env_rate("RATELIMIT_IDENTITY_CLAIM_IP", "20/h"),
+    },
 }
 # The record of attempts: a repeat of the same search that found nothing within
 # this many seconds is the same attempt (not counted, not written again).

@@ -793,6 +793,65 @@ FORM_ROUTES: dict[str, list[Ask]] = {
     ],
 }
 
+
+def _newcomer_verified(world: World) -> None:
+    """The newcomer confirmed their e-mail address and phone: they may take over a file."""
+    User.objects.filter(pk=world.newcomer.pk).update(
+        email_verified_at=timezone.now(), phone_verified_at=timezone.now()
+    )
+
+
+def _walk_in_proofs(world: World) -> dict:
+    """The proofs of the persona world's walk-in (booked for by the point's mediator)."""
+    walk_in = Applicant.objects.filter(user=None).order_by("pk").first()
+    return {
+        "reference": walk_in.appointments.get().reference,
+        "birth_date": walk_in.birth_date.isoformat(),
+        "document_number": walk_in.document_number,
+    }
+
+
+# Taking over a walk-in's file, as the newcomer (verified, no identity yet).
+CLAIM_ROUTES: dict[str, list[Ask]] = {
+    "booking:identity_claim": [
+        # Session and user; the identity (none).
+        Ask(
+            "newcomer",
+            "get",
+            lambda w: reverse("booking:identity_claim"),
+            3,
+            200,
+            before=_newcomer_verified,
+            label="page",
+        ),
+        # Session and user; the identity (none: the view), again (the service); in a
+        # transaction: the file by its reference, locked; the UPDATE; an audit row.
+        Ask(
+            "newcomer",
+            "post",
+            lambda w: reverse("booking:identity_claim"),
+            9,
+            302,
+            data=_walk_in_proofs,
+            before=_newcomer_verified,
+        ),
+    ],
+    # Session and user; an identity? (the service); in a transaction: the file by its
+    # reference, locked; the UPDATE; an audit row; the file's appointments, read back.
+    "api:identity-claim": [
+        Ask(
+            "newcomer",
+            "post",
+            lambda w: reverse("api:identity-claim"),
+            9,
+            200,
+            data=_walk_in_proofs,
+            before=_newcomer_verified,
+            headers=lambda w, url, data: {"content_type": "application/json"},
+        )
+    ],
+}
+
 OTHER_ROUTES: dict[str, list[Ask]] = {
     # The cookie, and for a logged-in account its language: the session, the user,
     # in a transaction (savepoint and release here) the account's UPDATE and its
@@ -825,6 +884,7 @@ BOUNDED_HERE = {
     **WEBHOOK_ROUTES,
     **STAFF_ROUTES,
     **FORM_ROUTES,
+    **CLAIM_ROUTES,
     **OTHER_ROUTES,
 }
 

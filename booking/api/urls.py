@@ -1,6 +1,7 @@
 from django.urls import path
 
 from booking.api import views
+from booking.api.views.claim import IdentityClaimView
 
 urlpatterns = [
     path("sites/", views.SiteListView.as_view(), name="sites"),
@@ -28,4 +29,5 @@ urlpatterns = [
         name="appointment-reschedule",
     ),
     path("agent/publications/", views.PublicationCreateView.as_view(), name="agent-publications"),
+    path("identity/claim/", IdentityClaimView.as_view(), name="identity-claim"),
 ]

@@ -22,6 +22,7 @@ from booking.services.corrections import (
 )
 from booking.services.identities import (
     AccountIdentity,
+    applicant_claim,
     applicant_create,
     applicants_create_bulk,
     identity_validate,
@@ -44,6 +45,7 @@ __all__ = [
     "AccountIdentity",
     "OpeningRange",
     "PublicationResult",
+    "applicant_claim",
     "applicant_contact_follow",
     "applicant_create",
     "applicant_identity_correct",

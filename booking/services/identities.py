@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,14 +16,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from accounts.models import Role, User
+from accounts.models import IdentityClaimAttempt, Role, User
+from accounts.permissions import is_verified
 from accounts.phones import normalize_mobile
 from audit.models import AuditAction, AuditEvent
 from audit.services import audit_event, audit_record
 from booking import errors
-from booking.identity import Identity, document_number_error, normalize_name
-from booking.models import Applicant
+from booking.identity import (
+    Identity,
+    document_number_error,
+    normalize_document_number,
+    normalize_name,
+)
+from booking.models import ERASED_TEXT, Applicant, Appointment, reference_parse
 from booking.permissions import can_register_identity
+from core import ratelimit
 from core.db import constraint_of
 
 # --- Identities --------------------------------------------------------------------
@@ -118,6 +126,122 @@ def applicant_create(
             },
         )
     return applicant
+
+
+# --- An account takes over a walk-in's record -------------------------------------
+
+# What the refused claim records as the "identity key" it aimed at: the
+# reference the account typed, never the key of the record it found (the
+# account's data export lists its refused claims: the key would give away the
+# document number of whoever holds that reference).
+CLAIM_KEY_PREFIX = "claim:"
+
+
+def _claim_refusal(record: Applicant | None, *, birth_date: date, document_number: str) -> str:
+    """Why ``record`` may not be claimed with these proofs ("" when it may).
+    For the audit trail only: the caller is told the same in every case."""
+    if record is None:
+        return "unknown_reference"
+    if record.user_id is not None:
+        return "has_account"
+    if record.surname == ERASED_TEXT:
+        return "erased"
+    # Both compared, the number in constant time; what stops guessing is the rate limit.
+    same_number = hmac.compare_digest(record.document_number.encode(), document_number.encode())
+    same_birth_date = record.birth_date == birth_date
+    if not (same_number and same_birth_date):
+        return "mismatch"
+    return ""
+
+
+def applicant_claim(
+    *,
+    actor: User,
+    reference: str,
+    birth_date: date,
+    document_number: str,
+    ip: str | None = None,
+) -> Applicant:
+    """``actor``, an applicant's account without an identity, takes over the
+    walk-in record (no account) that the appointment ``reference`` belongs to,
+    proving it with the record's date of birth and document number (compared
+    after normalisation, as everywhere).
+
+    The record becomes the account's: the same row, so the same identity key,
+    its appointments, consents and history with it; the access point that
+    registered it stays on it and on the appointments. Its own phone and
+    e-mail (typed by a mediator) are cleared: from now on the account's
+    confirmed contacts receive its messages (``notifications.services.
+    applicant_contacts`` reads only those once the record has an account),
+    and contacts nobody confirmed are not kept for nothing. Messages already
+    owed keep their destination. The record's language becomes the account's.
+    Audited (``IDENTITY_CLAIMED``, on the record).
+
+    Every try is counted (``RATELIMITS["identity_claim"]``, per account and per
+    ``ip``) before anything is looked up. A reference that does not exist, one
+    whose record has an account or was erased, and proofs that do not match
+    are one refusal, ``IdentityClaimRefused``, recorded (an
+    ``IdentityClaimAttempt`` and an ``IDENTITY_CLAIM_REFUSED`` audit row, which
+    says why) and committed before it is raised: nothing else is written.
+
+    Raises first, about the account itself: ``NotAllowed`` (not an active
+    applicant), ``ClaimAccountNotVerified`` (e-mail and phone not both
+    confirmed), ``IdentityAlreadyOnFile`` (it has an identity); then
+    ``core.ratelimit.RateLimited`` and ``IdentityClaimRefused``.
+    """
+    if not actor.is_authenticated or not actor.is_active or actor.role != Role.APPLICANT:
+        raise errors.NotAllowed()
+    if not is_verified(actor):
+        raise errors.ClaimAccountNotVerified()
+    if Applicant.objects.filter(user=actor).exists():
+        raise errors.IdentityAlreadyOnFile()
+    ratelimit.hit("identity_claim", account=actor.pk, ip=ip)
+    parsed = reference_parse(reference or "")
+    number = normalize_document_number(document_number or "")
+    with transaction.atomic():
+        record = None
+        if parsed is not None:
+            # Locked: two accounts claiming at once, one wins, the other is refused.
+            record = (
+                Applicant.objects.select_for_update()
+                .filter(pk__in=Appointment.objects.filter(reference=parsed).values("applicant_id"))
+                .first()
+            )
+        refusal = _claim_refusal(record, birth_date=birth_date, document_number=number)
+        if record is not None and not refusal:
+            contacts_cleared = [name for name in ("phone", "email") if getattr(record, name)]
+            record.user = actor
+            record.phone = ""
+            record.email = ""
+            record.preferred_language = actor.language
+            try:
+                record.save(update_fields=["user", "phone", "email", "preferred_language"])
+            except IntegrityError:  # the same account, claiming or recording at once
+                raise errors.IdentityAlreadyOnFile() from None
+            audit_record(
+                actor=actor,
+                action=AuditAction.IDENTITY_CLAIMED,
+                subject_user=actor,
+                applicant=record,
+                details={
+                    "reference": parsed,
+                    "access_point": record.access_point_id,
+                    "walk_in_contacts_cleared": contacts_cleared,
+                },
+            )
+            return record
+        attempt = IdentityClaimAttempt.objects.create(
+            account=actor, identity_key=f"{CLAIM_KEY_PREFIX}{parsed or ''}", ip=ip or None
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.IDENTITY_CLAIM_REFUSED,
+            subject_user=actor,
+            applicant=record,
+            details={"identity_key": attempt.identity_key, "reason": refusal},
+        )
+    # Outside the transaction: the refusal's record is committed, not rolled back.
+    raise errors.IdentityClaimRefused()
 
 
 # --- Many account identities at once (the system: the demo's numbered applicants) ---

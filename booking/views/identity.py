@@ -42,6 +42,7 @@ def identity(request: HttpRequest) -> HttpResponse:
         # Correctable until an appointment uses it, read-only after: accounts decides.
         return identity_views.identity_on_file(request, applicant, next_url)
     form = IdentityForm(request.POST or None)
+    document_on_file = False
     if request.method == "POST" and form.is_valid():
         try:
             services.applicant_create(
@@ -53,7 +54,13 @@ def identity(request: HttpRequest) -> HttpResponse:
             )
         except (InvalidIdentity, IdentityTaken) as exc:
             identity_views.identity_refused(request, form, exc)
+            # Perhaps a walk-in's file, the person's own: the page offers to take it over.
+            document_on_file = isinstance(exc, IdentityTaken)
         else:
             messages.success(request, _("Your identity is recorded."))
             return redirect(next_url)
-    return render(request, "booking/identity_form.html", {"form": form, "next": next_url})
+    return render(
+        request,
+        "booking/identity_form.html",
+        {"form": form, "next": next_url, "document_on_file": document_on_file},
+    )

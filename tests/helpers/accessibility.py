@@ -425,6 +425,10 @@ PAGES: dict[str, list[Visit]] = {
         Visit("newcomer", label="the form"),
         Visit("newcomer", label="the form", errors={"surname": "", "birth_date": "31/02/1990"}),
     ],
+    "booking:identity_claim": [
+        Visit("newcomer", label="the form"),
+        Visit("newcomer", label="the form", errors={"reference": "", "birth_date": "31/02/1990"}),
+    ],
     "booking:my_appointments": [
         Visit("applicant", label="one appointment"),
         Visit("newcomer", label="none"),

@@ -135,6 +135,17 @@ def _ref(name: str) -> Callable[[World], dict]:
     return lambda s: {"reference": s.appointments[name].reference}
 
 
+def _walk_in_proofs(s: World, **changes: str) -> dict:
+    """What takes over the walk-in's file: its reference, date of birth and document."""
+    walk_in = s.people["walk_in"]
+    return {
+        "reference": s.appointments["walk_in"].reference,
+        "birth_date": walk_in.birth_date.isoformat(),
+        "document_number": walk_in.document_number,
+        **changes,
+    }
+
+
 def _publication(s: World) -> dict:
     tomorrow = s.slots["free"].starts_at.date()
     return {
@@ -585,6 +596,16 @@ MATRIX: dict[str, list[Case]] = {
         Case(applicant_page()),
         Case(applicant_page(REDIRECT), method="POST", label="on file: nothing to record"),
     ],
+    # Taking over a walk-in's file: the personas' accounts have an identity already.
+    "booking:identity_claim": [
+        Case(applicant_page(REDIRECT), label="an identity on file: sent to it"),
+        Case(
+            applicant_page(REDIRECT),
+            method="POST",
+            data=_walk_in_proofs,
+            label="the walk-in's proofs: nothing taken over",
+        ),
+    ],
     "booking:my_appointments": [Case(applicant_page())],
     "booking:appointment_detail": [
         Case(applicant_page(200, 404), kwargs=_ref("own"), label="own"),
@@ -829,6 +850,21 @@ MATRIX: dict[str, list[Case]] = {
             kwargs=lambda s: {"tracking": substitution_request(s, "site").tracking},
             query=lambda s: {"birth_date": "1990-01-03"},
             label="a wrong pair",
+        ),
+    ],
+    # --- API: taking over a walk-in's file, applicants only (the personas have an identity)
+    "api:identity-claim": [
+        Case(
+            outcomes(403, anonymous=401, applicant=409, other_applicant=409),
+            method="POST",
+            data=_walk_in_proofs,
+            label="the walk-in's proofs",
+        ),
+        Case(
+            outcomes(403, anonymous=401, applicant=400, other_applicant=400),
+            method="POST",
+            data=lambda s: {"reference": ""},
+            label="no proofs",
         ),
     ],
     # --- Anything else under /api/: a JSON 404
