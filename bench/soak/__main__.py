@@ -94,6 +94,12 @@ GENEROUS_LIMITS = {
         "SUBSTITUTION_STATUS_IP",
     )
 }
+# The mediator plays every walk-in of the soak: the daily caps (a broker's limit)
+# would stop it within seconds. Their concurrency is tested in tests/mediation.
+GENEROUS_CAPS = {
+    "MEDIATION_DAILY_CAP_PER_MEDIATOR": "1000000",
+    "MEDIATION_DAILY_CAP_PER_POINT": "1000000",
+}
 
 
 def _delivery_env(twilio: FakeTwilio, smtp: SmtpInbox, redis_url: str) -> dict[str, str]:
@@ -113,6 +119,7 @@ def _delivery_env(twilio: FakeTwilio, smtp: SmtpInbox, redis_url: str) -> dict[s
         "EMAIL_USE_TLS": "false",
         "PUBLIC_BASE_URL": "https://rdv.example.gouv.fr",
         **GENEROUS_LIMITS,
+        **GENEROUS_CAPS,
     }
 
 
@@ -172,7 +179,61 @@ def _setup(applicants: int, subscribers: int) -> dict:
                     site_ids=[site.pk for site in sites],
                     channels=AlertChannels.BOTH,
                 )
-    return {"tokens": [keys[p.user_id] for p in people], "slots": slots}
+    return {
+        "tokens": [keys[p.user_id] for p in people],
+        "slots": slots,
+        "walk_ins": _walk_ins(max(5, applicants // 10)),
+    }
+
+
+def _walk_ins(count: int) -> list[list]:
+    """``count`` walk-ins registered at the demo's access point by its mediator,
+    each with a mobile phone, an e-mail and a consent to booking and to both
+    contacts (so each booking owes two messages, like an applicant's); the
+    mediator's API token with each: ``[[token, applicant id], ...]``."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from accounts.models import User
+    from booking.identity import Identity
+    from demo.seed.accounts import MEDIATOR_EMAIL
+    from mediation.models import ConsentGiver, ConsentMethod, ConsentPurpose
+    from mediation.services import consent_give, walk_in_register
+
+    mediator = User.objects.get(email=MEDIATOR_EMAIL)
+    token = common.api_tokens_create([mediator.pk], label="soak-mediator")[mediator.pk]
+    until = timezone.localdate() + timedelta(days=30)
+    walk_ins = []
+    for number in range(1, count + 1):
+        person = walk_in_register(
+            actor=mediator,
+            identity=Identity(
+                surname=f"Walk-in {number}",
+                given_names="Soak",
+                birth_date=date(1980, 1, 1) + timedelta(days=number),
+                nationality="ML",
+                document_type="agdref",
+                document_number=f"77{number:08d}",
+            ),
+            phone=f"+336{number:08d}",
+            email=f"walk-in{number}@example.test",
+        )
+        consent_give(
+            actor=mediator,
+            applicant=person,
+            given_by=ConsentGiver.PERSON,
+            given_by_name="",
+            method=ConsentMethod.ORAL,
+            purposes=[
+                ConsentPurpose.BOOKING,
+                ConsentPurpose.CONTACT_SMS,
+                ConsentPurpose.CONTACT_EMAIL,
+            ],
+            valid_until=until,
+        )
+        walk_ins.append([token, person.pk])
+    return walk_ins
 
 
 def _traffic(base: str, setup: dict, args: argparse.Namespace) -> dict:
@@ -185,6 +246,7 @@ def _traffic(base: str, setup: dict, args: argparse.Namespace) -> dict:
         "procedures": setup["slots"],
         "sites": list(SITES),
         "applicants": setup["tokens"],
+        "walk_ins": setup["walk_ins"],
     }
     with tempfile.TemporaryDirectory(prefix="guichet-soak-") as tmp:
         spec_path, out = Path(tmp) / "spec.json", Path(tmp) / "out.json"
@@ -203,7 +265,8 @@ def _report_traffic(traffic: dict) -> None:
     seconds = traffic["seconds"]
     print(
         f"   traffic: {len(samples)} requests in {seconds:.0f} s ({len(samples) / seconds:.1f} "
-        f"req/s); events: {traffic['events']}"
+        f"req/s); events: {traffic['events']}, of which {traffic['mediated']} bookings by "
+        "the access point's mediator for walk-ins"
     )
     kinds = sorted({s[0] for s in samples})
     for kind in kinds:

@@ -4,8 +4,10 @@ Runs in its own process (the client's CPU is not the server's), as
 ``bench.loadgen`` does, and reuses its bare HTTP/1.1 client. Unlike
 ``bench.loadgen``, the traffic has state: applicants (each with an API token)
 look at availability, book a seat they saw free, look at their appointments,
-cancel and reschedule them. Every applicant is acted for by one task at a
-time, so this process knows which appointments each one holds; the checks
+cancel and reschedule them; walk-ins do the same through the access point's
+mediator, who names them in each booking (``{"slot", "applicant"}``), and
+substitution requests come in by the public route. Every applicant is acted
+for by one task at a time, so this process knows which appointments each one holds; the checks
 compare that with the database afterwards.
 
 ``SPEC`` is JSON::
@@ -13,7 +15,7 @@ compare that with the database afterwards.
     {"base": "http://127.0.0.1:PORT", "seconds": 600, "rate": 40, "concurrency": 16,
      "seed": 1, "mix": {"availability": 40, ...},
      "procedures": {"slug": [slot ids]}, "sites": ["slug", ...],
-     "applicants": ["token", ...]}
+     "applicants": ["token", ...], "walk_ins": [["mediator token", applicant id], ...]}
 
 Starts are paced at ``rate`` requests/s. ``OUT`` gets the samples
 ``[kind, status, latency, start, code]`` (``code``: the ``code`` of a JSON
@@ -68,6 +70,9 @@ DEFAULT_MIX = {
 @dataclass
 class Applicant:
     token: str
+    # A walk-in: the access point's mediator acts for them with ``token`` (theirs),
+    # naming the person in each booking.
+    applicant_id: int | None = None
     # procedure slug -> (reference, slot id) of the active appointment
     holds: dict[str, tuple[str, int]] = field(default_factory=dict)
 
@@ -91,6 +96,8 @@ class Traffic:
         self.idle: asyncio.Queue[Applicant] = asyncio.Queue()
         for token in spec["applicants"]:
             self.idle.put_nowait(Applicant(token))
+        for token, applicant_id in spec.get("walk_ins", []):
+            self.idle.put_nowait(Applicant(token, applicant_id))
         self.applicants = list(self.idle._queue)  # type: ignore[attr-defined]
         # What availability last said was free, per procedure (bots and the
         # unlucky also try full slots: see ``_pick``).
@@ -98,6 +105,7 @@ class Traffic:
         self.samples: list[list] = []
         self.unexpected: list[dict] = []
         self.events = {"booked": 0, "cancelled": 0, "rescheduled": 0}
+        self.mediated = 0  # bookings a mediator made for a walk-in
         self.sent = 0
         self.substitutions = 0
 
@@ -175,12 +183,16 @@ class Traffic:
         elif kind == "book":
             slug = self.random.choice([s for s in self.procedures if s not in who.holds])
             slot = self._pick(slug)
+            asked = {"slot": slot}
+            if who.applicant_id is not None:
+                asked["applicant"] = who.applicant_id
             status, body = await self.request(
-                kind, "POST", "/api/v1/appointments/", who.auth, {"slot": slot}
+                kind, "POST", "/api/v1/appointments/", who.auth, asked
             )
             if status == 201:
                 who.holds[slug] = (body["reference"], slot)
                 self.events["booked"] += 1
+                self.mediated += who.applicant_id is not None
         elif kind == "cancel":
             slug = self.random.choice(list(who.holds))
             reference, _slot = who.holds[slug]
@@ -246,6 +258,7 @@ class Traffic:
             "samples": self.samples,
             "unexpected": self.unexpected,
             "events": self.events,
+            "mediated": self.mediated,
             "holds": [ref for a in self.applicants for ref, _slot in a.holds.values()],
         }
 
