@@ -38,6 +38,11 @@ as they are written, instead of being reordered around the Arabic words.
 
 Metadata: the PDF's title (shown by readers instead of the file name), its language
 (``/Lang``, the document's ``language``), creator and producer "Guichet".
+
+Limits: only Latin, Greek, Cyrillic and Arabic script have glyphs (Hebrew is laid
+out right to left but not drawn). A document costs about a quarter of a second of
+CPU (the four fonts are parsed each time; only the glyphs used are embedded, a
+two-page convocation weighs about 50 KB): views that serve one are rate-limited.
 """
 
 from __future__ import annotations
