@@ -88,7 +88,7 @@ def _part(appointment: Appointment, language: str) -> ConvocationPart:
     starts = timezone.localtime(slot.starts_at)
     ends = timezone.localtime(slot.ends_at)
     with translation.override(language):
-        when = "{day}, {start} \u2013 {end}".format(
+        when = "{day}\n{start} \u2013 {end}".format(
             day=formats.date_format(starts, "l j F Y"),
             start=formats.time_format(starts, "H:i"),
             end=formats.time_format(ends, "H:i"),

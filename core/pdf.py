@@ -38,6 +38,11 @@ as they are written, instead of being reordered around the Arabic words.
 
 Metadata: the PDF's title (shown by readers instead of the file name), its language
 (``/Lang``, the document's ``language``), creator and producer "Guichet".
+
+Limits: only Latin, Greek, Cyrillic and Arabic script have glyphs (Hebrew is laid
+out right to left but not drawn). A document costs about a quarter of a second of
+CPU (the four fonts are parsed each time; only the glyphs used are embedded, a
+two-page convocation weighs about 50 KB): views that serve one are rate-limited.
 """
 
 from __future__ import annotations
@@ -93,37 +98,62 @@ def isolate_ltr_runs(text: str) -> str:
     between them) in LEFT-TO-RIGHT ISOLATE ... POP DIRECTIONAL ISOLATE.
 
     In a right-to-left paragraph, "12 rue de la Paix" or "2026-12-10" then reads
-    as written instead of being reordered by the bidirectional algorithm.
+    as written instead of being reordered by the bidirectional algorithm. A line
+    without any right-to-left letter is isolated whole, its punctuation with it
+    (a French address, a list of documents); brackets go with the run they
+    enclose ("(AGDREF) 93..." keeps its parentheses around AGDREF).
     """
-    classes = [unicodedata.bidirectional(char) for char in text]
+    return "\n".join(_isolate_line(line) for line in text.split("\n"))
+
+
+_OPENING = {"(": ")", "[": "]", "«": "»"}
+_CLOSING = {closing: opening for opening, closing in _OPENING.items()}
+
+
+def _isolate_line(line: str) -> str:
+    classes = [unicodedata.bidirectional(char) for char in line]
+    if not any(cls in _STRONG_LTR for cls in classes):
+        return line
+    if not any(cls in _STRONG_RTL for cls in classes):
+        return _LRI + line + _PDI
     out: list[str] = []
-    i = 0
-    n = len(text)
+    i, n = 0, len(line)
     while i < n:
         if classes[i] not in _STRONG_LTR:
-            out.append(text[i])
+            out.append(line[i])
             i += 1
             continue
-        # A run starts here: extend over neutrals up to the last LTR character
+        # A run starts here: over neutrals, up to the last left-to-right character
         # before the next right-to-left one (or the end of the line).
-        end = i
-        j = i
-        while j < n and classes[j] not in _STRONG_RTL and text[j] != "\n":
+        end = j = i
+        while j < n and classes[j] not in _STRONG_RTL:
             if classes[j] in _STRONG_LTR:
                 end = j
             j += 1
-        run = text[i : end + 1]
-        # A closing bracket that ends what the run opened belongs to it.
-        while (
-            end + 1 < n
-            and text[end + 1] in ")]"
-            and run.count("(") + run.count("[") > (run.count(")") + run.count("]"))
-        ):
+        start = i
+        # Brackets: a closing one that ends what the run opened, and an opening one
+        # just before the run that the run closes, belong to it.
+        while end + 1 < n and line[end + 1] in _CLOSING and _unclosed(line[start : end + 1]):
             end += 1
-            run = text[i : end + 1]
-        out.append(_LRI + run + _PDI)
+        if out and out[-1] in _OPENING:
+            closing = _OPENING[out[-1]]
+            if _unopened(line[start : end + 1]):
+                start -= 1
+                out.pop()
+            elif end + 1 < n and line[end + 1] == closing:  # "(facture EDF)"
+                start, end = start - 1, end + 1
+                out.pop()
+        out.append(_LRI + line[start : end + 1] + _PDI)
         i = end + 1
     return "".join(out)
+
+
+def _unclosed(run: str) -> bool:
+    return sum(run.count(o) for o in _OPENING) > sum(run.count(c) for c in _CLOSING)
+
+
+def _unopened(run: str) -> bool:
+    return sum(run.count(c) for c in _CLOSING) > sum(run.count(o) for o in _OPENING)
 
 
 def _qr_png(data: str) -> io.BytesIO:
@@ -197,7 +227,7 @@ class Document:
             self._pdf.set_text_shaping(
                 use_shaping_engine=True,
                 direction="rtl",
-                script="arab" if ot_language else None,
+                script=None,  # guessed per run: "arab" would shape Latin runs wrongly (fi)
                 language=ot_language,
             )
         else:

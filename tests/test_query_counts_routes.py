@@ -848,6 +848,59 @@ CLAIM_ROUTES: dict[str, list[Ask]] = {
             data=_walk_in_proofs,
             before=_newcomer_verified,
             headers=lambda w, url, data: {"content_type": "application/json"},
+def _own_reference(world: World) -> str:
+    return world.applicant.appointments.order_by("pk").first().reference
+
+
+# The convocation: the session and user (a staff session: its device too), the rate
+# limit (cache, no query), the appointment with its slot, site, procedure and
+# applicant in one query. Staff printing for someone: its audit row, in a transaction
+# (savepoint, INSERT, release).
+CONVOCATION_ROUTES: dict[str, list[Ask]] = {
+    "booking:convocation": [
+        Ask(
+            "applicant",
+            "get",
+            lambda w: reverse("booking:convocation", args=[_own_reference(w)]),
+            3,
+            200,
+            label="own",
+        ),
+        Ask(
+            "agent",
+            "get",
+            lambda w: reverse("booking:convocation", args=[_own_reference(w)]),
+            7,
+            200,
+            label="staff, audited",
+        ),
+    ],
+    "booking:convocation_pdf": [
+        Ask(
+            "applicant",
+            "get",
+            lambda w: reverse("booking:convocation_pdf", args=[_own_reference(w)]),
+            3,
+            200,
+            label="own",
+        ),
+        Ask(
+            "supervisor",
+            "get",
+            lambda w: reverse("booking:convocation_pdf", args=[_own_reference(w)]),
+            7,
+            200,
+            label="staff, audited",
+        ),
+    ],
+    # The token with its account, recording its use; the appointment.
+    "api:appointment-convocation": [
+        Ask(
+            "api client",
+            "get",
+            lambda w: reverse("api:appointment-convocation", args=[_own_reference(w)]),
+            3,
+            200,
         )
     ],
 }
@@ -885,6 +938,7 @@ BOUNDED_HERE = {
     **STAFF_ROUTES,
     **FORM_ROUTES,
     **CLAIM_ROUTES,
+    **CONVOCATION_ROUTES,
     **OTHER_ROUTES,
 }
 

@@ -21,6 +21,7 @@ def test_schema_generates_without_warnings_and_validates(tmp_path):
         "/api/v1/availability/",
         "/api/v1/appointments/",
         "/api/v1/appointments/{reference}/",
+        "/api/v1/appointments/{reference}/convocation.pdf",
         "/api/v1/appointments/{reference}/cancel/",
         "/api/v1/appointments/{reference}/reschedule/",
         "/api/v1/agent/publications/",
@@ -43,6 +44,23 @@ def test_schema_documents_the_error_shape_of_booking():
     error = {"$ref": "#/components/schemas/Error"}
     assert responses["409"]["content"]["application/json"]["schema"] == error
     assert "slot_full" in responses["409"]["description"]
+
+
+def test_schema_documents_the_convocation_as_a_pdf_or_a_json_error():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    responses = schema["paths"]["/api/v1/appointments/{reference}/convocation.pdf"]["get"][
+        "responses"
+    ]
+    assert set(responses) == {"200", "401", "404", "429", "503"}
+    assert responses["200"]["content"] == {
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}}
+    }
+    error = {"$ref": "#/components/schemas/Error"}
+    assert responses["404"]["content"]["application/json"]["schema"] == error
+    assert "appointment_not_found" in responses["404"]["description"]
 
 
 @pytest.mark.django_db

@@ -10,7 +10,7 @@ import zxingcpp
 from django.core.cache import cache
 from django.test import Client, override_settings
 from django.urls import reverse
-from django.utils import translation
+from django.utils import formats, timezone, translation
 from PIL import Image, ImageDraw
 
 from audit.models import AuditAction, AuditEvent
@@ -79,16 +79,26 @@ def test_the_pdf_holds_the_reference_and_what_to_know_in_french():
 
 def test_the_date_and_time_are_the_local_time_of_the_site():
     appointment = _booked("fr")
-    local = translation.override("fr")
-    with local:
-        from django.utils import formats, timezone
-
-        starts = timezone.localtime(appointment.slot.starts_at)
+    starts = timezone.localtime(appointment.slot.starts_at)  # Europe/Paris
+    with translation.override("fr"):
         day = formats.date_format(starts, "l j F Y")
+
     text = text_of(convocation_pdf(convocation_of(appointment)))
 
     assert day in text
     assert starts.strftime("%H:%M") in text
+
+
+def test_a_value_of_several_lines_keeps_each_lines_direction_on_the_page(persona_world):
+    walk_in = persona_world.people["walk_in"]
+    walk_in.preferred_language = "ar"
+    walk_in.save(update_fields=["preferred_language"])
+    appointment = persona_world.appointments["walk_in"]
+
+    html = _get(persona_world.users["mediator"], "page", appointment.reference).content.decode()
+
+    # The name (Latin) and the document (Arabic words) each in their own <bdi>.
+    assert f"<bdi>{appointment.surname.upper()} {appointment.given_names}</bdi><br><bdi>" in html
 
 
 def test_the_qr_code_of_the_pdf_decodes_to_the_reference():

@@ -23,8 +23,15 @@ def _pages_of(pdf: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf))
 
 
-def _appointment_page(browser, live_server, *, access_info: str = ""):
-    applicant = factories.ApplicantFactory()
+def _appointment_page(
+    browser,
+    live_server,
+    *,
+    access_info: str = "",
+    route: str = "booking:appointment_detail",
+    language: str = "fr",
+):
+    applicant = factories.ApplicantFactory(preferred_language=language)
     slot = factories.SlotFactory(
         site__access_info=access_info,
         procedure__documents_to_bring="Passeport\nJustificatif de domicile\nTrois photos",
@@ -37,7 +44,7 @@ def _appointment_page(browser, live_server, *, access_info: str = ""):
         [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
     )
     page = context.new_page()
-    page.goto(live_server.url + reverse("booking:appointment_detail", args=[appointment.reference]))
+    page.goto(live_server.url + reverse(route, args=[appointment.reference]))
     return page, appointment
 
 
@@ -80,6 +87,37 @@ def test_an_appointment_prints_on_one_page_with_what_matters(live_server, browse
         " getComputedStyle(document.querySelector('[data-testid=reference]')).color]"
     )
     assert colours == ["rgb(255, 255, 255)", "rgb(0, 0, 0)", "rgb(0, 0, 0)"]
+    page.context.close()
+
+
+def test_a_convocation_in_french_and_arabic_prints_on_one_page(live_server, browser):
+    access = "Métro ligne 5, arrêt Bobigny - Pablo Picasso.\nEntrée par la rue Carnot."
+    page, appointment = _appointment_page(
+        browser, live_server, access_info=access, route="booking:convocation", language="ar"
+    )
+
+    pdf = page.pdf(format="A4", print_background=True)
+    page.emulate_media(media="print")
+
+    assert _pages_of(pdf) == 1
+    shown = page.locator("main").inner_text()
+    for kept in [
+        appointment.reference,
+        appointment.procedure.name,
+        appointment.slot.site.address,
+        "Trois photos",
+        "Bobigny - Pablo Picasso",
+        "gratuite",  # « La prise de rendez-vous est gratuite. »
+        "مجاني",  # « حجز الموعد مجاني. »
+    ]:
+        assert kept in shown, kept
+    assert page.locator("main svg[role=img]").is_visible()
+    # Side by side on paper: the Arabic part starts level with the French one.
+    french, arabic = (page.locator(f"section[lang={code}]").bounding_box() for code in ("fr", "ar"))
+    assert abs(french["y"] - arabic["y"]) < 1
+    for gone in ["header", "main .fr-btn", ".fr-footer", ".guichet-convocation__hint"]:
+        for element in page.locator(gone).all():
+            assert not element.is_visible(), gone
     page.context.close()
 
 

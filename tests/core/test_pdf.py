@@ -6,6 +6,7 @@ import io
 
 import pypdfium2 as pdfium
 import pytest
+from PIL import Image, ImageChops, ImageOps
 from pypdf import PdfReader
 
 from core.pdf import Document, is_rtl, isolate_ltr_runs
@@ -187,7 +188,49 @@ def test_isolate_ltr_runs():
 
     assert isolate_ltr_runs("العنوان: 12 rue X") == f"العنوان: {lri}12 rue X{pdi}"
     assert isolate_ltr_runs("يوم 2026-12-10.") == f"يوم {lri}2026-12-10{pdi}."
-    assert isolate_ltr_runs("(facture EDF) لا") == f"({lri}facture EDF{pdi}) لا"
-    assert isolate_ltr_runs("(ABC 1) x") == f"({lri}ABC 1) x{pdi}"
-    assert isolate_ltr_runs("سطر\nline") == f"سطر\n{lri}line{pdi}"
+    assert isolate_ltr_runs("(facture EDF) لا") == f"{lri}(facture EDF){pdi} لا"
+    assert isolate_ltr_runs("رقم (AGDREF) 93001.") == f"رقم {lri}(AGDREF) 93001{pdi}."
+    assert isolate_ltr_runs("سطر\nline, here.") == f"سطر\n{lri}line, here.{pdi}"
+    assert isolate_ltr_runs("Tout en français.") == f"{lri}Tout en français.{pdi}"
     assert isolate_ltr_runs("بدون") == "بدون"
+
+
+def word_image(pdf: bytes, word: str) -> Image.Image:
+    """``word`` as drawn on the first page: its ink, cropped, in grey levels."""
+    page = pdfium.PdfDocument(pdf)[0]
+    textpage = page.get_textpage()
+    index, count = textpage.search(word).get_next()
+    boxes = [textpage.get_charbox(i) for i in range(index, index + count)]
+    scale, height = 4, page.get_height()
+    left, right = min(b[0] for b in boxes) - 2, max(b[2] for b in boxes) + 2
+    bottom, top = min(b[1] for b in boxes) - 2, max(b[3] for b in boxes) + 2
+    image = ImageOps.invert(page.render(scale=scale, grayscale=True).to_pil().convert("L"))
+    area = image.crop(
+        (
+            int(left * scale),
+            int((height - top) * scale),
+            int(right * scale),
+            int((height - bottom) * scale),
+        )
+    )
+    return area.crop(area.getbbox())
+
+
+def test_latin_words_in_an_arabic_part_are_drawn_as_in_a_french_one():
+    # Shaped as Arabic script, "fi" ligatures were drawn out of place: "Justfiicatfi".
+    french = Document(language="fr", title="t").paragraph("Justificatif").output()
+    arabic = Document(language="ar", title="t").paragraph("كلمة Justificatif").output()
+
+    drawn_in_french, drawn_in_arabic = (
+        word_image(french, "Justificatif"),
+        word_image(arabic, "Justificatif"),
+    )
+
+    assert drawn_in_arabic.size == drawn_in_french.size
+    assert ImageChops.difference(drawn_in_arabic, drawn_in_french).getbbox() is None
+
+
+def test_a_latin_line_in_an_arabic_part_keeps_its_punctuation_at_its_end():
+    doc = Document(language="ar", title="t").paragraph("الوصول:\nMétro ligne 5, arrêt Bobigny.")
+
+    assert "Métro ligne 5, arrêt Bobigny." in text_of(doc.output())

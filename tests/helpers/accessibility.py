@@ -123,6 +123,20 @@ def locked_login(scenario: World) -> Iterator[None]:
         attempt.delete()
 
 
+@contextmanager
+def walk_in_reads_arabic(scenario: World) -> Iterator[None]:
+    """The walk-in prefers Arabic: their convocation has a second part, right to left."""
+    walk_in = scenario.people["walk_in"]
+    before = walk_in.preferred_language
+    walk_in.preferred_language = "ar"
+    walk_in.save(update_fields=["preferred_language"])
+    try:
+        yield
+    finally:
+        walk_in.preferred_language = before
+        walk_in.save(update_fields=["preferred_language"])
+
+
 def _settings(**values) -> State:
     return lambda scenario: override_settings(**values)
 
@@ -434,6 +448,15 @@ PAGES: dict[str, list[Visit]] = {
         Visit("newcomer", label="none"),
     ],
     "booking:appointment_detail": [Visit("applicant", kwargs=_ref("own"))],
+    "booking:convocation": [
+        Visit("applicant", kwargs=_ref("own"), label="French only"),
+        Visit(
+            "mediator",
+            kwargs=_ref("walk_in"),
+            label="printed for a walk-in, French and Arabic",
+            state=walk_in_reads_arabic,
+        ),
+    ],
     "booking:appointment_cancel": [Visit("applicant", kwargs=_ref("own"))],
     "booking:appointment_reschedule": [Visit("applicant", kwargs=_ref("own"))],
     "booking:appointment_reschedule_confirm": [

@@ -260,6 +260,31 @@ def _walk_in_found(s: World) -> dict:
         "document-document_number": walk_in.document_number,
         "document-birth_date": walk_in.birth_date.isoformat(),
     }
+def seen_by(*personas: str) -> dict[str, Any]:
+    """A page of an appointment: 200 for who may see it, 404 for anyone else."""
+    return outcomes(404, anonymous=LOGIN, **dict.fromkeys(personas, 200))
+
+
+def _convocation_cases(api: bool = False) -> list[Case]:
+    visible = api_visible if api else lambda **seen: seen_by(*seen)
+    return [
+        Case(visible(applicant=1, agent=1, supervisor=1), kwargs=_ref("own"), label="own"),
+        Case(
+            visible(mediator=1, agent=1, supervisor=1),
+            kwargs=_ref("walk_in"),
+            label="walk-in's, booked by the point at the site",
+        ),
+        Case(
+            visible(mediator=1, other_agent=1, supervisor=1),
+            kwargs=_ref("helped"),
+            label="helped by the point, at the other site",
+        ),
+        Case(
+            visible(other_applicant=1, other_agent=1, supervisor=1),
+            kwargs=_ref("others"),
+            label="at the other site",
+        ),
+    ]
 
 
 MATRIX: dict[str, list[Case]] = {
@@ -612,6 +637,9 @@ MATRIX: dict[str, list[Case]] = {
         Case(applicant_page(404, 404), kwargs=_ref("walk_in"), label="walk-in's"),
     ],
     "booking:appointment_ics": [Case(applicant_page(200, 404), kwargs=_ref("own"))],
+    # The convocation: whoever may see the appointment (staff print it for someone).
+    "booking:convocation": _convocation_cases(),
+    "booking:convocation_pdf": _convocation_cases(),
     "booking:appointment_cancel": [
         Case(applicant_page(200, 404), kwargs=_ref("own")),
         Case(applicant_page(REDIRECT, 404), kwargs=_ref("own"), method="POST"),
@@ -756,6 +784,7 @@ MATRIX: dict[str, list[Case]] = {
             label="at the other site",
         ),
     ],
+    "api:appointment-convocation": _convocation_cases(api=True),
     "api:appointment-cancel": [
         Case(
             api_writes(applicant=200, agent=200, supervisor=200),
