@@ -848,6 +848,11 @@ CLAIM_ROUTES: dict[str, list[Ask]] = {
             data=_walk_in_proofs,
             before=_newcomer_verified,
             headers=lambda w, url, data: {"content_type": "application/json"},
+        )
+    ],
+}
+
+
 def _own_reference(world: World) -> str:
     return world.applicant.appointments.order_by("pk").first().reference
 

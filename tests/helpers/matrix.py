@@ -233,6 +233,7 @@ def _substitution_api(s: World) -> dict:
 
 SUBSTITUTION_STAFF = outcomes(403, anonymous=LOGIN, agent=200, other_agent=200, supervisor=200)
 
+
 def console(mediator: Any = 200, other: Any = None, supervisor: Any = 403) -> dict[str, Any]:
     """The mediators' console: log in first; the point's mediator gets ``mediator``, the
     other point's ``other`` (the same by default), everyone else the 403 page."""
@@ -260,6 +261,8 @@ def _walk_in_found(s: World) -> dict:
         "document-document_number": walk_in.document_number,
         "document-birth_date": walk_in.birth_date.isoformat(),
     }
+
+
 def seen_by(*personas: str) -> dict[str, Any]:
     """A page of an appointment: 200 for who may see it, 404 for anyone else."""
     return outcomes(404, anonymous=LOGIN, **dict.fromkeys(personas, 200))
