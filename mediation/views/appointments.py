@@ -26,6 +26,7 @@ from booking import rules, services
 from booking.calendar import build_week, day_slots, parse_date, sites_with_availability
 from booking.models import (
     ACTIVE_STATUSES,
+    Applicant,
     Appointment,
     Channel,
     Pool,
@@ -35,6 +36,7 @@ from booking.models import (
 )
 from booking.permissions import allowed_pools
 from booking.selectors import availability
+from booking.signals import availability_found_nothing
 from core.ratelimit import ratelimited
 from core.views import domain_errors
 from mediation.views.common import (
@@ -135,6 +137,8 @@ def book_sites(request: HttpRequest, pk: int, procedure: str) -> HttpResponse:
     found = sites_with_availability(
         procedure=procedure_obj, pools=_pools(request), now=timezone.now()
     )
+    if not found:
+        _found_nothing(request, applicant, procedure_obj, ())
     return render(
         request,
         "mediation/console/book_sites.html",
@@ -164,6 +168,8 @@ def book_days(request: HttpRequest, pk: int, procedure: str, site: str) -> HttpR
         if day
         else []
     )
+    if week.nothing_at_site or (day and not slots):
+        _found_nothing(request, applicant, procedure_obj, (site_obj.slug,))
     base_url = _days_url(applicant.pk, procedure_obj, site_obj)
     return render(
         request,
@@ -179,6 +185,21 @@ def book_days(request: HttpRequest, pk: int, procedure: str, site: str) -> HttpR
             "groups": _by_pool(slots),
             "slot_url": "mediation:book_confirm",
         },
+    )
+
+
+def _found_nothing(
+    request: HttpRequest, applicant: Applicant, procedure: Procedure, sites: tuple[str, ...]
+) -> None:
+    """A search for the person found nothing: their record of attempts counts it
+    (``booking.signals.availability_found_nothing``)."""
+    availability_found_nothing.send(
+        sender=Procedure,
+        user=request.user,
+        applicant=applicant,
+        procedure=procedure.slug,
+        sites=sites,
+        now=timezone.now(),
     )
 
 
