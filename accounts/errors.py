@@ -32,7 +32,8 @@ class WeakPassword(InvalidInput):
 
 
 class ConsentRequired(InvalidInput):
-    code = "consent_required"
+    # Not mediation's ``consent_required`` (a person's consent to a mediator).
+    code = "data_consent_required"
     default_message = _("Tick the box to agree to the use of your data.")
 
 

@@ -135,7 +135,9 @@ def test_an_untranslated_error_is_caught(language):
 
 
 def test_every_domain_error_code_is_unique(domain_errors):
-    codes = [error.code for error in domain_errors]
+    """Each code is defined once; a subclass that keeps its parent's code (a more
+    precise message for the same refusal) does not define it again."""
+    codes = [error.code for error in domain_errors if "code" in vars(error)]
     assert len(codes) == len(set(codes))
 
 
