@@ -1079,6 +1079,7 @@ _BY_TEST = {
         "mediation:find",
         "mediation:register",
         "mediation:cap_raise",
+        "mediation:hours",
         "mediation:person",
         "mediation:consent_give",
         "mediation:consent_withdraw",
