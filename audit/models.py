@@ -62,6 +62,7 @@ class AuditAction(models.TextChoices):
     # Reference data
     ACCESS_POINT_CREATED = "access_point.created", _("Access point created")
     ACCESS_POINT_CHANGED = "access_point.changed", _("Access point changed")
+    ACCESS_POINT_HOURS_CHANGED = "access_point.hours_changed", _("Access point hours changed")
     # Mediation
     CONSENT_GIVEN = "consent.given", _("Consent given to an access point")
     CONSENT_WITHDRAWN = "consent.withdrawn", _("Consent withdrawn")

@@ -63,3 +63,11 @@ class InvalidCapRaise(InvalidInput):
 class ConsentNotFound(NotFound):
     code = "consent_not_found"
     default_message = _("This consent does not exist.")
+
+
+class InvalidOpeningPeriods(InvalidInput):
+    """Opening periods that cannot be recorded: a day that is not one, a period
+    that closes before it opens, two periods of a day that overlap, too many a day."""
+
+    code = "invalid_opening_periods"
+    default_message = _("The opening hours are not valid.")

@@ -7,7 +7,8 @@ details (``core.forms.AboutSomeoneElse``).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import time, timedelta
 
 from django import forms
 from django.conf import settings
@@ -19,7 +20,15 @@ from booking.forms import DATE_INPUT_FORMATS, WalkInIdentityForm
 from booking.models import REFERENCE_LENGTH
 from core.forms import AboutSomeoneElse
 from core.languages import language_choices
-from mediation.models import AccessPoint, ConsentGiver, ConsentMethod, ConsentPurpose
+from mediation.models import (
+    WEEKDAYS,
+    AccessPoint,
+    ConsentGiver,
+    ConsentMethod,
+    ConsentPurpose,
+)
+
+WEEKDAY_NAMES = dict(WEEKDAYS)
 
 
 def _birth_date_field() -> forms.DateField:
@@ -205,3 +214,106 @@ class CapRaiseForm(AboutSomeoneElse, forms.Form):
         if point is not None and mediator is not None and mediator.access_point_id != point.pk:
             self.add_error("mediator", _("This mediator does not belong to this access point."))
         return data
+
+
+# The two ranges a day the hours page offers (the service accepts up to
+# ``mediation.services.PERIODS_PER_DAY_AT_MOST``).
+HOURS_RANGES = (
+    ("morning", _("morning")),
+    ("afternoon", _("afternoon")),
+)
+TIME_INPUT_FORMATS = ["%H:%M", "%H:%M:%S", "%Hh%M", "%Hh"]
+
+
+def _time_field(label) -> forms.TimeField:
+    return forms.TimeField(
+        label=label,
+        required=False,
+        input_formats=TIME_INPUT_FORMATS,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+
+
+class OpeningHoursForm(AboutSomeoneElse, forms.Form):
+    """A point's week: for each day, up to two ranges (morning, afternoon), each
+    an opening and a closing time, or neither. Fields ``d<weekday>_<range>_opens``
+    and ``…_closes``; ``periods()`` gives what the service takes."""
+
+    def __init__(self, *args, periods: Iterable[tuple[int, time, time]] = (), **kwargs) -> None:
+        initial = kwargs.pop("initial", None) or {}
+        by_day: dict[int, list[tuple[time, time]]] = {}
+        for weekday, opens, closes in sorted(periods):
+            by_day.setdefault(weekday, []).append((opens, closes))
+        for weekday, ranges in by_day.items():
+            for (name, _label), (opens, closes) in zip(HOURS_RANGES, ranges, strict=False):
+                initial[f"d{weekday}_{name}_opens"] = opens
+                initial[f"d{weekday}_{name}_closes"] = closes
+        # Days with more periods than the page offers (set elsewhere): said on the page.
+        self.more_than_shown = [
+            WEEKDAY_NAMES[weekday]
+            for weekday, ranges in sorted(by_day.items())
+            if len(ranges) > len(HOURS_RANGES)
+        ]
+        super().__init__(*args, initial=initial, **kwargs)
+        for weekday, day in WEEKDAYS:
+            for name, moment in HOURS_RANGES:
+                self.fields[f"d{weekday}_{name}_opens"] = _time_field(
+                    _("%(day)s %(moment)s, opens at") % {"day": day, "moment": moment}
+                )
+                self.fields[f"d{weekday}_{name}_closes"] = _time_field(
+                    _("%(day)s %(moment)s, closes at") % {"day": day, "moment": moment}
+                )
+        for field in self.fields.values():
+            field.widget.attrs["autocomplete"] = "off"
+
+    def days(self) -> list[dict]:
+        """For the template: each day's name and its ranges' fields."""
+        return [
+            {
+                "weekday": weekday,
+                "name": day,
+                "ranges": [
+                    {
+                        "name": moment,
+                        "opens": self[f"d{weekday}_{name}_opens"],
+                        "closes": self[f"d{weekday}_{name}_closes"],
+                    }
+                    for name, moment in HOURS_RANGES
+                ],
+            }
+            for weekday, day in WEEKDAYS
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for weekday, _day in WEEKDAYS:
+            previous_closes = None
+            for name, _moment in HOURS_RANGES:
+                opens_name, closes_name = f"d{weekday}_{name}_opens", f"d{weekday}_{name}_closes"
+                if opens_name in self.errors or closes_name in self.errors:
+                    continue
+                opens, closes = data.get(opens_name), data.get(closes_name)
+                if opens is None and closes is None:
+                    continue
+                if opens is None:
+                    self.add_error(opens_name, _("Give the opening time too, or neither."))
+                elif closes is None:
+                    self.add_error(closes_name, _("Give the closing time too, or neither."))
+                elif closes <= opens:
+                    self.add_error(closes_name, _("The closing time must come after the opening."))
+                else:
+                    if previous_closes is not None and opens < previous_closes:
+                        self.add_error(
+                            opens_name, _("The afternoon must begin after the morning ends.")
+                        )
+                    previous_closes = closes
+        return data
+
+    def periods(self) -> list[tuple[int, time, time]]:
+        data = self.cleaned_data
+        return [
+            (weekday, data[f"d{weekday}_{name}_opens"], data[f"d{weekday}_{name}_closes"])
+            for weekday, _day in WEEKDAYS
+            for name, _moment in HOURS_RANGES
+            if data.get(f"d{weekday}_{name}_opens") and data.get(f"d{weekday}_{name}_closes")
+        ]

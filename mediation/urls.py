@@ -16,6 +16,7 @@ urlpatterns = [
     path("find/", views.find, name="find"),
     path("register/", views.register, name="register"),
     path("caps/", views.cap_raise, name="cap_raise"),
+    path("hours/", views.hours, name="hours"),
     path(person, views.person, name="person"),
     path(f"{person}consent/", views.consent_give, name="consent_give"),
     path(

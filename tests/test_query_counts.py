@@ -131,7 +131,8 @@ PAGES = [
         3,
         200,
     ),
-    ("access points", lambda w: reverse("mediation:points"), 3, 200),
+    # The points, then all their opening periods at once.
+    ("access points", lambda w: reverse("mediation:points"), 4, 200),
     ("substitution", lambda w: reverse("mediation:substitution"), 3, 200),
 ]
 
@@ -159,7 +160,7 @@ ANONYMOUS = [
     ("log in", lambda w: reverse("accounts:login"), 0),
     ("register", lambda w: reverse("accounts:register"), 0),
     ("password reset", lambda w: reverse("accounts:password_reset"), 0),
-    ("access points", lambda w: reverse("mediation:points"), 1),
+    ("access points", lambda w: reverse("mediation:points"), 2),
     ("substitution", lambda w: reverse("mediation:substitution"), 1),
     (
         "stop an alert",

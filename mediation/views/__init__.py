@@ -1,7 +1,8 @@
 """Mediation's pages: the public ones about getting help (``public``), and the
 mediators' console under ``/mediation/`` (``console``: the point, finding and
 registering people, their page and consents; ``appointments``: booking,
-cancelling, moving for them; ``caps``: the supervisors' raise of a daily cap).
+cancelling, moving for them; ``caps``: the supervisors' raise of a daily cap; ``hours``: the point's
+opening hours).
 Re-exported here for ``mediation.urls``."""
 
 from mediation.views.appointments import (
@@ -22,6 +23,7 @@ from mediation.views.console import (
     person,
     register,
 )
+from mediation.views.hours import hours
 from mediation.views.public import points, substitution
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "consent_withdraw",
     "find",
     "home",
+    "hours",
     "person",
     "points",
     "register",

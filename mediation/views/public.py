@@ -12,11 +12,12 @@ from mediation.models import AccessPoint
 
 @require_GET
 def points(request: HttpRequest) -> HttpResponse:
-    """The digital access points whose mediators help people book."""
+    """The digital access points whose mediators help people book, each with
+    its opening periods (one query for all of them)."""
     return render(
         request,
         "mediation/points.html",
-        {"points": AccessPoint.objects.filter(is_active=True)},
+        {"points": AccessPoint.objects.filter(is_active=True).prefetch_related("opening_periods")},
     )
 
 

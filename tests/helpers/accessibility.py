@@ -334,6 +334,17 @@ PAGES: dict[str, list[Visit]] = {
         ),
         Visit("supervisor", errors={"reason": "", "extra": "0"}),
     ],
+    "mediation:hours": [
+        Visit("mediator"),
+        Visit(
+            "mediator",
+            errors={
+                "d0_morning_opens": "12:00",
+                "d0_morning_closes": "09:00",
+                "d1_afternoon_opens": "14:00",
+            },
+        ),
+    ],
     "mediation:person": [Visit("mediator", kwargs=lambda s: {"pk": s.people["walk_in"].pk})],
     "mediation:consent_give": [
         Visit("mediator", kwargs=lambda s: {"pk": s.people["walk_in"].pk}),

@@ -522,6 +522,21 @@ MATRIX: dict[str, list[Case]] = {
             label="an incomplete raise",
         ),
     ],
+    "mediation:hours": [
+        Case(console(200)),
+        Case(
+            console(REDIRECT),
+            method="POST",
+            data=lambda s: {"d0_morning_opens": "09:00", "d0_morning_closes": "12:00"},
+            label="Monday morning: saved for the mediator's own point",
+        ),
+        Case(
+            console(200),
+            method="POST",
+            data=lambda s: {"d0_morning_opens": "12:00", "d0_morning_closes": "09:00"},
+            label="a period that closes before it opens",
+        ),
+    ],
     "mediation:person": [
         Case(console(200, 404), kwargs=_person("walk_in"), label="the point's walk-in"),
         Case(console(404, 404), kwargs=_person("applicant"), label="an applicant of no point"),

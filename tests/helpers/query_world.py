@@ -79,7 +79,13 @@ def busy_world(persona_world: Personas) -> World:
         factories.AlertSubscriptionFactory(applicant=applicant, procedure=each, sites=sites)
         for each in procedures[2:5]
     ]
-    factories.AccessPointFactory.create_batch(5)
+    # Five points, each open two periods a day: the public list shows them all.
+    for point in factories.AccessPointFactory.create_batch(5):
+        for weekday in range(5):
+            for opens, closes in ((time(9), time(12)), (time(14), time(17))):
+                factories.OpeningPeriodFactory(
+                    access_point=point, weekday=weekday, opens=opens, closes=closes
+                )
     appointment = Appointment.objects.get(pk=appointments[2].pk)
     target = Slot.objects.filter(
         procedure=appointment.procedure, site=appointment.slot.site, booked=0

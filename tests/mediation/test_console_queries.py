@@ -1,13 +1,13 @@
 """Query counts of the mediators' console: every page and action, in a point with
 several of what an N+1 would multiply (people, their consents, appointments and
-messages, mediators with their counts and raises). Named in
+messages, mediators with their counts and raises, opening periods). Named in
 ``tests/test_query_counts_routes.py`` (``BOUNDED_ELSEWHERE``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -84,6 +84,12 @@ def world() -> World:
             valid_until=timezone.localdate() + timedelta(days=3),
         )
         appointment_book(actor=mediators[n % 4], applicant=other, slot_id=slots[n + 1].pk)
+    # A full week of opening periods: the hours page shows each one.
+    for weekday in range(6):
+        for opens, closes in ((time(9), time(12)), (time(14), time(17))):
+            factories.OpeningPeriodFactory(
+                access_point=point, weekday=weekday, opens=opens, closes=closes
+            )
     for each in mediators[:2]:
         cap_raise(
             actor=supervisor,
@@ -182,6 +188,24 @@ ASKS: list[Ask] = [
             "extra": 3,
             "reason": "Permanence",
         },
+    ),
+    Ask("mediator", "get", lambda w: reverse("mediation:hours"), 5, 200, label="the hours"),
+    Ask(
+        "mediator",
+        "post",
+        lambda w: reverse("mediation:hours"),
+        9,
+        302,
+        data=lambda w: {
+            f"d{day}_{moment}_{edge}": value
+            for day in range(6)
+            for moment, (opens, closes) in (
+                ("morning", ("09:00", "12:00")),
+                ("afternoon", ("14:00", "17:00")),
+            )
+            for edge, value in (("opens", opens), ("closes", closes))
+        },
+        label="a whole week",
     ),
     Ask("mediator", "get", _person("mediation:person"), 8, 200),
     Ask("mediator", "get", _person("mediation:consent_give"), 6, 200),
