@@ -34,7 +34,9 @@ def test_booking_pages_do_a_bounded_number_of_queries(
         (reverse("booking:procedures"), 5),
         (reverse("booking:sites", args=[procedure.slug]), 4),
         (reverse("booking:days", args=[procedure.slug, site.slug]), 6),
-        (reverse("booking:days", args=[procedure.slug, empty_site.slug]), 9),
+        # Nothing at the site: the record of attempts counts the search (one
+        # upsert statement, in a savepoint: 3 more).
+        (reverse("booking:days", args=[procedure.slug, empty_site.slug]), 12),
         (times_url_of(slot), 5),
         (reverse("booking:confirm", args=[slot.pk]), 5),
     ]

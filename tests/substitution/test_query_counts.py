@@ -82,6 +82,8 @@ def test_substitution_routes_take_a_bounded_number_of_queries(
     assert _bounded(bounded, 10, lambda: client.post(answer, refusal)) == 302
     book = reverse("substitution_agent:book", args=[open_one.pk])
     slot = factories.SlotFactory(site=site, procedure=procedure, pool="priority")
-    assert _bounded(bounded, 22, lambda: client.post(book, {"slot": slot.pk})) == 302
+    # Staff booking for someone: booking's statement runs in a savepoint of its
+    # own transaction (``acting_for``'s receivers write in it): 2 more than alone.
+    assert _bounded(bounded, 24, lambda: client.post(book, {"slot": slot.pk})) == 302
     letter = reverse("substitution_agent:letter", args=[answered.pk])
     assert _bounded(bounded, 8, lambda: client.get(letter)) == 200
