@@ -11,7 +11,8 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from accounts.models import Role
 from audit.models import AuditAction, AuditEvent
@@ -24,6 +25,15 @@ from mediation.views.console import NOBODY_FOUND
 from notifications.models import Message, MessageStatus
 from tests import factories
 from tests.auth import login
+
+NO_CONSENT = "No valid consent: nothing can be done for this person until they give it."
+
+
+def _fr(msgid: str) -> str:
+    """``msgid`` as the console shows it (in French, the site's language)."""
+    with translation.override("fr"):
+        return gettext(msgid)
+
 
 pytestmark = pytest.mark.django_db
 
@@ -262,7 +272,10 @@ def test_a_document_on_file_with_another_birth_date_is_refused_not_found(web, po
     )
 
     assert response.status_code == 200
-    assert "another date of birth" in " ".join(response.context["form"].non_field_errors())
+    assert _fr(
+        "This document is already on file with another date of birth. Check the "
+        "date of birth with the person; nothing was created."
+    ) in " ".join(response.context["form"].non_field_errors())
     assert Applicant.objects.count() == before
     assert reverse("mediation:person", args=[on_file.pk]) not in response.content.decode()
 
@@ -346,7 +359,7 @@ def test_booking_without_consent_is_refused_with_the_message(web, point, slots):
     confirm = reverse("mediation:book_confirm", args=[person.pk, slots["public"].pk])
 
     page = web.get(confirm)
-    assert "No valid consent" in page.content.decode()
+    assert _fr(NO_CONSENT) in page.content.decode()
     response = web.post(confirm, follow=True)
 
     assert str(ConsentRequired.default_message) in _messages(response)
@@ -363,13 +376,13 @@ def test_a_withdrawn_consent_stops_the_next_action(web, mediator, point, slots):
     response = web.post(
         reverse("mediation:consent_withdraw", args=[person.pk, consent.pk]), follow=True
     )
-    assert "The consent is withdrawn" in " ".join(_messages(response))
+    assert _fr("The consent is withdrawn: nothing more is done with it.") in _messages(response)
     consent.refresh_from_db()
     assert consent.withdrawn_at is not None and consent.withdrawn_by == mediator
 
     # The person's page still shows (registered at the point), with no valid consent.
     cancel = reverse("mediation:appointment_cancel", args=[person.pk, appointment.reference])
-    assert "No valid consent" in web.get(cancel).content.decode()
+    assert _fr(NO_CONSENT) in web.get(cancel).content.decode()
     response = web.post(cancel, follow=True)
     assert str(ConsentRequired.default_message) in _messages(response)
     appointment.refresh_from_db()
