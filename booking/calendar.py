@@ -1,12 +1,13 @@
 """The booking calendar the pages show: a week of days with free counts, the
 free times of a day, the sites that still have room. Reads only; shared by the
-applicant's pages and, later, the mediators' and agents' screens."""
+applicant's pages and the mediators' console."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.core.validators import slug_re
 from django.db.models import Count, Min
 from django.utils import timezone
 
@@ -164,4 +165,53 @@ def sites_with_availability(
         .values("site__slug", "site__name", "site__address", "site__postcode", "site__city")
         .annotate(free=Count("pk"), first=Min("starts_at"))
         .order_by("first", "site__name")
+    )
+
+
+@dataclass
+class RescheduleChoice:
+    """What a reschedule page shows: the site looked at, the sites that have
+    room, its week and, when a day is asked for, that day's free times (the
+    appointment's own slot left out)."""
+
+    site: Site
+    sites: list[dict]
+    week: Week
+    day: date | None
+    slots: list[Slot]
+
+
+def reschedule_choice(appointment, *, pools, query, now: datetime) -> RescheduleChoice:
+    """The choice of a new time for ``appointment`` (with its slot, site and
+    procedure loaded), from the page's query: ``site`` (a slug; the current
+    site when missing, malformed or closed), ``from`` (the week) and ``date``
+    (the day). Shared by the applicant's and the mediators' reschedule pages."""
+    procedure = appointment.procedure
+    site = appointment.slot.site
+    site_slug = query.get("site")
+    if site_slug and site_slug != site.slug and slug_re.match(site_slug):
+        site = Site.objects.filter(slug=site_slug[:50], is_active=True).first() or site
+    exclude = appointment.slot_id
+    week = build_week(
+        procedure=procedure,
+        site=site,
+        requested=parse_date(query.get("from")),
+        pools=pools,
+        now=now,
+        exclude_slot_id=exclude,
+    )
+    day = parse_date(query.get("date"))
+    slots = (
+        day_slots(
+            procedure=procedure, site=site, day=day, pools=pools, now=now, exclude_slot_id=exclude
+        )
+        if day
+        else []
+    )
+    return RescheduleChoice(
+        site=site,
+        sites=sites_with_availability(procedure=procedure, pools=pools, now=now),
+        week=week,
+        day=day,
+        slots=slots,
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.validators import slug_re
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,10 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from booking import rules, services
-from booking.calendar import build_week, day_slots, parse_date, sites_with_availability
+from booking.calendar import reschedule_choice
 from booking.ics import appointment_ics as render_ics
 from booking.models import (
-    Site,
     Slot,
 )
 from booking.selectors import appointments_for, availability, pools_for
@@ -117,28 +115,8 @@ def appointment_reschedule(request: HttpRequest, reference: str) -> HttpResponse
     if not rules.changeable(appointment, now):
         messages.info(request, _("This appointment can no longer be changed."))
         return redirect("booking:appointment_detail", reference=appointment.reference)
-    procedure = appointment.procedure
-    pools = pools_for(request.user)
-    site_slug = request.GET.get("site")
-    site = appointment.slot.site
-    if site_slug and site_slug != site.slug and slug_re.match(site_slug):
-        site = Site.objects.filter(slug=site_slug[:50], is_active=True).first() or site
-    exclude = appointment.slot_id
-    week = build_week(
-        procedure=procedure,
-        site=site,
-        requested=parse_date(request.GET.get("from")),
-        pools=pools,
-        now=now,
-        exclude_slot_id=exclude,
-    )
-    day = parse_date(request.GET.get("date"))
-    slots = (
-        day_slots(
-            procedure=procedure, site=site, day=day, pools=pools, now=now, exclude_slot_id=exclude
-        )
-        if day
-        else []
+    choice = reschedule_choice(
+        appointment, pools=pools_for(request.user), query=request.GET, now=now
     )
     base_url = reverse("booking:appointment_reschedule", args=[appointment.reference])
     return render(
@@ -146,15 +124,15 @@ def appointment_reschedule(request: HttpRequest, reference: str) -> HttpResponse
         "booking/appointment_reschedule.html",
         {
             "appointment": appointment,
-            "procedure": procedure,
-            "site": site,
-            "sites": sites_with_availability(procedure=procedure, pools=pools, now=now),
-            "week": week,
-            "week_url": with_query(base_url, site=site.slug),
-            "day_url": with_query(base_url, site=site.slug),
+            "procedure": appointment.procedure,
+            "site": choice.site,
+            "sites": choice.sites,
+            "week": choice.week,
+            "week_url": with_query(base_url, site=choice.site.slug),
+            "day_url": with_query(base_url, site=choice.site.slug),
             "base_url": base_url,
-            "day": day,
-            "slots": slots,
+            "day": choice.day,
+            "slots": choice.slots,
         },
     )
 

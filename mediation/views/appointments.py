@@ -23,7 +23,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from booking import rules, services
-from booking.calendar import build_week, day_slots, parse_date, sites_with_availability
+from booking.calendar import (
+    build_week,
+    day_slots,
+    parse_date,
+    reschedule_choice,
+    sites_with_availability,
+)
 from booking.models import (
     ACTIVE_STATUSES,
     Applicant,
@@ -307,29 +313,7 @@ def appointment_reschedule(request: HttpRequest, pk: int, reference: str) -> Htt
     if not rules.changeable(appointment, now):
         messages.info(request, _("This appointment can no longer be changed."))
         return redirect("mediation:person", pk=applicant.pk)
-    procedure = appointment.procedure
-    pools = _pools(request)
-    site = appointment.slot.site
-    site_slug = request.GET.get("site")
-    if site_slug and site_slug != site.slug and slug_re.match(site_slug):
-        site = Site.objects.filter(slug=site_slug[:50], is_active=True).first() or site
-    exclude = appointment.slot_id
-    week = build_week(
-        procedure=procedure,
-        site=site,
-        requested=parse_date(request.GET.get("from")),
-        pools=pools,
-        now=now,
-        exclude_slot_id=exclude,
-    )
-    day = parse_date(request.GET.get("date"))
-    slots = (
-        day_slots(
-            procedure=procedure, site=site, day=day, pools=pools, now=now, exclude_slot_id=exclude
-        )
-        if day
-        else []
-    )
+    choice = reschedule_choice(appointment, pools=_pools(request), query=request.GET, now=now)
     base_url = reverse(
         "mediation:appointment_reschedule", args=[applicant.pk, appointment.reference]
     )
@@ -339,15 +323,15 @@ def appointment_reschedule(request: HttpRequest, pk: int, reference: str) -> Htt
         {
             **person_context(request, applicant),
             "appointment": appointment,
-            "procedure": procedure,
-            "site": site,
-            "sites": sites_with_availability(procedure=procedure, pools=pools, now=now),
-            "week": week,
-            "week_url": with_query(base_url, site=site.slug),
-            "day_url": with_query(base_url, site=site.slug),
+            "procedure": appointment.procedure,
+            "site": choice.site,
+            "sites": choice.sites,
+            "week": choice.week,
+            "week_url": with_query(base_url, site=choice.site.slug),
+            "day_url": with_query(base_url, site=choice.site.slug),
             "base_url": base_url,
-            "day": day,
-            "groups": _by_pool(slots),
+            "day": choice.day,
+            "groups": _by_pool(choice.slots),
         },
     )
 
