@@ -26,6 +26,14 @@ own ``ready()``. Booking never imports them.
   opening-hours flag) and returns a dict to add to the action's audit details
   (or ``None``). Never sent for an applicant acting for themselves: their hot
   path stays one statement.
+- ``walk_in_contacts_withheld(applicants, now)``: ``applicants`` are walk-ins
+  (identities without an account) with contacts staff typed for them; each
+  receiver returns the ``(applicant id, channel)`` pairs, ``channel`` being
+  ``"sms"`` (the typed phone) or ``"email"``, that must not be written to
+  (mediation: a walk-in registered at an access point is contacted only while
+  a consent in force covers that channel), or an empty set. Notifications asks
+  before it owes a message (``notifications.services.applicant_contacts``);
+  an account's confirmed contacts are never asked about.
 
 Saves and deletes of slots, sites and procedures outside the booking services
 (the admin, a shell) change what availability shows: every kept answer is out
@@ -51,6 +59,7 @@ appointment_messages_wanted = Signal(use_caching=True)
 appointment_changed = Signal(use_caching=True)
 seat_freed = Signal(use_caching=True)
 acting_for = Signal()
+walk_in_contacts_withheld = Signal()
 
 
 @receiver(post_save, sender=Slot, dispatch_uid="booking.availability.slot_saved")

@@ -6,6 +6,8 @@ the mediator's access point for booking (which covers cancelling and moving):
 (``mediation.services.caps``) and records on the appointment the access point
 and whether it was made outside the point's opening periods. The consent's id
 goes into the action's audit row: every action shows the consent it relied on.
+A walk-in registered at a point is written to only on the channels a consent
+in force covers (``walk_in_contacts_withheld``).
 Agents and supervisors act under their own rules (``booking.permissions``).
 """
 
@@ -72,7 +74,35 @@ def mediator_acting(
     return details
 
 
+# The channel of a walk-in's typed contact (booking.signals) each purpose covers.
+_CONTACT_CHANNELS = {ConsentPurpose.CONTACT_SMS: "sms", ConsentPurpose.CONTACT_EMAIL: "email"}
+
+
+def walk_in_contacts_withheld(
+    sender, *, applicants: list[Applicant], now: datetime, **kwargs
+) -> set[tuple[int, str]]:
+    """A walk-in a mediator registered at a point gave their phone and e-mail
+    there: they are written to only while a consent in force (to any point)
+    covers contact by SMS or by e-mail. The consent form records it; once
+    withdrawn or expired, messages stop (those already owed still go)."""
+    registered = {applicant.pk for applicant in applicants if applicant.access_point_id}
+    if not registered:
+        return set()
+    consented = selectors.contact_channels_consented(registered, now=now)
+    return {
+        (applicant_id, channel)
+        for applicant_id in registered
+        for purpose, channel in _CONTACT_CHANNELS.items()
+        if purpose not in consented.get(applicant_id, ())
+    }
+
+
 def connect() -> None:
     signals.acting_for.connect(
         mediator_acting, sender=Appointment, dispatch_uid="mediation.mediator_acting"
+    )
+    signals.walk_in_contacts_withheld.connect(
+        walk_in_contacts_withheld,
+        sender=Applicant,
+        dispatch_uid="mediation.walk_in_contacts_withheld",
     )

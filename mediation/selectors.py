@@ -10,6 +10,7 @@ see and act for, with a valid consent for each action.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from mediation.models import (
     AccessPoint,
     CapRaise,
     Consent,
+    ConsentPurpose,
     MediatorDayCount,
     OpeningPeriod,
     PointDayCount,
@@ -113,6 +115,24 @@ def consent_valid(
         .order_by("-given_at", "-pk")
         .first()
     )
+
+
+def contact_channels_consented(
+    applicant_ids: Iterable[int], *, now: datetime | None = None
+) -> dict[int, set[str]]:
+    """For each of ``applicant_ids``, the contact purposes (``contact_sms``,
+    ``contact_email``) of its consents in force at ``now``, to any point; people
+    with none are absent. One query."""
+    today = timezone.localdate(now or timezone.now())
+    contact = {ConsentPurpose.CONTACT_SMS, ConsentPurpose.CONTACT_EMAIL}
+    consented: dict[int, set[str]] = {}
+    for applicant_id, purposes in Consent.objects.filter(
+        _valid_on(today),
+        applicant_id__in=list(applicant_ids),
+        purposes__overlap=sorted(contact),
+    ).values_list("applicant_id", "purposes"):
+        consented.setdefault(applicant_id, set()).update(contact.intersection(purposes))
+    return consented
 
 
 def consents_pending(access_point_id: int, *, now: datetime | None = None) -> QuerySet[Consent]:

@@ -32,6 +32,7 @@ from mediation.selectors import (
     appointments_of_point,
     consents_of,
     consents_pending,
+    contact_channels_consented,
     day_usage,
     people_find,
     person_by_reference,
@@ -303,6 +304,23 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
         message.reference = references.get(message.appointment_id, "")
     for appointment in appointments:
         appointment.upcoming = appointment.is_active and appointment.slot.ends_at > now
+    # A walk-in registered at a point is written to only on the channels a
+    # consent in force covers (mediation.receivers): say so beside the contact.
+    withheld = set()
+    if (
+        applicant.user_id is None
+        and applicant.access_point_id
+        and (applicant.phone or applicant.email)
+    ):
+        consented = contact_channels_consented([applicant.pk], now=now).get(applicant.pk, set())
+        withheld = {
+            field
+            for field, purpose in (
+                ("phone", ConsentPurpose.CONTACT_SMS),
+                ("email", ConsentPurpose.CONTACT_EMAIL),
+            )
+            if getattr(applicant, field) and purpose not in consented
+        }
     return render(
         request,
         "mediation/console/person.html",
@@ -310,6 +328,7 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
             **person_context(request, applicant),
             "appointments": appointments,
             "sent_messages": sent,
+            "contact_withheld": withheld,
         },
     )
 

@@ -9,7 +9,7 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
-from booking.models import Procedure, Site
+from booking.models import Applicant, Procedure, Site
 from core.links import public_url
 from notifications import outbox
 from notifications.models import (
@@ -20,7 +20,7 @@ from notifications.models import (
 )
 from notifications.rendering import render
 from notifications.services.common import batched, messages_owe_new, sms_due_at
-from notifications.services.contacts import contacts_of
+from notifications.services.contacts import contacts_of, walk_in_contacts_withheld
 
 NEW_SLOTS = "new_slots"
 
@@ -90,9 +90,19 @@ def alerts_fan_out(
             "applicant__user__email_verified_at",
             "applicant__phone",
             "applicant__email",
+            "applicant__access_point_id",
         )
     )
     (rng or random.SystemRandom()).shuffle(subscriptions)
+    # A walk-in's typed contacts only as far as the person consented (one ask for all).
+    withheld = walk_in_contacts_withheld(
+        applicants=[
+            Applicant(pk=row[2], user_id=None, phone=row[9], email=row[10], access_point_id=row[11])
+            for row in subscriptions
+            if row[4] is None
+        ],
+        now=now,
+    )
     recipients = []
     for row in subscriptions:
         contacts = dict(
@@ -106,6 +116,8 @@ def alerts_fan_out(
                 walk_in_email=row[10],
             )
         )
+        for channel in [channel for channel in contacts if (row[2], channel) in withheld]:
+            del contacts[channel]
         phone, email_address = contacts.get(MessageChannel.SMS), contacts.get(MessageChannel.EMAIL)
         recipients.append((row[0], row[1], row[2], phone, email_address, row[3]))
     opted_out = set(

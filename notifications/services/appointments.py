@@ -43,7 +43,7 @@ def appointment_messages(
     path), and then hands their ids to ``enqueue_on_commit``."""
     now = now or timezone.now()
     applicant = appointment.applicant
-    contacts = applicant_contacts(applicant=applicant)
+    contacts = applicant_contacts(applicant=applicant, now=now)
     # A reschedule can happen several times: each one owes its own messages.
     occurrence = f":r{appointment.reschedule_count}" if event == RESCHEDULED else ""
     return [

@@ -14,7 +14,7 @@ from notifications.models import Message, MessageChannel
 from notifications.rendering import appointment_context, render
 from notifications.services.appointments import REMINDER
 from notifications.services.common import batched, messages_owe_new, sms_due_at
-from notifications.services.contacts import applicant_contacts
+from notifications.services.contacts import applicant_contacts, walk_in_contacts_withheld
 
 
 def reminders_create(*, now: datetime | None = None) -> int:
@@ -39,9 +39,14 @@ def reminders_create(*, now: datetime | None = None) -> int:
     created = 0
     for chunk in batched(appointments, 500):
         candidates = []
+        withheld = walk_in_contacts_withheld(
+            applicants=[appointment.applicant for appointment in chunk], now=now
+        )
         for appointment in chunk:
             applicant = appointment.applicant
-            for channel, destination in applicant_contacts(applicant=applicant):
+            for channel, destination in applicant_contacts(
+                applicant=applicant, now=now, withheld=withheld
+            ):
                 key = (
                     f"{REMINDER}:{appointment.pk}:s{appointment.slot_id}:{channel}:a{applicant.pk}"
                 )

@@ -207,7 +207,7 @@ ASKS: list[Ask] = [
         },
         label="a whole week",
     ),
-    Ask("mediator", "get", _person("mediation:person"), 8, 200),
+    Ask("mediator", "get", _person("mediation:person"), 9, 200),
     Ask("mediator", "get", _person("mediation:consent_give"), 6, 200),
     Ask(
         "mediator",

@@ -1,8 +1,10 @@
 """Messages to walk-ins, who have no account: the contacts a mediator typed for
 them. Only a mobile: the booking's SMS, through the real twilio SDK (to the
 fake Twilio server); only an e-mail: the e-mail, over SMTP (aiosmtpd); neither:
-no message, and nothing fails. Twilio's status callback records delivery, and
-``notifications.selectors.messages_of_appointments`` shows it to the console."""
+no message, and nothing fails. A walk-in registered at an access point is
+written to only on the channels a consent in force covers. Twilio's status
+callback records delivery, and ``notifications.selectors.messages_of_appointments``
+shows it to the console."""
 
 from __future__ import annotations
 
@@ -14,14 +16,19 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from twilio.request_validator import RequestValidator
 
 from booking.services import appointment_book, appointment_cancel
+from mediation.models import Consent
+from mediation.services import consent_withdraw
 from notifications import services
 from notifications.models import Message, MessageChannel, MessageStatus
 from notifications.selectors import message_delivery, messages_of_appointments
 from tests import factories
+from tests.auth import login
 
 MOBILE = "+33612345678"
 
@@ -111,6 +118,107 @@ def test_a_walk_in_with_both_gets_both(point_mediator, slot, twilio, smtp):
 
     assert [sms["to"] for sms in twilio.sent] == [MOBILE]
     assert smtp.messages[0]["to"] == ["walk.in@example.test"]
+
+
+# --- Only the channels the person consented to ----------------------------------------------
+
+
+def _walk_in_consenting(mediator, purposes, *, phone=MOBILE, email="walk.in@example.test"):
+    walk_in = factories.ApplicantFactory(
+        user=None, access_point=mediator.access_point, phone=phone, email=email
+    )
+    factories.ConsentFactory(applicant=walk_in, mediator=mediator, purposes=purposes)
+    return walk_in
+
+
+def test_a_walk_in_who_consented_to_e_mail_only_gets_no_sms(point_mediator, slot, twilio, smtp):
+    walk_in = _walk_in_consenting(point_mediator, ["booking", "contact_email"])
+
+    appointment = appointment_book(actor=point_mediator, applicant=walk_in, slot_id=slot.pk)
+
+    assert _send_all(appointment) == ["sent"]
+    assert twilio.posts() == 0
+    assert [sent["to"] for sent in smtp.messages] == [["walk.in@example.test"]]
+
+
+def test_a_walk_in_who_consented_to_no_contact_gets_no_message(point_mediator, slot, twilio, smtp):
+    walk_in = _walk_in_consenting(point_mediator, ["booking"])
+
+    appointment = appointment_book(actor=point_mediator, applicant=walk_in, slot_id=slot.pk)
+    services.reminders_create(now=slot.starts_at - timedelta(days=1))
+
+    assert not Message.objects.filter(appointment=appointment).exists()
+    assert twilio.posts() == 0 and smtp.messages == []
+
+
+def test_once_the_contact_consent_is_withdrawn_no_reminder_is_owed(point_mediator, site, procedure):
+    slot = factories.SlotFactory(
+        site=site, procedure=procedure, starts_at=timezone.now() + timedelta(days=10)
+    )
+    walk_in = _walk_in_consenting(point_mediator, ["booking", "contact_sms", "contact_email"])
+    appointment = appointment_book(actor=point_mediator, applicant=walk_in, slot_id=slot.pk)
+    assert Message.objects.filter(appointment=appointment).count() == 2  # the confirmations
+    # The person withdraws it, and consents again to bookings only.
+    consent_withdraw(actor=point_mediator, consent=Consent.objects.get(applicant=walk_in))
+    factories.ConsentFactory(applicant=walk_in, mediator=point_mediator, purposes=["booking"])
+
+    created = services.reminders_create(now=slot.starts_at - timedelta(days=2))
+
+    assert created == 0
+    assert not Message.objects.filter(appointment=appointment, template_key=services.REMINDER)
+
+
+def test_a_contact_consent_given_at_another_point_counts(point_mediator, slot, twilio):
+    walk_in = _walk_in_consenting(point_mediator, ["booking"], email="")
+    factories.ConsentFactory(applicant=walk_in, purposes=["contact_sms"])  # another point's
+
+    appointment = appointment_book(actor=point_mediator, applicant=walk_in, slot_id=slot.pk)
+
+    assert _send_all(appointment) == ["sent"]
+    assert [sms["to"] for sms in twilio.sent] == [MOBILE]
+
+
+def test_a_walk_in_an_agent_registered_is_written_to_without_a_consent(agent, slot, twilio):
+    # Typed at the prefecture's counter, not at an access point: no consent applies.
+    walk_in = factories.ApplicantFactory(user=None, access_point=None, phone=MOBILE)
+
+    appointment = appointment_book(actor=agent, applicant=walk_in, slot_id=slot.pk)
+
+    assert _send_all(appointment) == ["sent"]
+    assert [sms["to"] for sms in twilio.sent] == [MOBILE]
+
+
+def test_new_slot_alerts_reach_a_walk_in_only_on_consented_channels(
+    point_mediator, site, procedure
+):
+    email_only = _walk_in_consenting(point_mediator, ["booking", "contact_email"])
+    nothing = _walk_in_consenting(
+        point_mediator, ["booking"], phone="+33612345679", email="n@example.test"
+    )
+    for walk_in in (email_only, nothing):
+        factories.AlertSubscriptionFactory(
+            applicant=walk_in, procedure=procedure, sites=[site], channels="both"
+        )
+
+    services.alerts_fan_out(procedure_id=procedure.pk, site_id=site.pk, event_key="test:1")
+
+    owed = Message.objects.filter(applicant__in=[email_only, nothing])
+    assert list(owed.values_list("applicant_id", "channel", "destination")) == [
+        (email_only.pk, MessageChannel.EMAIL, "walk.in@example.test")
+    ]
+
+
+def test_the_console_says_which_typed_contact_gets_no_message(client, point_mediator):
+    walk_in = _walk_in_consenting(point_mediator, ["booking", "contact_email"])
+    login(client, point_mediator)
+
+    html = client.get(reverse("mediation:person", args=[walk_in.pk])).content.decode()
+
+    with translation.override("fr"):
+        no_sms = gettext("No SMS is sent: no consent in force covers contact by SMS.")
+        no_email = gettext("No e-mail is sent: no consent in force covers contact by e-mail.")
+    assert no_sms in html
+    assert no_email not in html
 
 
 # --- Delivery, as the console reads it -------------------------------------------------------
