@@ -1,0 +1,43 @@
+"""Booking's models, one module per part of the domain; import them from here."""
+
+from booking.models.appointments import (
+    ACTIVE_STATUSES,
+    ERASED_BIRTH_DATE,
+    ERASED_KEY_PREFIX,
+    ERASED_TEXT,
+    IDENTITY_SNAPSHOT_FIELDS,
+    REFERENCE_ALPHABET,
+    REFERENCE_LENGTH,
+    Appointment,
+    AppointmentStatus,
+    Channel,
+    new_reference,
+    reference_parse,
+)
+from booking.models.capacity import Pool, Publication, Slot
+from booking.models.identities import Applicant
+from booking.models.places import DocumentType, Horizon, Procedure, RequiredDocument, Site
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "ERASED_BIRTH_DATE",
+    "ERASED_KEY_PREFIX",
+    "ERASED_TEXT",
+    "IDENTITY_SNAPSHOT_FIELDS",
+    "REFERENCE_ALPHABET",
+    "REFERENCE_LENGTH",
+    "Applicant",
+    "Appointment",
+    "AppointmentStatus",
+    "Channel",
+    "DocumentType",
+    "Horizon",
+    "Pool",
+    "Procedure",
+    "Publication",
+    "RequiredDocument",
+    "Site",
+    "Slot",
+    "new_reference",
+    "reference_parse",
+]
