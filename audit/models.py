@@ -25,6 +25,19 @@ class AuditAction(models.TextChoices):
     APPOINTMENT_RESCHEDULED = "appointment.rescheduled", _("Appointment rescheduled")
     SLOTS_PUBLISHED = "slots.published", _("Capacity published")
     APPOINTMENTS_CLOSED = "appointments.closed", _("Past appointments closed")
+    # The counter (booking.services.counter); a refused check-in is what the
+    # abuse report reads (the site in the details, never the typed number).
+    APPOINTMENT_CHECKED_IN = "appointment.checked_in", _("Appointment checked in")
+    APPOINTMENT_CHECK_IN_REFUSED = (
+        "appointment.check_in_refused",
+        _("Check-in refused: another document"),
+    )
+    APPOINTMENT_CHECK_IN_OVERRIDDEN = (
+        "appointment.check_in_overridden",
+        _("Check-in forced by a supervisor"),
+    )
+    APPOINTMENT_DONE = "appointment.done", _("Appointment done")
+    NO_SHOWS_MARKED = "appointments.no_shows", _("No-shows of a day marked")
     APPOINTMENTS_ANONYMISED = "appointments.anonymised", _("Appointments past retention anonymised")
     # Identities
     IDENTITY_RECORDED = "identity.recorded", _("Identity recorded")

@@ -141,3 +141,58 @@ class ClaimAccountNotVerified(AccountNotVerified):
     default_message = _(
         "Confirm your e-mail address and your mobile phone before taking over your file."
     )
+
+
+# --- The counter (booking.services.counter) ----------------------------------------
+
+
+class DocumentMismatch(Conflict):
+    # Recorded in the audit trail (``appointment.check_in_refused``): the abuse
+    # report reads it. Nothing else changes.
+    code = "document_mismatch"
+    default_message = _(
+        "The document number does not match the identity of the appointment. "
+        "The check-in is refused and recorded."
+    )
+
+
+class AlreadyCheckedIn(Conflict):
+    code = "already_checked_in"
+    default_message = _("This person is already checked in.")
+
+
+class NotToday(Conflict):
+    code = "not_today"
+    default_message = _("This appointment is on %(day)s, not today: check-in is refused.")
+
+
+class NotCheckedIn(Conflict):
+    code = "not_checked_in"
+    default_message = _("This person is not checked in.")
+
+
+class SupervisorsOnly(Forbidden):
+    code = "supervisors_only"
+    default_message = _("Only a supervisor may force a check-in.")
+
+
+class ReasonRequired(InvalidInput):
+    code = "reason_required"
+    default_message = _("Give the reason.")
+
+
+class SiteNotFound(NotFound):
+    # Also what a site the agent does not serve answers.
+    code = "site_not_found"
+    default_message = _("This site does not exist.")
+
+
+class NoShowCooling(Forbidden):
+    # After repeated no-shows (``booking.rules.no_show_block_until``): the person
+    # may book this procedure again from ``until``. 403, as the other refusals
+    # that are about the person rather than the slot (``account_not_verified``).
+    code = "no_show_cooling"
+    default_message = _(
+        "Missed appointments for this procedure: %(count)s within %(months)s months, "
+        "without cancelling. It cannot be booked again before %(until)s."
+    )

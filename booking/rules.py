@@ -20,12 +20,22 @@ from collections.abc import Collection, Iterable
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from django.utils import timezone
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.utils import formats, timezone
 
 from accounts.models import Role, User
 from accounts.permissions import is_verified
 from booking import errors, horizon
-from booking.models import Applicant, Appointment, AppointmentStatus, Procedure, Slot
+from booking.models import (
+    Applicant,
+    Appointment,
+    AppointmentStatus,
+    BlockReason,
+    BookingBlock,
+    Procedure,
+    Slot,
+)
 from booking.permissions import allowed_pools, can_act_for
 from core.errors import DomainError
 
@@ -192,3 +202,57 @@ def change_refusal(appointment: Appointment, now: datetime) -> DomainError | Non
 def changeable(appointment: Appointment, now: datetime) -> bool:
     """May ``appointment`` still be cancelled or moved (what the pages offer)?"""
     return change_refusal(appointment, now) is None
+
+
+# --- Blocks: when a person may not book a procedure for a while ---------------------
+#
+# A ``BookingBlock`` in force (``until`` after now) refuses every booking of its
+# person for its procedure, by anyone (the person, a mediator, an agent). The
+# booking statement (``booking.statements``) holds the condition itself, so that
+# the hot path costs no query more; when it refuses, ``block_refusal`` says why.
+
+
+def no_show_window_start(now: datetime) -> datetime:
+    """No-shows before this moment no longer count (``NO_SHOW_WINDOW_MONTHS``)."""
+    return now - relativedelta(months=settings.NO_SHOW_WINDOW_MONTHS)
+
+
+def no_show_block_until(*, count: int, last_no_show: datetime, now: datetime) -> datetime | None:
+    """Until when a person with ``count`` no-shows for a procedure within the
+    window (the last starting at ``last_no_show``) may not book it again, or
+    ``None``: after ``NO_SHOW_LIMIT`` of them, ``NO_SHOW_COOLING_DAYS`` days
+    after the last one."""
+    if count < settings.NO_SHOW_LIMIT:
+        return None
+    until = last_no_show + timedelta(days=settings.NO_SHOW_COOLING_DAYS)
+    return until if until > now else None
+
+
+def booking_block(*, applicant_id: int, procedure_id: int, now: datetime) -> BookingBlock | None:
+    """The block in force on ``applicant_id`` for ``procedure_id`` at ``now``
+    that lasts longest, or ``None``."""
+    return (
+        BookingBlock.objects.filter(
+            applicant_id=applicant_id, procedure_id=procedure_id, until__gt=now
+        )
+        .order_by("-until")
+        .first()
+    )
+
+
+def block_error(block: BookingBlock) -> DomainError:
+    """The refusal a block in force gives, saying why and until when."""
+    until = formats.date_format(timezone.localtime(block.until), "DATE_FORMAT")
+    if block.reason == BlockReason.NO_SHOWS:
+        return errors.NoShowCooling(
+            count=settings.NO_SHOW_LIMIT, months=settings.NO_SHOW_WINDOW_MONTHS, until=until
+        )
+    raise ValueError(f"no refusal for a block of reason {block.reason!r}")  # pragma: no cover
+
+
+def block_refusal(*, applicant_id: int, procedure_id: int, now: datetime) -> DomainError | None:
+    """Why ``applicant_id`` may not book ``procedure_id`` at ``now`` because of a
+    block, or ``None``: what the pages show before the booking, and what a
+    booking the statement refused is told."""
+    block = booking_block(applicant_id=applicant_id, procedure_id=procedure_id, now=now)
+    return None if block is None else block_error(block)

@@ -7,7 +7,8 @@ compiled four queries. Here the seat, the appointment, its audit row and its
 outbox rows are one statement of data-modifying CTEs:
 
     WITH applicant AS MATERIALIZED (SELECT id, <identity> FROM booking_applicant
-                     WHERE id = %s AND (<identity>) = (%s, ...) FOR SHARE),
+                     WHERE id = %s AND (<identity>) = (%s, ...)
+                     AND NOT EXISTS (<a booking block in force>) FOR SHARE),
          claimed AS (UPDATE booking_slot SET booked = booked + 1
                      WHERE id = %s AND booked < capacity
                      AND EXISTS (SELECT FROM applicant) RETURNING id),
@@ -63,6 +64,7 @@ from booking.models import (
     IDENTITY_SNAPSHOT_FIELDS,
     Applicant,
     Appointment,
+    BookingBlock,
     Horizon,
     Procedure,
     Site,
@@ -286,6 +288,20 @@ def _identity_columns() -> list[str]:
     return [quote(Applicant._meta.get_field(name).column) for name in IDENTITY_SNAPSHOT_FIELDS]
 
 
+def _block_in_force() -> str:
+    """A block on the applicant ``a`` for the procedure (first parameter) still
+    in force at now (second): ``booking.rules.booking_block``'s condition."""
+    quote = connection.ops.quote_name
+    table = quote(BookingBlock._meta.db_table)
+    applicant = quote(BookingBlock._meta.get_field("applicant").column)
+    procedure = quote(BookingBlock._meta.get_field("procedure").column)
+    until = quote(BookingBlock._meta.get_field("until").column)
+    return (
+        f"SELECT FROM {table} b WHERE b.{applicant} = a.id "
+        f"AND b.{procedure} = %s AND b.{until} > %s"
+    )
+
+
 @cache
 def _sql(messages: int, message_model: type[Model] | None) -> str:
     """The booking statement with ``messages`` outbox rows of ``message_model``."""
@@ -299,9 +315,12 @@ def _sql(messages: int, message_model: type[Model] | None) -> str:
         # for its commit, then finds the row changed and nothing is written; one
         # that comes after waits for this booking's commit and sees its
         # appointment. MATERIALIZED: read and locked once, before the seat.
+        # Nor if a block is in force on the person for the procedure
+        # (``booking.rules``: ``BookingBlock``, ``until`` after now).
         f"applicant AS MATERIALIZED (SELECT a.id, {checked} "  # noqa: S608
         f"FROM {quote(Applicant._meta.db_table)} a "
-        f"WHERE a.id = %s AND ({checked}) = ({', '.join(['%s'] * len(identity))}) FOR SHARE)",
+        f"WHERE a.id = %s AND ({checked}) = ({', '.join(['%s'] * len(identity))}) "
+        f"AND NOT EXISTS ({_block_in_force()}) FOR SHARE)",
         f"claimed AS (UPDATE {slot} SET booked = booked + 1 "  # noqa: S608
         "WHERE id = %s AND booked < capacity AND EXISTS (SELECT FROM applicant) RETURNING id)",
         # The identity copied from the locked row, not from the caller's instance.
@@ -368,7 +387,9 @@ def book(
     caller checked it. Returns the outbox rows' ids, or ``None`` when the slot
     had no free seat (nothing was written). Raises ``IdentityChanged`` when the
     applicant's row no longer holds that identity (a correction committed
-    meanwhile), ``IntegrityError`` when the database refuses the appointment
+    meanwhile) or a block is in force on the person for the procedure at the
+    appointment's ``created_at`` (the caller asks ``booking.rules.block_refusal``
+    which), ``IntegrityError`` when the database refuses the appointment
     (then nothing was written either).
     """
     if appointment.pk is None or audit.pk is not None or any(m.pk is not None for m in messages):
@@ -377,6 +398,8 @@ def book(
     params = [
         appointment.applicant_id,
         *(str(value) if isinstance(value, Country) else value for value in identity),
+        appointment.procedure_id,
+        appointment.created_at,
         slot_id,
         _record(appointment),
         _record(audit),

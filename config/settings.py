@@ -600,3 +600,16 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# --- Back office: counter ---------------------------------------------------------
+# The no-show consequence (booking/rules.py): after NO_SHOW_LIMIT no-shows within
+# NO_SHOW_WINDOW_MONTHS months for a procedure, the person may not book it again
+# until NO_SHOW_COOLING_DAYS days after the last one.
+NO_SHOW_LIMIT = env_int("NO_SHOW_LIMIT", 2, minimum=1)
+NO_SHOW_WINDOW_MONTHS = env_int("NO_SHOW_WINDOW_MONTHS", 6, minimum=1)
+NO_SHOW_COOLING_DAYS = env_int("NO_SHOW_COOLING_DAYS", 30, minimum=0)
+# Check-ins, "done" and closing a day at the counter, per account and address.
+RATELIMITS["counter"] = {
+    "account": env_rate("RATELIMIT_COUNTER_ACCOUNT", "120/m"),
+    "ip": env_rate("RATELIMIT_COUNTER_IP", "600/m"),
+}

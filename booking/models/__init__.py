@@ -14,6 +14,7 @@ from booking.models.appointments import (
     new_reference,
     reference_parse,
 )
+from booking.models.blocks import BlockReason, BookingBlock
 from booking.models.capacity import Pool, Publication, Slot
 from booking.models.identities import Applicant
 from booking.models.places import DocumentType, Horizon, Procedure, RequiredDocument, Site
@@ -29,6 +30,8 @@ __all__ = [
     "Applicant",
     "Appointment",
     "AppointmentStatus",
+    "BlockReason",
+    "BookingBlock",
     "Channel",
     "DocumentType",
     "Horizon",

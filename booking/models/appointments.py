@@ -134,6 +134,19 @@ class Appointment(models.Model):
     identity_erased_at = models.DateTimeField(
         _("identity erased at"), null=True, blank=True, editable=False
     )
+    # What the counter records (``booking.services.counter``): the person came
+    # with the document of the identity booked (or a supervisor overrode it),
+    # then was seen.
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("checked in by"),
+    )
+    done_at = models.DateTimeField(_("seen at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -154,7 +167,15 @@ class Appointment(models.Model):
                 name="one_active_appointment_per_applicant_and_procedure",
             ),
         ]
-        indexes = [models.Index(fields=["applicant", "status"])]
+        indexes = [
+            models.Index(fields=["applicant", "status"]),
+            # Did the counter work on a site-day? (``appointments_close_past``)
+            models.Index(
+                fields=["checked_in_at"],
+                condition=Q(checked_in_at__isnull=False),
+                name="appointment_checked_in_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.reference

@@ -20,6 +20,13 @@ from booking.services.corrections import (
     identity_correct,
     identity_is_locked,
 )
+from booking.services.counter import (
+    appointment_check_in,
+    appointment_check_in_override,
+    appointment_done,
+    day_no_shows_mark,
+    no_show_blocks_write,
+)
 from booking.services.identities import (
     AccountIdentity,
     applicant_claim,
@@ -53,13 +60,18 @@ __all__ = [
     "applicants_create_bulk",
     "appointment_book",
     "appointment_cancel",
+    "appointment_check_in",
+    "appointment_check_in_override",
+    "appointment_done",
     "appointment_identities_erase",
     "appointment_reschedule",
     "appointments_close_past",
+    "day_no_shows_mark",
     "identity_claim_attempt_record",
     "identity_correct",
     "identity_is_locked",
     "identity_validate",
+    "no_show_blocks_write",
     "slot_for_booking",
     "slots_publish",
 ]

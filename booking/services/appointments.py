@@ -235,6 +235,14 @@ def _appointment_book(
                 written = statements.book(
                     slot_id=slot.pk, appointment=appointment, audit=audit, messages=messages
                 )
+        except errors.IdentityChanged:
+            # The statement also refuses a person under a block (``booking.rules``).
+            refusal = rules.block_refusal(
+                applicant_id=applicant.pk, procedure_id=slot.procedure_id, now=now
+            )
+            if refusal is not None:
+                raise refusal from None
+            raise
         except IntegrityError as exc:
             if _is_one_active_violation(exc):
                 raise errors.AlreadyBooked() from None

@@ -59,7 +59,7 @@ def test_the_appointments_of_days_before_today_are_closed_and_the_rest_left(site
 
     closed = appointments_close_past(now=NOON)
 
-    assert closed == {"booked": 1, "checked_in": 1}
+    assert closed == {"ended": 1, "done": 1}
     assert _status(yesterday) == AppointmentStatus.ENDED
     assert _status(came_yesterday) == AppointmentStatus.DONE
     assert _status(cancelled) == AppointmentStatus.CANCELLED
@@ -97,19 +97,23 @@ def test_once_closed_the_person_may_book_the_procedure_again(slot, applicant):
 def test_closing_is_audited_once_and_twice_changes_nothing(slot, applicant):
     _at(_book(applicant, slot), NOON - timedelta(days=1))
 
-    assert appointments_close_past(now=NOON) == {"booked": 1}
+    assert appointments_close_past(now=NOON) == {"ended": 1}
     assert appointments_close_past(now=NOON + timedelta(hours=1)) == {}
 
     event = AuditEvent.objects.get(action=AuditAction.APPOINTMENTS_CLOSED)
     assert event.actor_id is None
     midnight = NOON.replace(hour=0).isoformat()
-    assert event.details == {"closed": {"booked": 1}, "ended_before": midnight}
+    assert event.details == {
+        "closed": {"ended": 1},
+        "blocked": 0,
+        "ended_before": midnight,
+    }
 
 
 def test_the_task_closes_and_runs_every_hour(slot, applicant):
     appointment = _at(_book(applicant, slot), timezone.now() - timedelta(days=2))
 
-    assert close_past_appointments_task.delay().get() == {"booked": 1}
+    assert close_past_appointments_task.delay().get() == {"ended": 1}
     assert _status(appointment) == AppointmentStatus.ENDED
     entry = settings.CELERY_BEAT_SCHEDULE["booking-close-past-appointments"]
     assert entry == {"task": close_past_appointments_task.name, "schedule": 3600.0}
