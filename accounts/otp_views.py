@@ -49,11 +49,13 @@ BACKUP_CODES_SESSION_KEY = "_otp_backup_codes"
 def _landing(user) -> str:
     """Where a login lands by default: the applicants' appointments; for staff
     (to whom those pages are closed) the staff accounts, a mediator's console
-    (their access point's page), or their account."""
+    (their access point's page), an agent's day's list, or their account."""
     if can_manage_staff(user):
         return reverse("staff:list")
     if user.role == Role.MEDIATOR:
         return reverse("mediation:home")
+    if user.role == Role.AGENT:
+        return reverse("agent:day")
     if is_staff_account(user):
         return reverse("accounts:me")
     return resolve_url(settings.LOGIN_REDIRECT_URL)

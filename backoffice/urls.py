@@ -3,7 +3,7 @@
 
 from django.urls import include, path
 
-from backoffice.views import audit, identity, staff
+from backoffice.views import audit, counter, identity, staff
 
 staff_urls = (
     [
@@ -25,6 +25,11 @@ agent_urls = (
             identity.identity_correct,
             name="identity_correct",
         ),
+        path("day/", counter.day, name="day"),
+        path("day/close/", counter.close_day, name="close_day"),
+        path("checkin/", counter.checkin, name="checkin"),
+        path("checkin/override/", counter.checkin_override, name="checkin_override"),
+        path("appointments/<str:reference>/done/", counter.done, name="done"),
     ],
     "agent",
 )

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from booking import rules
-from booking.models import Appointment, Procedure, Slot
-from booking.permissions import allowed_pools, visible_appointments
+from booking.models import Appointment, AppointmentStatus, Procedure, Site, Slot
+from booking.permissions import allowed_pools, managed_sites, visible_appointments
 
 
 def availability_window(
@@ -111,4 +111,49 @@ def appointments_for(user: User) -> QuerySet[Appointment]:
         Appointment.objects.filter(visible_appointments(user))
         .select_related("slot__site", "procedure__horizon")
         .order_by("-slot__starts_at")
+    )
+
+
+# --- The counter ---------------------------------------------------------------------
+
+
+def counter_sites(user: User) -> QuerySet[Site]:
+    """The sites whose day's list ``user`` may see (agents: theirs; supervisors: all)."""
+    return Site.objects.filter(managed_sites(user)).order_by("name", "pk")
+
+
+def counter_site(user: User, slug: str) -> Site | None:
+    """The site ``slug`` if ``user`` works there; ``None`` answers as missing."""
+    if not isinstance(slug, str) or not slug or len(slug) > 50 or "\x00" in slug:
+        return None
+    return counter_sites(user).filter(slug=slug).first()
+
+
+def counter_day(
+    *,
+    site: Site,
+    day: date,
+    procedure: str | None = None,
+    status: str | None = None,
+    channel: str | None = None,
+) -> QuerySet[Appointment]:
+    """The appointments of ``site`` on ``day`` (local), by time: one query with
+    their slot, procedure and access point, whatever their number. Cancelled
+    ones only when ``status`` asks for them. ``procedure`` is a slug."""
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    appointments = Appointment.objects.filter(
+        slot__site=site, slot__starts_at__gte=start, slot__starts_at__lt=end
+    )
+    if status:
+        appointments = appointments.filter(status=status)
+    else:
+        appointments = appointments.exclude(status=AppointmentStatus.CANCELLED)
+    if procedure:
+        appointments = appointments.filter(procedure__slug=procedure)
+    if channel:
+        appointments = appointments.filter(channel=channel)
+    return appointments.select_related("slot__site", "procedure", "access_point").order_by(
+        "slot__starts_at", "surname", "pk"
     )

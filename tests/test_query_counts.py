@@ -66,7 +66,8 @@ PAGES = [
         5,
         200,
     ),
-    ("confirm", lambda w: reverse("booking:confirm", args=[w.slot.pk]), 5, 200),
+    # 6: a booking block in force (repeated no-shows) is told before confirming.
+    ("confirm", lambda w: reverse("booking:confirm", args=[w.slot.pk]), 6, 200),
     ("identity", lambda w: reverse("booking:identity"), 4, 200),
     ("my appointments", lambda w: reverse("booking:my_appointments"), 4, 200),
     (

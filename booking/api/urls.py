@@ -1,6 +1,7 @@
 from django.urls import path
 
 from booking.api import views
+from booking.api.views import agent_counter
 from booking.api.views.claim import IdentityClaimView
 
 urlpatterns = [
@@ -29,5 +30,13 @@ urlpatterns = [
         name="appointment-reschedule",
     ),
     path("agent/publications/", views.PublicationCreateView.as_view(), name="agent-publications"),
+    path("agent/day/", agent_counter.CounterDayView.as_view(), name="agent-day"),
+    path("agent/checkins/", agent_counter.CheckInView.as_view(), name="agent-checkins"),
+    path(
+        "agent/appointments/<str:reference>/done/",
+        agent_counter.DoneView.as_view(),
+        name="agent-appointment-done",
+    ),
+    path("agent/no-shows/", agent_counter.NoShowsView.as_view(), name="agent-no-shows"),
     path("identity/claim/", IdentityClaimView.as_view(), name="identity-claim"),
 ]

@@ -181,6 +181,9 @@ def confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
         )
         messages.success(request, _("Your appointment is booked."))
         return redirect("booking:appointment_detail", reference=appointment.reference)
+    # A person under a block (repeated no-shows) is told why and until when
+    # before confirming; the booking itself refuses too (``booking.rules``).
+    refusal = rules.block_refusal(applicant_id=applicant.pk, procedure_id=procedure.pk, now=now)
     still_free = (
         availability(procedure=procedure, site_ids=[slot.site_id], pools=pools, now=now)
         .filter(pk=slot.pk)
@@ -198,6 +201,7 @@ def confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
             "site": slot.site,
             "applicant": applicant,
             "document_accepted": rules.document_accepted(procedure, applicant.document_type),
+            "blocked": refusal.detail if refusal is not None else "",
             "back_url": times_url_for_slot(slot),
         },
     )

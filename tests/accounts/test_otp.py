@@ -216,7 +216,7 @@ def test_verification_never_redirects_to_another_site(web, agent):
     response = web.post(VERIFY, {"code": totp_code(device), "next": "https://evil.example/"})
 
     assert response.status_code == 302
-    assert response.url == reverse("accounts:me")
+    assert response.url == reverse("agent:day")  # an agent lands on the day's list
 
 
 def test_a_supervisor_login_lands_on_the_staff_accounts(web, supervisor):

@@ -27,6 +27,8 @@ BOOKING_403 = (
     "`account_not_verified`, `procedure_not_self_bookable`, `not_allowed` (staff: not "
     "one of your sites or people), `consent_required` (a mediator without the person's "
     "valid consent for booking)"
+    ", `no_show_cooling` (the person missed too many appointments for this procedure: "
+    "the detail says until when they may book it again)"
 )
 # A slot the caller may not see (not yet visible, beyond the horizon, reserved
 # for others, of another procedure) answers exactly as a missing one.
