@@ -1087,6 +1087,21 @@ _BY_TEST = {
         "mediation:appointment_reschedule",
         "mediation:appointment_reschedule_confirm",
     ],
+    "tests/backoffice/test_counter_queries.py::"
+    "test_counter_routes_take_a_bounded_number_of_queries": [
+        "agent:day",
+        "agent:checkin",
+        "agent:checkin_override",
+        "agent:done",
+        "agent:close_day",
+    ],
+    "tests/backoffice/test_counter_queries.py::"
+    "test_counter_api_takes_a_bounded_number_of_queries": [
+        "api:agent-day",
+        "api:agent-checkins",
+        "api:agent-appointment-done",
+        "api:agent-no-shows",
+    ],
     "tests/api/test_mediation_api.py::test_mediation_api_queries_are_bounded": [
         "api:mediation-applicants",
         "api:mediation-consents",

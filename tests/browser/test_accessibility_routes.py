@@ -51,6 +51,10 @@ def is_page(response: HttpResponse) -> bool:
     )
 
 
+# The layouts pages extend (rendered after the page's own template).
+LAYOUTS = ("base.html", "office/base.html")
+
+
 def _template(response) -> str | None:
     """The page's own template: the last one rendered that is not the base or an include
     (a view may render a page and then give way: the login form, then the lock-out)."""
@@ -58,7 +62,7 @@ def _template(response) -> str | None:
         template.name
         for template in getattr(response, "templates", None) or []
         if template.name
-        and template.name != "base.html"
+        and template.name not in LAYOUTS
         and not template.name.startswith(("includes/", "django/forms/", "dsfr/"))
     ]
     return names[-1] if names else None

@@ -188,6 +188,25 @@ def _issued_code(scenario: World) -> dict:
     return {"code": record_issue(actor=applicant.user, applicant=applicant).code}
 
 
+def _counter_day_path(scenario: World, key: str, *, days: int = 3) -> str:
+    """The site's day in ``days`` days (the world's appointments are in three)."""
+    day = timezone.localdate() + timedelta(days=days)
+    return f"{reverse(key)}?{urlencode({'site': scenario.sites['site'].slug, 'date': day})}"
+
+
+@contextmanager
+def own_checked_in(scenario: World) -> Iterator[None]:
+    """The applicant's appointment checked in: the day's list offers "done"."""
+    from booking.models import Appointment
+
+    own = scenario.appointments["own"]
+    Appointment.objects.filter(pk=own.pk).update(status="checked_in")
+    try:
+        yield
+    finally:
+        Appointment.objects.filter(pk=own.pk).update(status=own.status)
+
+
 _BOOKING = {"procedure": "procedure", "site": "site"}
 _WRONG = "not-an-e-mail"
 
@@ -309,6 +328,34 @@ PAGES: dict[str, list[Visit]] = {
             kwargs=lambda s: {"pk": s.people["applicant"].pk},
             errors={"surname": "", "reason": ""},
         ),
+    ],
+    # --- Agents at the counter (the world's appointments are in three days)
+    "agent:day": [
+        Visit("agent", label="today, nobody"),
+        Visit("agent", path=lambda s: _counter_day_path(s, "agent:day"), label="a day of rows"),
+        Visit(
+            "supervisor",
+            path=lambda s: _counter_day_path(s, "agent:day"),
+            label="one checked in, the choice of site",
+            state=own_checked_in,
+        ),
+        Visit("agent", query={"date": "not-a-date"}, label="a wrong date"),
+    ],
+    "agent:checkin": [
+        Visit("agent"),
+        Visit("agent", errors={"reference": "", "document_number": ""}),
+        # A refusal re-renders the form with the refusal's status (here: no such reference).
+        Visit(
+            "agent",
+            label="an unknown reference",
+            errors={"reference": "ZZZZ2222", "document_number": "X1"},
+            status=404,
+            template="office/counter/checkin.html",
+        ),
+        Visit("supervisor", label="with the override"),
+    ],
+    "agent:close_day": [
+        Visit("agent", path=lambda s: _counter_day_path(s, "agent:close_day", days=0)),
     ],
     # --- The mediators' console
     "mediation:home": [Visit("mediator"), Visit("supervisor", label="the points")],

@@ -160,6 +160,25 @@ def _publication(s: World) -> dict:
     }
 
 
+def counter(granted: Any, **others: Any) -> dict[str, Any]:
+    """The counter's pages: agents and supervisors get ``granted`` (or what
+    ``others`` says); anyone else logged in 403."""
+    return outcomes(
+        403,
+        anonymous=LOGIN,
+        **{"agent": granted, "other_agent": granted, "supervisor": granted, **others},
+    )
+
+
+def counter_api(granted: Any, **others: Any) -> dict[str, Any]:
+    """The counter's API: as ``counter``, 401 without credentials (403 ``agents_only``)."""
+    return {**counter(granted, **others), "anonymous": 401}
+
+
+def _counter_day(s: World) -> dict:
+    return {"site": s.sites["site"].slug, "date": timezone.localdate().isoformat()}
+
+
 _STAFF_TARGET = {"kwargs": lambda s: {"user_id": s.colleague.pk}}
 
 
@@ -485,6 +504,51 @@ MATRIX: dict[str, list[Case]] = {
             data=lambda s: {"surname": "Broker", "reason": ""},
             label="an incomplete correction",
         ),
+    ],
+    # --- Agents at the counter: their sites' day (supervisors: any); another site, or
+    # an appointment there, answers 404 like a missing one. The world's appointments
+    # are in three days: a check-in is refused as not today (409), done as not checked in.
+    "agent:day": [
+        Case(counter(200), label="their first site"),
+        Case(
+            counter(200, other_agent=404),
+            query=lambda s: {"site": s.sites["site"].slug},
+            label="the site's day",
+        ),
+    ],
+    "agent:checkin": [
+        Case(counter(200), label="the form"),
+        Case(
+            counter(409, other_agent=404),
+            method="POST",
+            data=lambda s: {
+                "reference": s.appointments["own"].reference,
+                "document_number": s.appointments["own"].document_number,
+            },
+            label="an appointment at the site, in three days",
+        ),
+    ],
+    "agent:checkin_override": [
+        Case(
+            counter(403, supervisor=409),
+            method="POST",
+            data=lambda s: {
+                "override-reference": s.appointments["own"].reference,
+                "override-reason": "Titre renouvelé",
+            },
+        )
+    ],
+    "agent:done": [
+        Case(
+            counter(REDIRECT, other_agent=404),
+            kwargs=lambda s: {"reference": s.appointments["own"].reference},
+            method="POST",
+            label="not checked in: a message on the day's list",
+        )
+    ],
+    "agent:close_day": [
+        Case(counter(200, other_agent=404), query=_counter_day, label="the confirmation"),
+        Case(counter(REDIRECT, other_agent=404), method="POST", data=_counter_day),
     ],
     # --- The mediators' console: the point's mediators for the point's people; another
     # point's person answers 404 like a missing one. Supervisors: the points and the caps.
@@ -879,6 +943,32 @@ MATRIX: dict[str, list[Case]] = {
             method="POST",
             data=_publication,
         )
+    ],
+    # --- API: the counter (agents at their sites; another site's answers 404)
+    "api:agent-day": [
+        Case(counter_api(200, other_agent=404), query=lambda s: {"site": s.sites["site"].slug})
+    ],
+    "api:agent-checkins": [
+        Case(
+            counter_api(409, other_agent=404),
+            method="POST",
+            data=lambda s: {
+                "reference": s.appointments["own"].reference,
+                "document_number": s.appointments["own"].document_number,
+            },
+            label="an appointment at the site, in three days",
+        )
+    ],
+    "api:agent-appointment-done": [
+        Case(
+            counter_api(409, other_agent=404),
+            kwargs=lambda s: {"reference": s.appointments["own"].reference},
+            method="POST",
+            label="not checked in",
+        )
+    ],
+    "api:agent-no-shows": [
+        Case(counter_api(200, other_agent=404), method="POST", data=_counter_day)
     ],
     # --- API: the substitution route, public (credentials are not looked at)
     "api:substitution-requests": [
