@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from audit.models import AuditAction, AuditEvent
-from booking.models import Applicant, Procedure, Publication, Site, Slot
+from booking.models import Applicant, Appointment, Procedure, Publication, Site, Slot
+from demo.counter import COUNTER_DAY
 from demo.seed import CAPACITY, DEMO_PASSWORD, DemoRefused, demo_seed
 from mediation.models import AccessPoint
 
@@ -80,7 +81,8 @@ def test_seed_demo_publishes_four_weeks_of_weekday_capacity_visible_now():
 
     today = timezone.localdate()
     now = timezone.now()
-    slots = list(Slot.objects.select_related("site", "procedure"))
+    # The published capacity (the counter's demo adds today's own: demo/counter.py).
+    slots = list(Slot.objects.filter(publication__isnull=False).select_related("site", "procedure"))
     days = {timezone.localdate(slot.starts_at) for slot in slots}
     assert min(days) >= today
     assert max(days) <= today + timedelta(days=27)
@@ -127,7 +129,8 @@ def test_seed_demo_publishes_four_weeks_of_weekday_capacity_visible_now():
 def test_seed_demo_weeks_option_publishes_that_many_weeks():
     demo_seed(weeks=1)
 
-    last = max(timezone.localdate(s) for s in Slot.objects.values_list("starts_at", flat=True))
+    published = Slot.objects.filter(publication__isnull=False)
+    last = max(timezone.localdate(s) for s in published.values_list("starts_at", flat=True))
     assert last <= timezone.localdate() + timedelta(days=6)
 
 
@@ -207,7 +210,7 @@ def test_seed_demo_twice_creates_nothing_twice():
 
     assert counts() == first
     assert first["Site"] == 3
-    assert first["Applicant"] == 21
+    assert first["Applicant"] == 21 + len(COUNTER_DAY)  # the counter's walk-ins
     assert first["User"] == 5 + 20
 
 
@@ -240,7 +243,7 @@ def test_seed_demo_records_each_identity_with_its_audit_row():
     demo_seed(applicants=30)
 
     recorded = AuditEvent.objects.filter(action=AuditAction.IDENTITY_RECORDED)
-    assert recorded.count() == Applicant.objects.count() == 31
+    assert recorded.count() == Applicant.objects.count() == 31 + len(COUNTER_DAY)
     assert set(recorded.values_list("applicant_id", flat=True)) == set(
         Applicant.objects.values_list("pk", flat=True)
     )
@@ -250,7 +253,7 @@ def test_seed_demo_records_each_identity_with_its_audit_row():
 
     demo_seed(applicants=30)
 
-    assert recorded.count() == 31
+    assert recorded.count() == 31 + len(COUNTER_DAY)
 
 
 def test_seed_demo_refuses_to_run_with_debug_off(settings):
@@ -322,3 +325,22 @@ def test_demo_otp_refuses_to_run_with_debug_off(settings):
 def test_demo_otp_before_the_seed_says_to_seed():
     with pytest.raises(CommandError, match="seed_demo"):
         call_command("demo_otp", stdout=StringIO())
+
+
+def test_seed_demo_gives_the_agent_a_day_at_the_counter():
+    demo_seed()
+
+    today = timezone.localdate()
+    day = Appointment.objects.filter(slot__site__slug="bobigny", booked_by__role=Role.AGENT)
+    assert day.count() == len(COUNTER_DAY)
+    assert {timezone.localdate(a.slot.starts_at) for a in day.select_related("slot")} == {today}
+    assert list(day.values_list("status", flat=True).order_by("slot__starts_at")) == [
+        "checked_in",
+        "booked",
+        "booked",
+        "booked",
+    ]
+
+    demo_seed()
+
+    assert day.count() == len(COUNTER_DAY)
