@@ -294,3 +294,15 @@ def test_the_confirm_step_tells_why_and_until_when_then_lifts(web, applicant, si
     assert f'action="{url}"' in page.get(url).content.decode()
     page.post(url)
     assert applicant.appointments.get().status == AppointmentStatus.BOOKED
+
+
+# --- Rate limit ------------------------------------------------------------------------------
+
+
+def test_the_counters_posts_are_rate_limited(at_counter, appointment, settings):
+    settings.RATELIMITS = {**settings.RATELIMITS, "counter": {"account": (1, 60), "ip": (50, 60)}}
+    body = {"reference": appointment.reference, "document_number": "XX000000"}
+
+    assert at_counter.post(CHECKIN, body).status_code == 409
+    assert at_counter.post(CHECKIN, body).status_code == 429
+    assert at_counter.get(CHECKIN).status_code == 200  # reading is not counted
