@@ -26,6 +26,8 @@ class AuditAction(models.TextChoices):
     SLOTS_PUBLISHED = "slots.published", _("Capacity published")
     APPOINTMENTS_CLOSED = "appointments.closed", _("Past appointments closed")
     APPOINTMENTS_ANONYMISED = "appointments.anonymised", _("Appointments past retention anonymised")
+    CLOSURE_CREATED = "closure.created", _("Slots closed")
+    CLOSURE_LIFTED = "closure.lifted", _("Closure lifted")
     # Identities
     IDENTITY_RECORDED = "identity.recorded", _("Identity recorded")
     IDENTITY_CORRECTED = "identity.corrected", _("Identity corrected")

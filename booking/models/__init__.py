@@ -15,6 +15,7 @@ from booking.models.appointments import (
     reference_parse,
 )
 from booking.models.capacity import Pool, Publication, Slot
+from booking.models.closures import Closure, ClosureKind, PriorityRight, PriorityRightSource
 from booking.models.identities import Applicant
 from booking.models.places import DocumentType, Horizon, Procedure, RequiredDocument, Site
 
@@ -30,9 +31,13 @@ __all__ = [
     "Appointment",
     "AppointmentStatus",
     "Channel",
+    "Closure",
+    "ClosureKind",
     "DocumentType",
     "Horizon",
     "Pool",
+    "PriorityRight",
+    "PriorityRightSource",
     "Procedure",
     "Publication",
     "RequiredDocument",
