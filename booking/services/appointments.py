@@ -429,6 +429,9 @@ def appointment_reschedule(
         # A slot of another procedure is not one this appointment may see.
         if new_slot.procedure_id != locked.procedure_id:
             raise errors.SlotNotFound()
+        # A priority right books a priority time; it does not move one there.
+        if rules.uses_priority_right(actor, new_slot):
+            raise errors.SlotNotFound()
         rules.booking_check(actor=actor, applicant=locked.applicant, slot=new_slot, now=now)
         on_behalf = {}
         if _for_someone(actor):

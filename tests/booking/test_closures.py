@@ -348,3 +348,84 @@ def test_a_closure_right_lets_the_person_book_priority_time(agent, site, procedu
 
     assert appointment.slot_id == priority.pk
     assert PriorityRight.objects.get(applicant=person).appointment_id == appointment.pk
+
+
+# --- The right on the applicant's pages and the API -----------------------------------------
+
+
+def _logged_in(client, applicant):
+    from tests.auth import login
+
+    return login(client, applicant.user)
+
+
+def test_with_a_right_the_booking_pages_offer_and_book_a_priority_time(client, site, procedure):
+    from django.urls import reverse
+
+    right = factories.PriorityRightFactory(procedure=procedure)
+    slot = _priority_slot(site, procedure)
+    browser = _logged_in(client, right.applicant)
+    day = timezone.localdate(slot.starts_at).isoformat()
+
+    times = browser.get(reverse("booking:times", args=[procedure.slug, site.slug]) + f"?date={day}")
+    assert reverse("booking:confirm", args=[slot.pk]) in times.content.decode()
+    assert browser.get(reverse("booking:confirm", args=[slot.pk])).status_code == 200
+    response = browser.post(reverse("booking:confirm", args=[slot.pk]))
+
+    assert response.status_code == 302
+    right.refresh_from_db()
+    assert right.appointment.slot_id == slot.pk
+    # Used: the priority time is theirs no more to see.
+    Appointment.objects.filter(pk=right.appointment_id).update(status=AppointmentStatus.CANCELLED)
+    Slot.objects.filter(pk=slot.pk).update(booked=0)
+    assert browser.get(reverse("booking:confirm", args=[slot.pk])).status_code == 404
+
+
+def test_without_a_right_the_pages_hide_priority_times(client, applicant, site, procedure):
+    from django.urls import reverse
+
+    slot = _priority_slot(site, procedure)
+    browser = _logged_in(client, applicant)
+    day = timezone.localdate(slot.starts_at).isoformat()
+
+    times = browser.get(reverse("booking:times", args=[procedure.slug, site.slug]) + f"?date={day}")
+    assert reverse("booking:confirm", args=[slot.pk]) not in times.content.decode()
+    assert browser.get(reverse("booking:confirm", args=[slot.pk])).status_code == 404
+    assert browser.post(reverse("booking:confirm", args=[slot.pk])).status_code == 404
+    assert not Appointment.objects.filter(slot=slot).exists()
+
+
+def test_my_appointments_shows_the_reason_and_the_right(client, agent, site, procedure):
+    from django.urls import reverse
+
+    start, end, _, appointments = _day_with_appointments(site, procedure, people=1, slots=1)
+    _close(agent, site, start, end)
+    browser = _logged_in(client, appointments[0].applicant)
+
+    page = browser.get(reverse("booking:my_appointments")).content.decode()
+
+    assert "de l’accueil" in page or "de l&#x27;accueil" in page or REASON in page  # noqa: RUF001
+    right = PriorityRight.objects.get()
+    assert f'id="priority-right-{right.pk}"' in page
+    assert reverse("booking:sites", args=[procedure.slug]) in page
+
+
+def test_the_api_lists_and_books_priority_times_only_with_a_right(site, procedure, applicant):
+    from tests.helpers.api_clients import token_client
+
+    slot = _priority_slot(site, procedure)
+    url = f"/api/v1/availability/?procedure={procedure.slug}&pool=priority"
+    without = token_client(applicant.user)
+    assert without.get(url).json() == []
+    refused = without.post("/api/v1/appointments/", {"slot": slot.pk}, format="json")
+    assert refused.status_code == 404
+
+    right = factories.PriorityRightFactory(procedure=procedure)
+    holder = token_client(right.applicant.user)
+    assert [row["slot"] for row in holder.get(url).json()] == [slot.pk]
+    public = holder.get(f"/api/v1/availability/?procedure={procedure.slug}").json()
+    assert slot.pk not in [row["slot"] for row in public]
+    booked = holder.post("/api/v1/appointments/", {"slot": slot.pk}, format="json")
+    assert booked.status_code == 201, booked.content
+    right.refresh_from_db()
+    assert right.used_at is not None
