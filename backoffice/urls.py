@@ -3,7 +3,7 @@
 
 from django.urls import include, path
 
-from backoffice.views import audit, identity, staff
+from backoffice.views import audit, closures, identity, staff
 
 staff_urls = (
     [
@@ -25,6 +25,10 @@ agent_urls = (
             identity.identity_correct,
             name="identity_correct",
         ),
+        path("closures/", closures.closure_list, name="closures"),
+        path("closures/new/", closures.closure_new, name="closure_new"),
+        path("closures/<int:pk>/", closures.closure_detail, name="closure"),
+        path("closures/<int:pk>/lift/", closures.closure_lift_view, name="closure_lift"),
     ],
     "agent",
 )
