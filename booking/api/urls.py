@@ -1,6 +1,7 @@
 from django.urls import path
 
 from booking.api import views
+from booking.api.views.agent_closures import ClosureLiftView, ClosureListView
 from booking.api.views.claim import IdentityClaimView
 
 urlpatterns = [
@@ -30,4 +31,6 @@ urlpatterns = [
     ),
     path("agent/publications/", views.PublicationCreateView.as_view(), name="agent-publications"),
     path("identity/claim/", IdentityClaimView.as_view(), name="identity-claim"),
+    path("agent/closures/", ClosureListView.as_view(), name="agent-closures"),
+    path("agent/closures/<int:id>/lift/", ClosureLiftView.as_view(), name="agent-closure-lift"),
 ]
