@@ -19,8 +19,8 @@ from tests.auth import login
 pytestmark = pytest.mark.django_db
 
 
-def _booked_day(site, procedure, people=3):
-    day = timezone.localdate() + timedelta(days=4)
+def _booked_day(site, procedure, people=3, offset=4):
+    day = timezone.localdate() + timedelta(days=offset)
     slot = factories.SlotFactory(
         site=site,
         procedure=procedure,
@@ -177,3 +177,92 @@ def test_the_list_page_does_not_grow_in_queries(client, agent, site, django_asse
     with django_assert_max_num_queries(8):
         assert browser.get(reverse("agent:closures")).status_code == 200
     assert Slot.objects.count() == 0
+
+
+def test_closure_routes_take_a_bounded_number_of_queries(
+    client, agent, site, procedure, django_assert_max_num_queries
+):
+    """Every closure route, pages and API, in a world of several closures with
+    several people each: the counts do not grow with the rows."""
+    from tests.helpers.api_clients import token_client
+
+    closures = []
+    for n in range(3):
+        _day, slot = _booked_day(site, procedure, people=4, offset=4 + n)
+        closures.append(
+            closure_create(
+                actor=agent,
+                site=site,
+                starts_at=slot.starts_at,
+                ends_at=slot.ends_at,
+                kind=ClosureKind.STRIKE,
+                reason="Grève",
+            )
+        )
+    day, fresh = _booked_day(site, procedure, people=3, offset=10)
+    closure = closures[0]
+    browser = login(client, agent)
+    api = token_client(agent)
+    # Staff session (3: session, user, device), then the page's own.
+    pages = [
+        # The closures with their site, procedure and accounts; their count.
+        ("get", reverse("agent:closures"), {}, 6, 200),
+        # The sites for the form's choices, the procedures.
+        ("get", reverse("agent:closure_new"), {}, 6, 200),
+        # The form's site and procedure, then the preview's three counts.
+        ("post", reverse("agent:closure_new"), {**_form(site, day), "preview": ""}, 13, 200),
+        # The closure; the audit rows, appointments, messages and rights.
+        ("get", reverse("agent:closure", args=[closure.pk]), {}, 8, 200),
+    ]
+    for method, url, data, bound, expected in pages:
+        with django_assert_max_num_queries(bound):
+            assert getattr(browser, method)(url, data).status_code == expected, url
+    api_calls = [
+        ("get", "/api/v1/agent/closures/", {}, 4, 200),
+        (
+            "post",
+            "/api/v1/agent/closures/",
+            {
+                "site": site.slug,
+                "starts_at": fresh.starts_at.isoformat(),
+                "ends_at": fresh.ends_at.isoformat(),
+                "kind": "strike",
+                "reason": "Grève",
+                "preview": True,
+            },
+            8,
+            200,
+        ),
+    ]
+    for method, url, data, bound, expected in api_calls:
+        with django_assert_max_num_queries(bound):
+            assert getattr(api, method)(url, data, format="json").status_code == expected, url
+    # Lifting: the closure, the site check, its lock, the slots (their procedures,
+    # their locks, the UPDATE), the closure saved and its audit row.
+    with django_assert_max_num_queries(13):
+        assert browser.post(reverse("agent:closure_lift", args=[closure.pk])).status_code == 302
+    with django_assert_max_num_queries(12):
+        response = api.post(f"/api/v1/agent/closures/{closures[1].pk}/lift/")
+        assert response.status_code == 200
+    # Closing a slot of 3 appointments: each cancellation is the service's (its
+    # locks, its outbox rows, its audit row), so it grows with them: 58 today.
+    with django_assert_max_num_queries(60):
+        response = api.post(
+            "/api/v1/agent/closures/",
+            {
+                "site": site.slug,
+                "starts_at": fresh.starts_at.isoformat(),
+                "ends_at": fresh.ends_at.isoformat(),
+                "kind": "strike",
+                "reason": "Grève",
+            },
+            format="json",
+        )
+        assert response.status_code == 201
+    # A day with nothing to close: the closure and its audit row.
+    with django_assert_max_num_queries(14):
+        response = browser.post(
+            reverse("agent:closure_new"),
+            {**_form(site, day + timedelta(days=1)), "confirm": ""},
+        )
+        assert response.status_code == 302
