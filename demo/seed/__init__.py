@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from booking.models import Procedure, Site, Slot
+from booking.models import Applicant, Procedure, Site, Slot
+from demo.closures import closures_demo_ensure
 from demo.guard import DemoRefused, demo_guard
 from demo.seed.accounts import (
     ADMIN_EMAIL,
@@ -121,9 +122,13 @@ def demo_seed(
         staff = staff_accounts_ensure(
             password_hash=password_hash, sites=list(sites.values()), access_point=access_points[0]
         )
-        demo_applicant_ensure(password_hash=password_hash)
+        demo_user = demo_applicant_ensure(password_hash=password_hash)
+        demo_applicant = Applicant.objects.filter(user=demo_user).first()
         slots_created = capacity_publish(
             agent=staff["agent"], sites=sites, procedures=procedures, weeks=weeks
+        )
+        closures_demo_ensure(
+            agent=staff["agent"], site=next(iter(sites.values())), applicant=demo_applicant
         )
         applicants_created = numbered_applicants_ensure(
             count=applicants, password_hash=password_hash

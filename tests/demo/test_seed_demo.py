@@ -322,3 +322,17 @@ def test_demo_otp_refuses_to_run_with_debug_off(settings):
 def test_demo_otp_before_the_seed_says_to_seed():
     with pytest.raises(CommandError, match="seed_demo"):
         call_command("demo_otp", stdout=StringIO())
+
+
+def test_the_demo_closes_an_afternoon_with_the_demo_applicants_appointment_in_it():
+    from booking.models import AppointmentStatus, Closure, PriorityRight
+
+    demo_seed(weeks=3)
+    demo_seed(weeks=3)  # idempotent
+
+    closure = Closure.objects.get()
+    assert closure.slots_closed > 0
+    applicant = Applicant.objects.get(user__email__startswith="applicant@")
+    cancelled = applicant.appointments.get(status=AppointmentStatus.CANCELLED)
+    assert cancelled.slot.closure_id == closure.pk
+    assert PriorityRight.objects.get(applicant=applicant).closure_id == closure.pk

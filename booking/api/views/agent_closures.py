@@ -82,7 +82,16 @@ class ClosurePreviewSerializer(serializers.Serializer):
 
 
 class ClosureFilterSerializer(serializers.Serializer):
-    site = serializers.SlugField(required=False, help_text="Only this site's closures.")
+    # allow_blank so that ``?site=`` reaches the check below (a form's empty
+    # value would otherwise count as absent): a 400, as the schema says.
+    site = serializers.SlugField(
+        required=False, allow_blank=True, min_length=1, help_text="Only this site's closures."
+    )
+
+    def validate_site(self, value: str) -> str:
+        if not value:
+            raise serializers.ValidationError(_("This field may not be blank."))
+        return value
 
 
 def _visible(request: Request):
