@@ -22,8 +22,7 @@ REASON = "Mouvement social : l’accueil des étrangers est fermé cet après-mi
 
 def closures_demo_ensure(*, agent: User, site: Site, applicant: Applicant | None) -> Closure | None:
     """Close ``site``'s afternoon on the first day with capacity 10 to 17 days
-    ahead (none: nothing), after booking ``applicant`` there if they have no
-    appointment for that procedure yet. Returns the closure."""
+    ahead (none: nothing), after booking ``applicant`` there. Returns the closure."""
     if Closure.objects.filter(site=site).exists():
         return None
     tz = timezone.get_current_timezone()
@@ -44,23 +43,8 @@ def closures_demo_ensure(*, agent: User, site: Site, applicant: Applicant | None
     day = timezone.localdate(first.starts_at)
     starts_at = datetime.combine(day, time(14), tzinfo=tz)
     ends_at = datetime.combine(day, time(18), tzinfo=tz)
-    if (
-        applicant is not None
-        and not applicant.appointments.filter(
-            procedure_id=first.procedure_id, status__in=("booked", "checked_in")
-        ).exists()
-    ):
-        free = Slot.objects.filter(
-            site=site,
-            procedure_id=first.procedure_id,
-            pool=Pool.PUBLIC,
-            starts_at__gte=starts_at,
-            starts_at__lt=ends_at,
-        ).first()
-        if free is not None and free.booked < free.capacity:
-            # A document that procedure does not take: no booking, the closure still.
-            with suppress(DomainError):
-                appointment_book(actor=agent, applicant=applicant, slot_id=free.pk, channel="agent")
+    if applicant is not None:
+        _book_one(agent=agent, applicant=applicant, site=site, starts_at=starts_at, ends_at=ends_at)
     return closure_create(
         actor=agent,
         site=site,
@@ -69,3 +53,18 @@ def closures_demo_ensure(*, agent: User, site: Site, applicant: Applicant | None
         kind=ClosureKind.STRIKE,
         reason=REASON,
     )
+
+
+def _book_one(
+    *, agent: User, applicant: Applicant, site: Site, starts_at: datetime, ends_at: datetime
+) -> None:
+    """Book ``applicant`` on the first slot of the afternoon the rules allow (a
+    procedure they have no appointment for, that takes their document)."""
+    free = Slot.objects.filter(
+        site=site, pool=Pool.PUBLIC, starts_at__gte=starts_at, starts_at__lt=ends_at
+    ).order_by("starts_at", "pk")
+    for slot in free:
+        # Refused (already booked for that procedure, another document): the next.
+        with suppress(DomainError):
+            appointment_book(actor=agent, applicant=applicant, slot_id=slot.pk, channel="agent")
+            return
