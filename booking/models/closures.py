@@ -93,8 +93,9 @@ class PriorityRight(models.Model):
     """The right of a person to book ``procedure``'s priority pool themselves,
     once, until ``valid_until`` (``booking.rules.priority_right_held``)."""
 
+    # An erased person's right goes with them.
     applicant = models.ForeignKey(
-        "booking.Applicant", on_delete=models.PROTECT, related_name="priority_rights"
+        "booking.Applicant", on_delete=models.CASCADE, related_name="priority_rights"
     )
     procedure = models.ForeignKey(
         Procedure, on_delete=models.PROTECT, related_name="priority_rights"
@@ -110,7 +111,7 @@ class PriorityRight(models.Model):
         "booking.Appointment",
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         related_name="+",
         verbose_name=_("appointment booked with it"),
     )
