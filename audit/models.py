@@ -39,6 +39,8 @@ class AuditAction(models.TextChoices):
     APPOINTMENT_DONE = "appointment.done", _("Appointment done")
     NO_SHOWS_MARKED = "appointments.no_shows", _("No-shows of a day marked")
     APPOINTMENTS_ANONYMISED = "appointments.anonymised", _("Appointments past retention anonymised")
+    CLOSURE_CREATED = "closure.created", _("Slots closed")
+    CLOSURE_LIFTED = "closure.lifted", _("Closure lifted")
     # Identities
     IDENTITY_RECORDED = "identity.recorded", _("Identity recorded")
     IDENTITY_CORRECTED = "identity.corrected", _("Identity corrected")

@@ -4,6 +4,7 @@
 from django.urls import include, path
 
 from backoffice.views import audit, counter, identity, staff
+from backoffice.views import audit, closures, identity, staff
 
 staff_urls = (
     [
@@ -30,6 +31,10 @@ agent_urls = (
         path("checkin/", counter.checkin, name="checkin"),
         path("checkin/override/", counter.checkin_override, name="checkin_override"),
         path("appointments/<str:reference>/done/", counter.done, name="done"),
+        path("closures/", closures.closure_list, name="closures"),
+        path("closures/new/", closures.closure_new, name="closure_new"),
+        path("closures/<int:pk>/", closures.closure_detail, name="closure"),
+        path("closures/<int:pk>/lift/", closures.closure_lift_view, name="closure_lift"),
     ],
     "agent",
 )

@@ -196,3 +196,35 @@ class NoShowCooling(Forbidden):
         "Missed appointments for this procedure: %(count)s within %(months)s months, "
         "without cancelling. It cannot be booked again before %(until)s."
     )
+
+
+# --- Closures (booking.services.closures) ------------------------------------------------
+
+
+class ClosureNotFound(NotFound):
+    # Also what a closure of another agent's site answers.
+    code = "closure_not_found"
+    default_message = _("This closure does not exist.")
+
+
+class SiteNotFound(NotFound):
+    # Also what a site the agent does not work at answers.
+    code = "site_not_found"
+    default_message = _("This site does not exist.")
+
+
+class ClosureRangeInvalid(InvalidInput):
+    code = "closure_range_invalid"
+    default_message = _(
+        "The end of the closure must come after its start, and a closure may cover at most 92 days."
+    )
+
+
+class ClosureReasonMissing(InvalidInput):
+    code = "closure_reason_missing"
+    default_message = _("Give the reason for the closure: it is sent to the people concerned.")
+
+
+class ClosureAlreadyLifted(Conflict):
+    code = "closure_already_lifted"
+    default_message = _("This closure has already been lifted.")

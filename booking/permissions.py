@@ -20,6 +20,8 @@ The rules, by persona (a supervisor may do everything a role below may):
   anyone at their sites, cancel or reschedule there: both the old and the new
   site must be theirs); publishes capacity for their sites; registers walk-ins
   (court-ordered convocations).
+  Closes slots of their sites (cancelling their appointments) and lifts
+  closures there (``can_close``).
 - **supervisor**: all of that, at every site.
 
 Staff pages to come (mediation, back office) ask the same functions.
@@ -149,6 +151,11 @@ def can_register_identity(user: User, account: User | None) -> bool:
 
 def can_publish(user: User, site: Site) -> bool:
     """May ``user`` publish capacity at ``site``? Agents only for their sites."""
+    return works_at(user, site.pk)
+
+
+def can_close(user: User, site: Site) -> bool:
+    """May ``user`` close (and reopen) slots at ``site``? Agents only for their sites."""
     return works_at(user, site.pk)
 
 

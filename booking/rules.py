@@ -36,6 +36,14 @@ from booking.models import (
     Procedure,
     Slot,
 )
+    Applicant,
+    Appointment,
+    AppointmentStatus,
+    Pool,
+    PriorityRight,
+    Procedure,
+    Slot,
+)
 from booking.permissions import allowed_pools, can_act_for
 from core.errors import DomainError
 
@@ -159,8 +167,54 @@ def document_accepted(procedure: Procedure, document_type: str) -> bool:
 def visibility_check(*, actor: User, slot: Slot, now: datetime) -> None:
     """Raise ``SlotNotFound`` if ``actor`` may not see ``slot``: before any
     other check, so that nothing tells such a slot from one that does not exist."""
-    if slot_hidden(slot, pools=allowed_pools(actor), privileged=is_privileged(actor), now=now):
+    if slot_hidden(
+        slot, pools=slot_pools(actor, slot, now), privileged=is_privileged(actor), now=now
+    ):
         raise errors.SlotNotFound()
+
+
+# --- The priority right (a closure cancelled the person's appointment) ------------------
+
+
+def priority_rights_valid(*, applicant_id: int, procedure_id: int, now: datetime):
+    """The person's priority rights for the procedure they may still use: not
+    used, not expired. Soonest to expire first (the one a booking uses)."""
+    return PriorityRight.objects.filter(
+        applicant_id=applicant_id,
+        procedure_id=procedure_id,
+        used_at__isnull=True,
+        valid_until__gt=now,
+    ).order_by("valid_until", "pk")
+
+
+def priority_right_held(user: User, procedure_id: int, now: datetime) -> bool:
+    """Does ``user``, an applicant, hold a valid priority right for the procedure?
+    Then they may see and book its priority pool themselves, once (the booking
+    uses the right: ``booking.services.appointment_book``). One query."""
+    if not (user.is_authenticated and user.is_active and user.role == Role.APPLICANT):
+        return False
+    return PriorityRight.objects.filter(
+        applicant__user_id=user.pk,
+        procedure_id=procedure_id,
+        used_at__isnull=True,
+        valid_until__gt=now,
+    ).exists()
+
+
+def uses_priority_right(actor: User, slot: Slot) -> bool:
+    """Does booking ``slot`` need (and so use) ``actor``'s priority right? An
+    applicant booking a priority slot: the pool is not theirs otherwise."""
+    return slot.pool == Pool.PRIORITY and slot.pool not in allowed_pools(actor)
+
+
+def slot_pools(actor: User, slot: Slot, now: datetime) -> frozenset[str]:
+    """The pools ``actor`` may use for ``slot``: their role's, and the priority
+    pool of the slot's procedure while they hold a right for it. The right is
+    looked up only for a priority slot: the public pool's path costs nothing more."""
+    pools = allowed_pools(actor)
+    if uses_priority_right(actor, slot) and priority_right_held(actor, slot.procedure_id, now):
+        return pools | {Pool.PRIORITY.value}
+    return pools
 
 
 def booking_check(*, actor: User, applicant: Applicant, slot: Slot, now: datetime) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from itertools import groupby
@@ -13,6 +14,8 @@ from accounts.models import User
 from booking import rules
 from booking.models import Appointment, AppointmentStatus, Procedure, Site, Slot
 from booking.permissions import allowed_pools, managed_sites, visible_appointments
+from booking.models import Appointment, Pool, PriorityRight, Procedure, Slot
+from booking.permissions import allowed_pools, visible_appointments
 
 
 def availability_window(
@@ -90,11 +93,22 @@ def availability_next_entry(
     return step_at if slots.exists() else None
 
 
-def pools_for(user: User) -> frozenset[str]:
-    """The pools whose slots ``user`` sees as bookable (applicants: public only)."""
+def pools_for(
+    user: User, *, procedure: Procedure | None = None, now: datetime | None = None
+) -> frozenset[str]:
+    """The pools whose slots ``user`` sees as bookable (applicants: public only).
+    With ``procedure``, also its priority pool while the user, an applicant,
+    holds a priority right for it (``booking.rules.priority_right_held``: one query)."""
     if not user.is_authenticated:
         return frozenset({"public"})
-    return allowed_pools(user)
+    pools = allowed_pools(user)
+    if (
+        procedure is not None
+        and Pool.PRIORITY not in pools
+        and rules.priority_right_held(user, procedure.pk, now or timezone.now())
+    ):
+        return pools | {Pool.PRIORITY.value}
+    return pools
 
 
 def by_day(slots: Iterable[Slot]) -> list[tuple[date, list[Slot]]]:
@@ -157,3 +171,38 @@ def counter_day(
     return appointments.select_related("slot__site", "procedure", "access_point").order_by(
         "slot__starts_at", "surname", "pk"
     )
+
+
+def priority_rights_of(user: User, now: datetime) -> QuerySet[PriorityRight]:
+    """The priority rights ``user`` (an applicant) may still use, with their
+    procedure and the closure that gave them (its reason)."""
+    if not user.is_authenticated:
+        return PriorityRight.objects.none()
+    return (
+        PriorityRight.objects.filter(
+            applicant__user_id=user.pk, used_at__isnull=True, valid_until__gt=now
+        )
+        .select_related("procedure", "closure")
+        .order_by("valid_until", "pk")
+    )
+
+
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
+
+
+def priority_pool_for(user: User, procedure_slug: str | None) -> frozenset[str]:
+    """``{"priority"}`` if ``user`` may see the priority pool of the procedure
+    named ``procedure_slug`` (agents; an applicant holding a valid priority
+    right for it), else nothing: availability asked for that pool only."""
+    if not user.is_authenticated:
+        return frozenset()
+    if Pool.PRIORITY in allowed_pools(user):
+        return frozenset({Pool.PRIORITY.value})
+    if not isinstance(procedure_slug, str) or not _SLUG.fullmatch(procedure_slug):
+        return frozenset()  # junk (a NUL byte would be PostgreSQL's 500): unknown
+    procedure_id = (
+        Procedure.objects.filter(slug=procedure_slug).values_list("pk", flat=True).first()
+    )
+    if procedure_id is None or not rules.priority_right_held(user, procedure_id, timezone.now()):
+        return frozenset()
+    return frozenset({Pool.PRIORITY.value})

@@ -7,7 +7,9 @@ own ``ready()``. Booking never imports them.
 - ``appointment_messages_wanted(appointment, event, now)``: each receiver
   returns the outbox rows the event owes, unsaved model instances (of any
   model: booking inserts them in their own, within the booking's one
-  statement or the cancellation's transaction, without knowing it).
+  statement or the cancellation's transaction, without knowing it). A
+  cancellation by a closure also sends ``closure`` (the ``Closure``): its
+  messages give the reason and the priority right the person now holds.
 - ``appointment_changed(appointment, event, now, messages)``: an appointment
   was ``BOOKED``, ``CANCELLED`` or ``RESCHEDULED``; sent inside the event's
   transaction (after the booking's statement, which is its own), with the
@@ -15,7 +17,8 @@ own ``ready()``. Booking never imports them.
   done after the commit (handing the ids to the workers) is the receivers'
   to schedule (``transaction.on_commit``).
 - ``seat_freed(slot, procedure, now)``: a cancellation or a reschedule gave a
-  seat of ``slot`` back, inside its transaction.
+  seat of ``slot`` back, inside its transaction. Not sent when a closure
+  cancels: the seat leaves capacity with the slot.
 - ``acting_for(actor, applicant, appointment, slot, event, now)``: a member of
   staff (not the applicant themselves) is about to book (``BOOKED``: the new
   appointment, unsaved, on ``slot``), cancel (``CANCELLED``) or move

@@ -613,3 +613,13 @@ RATELIMITS["counter"] = {
     "account": env_rate("RATELIMIT_COUNTER_ACCOUNT", "120/m"),
     "ip": env_rate("RATELIMIT_COUNTER_IP", "600/m"),
 }
+
+# --- Back office: closures ---
+# How long the priority right a closure gives a person lasts (days): they may
+# book the procedure's priority pool themselves, once (booking/rules.py).
+PRIORITY_RIGHT_DAYS = env_int("PRIORITY_RIGHT_DAYS", 60, minimum=1)
+# Closing and lifting (each closure cancels appointments and sends messages).
+RATELIMITS["closures"] = {
+    "account": env_rate("RATELIMIT_CLOSURES_ACCOUNT", "30/h"),
+    "ip": env_rate("RATELIMIT_CLOSURES_IP", "120/h"),
+}

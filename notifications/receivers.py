@@ -16,8 +16,10 @@ from booking import signals as booking
 from notifications import services
 
 
-def messages_of_event(sender, *, appointment, event, now, **kwargs):
-    return services.appointment_messages(appointment=appointment, event=event, now=now)
+def messages_of_event(sender, *, appointment, event, now, closure=None, **kwargs):
+    return services.appointment_messages(
+        appointment=appointment, event=event, now=now, closure=closure
+    )
 
 
 def messages_enqueue_after(sender, *, messages, **kwargs) -> None:

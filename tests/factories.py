@@ -193,3 +193,16 @@ class OpeningPeriodFactory(factory.django.DjangoModelFactory):
     weekday = 0
     opens = factory.LazyFunction(lambda: time(9, 0))
     closes = factory.LazyFunction(lambda: time(17, 0))
+
+
+class PriorityRightFactory(factory.django.DjangoModelFactory):
+    """A valid priority right (``booking.PriorityRight``), as a closure gives one."""
+
+    class Meta:
+        model = "booking.PriorityRight"
+
+    applicant = factory.SubFactory(ApplicantFactory)
+    procedure = factory.SubFactory(ProcedureFactory)
+    granted_at = factory.LazyFunction(timezone.now)
+    valid_until = factory.LazyFunction(lambda: timezone.now() + timedelta(days=60))
+    source = "closure"

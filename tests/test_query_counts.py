@@ -56,20 +56,24 @@ PAGES = [
     ("home", lambda w: reverse("home"), 2, 200),
     ("accessibility statement", lambda w: reverse("accessibility"), 2, 200),
     ("procedures", lambda w: reverse("booking:procedures"), 5, 200),
-    ("sites", lambda w: reverse("booking:sites", args=[w.procedure.slug]), 4, 200),
-    ("days", lambda w: reverse("booking:days", args=[w.procedure.slug, w.site.slug]), 6, 200),
+    # The pages of a procedure ask once whether the person holds a priority right
+    # for it (booking.rules.priority_right_held).
+    ("sites", lambda w: reverse("booking:sites", args=[w.procedure.slug]), 5, 200),
+    ("days", lambda w: reverse("booking:days", args=[w.procedure.slug, w.site.slug]), 7, 200),
     (
         "times",
         lambda w: (
             reverse("booking:times", args=[w.procedure.slug, w.site.slug]) + f"?date={_day(w.slot)}"
         ),
-        5,
+        6,
         200,
     ),
     # 6: a booking block in force (repeated no-shows) is told before confirming.
     ("confirm", lambda w: reverse("booking:confirm", args=[w.slot.pk]), 6, 200),
+    ("confirm", lambda w: reverse("booking:confirm", args=[w.slot.pk]), 6, 200),
     ("identity", lambda w: reverse("booking:identity"), 4, 200),
-    ("my appointments", lambda w: reverse("booking:my_appointments"), 4, 200),
+    # With the priority rights the person holds.
+    ("my appointments", lambda w: reverse("booking:my_appointments"), 5, 200),
     (
         "appointment",
         lambda w: reverse("booking:appointment_detail", args=[w.appointment.reference]),

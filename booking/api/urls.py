@@ -2,6 +2,7 @@ from django.urls import path
 
 from booking.api import views
 from booking.api.views import agent_counter
+from booking.api.views.agent_closures import ClosureLiftView, ClosureListView
 from booking.api.views.claim import IdentityClaimView
 
 urlpatterns = [
@@ -39,4 +40,6 @@ urlpatterns = [
     ),
     path("agent/no-shows/", agent_counter.NoShowsView.as_view(), name="agent-no-shows"),
     path("identity/claim/", IdentityClaimView.as_view(), name="identity-claim"),
+    path("agent/closures/", ClosureListView.as_view(), name="agent-closures"),
+    path("agent/closures/<int:id>/lift/", ClosureLiftView.as_view(), name="agent-closure-lift"),
 ]

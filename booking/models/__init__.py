@@ -16,6 +16,7 @@ from booking.models.appointments import (
 )
 from booking.models.blocks import BlockReason, BookingBlock
 from booking.models.capacity import Pool, Publication, Slot
+from booking.models.closures import Closure, ClosureKind, PriorityRight, PriorityRightSource
 from booking.models.identities import Applicant
 from booking.models.places import DocumentType, Horizon, Procedure, RequiredDocument, Site
 
@@ -33,9 +34,13 @@ __all__ = [
     "BlockReason",
     "BookingBlock",
     "Channel",
+    "Closure",
+    "ClosureKind",
     "DocumentType",
     "Horizon",
     "Pool",
+    "PriorityRight",
+    "PriorityRightSource",
     "Procedure",
     "Publication",
     "RequiredDocument",

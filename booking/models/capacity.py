@@ -60,6 +60,18 @@ class Slot(models.Model):
     capacity = models.PositiveSmallIntegerField(_("capacity"))
     booked = models.PositiveSmallIntegerField(_("booked"), default=0)
     published_at = models.DateTimeField(_("visible from"))
+    # Closed (``booking.services.closure_create``): the capacity is what stays
+    # booked, so the conditional UPDATE refuses any booking; lifting gives back
+    # ``capacity_before_closure``.
+    closure = models.ForeignKey(
+        "booking.Closure",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="slots",
+        verbose_name=_("closure"),
+    )
+    capacity_before_closure = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["starts_at", "site_id", "pool"]

@@ -12,6 +12,13 @@ from booking.services.appointments import (
     appointment_reschedule,
     slot_for_booking,
 )
+from booking.services.closures import (
+    MAX_CLOSURE_DAYS,
+    ClosurePreview,
+    closure_create,
+    closure_lift,
+    closure_preview,
+)
 from booking.services.corrections import (
     applicant_contact_follow,
     applicant_identity_correct,
@@ -48,8 +55,10 @@ from booking.services.retention import (
 
 __all__ = [
     "ERASE_BATCH",
+    "MAX_CLOSURE_DAYS",
     "MAX_PUBLICATION_DAYS",
     "AccountIdentity",
+    "ClosurePreview",
     "OpeningRange",
     "PublicationResult",
     "applicant_claim",
@@ -67,6 +76,9 @@ __all__ = [
     "appointment_reschedule",
     "appointments_close_past",
     "day_no_shows_mark",
+    "closure_create",
+    "closure_lift",
+    "closure_preview",
     "identity_claim_attempt_record",
     "identity_correct",
     "identity_is_locked",

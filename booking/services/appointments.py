@@ -37,6 +37,7 @@ from booking.models import (
     Appointment,
     AppointmentStatus,
     Channel,
+    Closure,
     Slot,
     new_reference,
 )
@@ -109,12 +110,16 @@ def _messages_write(rows: Sequence[Model]) -> None:
         model.objects.bulk_create(of_model)
 
 
-def _messages_wanted(appointment: Appointment, event: str, now: datetime) -> list[Model]:
-    """The outbox rows the event owes, unsaved, from the receivers."""
+def _messages_wanted(
+    appointment: Appointment, event: str, now: datetime, *, closure: Closure | None = None
+) -> list[Model]:
+    """The outbox rows the event owes, unsaved, from the receivers. ``closure``
+    is sent only when there is one (a cancellation by a closure)."""
+    extra = {} if closure is None else {"closure": closure}
     return [
         row
         for _receiver, rows in signals.appointment_messages_wanted.send(
-            sender=Appointment, appointment=appointment, event=event, now=now
+            sender=Appointment, appointment=appointment, event=event, now=now, **extra
         )
         for row in rows or ()
     ]
@@ -148,6 +153,14 @@ def appointment_book(
     now = timezone.now()
     slot = _slot_loaded(slot_id, slot)
     rules.booking_check(actor=actor, applicant=applicant, slot=slot, now=now)
+    if rules.uses_priority_right(actor, slot):
+        # An applicant booking the priority pool with their right: the ORM's
+        # path, in one transaction with the right it uses (the public pool's
+        # one statement is untouched).
+        with transaction.atomic():
+            return _appointment_book_with_right(
+                actor=actor, applicant=applicant, slot=slot, channel=channel, now=now
+            )
     if _for_someone(actor):
         # Staff acting for someone: the receivers of ``acting_for`` (mediation:
         # consent, daily caps) write in the booking's transaction, so that a
@@ -262,6 +275,31 @@ def _appointment_book(
     raise RuntimeError("Could not draw a free appointment reference.")  # pragma: no cover
 
 
+def _appointment_book_with_right(
+    *, actor: User, applicant: Applicant, slot: Slot, channel: str, now: datetime
+) -> Appointment:
+    """Book a priority slot with the applicant's priority right, and mark the
+    right used by this appointment. Caller is in a transaction: a refused
+    booking leaves the right unused. The right's row is locked first, so two
+    bookings with one right cannot both pass."""
+    right = (
+        rules.priority_rights_valid(
+            applicant_id=applicant.pk, procedure_id=slot.procedure_id, now=now
+        )
+        .select_for_update()
+        .first()
+    )
+    if right is None:  # used or expired since the checks: as if it never was
+        raise errors.SlotNotFound()
+    appointment = _appointment_book(
+        actor=actor, applicant=applicant, slot=slot, channel=channel, now=now
+    )
+    right.used_at = now
+    right.appointment = appointment
+    right.save(update_fields=["used_at", "appointment"])
+    return appointment
+
+
 # What a receiver of ``acting_for`` may set on a new appointment.
 _ON_BEHALF_FIELDS = ("access_point_id", "outside_opening_hours")
 
@@ -329,8 +367,17 @@ def _appointment_lock_for_change(
     return locked
 
 
-def appointment_cancel(*, actor: User, appointment: Appointment) -> Appointment:
-    """Cancel an active appointment and free its seat, in one transaction."""
+def appointment_cancel(
+    *, actor: User, appointment: Appointment, closure: Closure | None = None
+) -> Appointment:
+    """Cancel an active appointment and free its seat, in one transaction.
+
+    ``closure``: the prefecture cancels it because it closes the slot
+    (``booking.services.closures``, which holds the slot's lock and takes the
+    seat out of capacity). Its messages then say so, with the closure's reason
+    and the priority right the person gets; the seat freed is not offered to
+    anyone (no ``seat_freed``); the audit row names the closure.
+    """
     now = timezone.now()
     with transaction.atomic():
         locked = _appointment_lock_for_change(actor=actor, appointment=appointment, now=now)
@@ -351,15 +398,22 @@ def appointment_cancel(*, actor: User, appointment: Appointment) -> Appointment:
         locked.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
         _slot_release(locked.slot_id)
         availability_cache.capacity_changed([locked.procedure.slug])
-        messages = _messages_wanted(locked, signals.CANCELLED, now)
+        messages = _messages_wanted(locked, signals.CANCELLED, now, closure=closure)
         _messages_write(messages)
         _changed(locked, signals.CANCELLED, now, messages)
-        signals.seat_freed.send(sender=Slot, slot=locked.slot, procedure=locked.procedure, now=now)
+        if closure is None:
+            signals.seat_freed.send(
+                sender=Slot, slot=locked.slot, procedure=locked.procedure, now=now
+            )
         audit_record(
             actor=actor,
             action=AuditAction.APPOINTMENT_CANCELLED,
             appointment=locked,
-            details={"slot": locked.slot_id, **on_behalf},
+            details={
+                "slot": locked.slot_id,
+                **({"closure": closure.pk} if closure is not None else {}),
+                **on_behalf,
+            },
         )
     return locked
 
@@ -382,6 +436,9 @@ def appointment_reschedule(
             raise errors.SameSlot()
         # A slot of another procedure is not one this appointment may see.
         if new_slot.procedure_id != locked.procedure_id:
+            raise errors.SlotNotFound()
+        # A priority right books a priority time; it does not move one there.
+        if rules.uses_priority_right(actor, new_slot):
             raise errors.SlotNotFound()
         rules.booking_check(actor=actor, applicant=locked.applicant, slot=new_slot, now=now)
         on_behalf = {}

@@ -16,7 +16,7 @@ from booking.ics import appointment_ics as render_ics
 from booking.models import (
     Slot,
 )
-from booking.selectors import appointments_for, availability, pools_for
+from booking.selectors import appointments_for, availability, pools_for, priority_rights_of
 from booking.views.common import (
     applicant_of,
     applicant_required,
@@ -34,7 +34,7 @@ from core.views import domain_errors
 def my_appointments(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     upcoming, other = [], []
-    for appointment in appointments_for(request.user):
+    for appointment in appointments_for(request.user).select_related("slot__closure"):
         if appointment.is_active and appointment.slot.ends_at > now:
             upcoming.append(appointment)
         else:
@@ -47,6 +47,7 @@ def my_appointments(request: HttpRequest) -> HttpResponse:
             "upcoming": upcoming,
             "other": other,
             "has_identity": applicant_of(request.user) is not None,
+            "priority_rights": list(priority_rights_of(request.user, now)),
         },
     )
 

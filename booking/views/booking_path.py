@@ -61,7 +61,9 @@ def procedures(request: HttpRequest) -> HttpResponse:
 def sites(request: HttpRequest, procedure: str) -> HttpResponse:
     procedure_obj = bookable_procedure(procedure)
     found = sites_with_availability(
-        procedure=procedure_obj, pools=pools_for(request.user), now=timezone.now()
+        procedure=procedure_obj,
+        pools=pools_for(request.user, procedure=procedure_obj),
+        now=timezone.now(),
     )
     if not found:
         _found_nothing(request, procedure_obj, ())
@@ -76,7 +78,7 @@ def days(request: HttpRequest, procedure: str, site: str) -> HttpResponse:
     procedure_obj = bookable_procedure(procedure)
     site_obj = get_object_or_404(Site, slug=site, is_active=True)
     now = timezone.now()
-    pools = pools_for(request.user)
+    pools = pools_for(request.user, procedure=procedure_obj, now=now)
     week = build_week(
         procedure=procedure_obj,
         site=site_obj,
@@ -120,7 +122,7 @@ def times(request: HttpRequest, procedure: str, site: str) -> HttpResponse:
         procedure=procedure_obj,
         site=site_obj,
         day=day,
-        pools=pools_for(request.user),
+        pools=pools_for(request.user, procedure=procedure_obj),
         now=timezone.now(),
     )
     if not slots:
@@ -162,9 +164,9 @@ def _confirm_fallback(request: HttpRequest, slot_id: int) -> str:
 @domain_errors(fallback=_confirm_fallback)
 def confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
     now = timezone.now()
-    pools = pools_for(request.user)
     slot = visible_slot(request, slot_id, now=now)
     procedure = slot.procedure
+    pools = pools_for(request.user, procedure=procedure, now=now)
     if not (procedure.is_active and procedure.self_booking):
         messages.error(request, _("This procedure cannot be booked online by applicants."))
         return redirect("booking:procedures")

@@ -75,10 +75,13 @@ def visible_slot_or_none(
         .filter(pk=slot_id, **conditions)
         .first()
     )
+    if slot is None:
+        return None
+    pools = pools_for(request.user)
+    if slot.pool not in pools:  # theirs with a priority right (one more query)
+        pools = pools_for(request.user, procedure=slot.procedure, now=now)
     # These pages are the applicants': nobody privileged.
-    if slot is None or rules.slot_hidden(
-        slot, pools=pools_for(request.user), privileged=False, now=now
-    ):
+    if rules.slot_hidden(slot, pools=pools, privileged=False, now=now):
         return None
     return slot
 

@@ -21,6 +21,8 @@ from django.db import transaction
 
 from booking.models import Procedure, Site, Slot
 from demo.counter import counter_day_ensure
+from booking.models import Applicant, Procedure, Site, Slot
+from demo.closures import closures_demo_ensure
 from demo.guard import DemoRefused, demo_guard
 from demo.seed.accounts import (
     ADMIN_EMAIL,
@@ -122,12 +124,16 @@ def demo_seed(
         staff = staff_accounts_ensure(
             password_hash=password_hash, sites=list(sites.values()), access_point=access_points[0]
         )
-        demo_applicant_ensure(password_hash=password_hash)
+        demo_user = demo_applicant_ensure(password_hash=password_hash)
+        demo_applicant = Applicant.objects.filter(user=demo_user).first()
         slots_created = capacity_publish(
             agent=staff["agent"], sites=sites, procedures=procedures, weeks=weeks
         )
         counter_day_ensure(
             agent=staff["agent"], site=sites["bobigny"], procedure=procedures["renouvellement"]
+        )
+        closures_demo_ensure(
+            agent=staff["agent"], site=next(iter(sites.values())), applicant=demo_applicant
         )
         applicants_created = numbered_applicants_ensure(
             count=applicants, password_hash=password_hash

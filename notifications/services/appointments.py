@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from booking.models import Appointment
+from booking.models import Appointment, Closure, PriorityRight
 from notifications import outbox
 from notifications.models import Message
 from notifications.rendering import appointment_context, event_context, event_slot, render
@@ -36,12 +36,21 @@ def appointment_notify(
 
 
 def appointment_messages(
-    *, appointment: Appointment, event: str, now: datetime | None = None
+    *,
+    appointment: Appointment,
+    event: str,
+    now: datetime | None = None,
+    closure: Closure | None = None,
 ) -> list[Message]:
     """The rows ``appointment_notify`` inserts, not saved: for a service that
     writes them within a statement of its own (the booking's one-statement
-    path), and then hands their ids to ``enqueue_on_commit``."""
+    path), and then hands their ids to ``enqueue_on_commit``. ``closure``: the
+    cancellation is the prefecture's (the text gives its reason and the
+    priority right, read when it is rendered)."""
     now = now or timezone.now()
+    context = event_context(appointment)
+    if closure is not None:
+        context["closure"] = closure.pk
     applicant = appointment.applicant
     contacts = applicant_contacts(applicant=applicant, now=now)
     # A reschedule can happen several times: each one owes its own messages.
@@ -54,7 +63,7 @@ def appointment_messages(
             template_key=event,
             language=applicant.preferred_language,
             destination=destination,
-            context=event_context(appointment),
+            context=context,
             idempotency_key=f"{event}:{appointment.pk}{occurrence}:{channel}:a{applicant.pk}",
             now=now,
         )
@@ -71,14 +80,33 @@ def appointment_message_render(*, message: Message) -> None:
     if appointment is None:
         raise PermanentSendError("the appointment no longer exists")
     event_slot(message)  # moved since: the message speaks of the time it was owed for
+    context = appointment_context(appointment)
+    if (closure_id := message.context.get("closure")) is not None:
+        context.update(_closure_context(appointment, closure_id))
     rendered = render(
         key=message.template_key,
         channel=message.channel,
         language=message.language,
-        context=appointment_context(appointment),
+        context=context,
     )
     message.subject, message.text, message.html = (
         rendered.subject[:200],
         rendered.text,
         rendered.html,
     )
+
+
+def _closure_context(appointment: Appointment, closure_id: int) -> dict:
+    """What a cancellation by a closure adds to the text: the closure's reason
+    and until when the person may book the priority pool (the right it gave)."""
+    closure = Closure.objects.filter(pk=closure_id).first()
+    right = PriorityRight.objects.filter(
+        closure_id=closure_id,
+        applicant_id=appointment.applicant_id,
+        procedure_id=appointment.procedure_id,
+    ).first()
+    return {
+        "closed_by_prefecture": True,
+        "closure_reason": closure.reason if closure is not None else "",
+        "priority_until": timezone.localtime(right.valid_until) if right is not None else None,
+    }

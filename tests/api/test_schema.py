@@ -29,6 +29,8 @@ def test_schema_generates_without_warnings_and_validates(tmp_path):
         "/api/v1/agent/checkins/",
         "/api/v1/agent/appointments/{reference}/done/",
         "/api/v1/agent/no-shows/",
+        "/api/v1/agent/closures/",
+        "/api/v1/agent/closures/{id}/lift/",
         "/api/v1/substitution-requests/",
         "/api/v1/substitution-requests/{tracking}/",
         "/api/v1/identity/claim/",

@@ -30,15 +30,20 @@ def test_booking_pages_do_a_bounded_number_of_queries(
     procedure, site = slot.procedure, slot.site
     empty_site = factories.SiteFactory()
     # Session and user are 2 of each count; none grows with the number of slots.
+    # The pages of a procedure ask once whether the person holds a priority
+    # right for it (booking.rules.priority_right_held): 1 of each count.
     bounds = [
         (reverse("booking:procedures"), 5),
-        (reverse("booking:sites", args=[procedure.slug]), 4),
-        (reverse("booking:days", args=[procedure.slug, site.slug]), 6),
+        (reverse("booking:sites", args=[procedure.slug]), 5),
+        (reverse("booking:days", args=[procedure.slug, site.slug]), 7),
         # Nothing at the site: the record of attempts counts the search (one
         # upsert statement, in a savepoint: 3 more).
         (reverse("booking:days", args=[procedure.slug, empty_site.slug]), 12),
         (times_url_of(slot), 5),
         # One more: a booking block in force (repeated no-shows) is told here.
+        (reverse("booking:confirm", args=[slot.pk]), 6),
+        (reverse("booking:days", args=[procedure.slug, empty_site.slug]), 13),
+        (times_url_of(slot), 6),
         (reverse("booking:confirm", args=[slot.pk]), 6),
     ]
     for url, most in bounds:
@@ -54,7 +59,8 @@ def test_appointment_pages_do_a_bounded_number_of_queries(
     reference = appointments[0].reference
     day = local_day(appointments[0].slot).isoformat()
     bounds = [
-        (reverse("booking:my_appointments"), 4),
+        # With the priority rights the person holds.
+        (reverse("booking:my_appointments"), 5),
         (reverse("booking:appointment_detail", args=[reference]), 3),
         (reverse("booking:appointment_ics", args=[reference]), 3),
         (reverse("booking:appointment_cancel", args=[reference]), 3),

@@ -344,3 +344,17 @@ def test_seed_demo_gives_the_agent_a_day_at_the_counter():
     demo_seed()
 
     assert day.count() == len(COUNTER_DAY)
+
+
+def test_the_demo_closes_an_afternoon_with_the_demo_applicants_appointment_in_it():
+    from booking.models import AppointmentStatus, Closure, PriorityRight
+
+    demo_seed(weeks=3)
+    demo_seed(weeks=3)  # idempotent
+
+    closure = Closure.objects.get()
+    assert closure.slots_closed > 0
+    applicant = Applicant.objects.get(user__email__startswith="applicant@")
+    cancelled = applicant.appointments.get(status=AppointmentStatus.CANCELLED)
+    assert cancelled.slot.closure_id == closure.pk
+    assert PriorityRight.objects.get(applicant=applicant).closure_id == closure.pk

@@ -42,7 +42,7 @@ from booking.models import Slot
 from notifications.services import unsubscribe_token
 from tests import factories
 from tests.auth import MODEL_BACKEND, otp_device_confirm
-from tests.helpers.matrix import Personas, substitution_request
+from tests.helpers.matrix import Personas, closure_at, substitution_request
 from tests.personas import World
 
 # Personas the world does not have: an account that has not given its identity
@@ -54,6 +54,12 @@ State = Callable[[World], AbstractContextManager]
 
 def _no_state(scenario: World) -> AbstractContextManager:
     return nullcontext()
+
+
+def _with_a_closure(scenario: World) -> dict:
+    """No URL arguments; a closure of the agent's site to list."""
+    closure_at(scenario, "site")
+    return {}
 
 
 @dataclass(frozen=True)
@@ -357,6 +363,12 @@ PAGES: dict[str, list[Visit]] = {
     "agent:close_day": [
         Visit("agent", path=lambda s: _counter_day_path(s, "agent:close_day", days=0)),
     ],
+    "agent:closures": [Visit("agent", label="with a closure", kwargs=_with_a_closure)],
+    "agent:closure_new": [
+        Visit("agent"),
+        Visit("agent", errors={"date_from": "31/02/2026", "reason": ""}),
+    ],
+    "agent:closure": [Visit("agent", kwargs=lambda s: {"pk": closure_at(s, "site").pk})],
     # --- The mediators' console
     "mediation:home": [Visit("mediator"), Visit("supervisor", label="the points")],
     "mediation:find": [

@@ -33,7 +33,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import ApiToken, User
 from accounts.services import api_token_create
 from attempts.services import record_issue
-from booking.models import Applicant, Appointment, Publication, Slot
+from booking.models import Applicant, Appointment, Closure, Publication, Slot
 from mediation.models import Consent
 from notifications.models import AlertSubscription
 from notifications.services import unsubscribe_token
@@ -188,6 +188,36 @@ _TRACKING = {
     ("none", False): "SSSSSSSSS4",
     ("site", True): "SSSSSSSSS5",
 }
+
+
+def closure_at(s: World, where: str) -> Closure:
+    """A closure of ``where`` (a site of the world), made once per world: a row
+    (no slot in its range), enough to see and lift it."""
+    start = (timezone.now() + timedelta(days=30)).replace(microsecond=0)
+    found, _created = Closure.objects.get_or_create(
+        site=s.sites[where],
+        starts_at=start.replace(hour=0, minute=0, second=0),
+        ends_at=start.replace(hour=23, minute=0, second=0),
+        defaults={"kind": "strike", "reason": "Grève", "created_by": s.users["agent"]},
+    )
+    return found
+
+
+def _closure_form(s: World) -> dict:
+    day = (timezone.localdate() + timedelta(days=30)).isoformat()
+    return {"site": s.sites["site"].pk, "date_from": day, "kind": "strike", "reason": "Grève"}
+
+
+def _closure_api(s: World) -> dict:
+    start = (timezone.now() + timedelta(days=30)).replace(microsecond=0)
+    return {
+        "site": s.sites["site"].slug,
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=2)).isoformat(),
+        "kind": "strike",
+        "reason": "Grève",
+        "preview": True,
+    }
 
 
 def substitution_request(s: World, where: str, *, answered: bool = False) -> SubstitutionRequest:
@@ -549,6 +579,39 @@ MATRIX: dict[str, list[Case]] = {
     "agent:close_day": [
         Case(counter(200, other_agent=404), query=_counter_day, label="the confirmation"),
         Case(counter(REDIRECT, other_agent=404), method="POST", data=_counter_day),
+    ],
+    # --- Agents: closures of their sites (another site's answers 404); the form's
+    # site choices are the agent's own (another's is an error on the form).
+    "agent:closures": [
+        Case(outcomes(403, anonymous=LOGIN, agent=200, other_agent=200, supervisor=200))
+    ],
+    "agent:closure_new": [
+        Case(outcomes(403, anonymous=LOGIN, agent=200, other_agent=200, supervisor=200)),
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=200, other_agent=200, supervisor=200),
+            method="POST",
+            data=lambda s: {**_closure_form(s), "preview": ""},
+            label="a preview (another site's agent: not a choice)",
+        ),
+    ],
+    "agent:closure": [
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=200, other_agent=404, supervisor=200),
+            kwargs=lambda s: {"pk": closure_at(s, "site").pk},
+            label="a closure of the site",
+        ),
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=404, other_agent=200, supervisor=200),
+            kwargs=lambda s: {"pk": closure_at(s, "other_site").pk},
+            label="a closure of the other site",
+        ),
+    ],
+    "agent:closure_lift": [
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=REDIRECT, other_agent=404, supervisor=REDIRECT),
+            method="POST",
+            kwargs=lambda s: {"pk": closure_at(s, "site").pk},
+        )
     ],
     # --- The mediators' console: the point's mediators for the point's people; another
     # point's person answers 404 like a missing one. Supervisors: the points and the caps.
@@ -969,6 +1032,22 @@ MATRIX: dict[str, list[Case]] = {
     ],
     "api:agent-no-shows": [
         Case(counter_api(200, other_agent=404), method="POST", data=_counter_day)
+    ],
+    "api:agent-closures": [
+        Case(outcomes(403, anonymous=401, agent=200, other_agent=200, supervisor=200)),
+        Case(
+            outcomes(403, anonymous=401, agent=200, other_agent=404, supervisor=200),
+            method="POST",
+            data=_closure_api,
+            label="a preview at the site",
+        ),
+    ],
+    "api:agent-closure-lift": [
+        Case(
+            outcomes(403, anonymous=401, agent=200, other_agent=404, supervisor=200),
+            method="POST",
+            kwargs=lambda s: {"id": closure_at(s, "site").pk},
+        )
     ],
     # --- API: the substitution route, public (credentials are not looked at)
     "api:substitution-requests": [

@@ -21,7 +21,7 @@ from booking.api.serializers import (
     AvailabilityQuerySerializer,
     AvailableSlotSerializer,
 )
-from booking.models import Procedure
+from booking.models import Pool, Procedure
 from core.api import error_responses
 
 
@@ -66,6 +66,15 @@ class AvailabilityView(APIView):
                 description="Site slug; repeat for several sites "
                 "(`site=a&site=b`). Default: every site.",
             ),
+            OpenApiParameter(
+                "pool",
+                OpenApiTypes.STR,
+                enum=["priority"],
+                description="`priority`: the procedure's times reserved for priority "
+                "cases instead, for a person holding a valid priority right for it "
+                "(a closure cancelled their appointment) and for agents; anyone "
+                "else gets an empty list. Default: the caller's usual pools.",
+            ),
             OpenApiParameter("date_from", OpenApiTypes.DATE, description="First local day."),
             OpenApiParameter(
                 "date_to",
@@ -80,7 +89,11 @@ class AvailabilityView(APIView):
         tags=["booking"],
     )
     def get(self, request: Request) -> HttpResponse:
-        pools = selectors.pools_for(request.user)
+        priority = request.query_params.get("pool") == Pool.PRIORITY
+        if priority:  # asked for: the right is looked up only then (one query)
+            pools = selectors.priority_pool_for(request.user, request.query_params.get("procedure"))
+        else:
+            pools = selectors.pools_for(request.user)
         # The parameters as sent are the key: a hit skips validation and queries.
         # Only the known ones, so that junk parameters cannot flood the cache.
         params = request.query_params
@@ -96,7 +109,12 @@ class AvailabilityView(APIView):
         if body is None:
             body, changes_at = self._body(request, pools)
             availability_cache.store(key, found, body, changes_at=changes_at)
-        if body == b"[]" and request.user.is_authenticated and request.user.role == Role.APPLICANT:
+        if (
+            body == b"[]"
+            and not priority
+            and request.user.is_authenticated
+            and request.user.role == Role.APPLICANT
+        ):
             # Nothing found, by a person: the record of attempts (an answer with
             # slots sends nothing and costs nothing more).
             signals.availability_found_nothing.send(
