@@ -600,3 +600,14 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# --- Back office: court ---
+# A court-ordered convocation not served yet is "at risk" when its deadline is
+# this many days away or fewer (booking.injunctions).
+INJUNCTION_AT_RISK_DAYS = env_int("INJUNCTION_AT_RISK_DAYS", 7, minimum=0)
+# Recording a court order and booking its convocation (pages and API): per
+# account and client address.
+RATELIMITS["injunctions"] = {
+    "account": env_rate("RATELIMIT_INJUNCTIONS_ACCOUNT", "60/h"),
+    "ip": env_rate("RATELIMIT_INJUNCTIONS_IP", "300/h"),
+}

@@ -16,6 +16,7 @@ from booking.models.appointments import (
 )
 from booking.models.capacity import Pool, Publication, Slot
 from booking.models.identities import Applicant
+from booking.models.injunctions import Injunction, InjunctionState
 from booking.models.places import DocumentType, Horizon, Procedure, RequiredDocument, Site
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
     "Channel",
     "DocumentType",
     "Horizon",
+    "Injunction",
+    "InjunctionState",
     "Pool",
     "Procedure",
     "Publication",
