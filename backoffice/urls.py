@@ -3,7 +3,7 @@
 
 from django.urls import include, path
 
-from backoffice.views import audit, identity, staff
+from backoffice.views import audit, identity, injunctions, staff
 
 staff_urls = (
     [
@@ -24,6 +24,15 @@ agent_urls = (
             "applicants/<int:pk>/identity/",
             identity.identity_correct,
             name="identity_correct",
+        ),
+        # Court-ordered convocations.
+        path("injunctions/", injunctions.injunction_list, name="injunctions"),
+        path("injunctions/new/", injunctions.injunction_new, name="injunction_new"),
+        path("injunctions/<int:pk>/", injunctions.injunction_detail, name="injunction"),
+        path(
+            "injunctions/<int:pk>/convocation/",
+            injunctions.injunction_convocation,
+            name="injunction_convocation",
         ),
     ],
     "agent",
