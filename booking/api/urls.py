@@ -29,5 +29,16 @@ urlpatterns = [
         name="appointment-reschedule",
     ),
     path("agent/publications/", views.PublicationCreateView.as_view(), name="agent-publications"),
+    path("agent/injunctions/", views.InjunctionListView.as_view(), name="agent-injunctions"),
+    path(
+        "agent/injunctions/<int:injunction_id>/",
+        views.InjunctionDetailView.as_view(),
+        name="agent-injunction",
+    ),
+    path(
+        "agent/injunctions/<int:injunction_id>/convocation/",
+        views.InjunctionConvocationView.as_view(),
+        name="agent-injunction-convocation",
+    ),
     path("identity/claim/", IdentityClaimView.as_view(), name="identity-claim"),
 ]
