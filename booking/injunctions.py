@@ -154,7 +154,7 @@ def injunctions_for(
     elif state in InjunctionState.values:
         rows = rows.filter(state_value=state)
     return rows.select_related(
-        "applicant", "procedure", "site", "appointment__slot", "recorded_by"
+        "applicant", "procedure", "site", "appointment__slot__site", "recorded_by"
     ).order_by("state_rank", "deadline", "pk")
 
 

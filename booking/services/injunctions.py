@@ -154,16 +154,22 @@ def injunction_record(
 
 def _locked(*, actor: User, injunction: Injunction) -> Injunction:
     """The order locked, if ``actor`` may act on it (``InjunctionNotFound``
-    otherwise: what they may not see does not exist). Caller is in a transaction."""
-    locked = (
-        Injunction.objects.select_for_update(of=("self",))
+    otherwise: what they may not see does not exist), then read afresh with its
+    person, procedure, site and appointment. Caller is in a transaction.
+
+    The row is locked on its own (as ``booking.services.appointments`` does):
+    locked in a join, a row another transaction served meanwhile would be
+    rechecked against the appointment row read before the wait."""
+    locked = list(
+        Injunction.objects.select_for_update()
         .filter(visible_injunctions(actor), pk=injunction.pk)
-        .select_related("applicant", "procedure", "site", "appointment")
-        .first()
+        .values_list("pk", flat=True)
     )
-    if locked is None:
+    if not locked:
         raise errors.InjunctionNotFound()
-    return locked
+    return Injunction.objects.select_related("applicant", "procedure", "site", "appointment").get(
+        pk=injunction.pk
+    )
 
 
 def injunction_convoke(

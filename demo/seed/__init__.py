@@ -20,6 +20,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from booking.models import Procedure, Site, Slot
+from demo.court import injunctions_ensure
 from demo.guard import DemoRefused, demo_guard
 from demo.seed.accounts import (
     ADMIN_EMAIL,
@@ -124,6 +125,9 @@ def demo_seed(
         demo_applicant_ensure(password_hash=password_hash)
         slots_created = capacity_publish(
             agent=staff["agent"], sites=sites, procedures=procedures, weeks=weeks
+        )
+        injunctions_ensure(
+            agent=staff["agent"], site=sites["bobigny"], procedure=procedures["renouvellement"]
         )
         applicants_created = numbered_applicants_ensure(
             count=applicants, password_hash=password_hash

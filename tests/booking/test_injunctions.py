@@ -74,9 +74,9 @@ def order(agent, walk_in, procedure, site):
     return record(agent, walk_in, procedure, site)
 
 
-def _slot_on(site, procedure, day: date, pool=Pool.PRIORITY):
+def _slot_on(site, procedure, day: date, pool=Pool.PRIORITY, hour: int = 10):
     starts = timezone.make_aware(timezone.datetime.combine(day, timezone.datetime.min.time()))
-    starts = starts.replace(hour=10)
+    starts = starts.replace(hour=hour)
     return factories.SlotFactory(
         site=site,
         procedure=procedure,
@@ -507,4 +507,34 @@ def test_agents_find_a_person_by_document_or_reference_with_the_birth_date(
             birth_date=applicant.birth_date,
         )
         == []
+    )
+
+
+# --- Concurrency ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_agents_convoking_at_once_serve_the_order_once(site, procedure):
+    from functools import partial
+
+    from tests.mediation.test_caps import _kinds, _race
+
+    agent = factories.AgentFactory(sites=[site])
+    colleague = factories.AgentFactory(sites=[site])
+    order = record(agent, factories.ApplicantFactory(user=None), procedure, site)
+    slots = [_slot_on(site, procedure, _today() + timedelta(days=3), hour=9 + n) for n in range(2)]
+
+    outcomes = _race(
+        [
+            partial(injunction_convoke, actor=actor, injunction=order, slot_id=slot.pk)
+            for actor, slot in zip((agent, colleague), slots, strict=True)
+        ]
+    )
+
+    assert _kinds(outcomes) == {"Injunction": 1, "InjunctionAlreadyServed": 1}
+    assert Appointment.objects.count() == 1
+    assert Injunction.objects.get().appointment == Appointment.objects.get()
+    assert (
+        sum(slot.booked for slot in type(slots[0]).objects.filter(pk__in=[s.pk for s in slots]))
+        == 1
     )

@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from audit.models import AuditAction, AuditEvent
 from booking.models import Applicant, Procedure, Publication, Site, Slot
+from demo.court import ORDERS as COURT_ORDERS
 from demo.seed import CAPACITY, DEMO_PASSWORD, DemoRefused, demo_seed
 from mediation.models import AccessPoint
 
@@ -93,7 +94,8 @@ def test_seed_demo_publishes_four_weeks_of_weekday_capacity_visible_now():
         assert not (time(12, 0) < end <= time(13, 30)), slot
         assert slot.published_at <= now
         assert slot.starts_at > now
-        assert slot.booked == 0
+        # Nothing booked, but the court order the demo serves on priority capacity (demo.court).
+        assert slot.booked == 0 or slot.pool == "priority"
         assert (slot.ends_at - slot.starts_at) == timedelta(minutes=slot.procedure.duration_minutes)
     # Every weekday after today has each planned site, procedure and pool.
     wanted = {
@@ -207,7 +209,8 @@ def test_seed_demo_twice_creates_nothing_twice():
 
     assert counts() == first
     assert first["Site"] == 3
-    assert first["Applicant"] == 21
+    # The demo applicant, the 20 numbered ones, and the court orders' walk-ins (demo.court).
+    assert first["Applicant"] == 21 + len(COURT_ORDERS)
     assert first["User"] == 5 + 20
 
 
@@ -240,7 +243,8 @@ def test_seed_demo_records_each_identity_with_its_audit_row():
     demo_seed(applicants=30)
 
     recorded = AuditEvent.objects.filter(action=AuditAction.IDENTITY_RECORDED)
-    assert recorded.count() == Applicant.objects.count() == 31
+    # The demo applicant, the 30 numbered ones, and the court orders' walk-ins (demo.court).
+    assert recorded.count() == Applicant.objects.count() == 31 + len(COURT_ORDERS)
     assert set(recorded.values_list("applicant_id", flat=True)) == set(
         Applicant.objects.values_list("pk", flat=True)
     )
@@ -250,7 +254,7 @@ def test_seed_demo_records_each_identity_with_its_audit_row():
 
     demo_seed(applicants=30)
 
-    assert recorded.count() == 31
+    assert recorded.count() == 31 + len(COURT_ORDERS)
 
 
 def test_seed_demo_refuses_to_run_with_debug_off(settings):

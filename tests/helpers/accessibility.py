@@ -42,7 +42,7 @@ from booking.models import Slot
 from notifications.services import unsubscribe_token
 from tests import factories
 from tests.auth import MODEL_BACKEND, otp_device_confirm
-from tests.helpers.matrix import Personas, substitution_request
+from tests.helpers.matrix import Personas, injunction_at, substitution_request
 from tests.personas import World
 
 # Personas the world does not have: an account that has not given its identity
@@ -309,6 +309,35 @@ PAGES: dict[str, list[Visit]] = {
             kwargs=lambda s: {"pk": s.people["applicant"].pk},
             errors={"surname": "", "reason": ""},
         ),
+    ],
+    # --- Agents: court-ordered convocations
+    "agent:injunctions": [
+        Visit("agent"),
+        Visit("supervisor", query={"state": "overdue"}, label="filtered"),
+    ],
+    "agent:injunction_new": [
+        Visit("agent"),
+        Visit("agent", errors={"document-document_number": "", "document-birth_date": "x"}),
+        Visit("agent", errors={"walk_in-surname": "", "walk_in-birth_date": "x"}),
+    ],
+    "agent:injunction": [
+        Visit("agent", kwargs=lambda s: {"pk": injunction_at(s, "site").pk}),
+        Visit(
+            "agent",
+            kwargs=lambda s: {"pk": injunction_at(s, "site").pk},
+            query={"pools": "all"},
+            label="every pool",
+        ),
+    ],
+    "agent:injunction_convocation": [
+        Visit(
+            "agent",
+            path=lambda s: (
+                reverse("agent:injunction", args=[injunction_at(s, "site").pk]) + "?pools=all"
+            ),
+            errors={},
+            form='main form[action$="/convocation/"]',
+        )
     ],
     # --- The mediators' console
     "mediation:home": [Visit("mediator"), Visit("supervisor", label="the points")],
