@@ -45,6 +45,7 @@ from booking.models import (
 )
 from booking.permissions import allowed_pools, managed_sites
 from booking.selectors import availability, by_day
+from core.parsing import parse_id
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -203,6 +204,9 @@ def injunctions_not_served(
 
 def injunction_for_staff(*, user: User, pk: int) -> Injunction | None:
     """The order ``pk`` if ``user`` may see it, else ``None`` (a 404 either way)."""
+    pk = parse_id(pk)  # past bigint, PostgreSQL would refuse it (a 500)
+    if pk is None:
+        return None
     return (
         Injunction.objects.filter(visible_injunctions(user), pk=pk)
         .select_related(

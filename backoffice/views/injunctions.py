@@ -31,6 +31,7 @@ from booking.models import Applicant, Injunction, Site
 from booking.permissions import managed_sites
 from booking.services import applicant_create, injunction_convoke, injunction_record
 from core.errors import DomainError
+from core.parsing import parse_id
 from core.ratelimit import ratelimited
 from core.views import domain_error_message
 from mediation.forms import FindByDocumentForm, FindByReferenceForm, WalkInForm
@@ -220,10 +221,8 @@ def _detail(
     query = request.GET if request.method == "GET" else request.POST
     any_pool = query.get("pools") == "all"
     if not served:
-        site = None
-        wanted = query.get("site", "")
-        if wanted.isascii() and wanted.isdigit() and len(wanted) < 12:
-            site = Site.objects.filter(pk=int(wanted)).first()
+        wanted = parse_id(query.get("site", ""))
+        site = Site.objects.filter(pk=wanted).first() if wanted is not None else None
         choice = selectors.convocation_choice(
             user=request.user,
             injunction=found,

@@ -99,7 +99,9 @@ class InjunctionFilterSerializer(serializers.Serializer):
         required=False,
         help_text="One state, or `not_served` (overdue, at risk and open).",
     )
-    site = serializers.SlugField(required=False, help_text="One of your sites (its slug).")
+    site = serializers.SlugField(
+        required=False, max_length=50, help_text="One of your sites (its slug)."
+    )
 
 
 class InjunctionCreateSerializer(serializers.Serializer):
@@ -110,13 +112,25 @@ class InjunctionCreateSerializer(serializers.Serializer):
     case_number = serializers.CharField(max_length=CASE_NUMBER_MAX)
     ordered_on = serializers.DateField()
     deadline = serializers.DateField()
-    procedure = serializers.SlugRelatedField(slug_field="slug", queryset=Procedure.objects.all())
-    site = serializers.SlugRelatedField(slug_field="slug", queryset=Site.objects.all())
+    procedure = serializers.SlugField(max_length=50, help_text="Procedure slug.")
+    site = serializers.SlugField(max_length=50, help_text="One of your sites (its slug).")
     notes = serializers.CharField(max_length=NOTES_MAX, required=False, allow_blank=True)
+
+    def validate_procedure(self, value: str) -> Procedure:
+        procedure = Procedure.objects.filter(slug=value).first()
+        if procedure is None:
+            raise serializers.ValidationError(_("Unknown procedure: %(slug)s.") % {"slug": value})
+        return procedure
+
+    def validate_site(self, value: str) -> Site:
+        site = Site.objects.filter(slug=value).first()
+        if site is None:
+            raise serializers.ValidationError(_("Unknown site: %(slugs)s.") % {"slugs": value})
+        return site
 
 
 def _one(request: Request, pk: int) -> Injunction:
-    found = selectors.injunction_for_staff(user=request.user, pk=pk) if pk <= MAX_ID else None
+    found = selectors.injunction_for_staff(user=request.user, pk=pk)
     if found is None:
         raise errors.InjunctionNotFound()
     return found
