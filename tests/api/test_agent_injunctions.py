@@ -168,3 +168,18 @@ def test_a_supervisor_sees_every_site(supervisor, order):
 
     assert response.status_code == 200
     assert response.json()["case_number"] == order.case_number
+
+
+def test_malformed_ids_and_slugs_are_client_errors(agent_api, walk_in, procedure, site):
+    nul = agent_api.post(
+        URL, {**_body(walk_in, procedure, site), "procedure": "\x00"}, format="json"
+    )
+    unknown = agent_api.post(
+        URL, {**_body(walk_in, procedure, site), "site": "nowhere"}, format="json"
+    )
+    huge = agent_api.get(f"{URL}{10**30}/")
+
+    assert nul.status_code == 400
+    assert unknown.status_code == 400
+    assert huge.status_code == 404
+    assert not Injunction.objects.exists()

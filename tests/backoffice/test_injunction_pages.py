@@ -312,3 +312,13 @@ def test_the_convocation_page_opens_for_the_agent(web, agent, order, site, proce
     reference = Appointment.objects.get().reference
 
     assert web.get(reverse("booking:convocation", args=[reference])).status_code == 200
+
+
+def test_an_id_past_bigint_and_a_bad_site_are_no_errors(web, agent, order):
+    login(web, agent)
+
+    huge = web.get(f"/agent/injunctions/{'9' * 30}/")
+    odd_site = web.get(reverse("agent:injunction", args=[order.pk]), {"site": "9" * 30})
+
+    assert huge.status_code == 404
+    assert odd_site.status_code == 200
