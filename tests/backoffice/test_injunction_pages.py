@@ -322,3 +322,31 @@ def test_an_id_past_bigint_and_a_bad_site_are_no_errors(web, agent, order):
 
     assert huge.status_code == 404
     assert odd_site.status_code == 200
+
+
+def test_two_people_with_the_same_passport_number_are_both_offered(web, agent):
+    twins = [
+        factories.ApplicantFactory(
+            user=None, document_type="passport", document_number="AB998877", nationality=country
+        )
+        for country in ("ML", "SN")
+    ]
+    login(web, agent)
+    new = reverse("agent:injunction_new")
+
+    listed = web.post(
+        new,
+        {
+            "action": "document",
+            "document-document_number": "ab 998877",
+            "document-birth_date": twins[0].birth_date.isoformat(),
+        },
+    ).content.decode()
+    stranger = factories.ApplicantFactory(user=None)
+    refused = web.post(new, {"action": "choose", "person": stranger.pk})
+    chosen = web.post(new, {"action": "choose", "person": twins[1].pk})
+
+    assert all(f'value="{twin.pk}"' in listed for twin in twins)
+    assert refused.status_code == 302
+    assert web.session.get("injunction_person") == twins[1].pk
+    assert chosen.status_code == 302
