@@ -82,6 +82,10 @@ class AuditAction(models.TextChoices):
     CONSENT_GIVEN = "consent.given", _("Consent given to an access point")
     CONSENT_WITHDRAWN = "consent.withdrawn", _("Consent withdrawn")
     CAP_RAISED = "mediation.cap_raised", _("Daily booking cap raised")
+    # Court-ordered convocations (the injunction's id in the details)
+    INJUNCTION_RECORDED = "injunction.recorded", _("Court order recorded")
+    INJUNCTION_CONVOKED = "injunction.convoked", _("Court order served by an appointment")
+    INJUNCTION_REOPENED = "injunction.reopened", _("Court order open again (appointment cancelled)")
     # The trail itself
     AUDIT_EXPORTED = "audit.exported", _("Audit trail exported")
     AUDIT_PURGED = "audit.purged", _("Audit rows past retention deleted")

@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from backoffice.views import audit, counter, identity, staff
 from backoffice.views import audit, closures, identity, staff
+from backoffice.views import audit, identity, injunctions, staff
 
 staff_urls = (
     [
@@ -35,6 +36,15 @@ agent_urls = (
         path("closures/new/", closures.closure_new, name="closure_new"),
         path("closures/<int:pk>/", closures.closure_detail, name="closure"),
         path("closures/<int:pk>/lift/", closures.closure_lift_view, name="closure_lift"),
+        # Court-ordered convocations.
+        path("injunctions/", injunctions.injunction_list, name="injunctions"),
+        path("injunctions/new/", injunctions.injunction_new, name="injunction_new"),
+        path("injunctions/<int:pk>/", injunctions.injunction_detail, name="injunction"),
+        path(
+            "injunctions/<int:pk>/convocation/",
+            injunctions.injunction_convocation,
+            name="injunction_convocation",
+        ),
     ],
     "agent",
 )

@@ -9,3 +9,4 @@ class BookingConfig(AppConfig):
     def ready(self) -> None:
         from booking import signals  # noqa: F401  (connects the receivers)
         from booking.identity import receivers  # noqa: F401  (answers accounts.hooks)
+        from booking.services import injunctions  # noqa: F401  (reopens a court order)

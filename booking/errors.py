@@ -228,3 +228,38 @@ class ClosureReasonMissing(InvalidInput):
 class ClosureAlreadyLifted(Conflict):
     code = "closure_already_lifted"
     default_message = _("This closure has already been lifted.")
+
+
+# --- Court-ordered convocations (booking.services.injunctions) --------------------------
+
+
+class InjunctionNotFound(NotFound):
+    # Also what an order of another site answers: no telling the two apart.
+    code = "injunction_not_found"
+    default_message = _("This court order does not exist.")
+
+
+class InvalidInjunction(InvalidInput):
+    code = "invalid_injunction"
+    default_message = _("The court order is not valid.")
+
+
+class InjunctionAlreadyRecorded(Conflict):
+    code = "injunction_already_recorded"
+    default_message = _("This court order is already recorded for this person and this procedure.")
+
+
+class InjunctionAlreadyServed(Conflict):
+    code = "injunction_already_served"
+    default_message = _(
+        "This court order is already served by an appointment. Cancel that appointment "
+        "first to book another one."
+    )
+
+
+class SlotAfterDeadline(Conflict):
+    code = "slot_after_deadline"
+    default_message = _(
+        "This time is after the deadline set by the court (%(deadline)s). "
+        "Choose a time on or before that day."
+    )

@@ -623,3 +623,14 @@ RATELIMITS["closures"] = {
     "account": env_rate("RATELIMIT_CLOSURES_ACCOUNT", "30/h"),
     "ip": env_rate("RATELIMIT_CLOSURES_IP", "120/h"),
 }
+
+# --- Back office: court ---
+# A court-ordered convocation not served yet is "at risk" when its deadline is
+# this many days away or fewer (booking.injunctions).
+INJUNCTION_AT_RISK_DAYS = env_int("INJUNCTION_AT_RISK_DAYS", 7, minimum=0)
+# Recording a court order and booking its convocation (pages and API): per
+# account and client address.
+RATELIMITS["injunctions"] = {
+    "account": env_rate("RATELIMIT_INJUNCTIONS_ACCOUNT", "60/h"),
+    "ip": env_rate("RATELIMIT_INJUNCTIONS_IP", "300/h"),
+}

@@ -1063,6 +1063,16 @@ _BY_TEST = {
         "api:substitution-requests",
         "api:substitution-request-status",
     ],
+    "tests/backoffice/test_injunction_queries.py::"
+    "test_injunction_routes_take_a_bounded_number_of_queries": [
+        "agent:injunctions",
+        "agent:injunction_new",
+        "agent:injunction",
+        "agent:injunction_convocation",
+        "api:agent-injunctions",
+        "api:agent-injunction",
+        "api:agent-injunction-convocation",
+    ],
     "tests/attempts/test_query_counts.py::test_attempts_pages_take_a_bounded_number_of_queries": [
         "attempts:record",
         "attempts:record_pdf",

@@ -39,6 +39,17 @@ urlpatterns = [
         name="agent-appointment-done",
     ),
     path("agent/no-shows/", agent_counter.NoShowsView.as_view(), name="agent-no-shows"),
+    path("agent/injunctions/", views.InjunctionListView.as_view(), name="agent-injunctions"),
+    path(
+        "agent/injunctions/<int:injunction_id>/",
+        views.InjunctionDetailView.as_view(),
+        name="agent-injunction",
+    ),
+    path(
+        "agent/injunctions/<int:injunction_id>/convocation/",
+        views.InjunctionConvocationView.as_view(),
+        name="agent-injunction-convocation",
+    ),
     path("identity/claim/", IdentityClaimView.as_view(), name="identity-claim"),
     path("agent/closures/", ClosureListView.as_view(), name="agent-closures"),
     path("agent/closures/<int:id>/lift/", ClosureLiftView.as_view(), name="agent-closure-lift"),

@@ -18,6 +18,7 @@ from booking.models.blocks import BlockReason, BookingBlock
 from booking.models.capacity import Pool, Publication, Slot
 from booking.models.closures import Closure, ClosureKind, PriorityRight, PriorityRightSource
 from booking.models.identities import Applicant
+from booking.models.injunctions import Injunction, InjunctionState
 from booking.models.places import DocumentType, Horizon, Procedure, RequiredDocument, Site
 
 __all__ = [
@@ -38,6 +39,8 @@ __all__ = [
     "ClosureKind",
     "DocumentType",
     "Horizon",
+    "Injunction",
+    "InjunctionState",
     "Pool",
     "PriorityRight",
     "PriorityRightSource",

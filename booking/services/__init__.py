@@ -41,6 +41,7 @@ from booking.services.identities import (
     applicants_create_bulk,
     identity_validate,
 )
+from booking.services.injunctions import injunction_convoke, injunction_record
 from booking.services.publications import (
     MAX_PUBLICATION_DAYS,
     OpeningRange,
@@ -84,6 +85,8 @@ __all__ = [
     "identity_is_locked",
     "identity_validate",
     "no_show_blocks_write",
+    "injunction_convoke",
+    "injunction_record",
     "slot_for_booking",
     "slots_publish",
 ]

@@ -23,6 +23,7 @@ from booking.models import Procedure, Site, Slot
 from demo.counter import counter_day_ensure
 from booking.models import Applicant, Procedure, Site, Slot
 from demo.closures import closures_demo_ensure
+from demo.court import injunctions_ensure
 from demo.guard import DemoRefused, demo_guard
 from demo.seed.accounts import (
     ADMIN_EMAIL,
@@ -134,6 +135,9 @@ def demo_seed(
         )
         closures_demo_ensure(
             agent=staff["agent"], site=next(iter(sites.values())), applicant=demo_applicant
+        )
+        injunctions_ensure(
+            agent=staff["agent"], site=sites["bobigny"], procedure=procedures["renouvellement"]
         )
         applicants_created = numbered_applicants_ensure(
             count=applicants, password_hash=password_hash

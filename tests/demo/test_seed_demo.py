@@ -15,6 +15,8 @@ from accounts.models import Role, User
 from audit.models import AuditAction, AuditEvent
 from booking.models import Applicant, Appointment, Procedure, Publication, Site, Slot
 from demo.counter import COUNTER_DAY
+from booking.models import Applicant, Procedure, Publication, Site, Slot
+from demo.court import ORDERS as COURT_ORDERS
 from demo.seed import CAPACITY, DEMO_PASSWORD, DemoRefused, demo_seed
 from mediation.models import AccessPoint
 
@@ -95,7 +97,8 @@ def test_seed_demo_publishes_four_weeks_of_weekday_capacity_visible_now():
         assert not (time(12, 0) < end <= time(13, 30)), slot
         assert slot.published_at <= now
         assert slot.starts_at > now
-        assert slot.booked == 0
+        # Nothing booked, but the court order the demo serves on priority capacity (demo.court).
+        assert slot.booked == 0 or slot.pool == "priority"
         assert (slot.ends_at - slot.starts_at) == timedelta(minutes=slot.procedure.duration_minutes)
     # Every weekday after today has each planned site, procedure and pool.
     wanted = {
@@ -211,6 +214,8 @@ def test_seed_demo_twice_creates_nothing_twice():
     assert counts() == first
     assert first["Site"] == 3
     assert first["Applicant"] == 21 + len(COUNTER_DAY)  # the counter's walk-ins
+    # The demo applicant, the 20 numbered ones, and the court orders' walk-ins (demo.court).
+    assert first["Applicant"] == 21 + len(COURT_ORDERS)
     assert first["User"] == 5 + 20
 
 
@@ -244,6 +249,8 @@ def test_seed_demo_records_each_identity_with_its_audit_row():
 
     recorded = AuditEvent.objects.filter(action=AuditAction.IDENTITY_RECORDED)
     assert recorded.count() == Applicant.objects.count() == 31 + len(COUNTER_DAY)
+    # The demo applicant, the 30 numbered ones, and the court orders' walk-ins (demo.court).
+    assert recorded.count() == Applicant.objects.count() == 31 + len(COURT_ORDERS)
     assert set(recorded.values_list("applicant_id", flat=True)) == set(
         Applicant.objects.values_list("pk", flat=True)
     )
@@ -254,6 +261,7 @@ def test_seed_demo_records_each_identity_with_its_audit_row():
     demo_seed(applicants=30)
 
     assert recorded.count() == 31 + len(COUNTER_DAY)
+    assert recorded.count() == 31 + len(COURT_ORDERS)
 
 
 def test_seed_demo_refuses_to_run_with_debug_off(settings):

@@ -43,6 +43,7 @@ from notifications.services import unsubscribe_token
 from tests import factories
 from tests.auth import MODEL_BACKEND, otp_device_confirm
 from tests.helpers.matrix import Personas, closure_at, substitution_request
+from tests.helpers.matrix import Personas, injunction_at, substitution_request
 from tests.personas import World
 
 # Personas the world does not have: an account that has not given its identity
@@ -369,6 +370,35 @@ PAGES: dict[str, list[Visit]] = {
         Visit("agent", errors={"date_from": "31/02/2026", "reason": ""}),
     ],
     "agent:closure": [Visit("agent", kwargs=lambda s: {"pk": closure_at(s, "site").pk})],
+    # --- Agents: court-ordered convocations
+    "agent:injunctions": [
+        Visit("agent"),
+        Visit("supervisor", query={"state": "overdue"}, label="filtered"),
+    ],
+    "agent:injunction_new": [
+        Visit("agent"),
+        Visit("agent", errors={"document-document_number": "", "document-birth_date": "x"}),
+        Visit("agent", errors={"walk_in-surname": "", "walk_in-birth_date": "x"}),
+    ],
+    "agent:injunction": [
+        Visit("agent", kwargs=lambda s: {"pk": injunction_at(s, "site").pk}),
+        Visit(
+            "agent",
+            kwargs=lambda s: {"pk": injunction_at(s, "site").pk},
+            query={"pools": "all"},
+            label="every pool",
+        ),
+    ],
+    "agent:injunction_convocation": [
+        Visit(
+            "agent",
+            path=lambda s: (
+                reverse("agent:injunction", args=[injunction_at(s, "site").pk]) + "?pools=all"
+            ),
+            errors={},
+            form='main form[action$="/convocation/"]',
+        )
+    ],
     # --- The mediators' console
     "mediation:home": [Visit("mediator"), Visit("supervisor", label="the points")],
     "mediation:find": [

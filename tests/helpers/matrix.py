@@ -34,6 +34,7 @@ from accounts.models import ApiToken, User
 from accounts.services import api_token_create
 from attempts.services import record_issue
 from booking.models import Applicant, Appointment, Closure, Publication, Slot
+from booking.models import Applicant, Appointment, Injunction, Publication, Slot
 from mediation.models import Consent
 from notifications.models import AlertSubscription
 from notifications.services import unsubscribe_token
@@ -281,6 +282,59 @@ def _substitution_api(s: World) -> dict:
 
 
 SUBSTITUTION_STAFF = outcomes(403, anonymous=LOGIN, agent=200, other_agent=200, supervisor=200)
+
+
+# --- Court-ordered convocations ------------------------------------------------------------
+
+_CASE_NUMBERS = {"site": "MATRIX-1", "other_site": "MATRIX-2"}
+
+
+def injunction_at(s: World, where: str) -> Injunction:
+    """A court order to be served at ``where`` (a site of the world), for a walk-in of its
+    own, not served: made once per world (kept for the rest of the test)."""
+    existing = Injunction.objects.filter(case_number=_CASE_NUMBERS[where]).first()
+    if existing is not None:
+        return existing
+    today = timezone.localdate()
+    person = Applicant(
+        surname="Konaté",
+        given_names="Issa",
+        birth_date=date(1988, 6, 1),
+        nationality="ML",
+        document_type="passport",
+        document_number=f"MX{len(where)}77777",
+        phone="+33698765432",
+    )
+    person.save()
+    return Injunction.objects.create(
+        court="Tribunal administratif de Montreuil",
+        case_number=_CASE_NUMBERS[where],
+        ordered_on=today - timedelta(days=2),
+        deadline=today + timedelta(days=10),
+        applicant=person,
+        procedure=s.procedure,
+        site=s.sites[where],
+    )
+
+
+def _injunction(where: str, key: str = "pk") -> Callable[[World], dict]:
+    return lambda s: {key: injunction_at(s, where).pk}
+
+
+def _injunction_api(s: World) -> dict:
+    today = timezone.localdate()
+    return {
+        "applicant": s.people["walk_in"].pk,
+        "court": "Tribunal administratif de Montreuil",
+        "case_number": "MATRIX-API",
+        "ordered_on": (today - timedelta(days=1)).isoformat(),
+        "deadline": (today + timedelta(days=10)).isoformat(),
+        "procedure": s.procedure.slug,
+        "site": s.sites["site"].slug,
+    }
+
+
+INJUNCTION_STAFF = outcomes(403, anonymous=LOGIN, agent=200, other_agent=200, supervisor=200)
 
 
 def console(mediator: Any = 200, other: Any = None, supervisor: Any = 403) -> dict[str, Any]:
@@ -612,6 +666,53 @@ MATRIX: dict[str, list[Case]] = {
             method="POST",
             kwargs=lambda s: {"pk": closure_at(s, "site").pk},
         )
+    ],
+    # --- Agents: court-ordered convocations (their sites; supervisors: all); another
+    # site's order answers 404 like a missing one.
+    "agent:injunctions": [Case(INJUNCTION_STAFF)],
+    "agent:injunction_new": [
+        Case(INJUNCTION_STAFF),
+        Case(
+            outcomes(
+                403, anonymous=LOGIN, agent=REDIRECT, other_agent=REDIRECT, supervisor=REDIRECT
+            ),
+            method="POST",
+            data=lambda s: {
+                "action": "document",
+                "document-document_number": s.people["walk_in"].document_number,
+                "document-birth_date": s.people["walk_in"].birth_date.isoformat(),
+            },
+            label="the person found by document",
+        ),
+        Case(INJUNCTION_STAFF, method="POST", data=lambda s: {}, label="nothing sent"),
+    ],
+    "agent:injunction": [
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=200, other_agent=404, supervisor=200),
+            kwargs=_injunction("site"),
+            label="served at the site",
+        ),
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=404, other_agent=200, supervisor=200),
+            kwargs=_injunction("other_site"),
+            label="served at the other site",
+        ),
+    ],
+    "agent:injunction_convocation": [
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=REDIRECT, other_agent=404, supervisor=REDIRECT),
+            method="POST",
+            kwargs=_injunction("site"),
+            data=lambda s: {"slot": s.slots["free"].pk},
+            label="a free time at the site",
+        ),
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=200, other_agent=404, supervisor=REDIRECT),
+            method="POST",
+            kwargs=_injunction("site"),
+            data=lambda s: {"slot": s.slots["other"].pk},
+            label="a time at the other site (a supervisor works at every site)",
+        ),
     ],
     # --- The mediators' console: the point's mediators for the point's people; another
     # point's person answers 404 like a missing one. Supervisors: the points and the caps.
@@ -1047,6 +1148,28 @@ MATRIX: dict[str, list[Case]] = {
             outcomes(403, anonymous=401, agent=200, other_agent=404, supervisor=200),
             method="POST",
             kwargs=lambda s: {"id": closure_at(s, "site").pk},
+        )
+    ],
+    "api:agent-injunctions": [
+        Case(outcomes(403, anonymous=401, agent=200, other_agent=200, supervisor=200)),
+        Case(
+            outcomes(403, anonymous=401, agent=201, other_agent=400, supervisor=201),
+            method="POST",
+            data=_injunction_api,
+        ),
+    ],
+    "api:agent-injunction": [
+        Case(
+            outcomes(403, anonymous=401, agent=200, other_agent=404, supervisor=200),
+            kwargs=_injunction("site", "injunction_id"),
+        )
+    ],
+    "api:agent-injunction-convocation": [
+        Case(
+            outcomes(403, anonymous=401, agent=201, other_agent=404, supervisor=201),
+            method="POST",
+            kwargs=_injunction("site", "injunction_id"),
+            data=lambda s: {"slot": s.slots["free"].pk},
         )
     ],
     # --- API: the substitution route, public (credentials are not looked at)

@@ -2,6 +2,11 @@
 selector, and render; domain errors are translated once in ``core.api``.
 One module per resource; the views are re-exported here for ``booking.api.urls``."""
 
+from booking.api.views.agent_injunctions import (
+    InjunctionConvocationView,
+    InjunctionDetailView,
+    InjunctionListView,
+)
 from booking.api.views.appointments import (
     AppointmentCancelView,
     AppointmentDetailView,
@@ -21,6 +26,9 @@ __all__ = [
     "AppointmentRescheduleView",
     "AvailabilityView",
     "ConvocationPDFView",
+    "InjunctionConvocationView",
+    "InjunctionDetailView",
+    "InjunctionListView",
     "ProcedureListView",
     "PublicationCreateView",
     "Publisher",
