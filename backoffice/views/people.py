@@ -38,9 +38,10 @@ from backoffice.people_selectors import (
     people_by_reference,
     person_appointments,
 )
+from backoffice.people_services import walk_in_found_on_file
 from booking import rules
 from booking.errors import IdentityTaken
-from booking.identity import Identity, identity_key
+from booking.identity import Identity
 from booking.models import Applicant, Appointment, reference_parse
 from booking.permissions import can_correct_identity, visible_applicants, visible_appointments
 from booking.services import applicant_create
@@ -195,16 +196,6 @@ def search(request: HttpRequest) -> HttpResponse:
 # --- Registering a walk-in ----------------------------------------------------------------
 
 
-def _on_file(identity: Identity) -> Applicant | None:
-    """The record of ``identity``'s document (its identity key), whoever registered it."""
-    key = identity_key(
-        document_type=identity.document_type,
-        document_number=identity.document_number,
-        nationality=identity.nationality,
-    )
-    return Applicant.objects.filter(identity_key=key).first()
-
-
 @require_http_methods(["GET", "POST"])
 @office_required
 @ratelimited("agent_booking")
@@ -215,8 +206,8 @@ def register(request: HttpRequest) -> HttpResponse:
     agent as actor, audited); no consent is recorded: agents act under the
     prefecture's authority. A document already on file with the same date of
     birth is that person: nothing is created and the agent is taken to them
-    (they hold the document, as at check-in); with another date of birth,
-    nothing is created and the agent is told to check it."""
+    (they hold the document, as at check-in; audited by ``walk_in_found_on_file``);
+    with another date of birth, nothing is created and the agent is told to check it."""
     form = WalkInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -231,8 +222,8 @@ def register(request: HttpRequest) -> HttpResponse:
                 preferred_language=data["language"],
             )
         except IdentityTaken:
-            on_file = _on_file(identity)
-            if on_file is not None and on_file.birth_date == identity.birth_date:
+            on_file = walk_in_found_on_file(actor=request.user, identity=identity)
+            if on_file is not None:
                 remember_reached(request, [on_file])
                 messages.info(request, _("This person is already on file: nothing was created."))
                 return redirect("agent:person", pk=on_file.pk)

@@ -280,7 +280,8 @@ def test_registering_a_walk_in_is_audited_and_opens_their_page(web, agent):
     assert not person.consents.exists()
 
 
-def test_registering_twice_finds_the_same_record(web, other_agent):
+def test_registering_twice_finds_the_same_record(web, agent, other_agent):
+    person_registrar = agent
     web.post(reverse("agent:register"), WALK_IN)
     again = web.post(reverse("agent:register"), {**WALK_IN, "document_number": "9312345678"})
     person = Applicant.objects.get()
@@ -289,6 +290,10 @@ def test_registering_twice_finds_the_same_record(web, other_agent):
     elsewhere = login(Client(), other_agent).post(reverse("agent:register"), WALK_IN)
     assert elsewhere["Location"] == _person_url(person)
     assert Applicant.objects.count() == 1
+    found = AuditEvent.objects.filter(action=AuditAction.IDENTITY_FOUND_ON_FILE, applicant=person)
+    assert sorted(found.values_list("actor_id", flat=True)) == sorted(
+        [person_registrar.pk, other_agent.pk]
+    )
 
 
 def test_registering_a_document_on_file_with_another_birth_date_creates_nothing(web):
@@ -297,6 +302,7 @@ def test_registering_a_document_on_file_with_another_birth_date_creates_nothing(
     assert response.status_code == 200
     assert response.context["form"].non_field_errors()
     assert Applicant.objects.count() == 1
+    assert not AuditEvent.objects.filter(action=AuditAction.IDENTITY_FOUND_ON_FILE).exists()
 
 
 def test_a_walk_in_registered_by_another_agent_stays_out_of_reach(web, other_agent):

@@ -177,7 +177,7 @@ ASKS: list[Ask] = [
     Ask(
         "post",
         lambda w: reverse("agent:register"),
-        11,
+        12,  # the refused INSERT, the record found, its audit row
         302,
         data=lambda w: {
             "surname": w.person.surname,
