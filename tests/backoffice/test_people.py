@@ -428,3 +428,11 @@ def test_bookings_are_rate_limited(web, here, settings, slots):
         assert web.post(url).status_code == 429
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.BOOKED
+
+
+def test_a_supervisor_finds_a_walk_in_by_surname_without_its_accents(supervisor):
+    client = login(Client(), supervisor)
+    client.post(reverse("agent:register"), WALK_IN)
+    person = Applicant.objects.get()
+    response = _search(client, "name", surname="TRAORE", birth_date="1990-05-17")
+    assert response["Location"] == _person_url(person)
