@@ -47,6 +47,10 @@ class AuditAction(models.TextChoices):
     IDENTITY_CLAIM_REFUSED = "identity.claim_refused", _("Identity claim refused")
     IDENTITY_CLAIMED = "identity.claimed", _("Walk-in's file taken over by an account")
     IDENTITY_ERASED = "identity.erased", _("Identity erased")
+    IDENTITY_FOUND_ON_FILE = (
+        "identity.found_on_file",
+        _("Identity already on file, found by staff registering it"),
+    )
     # Accounts
     ACCOUNT_CREATED = "account.created", _("Account created")
     ACCOUNT_DELETED = "account.deleted", _("Account deleted")

@@ -6,6 +6,7 @@ from django.urls import include, path
 from backoffice.views import audit, counter, identity, staff
 from backoffice.views import audit, closures, identity, staff
 from backoffice.views import audit, identity, injunctions, staff
+from backoffice.views import audit, identity, people, people_booking, staff
 
 staff_urls = (
     [
@@ -44,6 +45,41 @@ agent_urls = (
             "injunctions/<int:pk>/convocation/",
             injunctions.injunction_convocation,
             name="injunction_convocation",
+        ),
+        # Finding a person, their page, registering a walk-in, booking for them.
+        path("people/", people.search, name="search"),
+        path("people/new/", people.register, name="register"),
+        path("people/<int:pk>/", people.person, name="person"),
+        path("people/<int:pk>/book/", people_booking.book_procedures, name="book_procedures"),
+        path(
+            "people/<int:pk>/book/<slug:procedure>/",
+            people_booking.book_sites,
+            name="book_sites",
+        ),
+        path(
+            "people/<int:pk>/book/<slug:procedure>/<slug:site>/",
+            people_booking.book_days,
+            name="book_days",
+        ),
+        path(
+            "people/<int:pk>/slots/<int:slot_id>/book/",
+            people_booking.book_confirm,
+            name="book_confirm",
+        ),
+        path(
+            "people/<int:pk>/appointments/<str:reference>/cancel/",
+            people_booking.appointment_cancel,
+            name="appointment_cancel",
+        ),
+        path(
+            "people/<int:pk>/appointments/<str:reference>/reschedule/",
+            people_booking.appointment_reschedule,
+            name="appointment_reschedule",
+        ),
+        path(
+            "people/<int:pk>/appointments/<str:reference>/reschedule/<int:slot_id>/",
+            people_booking.appointment_reschedule_confirm,
+            name="appointment_reschedule_confirm",
         ),
     ],
     "agent",

@@ -634,3 +634,16 @@ RATELIMITS["injunctions"] = {
     "account": env_rate("RATELIMIT_INJUNCTIONS_ACCOUNT", "60/h"),
     "ip": env_rate("RATELIMIT_INJUNCTIONS_IP", "300/h"),
 }
+
+# --- Back office: people ---------------------------------------------------------
+# Agents' searches of a person (reference, document number, surname and date of
+# birth), per account and per client address.
+RATELIMITS["agent_search"] = {
+    "account": env_rate("RATELIMIT_AGENT_SEARCH_ACCOUNT", "120/h"),
+    "ip": env_rate("RATELIMIT_AGENT_SEARCH_IP", "600/h"),
+}
+# Agents registering a walk-in, booking, cancelling and moving for someone.
+RATELIMITS["agent_booking"] = {
+    "account": env_rate("RATELIMIT_AGENT_BOOKING_ACCOUNT", "60/m"),
+    "ip": env_rate("RATELIMIT_AGENT_BOOKING_IP", "300/m"),
+}

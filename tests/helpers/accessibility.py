@@ -399,6 +399,81 @@ PAGES: dict[str, list[Visit]] = {
             form='main form[action$="/convocation/"]',
         )
     ],
+    # --- Agents: finding a person, their page, registering a walk-in, booking for them
+    "agent:search": [
+        Visit("agent"),
+        Visit("agent", label="a surname alone", errors={"name-surname": "Diallo"}),
+        Visit("agent", label="nobody found", errors={"document-document_number": "ZZ0000000"}),
+    ],
+    "agent:register": [
+        Visit("agent"),
+        Visit("agent", errors={"surname": "", "birth_date": "31/02/1990", "phone": "12"}),
+    ],
+    "agent:person": [Visit("agent", kwargs=lambda s: {"pk": s.people["applicant"].pk})],
+    "agent:book_procedures": [Visit("agent", kwargs=lambda s: {"pk": s.people["applicant"].pk})],
+    "agent:book_sites": [
+        Visit("agent", kwargs=lambda s: {"pk": s.people["applicant"].pk, "procedure": "procedure"}),
+        Visit(
+            "agent",
+            kwargs=lambda s: {"pk": s.people["applicant"].pk, "procedure": "procedure"},
+            state=nothing_free,
+            label="nothing free",
+        ),
+    ],
+    "agent:book_days": [
+        Visit(
+            "agent",
+            path=lambda s: (
+                reverse(
+                    "agent:book_days",
+                    kwargs={"pk": s.people["applicant"].pk, **_BOOKING},
+                )
+                + "?date="
+                + s.slots["free"].starts_at.date().isoformat()
+            ),
+        )
+    ],
+    "agent:book_confirm": [
+        Visit(
+            "agent",
+            kwargs=lambda s: {"pk": s.people["applicant"].pk, "slot_id": s.slots["spare"].pk},
+        )
+    ],
+    "agent:appointment_cancel": [
+        Visit(
+            "agent",
+            kwargs=lambda s: {
+                "pk": s.people["applicant"].pk,
+                "reference": s.appointments["own"].reference,
+            },
+        )
+    ],
+    "agent:appointment_reschedule": [
+        Visit(
+            "agent",
+            path=lambda s: (
+                reverse(
+                    "agent:appointment_reschedule",
+                    kwargs={
+                        "pk": s.people["applicant"].pk,
+                        "reference": s.appointments["own"].reference,
+                    },
+                )
+                + "?date="
+                + s.slots["free"].starts_at.date().isoformat()
+            ),
+        )
+    ],
+    "agent:appointment_reschedule_confirm": [
+        Visit(
+            "agent",
+            kwargs=lambda s: {
+                "pk": s.people["applicant"].pk,
+                "reference": s.appointments["own"].reference,
+                "slot_id": s.slots["free"].pk,
+            },
+        )
+    ],
     # --- The mediators' console
     "mediation:home": [Visit("mediator"), Visit("supervisor", label="the points")],
     "mediation:find": [

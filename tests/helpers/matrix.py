@@ -349,6 +349,18 @@ def console(mediator: Any = 200, other: Any = None, supervisor: Any = 403) -> di
     )
 
 
+def office(agent: Any = 200, other_agent: Any = None, supervisor: Any = None) -> dict[str, Any]:
+    """The agents' pages: log in first; agents and supervisors get what is said (the
+    other site's agent and the supervisor as the site's by default), everyone else 403."""
+    return outcomes(
+        403,
+        anonymous=LOGIN,
+        agent=agent,
+        other_agent=agent if other_agent is None else other_agent,
+        supervisor=agent if supervisor is None else supervisor,
+    )
+
+
 def _person(name: str) -> Callable[[World], dict]:
     return lambda s: {"pk": s.people[name].pk}
 
@@ -712,6 +724,125 @@ MATRIX: dict[str, list[Case]] = {
             kwargs=_injunction("site"),
             data=lambda s: {"slot": s.slots["other"].pk},
             label="a time at the other site (a supervisor works at every site)",
+        ),
+    ],
+    # --- Agents: finding a person, their page, registering a walk-in, booking for them.
+    # An agent sees the people booked at their site; anyone else answers 404 like a
+    # missing person. Supervisors: everyone. Other roles: the 403 page.
+    "agent:search": [
+        Case(office()),
+        Case(
+            office(REDIRECT, 200, REDIRECT),
+            method="POST",
+            data=lambda s: {
+                "by": "document",
+                "document-document_number": s.people["applicant"].document_number,
+            },
+            label="the document of a person booked at the site: not found at the other",
+        ),
+        Case(
+            office(),
+            method="POST",
+            data=lambda s: {"by": "name", "name-surname": "Diallo"},
+            label="a surname without a date of birth",
+        ),
+    ],
+    "agent:register": [
+        Case(office()),
+        Case(
+            office(REDIRECT),
+            method="POST",
+            data=lambda s: {**_walk_in_identity(s), "language": "fr"},
+            label="a walk-in",
+        ),
+        Case(
+            office(),
+            method="POST",
+            data=lambda s: {"surname": "Diallo"},
+            label="an incomplete identity",
+        ),
+    ],
+    "agent:person": [
+        Case(office(200, 404), kwargs=_person("applicant"), label="booked at the site"),
+        Case(office(404, 200, 200), kwargs=_person("other_applicant"), label="at the other site"),
+    ],
+    "agent:book_procedures": [Case(office(200, 404), kwargs=_person("applicant"))],
+    "agent:book_sites": [
+        Case(
+            office(200, 404),
+            kwargs=lambda s: {"pk": s.people["applicant"].pk, "procedure": "procedure"},
+        )
+    ],
+    "agent:book_days": [
+        Case(
+            office(200, 404),
+            kwargs=lambda s: {
+                "pk": s.people["applicant"].pk,
+                "procedure": "procedure",
+                "site": "site",
+            },
+            query=lambda s: {"date": s.slots["free"].starts_at.date().isoformat()},
+        ),
+        Case(
+            office(404, 404, 200),
+            kwargs=lambda s: {
+                "pk": s.people["other_applicant"].pk,
+                "procedure": "procedure",
+                "site": "site",
+            },
+            label="the other site's person at the site",
+        ),
+    ],
+    "agent:book_confirm": [
+        Case(
+            office(200, 404),
+            kwargs=lambda s: {"pk": s.people["applicant"].pk, "slot_id": s.slots["spare"].pk},
+        ),
+        Case(
+            office(REDIRECT, 404, REDIRECT),
+            kwargs=lambda s: {"pk": s.people["applicant"].pk, "slot_id": s.slots["spare"].pk},
+            method="POST",
+            label="book for the person",
+        ),
+        Case(
+            office(404, 404, 200),
+            kwargs=lambda s: {
+                "pk": s.people["other_applicant"].pk,
+                "slot_id": s.slots["spare"].pk,
+            },
+            label="the other site's person, a time at the site",
+        ),
+    ],
+    "agent:appointment_cancel": [
+        Case(office(200, 404), kwargs=_person_appointment("walk_in")),
+        Case(office(REDIRECT, 404, REDIRECT), kwargs=_person_appointment("walk_in"), method="POST"),
+        Case(
+            office(404, REDIRECT, REDIRECT),
+            kwargs=_person_appointment("helped"),
+            method="POST",
+            label="at the other site",
+        ),
+    ],
+    "agent:appointment_reschedule": [
+        Case(office(200, 404), kwargs=lambda s: {**_ref("own")(s), "pk": s.people["applicant"].pk})
+    ],
+    "agent:appointment_reschedule_confirm": [
+        Case(
+            office(200, 404),
+            kwargs=lambda s: {
+                **_ref("own")(s),
+                "pk": s.people["applicant"].pk,
+                "slot_id": s.slots["free"].pk,
+            },
+        ),
+        Case(
+            office(REDIRECT, 404, REDIRECT),
+            kwargs=lambda s: {
+                **_ref("own")(s),
+                "pk": s.people["applicant"].pk,
+                "slot_id": s.slots["free"].pk,
+            },
+            method="POST",
         ),
     ],
     # --- The mediators' console: the point's mediators for the point's people; another
