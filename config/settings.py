@@ -600,3 +600,11 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# --- Back office: capacity ---
+# Agents' changes of capacity: previews and publications, a slot's capacity,
+# counters moved between pools (pages and API). Per account and client address.
+RATELIMITS["capacity"] = {
+    "account": env_rate("RATELIMIT_CAPACITY_ACCOUNT", "300/h"),
+    "ip": env_rate("RATELIMIT_CAPACITY_IP", "1200/h"),
+}

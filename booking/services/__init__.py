@@ -12,6 +12,13 @@ from booking.services.appointments import (
     appointment_reschedule,
     slot_for_booking,
 )
+from booking.services.capacity import (
+    CountersMoved,
+    PublicationPreview,
+    publication_preview,
+    slot_capacity_change,
+    slot_counters_move,
+)
 from booking.services.corrections import (
     applicant_contact_follow,
     applicant_identity_correct,
@@ -30,7 +37,9 @@ from booking.services.identities import (
 from booking.services.publications import (
     MAX_PUBLICATION_DAYS,
     OpeningRange,
+    PublicationPlan,
     PublicationResult,
+    publication_plan,
     slots_publish,
 )
 from booking.services.retention import (
@@ -43,7 +52,10 @@ __all__ = [
     "ERASE_BATCH",
     "MAX_PUBLICATION_DAYS",
     "AccountIdentity",
+    "CountersMoved",
     "OpeningRange",
+    "PublicationPlan",
+    "PublicationPreview",
     "PublicationResult",
     "applicant_claim",
     "applicant_contact_follow",
@@ -60,6 +72,10 @@ __all__ = [
     "identity_correct",
     "identity_is_locked",
     "identity_validate",
+    "publication_plan",
+    "publication_preview",
+    "slot_capacity_change",
+    "slot_counters_move",
     "slot_for_booking",
     "slots_publish",
 ]
