@@ -3,7 +3,7 @@
 
 from django.urls import include, path
 
-from backoffice.views import audit, identity, staff
+from backoffice.views import audit, capacity, identity, staff
 
 staff_urls = (
     [
@@ -24,6 +24,13 @@ agent_urls = (
             "applicants/<int:pk>/identity/",
             identity.identity_correct,
             name="identity_correct",
+        ),
+        path("publish/", capacity.publish, name="publish"),
+        path("calendar/", capacity.calendar, name="calendar"),
+        path(
+            "calendar/<slug:site>/<slug:procedure>/<str:day>/",
+            capacity.calendar_day,
+            name="calendar_day",
         ),
     ],
     "agent",

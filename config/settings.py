@@ -608,3 +608,8 @@ RATELIMITS["capacity"] = {
     "account": env_rate("RATELIMIT_CAPACITY_ACCOUNT", "300/h"),
     "ip": env_rate("RATELIMIT_CAPACITY_IP", "1200/h"),
 }
+# The slot pools, named once in the API schema (agents' capacity API: pool, from_pool, to_pool).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
+    "PoolEnum": "booking.models.Pool",
+}

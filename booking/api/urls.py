@@ -1,6 +1,7 @@
 from django.urls import path
 
 from booking.api import views
+from booking.api.views import agent_capacity
 from booking.api.views.claim import IdentityClaimView
 
 urlpatterns = [
@@ -29,5 +30,17 @@ urlpatterns = [
         name="appointment-reschedule",
     ),
     path("agent/publications/", views.PublicationCreateView.as_view(), name="agent-publications"),
+    path(
+        "agent/publications/preview/",
+        agent_capacity.PublicationPreviewView.as_view(),
+        name="agent-publications-preview",
+    ),
+    path("agent/calendar/", agent_capacity.CalendarView.as_view(), name="agent-calendar"),
+    path(
+        "agent/slots/move/",
+        agent_capacity.SlotCountersMoveView.as_view(),
+        name="agent-slots-move",
+    ),
+    path("agent/slots/<int:pk>/", agent_capacity.SlotCapacityView.as_view(), name="agent-slot"),
     path("identity/claim/", IdentityClaimView.as_view(), name="identity-claim"),
 ]

@@ -42,7 +42,7 @@ from booking.models import Slot
 from notifications.services import unsubscribe_token
 from tests import factories
 from tests.auth import MODEL_BACKEND, otp_device_confirm
-from tests.helpers.matrix import Personas, substitution_request
+from tests.helpers.matrix import Personas, _calendar_day, substitution_request
 from tests.personas import World
 
 # Personas the world does not have: an account that has not given its identity
@@ -309,6 +309,24 @@ PAGES: dict[str, list[Visit]] = {
             kwargs=lambda s: {"pk": s.people["applicant"].pk},
             errors={"surname": "", "reason": ""},
         ),
+    ],
+    # --- Agents: capacity
+    "agent:publish": [
+        Visit("agent"),
+        Visit("agent", errors={"counters": "", "range_1_start": "09:00"}),
+    ],
+    "agent:calendar": [
+        Visit("agent", label="the week"),
+        Visit(
+            "agent",
+            query={"site": "site", "procedure": "procedure", "view": "month"},
+            label="the month",
+        ),
+    ],
+    "agent:calendar_day": [
+        Visit("agent", kwargs=_calendar_day),
+        # The booked slot (two appointments) reduced to none: refused, said at the top.
+        Visit("agent", kwargs=_calendar_day, errors={"capacity": "0"}),
     ],
     # --- The mediators' console
     "mediation:home": [Visit("mediator"), Visit("supervisor", label="the points")],
