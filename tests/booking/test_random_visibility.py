@@ -176,6 +176,25 @@ def test_the_moment_is_in_no_answer_before_it_passes(
     assert "at a random moment between" not in after
 
 
+def test_the_admin_shows_the_window_not_the_moment(published, admin_client):
+    publication = published["publication"]
+    marks = _moment_marks(published["moment"])
+    admin_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+    pages = [
+        admin_client.get(reverse("admin:booking_publication_changelist")),
+        admin_client.get(reverse("admin:booking_publication_change", args=[publication.pk])),
+        admin_client.get(reverse("admin:booking_slot_changelist")),
+        admin_client.get(reverse("admin:booking_slot_change", args=[min(published["slots"])])),
+    ]
+
+    for page in pages:
+        assert page.status_code == 200
+        assert "at a random moment between" in page.content.decode()
+        for mark in marks:
+            assert mark not in page.content.decode()
+
+
 def test_the_audit_row_holds_the_window_not_the_moment(published):
     details = AuditEvent.objects.get(action=AuditAction.SLOTS_PUBLISHED).details
 
