@@ -6,7 +6,8 @@ change of capacity never touches an appointment. ``Slot.booked`` is changed by
 bookings only; here the capacity moves, by conditional UPDATEs that refuse to
 go below what is booked at the moment they run (the CHECK constraint
 ``booked <= capacity`` is the last word). Lock order as in
-``booking.services.appointments``: slot rows in primary-key order.
+``booking.services.appointments``: the site row first when it is locked (a
+move, like a publication), then slot rows in primary-key order.
 """
 
 from __future__ import annotations
@@ -255,7 +256,8 @@ def slot_counters_move(
     ``procedure``) from ``from_pool`` to ``to_pool``; the destination's slot is
     created (same times, same visibility) when the time has none in that pool.
 
-    One transaction: the time's slots locked in primary-key order, the source
+    One transaction: the site locked (as ``slots_publish`` does), then the
+    time's slots in primary-key order, the source
     reduced by a conditional UPDATE that keeps ``booked <= capacity`` (booked
     seats never move), the destination raised. Audited; availability told."""
     if from_pool not in POOLS or to_pool not in POOLS or from_pool == to_pool:
@@ -268,6 +270,10 @@ def slot_counters_move(
         raise errors.SlotNotFound()
     now = timezone.now()
     with transaction.atomic():
+        # Moves (and publications) of a site take turns: two moves creating the same
+        # destination's slot would otherwise both find it missing (a row inserted by
+        # the other is not in the snapshot of a SELECT that waited for its lock).
+        list(Site.objects.select_for_update().filter(pk=site.pk).values_list("pk", flat=True))
         slots = {
             slot.pool: slot
             for slot in Slot.objects.select_for_update()

@@ -264,7 +264,7 @@ def test_agent_capacity_api_takes_a_bounded_number_of_queries(
         ("post", PREVIEW, _body(site, procedure), 5),
         ("get", CALENDAR, calendar, 4),
         ("patch", _slot_url(slots[0]), {"capacity": 2}, 8),
-        ("post", MOVE, _move(slots[1]), 11),
+        ("post", MOVE, _move(slots[1]), 12),
     ]:
         with django_assert_max_num_queries(bound):
             if method == "get":

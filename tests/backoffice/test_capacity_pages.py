@@ -322,7 +322,7 @@ def test_capacity_pages_take_a_bounded_number_of_queries(
             "post",
             day_url,
             {"action": "move", "slot": slots[0].pk, "to_pool": "priority", "count": "1"},
-            14,
+            15,
         ),
     ]:
         with django_assert_max_num_queries(bound):

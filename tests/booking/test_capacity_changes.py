@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, time, timedelta
 from functools import partial
+from time import sleep
 
 import pytest
 from django.db import connection
@@ -353,6 +354,39 @@ def test_a_capacity_change_racing_a_booking_never_goes_below_booked(site, proced
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_capacity_cut_racing_several_bookings_keeps_every_booked_seat(site, procedure):
+    from tests.booking.test_concurrency import _race
+
+    agent = factories.AgentFactory(sites=[site])
+
+    def cut_after(delay: float, slot_id: int):
+        sleep(delay)  # from before the first booking to after the last
+        return slot_capacity_change(actor=agent, slot=slot_id, capacity=2)
+
+    for delay in (0, 0.02, 0.05, 0.1, 0.2, 0.4):
+        slot = factories.SlotFactory(site=site, procedure=procedure, capacity=6)
+        people = factories.ApplicantFactory.create_batch(5)
+
+        outcomes = _race(
+            [
+                *(
+                    partial(appointment_book, actor=p.user, applicant=p, slot_id=slot.pk)
+                    for p in people
+                ),
+                partial(cut_after, delay, slot.pk),
+            ]
+        )
+
+        *bookings, cut = outcomes
+        assert all(isinstance(o, Appointment | errors.SlotFull) for o in bookings), outcomes
+        assert isinstance(cut, Slot | errors.CapacityBelowBooked), outcomes
+        slot.refresh_from_db()
+        booked = sum(isinstance(o, Appointment) for o in bookings)
+        assert slot.booked == booked == slot.appointments.count() <= slot.capacity
+        assert slot.capacity == (2 if isinstance(cut, Slot) else 6)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_moving_counters_racing_bookings_never_moves_a_booked_seat(site, procedure):
     from tests.booking.test_concurrency import _race
 
@@ -370,7 +404,7 @@ def test_moving_counters_racing_bookings_never_moves_a_booked_seat(site, procedu
             to_pool=Pool.PRIORITY,
             count=1,
         )
-        for _ in range(2)
+        for _ in range(3)
     ]
 
     outcomes = _race(
