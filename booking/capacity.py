@@ -145,14 +145,12 @@ def capacity_by_day(
 
 def day_slots(*, site: Site, procedure: Procedure, day: date) -> list[Slot]:
     """The slots of ``day`` (local) at ``site`` for ``procedure``, with their
-    publication (for ``slot_visibility``), by time and pool. One query."""
-    return list(
-        Slot.objects.filter(
-            site=site,
-            procedure=procedure,
-            starts_at__gte=_day_start(day),
-            starts_at__lt=_day_start(day + timedelta(days=1)),
-        )
-        .select_related("publication")
-        .order_by("starts_at", "pool")
-    )
+    publication (for ``slot_visibility``), by time and pool (public, mediation,
+    priority). One query."""
+    slots = Slot.objects.filter(
+        site=site,
+        procedure=procedure,
+        starts_at__gte=_day_start(day),
+        starts_at__lt=_day_start(day + timedelta(days=1)),
+    ).select_related("publication")
+    return sorted(slots, key=lambda slot: (slot.starts_at, POOLS.index(slot.pool)))
