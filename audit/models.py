@@ -93,6 +93,9 @@ class AuditAction(models.TextChoices):
     # The trail itself
     AUDIT_EXPORTED = "audit.exported", _("Audit trail exported")
     AUDIT_PURGED = "audit.purged", _("Audit rows past retention deleted")
+    # Capacity changed in the back office (the slot, its site and procedure, before and after)
+    SLOT_CAPACITY_CHANGED = "slot.capacity_changed", _("Slot capacity changed")
+    SLOT_COUNTERS_MOVED = "slot.counters_moved", _("Counters moved between pools")
 
 
 class AuditEvent(models.Model):

@@ -7,6 +7,7 @@ from backoffice.views import audit, counter, identity, staff
 from backoffice.views import audit, closures, identity, staff
 from backoffice.views import audit, identity, injunctions, staff
 from backoffice.views import audit, identity, people, people_booking, staff
+from backoffice.views import audit, capacity, identity, staff
 
 staff_urls = (
     [
@@ -80,6 +81,13 @@ agent_urls = (
             "people/<int:pk>/appointments/<str:reference>/reschedule/<int:slot_id>/",
             people_booking.appointment_reschedule_confirm,
             name="appointment_reschedule_confirm",
+        ),
+        path("publish/", capacity.publish, name="publish"),
+        path("calendar/", capacity.calendar, name="calendar"),
+        path(
+            "calendar/<slug:site>/<slug:procedure>/<str:day>/",
+            capacity.calendar_day,
+            name="calendar_day",
         ),
     ],
     "agent",

@@ -18,12 +18,16 @@ from django.contrib import admin
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import ScopedAdmin
 from accounts.models import User
 from audit.models import AuditAction
 from audit.services import audit_record
+from booking.capacity import Visibility, publication_visibility, slot_visibility
 from booking.forms import WalkInContactAdminForm
 from booking.identity import IDENTITY_FIELDS
 from booking.models import Applicant, Appointment, Procedure, Publication, Site, Slot
@@ -69,6 +73,18 @@ class ProcedureAdmin(ScopedAdmin):
         return Q()  # reference data, the same for every site
 
 
+def visibility_shown(shown: Visibility) -> str:
+    def when(moment) -> str:
+        return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+    if shown.window is not None:
+        return gettext("at a random moment between %(start)s and %(end)s") % {
+            "start": when(shown.window[0]),
+            "end": when(shown.window[1]),
+        }
+    return when(shown.at)
+
+
 @admin.register(Publication)
 class PublicationAdmin(AtManagedSites, ReadOnlyAdmin):
     list_display = (
@@ -77,7 +93,7 @@ class PublicationAdmin(AtManagedSites, ReadOnlyAdmin):
         "procedure",
         "date_from",
         "date_to",
-        "visible_at",
+        "visible_from",
         "slots_created",
         "seats_created",
         "created_by",
@@ -86,6 +102,13 @@ class PublicationAdmin(AtManagedSites, ReadOnlyAdmin):
     list_select_related = ("site", "procedure", "created_by")
     search_fields = ("created_by__email",)
     date_hierarchy = "created_at"
+    # A moment drawn at random is not shown before it passes: its window is.
+    exclude = ("visible_at",)
+    readonly_fields = ("visible_from",)
+
+    @admin.display(description=_("visible from"))
+    def visible_from(self, publication: Publication) -> str:
+        return visibility_shown(publication_visibility(publication, now=timezone.now()))
 
 
 @admin.register(Slot)
@@ -98,10 +121,17 @@ class SlotAdmin(AtManagedSites, ReadOnlyAdmin):
         "pool",
         "capacity",
         "booked",
-        "published_at",
+        "visible_from",
     )
     list_filter = ("site", "procedure", "pool")
-    list_select_related = ("site", "procedure")
+    list_select_related = ("site", "procedure", "publication")
+    exclude = ("published_at",)
+    readonly_fields = ("visible_from",)
+
+    @admin.display(description=_("visible from"))
+    def visible_from(self, slot: Slot) -> str:
+        return visibility_shown(slot_visibility(slot, now=timezone.now()))
+
     search_fields = ("site__name", "procedure__name")
     date_hierarchy = "starts_at"
     show_full_result_count = False

@@ -263,3 +263,34 @@ class SlotAfterDeadline(Conflict):
         "This time is after the deadline set by the court (%(deadline)s). "
         "Choose a time on or before that day."
     )
+
+
+# --- Changing capacity (the back office) -------------------------------------------
+
+
+class CapacityBelowBooked(Conflict):
+    code = "capacity_below_booked"
+    default_message = _(
+        "%(booked)s seats of this time slot are booked: its capacity cannot go below that."
+    )
+
+
+class NotEnoughFreeCounters(Conflict):
+    code = "not_enough_free_counters"
+    default_message = _("Only %(free)s counters of this pool are free at this time.")
+
+
+class InvalidCapacityChange(InvalidInput):
+    code = "invalid_capacity_change"
+    default_message = _("The change of capacity is not valid.")
+
+
+class SiteNotFound(NotFound):
+    # Also what a site that is not the agent's answers.
+    code = "site_not_found"
+    default_message = _("This site does not exist.")
+
+
+class ProcedureNotFound(NotFound):
+    code = "procedure_not_found"
+    default_message = _("This procedure does not exist.")

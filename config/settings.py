@@ -647,3 +647,16 @@ RATELIMITS["agent_booking"] = {
     "account": env_rate("RATELIMIT_AGENT_BOOKING_ACCOUNT", "60/m"),
     "ip": env_rate("RATELIMIT_AGENT_BOOKING_IP", "300/m"),
 }
+
+# --- Back office: capacity ---
+# Agents' changes of capacity: previews and publications, a slot's capacity,
+# counters moved between pools (pages and API). Per account and client address.
+RATELIMITS["capacity"] = {
+    "account": env_rate("RATELIMIT_CAPACITY_ACCOUNT", "300/h"),
+    "ip": env_rate("RATELIMIT_CAPACITY_IP", "1200/h"),
+}
+# The slot pools, named once in the API schema (agents' capacity API: pool, from_pool, to_pool).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
+    "PoolEnum": "booking.models.Pool",
+}

@@ -1138,6 +1138,18 @@ _BY_TEST = {
         "agent:appointment_reschedule",
         "agent:appointment_reschedule_confirm",
     ],
+    "tests/backoffice/test_capacity_pages.py::"
+    "test_capacity_pages_take_a_bounded_number_of_queries": [
+        "agent:publish",
+        "agent:calendar",
+        "agent:calendar_day",
+    ],
+    "tests/api/test_agent_capacity.py::test_agent_capacity_api_takes_a_bounded_number_of_queries": [
+        "api:agent-publications-preview",
+        "api:agent-calendar",
+        "api:agent-slot",
+        "api:agent-slots-move",
+    ],
 }
 BOUNDED_ELSEWHERE = {route: test for test, routes in _BY_TEST.items() for route in routes}
 

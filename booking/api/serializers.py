@@ -255,4 +255,13 @@ class PublicationResultSerializer(serializers.Serializer):
     publication = serializers.IntegerField(help_text="The publication id.")
     created = serializers.IntegerField(help_text="Slots created.")
     skipped = serializers.IntegerField(help_text="Slots that already existed.")
-    visible_at = serializers.DateTimeField(help_text="When the new slots become visible.")
+    visible_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the new slots become visible; null while a moment drawn at random "
+        "in `visible_window` has not passed (it is never told before).",
+    )
+    visible_window = serializers.ListField(
+        child=serializers.DateTimeField(),
+        allow_null=True,
+        help_text="[start, end] of a random visibility window, else null.",
+    )

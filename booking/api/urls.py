@@ -3,6 +3,7 @@ from django.urls import path
 from booking.api import views
 from booking.api.views import agent_counter
 from booking.api.views.agent_closures import ClosureLiftView, ClosureListView
+from booking.api.views import agent_capacity
 from booking.api.views.claim import IdentityClaimView
 
 urlpatterns = [
@@ -50,6 +51,18 @@ urlpatterns = [
         views.InjunctionConvocationView.as_view(),
         name="agent-injunction-convocation",
     ),
+    path(
+        "agent/publications/preview/",
+        agent_capacity.PublicationPreviewView.as_view(),
+        name="agent-publications-preview",
+    ),
+    path("agent/calendar/", agent_capacity.CalendarView.as_view(), name="agent-calendar"),
+    path(
+        "agent/slots/move/",
+        agent_capacity.SlotCountersMoveView.as_view(),
+        name="agent-slots-move",
+    ),
+    path("agent/slots/<int:pk>/", agent_capacity.SlotCapacityView.as_view(), name="agent-slot"),
     path("identity/claim/", IdentityClaimView.as_view(), name="identity-claim"),
     path("agent/closures/", ClosureListView.as_view(), name="agent-closures"),
     path("agent/closures/<int:id>/lift/", ClosureLiftView.as_view(), name="agent-closure-lift"),

@@ -19,6 +19,13 @@ from booking.services.closures import (
     closure_lift,
     closure_preview,
 )
+from booking.services.capacity import (
+    CountersMoved,
+    PublicationPreview,
+    publication_preview,
+    slot_capacity_change,
+    slot_counters_move,
+)
 from booking.services.corrections import (
     applicant_contact_follow,
     applicant_identity_correct,
@@ -45,7 +52,9 @@ from booking.services.injunctions import injunction_convoke, injunction_record
 from booking.services.publications import (
     MAX_PUBLICATION_DAYS,
     OpeningRange,
+    PublicationPlan,
     PublicationResult,
+    publication_plan,
     slots_publish,
 )
 from booking.services.retention import (
@@ -60,7 +69,10 @@ __all__ = [
     "MAX_PUBLICATION_DAYS",
     "AccountIdentity",
     "ClosurePreview",
+    "CountersMoved",
     "OpeningRange",
+    "PublicationPlan",
+    "PublicationPreview",
     "PublicationResult",
     "applicant_claim",
     "applicant_contact_follow",
@@ -87,6 +99,10 @@ __all__ = [
     "no_show_blocks_write",
     "injunction_convoke",
     "injunction_record",
+    "publication_plan",
+    "publication_preview",
+    "slot_capacity_change",
+    "slot_counters_move",
     "slot_for_booking",
     "slots_publish",
 ]

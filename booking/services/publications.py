@@ -133,6 +133,137 @@ def _slot_starts(
         day += timedelta(days=1)
 
 
+@dataclass(frozen=True)
+class PublicationPlan:
+    """What a publication would create, checked: the pools' seats per time, the
+    times to come (``(start, end)``, UTC, in order) and when the slots appear.
+    ``visible_until`` set: at a moment drawn in ``[visible_at, visible_until]``
+    when published, never before (and never shown before it passes)."""
+
+    site: Site
+    procedure: Procedure
+    date_from: date
+    date_to: date
+    weekdays: frozenset[int]
+    opening_ranges: tuple[OpeningRange, ...]
+    slot_minutes: int
+    counters: int
+    mediation_counters: int
+    priority_counters: int
+    visible_at: datetime | None
+    visible_until: datetime | None
+    pools: tuple[tuple[str, int], ...]
+    times: tuple[tuple[datetime, datetime], ...]
+
+    @property
+    def random_window(self) -> bool:
+        return self.visible_until is not None and self.visible_until != self.visible_at
+
+    def parameters(self) -> dict:
+        return {
+            "weekdays": sorted(self.weekdays),
+            "opening_ranges": [
+                [r.start.isoformat(), r.end.isoformat()] for r in self.opening_ranges
+            ],
+            "slot_minutes": self.slot_minutes,
+            "counters": self.counters,
+            "mediation_counters": self.mediation_counters,
+            "priority_counters": self.priority_counters,
+        }
+
+
+def publication_plan(
+    *,
+    actor: User,
+    site: Site,
+    procedure: Procedure,
+    date_from: date,
+    date_to: date,
+    weekdays: Iterable[int],
+    opening_ranges: Sequence[OpeningRange],
+    counters: int,
+    slot_minutes: int | None = None,
+    mediation_counters: int = 0,
+    priority_counters: int = 0,
+    visible_at: datetime | None = None,
+    visible_until: datetime | None = None,
+    now: datetime | None = None,
+) -> PublicationPlan:
+    """Check a publication (who, what) and compute its times; writes nothing.
+    The one computation behind ``slots_publish`` and ``publication_preview``."""
+    if not can_publish(actor, site):
+        raise errors.NotAllowed(_("You may only publish capacity for your own sites."))
+    now = now or timezone.now()
+    tz = ZoneInfo(settings.TIME_ZONE)
+    length = slot_minutes if slot_minutes is not None else procedure.duration_minutes
+    weekday_set = frozenset(weekdays)
+    ranges = tuple(sorted(opening_ranges, key=lambda r: r.start))
+    _validate_publication(
+        date_from=date_from,
+        date_to=date_to,
+        weekdays=set(weekday_set),
+        ranges=ranges,
+        slot_minutes=length,
+        counters=counters,
+        mediation_counters=mediation_counters,
+        priority_counters=priority_counters,
+        visible_at=visible_at,
+        visible_until=visible_until,
+        today=timezone.localdate(now),
+    )
+    pools = [
+        (Pool.PUBLIC.value, counters - mediation_counters - priority_counters),
+        (Pool.MEDIATION.value, mediation_counters),
+        (Pool.PRIORITY.value, priority_counters),
+    ]
+    times = tuple(
+        (start, end)
+        for start, end in _slot_starts(
+            date_from=date_from,
+            date_to=date_to,
+            weekdays=set(weekday_set),
+            ranges=ranges,
+            slot_minutes=length,
+            tz=tz,
+        )
+        if start > now
+    )
+    return PublicationPlan(
+        site=site,
+        procedure=procedure,
+        date_from=date_from,
+        date_to=date_to,
+        weekdays=weekday_set,
+        opening_ranges=ranges,
+        slot_minutes=length,
+        counters=counters,
+        mediation_counters=mediation_counters,
+        priority_counters=priority_counters,
+        visible_at=visible_at,
+        visible_until=visible_until,
+        pools=tuple((pool, seats) for pool, seats in pools if seats > 0),
+        times=times,
+    )
+
+
+def existing_starts(plan: PublicationPlan) -> list[tuple[datetime, datetime]]:
+    """The (start, end) of the slots already at the plan's site and procedure
+    between its first and last start: one query."""
+    if not plan.times:
+        return []
+    return list(
+        Slot.objects.filter(
+            site=plan.site,
+            procedure=plan.procedure,
+            starts_at__gte=plan.times[0][0],
+            starts_at__lte=plan.times[-1][0],
+        )
+        .order_by("starts_at")
+        .values_list("starts_at", "ends_at")
+        .distinct()
+    )
+
+
 def slots_publish(
     *,
     actor: User,
@@ -155,46 +286,34 @@ def slots_publish(
     capacity is that pool's number of counters. A start that already has
     slots for the same site and procedure (in any pool) is left alone:
     publishing the same window twice creates nothing twice.
+
+    With a random window (``visible_until``), the moment drawn is kept in
+    ``Publication.visible_at`` and the slots' ``published_at`` only: the audit
+    row and ``Publication.parameters`` hold the window, never the moment.
     """
-    if not can_publish(actor, site):
-        raise errors.NotAllowed(_("You may only publish capacity for your own sites."))
     now = timezone.now()
-    tz = ZoneInfo(settings.TIME_ZONE)
-    length = slot_minutes if slot_minutes is not None else procedure.duration_minutes
-    weekday_set = set(weekdays)
-    opening_ranges = sorted(opening_ranges, key=lambda r: r.start)
-    _validate_publication(
+    plan = publication_plan(
+        actor=actor,
+        site=site,
+        procedure=procedure,
         date_from=date_from,
         date_to=date_to,
-        weekdays=weekday_set,
-        ranges=opening_ranges,
-        slot_minutes=length,
+        weekdays=weekdays,
+        opening_ranges=opening_ranges,
         counters=counters,
+        slot_minutes=slot_minutes,
         mediation_counters=mediation_counters,
         priority_counters=priority_counters,
         visible_at=visible_at,
         visible_until=visible_until,
-        today=timezone.localdate(now),
+        now=now,
     )
     published_at = _visibility_moment(visible_at, visible_until, now)
-    pools = [
-        (Pool.PUBLIC, counters - mediation_counters - priority_counters),
-        (Pool.MEDIATION, mediation_counters),
-        (Pool.PRIORITY, priority_counters),
-    ]
-    pools = [(pool, capacity) for pool, capacity in pools if capacity > 0]
-    times = [
-        (start, end)
-        for start, end in _slot_starts(
-            date_from=date_from,
-            date_to=date_to,
-            weekdays=weekday_set,
-            ranges=opening_ranges,
-            slot_minutes=length,
-            tz=tz,
-        )
-        if start > now
-    ]
+    pools = list(plan.pools)
+    times = list(plan.times)
+    parameters = plan.parameters()
+    if plan.random_window:
+        parameters["visible_window"] = [visible_at.isoformat(), visible_until.isoformat()]
     with transaction.atomic():
         # Publications for one site take turns: two concurrent ones with different
         # pool splits must not both find a time free and both add seats to it.
@@ -207,29 +326,11 @@ def slots_publish(
             visible_at=published_at,
             date_from=date_from,
             date_to=date_to,
-            parameters={
-                "weekdays": sorted(weekday_set),
-                "opening_ranges": [
-                    [r.start.isoformat(), r.end.isoformat()] for r in opening_ranges
-                ],
-                "slot_minutes": length,
-                "counters": counters,
-                "mediation_counters": mediation_counters,
-                "priority_counters": priority_counters,
-            },
+            parameters=parameters,
         )
         # A time already published keeps its seats, in whatever pools: publishing
         # it again with another split must not add seats beyond its counters.
-        existing: set[datetime] = set()
-        if times:
-            existing = set(
-                Slot.objects.filter(
-                    site=site,
-                    procedure=procedure,
-                    starts_at__gte=times[0][0],
-                    starts_at__lte=times[-1][0],
-                ).values_list("starts_at", flat=True)
-            )
+        existing = {start for start, _end in existing_starts(plan)}
         new_slots = [
             Slot(
                 site=site,
@@ -264,8 +365,12 @@ def slots_publish(
                 "procedure": procedure.slug,
                 "date_from": date_from.isoformat(),
                 "date_to": date_to.isoformat(),
-                "visible_at": published_at.isoformat(),
-                "pools": {pool.value: seats for pool, seats in pools},
+                **(
+                    {"visible_window": parameters["visible_window"]}
+                    if plan.random_window
+                    else {"visible_at": published_at.isoformat()}
+                ),
+                "pools": dict(pools),
                 "slots_created": created,
                 "seats_created": publication.seats_created,
                 "skipped": len(times) * len(pools) - created,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -82,6 +82,10 @@ def test_publication_visible_until_draws_a_moment_in_the_window(agent_api, site,
     assert response.status_code == 201
     published_at = Slot.objects.values_list("published_at", flat=True).first()
     assert start.replace(microsecond=0) <= published_at <= end
+    # The moment drawn is not told before it passes: the window only.
+    assert response.json()["visible_at"] is None
+    window = [datetime.fromisoformat(moment) for moment in response.json()["visible_window"]]
+    assert window == [start, end]
 
 
 def test_agent_of_another_site_gets_not_allowed(other_agent_api, site, procedure):

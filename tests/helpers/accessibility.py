@@ -44,6 +44,7 @@ from tests import factories
 from tests.auth import MODEL_BACKEND, otp_device_confirm
 from tests.helpers.matrix import Personas, closure_at, substitution_request
 from tests.helpers.matrix import Personas, injunction_at, substitution_request
+from tests.helpers.matrix import Personas, _calendar_day, substitution_request
 from tests.personas import World
 
 # Personas the world does not have: an account that has not given its identity
@@ -473,6 +474,24 @@ PAGES: dict[str, list[Visit]] = {
                 "slot_id": s.slots["free"].pk,
             },
         )
+    ],
+    # --- Agents: capacity
+    "agent:publish": [
+        Visit("agent"),
+        Visit("agent", errors={"counters": "", "range_1_start": "09:00"}),
+    ],
+    "agent:calendar": [
+        Visit("agent", label="the week"),
+        Visit(
+            "agent",
+            query={"site": "site", "procedure": "procedure", "view": "month"},
+            label="the month",
+        ),
+    ],
+    "agent:calendar_day": [
+        Visit("agent", kwargs=_calendar_day),
+        # The booked slot (two appointments) reduced to none: refused, said at the top.
+        Visit("agent", kwargs=_calendar_day, errors={"capacity": "0"}),
     ],
     # --- The mediators' console
     "mediation:home": [Visit("mediator"), Visit("supervisor", label="the points")],

@@ -180,6 +180,32 @@ def _counter_day(s: World) -> dict:
     return {"site": s.sites["site"].slug, "date": timezone.localdate().isoformat()}
 
 
+def _publish_form(s: World, action: str) -> dict:
+    """The publish page's form: the free slot's day, one range, at the site."""
+    day = s.slots["free"].starts_at.date().isoformat()
+    return {
+        "action": action,
+        "site": s.sites["site"].pk,
+        "procedure": s.procedure.pk,
+        "date_from": day,
+        "date_to": day,
+        "weekdays": ["0", "1", "2", "3", "4", "5", "6"],
+        "range_1_start": "06:00",
+        "range_1_end": "07:00",
+        "slot_minutes": "20",
+        "counters": "2",
+        "mediation_counters": "0",
+        "priority_counters": "0",
+        "visibility": "now",
+    }
+
+
+def _calendar_day(s: World) -> dict:
+    slot = s.slots["free"]
+    day = timezone.localdate(slot.starts_at).isoformat()
+    return {"site": "site", "procedure": "procedure", "day": day}
+
+
 _STAFF_TARGET = {"kwargs": lambda s: {"user_id": s.colleague.pk}}
 
 
@@ -845,6 +871,56 @@ MATRIX: dict[str, list[Case]] = {
             method="POST",
         ),
     ],
+    # --- Agents: capacity (publish with a preview, the calendar, a day's slots): staff
+    # only; another site's calendar, day and slots answer 404 like missing ones.
+    "agent:publish": [
+        Case(outcomes(403, anonymous=LOGIN, agent=200, other_agent=200, supervisor=200)),
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=200, other_agent=200, supervisor=200),
+            method="POST",
+            data=lambda s: _publish_form(s, "preview"),
+            label="the preview (the other site's agent: the form, the site refused)",
+        ),
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=REDIRECT, other_agent=200, supervisor=REDIRECT),
+            method="POST",
+            data=lambda s: _publish_form(s, "publish"),
+            label="publish",
+        ),
+    ],
+    "agent:calendar": [
+        Case(outcomes(403, anonymous=LOGIN, agent=200, other_agent=200, supervisor=200)),
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=200, other_agent=404, supervisor=200),
+            query=lambda s: {"site": "site", "procedure": "procedure", "view": "month"},
+            label="the site's month",
+        ),
+    ],
+    "agent:calendar_day": [
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=200, other_agent=404, supervisor=200),
+            kwargs=_calendar_day,
+        ),
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=REDIRECT, other_agent=404, supervisor=REDIRECT),
+            kwargs=_calendar_day,
+            method="POST",
+            data=lambda s: {"action": "capacity", "slot": s.slots["free"].pk, "capacity": 2},
+            label="reduce a slot's capacity",
+        ),
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=REDIRECT, other_agent=404, supervisor=REDIRECT),
+            kwargs=_calendar_day,
+            method="POST",
+            data=lambda s: {
+                "action": "move",
+                "slot": s.slots["free"].pk,
+                "to_pool": "priority",
+                "count": 1,
+            },
+            label="move a counter",
+        ),
+    ],
     # --- The mediators' console: the point's mediators for the point's people; another
     # point's person answers 404 like a missing one. Supervisors: the points and the caps.
     "mediation:home": [Case(console(200, supervisor=200))],
@@ -1303,6 +1379,47 @@ MATRIX: dict[str, list[Case]] = {
             data=lambda s: {"slot": s.slots["free"].pk},
         )
     ],
+    # --- API: agents' capacity; another site's answers 404 like a missing one
+    "api:agent-publications-preview": [
+        Case(
+            outcomes(403, anonymous=401, agent=200, other_agent=403, supervisor=200),
+            method="POST",
+            data=_publication,
+        )
+    ],
+    "api:agent-calendar": [
+        Case(
+            outcomes(403, anonymous=401, agent=200, other_agent=404, supervisor=200),
+            query=lambda s: {
+                "site": "site",
+                "procedure": "procedure",
+                "from": s.slots["free"].starts_at.date().isoformat(),
+                "to": s.slots["free"].starts_at.date().isoformat(),
+            },
+        )
+    ],
+    "api:agent-slot": [
+        Case(
+            outcomes(403, anonymous=401, agent=200, other_agent=404, supervisor=200),
+            kwargs=lambda s: {"pk": s.slots["free"].pk},
+            method="PATCH",
+            data=lambda s: {"capacity": 2},
+        )
+    ],
+    "api:agent-slots-move": [
+        Case(
+            outcomes(403, anonymous=401, agent=200, other_agent=404, supervisor=200),
+            method="POST",
+            data=lambda s: {
+                "site": "site",
+                "procedure": "procedure",
+                "starts_at": s.slots["free"].starts_at.isoformat(),
+                "from_pool": "public",
+                "to_pool": "priority",
+                "count": 1,
+            },
+        )
+    ],
     # --- API: the substitution route, public (credentials are not looked at)
     "api:substitution-requests": [
         Case(outcomes(201), method="POST", data=_substitution_api, label="a complete request"),
@@ -1481,6 +1598,8 @@ class Personas:
             return client.get(path, query or {})
         if method == "DELETE":
             return client.delete(path)
+        if method == "PATCH":
+            return client.patch(path, data or {}, content_type="application/json")
         if path.startswith("/api/"):
             return client.post(path, data or {}, content_type="application/json")
         return client.post(path, data or {})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
 from rest_framework.request import Request
@@ -16,6 +17,7 @@ from booking.api.serializers import (
 from booking.api.views.common import (
     Publisher,
 )
+from booking.capacity import publication_visibility
 from core.api import error_responses
 
 # --- Agents ------------------------------------------------------------------------
@@ -23,6 +25,7 @@ from core.api import error_responses
 
 class PublicationCreateView(APIView):
     permission_classes = [permissions.IsAuthenticated, Publisher]
+    throttle_scope = "capacity"
 
     @extend_schema(
         operation_id="agent_publications_create",
@@ -62,10 +65,12 @@ class PublicationCreateView(APIView):
             visible_at=data.get("visible_at"),
             visible_until=data.get("visible_until"),
         )
+        shown = publication_visibility(result.publication, now=timezone.now())
         payload = {
             "publication": result.publication.pk,
             "created": result.created,
             "skipped": result.skipped,
-            "visible_at": result.publication.visible_at,
+            "visible_at": shown.at,
+            "visible_window": list(shown.window) if shown.window else None,
         }
         return Response(PublicationResultSerializer(payload).data, status=status.HTTP_201_CREATED)
