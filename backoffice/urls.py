@@ -3,7 +3,7 @@
 
 from django.urls import include, path
 
-from backoffice.views import audit, identity, staff
+from backoffice.views import audit, dashboard, identity, staff
 
 staff_urls = (
     [
@@ -25,6 +25,8 @@ agent_urls = (
             identity.identity_correct,
             name="identity_correct",
         ),
+        path("dashboard/", dashboard.dashboard, name="dashboard"),
+        path("dashboard/<slug:table>.csv", dashboard.dashboard_csv, name="dashboard_csv"),
     ],
     "agent",
 )

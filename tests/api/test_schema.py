@@ -25,6 +25,7 @@ def test_schema_generates_without_warnings_and_validates(tmp_path):
         "/api/v1/appointments/{reference}/cancel/",
         "/api/v1/appointments/{reference}/reschedule/",
         "/api/v1/agent/publications/",
+        "/api/v1/agent/dashboard/",
         "/api/v1/substitution-requests/",
         "/api/v1/substitution-requests/{tracking}/",
         "/api/v1/identity/claim/",

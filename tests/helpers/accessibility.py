@@ -310,6 +310,11 @@ PAGES: dict[str, list[Visit]] = {
             errors={"surname": "", "reason": ""},
         ),
     ],
+    "agent:dashboard": [
+        Visit("supervisor", label="every site"),
+        Visit("agent", query={"site": "site", "period": "past"}, label="one site, past weeks"),
+        Visit("agent", query={"period": "forever"}, status=400, label="a wrong period"),
+    ],
     # --- The mediators' console
     "mediation:home": [Visit("mediator"), Visit("supervisor", label="the points")],
     "mediation:find": [
