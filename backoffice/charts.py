@@ -115,7 +115,7 @@ def bar_chart(
                     width=round(bar_width, 2),
                     height=round(height, 2),
                     colour=COLOURS[position % len(COLOURS)],
-                    text=f"{category} · {item.label} : "
+                    text=f"{category} · {item.label} — "
                     + ("—" if value is None else formatted(value)),
                 )
             )

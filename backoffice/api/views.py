@@ -12,7 +12,6 @@ CSV: ``?format=csv`` or ``Accept: text/csv``, one table (``table=``, default
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, renderers, serializers
@@ -35,21 +34,10 @@ from backoffice.dashboard import (
     dashboard_sites,
     table_rows,
 )
+from backoffice.errors import ProcedureNotFound, SiteNotFound
 from booking.api.views.common import Publisher
 from core.api import error_responses
 from core.csv import csv_lines
-from core.errors import NotFound
-
-
-class SiteNotFound(NotFound):
-    # Also what a site that is not the agent's answers: no telling the two apart.
-    code = "site_not_found"
-    default_message = _("This site does not exist.")
-
-
-class ProcedureNotFound(NotFound):
-    code = "procedure_not_found"
-    default_message = _("This procedure does not exist.")
 
 
 class CSVRenderer(renderers.BaseRenderer):
