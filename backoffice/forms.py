@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from audit.models import AuditAction
+from backoffice.dashboard import Period
 from backoffice.selectors import AuditFilters
 from booking.forms import DATE_INPUT_FORMATS
 from booking.identity import normalize_name
@@ -135,3 +136,25 @@ class StaffForm(AboutSomeoneElse, forms.Form):
         super().__init__(*args, **kwargs)
         if not creating:
             del self.fields["email"]
+
+
+class DashboardFilterForm(forms.Form):
+    """The dashboard's filters. A site or procedure that is not among the
+    caller's answers 404 before this form is asked (``backoffice.dashboard``);
+    the form checks the period's shape."""
+
+    site = forms.ChoiceField(label=_("Site"), required=False)
+    procedure = forms.ChoiceField(label=_("Procedure"), required=False)
+    period = forms.ChoiceField(label=_("Weeks shown"), required=False)
+
+    def __init__(self, *args, sites=(), procedures=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].choices = [("", _("Every site")), *((s.slug, s.name) for s in sites)]
+        self.fields["procedure"].choices = [
+            ("", _("Every procedure")),
+            *((p.slug, p.name) for p in procedures),
+        ]
+        self.fields["period"].choices = Period.CHOICES
+
+    def clean_period(self) -> str:
+        return self.cleaned_data.get("period") or Period.BOTH

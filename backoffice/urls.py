@@ -8,6 +8,7 @@ from backoffice.views import audit, closures, identity, staff
 from backoffice.views import audit, identity, injunctions, staff
 from backoffice.views import audit, identity, people, people_booking, staff
 from backoffice.views import audit, capacity, identity, staff
+from backoffice.views import audit, dashboard, identity, staff
 
 staff_urls = (
     [
@@ -89,6 +90,8 @@ agent_urls = (
             capacity.calendar_day,
             name="calendar_day",
         ),
+        path("dashboard/", dashboard.dashboard, name="dashboard"),
+        path("dashboard/<slug:table>.csv", dashboard.dashboard_csv, name="dashboard_csv"),
     ],
     "agent",
 )

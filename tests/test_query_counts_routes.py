@@ -1113,6 +1113,13 @@ _BY_TEST = {
         "api:agent-appointment-done",
         "api:agent-no-shows",
     ],
+    "tests/backoffice/test_dashboard.py::test_the_page_queries_are_bounded_whatever_the_data": [
+        "agent:dashboard",
+        "agent:dashboard_csv",
+    ],
+    "tests/api/test_dashboard_api.py::test_the_api_queries_are_bounded_whatever_the_data": [
+        "api:agent-dashboard"
+    ],
     "tests/api/test_mediation_api.py::test_mediation_api_queries_are_bounded": [
         "api:mediation-applicants",
         "api:mediation-consents",

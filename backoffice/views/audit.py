@@ -7,7 +7,6 @@ here writes the trail, except the row that records an export.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 
@@ -25,11 +24,10 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from backoffice.forms import AuditSearchForm
 from backoffice.selectors import audit_events_search
+from core.csv import csv_lines
 
 PAGE_SIZE = 50
 _ROLES = dict(Role.choices)
-# A spreadsheet runs a cell that starts with one of these as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _supervisor_only(request: HttpRequest) -> None:
@@ -59,48 +57,36 @@ def search(request: HttpRequest) -> HttpResponse:
     return _render_search(request, AuditSearchForm(request.GET))
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+_HEADER = (
+    "occurred_at",
+    "action",
+    "actor",
+    "actor_role",
+    "subject_user_id",
+    "applicant_id",
+    "appointment_reference",
+    "ip",
+    "details",
+)
 
 
 def _csv_rows(events) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(
-        [
-            "occurred_at",
-            "action",
-            "actor",
-            "actor_role",
-            "subject_user_id",
-            "applicant_id",
-            "appointment_reference",
-            "ip",
-            "details",
-        ]
-    )
-    for event in events.iterator(chunk_size=2000):
-        yield writer.writerow(
-            [
-                _cell(value)
-                for value in (
-                    timezone.localtime(event.occurred_at).isoformat(),
-                    event.action,
-                    event.actor_label,
-                    event.actor_role,
-                    event.subject_user_id,
-                    event.applicant_id,
-                    event.appointment_reference,
-                    event.ip,
-                    json.dumps(event.details, ensure_ascii=False, sort_keys=True),
-                )
-            ]
+    """The header, then one line per event, streamed (cells formula-safe: ``core.csv``)."""
+    yield from csv_lines([_HEADER])
+    yield from csv_lines(
+        (
+            timezone.localtime(event.occurred_at).isoformat(),
+            event.action,
+            event.actor_label,
+            event.actor_role,
+            event.subject_user_id,
+            event.applicant_id,
+            event.appointment_reference,
+            event.ip,
+            json.dumps(event.details, ensure_ascii=False, sort_keys=True),
         )
+        for event in events.iterator(chunk_size=2000)
+    )
 
 
 @require_GET

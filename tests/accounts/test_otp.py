@@ -219,15 +219,25 @@ def test_verification_never_redirects_to_another_site(web, agent):
     assert response.url == reverse("agent:day")  # an agent lands on the day's list
 
 
-def test_a_supervisor_login_lands_on_the_staff_accounts(web, supervisor):
+def test_a_supervisor_login_lands_on_the_dashboard(web, supervisor):
     device = otp_device_confirm(supervisor)
 
     landing = web.get(password_login(web, supervisor).url)
     assert landing.url.startswith(VERIFY)
     response = web.post(landing.url, {"code": totp_code(device)})
 
-    assert response.url == reverse("staff:list")
+    assert response.url == reverse("agent:dashboard")
     assert web.get(response.url).status_code == 200
+
+
+def test_an_administrator_who_is_no_supervisor_lands_on_the_staff_accounts(web):
+    administrator = factories.UserFactory(role="agent", is_staff=True, is_superuser=True)
+    device = otp_device_confirm(administrator)
+
+    landing = web.get(password_login(web, administrator).url)
+    response = web.post(landing.url, {"code": totp_code(device)})
+
+    assert response.url == reverse("staff:list")
 
 
 def test_whoever_knows_only_the_password_cannot_enrol_another_device(web, agent):

@@ -493,6 +493,11 @@ PAGES: dict[str, list[Visit]] = {
         # The booked slot (two appointments) reduced to none: refused, said at the top.
         Visit("agent", kwargs=_calendar_day, errors={"capacity": "0"}),
     ],
+    "agent:dashboard": [
+        Visit("supervisor", label="every site"),
+        Visit("agent", query={"site": "site", "period": "past"}, label="one site, past weeks"),
+        Visit("agent", query={"period": "forever"}, status=400, label="a wrong period"),
+    ],
     # --- The mediators' console
     "mediation:home": [Visit("mediator"), Visit("supervisor", label="the points")],
     "mediation:find": [

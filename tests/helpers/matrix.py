@@ -921,6 +921,27 @@ MATRIX: dict[str, list[Case]] = {
             label="move a counter",
         ),
     ],
+    # --- The dashboard: agents (their sites) and supervisors; another's site is a 404
+    "agent:dashboard": [
+        Case(outcomes(403, anonymous=LOGIN, agent=200, other_agent=200, supervisor=200)),
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=200, other_agent=404, supervisor=200),
+            query=lambda s: {"site": s.sites["site"].slug},
+            label="one site",
+        ),
+    ],
+    "agent:dashboard_csv": [
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=200, other_agent=200, supervisor=200),
+            kwargs=lambda s: {"table": "detail"},
+        ),
+        Case(
+            outcomes(403, anonymous=LOGIN, agent=200, other_agent=404, supervisor=200),
+            kwargs=lambda s: {"table": "sites"},
+            query=lambda s: {"site": s.sites["site"].slug},
+            label="one site",
+        ),
+    ],
     # --- The mediators' console: the point's mediators for the point's people; another
     # point's person answers 404 like a missing one. Supervisors: the points and the caps.
     "mediation:home": [Case(console(200, supervisor=200))],
@@ -1419,6 +1440,14 @@ MATRIX: dict[str, list[Case]] = {
                 "count": 1,
             },
         )
+    ],
+    "api:agent-dashboard": [
+        Case(outcomes(403, anonymous=401, agent=200, other_agent=200, supervisor=200)),
+        Case(
+            outcomes(403, anonymous=401, agent=200, other_agent=404, supervisor=200),
+            query=lambda s: {"site": s.sites["site"].slug, "format": "csv"},
+            label="one site, as CSV",
+        ),
     ],
     # --- API: the substitution route, public (credentials are not looked at)
     "api:substitution-requests": [

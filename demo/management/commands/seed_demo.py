@@ -45,6 +45,12 @@ class Command(BaseCommand):
             help="Password of every demo account (default: the printed demo password).",
         )
         parser.add_argument(
+            "--busy-year",
+            action="store_true",
+            help="Also seed a year of a busy prefecture for the dashboard (demo/dashboard.py: "
+            "6 sites x 4 procedures, about 300,000 appointments, in bulk; once).",
+        )
+        parser.add_argument(
             "--force",
             action="store_true",
             help="Run even with DEBUG off: demo accounts with a known password.",
@@ -61,6 +67,24 @@ class Command(BaseCommand):
         except (DemoRefused, ValueError) as refused:
             raise CommandError(str(refused)) from None
         self._summary(seeded, applicants=options["applicants"], password=options["password"])
+        if options["busy_year"]:
+            self._busy_year()
+
+    def _busy_year(self) -> None:
+        from demo.dashboard import AlreadySeeded, busy_year_seed
+
+        try:
+            busy = busy_year_seed()
+        except AlreadySeeded as seeded:
+            self.stdout.write(str(seeded))
+            return
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"A busy year in {busy.seconds:.0f} s: {busy.slots:,} slots, "
+                f"{busy.appointments:,} appointments, {busy.messages:,} messages, "
+                f"{busy.failed_searches:,} searches that found nothing."
+            )
+        )
 
     def _summary(self, seeded: DemoSeeded, *, applicants: int, password: str) -> None:
         out = self.stdout.write
