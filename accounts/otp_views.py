@@ -48,11 +48,9 @@ BACKUP_CODES_SESSION_KEY = "_otp_backup_codes"
 
 def _landing(user) -> str:
     """Where a login lands by default: the applicants' appointments; for staff
-    (to whom those pages are closed) the staff accounts, a mediator's console
-    (their access point's page), an agent's day's list, or their account."""
     (to whom those pages are closed) a supervisor's dashboard, the staff
     accounts (an administrator), a mediator's console (their access point's
-    page), or their account."""
+    page), an agent's day's list, or their account."""
     if user.role == Role.SUPERVISOR:
         return reverse("agent:dashboard")
     if can_manage_staff(user):

@@ -3,12 +3,18 @@
 
 from django.urls import include, path
 
-from backoffice.views import audit, counter, identity, staff
-from backoffice.views import audit, closures, identity, staff
-from backoffice.views import audit, identity, injunctions, staff
-from backoffice.views import audit, identity, people, people_booking, staff
-from backoffice.views import audit, capacity, identity, staff
-from backoffice.views import audit, dashboard, identity, staff
+from backoffice.views import (
+    audit,
+    capacity,
+    closures,
+    counter,
+    dashboard,
+    identity,
+    injunctions,
+    people,
+    people_booking,
+    staff,
+)
 
 staff_urls = (
     [

@@ -207,12 +207,6 @@ class ClosureNotFound(NotFound):
     default_message = _("This closure does not exist.")
 
 
-class SiteNotFound(NotFound):
-    # Also what a site the agent does not work at answers.
-    code = "site_not_found"
-    default_message = _("This site does not exist.")
-
-
 class ClosureRangeInvalid(InvalidInput):
     code = "closure_range_invalid"
     default_message = _(
@@ -283,12 +277,6 @@ class NotEnoughFreeCounters(Conflict):
 class InvalidCapacityChange(InvalidInput):
     code = "invalid_capacity_change"
     default_message = _("The change of capacity is not valid.")
-
-
-class SiteNotFound(NotFound):
-    # Also what a site that is not the agent's answers.
-    code = "site_not_found"
-    default_message = _("This site does not exist.")
 
 
 class ProcedureNotFound(NotFound):

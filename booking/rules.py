@@ -33,12 +33,6 @@ from booking.models import (
     AppointmentStatus,
     BlockReason,
     BookingBlock,
-    Procedure,
-    Slot,
-)
-    Applicant,
-    Appointment,
-    AppointmentStatus,
     Pool,
     PriorityRight,
     Procedure,

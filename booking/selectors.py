@@ -12,10 +12,16 @@ from django.utils import timezone
 
 from accounts.models import User
 from booking import rules
-from booking.models import Appointment, AppointmentStatus, Procedure, Site, Slot
+from booking.models import (
+    Appointment,
+    AppointmentStatus,
+    Pool,
+    PriorityRight,
+    Procedure,
+    Site,
+    Slot,
+)
 from booking.permissions import allowed_pools, managed_sites, visible_appointments
-from booking.models import Appointment, Pool, PriorityRight, Procedure, Slot
-from booking.permissions import allowed_pools, visible_appointments
 
 
 def availability_window(

@@ -1,9 +1,8 @@
 from django.urls import path
 
 from booking.api import views
-from booking.api.views import agent_counter
+from booking.api.views import agent_capacity, agent_counter
 from booking.api.views.agent_closures import ClosureLiftView, ClosureListView
-from booking.api.views import agent_capacity
 from booking.api.views.claim import IdentityClaimView
 
 urlpatterns = [

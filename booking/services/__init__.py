@@ -12,19 +12,19 @@ from booking.services.appointments import (
     appointment_reschedule,
     slot_for_booking,
 )
-from booking.services.closures import (
-    MAX_CLOSURE_DAYS,
-    ClosurePreview,
-    closure_create,
-    closure_lift,
-    closure_preview,
-)
 from booking.services.capacity import (
     CountersMoved,
     PublicationPreview,
     publication_preview,
     slot_capacity_change,
     slot_counters_move,
+)
+from booking.services.closures import (
+    MAX_CLOSURE_DAYS,
+    ClosurePreview,
+    closure_create,
+    closure_lift,
+    closure_preview,
 )
 from booking.services.corrections import (
     applicant_contact_follow,
@@ -88,17 +88,17 @@ __all__ = [
     "appointment_identities_erase",
     "appointment_reschedule",
     "appointments_close_past",
-    "day_no_shows_mark",
     "closure_create",
     "closure_lift",
     "closure_preview",
+    "day_no_shows_mark",
     "identity_claim_attempt_record",
     "identity_correct",
     "identity_is_locked",
     "identity_validate",
-    "no_show_blocks_write",
     "injunction_convoke",
     "injunction_record",
+    "no_show_blocks_write",
     "publication_plan",
     "publication_preview",
     "slot_capacity_change",

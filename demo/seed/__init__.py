@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from booking.models import Procedure, Site, Slot
-from demo.counter import counter_day_ensure
 from booking.models import Applicant, Procedure, Site, Slot
 from demo.closures import closures_demo_ensure
+from demo.counter import counter_day_ensure
 from demo.court import injunctions_ensure
 from demo.guard import DemoRefused, demo_guard
 from demo.seed.accounts import (

@@ -15,7 +15,6 @@ from accounts.models import Role, User
 from audit.models import AuditAction, AuditEvent
 from booking.models import Applicant, Appointment, Procedure, Publication, Site, Slot
 from demo.counter import COUNTER_DAY
-from booking.models import Applicant, Procedure, Publication, Site, Slot
 from demo.court import ORDERS as COURT_ORDERS
 from demo.seed import CAPACITY, DEMO_PASSWORD, DemoRefused, demo_seed
 from mediation.models import AccessPoint

@@ -42,9 +42,13 @@ from booking.models import Slot
 from notifications.services import unsubscribe_token
 from tests import factories
 from tests.auth import MODEL_BACKEND, otp_device_confirm
-from tests.helpers.matrix import Personas, closure_at, substitution_request
-from tests.helpers.matrix import Personas, injunction_at, substitution_request
-from tests.helpers.matrix import Personas, _calendar_day, substitution_request
+from tests.helpers.matrix import (
+    Personas,
+    _calendar_day,
+    closure_at,
+    injunction_at,
+    substitution_request,
+)
 from tests.personas import World
 
 # Personas the world does not have: an account that has not given its identity

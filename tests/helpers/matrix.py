@@ -33,8 +33,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import ApiToken, User
 from accounts.services import api_token_create
 from attempts.services import record_issue
-from booking.models import Applicant, Appointment, Closure, Publication, Slot
-from booking.models import Applicant, Appointment, Injunction, Publication, Slot
+from booking.models import Applicant, Appointment, Closure, Injunction, Publication, Slot
 from mediation.models import Consent
 from notifications.models import AlertSubscription
 from notifications.services import unsubscribe_token

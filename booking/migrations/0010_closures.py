@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('booking', '0008_appointment_access_point'),
+        ('booking', '0009_counter'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
