@@ -1,16 +1,7 @@
-"""Typed errors of the back office, each with a stable ``code``."""
+"""Errors of the back office: booking's own, so that each code has one class
+(``tests/test_i18n.py``). A site that is not the agent's answers as one that
+does not exist."""
 
-from django.utils.translation import gettext_lazy as _
+from booking.errors import ProcedureNotFound, SiteNotFound
 
-from core.errors import NotFound
-
-
-class SiteNotFound(NotFound):
-    # Also what a site that is not the agent's answers: no telling the two apart.
-    code = "site_not_found"
-    default_message = _("This site does not exist.")
-
-
-class ProcedureNotFound(NotFound):
-    code = "procedure_not_found"
-    default_message = _("This procedure does not exist.")
+__all__ = ["ProcedureNotFound", "SiteNotFound"]

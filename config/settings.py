@@ -659,4 +659,8 @@ RATELIMITS["capacity"] = {
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
     "PoolEnum": "booking.models.Pool",
+    # Three fields named "kind": a closure's, a publication's visibility, a figure's.
+    "ClosureKindEnum": "booking.models.closures.ClosureKind",
+    "VisibilityKindEnum": [("now", "now"), ("at", "at"), ("random", "random")],
+    "FigureKindEnum": [("count", "count"), ("rate", "rate"), ("days", "days")],
 }

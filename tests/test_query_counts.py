@@ -68,9 +68,9 @@ PAGES = [
         6,
         200,
     ),
-    # 6: a booking block in force (repeated no-shows) is told before confirming.
-    ("confirm", lambda w: reverse("booking:confirm", args=[w.slot.pk]), 6, 200),
-    ("confirm", lambda w: reverse("booking:confirm", args=[w.slot.pk]), 6, 200),
+    # 7: the priority right, and a booking block in force (repeated no-shows),
+    # told before confirming.
+    ("confirm", lambda w: reverse("booking:confirm", args=[w.slot.pk]), 7, 200),
     ("identity", lambda w: reverse("booking:identity"), 4, 200),
     # With the priority rights the person holds.
     ("my appointments", lambda w: reverse("booking:my_appointments"), 5, 200),
