@@ -668,13 +668,14 @@ FORM_ROUTES: dict[str, list[Ask]] = {
     # requests the account handled (1 set to NULL).
     # Mediation's consents, counters and cap raises refer to accounts too (the
     # merge of issue 17's branches: 81 measured, the two bounds they had were 76 and 77).
-    # Closures name who closed and who lifted them (2 more set to NULL).
+    # Closures name who closed and who lifted them (2 more set to NULL); the
+    # counter who checked in, court orders who recorded and convoked (3 more).
     "accounts:delete": [
         Ask(
             "applicant",
             "post",
             lambda w: reverse("accounts:delete"),
-            83,
+            86,
             302,
             data=lambda w: {"password": factories.DEFAULT_PASSWORD},
             before=_failed_logins_yesterday,  # logging in swept the world's

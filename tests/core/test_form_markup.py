@@ -88,7 +88,15 @@ FORM_CLASSES = _rendered_form_classes()
 
 
 def _bound(cls: type[forms.BaseForm], data: dict) -> forms.BaseForm:
-    if "user" in inspect.signature(cls.__init__).parameters:
+    parameters = inspect.signature(cls.__init__).parameters
+    if "sites" in parameters:  # the back office's forms offer the agent's sites
+        from booking.models import Site
+
+        return cls(data=data, sites=Site.objects.all())
+    parameter = parameters.get("user")
+    if parameter is not None and parameter.kind == inspect.Parameter.KEYWORD_ONLY:
+        return cls(user=User(email="person@example.com"), data=data)
+    if parameter is not None:
         return cls(User(email="person@example.com"), data=data)
     return cls(data=data)
 
