@@ -111,6 +111,27 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespon
     return JsonResponse({"code": "not_found", "detail": _("Not found.")}, status=404)
 
 
+# --- Query parameters ----------------------------------------------------------------
+
+
+class QuerySerializer(serializers.Serializer):
+    """Validates query parameters: an empty one (``?status=``) is a malformed filter,
+    refused like any other, where DRF would take it for a missing one. Fields that
+    allow blank (``allow_blank=True``: "empty means all") are left as they are."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        empty = [
+            name
+            for name, field in self.fields.items()
+            if not getattr(field, "allow_blank", False) and data.get(name, None) == ""
+        ]
+        if empty:
+            raise serializers.ValidationError(
+                {name: [_("This field may not be blank.")] for name in empty}
+            )
+        return super().to_internal_value(data)
+
+
 # --- Schema ------------------------------------------------------------------------
 
 

@@ -36,7 +36,7 @@ from backoffice.dashboard import (
 )
 from backoffice.errors import ProcedureNotFound, SiteNotFound
 from booking.api.views.common import Publisher
-from core.api import error_responses
+from core.api import QuerySerializer, error_responses
 from core.csv import csv_lines
 
 
@@ -51,7 +51,7 @@ class CSVRenderer(renderers.BaseRenderer):
         return "".join(csv_lines([data["header"], *data["rows"]])).encode(self.charset)
 
 
-class DashboardQuerySerializer(serializers.Serializer):
+class DashboardQuerySerializer(QuerySerializer):
     site = serializers.SlugField(required=False, allow_blank=True, max_length=50, default="")
     procedure = serializers.SlugField(required=False, allow_blank=True, max_length=50, default="")
     weeks = serializers.IntegerField(
@@ -59,6 +59,8 @@ class DashboardQuerySerializer(serializers.Serializer):
     )
     period = serializers.ChoiceField(choices=Period.VALUES, required=False, default=Period.BOTH)
     table = serializers.ChoiceField(choices=TABLES, required=False, default="detail")
+    # Read by DRF's content negotiation; here so that ``?format=`` is refused too.
+    format = serializers.ChoiceField(choices=["json", "csv"], required=False)
 
 
 class FigureSerializer(serializers.Serializer):
@@ -209,11 +211,11 @@ class DashboardView(APIView):
         return Response(dashboard_payload(dashboard))
 
     def finalize_response(self, request, response, *args, **kwargs):
-        # An error is JSON {code, detail} whatever was asked for (the CSV renderer
-        # renders tables only).
-        if response.status_code >= 400 and isinstance(
-            getattr(request, "accepted_renderer", None), CSVRenderer
-        ):
+        # Anything but a table (an error, OPTIONS' description) is JSON whatever
+        # was asked for: the CSV renderer renders tables only.
+        data = getattr(response, "data", None)
+        is_table = isinstance(data, dict) and "header" in data
+        if not is_table and isinstance(getattr(request, "accepted_renderer", None), CSVRenderer):
             request.accepted_renderer = renderers.JSONRenderer()
             request.accepted_media_type = "application/json"
         return super().finalize_response(request, response, *args, **kwargs)

@@ -4,15 +4,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from booking.models import AppointmentStatus, Channel
+from core.api import QuerySerializer
 
 
-class CounterDayFilterSerializer(serializers.Serializer):
+class CounterDayFilterSerializer(QuerySerializer):
     """The filters of the day's list (query parameters)."""
 
     site = serializers.SlugField(
@@ -27,14 +25,6 @@ class CounterDayFilterSerializer(serializers.Serializer):
         help_text="Default: every status but `cancelled`.",
     )
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        empty = [name for name in self.fields if self.initial_data.get(name, None) == ""]
-        if empty:
-            raise serializers.ValidationError(
-                {name: _("This field may not be blank.") for name in empty}
-            )
-        return attrs
 
 
 class CounterAppointmentSerializer(serializers.Serializer):

@@ -20,6 +20,7 @@ from booking.models import (
     RequiredDocument,
     Site,
 )
+from core.api import QuerySerializer
 from core.parsing import MAX_ID
 
 MAX_AVAILABILITY_DAYS = 92
@@ -156,7 +157,7 @@ class IdentitySnapshotSerializer(serializers.Serializer):
     document_number = serializers.CharField()
 
 
-class AppointmentFilterSerializer(serializers.Serializer):
+class AppointmentFilterSerializer(QuerySerializer):
     """The filters of the appointments list (query parameters), all optional.
 
     A site or procedure is matched by slug in the same query: an unknown slug,
@@ -173,13 +174,6 @@ class AppointmentFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=AppointmentStatus.choices, required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        # DRF takes an empty query parameter for a missing one; here it is a
-        # malformed filter (``?status=``), refused like any other.
-        empty = [name for name in self.fields if self.initial_data.get(name, None) == ""]
-        if empty:
-            raise serializers.ValidationError(
-                {name: _("This field may not be blank.") for name in empty}
-            )
         date_from, date_to = attrs.get("date_from"), attrs.get("date_to")
         if date_from and date_to and date_to < date_from:
             raise serializers.ValidationError(

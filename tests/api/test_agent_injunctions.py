@@ -106,6 +106,7 @@ def test_the_list_is_paginated_and_filtered(agent_api, agent, order, procedure, 
     only_overdue = agent_api.get(URL, {"state": "overdue"})
     elsewhere = agent_api.get(URL, {"site": "not-mine"})
     bad = agent_api.get(URL, {"state": "nonsense"})
+    blank = agent_api.get(URL, {"state": ""})
 
     assert every.status_code == 200
     assert len(every.json()["results"]) == 1
@@ -114,6 +115,9 @@ def test_the_list_is_paginated_and_filtered(agent_api, agent, order, procedure, 
     assert only_overdue.json()["results"][0]["state"] == "overdue"
     assert elsewhere.json()["results"] == []
     assert bad.status_code == 400
+    # ``?state=`` is a malformed filter, not a missing one.
+    assert blank.status_code == 400
+    assert list(blank.json()["fields"]) == ["state"]
 
 
 def test_convoking_books_before_the_deadline(agent_api, order, site, procedure):

@@ -67,11 +67,20 @@ def test_a_supervisor_filters_any_site(world, supervisor):
 
 
 def test_bad_input_is_a_400(agent_api, world):
-    for query in ({"weeks": 0}, {"weeks": 27}, {"weeks": "x"}, {"period": "forever"}):
+    malformed = ({"weeks": 0}, {"weeks": 27}, {"weeks": "x"}, {"period": "forever"})
+    for query in (*malformed, {"period": ""}, {"weeks": ""}, {"table": ""}, {"format": ""}):
         response = agent_api.get(URL, query)
         assert response.status_code == 400, query
         assert response.json()["code"] == "invalid"
     assert agent_api.get(URL, {"procedure": "nothing"}).json()["code"] == "procedure_not_found"
+
+
+def test_options_asked_as_csv_describes_the_route_as_json(agent_api, world):
+    response = agent_api.options(URL + "?format=csv")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["name"]
 
 
 def test_applicants_and_mediators_are_refused(applicant_api, mediator_api, anonymous_api):

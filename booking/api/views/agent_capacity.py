@@ -24,7 +24,7 @@ from booking.capacity import MAX_CALENDAR_DAYS, capacity_by_day
 from booking.models import Pool, Procedure, Site, Slot
 from booking.permissions import managed_sites
 from booking.services.capacity import MAX_CAPACITY, PublicationPreview
-from core.api import error_responses
+from core.api import QuerySerializer, error_responses
 
 AGENT_403 = "`agents_only`"
 SITE_404 = "`site_not_found`: not one of your sites, or no such site"
@@ -112,7 +112,7 @@ def preview_json(preview: PublicationPreview) -> dict:
     }
 
 
-class CalendarQuerySerializer(serializers.Serializer):
+class CalendarQuerySerializer(QuerySerializer):
     site = serializers.SlugField(max_length=50)
     procedure = serializers.SlugField(max_length=50)
     date_from = serializers.DateField()

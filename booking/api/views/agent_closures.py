@@ -20,7 +20,7 @@ from booking.api.views.common import LIST_400, Publisher
 from booking.models import Closure, ClosureKind, Procedure, Site
 from booking.permissions import managed_sites
 from booking.services.closures import REASON_MAX_LENGTH
-from core.api import error_responses
+from core.api import QuerySerializer, error_responses
 from core.pagination import page_of, paginated_response, pagination_parameters
 
 
@@ -81,17 +81,8 @@ class ClosurePreviewSerializer(serializers.Serializer):
     procedures = serializers.IntegerField()
 
 
-class ClosureFilterSerializer(serializers.Serializer):
-    # allow_blank so that ``?site=`` reaches the check below (a form's empty
-    # value would otherwise count as absent): a 400, as the schema says.
-    site = serializers.SlugField(
-        required=False, allow_blank=True, min_length=1, help_text="Only this site's closures."
-    )
-
-    def validate_site(self, value: str) -> str:
-        if not value:
-            raise serializers.ValidationError(_("This field may not be blank."))
-        return value
+class ClosureFilterSerializer(QuerySerializer):
+    site = serializers.SlugField(required=False, help_text="Only this site's closures.")
 
 
 def _visible(request: Request):

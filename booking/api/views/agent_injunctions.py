@@ -25,7 +25,7 @@ from booking.models import Applicant, Injunction, InjunctionState, Procedure, Si
 from booking.models.injunctions import CASE_NUMBER_MAX, COURT_MAX, NOTES_MAX
 from booking.permissions import addressable_applicants, managed_sites
 from booking.services import injunction_convoke, injunction_record
-from core.api import error_responses
+from core.api import QuerySerializer, error_responses
 from core.pagination import page_of, paginated_response, pagination_parameters
 from core.parsing import MAX_ID
 
@@ -93,7 +93,7 @@ class InjunctionSerializer(serializers.Serializer):
         return InjunctionAppointmentSerializer(injunction.appointment).data
 
 
-class InjunctionFilterSerializer(serializers.Serializer):
+class InjunctionFilterSerializer(QuerySerializer):
     state = serializers.ChoiceField(
         choices=[*InjunctionState.values, "not_served"],
         required=False,
