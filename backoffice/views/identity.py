@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -35,7 +35,8 @@ def identity_correct(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     applicant = get_object_or_404(Applicant, pk=pk)
     if not can_correct_identity(request.user, applicant):
-        raise PermissionDenied
+        # A person the agent may not correct answers like one that does not exist.
+        raise Http404
     initial = Identity.of(applicant).as_dict()
     form = AgentIdentityCorrectionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -607,19 +607,20 @@ MATRIX: dict[str, list[Case]] = {
     "audit:search": [Case(supervisors_only())],
     "audit:export": [Case(supervisors_only())],
     # --- Agents: correcting an identity, for a person with an appointment at their site
+    # (a person the agent may not correct answers 404, like one who does not exist)
     "agent:identity_correct": [
         Case(
-            outcomes(403, anonymous=LOGIN, agent=200, supervisor=200),
+            outcomes(403, anonymous=LOGIN, agent=200, other_agent=404, supervisor=200),
             kwargs=lambda s: {"pk": s.people["applicant"].pk},
             label="booked at the site",
         ),
         Case(
-            outcomes(403, anonymous=LOGIN, other_agent=200, supervisor=200),
+            outcomes(403, anonymous=LOGIN, agent=404, other_agent=200, supervisor=200),
             kwargs=lambda s: {"pk": s.people["other_applicant"].pk},
             label="booked at the other site",
         ),
         Case(
-            outcomes(403, anonymous=LOGIN, agent=200, supervisor=200),
+            outcomes(403, anonymous=LOGIN, agent=200, other_agent=404, supervisor=200),
             kwargs=lambda s: {"pk": s.people["applicant"].pk},
             method="POST",
             data=lambda s: {"surname": "Broker", "reason": ""},
