@@ -458,6 +458,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "booking.close_past_appointments",
         "schedule": 3600.0,
     },
+    # The dashboard's past weeks kept (backoffice.dashboard.store): the last weeks
+    # over recomputed, the missing ones filled.
+    "backoffice-dashboard-refresh": {
+        "task": "backoffice.dashboard_refresh",
+        "schedule": 3600.0,
+    },
     # Each procedure's horizon advances by a day at a moment drawn at random
     # (booking.horizon); readers honour the moment anyway, this writes it down.
     "booking-horizons-advance": {

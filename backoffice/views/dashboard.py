@@ -66,7 +66,7 @@ def chart_specs() -> list[ChartSpec]:
         ChartSpec(
             "cancellations",
             _("Cancellations per week"),
-            ("cancelled_by_person", "cancelled_by_staff"),
+            ("cancelled_by_person", "cancelled_by_staff", "cancelled_by_closure"),
         ),
         ChartSpec("messages", _("Messages sent per week"), ("sms_sent", "emails_sent")),
     ]
