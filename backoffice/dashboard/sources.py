@@ -96,7 +96,9 @@ def _detail_params(scope: Scope, weeks: Sequence[date]) -> dict[str, Any]:
     weeks = sorted(weeks)
     return {
         **scope.params(),
-        "weeks": weeks,
+        # Contiguous weeks (the usual case) need no filter by week: the planner
+        # estimates a range of ``starts_at`` well, not the week of each slot.
+        "weeks": None if (weeks[-1] - weeks[0]).days == 7 * (len(weeks) - 1) else weeks,
         "start": local_midnight(weeks[0]),
         "end": local_midnight(weeks[-1] + timedelta(days=7)),
     }
@@ -130,38 +132,10 @@ def _counts(scope: Scope, weeks: Sequence[date]) -> Detail:
     """Seats (published, booked, unused on past days, closed), appointments
     (past ones held, no-shows, cancellations by the person, by staff, by a
     closure), messages sent: one query."""
+    # LATERAL: each slot's appointments and messages by their indexes (a few per
+    # slot), which a hash join over every appointment and message would not beat.
     sql = f"""
-        WITH s AS ({_SLOTS_OF_WEEKS}),
-        kept AS (SELECT * FROM s WHERE week = ANY(%(weeks)s::date[])),
-        a AS (
-            SELECT slot_id,
-                   COUNT(*) FILTER (WHERE status <> %(cancelled)s) AS held,
-                   COUNT(*) FILTER (WHERE status = %(no_show)s) AS no_shows,
-                   COUNT(*) FILTER (WHERE status = %(cancelled)s AND by_person) AS by_person,
-                   COUNT(*) FILTER (WHERE status = %(cancelled)s AND NOT by_person
-                                    AND NOT by_closure) AS by_staff,
-                   COUNT(*) FILTER (WHERE status = %(cancelled)s AND NOT by_person
-                                    AND by_closure) AS by_closure
-            FROM (
-                SELECT a.slot_id, a.status,
-                       COALESCE(u.role = %(applicant)s, FALSE) AS by_person,
-                       (a.status = %(cancelled)s AND {_BY_CLOSURE}) AS by_closure
-                FROM {_table(Appointment)} a
-                JOIN kept s ON s.id = a.slot_id
-                LEFT JOIN {_table(User)} u ON u.id = a.cancelled_by_id
-            ) rows
-            GROUP BY slot_id
-        ),
-        m AS (
-            SELECT a.slot_id,
-                   COUNT(*) FILTER (WHERE m.channel = %(sms)s) AS sms,
-                   COUNT(*) FILTER (WHERE m.channel = %(email)s) AS emails
-            FROM {_table(Message)} m
-            JOIN {_table(Appointment)} a ON a.id = m.appointment_id
-            JOIN kept s ON s.id = a.slot_id
-            WHERE m.status = ANY(%(sent)s)
-            GROUP BY a.slot_id
-        )
+        WITH s AS ({_SLOTS_OF_WEEKS})
         SELECT s.site_id, s.procedure_id, s.week,
                SUM(s.capacity), SUM(s.booked),
                COALESCE(SUM(s.capacity - s.booked) FILTER (WHERE s.starts_at < %(today)s), 0),
@@ -171,10 +145,34 @@ def _counts(scope: Scope, weeks: Sequence[date]) -> Detail:
                COALESCE(SUM(a.no_shows) FILTER (WHERE s.starts_at < %(today)s), 0),
                COALESCE(SUM(a.by_person), 0), COALESCE(SUM(a.by_staff), 0),
                COALESCE(SUM(a.by_closure), 0),
-               COALESCE(SUM(m.sms), 0), COALESCE(SUM(m.emails), 0)
-        FROM kept s
-        LEFT JOIN a ON a.slot_id = s.id
-        LEFT JOIN m ON m.slot_id = s.id
+               COALESCE(SUM(a.sms), 0), COALESCE(SUM(a.emails), 0)
+        FROM s
+        CROSS JOIN LATERAL (
+            SELECT COUNT(*) FILTER (WHERE status <> %(cancelled)s) AS held,
+                   COUNT(*) FILTER (WHERE status = %(no_show)s) AS no_shows,
+                   COUNT(*) FILTER (WHERE status = %(cancelled)s AND by_person) AS by_person,
+                   COUNT(*) FILTER (WHERE status = %(cancelled)s AND NOT by_person
+                                    AND NOT by_closure) AS by_staff,
+                   COUNT(*) FILTER (WHERE status = %(cancelled)s AND NOT by_person
+                                    AND by_closure) AS by_closure,
+                   COALESCE(SUM(sms), 0) AS sms, COALESCE(SUM(emails), 0) AS emails
+            FROM (
+                SELECT a.status,
+                       COALESCE(u.role = %(applicant)s, FALSE) AS by_person,
+                       (a.status = %(cancelled)s AND {_BY_CLOSURE}) AS by_closure,
+                       sent.sms, sent.emails
+                FROM {_table(Appointment)} a
+                LEFT JOIN {_table(User)} u ON u.id = a.cancelled_by_id
+                CROSS JOIN LATERAL (
+                    SELECT COUNT(*) FILTER (WHERE m.channel = %(sms)s) AS sms,
+                           COUNT(*) FILTER (WHERE m.channel = %(email)s) AS emails
+                    FROM {_table(Message)} m
+                    WHERE m.appointment_id = a.id AND m.status = ANY(%(sent)s)
+                ) sent
+                WHERE a.slot_id = s.id
+            ) rows
+        ) a
+        WHERE %(weeks)s::date[] IS NULL OR s.week = ANY(%(weeks)s)
         GROUP BY s.site_id, s.procedure_id, s.week
     """  # noqa: S608 (table names and fixed clauses; values are parameters)
     params = {
@@ -213,7 +211,8 @@ def _waits(scope: Scope, weeks: Sequence[date]) -> dict[tuple[int, int, date], l
               ON f.applicant_id = a.applicant_id AND f.procedure_id = a.procedure_id
              AND f.first_at <= a.created_at
              AND f.first_at > a.created_at - %(lookback)s
-            WHERE s.week = ANY(%(weeks)s::date[]) AND a.status <> %(cancelled)s
+            WHERE (%(weeks)s::date[] IS NULL OR s.week = ANY(%(weeks)s))
+              AND a.status <> %(cancelled)s
             GROUP BY a.id, s.site_id, s.procedure_id, s.week
         )
         SELECT site_id, procedure_id, week, array_agg(days ORDER BY days)

@@ -43,6 +43,7 @@ from tests.helpers.dashboard import _searched, appointment_at, at, dashboard_wor
 
 pytestmark = pytest.mark.django_db
 
+
 def _this_week():
     return monday(timezone.localdate())
 
