@@ -150,6 +150,10 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("CONN_HEALTH_CHECKS", Fals
 # Lets core.db.prepared_cursor() prepare the hot paths' statements. Django's own
 # cursors bind client-side and never prepare, whatever this says.
 DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
+# No JIT compilation: a query the planner estimates costly (the dashboard's over a
+# busy year) spent up to a second compiling for a few hundred ms of work, and this
+# app's other queries are too short to gain from it (docs/benchmarks/2026-12-04-dashboard.md).
+DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts ------------------------------------------------------------------
@@ -456,6 +460,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     "booking-close-past-appointments": {
         "task": "booking.close_past_appointments",
+        "schedule": 3600.0,
+    },
+    # The dashboard's past weeks kept (backoffice.dashboard.store): the last weeks
+    # over recomputed, the missing ones filled.
+    "backoffice-dashboard-refresh": {
+        "task": "backoffice.dashboard_refresh",
         "schedule": 3600.0,
     },
     # Each procedure's horizon advances by a day at a moment drawn at random

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -66,7 +67,7 @@ def chart_specs() -> list[ChartSpec]:
         ChartSpec(
             "cancellations",
             _("Cancellations per week"),
-            ("cancelled_by_person", "cancelled_by_staff"),
+            ("cancelled_by_person", "cancelled_by_staff", "cancelled_by_closure"),
         ),
         ChartSpec("messages", _("Messages sent per week"), ("sms_sent", "emails_sent")),
     ]
@@ -149,6 +150,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "dashboard": built,
             "charts": [_chart(built, spec) for spec in chart_specs()] if built.weekly else [],
             "query": request.GET.urlencode(),
+            "at_risk_days": settings.INJUNCTION_AT_RISK_DAYS,
             "period_first": scope.weeks[0],
             "period_last": scope.weeks[-1],
         }

@@ -46,7 +46,12 @@ def test_the_figures_as_json(agent_api, world):
     assert past["emails_sent"] == 1
     assert [row["site"] for row in body["sites"]] == [world.site.slug]
     assert {row["site"] for row in body["detail"]} == {world.site.slug}
-    assert [f["key"] for f in body["current_figures"]] == ["substitution_open"]
+    assert [f["key"] for f in body["current_figures"]] == [
+        "substitution_open",
+        "injunctions_open",
+        "injunctions_at_risk",
+        "injunctions_overdue",
+    ]
 
 
 def test_a_site_not_the_agents_answers_404_like_a_missing_one(agent_api, world):
