@@ -517,21 +517,21 @@ def test_agents_find_a_person_by_document_or_reference_with_the_birth_date(
 def test_two_agents_convoking_at_once_serve_the_order_once(site, procedure):
     from functools import partial
 
-    from tests.mediation.test_caps import _kinds, _race
+    from tests.helpers.racing import kinds, race
 
     agent = factories.AgentFactory(sites=[site])
     colleague = factories.AgentFactory(sites=[site])
     order = record(agent, factories.ApplicantFactory(user=None), procedure, site)
     slots = [_slot_on(site, procedure, _today() + timedelta(days=3), hour=9 + n) for n in range(2)]
 
-    outcomes = _race(
+    outcomes = race(
         [
             partial(injunction_convoke, actor=actor, injunction=order, slot_id=slot.pk)
             for actor, slot in zip((agent, colleague), slots, strict=True)
         ]
     )
 
-    assert _kinds(outcomes) == {"Injunction": 1, "InjunctionAlreadyServed": 1}
+    assert kinds(outcomes) == {"Injunction": 1, "InjunctionAlreadyServed": 1}
     assert Appointment.objects.count() == 1
     assert Injunction.objects.get().appointment == Appointment.objects.get()
     assert (
