@@ -20,7 +20,11 @@ from booking.models import (
     RequiredDocument,
     Site,
 )
-from booking.services.publications import OpeningRange
+from booking.services.publications import (
+    OpeningRange,
+    PublicationParameters,
+    publication_parameters,
+)
 from core.api import QuerySerializer
 from core.parsing import MAX_ID
 
@@ -245,26 +249,12 @@ class PublicationSerializer(serializers.Serializer):
             raise serializers.ValidationError(_("Unknown procedure: %(slug)s.") % {"slug": value})
         return procedure
 
-    def service_arguments(self) -> dict[str, Any]:
+    def service_arguments(self) -> PublicationParameters:
         """The arguments of ``slots_publish`` and ``publication_preview``, once valid
         (as ``backoffice.capacity_forms.PublishForm.service_arguments``)."""
         data = self.validated_data
-        return {
-            "site": data["site"],
-            "procedure": data["procedure"],
-            "date_from": data["date_from"],
-            "date_to": data["date_to"],
-            "weekdays": data["weekdays"],
-            "opening_ranges": [
-                OpeningRange(start=r["start"], end=r["end"]) for r in data["opening_ranges"]
-            ],
-            "counters": data["counters"],
-            "slot_minutes": data.get("slot_minutes"),
-            "mediation_counters": data["mediation_counters"],
-            "priority_counters": data["priority_counters"],
-            "visible_at": data.get("visible_at"),
-            "visible_until": data.get("visible_until"),
-        }
+        ranges = [OpeningRange(start=r["start"], end=r["end"]) for r in data["opening_ranges"]]
+        return publication_parameters(data, opening_ranges=ranges)
 
 
 class PublicationResultSerializer(serializers.Serializer):

@@ -52,8 +52,10 @@ from booking.services.injunctions import injunction_convoke, injunction_record
 from booking.services.publications import (
     MAX_PUBLICATION_DAYS,
     OpeningRange,
+    PublicationParameters,
     PublicationPlan,
     PublicationResult,
+    publication_parameters,
     publication_plan,
     slots_publish,
 )
@@ -71,6 +73,7 @@ __all__ = [
     "ClosurePreview",
     "CountersMoved",
     "OpeningRange",
+    "PublicationParameters",
     "PublicationPlan",
     "PublicationPreview",
     "PublicationResult",
@@ -99,6 +102,7 @@ __all__ = [
     "injunction_convoke",
     "injunction_record",
     "no_show_blocks_write",
+    "publication_parameters",
     "publication_plan",
     "publication_preview",
     "slot_capacity_change",
