@@ -3,15 +3,12 @@ one module per part of the domain; the public names are re-exported here so
 that ``from booking.services import appointment_book`` keeps working.
 
 The invariants the database holds and the lock order are stated once, in
-``booking.services.appointments`` (and docs/concurrency.md).
+``booking.services.appointments`` (and docs/concurrency.md); booking itself is
+``booking.services.bookings``.
 """
 
-from booking.services.appointments import (
-    appointment_book,
-    appointment_cancel,
-    appointment_reschedule,
-    slot_for_booking,
-)
+from booking.services.appointments import appointment_cancel, appointment_reschedule
+from booking.services.bookings import appointment_book, slot_for_booking
 from booking.services.capacity import (
     CountersMoved,
     PublicationPreview,
