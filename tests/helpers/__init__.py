@@ -12,6 +12,8 @@ here, never from one another (a test module is collected, not a library).
   its clients, shared by the matrix and the route fuzzer.
 - ``otp``: the code a person's authenticator app shows.
 - ``racing``: calls run at once in real concurrent transactions (``race``).
+- ``injunctions``, ``mediation_console``: what the tests of court orders and of
+  the mediators' console share (their fixtures are in their folder's conftest).
 - ``settings_process``: ``config.settings`` loaded in a subprocess with only
   the variables given.
 - The notifications' (``notification_factories``, ``alert_subscribers``,
