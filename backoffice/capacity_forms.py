@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from booking.forms import DATE_INPUT_FORMATS
 from booking.models import Pool, Procedure, Site
 from booking.permissions import managed_sites
-from booking.services import OpeningRange
+from booking.services import OpeningRange, PublicationParameters, publication_parameters
 from booking.services.capacity import MAX_CAPACITY
 
 OPENING_RANGES = 4
@@ -174,24 +174,15 @@ class PublishForm(forms.Form):
             self.add_error("visible_until", _("Give the end of the random window."))
         return data
 
-    def service_arguments(self) -> dict:
+    def service_arguments(self) -> PublicationParameters:
         """The arguments of ``slots_publish`` and ``publication_preview``."""
         data = self.cleaned_data
         kind = data["visibility"]
-        return {
-            "site": data["site"],
-            "procedure": data["procedure"],
-            "date_from": data["date_from"],
-            "date_to": data["date_to"],
-            "weekdays": data["weekdays"],
-            "opening_ranges": data["opening_ranges"],
-            "slot_minutes": data.get("slot_minutes"),
-            "counters": data["counters"],
-            "mediation_counters": data["mediation_counters"],
-            "priority_counters": data["priority_counters"],
-            "visible_at": data["visible_at"] if kind in (AT, WINDOW) else None,
-            "visible_until": data["visible_until"] if kind == WINDOW else None,
-        }
+        return publication_parameters(
+            data,
+            visible_at=data["visible_at"] if kind in (AT, WINDOW) else None,
+            visible_until=data["visible_until"] if kind == WINDOW else None,
+        )
 
 
 class SlotCapacityForm(forms.Form):

@@ -20,6 +20,11 @@ from booking.models import (
     RequiredDocument,
     Site,
 )
+from booking.services.publications import (
+    OpeningRange,
+    PublicationParameters,
+    publication_parameters,
+)
 from core.api import QuerySerializer
 from core.parsing import MAX_ID
 
@@ -243,6 +248,13 @@ class PublicationSerializer(serializers.Serializer):
         if procedure is None:
             raise serializers.ValidationError(_("Unknown procedure: %(slug)s.") % {"slug": value})
         return procedure
+
+    def service_arguments(self) -> PublicationParameters:
+        """The arguments of ``slots_publish`` and ``publication_preview``, once valid
+        (as ``backoffice.capacity_forms.PublishForm.service_arguments``)."""
+        data = self.validated_data
+        ranges = [OpeningRange(start=r["start"], end=r["end"]) for r in data["opening_ranges"]]
+        return publication_parameters(data, opening_ranges=ranges)
 
 
 class PublicationResultSerializer(serializers.Serializer):

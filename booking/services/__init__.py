@@ -3,15 +3,12 @@ one module per part of the domain; the public names are re-exported here so
 that ``from booking.services import appointment_book`` keeps working.
 
 The invariants the database holds and the lock order are stated once, in
-``booking.services.appointments`` (and docs/concurrency.md).
+``booking.services.appointments`` (and docs/concurrency.md); booking itself is
+``booking.services.bookings``.
 """
 
-from booking.services.appointments import (
-    appointment_book,
-    appointment_cancel,
-    appointment_reschedule,
-    slot_for_booking,
-)
+from booking.services.appointments import appointment_cancel, appointment_reschedule
+from booking.services.bookings import appointment_book, slot_for_booking
 from booking.services.capacity import (
     CountersMoved,
     PublicationPreview,
@@ -52,8 +49,10 @@ from booking.services.injunctions import injunction_convoke, injunction_record
 from booking.services.publications import (
     MAX_PUBLICATION_DAYS,
     OpeningRange,
+    PublicationParameters,
     PublicationPlan,
     PublicationResult,
+    publication_parameters,
     publication_plan,
     slots_publish,
 )
@@ -71,6 +70,7 @@ __all__ = [
     "ClosurePreview",
     "CountersMoved",
     "OpeningRange",
+    "PublicationParameters",
     "PublicationPlan",
     "PublicationPreview",
     "PublicationResult",
@@ -99,6 +99,7 @@ __all__ = [
     "injunction_convoke",
     "injunction_record",
     "no_show_blocks_write",
+    "publication_parameters",
     "publication_plan",
     "publication_preview",
     "slot_capacity_change",

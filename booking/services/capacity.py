@@ -13,9 +13,9 @@ move, like a publication), then slot rows in primary-key order.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Unpack
 
 from django.db import transaction
 from django.db.models import F
@@ -29,7 +29,7 @@ from booking import availability_cache, errors
 from booking.models import Pool, Procedure, Site, Slot
 from booking.permissions import works_at
 from booking.services.publications import (
-    OpeningRange,
+    PublicationParameters,
     PublicationPlan,
     existing_starts,
     publication_plan,
@@ -112,39 +112,12 @@ class PublicationPreview:
 
 
 def publication_preview(
-    *,
-    actor: User,
-    site: Site,
-    procedure: Procedure,
-    date_from: date,
-    date_to: date,
-    weekdays: Iterable[int],
-    opening_ranges: Sequence[OpeningRange],
-    counters: int,
-    slot_minutes: int | None = None,
-    mediation_counters: int = 0,
-    priority_counters: int = 0,
-    visible_at: datetime | None = None,
-    visible_until: datetime | None = None,
+    *, actor: User, **asked: Unpack[PublicationParameters]
 ) -> PublicationPreview:
     """What ``slots_publish`` would create with these parameters; writes nothing.
     The same checks and refusals (``publication_plan``), then one query: the
     slots already there between the first and the last start."""
-    plan = publication_plan(
-        actor=actor,
-        site=site,
-        procedure=procedure,
-        date_from=date_from,
-        date_to=date_to,
-        weekdays=weekdays,
-        opening_ranges=opening_ranges,
-        counters=counters,
-        slot_minutes=slot_minutes,
-        mediation_counters=mediation_counters,
-        priority_counters=priority_counters,
-        visible_at=visible_at,
-        visible_until=visible_until,
-    )
+    plan = publication_plan(actor=actor, **asked)
     existing = existing_starts(plan)
     taken = {start for start, _end in existing}
     starts = [start for start, _end in existing]

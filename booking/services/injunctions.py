@@ -32,7 +32,7 @@ from booking.models import (
 )
 from booking.models.injunctions import CASE_NUMBER_MAX, COURT_MAX, NOTES_MAX
 from booking.permissions import works_at
-from booking.services.appointments import appointment_book, slot_for_booking
+from booking.services.bookings import appointment_book, slot_for_booking
 from core.db import constraint_of
 
 

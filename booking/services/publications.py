@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
+from typing import Any, Required, TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -172,6 +173,33 @@ class PublicationPlan:
         }
 
 
+class PublicationParameters(TypedDict, total=False):
+    """What a publication is asked with: the keyword arguments of
+    ``publication_plan`` (its defaults) that ``slots_publish`` and
+    ``publication_preview`` pass on to it."""
+
+    site: Required[Site]
+    procedure: Required[Procedure]
+    date_from: Required[date]
+    date_to: Required[date]
+    weekdays: Required[Iterable[int]]
+    opening_ranges: Required[Sequence[OpeningRange]]
+    counters: Required[int]
+    slot_minutes: int | None
+    mediation_counters: int
+    priority_counters: int
+    visible_at: datetime | None
+    visible_until: datetime | None
+
+
+def publication_parameters(values: Mapping[str, Any], **changes: Any) -> PublicationParameters:
+    """The parameters of a publication picked from checked input (a form's
+    ``cleaned_data``, a serializer's ``validated_data``: one missing is ``None``),
+    ``changes`` put in their place."""
+    picked = {name: values.get(name) for name in PublicationParameters.__annotations__}
+    return PublicationParameters(**{**picked, **changes})
+
+
 def publication_plan(
     *,
     actor: User,
@@ -264,22 +292,7 @@ def existing_starts(plan: PublicationPlan) -> list[tuple[datetime, datetime]]:
     )
 
 
-def slots_publish(
-    *,
-    actor: User,
-    site: Site,
-    procedure: Procedure,
-    date_from: date,
-    date_to: date,
-    weekdays: Iterable[int],
-    opening_ranges: Sequence[OpeningRange],
-    counters: int,
-    slot_minutes: int | None = None,
-    mediation_counters: int = 0,
-    priority_counters: int = 0,
-    visible_at: datetime | None = None,
-    visible_until: datetime | None = None,
-) -> PublicationResult:
+def slots_publish(*, actor: User, **asked: Unpack[PublicationParameters]) -> PublicationResult:
     """Put capacity online for ``site`` and ``procedure``.
 
     One slot row per time and pool (public, mediation, priority) whose
@@ -292,22 +305,9 @@ def slots_publish(
     row and ``Publication.parameters`` hold the window, never the moment.
     """
     now = timezone.now()
-    plan = publication_plan(
-        actor=actor,
-        site=site,
-        procedure=procedure,
-        date_from=date_from,
-        date_to=date_to,
-        weekdays=weekdays,
-        opening_ranges=opening_ranges,
-        counters=counters,
-        slot_minutes=slot_minutes,
-        mediation_counters=mediation_counters,
-        priority_counters=priority_counters,
-        visible_at=visible_at,
-        visible_until=visible_until,
-        now=now,
-    )
+    plan = publication_plan(actor=actor, now=now, **asked)
+    site, procedure, date_from, date_to = plan.site, plan.procedure, plan.date_from, plan.date_to
+    visible_at, visible_until = plan.visible_at, plan.visible_until
     published_at = _visibility_moment(visible_at, visible_until, now)
     pools = list(plan.pools)
     times = list(plan.times)

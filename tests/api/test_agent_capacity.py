@@ -15,6 +15,7 @@ from booking.models import Pool, Publication, Slot
 from booking.services import appointment_book
 from tests import factories
 from tests.helpers.api_clients import token_client
+from tests.helpers.publishing import api_body
 
 pytestmark = pytest.mark.django_db
 
@@ -26,23 +27,6 @@ MOVE = "/api/v1/agent/slots/move/"
 
 def _slot_url(slot) -> str:
     return f"/api/v1/agent/slots/{slot.pk}/"
-
-
-def _body(site, procedure, **overrides):
-    tomorrow = timezone.localdate() + timedelta(days=1)
-    body = {
-        "site": site.slug,
-        "procedure": procedure.slug,
-        "date_from": tomorrow.isoformat(),
-        "date_to": (tomorrow + timedelta(days=6)).isoformat(),
-        "weekdays": [0, 1, 2, 3, 4, 5, 6],
-        "opening_ranges": [{"start": "09:00", "end": "10:00"}, {"start": "14:00", "end": "15:00"}],
-        "slot_minutes": 20,
-        "counters": 3,
-        "mediation_counters": 1,
-    }
-    body.update(overrides)
-    return body
 
 
 def _move(slot, **changes):
@@ -65,7 +49,7 @@ def test_the_preview_answers_what_the_publication_then_creates(agent_api, site, 
     first_day = timezone.localdate() + timedelta(days=1)
     agent_api.post(
         PUBLISH,
-        _body(
+        api_body(
             site,
             procedure,
             date_to=first_day.isoformat(),
@@ -75,7 +59,7 @@ def test_the_preview_answers_what_the_publication_then_creates(agent_api, site, 
     )
     before = (Slot.objects.count(), Publication.objects.count(), AuditEvent.objects.count())
 
-    response = agent_api.post(PREVIEW, _body(site, procedure), format="json")
+    response = agent_api.post(PREVIEW, api_body(site, procedure), format="json")
 
     assert response.status_code == 200
     preview = response.json()
@@ -88,7 +72,7 @@ def test_the_preview_answers_what_the_publication_then_creates(agent_api, site, 
         "mediation": {"slots": 39, "seats": 39},
     }
     assert preview["visibility"] == {"kind": "now", "visible_at": None, "visible_window": None}
-    created = agent_api.post(PUBLISH, _body(site, procedure), format="json").json()
+    created = agent_api.post(PUBLISH, api_body(site, procedure), format="json").json()
     assert created["created"] == preview["slots"]
     created_per_day = Counter(
         timezone.localdate(start).isoformat()
@@ -100,9 +84,11 @@ def test_the_preview_answers_what_the_publication_then_creates(agent_api, site, 
 
 
 def test_the_preview_refuses_like_the_publication(agent_api, other_agent_api, site, procedure):
-    refused = agent_api.post(PREVIEW, _body(site, procedure, mediation_counters=4), format="json")
+    refused = agent_api.post(
+        PREVIEW, api_body(site, procedure, mediation_counters=4), format="json"
+    )
     assert (refused.status_code, refused.json()["code"]) == (400, "invalid_publication")
-    other = other_agent_api.post(PREVIEW, _body(site, procedure), format="json")
+    other = other_agent_api.post(PREVIEW, api_body(site, procedure), format="json")
     assert (other.status_code, other.json()["code"]) == (403, "not_allowed")
 
 
@@ -261,7 +247,7 @@ def test_agent_capacity_api_takes_a_bounded_number_of_queries(
     }
 
     for method, url, body, bound in [
-        ("post", PREVIEW, _body(site, procedure), 5),
+        ("post", PREVIEW, api_body(site, procedure), 5),
         ("get", CALENDAR, calendar, 4),
         ("patch", _slot_url(slots[0]), {"capacity": 2}, 8),
         ("post", MOVE, _move(slots[1]), 12),

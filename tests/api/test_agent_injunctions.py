@@ -6,20 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from booking.models import Appointment, Injunction
 from tests import factories
-from tests.booking.test_injunctions import _slot_on, record
 from tests.helpers.api_clients import token_client
+from tests.helpers.injunctions import record, slot_on, today
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/agent/injunctions/"
-
-
-def _today():
-    return timezone.localdate()
 
 
 @pytest.fixture
@@ -29,7 +24,7 @@ def walk_in(db):
 
 @pytest.fixture
 def order(agent, walk_in, procedure, site):
-    return record(agent, walk_in, procedure, site, deadline=_today() + timedelta(days=5))
+    return record(agent, walk_in, procedure, site, deadline=today() + timedelta(days=5))
 
 
 def _body(applicant, procedure, site, **changes) -> dict:
@@ -37,8 +32,8 @@ def _body(applicant, procedure, site, **changes) -> dict:
         "applicant": applicant.pk,
         "court": "Tribunal administratif de Cergy-Pontoise",
         "case_number": "2611111",
-        "ordered_on": (_today() - timedelta(days=1)).isoformat(),
-        "deadline": (_today() + timedelta(days=15)).isoformat(),
+        "ordered_on": (today() - timedelta(days=1)).isoformat(),
+        "deadline": (today() + timedelta(days=15)).isoformat(),
         "procedure": procedure.slug,
         "site": site.slug,
         **changes,
@@ -63,7 +58,7 @@ def test_bad_input_is_a_400_with_its_code_and_nothing_is_written(
         walk_in,
         procedure,
         site,
-        deadline=(_today() - timedelta(days=5)).isoformat(),
+        deadline=(today() - timedelta(days=5)).isoformat(),
     )
 
     refused = agent_api.post(URL, before, format="json", HTTP_ACCEPT_LANGUAGE="fr")
@@ -98,8 +93,8 @@ def test_the_list_is_paginated_and_filtered(agent_api, agent, order, procedure, 
         factories.ApplicantFactory(user=None),
         procedure,
         site,
-        ordered_on=_today() - timedelta(days=30),
-        deadline=_today() - timedelta(days=2),
+        ordered_on=today() - timedelta(days=30),
+        deadline=today() - timedelta(days=2),
     )
 
     every = agent_api.get(URL, {"page_size": 1})
@@ -121,7 +116,7 @@ def test_the_list_is_paginated_and_filtered(agent_api, agent, order, procedure, 
 
 
 def test_convoking_books_before_the_deadline(agent_api, order, site, procedure):
-    slot = _slot_on(site, procedure, _today() + timedelta(days=3))
+    slot = slot_on(site, procedure, today() + timedelta(days=3))
 
     response = agent_api.post(f"{URL}{order.pk}/convocation/", {"slot": slot.pk}, format="json")
 
@@ -133,7 +128,7 @@ def test_convoking_books_before_the_deadline(agent_api, order, site, procedure):
 
 
 def test_a_time_after_the_deadline_is_a_409(agent_api, order, site, procedure):
-    late = _slot_on(site, procedure, _today() + timedelta(days=8))
+    late = slot_on(site, procedure, today() + timedelta(days=8))
 
     response = agent_api.post(f"{URL}{order.pk}/convocation/", {"slot": late.pk}, format="json")
 
@@ -145,7 +140,7 @@ def test_a_time_after_the_deadline_is_a_409(agent_api, order, site, procedure):
 def test_another_sites_order_is_a_404_to_read_and_to_act(
     other_agent_api, agent_api, order, site, procedure
 ):
-    slot = _slot_on(site, procedure, _today() + timedelta(days=3))
+    slot = slot_on(site, procedure, today() + timedelta(days=3))
 
     read = other_agent_api.get(f"{URL}{order.pk}/")
     acted = other_agent_api.post(f"{URL}{order.pk}/convocation/", {"slot": slot.pk}, format="json")

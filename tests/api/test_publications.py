@@ -8,31 +8,15 @@ from django.utils import timezone
 from booking.models import Pool, Publication, Slot
 from tests import factories
 from tests.helpers.api_clients import token_client
+from tests.helpers.publishing import api_body
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/agent/publications/"
 
 
-def _body(site, procedure, **overrides):
-    tomorrow = timezone.localdate() + timedelta(days=1)
-    body = {
-        "site": site.slug,
-        "procedure": procedure.slug,
-        "date_from": tomorrow.isoformat(),
-        "date_to": (tomorrow + timedelta(days=6)).isoformat(),
-        "weekdays": [0, 1, 2, 3, 4, 5, 6],
-        "opening_ranges": [{"start": "09:00", "end": "10:00"}, {"start": "14:00", "end": "15:00"}],
-        "slot_minutes": 20,
-        "counters": 3,
-        "mediation_counters": 1,
-    }
-    body.update(overrides)
-    return body
-
-
 def test_agent_publishes_slots_for_their_site(agent_api, agent, site, procedure):
-    response = agent_api.post(URL, _body(site, procedure), format="json")
+    response = agent_api.post(URL, api_body(site, procedure), format="json")
 
     assert response.status_code == 201
     # 7 days x 2 ranges x 3 slots of 20 minutes x 2 pools (public, mediation)
@@ -47,9 +31,9 @@ def test_agent_publishes_slots_for_their_site(agent_api, agent, site, procedure)
 
 
 def test_republishing_the_same_window_creates_nothing(agent_api, site, procedure):
-    agent_api.post(URL, _body(site, procedure), format="json")
+    agent_api.post(URL, api_body(site, procedure), format="json")
 
-    response = agent_api.post(URL, _body(site, procedure), format="json")
+    response = agent_api.post(URL, api_body(site, procedure), format="json")
 
     assert response.status_code == 201
     assert (response.json()["created"], response.json()["skipped"]) == (0, 84)
@@ -60,7 +44,7 @@ def test_publication_answers_when_the_slots_become_visible(agent_api, site, proc
     visible_at = (timezone.localtime() + timedelta(hours=5)).replace(microsecond=0)
 
     response = agent_api.post(
-        URL, _body(site, procedure, visible_at=visible_at.isoformat()), format="json"
+        URL, api_body(site, procedure, visible_at=visible_at.isoformat()), format="json"
     )
 
     assert response.status_code == 201
@@ -75,7 +59,7 @@ def test_publication_visible_until_draws_a_moment_in_the_window(agent_api, site,
 
     response = agent_api.post(
         URL,
-        _body(site, procedure, visible_at=start.isoformat(), visible_until=end.isoformat()),
+        api_body(site, procedure, visible_at=start.isoformat(), visible_until=end.isoformat()),
         format="json",
     )
 
@@ -89,7 +73,7 @@ def test_publication_visible_until_draws_a_moment_in_the_window(agent_api, site,
 
 
 def test_agent_of_another_site_gets_not_allowed(other_agent_api, site, procedure):
-    response = other_agent_api.post(URL, _body(site, procedure), format="json")
+    response = other_agent_api.post(URL, api_body(site, procedure), format="json")
 
     assert response.status_code == 403
     assert response.json()["code"] == "not_allowed"
@@ -101,7 +85,7 @@ def test_agent_of_another_site_gets_not_allowed(other_agent_api, site, procedure
 def test_applicants_and_mediators_cannot_publish(request, persona, site, procedure):
     client = token_client(request.getfixturevalue(persona))
 
-    response = client.post(URL, _body(site, procedure), format="json")
+    response = client.post(URL, api_body(site, procedure), format="json")
 
     assert response.status_code == 403
     assert response.json()["code"] == "agents_only"
@@ -109,14 +93,14 @@ def test_applicants_and_mediators_cannot_publish(request, persona, site, procedu
 
 
 def test_supervisor_publishes_for_any_site(supervisor, site, procedure):
-    response = token_client(supervisor).post(URL, _body(site, procedure), format="json")
+    response = token_client(supervisor).post(URL, api_body(site, procedure), format="json")
 
     assert response.status_code == 201
 
 
 def test_end_before_start_gets_invalid_publication(agent_api, site, procedure):
     tomorrow = timezone.localdate() + timedelta(days=1)
-    body = _body(
+    body = api_body(
         site,
         procedure,
         date_from=(tomorrow + timedelta(days=2)).isoformat(),
@@ -131,7 +115,7 @@ def test_end_before_start_gets_invalid_publication(agent_api, site, procedure):
 
 
 def test_overlapping_ranges_get_invalid_publication(agent_api, site, procedure):
-    body = _body(
+    body = api_body(
         site,
         procedure,
         opening_ranges=[{"start": "09:00", "end": "11:00"}, {"start": "10:00", "end": "12:00"}],
@@ -144,7 +128,7 @@ def test_overlapping_ranges_get_invalid_publication(agent_api, site, procedure):
 
 
 def test_weekday_out_of_range_gets_invalid_publication(agent_api, site, procedure):
-    response = agent_api.post(URL, _body(site, procedure, weekdays=[7]), format="json")
+    response = agent_api.post(URL, api_body(site, procedure, weekdays=[7]), format="json")
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_publication"
@@ -161,7 +145,7 @@ def test_weekday_out_of_range_gets_invalid_publication(agent_api, site, procedur
     ],
 )
 def test_malformed_field_is_invalid(agent_api, site, procedure, field, value):
-    response = agent_api.post(URL, _body(site, procedure, **{field: value}), format="json")
+    response = agent_api.post(URL, api_body(site, procedure, **{field: value}), format="json")
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
@@ -169,7 +153,7 @@ def test_malformed_field_is_invalid(agent_api, site, procedure, field, value):
 
 
 def test_missing_counters_is_invalid(agent_api, site, procedure):
-    body = _body(site, procedure)
+    body = api_body(site, procedure)
     del body["counters"]
 
     response = agent_api.post(URL, body, format="json")
@@ -180,7 +164,7 @@ def test_missing_counters_is_invalid(agent_api, site, procedure):
 
 
 def test_unknown_site_is_invalid(agent_api, procedure):
-    body = _body(factories.SiteFactory.build(slug="atlantis"), procedure)
+    body = api_body(factories.SiteFactory.build(slug="atlantis"), procedure)
 
     response = agent_api.post(URL, body, format="json")
 

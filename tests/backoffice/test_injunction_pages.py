@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.html import escape
 
 from audit.models import AuditAction, AuditEvent
@@ -17,13 +17,9 @@ from booking.services import appointment_book
 from booking.services.injunctions import injunction_convoke
 from tests import factories
 from tests.auth import login
-from tests.booking.test_injunctions import _slot_on, record
+from tests.helpers.injunctions import record, slot_on, today
 
 pytestmark = pytest.mark.django_db
-
-
-def _today():
-    return timezone.localdate()
 
 
 @pytest.fixture
@@ -33,7 +29,7 @@ def walk_in(db):
 
 @pytest.fixture
 def order(agent, walk_in, procedure, site):
-    return record(agent, walk_in, procedure, site, deadline=_today() + timedelta(days=5))
+    return record(agent, walk_in, procedure, site, deadline=today() + timedelta(days=5))
 
 
 def _order_form(procedure, site, **changes) -> dict:
@@ -41,8 +37,8 @@ def _order_form(procedure, site, **changes) -> dict:
         "action": "record",
         "court": "Tribunal administratif de Montreuil",
         "case_number": "2654321",
-        "ordered_on": (_today() - timedelta(days=1)).isoformat(),
-        "deadline": (_today() + timedelta(days=10)).isoformat(),
+        "ordered_on": (today() - timedelta(days=1)).isoformat(),
+        "deadline": (today() + timedelta(days=10)).isoformat(),
         "procedure": procedure.pk,
         "site": site.pk,
         "notes": "",
@@ -59,8 +55,8 @@ def test_the_list_shows_each_order_with_its_state_and_the_counts(web, agent, ord
         factories.ApplicantFactory(user=None),
         procedure,
         order.site,
-        ordered_on=_today() - timedelta(days=20),
-        deadline=_today() - timedelta(days=1),
+        ordered_on=today() - timedelta(days=20),
+        deadline=today() - timedelta(days=1),
     )
     login(web, agent)
 
@@ -211,8 +207,8 @@ def test_bad_order_details_are_refused_in_french_and_nothing_is_written(
         _order_form(
             procedure,
             site,
-            ordered_on=(_today() - timedelta(days=1)).isoformat(),
-            deadline=(_today() - timedelta(days=3)).isoformat(),
+            ordered_on=(today() - timedelta(days=1)).isoformat(),
+            deadline=(today() - timedelta(days=3)).isoformat(),
         ),
         HTTP_ACCEPT_LANGUAGE="fr",
     )
@@ -254,8 +250,8 @@ def test_recording_without_a_person_sends_back_to_the_search(web, agent, procedu
 def test_the_page_offers_priority_times_before_the_deadline_only(
     web, agent, order, site, procedure
 ):
-    before = _slot_on(site, procedure, _today() + timedelta(days=3))
-    after = _slot_on(site, procedure, _today() + timedelta(days=6))
+    before = slot_on(site, procedure, today() + timedelta(days=3))
+    after = slot_on(site, procedure, today() + timedelta(days=6))
     login(web, agent)
 
     page = web.get(
@@ -269,7 +265,7 @@ def test_the_page_offers_priority_times_before_the_deadline_only(
 def test_booking_serves_the_order_and_shows_the_convocation_and_messages(
     web, agent, order, site, procedure
 ):
-    slot = _slot_on(site, procedure, _today() + timedelta(days=3))
+    slot = slot_on(site, procedure, today() + timedelta(days=3))
     login(web, agent)
 
     answer = web.post(reverse("agent:injunction_convocation", args=[order.pk]), {"slot": slot.pk})
@@ -286,7 +282,7 @@ def test_booking_serves_the_order_and_shows_the_convocation_and_messages(
 
 
 def test_a_time_after_the_deadline_is_refused_on_the_page(web, agent, order, site, procedure):
-    late = _slot_on(site, procedure, _today() + timedelta(days=7))
+    late = slot_on(site, procedure, today() + timedelta(days=7))
     login(web, agent)
 
     page = web.post(reverse("agent:injunction_convocation", args=[order.pk]), {"slot": late.pk})
@@ -306,7 +302,7 @@ def test_no_time_chosen_is_a_form_error(web, agent, order):
 
 
 def test_the_convocation_page_opens_for_the_agent(web, agent, order, site, procedure):
-    slot = _slot_on(site, procedure, _today() + timedelta(days=3))
+    slot = slot_on(site, procedure, today() + timedelta(days=3))
     injunction_convoke(actor=agent, injunction=order, slot_id=slot.pk)
     login(web, agent)
     reference = Appointment.objects.get().reference

@@ -12,8 +12,8 @@ from django.utils import timezone
 from booking.services.injunctions import injunction_convoke
 from tests import factories
 from tests.auth import login
-from tests.booking.test_injunctions import _slot_on, record
 from tests.helpers.api_clients import token_client
+from tests.helpers.injunctions import record, slot_on
 
 pytestmark = pytest.mark.django_db
 
@@ -35,10 +35,10 @@ def many(agent, procedure, site):
         for n in range(12)
     ]
     for n, row in enumerate(rows[8:]):
-        slot = _slot_on(site, procedure, today + timedelta(days=1 + n), hour=8)
+        slot = slot_on(site, procedure, today + timedelta(days=1 + n), hour=8)
         injunction_convoke(actor=agent, injunction=row, slot_id=slot.pk)
     for n in range(6):
-        _slot_on(site, procedure, today + timedelta(days=2 + n % 3), hour=11 + n)
+        slot_on(site, procedure, today + timedelta(days=2 + n % 3), hour=11 + n)
     return rows
 
 
@@ -92,7 +92,7 @@ def test_injunction_routes_take_a_bounded_number_of_queries(
     assert _bounded(bounded, 9, lambda: client.get(detail)) == 200
     served_page = reverse("agent:injunction", args=[served.pk])
     assert _bounded(bounded, 5, lambda: client.get(served_page)) == 200
-    slot = _slot_on(site, procedure, today + timedelta(days=3), hour=17)
+    slot = slot_on(site, procedure, today + timedelta(days=3), hour=17)
     convoke = reverse("agent:injunction_convocation", args=[open_one.pk])
     assert _bounded(bounded, 18, lambda: client.post(convoke, {"slot": slot.pk})) == 302
     # API: the list (a page), one order, recording, convoking.
@@ -114,7 +114,7 @@ def test_injunction_routes_take_a_bounded_number_of_queries(
     }
     assert _bounded(bounded, 11, lambda: api.post(url, body, format="json")) == 201
     another = many[6]
-    slot = _slot_on(site, procedure, today + timedelta(days=3), hour=18)
+    slot = slot_on(site, procedure, today + timedelta(days=3), hour=18)
     convoke_api = f"{url}{another.pk}/convocation/"
     assert (
         _bounded(bounded, 17, lambda: api.post(convoke_api, {"slot": slot.pk}, format="json"))

@@ -4,12 +4,9 @@ other agent is taken to it (found on file, audited), never a second one."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from time import monotonic
 
 import pytest
-from django.db import connection
 
 from audit.models import AuditAction, AuditEvent
 from backoffice.people_services import walk_in_found_on_file
@@ -17,43 +14,9 @@ from booking.errors import IdentityTaken
 from booking.models import Applicant
 from booking.services import applicant_create
 from tests import factories
+from tests.helpers.racing import race
 
-LOCK_TIMEOUT = "30s"
-JOIN_TIMEOUT = 90.0
 AGENTS = 8
-
-
-def _race(calls: list[Callable[[], object]]) -> list[object]:
-    """Every call at once, each in its own thread and database connection; what
-    each returned or raised (as ``tests/mediation/test_caps.py``)."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def racer(index: int, call: Callable[[], object]) -> None:
-        started = False
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-            barrier.wait(timeout=JOIN_TIMEOUT)
-            started = True
-            outcomes[index] = call()
-        except BaseException as exc:
-            if not started:
-                barrier.abort()
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=racer, args=(i, c), daemon=True) for i, c in enumerate(calls)
-    ]
-    for thread in threads:
-        thread.start()
-    deadline = monotonic() + JOIN_TIMEOUT
-    for thread in threads:
-        thread.join(timeout=max(0.0, deadline - monotonic()))
-    assert not any(thread.is_alive() for thread in threads), "a racer hung"
-    return outcomes
 
 
 def _register(agent) -> Callable[[], int]:
@@ -75,7 +38,7 @@ def _register(agent) -> Callable[[], int]:
 def test_agents_registering_the_same_walk_in_at_once_make_one_record():
     agents = [factories.AgentFactory(sites=[factories.SiteFactory()]) for _ in range(AGENTS)]
 
-    outcomes = _race([_register(agent) for agent in agents])
+    outcomes = race([_register(agent) for agent in agents])
 
     assert all(isinstance(outcome, int) for outcome in outcomes), outcomes
     person = Applicant.objects.get()

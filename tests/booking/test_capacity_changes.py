@@ -328,7 +328,7 @@ def test_moving_from_a_pool_without_a_slot_or_at_another_site_answers_as_missing
 
 @pytest.mark.django_db(transaction=True)
 def test_a_capacity_change_racing_a_booking_never_goes_below_booked(site, procedure):
-    from tests.booking.test_concurrency import _race
+    from tests.helpers.racing import race
 
     agent = factories.AgentFactory(sites=[site])
     for _round in range(8):
@@ -336,7 +336,7 @@ def test_a_capacity_change_racing_a_booking_never_goes_below_booked(site, proced
         _book(slot, 2)
         person = factories.ApplicantFactory()
 
-        outcomes = _race(
+        outcomes = race(
             [
                 partial(appointment_book, actor=person.user, applicant=person, slot_id=slot.pk),
                 partial(slot_capacity_change, actor=agent, slot=slot.pk, capacity=2),
@@ -355,7 +355,7 @@ def test_a_capacity_change_racing_a_booking_never_goes_below_booked(site, proced
 
 @pytest.mark.django_db(transaction=True)
 def test_a_capacity_cut_racing_several_bookings_keeps_every_booked_seat(site, procedure):
-    from tests.booking.test_concurrency import _race
+    from tests.helpers.racing import race
 
     agent = factories.AgentFactory(sites=[site])
 
@@ -367,7 +367,7 @@ def test_a_capacity_cut_racing_several_bookings_keeps_every_booked_seat(site, pr
         slot = factories.SlotFactory(site=site, procedure=procedure, capacity=6)
         people = factories.ApplicantFactory.create_batch(5)
 
-        outcomes = _race(
+        outcomes = race(
             [
                 *(
                     partial(appointment_book, actor=p.user, applicant=p, slot_id=slot.pk)
@@ -388,7 +388,7 @@ def test_a_capacity_cut_racing_several_bookings_keeps_every_booked_seat(site, pr
 
 @pytest.mark.django_db(transaction=True)
 def test_moving_counters_racing_bookings_never_moves_a_booked_seat(site, procedure):
-    from tests.booking.test_concurrency import _race
+    from tests.helpers.racing import race
 
     agent = factories.AgentFactory(sites=[site])
     slot = factories.SlotFactory(site=site, procedure=procedure, capacity=4)
@@ -407,7 +407,7 @@ def test_moving_counters_racing_bookings_never_moves_a_booked_seat(site, procedu
         for _ in range(3)
     ]
 
-    outcomes = _race(
+    outcomes = race(
         [partial(appointment_book, actor=p.user, applicant=p, slot_id=slot.pk) for p in people]
         + moves
     )

@@ -14,7 +14,7 @@ from booking.models import Applicant
 from booking.services import appointment_book
 from booking.services.identities import applicant_claim
 from tests import factories
-from tests.booking.test_concurrency import _kinds, _race
+from tests.helpers.racing import kinds, race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,9 +48,9 @@ def test_six_accounts_claiming_one_file_at_once_one_gets_it(slot):
     booked = _walk_in_booked(slot, "9300000101")
     users = factories.UserFactory.create_batch(6)
 
-    outcomes = _race([_claim(user, booked, "9300000101") for user in users])
+    outcomes = race([_claim(user, booked, "9300000101") for user in users])
 
-    assert _kinds(outcomes) == {"Applicant": 1, "IdentityClaimRefused": 5}, outcomes
+    assert kinds(outcomes) == {"Applicant": 1, "IdentityClaimRefused": 5}, outcomes
     winner = next(o for o in outcomes if isinstance(o, Applicant))
     assert Applicant.objects.get(pk=booked.applicant_id).user_id == winner.user_id
     assert IdentityClaimAttempt.objects.count() == 5
@@ -61,8 +61,8 @@ def test_one_account_claiming_two_files_at_once_keeps_one(site, procedure):
     second = _walk_in_booked(factories.SlotFactory(site=site, procedure=procedure), "9300000202")
     user = factories.UserFactory()
 
-    outcomes = _race([_claim(user, first, "9300000201"), _claim(user, second, "9300000202")])
+    outcomes = race([_claim(user, first, "9300000201"), _claim(user, second, "9300000202")])
 
-    assert _kinds(outcomes) == {"Applicant": 1, "IdentityAlreadyOnFile": 1}, outcomes
+    assert kinds(outcomes) == {"Applicant": 1, "IdentityAlreadyOnFile": 1}, outcomes
     assert Applicant.objects.filter(user=user).count() == 1
     assert Applicant.objects.filter(user=None).count() == 1

@@ -13,7 +13,7 @@ from booking import errors
 from booking.models import ACTIVE_STATUSES, Appointment, ClosureKind, PriorityRight, Slot
 from booking.services import appointment_book, appointment_cancel, closure_create
 from tests import factories
-from tests.booking.test_concurrency import _race
+from tests.helpers.racing import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,7 +54,7 @@ def test_bookings_racing_a_closure_never_leave_a_seat_in_a_closed_slot(round_):
         ),
         partial(appointment_cancel, actor=booked[0].applicant.user, appointment=booked[0]),
     ]
-    outcomes = _race(calls)
+    outcomes = race(calls)
 
     # Each racer either did its work or was refused for a reason of the domain.
     for outcome in outcomes:

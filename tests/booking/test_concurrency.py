@@ -10,7 +10,6 @@ and every test asserts that no racer ended with an unexpected error.
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from collections.abc import Callable
 from datetime import date, time, timedelta
 from functools import partial
@@ -33,55 +32,16 @@ from booking.services import (
     slots_publish,
 )
 from tests import factories
+from tests.helpers.racing import LOCK_TIMEOUT, kinds, race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# Generous: a real deadlock is reported by PostgreSQL after deadlock_timeout (1 s)
-# whatever this says; this only turns a hang into a failure, and on a loaded
-# 2-core machine a dozen serialised transactions can legitimately wait seconds.
-LOCK_TIMEOUT = "30s"
 JOIN_TIMEOUT = 60.0  # seconds, for all racers together
 
 
 def _race(calls: list[Callable[[], object]]) -> list[object]:
-    """Run every call at once, each in its own thread and connection.
-
-    Returns, in order, what each call returned or the exception it raised.
-    Fails if a racer is still running after JOIN_TIMEOUT (a hang).
-    """
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def racer(index: int, call: Callable[[], object]) -> None:
-        started = False
-        try:
-            with connection.cursor() as cursor:  # connect before the start
-                cursor.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-            barrier.wait(timeout=JOIN_TIMEOUT)
-            started = True
-            outcomes[index] = call()
-        except BaseException as exc:  # the test inspects it
-            if not started:  # release the others rather than leave them waiting
-                barrier.abort()
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=racer, args=(i, call), daemon=True) for i, call in enumerate(calls)
-    ]
-    for thread in threads:
-        thread.start()
-    deadline = monotonic() + JOIN_TIMEOUT
-    for thread in threads:
-        thread.join(timeout=max(0.0, deadline - monotonic()))
-    assert not any(thread.is_alive() for thread in threads), "a racer hung"
-    return outcomes
-
-
-def _kinds(outcomes: list[object]) -> Counter:
-    """How many racers ended in each way: ``Appointment``, ``SlotFull``..."""
-    return Counter(type(outcome).__name__ for outcome in outcomes)
+    """``tests.helpers.racing.race`` with this module's join timeout."""
+    return race(calls, join_timeout=JOIN_TIMEOUT)
 
 
 def _assert_booked_matches_active_appointments() -> None:
@@ -104,7 +64,7 @@ def test_forty_concurrent_bookings_of_a_three_seat_slot_make_exactly_three(site,
         [partial(appointment_book, actor=a.user, applicant=a, slot_id=slot.pk) for a in applicants]
     )
 
-    assert _kinds(outcomes) == {"Appointment": 3, "SlotFull": 37}
+    assert kinds(outcomes) == {"Appointment": 3, "SlotFull": 37}
     slot.refresh_from_db()
     assert slot.booked == 3
     winners = {o.applicant_id for o in outcomes if isinstance(o, Appointment)}
@@ -128,7 +88,7 @@ def test_same_person_booking_two_slots_at_once_gets_one_and_leaks_no_seat(site, 
             ]
         )
 
-        assert _kinds(outcomes) == {"Appointment": 1, "AlreadyBooked": 1}
+        assert kinds(outcomes) == {"Appointment": 1, "AlreadyBooked": 1}
         (won,) = [o for o in outcomes if isinstance(o, Appointment)]
         for s in slots:
             s.refresh_from_db()
@@ -148,7 +108,7 @@ def test_a_bot_firing_at_ten_slots_at_once_gets_one(site, procedure):
         ]
     )
 
-    assert _kinds(outcomes) == {"Appointment": 1, "AlreadyBooked": 9}
+    assert kinds(outcomes) == {"Appointment": 1, "AlreadyBooked": 9}
     assert sum(Slot.objects.values_list("booked", flat=True)) == 1
     assert Appointment.objects.count() == 1
 
@@ -177,7 +137,7 @@ def test_reschedule_race_for_one_seat_moves_one_and_keeps_all_others(site, proce
         ]
     )
 
-    assert _kinds(outcomes) == {"Appointment": 1, "SlotFull": 19}
+    assert kinds(outcomes) == {"Appointment": 1, "SlotFull": 19}
     (moved,) = [o for o in outcomes if isinstance(o, Appointment)]
     crowded.refresh_from_db()
     last_seat.refresh_from_db()
@@ -217,7 +177,7 @@ def test_crossing_reschedules_finish_without_deadlock(site, procedure, agent):
                 for appt, to in moves
             ]
         )
-        assert _kinds(outcomes) == {"Appointment": 12}, outcomes
+        assert kinds(outcomes) == {"Appointment": 12}, outcomes
         moves = [(appt, slot_a if to == slot_b else slot_b) for appt, to in moves]
 
     assert set(
@@ -259,7 +219,7 @@ def test_crossing_reschedules_between_two_full_slots_lose_nothing(site, procedur
         ]
     )
 
-    assert _kinds(outcomes) == {"SlotFull": 10}
+    assert kinds(outcomes) == {"SlotFull": 10}
     assert Appointment.objects.filter(slot=slot_a, pk__in=[a.pk for a in on_a]).count() == 5
     assert Appointment.objects.filter(slot=slot_b, pk__in=[b.pk for b in on_b]).count() == 5
     _assert_booked_matches_active_appointments()
@@ -279,7 +239,7 @@ def test_one_appointment_cancelled_ten_times_at_once_frees_one_seat(site, proced
         [partial(appointment_cancel, actor=agent, appointment=appointment) for _ in range(10)]
     )
 
-    assert _kinds(outcomes) == {"Appointment": 1, "AppointmentNotActive": 9}
+    assert kinds(outcomes) == {"Appointment": 1, "AppointmentNotActive": 9}
     slot.refresh_from_db()
     assert slot.booked == 1
     _assert_booked_matches_active_appointments()
@@ -337,7 +297,7 @@ def test_the_same_window_published_four_times_at_once_exists_once(site, procedur
 
     outcomes = _race([publish for _ in range(4)])
 
-    assert _kinds(outcomes) == {"PublicationResult": 4}
+    assert kinds(outcomes) == {"PublicationResult": 4}
     assert sum(result.created for result in outcomes) == 5 * 9 * 2
     assert Slot.objects.count() == 5 * 9 * 2
     assert Slot.objects.values("starts_at", "pool").distinct().count() == 90
@@ -354,7 +314,7 @@ def test_one_document_registered_eight_times_at_once_is_recorded_once(db):
 
     outcomes = _race([partial(applicant_create, actor=u, user=u, identity=identity) for u in users])
 
-    assert _kinds(outcomes) == {"Applicant": 1, "IdentityTaken": 7}
+    assert kinds(outcomes) == {"Applicant": 1, "IdentityTaken": 7}
     assert Applicant.objects.count() == 1
 
 
@@ -383,7 +343,7 @@ def test_one_appointment_rescheduled_twice_at_once_moves_in_turn_and_leaks_no_se
             ]
         )
 
-        assert _kinds(outcomes) == {"Appointment": 2}, outcomes
+        assert kinds(outcomes) == {"Appointment": 2}, outcomes
         appointment.refresh_from_db()
         assert appointment.reschedule_count == 2
         assert appointment.slot_id in (first.pk, second.pk)

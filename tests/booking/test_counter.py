@@ -3,14 +3,10 @@ and the no-show cooling of the booking rulebook."""
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
 from datetime import timedelta
 from functools import partial
-from time import monotonic
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from audit.models import AuditAction, AuditEvent
@@ -26,6 +22,7 @@ from booking.services import (
 )
 from tests import factories
 from tests.helpers.counter import appointment_at, local, status_of, today_at
+from tests.helpers.racing import kinds, race
 
 pytestmark = pytest.mark.django_db
 
@@ -197,44 +194,12 @@ def test_done_follows_a_check_in_only(agent, other_agent, appointment):
 # --- Concurrency -----------------------------------------------------------------------
 
 
-def _race(calls):
-    """Every call at once, each in its own thread and database connection."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def racer(index, call):
-        started = False
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SET lock_timeout = '30s'")
-            barrier.wait(timeout=60)
-            started = True
-            outcomes[index] = call()
-        except BaseException as exc:
-            if not started:
-                barrier.abort()
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=racer, args=(i, c), daemon=True) for i, c in enumerate(calls)
-    ]
-    for thread in threads:
-        thread.start()
-    deadline = monotonic() + 60
-    for thread in threads:
-        thread.join(timeout=max(0.0, deadline - monotonic()))
-    assert not any(thread.is_alive() for thread in threads), "a racer hung"
-    return outcomes
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_counters_scanning_the_same_convocation_check_in_once(site):
     appointment = appointment_at(today_at(10), site=site)
     agents = [factories.AgentFactory(sites=[site]) for _ in range(2)]
 
-    outcomes = _race(
+    outcomes = race(
         [
             partial(
                 appointment_check_in,
@@ -244,10 +209,11 @@ def test_two_counters_scanning_the_same_convocation_check_in_once(site):
                 now=NOON,
             )
             for agent in agents
-        ]
+        ],
+        join_timeout=60,
     )
 
-    assert Counter(type(o).__name__ for o in outcomes) == {
+    assert kinds(outcomes) == {
         "Appointment": 1,
         "AlreadyCheckedIn": 1,
     }

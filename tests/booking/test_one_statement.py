@@ -79,7 +79,7 @@ def test_already_booked_wins_over_full_as_before(applicant, slot):
 def test_a_reference_collision_draws_another(applicant, other_applicant, slot, monkeypatch):
     first = appointment_book(actor=applicant.user, applicant=applicant, slot_id=slot.pk)
     drawn = iter([first.reference, "ABCDEFGH"])
-    monkeypatch.setattr(services.appointments, "new_reference", lambda: next(drawn))
+    monkeypatch.setattr(services.bookings, "new_reference", lambda: next(drawn))
 
     second = appointment_book(
         actor=other_applicant.user, applicant=other_applicant, slot_id=slot.pk
@@ -125,7 +125,7 @@ def test_every_column_is_stored_as_the_instance_holds_it(applicant, slot):
 
     now = timezone.now().replace(microsecond=123457)
     loaded = statements.slot_read(slot.pk).slot()
-    appointment = services.appointments._appointment_new(
+    appointment = services.bookings._appointment_new(
         actor=applicant.user, applicant=applicant, slot=loaded, channel=Channel.API, now=now
     )
     appointment.pk = statements.appointment_id_next()

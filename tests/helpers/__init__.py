@@ -11,6 +11,9 @@ here, never from one another (a test module is collected, not a library).
 - ``matrix``: the permission matrix (every URL, what each persona gets) and
   its clients, shared by the matrix and the route fuzzer.
 - ``otp``: the code a person's authenticator app shows.
+- ``racing``: calls run at once in real concurrent transactions (``race``).
+- ``injunctions``, ``mediation_console``: what the tests of court orders and of
+  the mediators' console share (their fixtures are in their folder's conftest).
 - ``settings_process``: ``config.settings`` loaded in a subprocess with only
   the variables given.
 - The notifications' (``notification_factories``, ``alert_subscribers``,

@@ -1,8 +1,9 @@
-"""What the publication tests share: the frozen moment, the dates around DST, publishing."""
+"""What the publication tests share: the frozen moment, the dates around DST, publishing,
+the API's body. ``frozen_now`` is autouse only where it is imported by name."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -47,3 +48,23 @@ def local_times(slots) -> list[str]:
 def slots_where(**filters):
     """The slots matching ``filters``, by start then pool."""
     return list(Slot.objects.filter(**filters).order_by("starts_at", "pool"))
+
+
+def api_body(site, procedure, **overrides) -> dict:
+    """A valid body of ``POST agent/publications/`` (and its preview): a week from
+    tomorrow, two one-hour ranges of 20-minute slots, three counters, one of them
+    kept for mediation; ``overrides`` replace fields."""
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    body = {
+        "site": site.slug,
+        "procedure": procedure.slug,
+        "date_from": tomorrow.isoformat(),
+        "date_to": (tomorrow + timedelta(days=6)).isoformat(),
+        "weekdays": [0, 1, 2, 3, 4, 5, 6],
+        "opening_ranges": [{"start": "09:00", "end": "10:00"}, {"start": "14:00", "end": "15:00"}],
+        "slot_minutes": 20,
+        "counters": 3,
+        "mediation_counters": 1,
+    }
+    body.update(overrides)
+    return body

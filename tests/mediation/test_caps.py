@@ -3,15 +3,11 @@ held under real concurrent transactions, raised for one day by a supervisor."""
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
-from time import monotonic
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from audit.models import AuditAction, AuditEvent
@@ -22,6 +18,7 @@ from mediation import errors, selectors
 from mediation.models import CapRaise, MediatorDayCount, PointDayCount
 from mediation.services import cap_raise, daily_caps_claim
 from tests import factories
+from tests.helpers.racing import kinds, race
 
 
 def _people(mediator, count: int) -> list:
@@ -235,46 +232,6 @@ def test_a_bad_raise_is_refused(mediator, supervisor, changes):
 
 # --- Under concurrency ------------------------------------------------------------------------
 
-LOCK_TIMEOUT = "30s"
-JOIN_TIMEOUT = 90.0
-
-
-def _race(calls: list[Callable[[], object]]) -> list[object]:
-    """Every call at once, each in its own thread and database connection
-    (as ``tests/booking/test_concurrency.py``); what each returned or raised."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def racer(index: int, call: Callable[[], object]) -> None:
-        started = False
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-            barrier.wait(timeout=JOIN_TIMEOUT)
-            started = True
-            outcomes[index] = call()
-        except BaseException as exc:
-            if not started:
-                barrier.abort()
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=racer, args=(i, c), daemon=True) for i, c in enumerate(calls)
-    ]
-    for thread in threads:
-        thread.start()
-    deadline = monotonic() + JOIN_TIMEOUT
-    for thread in threads:
-        thread.join(timeout=max(0.0, deadline - monotonic()))
-    assert not any(thread.is_alive() for thread in threads), "a racer hung"
-    return outcomes
-
-
-def _kinds(outcomes: list[object]) -> Counter:
-    return Counter(type(outcome).__name__ for outcome in outcomes)
-
 
 @pytest.mark.django_db(transaction=True)
 def test_the_mediators_cap_holds_under_twenty_concurrent_bookings(settings, site, procedure):
@@ -283,14 +240,14 @@ def test_the_mediators_cap_holds_under_twenty_concurrent_bookings(settings, site
     people = _people(mediator, 20)
     slot = factories.SlotFactory(site=site, procedure=procedure, capacity=30)
 
-    outcomes = _race(
+    outcomes = race(
         [
             partial(appointment_book, actor=mediator, applicant=person, slot_id=slot.pk)
             for person in people
         ]
     )
 
-    assert _kinds(outcomes) == {"Appointment": 5, "DailyCapReached": 15}
+    assert kinds(outcomes) == {"Appointment": 5, "DailyCapReached": 15}
     slot.refresh_from_db()
     assert slot.booked == 5 == Appointment.objects.count()
     assert _counts(mediator) == (5, 5)
@@ -309,7 +266,7 @@ def test_the_points_cap_holds_under_twenty_concurrent_bookings_by_its_mediators(
     people = _people(first, 20)
     slots = factories.SlotFactory.create_batch(2, site=site, procedure=procedure, capacity=30)
 
-    outcomes = _race(
+    outcomes = race(
         [
             partial(
                 appointment_book,
@@ -321,7 +278,7 @@ def test_the_points_cap_holds_under_twenty_concurrent_bookings_by_its_mediators(
         ]
     )
 
-    assert _kinds(outcomes) == {"Appointment": 7, "DailyCapReached": 13}
+    assert kinds(outcomes) == {"Appointment": 7, "DailyCapReached": 13}
     assert Appointment.objects.filter(access_point=first.access_point).count() == 7
     assert sum(PointDayCount.objects.values_list("booked", flat=True)) == 7
     assert sum(MediatorDayCount.objects.values_list("booked", flat=True)) == 7

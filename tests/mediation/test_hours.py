@@ -11,8 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditAction, AuditEvent
-from booking.services import appointment_book
-from booking.services import appointments as booking_appointments
+from booking.services import appointment_book, bookings
 from mediation.errors import AccessPointNotAllowed, InvalidOpeningPeriods
 from mediation.models import OpeningPeriod
 from mediation.services import PERIODS_PER_DAY_AT_MOST, opening_periods_set
@@ -273,7 +272,7 @@ class _Clock:
 def at_nine_pm_tomorrow(monkeypatch) -> datetime:
     tomorrow = timezone.localdate() + timedelta(days=1)
     at = timezone.make_aware(datetime.combine(tomorrow, time(21)))
-    monkeypatch.setattr(booking_appointments, "timezone", _Clock(at))
+    monkeypatch.setattr(bookings, "timezone", _Clock(at))
     return at
 
 

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from booking import errors, services
 from booking.api.serializers import PublicationSerializer
-from booking.api.views.common import Publisher
+from booking.api.views.common import PUBLICATION_ERRORS, Publisher
 from booking.capacity import MAX_CALENDAR_DAYS, capacity_by_day
 from booking.models import Pool, Procedure, Site, Slot
 from booking.permissions import managed_sites
@@ -204,14 +204,7 @@ class PublicationPreviewView(APIView):
         request=PublicationSerializer,
         responses={
             200: PreviewSerializer,
-            **error_responses(
-                400,
-                401,
-                403,
-                415,
-                s400="`invalid` (malformed field, unknown slug) or `invalid_publication`",
-                s403="`agents_only`, or `not_allowed` (not one of your sites)",
-            ),
+            **PUBLICATION_ERRORS,
         },
         tags=["agent"],
         description="What `POST agent/publications/` would create with the same body, "
@@ -220,25 +213,7 @@ class PublicationPreviewView(APIView):
     def post(self, request: Request) -> Response:
         body = PublicationSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        data = body.validated_data
-        preview = services.publication_preview(
-            actor=request.user,
-            site=data["site"],
-            procedure=data["procedure"],
-            date_from=data["date_from"],
-            date_to=data["date_to"],
-            weekdays=data["weekdays"],
-            opening_ranges=[
-                services.OpeningRange(start=r["start"], end=r["end"])
-                for r in data["opening_ranges"]
-            ],
-            counters=data["counters"],
-            slot_minutes=data.get("slot_minutes"),
-            mediation_counters=data["mediation_counters"],
-            priority_counters=data["priority_counters"],
-            visible_at=data.get("visible_at"),
-            visible_until=data.get("visible_until"),
-        )
+        preview = services.publication_preview(actor=request.user, **body.service_arguments())
         return Response(PreviewSerializer(preview_json(preview)).data)
 
 

@@ -18,6 +18,7 @@ from booking.api.serializers import (
     SlotChoiceSerializer,
 )
 from booking.models import Applicant, Appointment, reference_parse
+from core.api import error_responses
 
 BOOKING_409 = (
     "`slot_full`, `already_booked`, `slot_in_past`, `booking_closed`, "
@@ -51,6 +52,17 @@ class Publisher(permissions.BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return request.user.role in (Role.AGENT, Role.SUPERVISOR)
+
+
+# What publishing and its preview answer when refused: the same body, the same checks.
+PUBLICATION_ERRORS = error_responses(
+    400,
+    401,
+    403,
+    415,
+    s400="`invalid` (malformed field, unknown slug) or `invalid_publication`",
+    s403="`agents_only`, or `not_allowed` (not one of your sites)",
+)
 
 
 # --- Helpers -----------------------------------------------------------------------

@@ -14,11 +14,8 @@ from booking.api.serializers import (
     PublicationResultSerializer,
     PublicationSerializer,
 )
-from booking.api.views.common import (
-    Publisher,
-)
+from booking.api.views.common import PUBLICATION_ERRORS, Publisher
 from booking.capacity import publication_visibility
-from core.api import error_responses
 
 # --- Agents ------------------------------------------------------------------------
 
@@ -32,39 +29,14 @@ class PublicationCreateView(APIView):
         request=PublicationSerializer,
         responses={
             201: PublicationResultSerializer,
-            **error_responses(
-                400,
-                401,
-                403,
-                415,
-                s400="`invalid` (malformed field, unknown slug) or `invalid_publication`",
-                s403="`agents_only`, or `not_allowed` (not one of your sites)",
-            ),
+            **PUBLICATION_ERRORS,
         },
         tags=["agent"],
     )
     def post(self, request: Request) -> Response:
         body = PublicationSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        data = body.validated_data
-        result = services.slots_publish(
-            actor=request.user,
-            site=data["site"],
-            procedure=data["procedure"],
-            date_from=data["date_from"],
-            date_to=data["date_to"],
-            weekdays=data["weekdays"],
-            opening_ranges=[
-                services.OpeningRange(start=r["start"], end=r["end"])
-                for r in data["opening_ranges"]
-            ],
-            counters=data["counters"],
-            slot_minutes=data.get("slot_minutes"),
-            mediation_counters=data["mediation_counters"],
-            priority_counters=data["priority_counters"],
-            visible_at=data.get("visible_at"),
-            visible_until=data.get("visible_until"),
-        )
+        result = services.slots_publish(actor=request.user, **body.service_arguments())
         shown = publication_visibility(result.publication, now=timezone.now())
         payload = {
             "publication": result.publication.pk,

@@ -1,7 +1,7 @@
 """The mediators' console, as a mediator uses it: find or register a person,
 record their consent, book for them, open the convocation, cancel; what another
-point's mediator, an applicant or an agent get; consents that are missing or
-withdrawn; the supervisors' raise of a cap."""
+point's mediator, an applicant, an agent or a visitor get; the landing after
+login."""
 
 from __future__ import annotations
 
@@ -11,29 +11,16 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils import timezone
 
-from accounts.models import Role
-from audit.models import AuditAction, AuditEvent
-from booking.models import Applicant, Appointment, AppointmentStatus, Channel, Pool
+from booking.models import Applicant, Appointment, AppointmentStatus, Channel
 from booking.services import appointment_book
-from mediation.errors import ConsentRequired, DailyCapReached
-from mediation.models import CapRaise, Consent
-from mediation.services import consent_withdraw
+from mediation.models import Consent
 from mediation.views.console import NOBODY_FOUND
 from notifications.models import Message, MessageStatus
 from tests import factories
 from tests.auth import login
-
-NO_CONSENT = "No valid consent: nothing can be done for this person until they give it."
-
-
-def _fr(msgid: str) -> str:
-    """``msgid`` as the console shows it (in French, the site's language)."""
-    with translation.override("fr"):
-        return gettext(msgid)
-
+from tests.helpers.mediation_console import fr, messages_shown, post_consent
 
 pytestmark = pytest.mark.django_db
 
@@ -47,55 +34,10 @@ IDENTITY = {
 }
 
 
-@pytest.fixture
-def point():
-    return factories.AccessPointFactory()
-
-
-@pytest.fixture
-def mediator(point):
-    return factories.MediatorFactory(access_point=point)
-
-
-@pytest.fixture
-def web(mediator) -> Client:
-    return login(Client(), mediator)
-
-
-@pytest.fixture
-def slots(site, procedure):
-    """The same morning: a time kept for access points, a public one an hour later."""
-    soon = (timezone.now() + timedelta(days=3)).replace(hour=9, minute=0, second=0, microsecond=0)
-    return {
-        "mediation": factories.SlotFactory(
-            site=site, procedure=procedure, starts_at=soon, pool=Pool.MEDIATION
-        ),
-        "public": factories.SlotFactory(
-            site=site, procedure=procedure, starts_at=soon + timedelta(hours=1)
-        ),
-    }
-
-
 def _without_tokens(response) -> str:
     """The page without what changes at every request (CSRF token, CSP nonce)."""
     html = response.content.decode()
     return re.sub(r'(nonce|value)="[^"]*"', "", html)
-
-
-def _messages(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
-
-
-def _consent(web: Client, person: Applicant, **changes):
-    data = {
-        "given_by": "person",
-        "given_by_name": "",
-        "method": "oral",
-        "purposes": ["booking", "contact_sms"],
-        "valid_until": (timezone.localdate() + timedelta(days=30)).isoformat(),
-        **changes,
-    }
-    return web.post(reverse("mediation:consent_give", args=[person.pk]), data)
 
 
 # --- The whole flow -----------------------------------------------------------------------
@@ -113,7 +55,7 @@ def test_register_consent_book_convocation_cancel(web, mediator, point, site, pr
     assert (person.phone, person.preferred_language) == ("+33612345678", "ar")
 
     # Consent, given orally by the person, for booking.
-    response = _consent(web, person)
+    response = post_consent(web, person)
     assert response.url == reverse("mediation:person", args=[person.pk])
     consent = Consent.objects.get(applicant=person)
     assert (consent.mediator, consent.access_point, consent.method) == (mediator, point, "oral")
@@ -138,7 +80,7 @@ def test_register_consent_book_convocation_cancel(web, mediator, point, site, pr
     response = web.post(kept)
     appointment = Appointment.objects.get(applicant=person)
     assert response.url == reverse("mediation:person", args=[person.pk])
-    assert appointment.reference in " ".join(_messages(web.get(response.url)))
+    assert appointment.reference in " ".join(messages_shown(web.get(response.url)))
     assert (appointment.booked_by, appointment.channel) == (mediator, Channel.MEDIATION)
     assert appointment.access_point_id == point.pk
     assert appointment.status == AppointmentStatus.BOOKED
@@ -185,7 +127,7 @@ def test_found_by_document_then_consent_then_reachable(web, mediator, point):
         },
     )
     assert response.url == page
-    assert _consent(web, person).status_code == 302
+    assert post_consent(web, person).status_code == 302
     web.session.flush()  # a new session: reachable through the consent alone
     login(web, mediator)
     assert web.get(page).status_code == 200
@@ -272,7 +214,7 @@ def test_a_document_on_file_with_another_birth_date_is_refused_not_found(web, po
     )
 
     assert response.status_code == 200
-    assert _fr(
+    assert fr(
         "This document is already on file with another date of birth. Check the "
         "date of birth with the person; nothing was created."
     ) in " ".join(response.context["form"].non_field_errors())
@@ -349,185 +291,6 @@ def test_anonymous_is_sent_to_log_in(client):
     response = client.get(reverse("mediation:home"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("accounts:login"))
-
-
-# --- Consent ------------------------------------------------------------------------------
-
-
-def test_booking_without_consent_is_refused_with_the_message(web, point, slots):
-    person = factories.ApplicantFactory(user=None, access_point=point)
-    confirm = reverse("mediation:book_confirm", args=[person.pk, slots["public"].pk])
-
-    page = web.get(confirm)
-    assert _fr(NO_CONSENT) in page.content.decode()
-    response = web.post(confirm, follow=True)
-
-    assert str(ConsentRequired.default_message) in _messages(response)
-    assert not Appointment.objects.filter(applicant=person).exists()
-
-
-def test_a_withdrawn_consent_stops_the_next_action(web, mediator, point, slots):
-    person = factories.ApplicantFactory(user=None, access_point=point)
-    _consent(web, person)
-    consent = Consent.objects.get(applicant=person)
-    web.post(reverse("mediation:book_confirm", args=[person.pk, slots["mediation"].pk]))
-    appointment = Appointment.objects.get(applicant=person)
-
-    response = web.post(
-        reverse("mediation:consent_withdraw", args=[person.pk, consent.pk]), follow=True
-    )
-    assert _fr("The consent is withdrawn: nothing more is done with it.") in _messages(response)
-    consent.refresh_from_db()
-    assert consent.withdrawn_at is not None and consent.withdrawn_by == mediator
-
-    # The person's page still shows (registered at the point), with no valid consent.
-    cancel = reverse("mediation:appointment_cancel", args=[person.pk, appointment.reference])
-    assert _fr(NO_CONSENT) in web.get(cancel).content.decode()
-    response = web.post(cancel, follow=True)
-    assert str(ConsentRequired.default_message) in _messages(response)
-    appointment.refresh_from_db()
-    assert appointment.status == AppointmentStatus.BOOKED
-    move = reverse(
-        "mediation:appointment_reschedule_confirm",
-        args=[person.pk, appointment.reference, slots["public"].pk],
-    )
-    response = web.post(move, follow=True)
-    assert str(ConsentRequired.default_message) in _messages(response)
-    appointment.refresh_from_db()
-    assert appointment.slot_id == slots["mediation"].pk
-
-
-def test_a_consent_withdrawn_elsewhere_is_shown_withdrawn(web, mediator, point):
-    person = factories.ApplicantFactory(user=None, access_point=point)
-    consent = factories.ConsentFactory(applicant=person, mediator=mediator)
-    consent_withdraw(actor=mediator, consent=consent)
-
-    html = web.get(reverse("mediation:person", args=[person.pk])).content.decode()
-
-    assert "Withdraw</button>" not in html.replace("\n", "")
-    again = web.post(reverse("mediation:consent_withdraw", args=[person.pk, consent.pk]))
-    assert again.status_code == 302  # "already withdrawn", shown on the person's page
-
-
-def test_a_representatives_consent_needs_their_name(web, point):
-    person = factories.ApplicantFactory(user=None, access_point=point)
-
-    response = _consent(web, person, given_by="representative", given_by_name="")
-
-    assert response.status_code == 200
-    assert response.context["form"].errors["given_by_name"]
-    assert not Consent.objects.filter(applicant=person).exists()
-
-
-def test_reschedule_from_the_console(web, mediator, point, slots):
-    person = factories.ApplicantFactory(user=None, access_point=point)
-    factories.ConsentFactory(applicant=person, mediator=mediator)
-    web.post(reverse("mediation:book_confirm", args=[person.pk, slots["mediation"].pk]))
-    appointment = Appointment.objects.get(applicant=person)
-    day = timezone.localdate(slots["public"].starts_at).isoformat()
-
-    page = web.get(
-        reverse("mediation:appointment_reschedule", args=[person.pk, appointment.reference]),
-        {"date": day},
-    )
-    move = reverse(
-        "mediation:appointment_reschedule_confirm",
-        args=[person.pk, appointment.reference, slots["public"].pk],
-    )
-    assert move in page.content.decode()
-    assert web.get(move).status_code == 200
-    response = web.post(move)
-
-    assert response.url == reverse("mediation:person", args=[person.pk])
-    appointment.refresh_from_db()
-    assert appointment.slot_id == slots["public"].pk
-
-
-# --- Caps ---------------------------------------------------------------------------------
-
-
-def test_the_daily_cap_refuses_with_its_message(web, mediator, point, slots, settings):
-    settings.MEDIATION_DAILY_CAP_PER_MEDIATOR = 0
-    person = factories.ApplicantFactory(user=None, access_point=point)
-    factories.ConsentFactory(applicant=person, mediator=mediator)
-
-    response = web.post(
-        reverse("mediation:book_confirm", args=[person.pk, slots["mediation"].pk]), follow=True
-    )
-
-    assert str(DailyCapReached.default_message) in _messages(response)
-    assert not Appointment.objects.filter(applicant=person).exists()
-
-
-def test_a_supervisor_raises_a_mediators_cap_for_a_day(point, mediator, slots, settings):
-    settings.MEDIATION_DAILY_CAP_PER_MEDIATOR = 0
-    supervisor = login(Client(), factories.UserFactory(role=Role.SUPERVISOR))
-    page = supervisor.get(reverse("mediation:cap_raise"), {"access_point": point.pk})
-    assert page.status_code == 200 and point.name in page.content.decode()
-
-    response = supervisor.post(
-        reverse("mediation:cap_raise"),
-        {
-            "access_point": point.pk,
-            "mediator": mediator.pk,
-            "day": timezone.localdate().isoformat(),
-            "extra": 2,
-            "reason": "Forum des droits: permanence exceptionnelle.",
-        },
-    )
-
-    assert response.status_code == 302
-    raised = CapRaise.objects.get()
-    assert (raised.access_point, raised.mediator, raised.extra) == (point, mediator, 2)
-    assert AuditEvent.objects.filter(action=AuditAction.CAP_RAISED).exists()
-    person = factories.ApplicantFactory(user=None, access_point=point)
-    factories.ConsentFactory(applicant=person, mediator=mediator)
-    login(Client(), mediator).post(
-        reverse("mediation:book_confirm", args=[person.pk, slots["mediation"].pk])
-    )
-    assert Appointment.objects.filter(applicant=person).exists()
-
-
-def test_a_cap_raise_without_reason_or_for_a_past_day_is_refused(point):
-    supervisor = login(Client(), factories.UserFactory(role=Role.SUPERVISOR))
-
-    response = supervisor.post(
-        reverse("mediation:cap_raise"),
-        {
-            "access_point": point.pk,
-            "day": (timezone.localdate() - timedelta(days=1)).isoformat(),
-            "extra": 2,
-            "reason": "",
-        },
-    )
-
-    assert response.status_code == 200
-    assert set(response.context["form"].errors) == {"day", "reason"}
-    assert not CapRaise.objects.exists()
-
-
-def test_a_mediator_may_not_raise_a_cap(web):
-    assert web.get(reverse("mediation:cap_raise")).status_code == 403
-
-
-# --- The point's page, the landing ----------------------------------------------------------
-
-
-def test_the_points_page_lists_its_bookings_consents_and_caps(web, mediator, point, slots):
-    person = factories.ApplicantFactory(user=None, access_point=point)
-    consent = factories.ConsentFactory(
-        applicant=person, mediator=mediator, valid_until=timezone.localdate() + timedelta(days=2)
-    )
-    booked = appointment_book(actor=mediator, applicant=person, slot_id=slots["mediation"].pk)
-    elsewhere = factories.ApplicantFactory()
-    appointment_book(actor=elsewhere.user, applicant=elsewhere, slot_id=slots["public"].pk)
-
-    html = web.get(reverse("mediation:home")).content.decode()
-
-    assert booked.reference in html
-    assert elsewhere.surname.upper() not in html
-    assert reverse("mediation:person", args=[consent.applicant_id]) in html
-    assert mediator.email in html or mediator.full_name in html
 
 
 def test_a_mediator_lands_on_the_console_after_login(mediator):

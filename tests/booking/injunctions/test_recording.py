@@ -1,7 +1,7 @@
-"""Court-ordered convocations (``booking.Injunction``): recording an order,
-serving it before its deadline on priority capacity, its states over time, the
-order open again when its appointment is cancelled, who sees which, and the
-messages the person is owed."""
+"""Court-ordered convocations (``booking.Injunction``), written: recording an
+order, serving it before its deadline on priority capacity, the messages the
+person is owed, the order open again when its appointment is cancelled, two
+agents serving it at once."""
 
 from __future__ import annotations
 
@@ -9,19 +9,15 @@ from datetime import date, timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import translation
 
 from audit.models import AuditAction, AuditEvent
 from booking import errors
 from booking.injunctions import (
-    convocation_choice,
-    injunction_counts,
     injunction_for_staff,
     injunction_state,
     injunctions_for,
     injunctions_not_served,
-    people_find,
-    person_by_reference,
 )
 from booking.models import (
     Appointment,
@@ -32,58 +28,12 @@ from booking.models import (
     Pool,
 )
 from booking.services import appointment_book, appointment_cancel
-from booking.services.injunctions import injunction_convoke, injunction_record
+from booking.services.injunctions import injunction_convoke
 from notifications.models import Message
 from tests import factories
+from tests.helpers.injunctions import record, slot_on, today
 
 pytestmark = pytest.mark.django_db
-
-
-def _today():
-    return timezone.localdate()
-
-
-def record(agent, applicant, procedure, site, **changes) -> Injunction:
-    fields = {
-        "actor": agent,
-        "applicant": applicant,
-        "court": "Tribunal administratif de Montreuil",
-        "case_number": "2612345",
-        "ordered_on": _today() - timedelta(days=2),
-        "deadline": _today() + timedelta(days=12),
-        "procedure": procedure,
-        "site": site,
-        "notes": "Référé mesures utiles.",
-    }
-    return injunction_record(**(fields | changes))
-
-
-@pytest.fixture
-def walk_in(db):
-    """A person without an account, with a phone and an e-mail typed by staff."""
-    return factories.ApplicantFactory(user=None, email="awa@example.test")
-
-
-@pytest.fixture
-def priority_slot(site, procedure):
-    return factories.SlotFactory(site=site, procedure=procedure, pool=Pool.PRIORITY)
-
-
-@pytest.fixture
-def order(agent, walk_in, procedure, site):
-    return record(agent, walk_in, procedure, site)
-
-
-def _slot_on(site, procedure, day: date, pool=Pool.PRIORITY, hour: int = 10):
-    starts = timezone.make_aware(timezone.datetime.combine(day, timezone.datetime.min.time()))
-    starts = starts.replace(hour=hour)
-    return factories.SlotFactory(
-        site=site,
-        procedure=procedure,
-        pool=pool,
-        starts_at=starts,
-        ends_at=starts + timedelta(minutes=20),
-    )
 
 
 # --- Recording ----------------------------------------------------------------------------
@@ -203,8 +153,8 @@ def test_the_person_is_owed_the_confirmation_by_each_channel_they_have(order, ag
 def test_a_time_after_the_deadline_is_refused_and_nothing_is_booked(
     agent, walk_in, procedure, site
 ):
-    order = record(agent, walk_in, procedure, site, deadline=_today() + timedelta(days=4))
-    late = _slot_on(site, procedure, _today() + timedelta(days=6))
+    order = record(agent, walk_in, procedure, site, deadline=today() + timedelta(days=4))
+    late = slot_on(site, procedure, today() + timedelta(days=6))
 
     with pytest.raises(errors.SlotAfterDeadline) as refused:
         injunction_convoke(actor=agent, injunction=order, slot_id=late.pk)
@@ -218,9 +168,9 @@ def test_a_time_after_the_deadline_is_refused_and_nothing_is_booked(
 
 
 def test_a_time_on_the_deadline_day_is_in_time(agent, walk_in, procedure, site):
-    deadline = _today() + timedelta(days=5)
+    deadline = today() + timedelta(days=5)
     order = record(agent, walk_in, procedure, site, deadline=deadline)
-    on_the_day = _slot_on(site, procedure, deadline)
+    on_the_day = slot_on(site, procedure, deadline)
 
     injunction_convoke(actor=agent, injunction=order, slot_id=on_the_day.pk)
 
@@ -233,10 +183,10 @@ def test_an_overdue_order_is_served_by_any_time_and_reads_late(agent, walk_in, p
         walk_in,
         procedure,
         site,
-        ordered_on=_today() - timedelta(days=30),
-        deadline=_today() - timedelta(days=1),
+        ordered_on=today() - timedelta(days=30),
+        deadline=today() - timedelta(days=1),
     )
-    soonest = _slot_on(site, procedure, _today() + timedelta(days=3))
+    soonest = slot_on(site, procedure, today() + timedelta(days=3))
 
     injunction_convoke(actor=agent, injunction=order, slot_id=soonest.pk)
 
@@ -350,166 +300,6 @@ def test_cancelling_another_appointment_leaves_orders_alone(
     assert Injunction.objects.get().appointment is not None
 
 
-# --- States over time ---------------------------------------------------------------------
-
-
-def test_states_follow_the_calendar(agent, walk_in, procedure, site, settings):
-    settings.INJUNCTION_AT_RISK_DAYS = 7
-    order = record(agent, walk_in, procedure, site, deadline=_today() + timedelta(days=20))
-    now = timezone.now()
-
-    def state_on(days: int) -> str:
-        moment = now + timedelta(days=days)
-        listed = injunctions_for(user=agent, now=moment).get()
-        assert listed.state_value == injunction_state(order, now=moment)
-        return listed.state_value
-
-    assert state_on(0) == InjunctionState.OPEN
-    assert state_on(12) == InjunctionState.OPEN
-    assert state_on(13) == InjunctionState.AT_RISK  # 7 days before
-    assert state_on(20) == InjunctionState.AT_RISK  # the deadline's day
-    assert state_on(21) == InjunctionState.OVERDUE
-
-
-def test_at_risk_days_is_a_setting(order, settings):
-    settings.INJUNCTION_AT_RISK_DAYS = 12
-    assert injunction_state(order) == InjunctionState.AT_RISK
-    settings.INJUNCTION_AT_RISK_DAYS = 11
-    assert injunction_state(order) == InjunctionState.OPEN
-
-
-def test_a_served_order_stays_in_time_after_its_deadline(order, agent, priority_slot):
-    injunction_convoke(actor=agent, injunction=order, slot_id=priority_slot.pk)
-    later = timezone.now() + timedelta(days=60)
-
-    assert injunction_state(Injunction.objects.get(), now=later) == InjunctionState.IN_TIME
-    assert injunctions_for(user=agent, now=later).get().state_value == InjunctionState.IN_TIME
-
-
-def test_the_list_puts_overdue_then_at_risk_first_and_counts_them(agent, procedure, site):
-    def order_due(days: int, case: str) -> Injunction:
-        person = factories.ApplicantFactory(user=None)
-        return record(
-            agent,
-            person,
-            procedure,
-            site,
-            case_number=case,
-            ordered_on=_today() - timedelta(days=40),
-            deadline=_today() + timedelta(days=days),
-        )
-
-    relaxed = order_due(30, "A")
-    risky = order_due(3, "B")
-    overdue = order_due(-2, "C")
-    risky_sooner = order_due(1, "D")
-
-    listed = list(injunctions_for(user=agent))
-
-    assert listed == [overdue, risky_sooner, risky, relaxed]
-    assert injunction_counts(agent) == (2, 1)
-    assert injunction_counts(agent).at_risk == 2
-    assert injunction_counts(agent).overdue == 1
-    assert [r.pk for r in injunctions_for(user=agent, state="at_risk")] == [
-        risky_sooner.pk,
-        risky.pk,
-    ]
-    assert injunctions_for(user=agent, state="not_served").first() == overdue
-
-
-def test_each_agent_sees_and_counts_their_sites_only_supervisors_all(
-    order, other_agent, supervisor, agent, mediator
-):
-    Injunction.objects.filter(pk=order.pk).update(deadline=_today())
-
-    assert list(injunctions_for(user=agent)) == [order]
-    assert list(injunctions_for(user=supervisor)) == [order]
-    assert list(injunctions_for(user=other_agent)) == []
-    assert list(injunctions_for(user=mediator)) == []
-    assert injunction_counts(agent) == (1, 0)
-    assert injunction_counts(other_agent) == (0, 0)
-    assert injunction_counts(mediator) == (0, 0)
-
-
-def test_the_list_filters_by_site(agent, walk_in, procedure, site):
-    second = factories.SiteFactory()
-    agent.sites.add(second)
-    here = record(agent, walk_in, procedure, site)
-    there = record(agent, walk_in, procedure, second, case_number="2699999")
-
-    assert list(injunctions_for(user=agent, site=second)) == [there]
-    assert list(injunctions_for(user=agent, site=site.pk)) == [here]
-
-
-def test_not_served_selector_is_what_a_waiting_list_reads(order, agent, priority_slot, procedure):
-    assert list(injunctions_not_served(procedure_id=procedure.pk)) == [order]
-
-    injunction_convoke(actor=agent, injunction=order, slot_id=priority_slot.pk)
-
-    assert list(injunctions_not_served(procedure_id=procedure.pk)) == []
-
-
-# --- The choice of a time -------------------------------------------------------------------
-
-
-def test_the_choice_offers_priority_times_up_to_the_deadline(agent, walk_in, procedure, site):
-    deadline = _today() + timedelta(days=4)
-    order = record(agent, walk_in, procedure, site, deadline=deadline)
-    before = _slot_on(site, procedure, _today() + timedelta(days=3))
-    public = _slot_on(site, procedure, _today() + timedelta(days=3), pool=Pool.PUBLIC)
-    after = _slot_on(site, procedure, _today() + timedelta(days=5))
-
-    choice = convocation_choice(user=agent, injunction=order, requested=before.starts_at.date())
-    offered = [slot for _day, slots in choice.days for slot in slots]
-    every_pool = convocation_choice(
-        user=agent, injunction=order, requested=before.starts_at.date(), any_pool=True
-    )
-
-    assert before in offered
-    assert public not in offered
-    assert after not in offered
-    assert public in [slot for _day, slots in every_pool.days for slot in slots]
-
-
-# --- Finding the person ---------------------------------------------------------------------
-
-
-def test_agents_find_a_person_by_document_or_reference_with_the_birth_date(
-    agent, mediator, applicant, site, procedure
-):
-    booked = appointment_book(
-        actor=applicant.user,
-        applicant=applicant,
-        slot_id=factories.SlotFactory(site=site, procedure=procedure).pk,
-    )
-
-    assert people_find(
-        actor=agent, document_number=applicant.document_number, birth_date=applicant.birth_date
-    ) == [applicant]
-    assert (
-        person_by_reference(
-            actor=agent, reference=booked.reference.lower(), birth_date=applicant.birth_date
-        )
-        == applicant
-    )
-    wrong_birth = applicant.birth_date + timedelta(days=1)
-    assert (
-        people_find(actor=agent, document_number=applicant.document_number, birth_date=wrong_birth)
-        == []
-    )
-    assert (
-        person_by_reference(actor=agent, reference=booked.reference, birth_date=wrong_birth) is None
-    )
-    assert (
-        people_find(
-            actor=mediator,
-            document_number=applicant.document_number,
-            birth_date=applicant.birth_date,
-        )
-        == []
-    )
-
-
 # --- Concurrency ---------------------------------------------------------------------------
 
 
@@ -517,21 +307,21 @@ def test_agents_find_a_person_by_document_or_reference_with_the_birth_date(
 def test_two_agents_convoking_at_once_serve_the_order_once(site, procedure):
     from functools import partial
 
-    from tests.mediation.test_caps import _kinds, _race
+    from tests.helpers.racing import kinds, race
 
     agent = factories.AgentFactory(sites=[site])
     colleague = factories.AgentFactory(sites=[site])
     order = record(agent, factories.ApplicantFactory(user=None), procedure, site)
-    slots = [_slot_on(site, procedure, _today() + timedelta(days=3), hour=9 + n) for n in range(2)]
+    slots = [slot_on(site, procedure, today() + timedelta(days=3), hour=9 + n) for n in range(2)]
 
-    outcomes = _race(
+    outcomes = race(
         [
             partial(injunction_convoke, actor=actor, injunction=order, slot_id=slot.pk)
             for actor, slot in zip((agent, colleague), slots, strict=True)
         ]
     )
 
-    assert _kinds(outcomes) == {"Injunction": 1, "InjunctionAlreadyServed": 1}
+    assert kinds(outcomes) == {"Injunction": 1, "InjunctionAlreadyServed": 1}
     assert Appointment.objects.count() == 1
     assert Injunction.objects.get().appointment == Appointment.objects.get()
     assert (
