@@ -11,8 +11,10 @@ appointment), from any pool of their sites (public, mediation, priority:
 answers 404, and the services ask again (``can_act_for``). A refusal is a
 ``DomainError`` shown as a message (``core.views.domain_errors``).
 
-The week and the day are the booking calendar's (``booking.calendar``): the
-same window as online (cut-off and horizon).
+The week and the day are the booking calendar's (``booking.calendar``) with
+the counter's window of the rulebook (``booking.rules.books_at_counter``): any
+published time that has not started, up to the last one published (no cut-off,
+no horizon), where applicants and mediators get the online one.
 """
 
 from __future__ import annotations
@@ -75,6 +77,11 @@ def _my_site(request: HttpRequest, slug: str) -> Site:
 
 def _pools(request: HttpRequest) -> frozenset[str]:
     return allowed_pools(request.user)
+
+
+def _counter(request: HttpRequest) -> bool:
+    """Whether the counter's window applies (``booking.rules``): to agents and supervisors."""
+    return rules.books_at_counter(request.user)
 
 
 def _my_slot(request: HttpRequest, slot_id: int, **conditions) -> Slot | None:
@@ -151,7 +158,10 @@ def book_sites(request: HttpRequest, pk: int, procedure: str) -> HttpResponse:
     found = [
         site
         for site in sites_with_availability(
-            procedure=procedure_obj, pools=_pools(request), now=timezone.now()
+            procedure=procedure_obj,
+            pools=_pools(request),
+            now=timezone.now(),
+            counter=_counter(request),
         )
         if site["site__slug"] in mine
     ]
@@ -177,10 +187,18 @@ def book_days(request: HttpRequest, pk: int, procedure: str, site: str) -> HttpR
         requested=parse_date(request.GET.get("from")),
         pools=pools,
         now=now,
+        counter=_counter(request),
     )
     day = parse_date(request.GET.get("date"))
     slots = (
-        day_slots(procedure=procedure_obj, site=site_obj, day=day, pools=pools, now=now)
+        day_slots(
+            procedure=procedure_obj,
+            site=site_obj,
+            day=day,
+            pools=pools,
+            now=now,
+            counter=_counter(request),
+        )
         if day
         else []
     )
@@ -234,6 +252,7 @@ def book_confirm(request: HttpRequest, pk: int, slot_id: int) -> HttpResponse:
             site_ids=[slot.site_id],
             pools=_pools(request),
             now=timezone.now(),
+            counter=_counter(request),
         )
         .filter(pk=slot.pk)
         .exists()
@@ -314,7 +333,11 @@ def appointment_reschedule(request: HttpRequest, pk: int, reference: str) -> Htt
         return redirect("agent:person", pk=applicant.pk)
     mine = set(_my_sites(request).values_list("slug", flat=True))
     choice = reschedule_choice(
-        appointment, pools=_pools(request), query=_reschedule_query(request, mine), now=now
+        appointment,
+        pools=_pools(request),
+        query=_reschedule_query(request, mine),
+        now=now,
+        counter=_counter(request),
     )
     base_url = reverse("agent:appointment_reschedule", args=[applicant.pk, appointment.reference])
     return render(
@@ -379,6 +402,7 @@ def appointment_reschedule_confirm(
             site_ids=[new_slot.site_id],
             pools=_pools(request),
             now=now,
+            counter=_counter(request),
         )
         .exclude(pk=appointment.slot_id)
         .filter(pk=new_slot.pk)
