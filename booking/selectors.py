@@ -13,6 +13,8 @@ from django.utils import timezone
 from accounts.models import User
 from booking import rules
 from booking.models import (
+    ACTIVE_STATUSES,
+    Applicant,
     Appointment,
     AppointmentStatus,
     Pool,
@@ -219,3 +221,14 @@ def priority_pool_for(user: User, procedure_slug: str | None) -> frozenset[str]:
     if procedure_id is None or not rules.priority_right_held(user, procedure_id, timezone.now()):
         return frozenset()
     return frozenset({Pool.PRIORITY.value})
+
+
+def active_by_procedure(applicant: Applicant) -> dict[int, Appointment]:
+    """``applicant``'s active appointments by procedure id (one at most each),
+    with their reference only: what the choice of a procedure shows. One query."""
+    return {
+        appointment.procedure_id: appointment
+        for appointment in Appointment.objects.filter(
+            applicant=applicant, status__in=ACTIVE_STATUSES
+        ).only("procedure_id", "reference")
+    }
