@@ -180,3 +180,34 @@ def test_the_online_window_is_unchanged_for_applicants_and_mediators(procedure, 
     assert moving
     counter = rules.availability_window(procedure, now=now, counter=True)
     assert counter == (now + timedelta(microseconds=1), None, False)
+
+
+def test_a_mediator_keeps_the_online_window_on_the_console(in_an_hour, far):
+    """The console offers neither a time within the cut-off nor one beyond the
+    horizon, and the service refuses the first (the second answers as missing)."""
+    from booking import errors
+    from booking.services import appointment_book
+
+    mediator = factories.MediatorFactory()
+    walk_in = factories.ApplicantFactory(user=None, access_point=mediator.access_point)
+    factories.ConsentFactory(applicant=walk_in, mediator=mediator)
+    far_for_points = factories.SlotFactory(
+        site=far.site, procedure=far.procedure, starts_at=far.starts_at, pool=Pool.MEDIATION
+    )
+    client = login(Client(), mediator)
+    for slot in (in_an_hour, far_for_points):
+        page = client.get(
+            reverse("mediation:book_days", args=[walk_in.pk, slot.procedure.slug, slot.site.slug]),
+            {"from": _day(slot), "date": _day(slot)},
+        )
+        assert page.status_code == 200
+        assert [s.pk for group in page.context["groups"] for s in group["slots"]] == []
+    assert (
+        client.get(
+            reverse("mediation:book_confirm", args=[walk_in.pk, far_for_points.pk])
+        ).status_code
+        == 404
+    )
+    with pytest.raises(errors.BookingClosed):
+        appointment_book(actor=mediator, applicant=walk_in, slot_id=in_an_hour.pk)
+    assert not Appointment.objects.exists()
