@@ -45,39 +45,55 @@ def _seen_by(actor: User) -> QuerySet[Applicant]:
     return Applicant.objects.filter(visible_applicants(actor))
 
 
-def people_by_reference(*, actor: User, reference: str) -> Found:
+# The searches as querysets (the API pages through them), then bounded for the page.
+
+
+def people_with_reference(*, actor: User, reference: str) -> QuerySet[Applicant]:
     """The person of the appointment ``reference``, if ``actor`` may see that
     appointment (one at their sites); else nobody."""
     parsed = reference_parse(reference or "")
     if parsed is None:
-        return Found(people=[])
+        return Applicant.objects.none()
     booked = Appointment.objects.filter(visible_appointments(actor), reference=parsed)
-    return _bounded(_seen_by(actor).filter(pk__in=booked.values("applicant_id")))
+    return _seen_by(actor).filter(pk__in=booked.values("applicant_id"))
 
 
-def people_by_document(*, actor: User, document_number: str) -> Found:
+def people_with_document(
+    *, actor: User, document_number: str, birth_date: date | None = None
+) -> QuerySet[Applicant]:
     """The people ``actor`` may see whose document number, normalised, is this
     one: on file now, or as booked on one of the appointments ``actor`` may see
     (a number corrected since). Several when one passport number exists in two
-    countries."""
+    countries. With ``birth_date``, only those born that day."""
     number = normalize_document_number(document_number or "")
     if not number or len(number) > _NUMBER_MAX:
-        return Found(people=[])
+        return Applicant.objects.none()
     booked_as = Appointment.objects.filter(visible_appointments(actor), document_number=number)
-    return _bounded(
-        _seen_by(actor).filter(
-            Q(document_number=number) | Q(pk__in=booked_as.values("applicant_id"))
-        )
+    people = _seen_by(actor).filter(
+        Q(document_number=number) | Q(pk__in=booked_as.values("applicant_id"))
     )
+    return people if birth_date is None else people.filter(birth_date=birth_date)
 
 
-def people_by_name(*, actor: User, surname: str, birth_date: date) -> Found:
+def people_with_name(*, actor: User, surname: str, birth_date: date) -> QuerySet[Applicant]:
     """The people ``actor`` may see with this surname (normalised) and date of
     birth. Both are required: a surname alone finds nobody."""
     name = normalize_name(surname or "")
     if not name or not isinstance(birth_date, date):
-        return Found(people=[])
-    return _bounded(_seen_by(actor).filter(surname_normalized=name, birth_date=birth_date))
+        return Applicant.objects.none()
+    return _seen_by(actor).filter(surname_normalized=name, birth_date=birth_date)
+
+
+def people_by_reference(*, actor: User, reference: str) -> Found:
+    return _bounded(people_with_reference(actor=actor, reference=reference))
+
+
+def people_by_document(*, actor: User, document_number: str) -> Found:
+    return _bounded(people_with_document(actor=actor, document_number=document_number))
+
+
+def people_by_name(*, actor: User, surname: str, birth_date: date) -> Found:
+    return _bounded(people_with_name(actor=actor, surname=surname, birth_date=birth_date))
 
 
 def person_appointments(*, actor: User, applicant: Applicant) -> tuple[list, list]:

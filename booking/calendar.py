@@ -1,6 +1,7 @@
 """The booking calendar the pages show: a week of days with free counts, the
 free times of a day, the sites that still have room. Reads only; shared by the
-applicant's pages and the mediators' console."""
+applicant's pages, the mediators' console and the agents' pages (with the
+counter's window, ``counter=True``: ``booking.rules.availability_window``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.core.validators import slug_re
-from django.db.models import Count, Min
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from booking import rules
@@ -32,21 +33,34 @@ def _monday(day: date) -> date:
 
 @dataclass
 class BookingWindow:
-    """The days on which ``procedure`` may be booked now (cut-off and horizon)."""
+    """The days on which ``procedure`` may be booked now (``booking.rules``:
+    online, the cut-off and the horizon; at the counter, from today to the day
+    of ``last_start``, the last free time published, today if none)."""
 
     today: date
     first_day: date
     last_day: date
 
     @classmethod
-    def of(cls, procedure: Procedure, now: datetime) -> BookingWindow:
+    def of(
+        cls,
+        procedure: Procedure,
+        now: datetime,
+        *,
+        counter: bool = False,
+        last_start: datetime | None = None,
+    ) -> BookingWindow:
+        first = rules.earliest_start(procedure, now, counter=counter)
+        _earliest, latest, _moving = rules.availability_window(procedure, now=now, counter=counter)
+        if latest is None:  # the counter's: no horizon
+            last_day = timezone.localdate(max(last_start or first, first))
+        else:
+            # The last day with a start before the horizon's end (booking.horizon).
+            last_day = timezone.localdate(latest - timedelta(microseconds=1))
         return cls(
             today=timezone.localdate(now),
-            first_day=timezone.localdate(rules.earliest_start(procedure, now)),
-            # The last day with a start before the horizon's end (booking.horizon).
-            last_day=timezone.localdate(
-                rules.horizon_end(procedure, now) - timedelta(microseconds=1)
-            ),
+            first_day=timezone.localdate(first),
+            last_day=last_day,
         )
 
     def clamp(self, day: date) -> date:
@@ -86,16 +100,26 @@ def build_week(
     pools,
     now: datetime,
     exclude_slot_id: int | None = None,
+    counter: bool = False,
 ) -> Week:
     """The week to show for ``site``: the requested one (clamped to the booking
     window), or by default the week of the first free time. Two queries, four
-    when the week is empty (to point at the next free day, or say there is none)."""
-    window = BookingWindow.of(procedure, now)
-    slots = availability(procedure=procedure, site_ids=[site.pk], pools=pools, now=now)
+    when the week is empty (to point at the next free day, or say there is none);
+    with the counter's window, whose last free time ends it, one more when a
+    week is asked for (the first and the last are read together)."""
+    slots = availability(
+        procedure=procedure, site_ids=[site.pk], pools=pools, now=now, counter=counter
+    )
     if exclude_slot_id is not None:
         slots = slots.exclude(pk=exclude_slot_id)
-    if requested is None:
+    first = last_start = None
+    if counter:
+        bounds = slots.order_by().aggregate(first=Min("starts_at"), last=Max("starts_at"))
+        first, last_start = bounds["first"], bounds["last"]
+    elif requested is None:
         first = slots.values_list("starts_at", flat=True).first()
+    window = BookingWindow.of(procedure, now, counter=counter, last_start=last_start)
+    if requested is None:
         requested = timezone.localdate(first) if first else window.first_day
     start = _monday(window.clamp(requested))
     end = start + timedelta(days=6)
@@ -140,13 +164,21 @@ def day_slots(
     pools,
     now: datetime,
     exclude_slot_id: int | None = None,
+    counter: bool = False,
 ) -> list[Slot]:
-    """The free times of ``day``; none (and no query) outside the booking window."""
-    window = BookingWindow.of(procedure, now)
-    if not window.first_day <= day <= window.last_day:
+    """The free times of ``day``; none (and no query) outside the booking window
+    (at the counter, before today: it has no last day)."""
+    window = BookingWindow.of(procedure, now, counter=counter)
+    if day < window.first_day or (not counter and day > window.last_day):
         return []
     slots = availability(
-        procedure=procedure, site_ids=[site.pk], date_from=day, date_to=day, pools=pools, now=now
+        procedure=procedure,
+        site_ids=[site.pk],
+        date_from=day,
+        date_to=day,
+        pools=pools,
+        now=now,
+        counter=counter,
     )
     if exclude_slot_id is not None:
         slots = slots.exclude(pk=exclude_slot_id)
@@ -154,10 +186,15 @@ def day_slots(
 
 
 def sites_with_availability(
-    *, procedure: Procedure, pools, now: datetime, exclude_site_id: int | None = None
+    *,
+    procedure: Procedure,
+    pools,
+    now: datetime,
+    exclude_site_id: int | None = None,
+    counter: bool = False,
 ) -> list[dict]:
     """Sites with at least one free time for ``procedure``, soonest first. One query."""
-    slots = availability(procedure=procedure, pools=pools, now=now)
+    slots = availability(procedure=procedure, pools=pools, now=now, counter=counter)
     if exclude_site_id is not None:
         slots = slots.exclude(site_id=exclude_site_id)
     return list(
@@ -181,11 +218,14 @@ class RescheduleChoice:
     slots: list[Slot]
 
 
-def reschedule_choice(appointment, *, pools, query, now: datetime) -> RescheduleChoice:
+def reschedule_choice(
+    appointment, *, pools, query, now: datetime, counter: bool = False
+) -> RescheduleChoice:
     """The choice of a new time for ``appointment`` (with its slot, site and
     procedure loaded), from the page's query: ``site`` (a slug; the current
     site when missing, malformed or closed), ``from`` (the week) and ``date``
-    (the day). Shared by the applicant's and the mediators' reschedule pages."""
+    (the day). Shared by the applicant's, the mediators' and (``counter``) the
+    agents' reschedule pages."""
     procedure = appointment.procedure
     site = appointment.slot.site
     site_slug = query.get("site")
@@ -199,18 +239,25 @@ def reschedule_choice(appointment, *, pools, query, now: datetime) -> Reschedule
         pools=pools,
         now=now,
         exclude_slot_id=exclude,
+        counter=counter,
     )
     day = parse_date(query.get("date"))
     slots = (
         day_slots(
-            procedure=procedure, site=site, day=day, pools=pools, now=now, exclude_slot_id=exclude
+            procedure=procedure,
+            site=site,
+            day=day,
+            pools=pools,
+            now=now,
+            exclude_slot_id=exclude,
+            counter=counter,
         )
         if day
         else []
     )
     return RescheduleChoice(
         site=site,
-        sites=sites_with_availability(procedure=procedure, pools=pools, now=now),
+        sites=sites_with_availability(procedure=procedure, pools=pools, now=now, counter=counter),
         week=week,
         day=day,
         slots=slots,

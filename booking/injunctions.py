@@ -30,6 +30,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import Role
+from booking import rules
 from booking.calendar import Week, build_week
 from booking.identity import normalize_document_number
 from booking.models import (
@@ -309,8 +310,16 @@ def convocation_choice(
     chosen = by_pk.get(getattr(site, "pk", None)) or by_pk.get(injunction.site_id) or sites[0]
     pools = convocation_pools(user, any_pool=any_pool)
     overdue = injunction.deadline < _today(now)
+    # The counter's window (``booking.rules``): a court order may need a time
+    # sooner than the cut-off or beyond the public horizon.
+    counter = rules.books_at_counter(user)
     week = build_week(
-        procedure=injunction.procedure, site=chosen, requested=requested, pools=pools, now=now
+        procedure=injunction.procedure,
+        site=chosen,
+        requested=requested,
+        pools=pools,
+        now=now,
+        counter=counter,
     )
     slots = availability(
         procedure=injunction.procedure,
@@ -319,6 +328,7 @@ def convocation_choice(
         date_to=week.end,
         pools=pools,
         now=now,
+        counter=counter,
     )
     if not overdue:
         slots = slots.filter(starts_at__lt=deadline_end(injunction))

@@ -53,17 +53,38 @@ def is_privileged(actor: User) -> bool:
     return actor.role in PRIVILEGED_ROLES
 
 
-# --- Cut-off and horizon: the window of starts open to online booking ---------------
+# --- Cut-off and horizon: the window of starts open to booking ---------------------
+#
+# Two windows. Online (applicants, mediators, the API's availability): from the
+# procedure's cut-off to its horizon. At the counter (agents and supervisors,
+# ``books_at_counter``): a walk-in or a priority case is served now, so any slot
+# that has not started, up to the last one published (no horizon: a court order
+# or a priority case may need a time beyond the public one). The services check
+# the same windows (``booking_check``); the pages ask ``availability_window``
+# with ``counter`` set for the actor.
+
+# A slot starting at ``now`` has started (``SlotInPast``): the counter's window
+# opens just after it.
+_NOT_STARTED = timedelta(microseconds=1)
+
+
+def books_at_counter(actor: User | None) -> bool:
+    """Does ``actor`` book with the counter's window (agents, supervisors)
+    rather than the online one (applicants, mediators, anyone else)?"""
+    return actor is not None and actor.is_authenticated and is_privileged(actor)
 
 
 def cutoff(procedure: Procedure) -> timedelta:
     """How long before its start a slot of ``procedure`` closes to online booking
-    (staff may still book it)."""
+    (the counter may still book it)."""
     return timedelta(hours=procedure.cutoff_hours)
 
 
-def earliest_start(procedure: Procedure, now: datetime) -> datetime:
-    """The first start open to online booking at ``now``: earlier ones are closed."""
+def earliest_start(procedure: Procedure, now: datetime, *, counter: bool = False) -> datetime:
+    """The first start open to booking at ``now``: earlier ones are closed.
+    Online: after the cut-off; at the counter (``counter``): any start to come."""
+    if counter:
+        return now + _NOT_STARTED
     return now + cutoff(procedure)
 
 
@@ -76,7 +97,8 @@ def horizon_end(procedure: Procedure | SlotRead, now: datetime) -> datetime:
     """Slots of ``procedure`` starting before this moment are within its booking
     horizon at ``now``; later ones are not released yet: the step of
     ``booking.horizon``, at a moment nobody can compute in advance. Reads the
-    procedure's ``Horizon`` unless it came with it (a ``SlotRead`` carries it)."""
+    procedure's ``Horizon`` unless it came with it (a ``SlotRead`` carries it).
+    The online window's end; the counter's has none (``availability_window``)."""
     return horizon.end_at(horizon_days=procedure.horizon_days, row=horizon.of(procedure), now=now)
 
 
@@ -95,19 +117,23 @@ def availability_window(
     date_from: date | None = None,
     date_to: date | None = None,
     now: datetime,
-) -> tuple[datetime, datetime, bool]:
-    """The starts open to online booking now, within the local days asked for:
+    counter: bool = False,
+) -> tuple[datetime, datetime | None, bool]:
+    """The starts open to booking now, within the local days asked for:
     ``[earliest, latest)``, and whether ``latest`` is the procedure's horizon
-    (which moves with time: later slots enter) rather than the end of ``date_to``."""
-    earliest = earliest_start(procedure, now)
-    latest = horizon_end(procedure, now)
-    moving = True
+    (which moves with time: later slots enter) rather than the end of ``date_to``.
+    ``counter``: the counter's window (``books_at_counter``): from now, and
+    ``latest`` is ``None`` (no end: up to the last slot published) unless
+    ``date_to`` sets one; it never moves."""
+    earliest = earliest_start(procedure, now, counter=counter)
+    latest: datetime | None = None if counter else horizon_end(procedure, now)
+    moving = not counter
     tz = timezone.get_current_timezone()
     if date_from is not None:
         earliest = max(earliest, datetime.combine(date_from, time.min, tzinfo=tz))
     if date_to is not None:
         end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz)
-        if end <= latest:
+        if latest is None or end <= latest:
             latest, moving = end, False
     return earliest, latest, moving
 
@@ -228,7 +254,7 @@ def booking_check(*, actor: User, applicant: Applicant, slot: Slot, now: datetim
         raise errors.ProcedureNotSelfBookable()
     if slot.starts_at <= now:
         raise errors.SlotInPast()
-    if not is_privileged(actor) and slot.starts_at < earliest_start(procedure, now):
+    if slot.starts_at < earliest_start(procedure, now, counter=books_at_counter(actor)):
         raise errors.BookingClosed()
     if not document_accepted(procedure, applicant.document_type):
         raise errors.DocumentNotAccepted(required=procedure.get_required_document_display())

@@ -13,6 +13,8 @@ from django.utils import timezone
 from accounts.models import User
 from booking import rules
 from booking.models import (
+    ACTIVE_STATUSES,
+    Applicant,
     Appointment,
     AppointmentStatus,
     Pool,
@@ -30,9 +32,12 @@ def availability_window(
     date_from: date | None = None,
     date_to: date | None = None,
     now: datetime,
-) -> tuple[datetime, datetime, bool]:
+    counter: bool = False,
+) -> tuple[datetime, datetime | None, bool]:
     """The starts a query of availability covers now (``booking.rules.availability_window``)."""
-    return rules.availability_window(procedure, date_from=date_from, date_to=date_to, now=now)
+    return rules.availability_window(
+        procedure, date_from=date_from, date_to=date_to, now=now, counter=counter
+    )
 
 
 def availability(
@@ -44,25 +49,29 @@ def availability(
     pools: Iterable[str] = ("public",),
     now: datetime | None = None,
     include_unpublished: bool = False,
+    counter: bool = False,
 ) -> QuerySet[Slot]:
     """Bookable slots: visible, not full, inside the procedure's booking window.
 
     One query on ``slot_availability_idx``; ordered by start time then site.
     ``include_unpublished``: also the slots not visible yet, for a caller that
-    wants to know when they will be (and leaves them out itself).
+    wants to know when they will be (and leaves them out itself). ``counter``:
+    the counter's window instead of the online one (``booking.rules``: any
+    published slot not yet started, no horizon).
     """
     now = now or timezone.now()
     earliest, latest, _moving = availability_window(
-        procedure, date_from=date_from, date_to=date_to, now=now
+        procedure, date_from=date_from, date_to=date_to, now=now, counter=counter
     )
     slots = Slot.objects.filter(
         procedure=procedure,
         pool__in=list(pools),
         starts_at__gte=earliest,
-        starts_at__lt=latest,
         booked__lt=F("capacity"),
         site__is_active=True,
     )
+    if latest is not None:
+        slots = slots.filter(starts_at__lt=latest)
     if not include_unpublished:
         slots = slots.filter(published_at__lte=now)
     if site_ids is not None:
@@ -212,3 +221,14 @@ def priority_pool_for(user: User, procedure_slug: str | None) -> frozenset[str]:
     if procedure_id is None or not rules.priority_right_held(user, procedure_id, timezone.now()):
         return frozenset()
     return frozenset({Pool.PRIORITY.value})
+
+
+def active_by_procedure(applicant: Applicant) -> dict[int, Appointment]:
+    """``applicant``'s active appointments by procedure id (one at most each),
+    with their reference only: what the choice of a procedure shows. One query."""
+    return {
+        appointment.procedure_id: appointment
+        for appointment in Appointment.objects.filter(
+            applicant=applicant, status__in=ACTIVE_STATUSES
+        ).only("procedure_id", "reference")
+    }

@@ -57,7 +57,7 @@ from core.cache import redis_script
 from core.client import client_address, counted_address, served_client_address
 
 # Scopes whose reads count too; elsewhere only writes (POST...) are counted.
-READ_SCOPES = frozenset({"availability", "people_find"})
+READ_SCOPES = frozenset({"availability", "people_find", "agent_search"})
 
 
 class RateLimited(Exception):

@@ -1121,6 +1121,7 @@ _BY_TEST = {
     "tests/api/test_dashboard_api.py::test_the_api_queries_are_bounded_whatever_the_data": [
         "api:agent-dashboard"
     ],
+    "tests/api/test_agent_people.py::test_the_queries_are_bounded": ["api:agent-people"],
     "tests/api/test_mediation_api.py::test_mediation_api_queries_are_bounded": [
         "api:mediation-applicants",
         "api:mediation-consents",

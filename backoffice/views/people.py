@@ -267,6 +267,7 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
         message.label = MESSAGE_LABELS.get(message.template_key, message.template_key)
         message.reference = references.get(message.appointment_id, "")
         message.delivery = message_delivery(message)
+        message.state_at = message.delivery.at  # (includes/person_messages.html)
     return render(
         request,
         "office/people/person.html",

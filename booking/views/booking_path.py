@@ -14,14 +14,12 @@ from accounts.permissions import is_verified
 from booking import errors, rules, services
 from booking.calendar import build_week, day_slots, parse_date, sites_with_availability
 from booking.models import (
-    ACTIVE_STATUSES,
-    Appointment,
     Channel,
     Procedure,
     Site,
     Slot,
 )
-from booking.selectors import availability, pools_for
+from booking.selectors import active_by_procedure, availability, pools_for
 from booking.signals import availability_found_nothing
 from booking.views.common import (
     applicant_of,
@@ -41,14 +39,7 @@ from core.views import domain_errors
 @applicant_required
 def procedures(request: HttpRequest) -> HttpResponse:
     applicant = applicant_of(request.user)
-    active = {}
-    if applicant is not None:
-        active = {
-            appointment.procedure_id: appointment
-            for appointment in Appointment.objects.filter(
-                applicant=applicant, status__in=ACTIVE_STATUSES
-            ).only("procedure_id", "reference")
-        }
+    active = {} if applicant is None else active_by_procedure(applicant)
     rows = [
         {"procedure": procedure, "appointment": active.get(procedure.pk)}
         for procedure in Procedure.objects.filter(is_active=True)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from functools import wraps
-from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -68,11 +67,6 @@ mediator_required = _allowed(is_point_mediator)
 console_required = _allowed(lambda user: is_point_mediator(user) or is_supervisor(user))
 # Raising a cap for a day.
 supervisor_required = _allowed(is_supervisor)
-
-
-def with_query(url: str, **params) -> str:
-    params = {key: value for key, value in params.items() if value is not None}
-    return f"{url}?{urlencode(params)}" if params else url
 
 
 # --- People found --------------------------------------------------------------------------

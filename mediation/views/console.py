@@ -302,8 +302,10 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
     for message in sent:
         message.label = MESSAGE_LABELS.get(message.template_key, message.template_key)
         message.reference = references.get(message.appointment_id, "")
+        message.state_at = message.delivered_at  # (includes/person_messages.html)
     for appointment in appointments:
-        appointment.upcoming = appointment.is_active and appointment.slot.ends_at > now
+        # Offer to change or cancel it (includes/person_appointments.html).
+        appointment.changeable = appointment.is_active and appointment.slot.ends_at > now
     # A walk-in registered at a point is written to only on the channels a
     # consent in force covers (mediation.receivers): say so beside the contact.
     withheld = set()

@@ -39,6 +39,7 @@ def test_schema_generates_without_warnings_and_validates(tmp_path):
         "/api/v1/agent/slots/{id}/",
         "/api/v1/agent/slots/move/",
         "/api/v1/agent/dashboard/",
+        "/api/v1/agent/people/",
         "/api/v1/substitution-requests/",
         "/api/v1/substitution-requests/{tracking}/",
         "/api/v1/identity/claim/",

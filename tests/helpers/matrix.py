@@ -1449,6 +1449,14 @@ MATRIX: dict[str, list[Case]] = {
             label="one site, as CSV",
         ),
     ],
+    # Found (agent, supervisor) or not found, exactly like nobody (other agent): 200.
+    "api:agent-people": [
+        Case(
+            outcomes(403, anonymous=401, agent=200, other_agent=200, supervisor=200),
+            query=lambda s: {"reference": s.appointments["own"].reference},
+            label="find by reference",
+        ),
+    ],
     # --- API: the substitution route, public (credentials are not looked at)
     "api:substitution-requests": [
         Case(outcomes(201), method="POST", data=_substitution_api, label="a complete request"),

@@ -152,6 +152,32 @@ def test_the_choice_offers_priority_times_up_to_the_deadline(agent, walk_in, pro
     assert public in [slot for _day, slots in every_pool.days for slot in slots]
 
 
+def test_the_choice_has_the_counters_window(agent, walk_in, procedure, site):
+    """A time later today (within the online cut-off) and one beyond the public
+    horizon are offered: a court order is served at the counter's window."""
+    procedure.cutoff_hours = 24
+    procedure.horizon_days = 2
+    procedure.save(update_fields=["cutoff_hours", "horizon_days"])
+    order = record(agent, walk_in, procedure, site)
+    soon = timezone.now() + timedelta(hours=1)
+    in_an_hour = factories.SlotFactory(
+        site=site, procedure=procedure, pool=Pool.PRIORITY, starts_at=soon
+    )
+    beyond = slot_on(site, procedure, today() + timedelta(days=6))
+
+    offered = [
+        slot
+        for requested in (timezone.localdate(soon), beyond.starts_at.date())
+        for _day, slots in convocation_choice(
+            user=agent, injunction=order, requested=requested
+        ).days
+        for slot in slots
+    ]
+
+    assert in_an_hour in offered
+    assert beyond in offered
+
+
 # --- Finding the person ---------------------------------------------------------------------
 
 
