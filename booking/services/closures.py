@@ -286,7 +286,8 @@ def closure_lift(*, actor: User, closure: Closure) -> Closure:
         # Slot rows in primary-key order (the services' lock order).
         reopened = list(
             Slot.objects.select_for_update(of=("self",))
-            .select_related("procedure")
+            # With its horizon: what the receivers ask of each slot is in memory.
+            .select_related("procedure__horizon")
             .filter(closure=locked, starts_at__gt=now)
             .order_by("pk")
         )

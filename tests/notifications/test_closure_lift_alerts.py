@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from booking.models import ClosureKind, Pool, Slot
@@ -73,6 +75,29 @@ def test_lifting_a_closure_owes_the_subscribers_their_new_slot_alert(
     assert owed.procedure_id == procedure.pk and owed.site_id == site.pk
     assert owed.slot_id == slots[-1].pk
     assert owed.announced_at is not None and owed.messages_created == 1
+
+
+def test_the_lift_asks_as_much_of_twelve_slots_as_of_one(agent, site, procedure):
+    factories.AlertSubscriptionFactory(procedure=procedure, sites=[site], channels="email")
+    one, _ = _closed_day(agent, site, procedure, slots=1)
+    start, end = _day(4)
+    for i in range(12):
+        factories.SlotFactory(
+            site=site, procedure=procedure, starts_at=start + timedelta(hours=9, minutes=20 * i)
+        )
+    twelve = closure_create(
+        actor=agent, site=site, starts_at=start, ends_at=end, kind=ClosureKind.STRIKE, reason="G"
+    )
+    FreedSeatAlert.objects.all().delete()
+
+    with CaptureQueriesContext(connection) as of_one:
+        closure_lift(actor=agent, closure=one)
+    FreedSeatAlert.objects.all().delete()
+    with CaptureQueriesContext(connection) as of_twelve:
+        closure_lift(actor=agent, closure=twelve)
+
+    assert len(of_twelve) == len(of_one)
+    assert FreedSeatAlert.objects.count() == 1
 
 
 def test_the_lift_owes_its_alert_in_its_own_transaction(agent, site, procedure):
