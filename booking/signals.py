@@ -19,6 +19,10 @@ own ``ready()``. Booking never imports them.
 - ``seat_freed(slot, procedure, now)``: a cancellation or a reschedule gave a
   seat of ``slot`` back, inside its transaction. Not sent when a closure
   cancels: the seat leaves capacity with the slot.
+- ``capacity_reopened(slots, now)``: lifting a closure gave ``slots`` (a list,
+  their procedure loaded, as written: capacity back, no closure) their seats
+  back, inside its transaction. What a receiver owes for them is its own to
+  decide (notifications: the new-slot alert of the seats anyone may book).
 - ``acting_for(actor, applicant, appointment, slot, event, now)``: a member of
   staff (not the applicant themselves) is about to book (``BOOKED``: the new
   appointment, unsaved, on ``slot``), cancel (``CANCELLED``) or move
@@ -61,6 +65,7 @@ RESCHEDULED = "appointment_rescheduled"
 appointment_messages_wanted = Signal(use_caching=True)
 appointment_changed = Signal(use_caching=True)
 seat_freed = Signal(use_caching=True)
+capacity_reopened = Signal()
 acting_for = Signal()
 walk_in_contacts_withheld = Signal()
 

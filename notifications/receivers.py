@@ -8,6 +8,8 @@ this module owes the messages and alerts.
   its transaction commits (``services.enqueue_on_commit``).
 - ``seat_freed``: the subscribers of the procedure are owed an alert
   (``services.freed_seat_owe``).
+- ``capacity_reopened``: a lifted closure's seats are owed the same alert
+  (``services.reopened_seats_owe``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ def freed_seat_alert_owe(sender, *, slot, procedure, now, **kwargs) -> None:
     services.freed_seat_owe(slot=slot, procedure=procedure, now=now)
 
 
+def reopened_seats_alert_owe(sender, *, slots, now, **kwargs) -> None:
+    services.reopened_seats_owe(slots=slots, now=now)
+
+
 def connect() -> None:
     """Connect the receivers (idempotent: each has its ``dispatch_uid``)."""
     booking.appointment_messages_wanted.connect(
@@ -39,3 +45,6 @@ def connect() -> None:
         messages_enqueue_after, dispatch_uid="notifications.appointment_enqueue"
     )
     booking.seat_freed.connect(freed_seat_alert_owe, dispatch_uid="notifications.freed_seat")
+    booking.capacity_reopened.connect(
+        reopened_seats_alert_owe, dispatch_uid="notifications.capacity_reopened"
+    )

@@ -32,6 +32,8 @@ from booking.models import (
     Appointment,
     AppointmentStatus,
     Closure,
+    Pool,
+    PriorityRight,
     Slot,
 )
 from booking.permissions import can_act_for
@@ -86,6 +88,10 @@ def appointment_cancel(
     seat out of capacity). Its messages then say so, with the closure's reason
     and the priority right the person gets; the seat freed is not offered to
     anyone (no ``seat_freed``); the audit row names the closure.
+
+    An appointment booked with a priority right gives the right back, unused
+    until its own expiry, unless the person holds another valid one for the
+    procedure (``_priority_right_restore``); the audit row names it.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -105,6 +111,7 @@ def appointment_cancel(
         locked.cancelled_by = actor
         locked.updated_at = now
         locked.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
+        restored = _priority_right_restore(locked, now)
         _slot_release(locked.slot_id)
         availability_cache.capacity_changed([locked.procedure.slug])
         messages = _messages_wanted(locked, signals.CANCELLED, now, closure=closure)
@@ -121,10 +128,37 @@ def appointment_cancel(
             details={
                 "slot": locked.slot_id,
                 **({"closure": closure.pk} if closure is not None else {}),
+                **({"priority_right_restored": restored} if restored is not None else {}),
                 **on_behalf,
             },
         )
     return locked
+
+
+def _priority_right_restore(appointment: Appointment, now: datetime) -> int | None:
+    """Give back the priority right ``appointment`` was booked with, now that it
+    is cancelled: unused again until its own ``valid_until``. Its id, or None
+    when there is none to give back: no right booked it, it has expired, or the
+    person holds another valid one for the procedure (a closure cancelling the
+    appointment gave its own right first: one right per procedure, not two).
+    Caller is in the cancellation's transaction and holds the appointment's lock."""
+    if appointment.slot.pool != Pool.PRIORITY and not appointment.reschedule_count:
+        # Only a booking of priority time uses a right (a move may take it
+        # elsewhere): the common cancellation asks nothing more.
+        return None
+    right = (
+        PriorityRight.objects.select_for_update()
+        .filter(appointment_id=appointment.pk, used_at__isnull=False)
+        .first()
+    )
+    if right is None or right.valid_until <= now:
+        return None
+    if rules.priority_rights_valid(
+        applicant_id=right.applicant_id, procedure_id=right.procedure_id, now=now
+    ).exists():
+        return None
+    PriorityRight.objects.filter(pk=right.pk).update(used_at=None, appointment=None)
+    return right.pk
 
 
 def appointment_reschedule(

@@ -29,7 +29,7 @@ from django.utils import timezone
 from accounts.models import User
 from audit.models import AuditAction
 from audit.services import audit_record
-from booking import availability_cache, errors
+from booking import availability_cache, errors, signals
 from booking.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -272,7 +272,9 @@ def _active_lock(slot_id: int) -> None:
 def closure_lift(*, actor: User, closure: Closure) -> Closure:
     """Reopen the closure's slots that have not started: they get their capacity
     back (the appointments cancelled stay cancelled; the rights given stay).
-    Past ones stay closed. Audited. ``ClosureNotFound`` for a closure of a site
+    Past ones stay closed. Audited. The seats reopened are announced as freed
+    ones are (``booking.signals.capacity_reopened``: the new-slot alerts of the
+    public pool, within the transaction). ``ClosureNotFound`` for a closure of a site
     the actor does not work at; ``ClosureAlreadyLifted``."""
     if not can_close(actor, closure.site):
         raise errors.ClosureNotFound()
@@ -281,22 +283,27 @@ def closure_lift(*, actor: User, closure: Closure) -> Closure:
         if locked.lifted_at is not None:
             raise errors.ClosureAlreadyLifted()
         now = timezone.now()
-        reopened = Slot.objects.filter(closure=locked, starts_at__gt=now)
-        procedures = list(
-            Procedure.objects.filter(pk__in=reopened.values("procedure_id")).values_list(
-                "slug", flat=True
-            )
-        )
         # Slot rows in primary-key order (the services' lock order).
-        list(reopened.select_for_update().order_by("pk").values_list("pk"))
-        count = reopened.update(
+        reopened = list(
+            Slot.objects.select_for_update(of=("self",))
+            # With its horizon: what the receivers ask of each slot is in memory.
+            .select_related("procedure__horizon")
+            .filter(closure=locked, starts_at__gt=now)
+            .order_by("pk")
+        )
+        count = Slot.objects.filter(pk__in=[slot.pk for slot in reopened]).update(
             capacity=F("capacity_before_closure"), capacity_before_closure=None, closure=None
         )
+        for slot in reopened:  # as written: what the receivers of the signal read
+            slot.capacity, slot.capacity_before_closure = slot.capacity_before_closure, None
+            slot.closure = None
         locked.lifted_at = now
         locked.lifted_by = actor
         locked.save(update_fields=["lifted_at", "lifted_by"])
-        if procedures:
-            availability_cache.capacity_changed(procedures)
+        if reopened:
+            availability_cache.capacity_changed(sorted({s.procedure.slug for s in reopened}))
+            # Seats bookable again, like a freed one: the alerts' subscribers are owed.
+            signals.capacity_reopened.send(sender=Slot, slots=reopened, now=now)
         audit_record(
             actor=actor,
             action=AuditAction.CLOSURE_LIFTED,

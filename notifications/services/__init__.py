@@ -48,6 +48,7 @@ from notifications.services.announcements import (
     freed_seats_sweep,
     publication_announce,
     publications_announce_due,
+    reopened_seats_owe,
 )
 from notifications.services.appointments import (
     BOOKED,
@@ -109,6 +110,7 @@ __all__ = [
     "publications_announce_due",
     "reminders_create",
     "render_secret",
+    "reopened_seats_owe",
     "sms_opt_out",
     "sms_receive",
     "subscription_from_token",

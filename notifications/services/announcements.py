@@ -34,6 +34,32 @@ def freed_seat_owe(*, slot: Slot, procedure, now: datetime | None = None) -> Non
         transaction.on_commit(lambda: _publish_freed_seat(*key))
 
 
+def reopened_seats_owe(*, slots: list[Slot], now: datetime | None = None) -> None:
+    """Lifting a closure gave ``slots`` their seats back: owe the new-slot alert
+    a freed seat owes, for each procedure and site where one of them has a seat
+    anyone may book online now (the public pool, visible, within the horizon,
+    past the cut-off, not full). Caller is inside the lift's transaction.
+
+    The same ``FreedSeatAlert`` as a cancellation's (one per procedure, place
+    and window, fanned out after the commit, swept if its task is lost), keyed
+    to the latest of those seats: the alert stands while any of them is ahead.
+    """
+    now = now or timezone.now()
+    latest: dict[tuple[int, int], Slot] = {}
+    for slot in slots:
+        if slot.booked >= slot.capacity or slot.starts_at < rules.earliest_start(
+            slot.procedure, now
+        ):
+            continue
+        if rules.slot_hidden(slot, pools={Pool.PUBLIC.value}, privileged=False, now=now):
+            continue
+        key = (slot.procedure_id, slot.site_id)
+        if key not in latest or slot.starts_at > latest[key].starts_at:
+            latest[key] = slot
+    for slot in latest.values():
+        freed_seat_owe(slot=slot, procedure=slot.procedure, now=now)
+
+
 def _freed_seat_record(*, slot: Slot, procedure, now: datetime) -> tuple[int, int, int] | None:
     """Insert the ``FreedSeatAlert`` of the seat unless its window has one; its
     key, or None when no alert is owed (a reserved pool, a procedure without

@@ -237,11 +237,13 @@ def test_closure_routes_take_a_bounded_number_of_queries(
     for method, url, data, bound, expected in api_calls:
         with django_assert_max_num_queries(bound):
             assert getattr(api, method)(url, data, format="json").status_code == expected, url
-    # Lifting: the closure, the site check, its lock, the slots (their procedures,
-    # their locks, the UPDATE), the closure saved and its audit row.
-    with django_assert_max_num_queries(13):
+    # Lifting: the closure, the site check, its lock, the slots (with their
+    # procedures, locked; the UPDATE), the closure saved, the new-slot alert owed
+    # for the seats reopened (their procedure's horizon, the alert's row) and
+    # the audit row.
+    with django_assert_max_num_queries(14):
         assert browser.post(reverse("agent:closure_lift", args=[closure.pk])).status_code == 302
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         response = api.post(f"/api/v1/agent/closures/{closures[1].pk}/lift/")
         assert response.status_code == 200
     # Closing a slot of 3 appointments: each cancellation is the service's (its

@@ -209,7 +209,8 @@ ASKS: list[Ask] = [
     Ask("get", _person("agent:book_confirm", lambda w: w.spare.pk), 6, 200, label="confirm"),
     Ask("post", _person("agent:book_confirm", lambda w: w.spare.pk), 17, 302, label="booked"),
     Ask("get", _person("agent:appointment_cancel", _REF), 5, 200, label="cancel"),
-    Ask("post", _person("agent:appointment_cancel", _REF), 14, 302, label="cancelled"),
+    # On a priority slot: the right it may have been booked with is looked up (given back).
+    Ask("post", _person("agent:appointment_cancel", _REF), 15, 302, label="cancelled"),
     Ask(
         "get",
         lambda w: (

@@ -5,7 +5,8 @@ The visits are ``tests/helpers/accessibility.py``'s (``PAGES``, ``ERROR_PAGES``)
 ``test_accessibility_routes.py`` fails when a URL pattern renders HTML without
 any. Each visit logs its persona in by copying the test client's session cookie
 (OTP-verified for staff) into the browser, loads the page, submits its form with
-wrong values when the visit says so, injects axe once and runs it at both widths.
+wrong values, or with the values that reach a page only a POST answers, when
+the visit says so, injects axe once and runs it at both widths.
 A violation of impact serious or critical under WCAG 2.1 A/AA fails; the rest
 is written to ``axe-<language>-<group>.json`` in pytest's temporary folder and
 summarised on standard output.
@@ -71,16 +72,24 @@ class Visitor:
             page.context.close()
 
 
-def _submit_with_errors(page, visit: Visit):
-    """Submit the visit's form with its wrong values, the browser's own checks off."""
-    fields = visit.errors or {}
+def _submit(page, visit: Visit, fields: dict[str, str | bool], *, checks_off: bool):
+    """Submit the visit's form with ``fields`` (a checkbox: True ticks it), by its
+    ``button`` or its first submit button; ``checks_off``: the browser's own
+    validation off (wrong values)."""
     selector = visit.form or f'main form:has([name="{next(iter(fields))}"])'
     form = page.locator(selector).first
-    form.evaluate("form => { form.noValidate = true; }")
+    if checks_off:
+        form.evaluate("form => { form.noValidate = true; }")
     for name, value in fields.items():
-        form.locator(f'[name="{name}"]').first.fill(value)
+        field = form.locator(f'[name="{name}"]').first
+        if value is True:
+            field.check()
+        elif field.evaluate("field => field.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
     with page.expect_navigation() as navigation:
-        form.locator("[type=submit]").first.click()
+        form.locator(visit.button or "[type=submit]").first.click()
     return navigation.value
 
 
@@ -88,7 +97,9 @@ def _load(page, url: str, visit: Visit) -> list[str]:
     """Load the visit's page state; what is wrong with the answer itself."""
     response = page.goto(url)
     if visit.errors is not None:
-        response = _submit_with_errors(page, visit)
+        response = _submit(page, visit, visit.errors, checks_off=True)
+    elif visit.submit is not None:
+        response = _submit(page, visit, visit.submit, checks_off=False)
     problems = []
     if response.status != visit.status:
         problems.append(f"answered {response.status}, not {visit.status}")
@@ -96,6 +107,8 @@ def _load(page, url: str, visit: Visit) -> list[str]:
         problems.append(f"is not HTML: {response.headers.get('content-type')}")
     if visit.errors is not None and visit.status == 200 and not page.locator(ERROR_MARKS).count():
         problems.append("shows no error after a wrong submission")
+    if visit.submit is not None and page.locator(ERROR_MARKS).count():
+        problems.append("shows an error after its submission: not the page it visits")
     return problems
 
 

@@ -8,6 +8,9 @@ the persona world (``tests/personas.py``), or one of ``EXTRA_PERSONAS``:
 
 - ``errors``: fields to fill before submitting the page's form with the
   browser's own validation off, to check the form re-rendered with its errors;
+- ``submit``: fields to fill before submitting the page's form (with
+  ``button``, the submit button to press): a page only a POST reaches (a
+  preview, a list of people found), checked as it is answered;
 - ``state``: a context manager that puts the world (or the settings) in the
   state the page needs, and puts it back.
 
@@ -22,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from unittest import mock
 from urllib.parse import urlencode
 
@@ -78,6 +81,10 @@ class Visit:
     # Submit the page's form with these values (the browser's validation off): the form with errors.
     errors: dict[str, str] | None = None
     form: str | None = None  # which form, when ``errors`` names no field; else the one holding them
+    # Submit the page's form with these values (a checkbox: True), pressing ``button``
+    # (a selector within the form; else its first submit button): what a POST answers.
+    submit: dict[str, str | bool] | None = None
+    button: str | None = None
     state: State = _no_state
     path: Callable[[World], str] | None = None
     # The template an error page is rendered from (checked): HTML error responses of
@@ -204,6 +211,62 @@ def _counter_day_path(scenario: World, key: str, *, days: int = 3) -> str:
     """The site's day in ``days`` days (the world's appointments are in three)."""
     day = timezone.localdate() + timedelta(days=days)
     return f"{reverse(key)}?{urlencode({'site': scenario.sites['site'].slug, 'date': day})}"
+
+
+# The people of the world the agents' search finds both by this surname and birth date.
+NAMESAKES = {"surname": "Traoré", "birth_date": date(1990, 5, 17)}
+
+
+@contextmanager
+def namesakes(scenario: World) -> Iterator[None]:
+    """The applicant and the walk-in (both booked at the agent's site) share a
+    surname and a date of birth: the agents' search lists them both."""
+    from booking.identity.normalize import normalize_name
+    from booking.models import Applicant
+
+    people = [scenario.people["applicant"], scenario.people["walk_in"]]
+    before = list(
+        Applicant.objects.filter(pk__in=[p.pk for p in people]).values(
+            "pk", "surname", "surname_normalized", "birth_date"
+        )
+    )
+    Applicant.objects.filter(pk__in=[p.pk for p in people]).update(
+        surname=NAMESAKES["surname"],
+        surname_normalized=normalize_name(NAMESAKES["surname"]),
+        birth_date=NAMESAKES["birth_date"],
+    )
+    try:
+        yield
+    finally:
+        for row in before:
+            Applicant.objects.filter(pk=row.pop("pk")).update(**row)
+
+
+@contextmanager
+def person_chosen(scenario: World) -> Iterator[None]:
+    """The agent found the applicant at the first step of recording a court
+    order: the second step (the order's form) is what the page shows. Written
+    into the agent's sessions, as the first step's POST does."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+
+    from backoffice.views.injunctions import _CHOSEN
+
+    agent = str(scenario.users["agent"].pk)
+    stores = [
+        SessionStore(session_key=row.session_key)
+        for row in Session.objects.filter(expire_date__gt=timezone.now())
+        if row.get_decoded().get("_auth_user_id") == agent
+    ]
+    for store in stores:
+        store[_CHOSEN] = scenario.people["applicant"].pk
+        store.save()
+    try:
+        yield
+    finally:
+        for store in stores:
+            store.pop(_CHOSEN, None)
+            store.save()
 
 
 @contextmanager
@@ -384,6 +447,8 @@ PAGES: dict[str, list[Visit]] = {
         Visit("agent"),
         Visit("agent", errors={"document-document_number": "", "document-birth_date": "x"}),
         Visit("agent", errors={"walk_in-surname": "", "walk_in-birth_date": "x"}),
+        # The second step: the person found, the order's form.
+        Visit("agent", label="the order's form", state=person_chosen),
     ],
     "agent:injunction": [
         Visit("agent", kwargs=lambda s: {"pk": injunction_at(s, "site").pk}),
@@ -409,6 +474,15 @@ PAGES: dict[str, list[Visit]] = {
         Visit("agent"),
         Visit("agent", label="a surname alone", errors={"name-surname": "Diallo"}),
         Visit("agent", label="nobody found", errors={"document-document_number": "ZZ0000000"}),
+        Visit(
+            "agent",
+            label="several people found",
+            state=namesakes,
+            submit={
+                "name-surname": NAMESAKES["surname"],
+                "name-birth_date": NAMESAKES["birth_date"].isoformat(),
+            },
+        ),
     ],
     "agent:register": [
         Visit("agent"),
@@ -483,6 +557,20 @@ PAGES: dict[str, list[Visit]] = {
     "agent:publish": [
         Visit("agent"),
         Visit("agent", errors={"counters": "", "range_1_start": "09:00"}),
+        Visit(
+            "agent",
+            label="the preview",
+            submit={
+                "weekdays": True,
+                "range_1_start": "09:00",
+                "range_1_end": "11:00",
+                "slot_minutes": "30",
+                "counters": "3",
+                "mediation_counters": "1",
+                "priority_counters": "1",
+            },
+            button='button[value="preview"]',
+        ),
     ],
     "agent:calendar": [
         Visit("agent", label="the week"),
