@@ -15,7 +15,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_networks, env_rate, env_str
+from config.env import env_bool, env_int, env_list, env_networks, env_str
 from core import devdb
 from notifications.delivery import delivery_problems
 
@@ -190,24 +190,14 @@ API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50, minimum=1)
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200, minimum=1)
 if API_MAX_PAGE_SIZE < API_PAGE_SIZE:
     raise ImproperlyConfigured("API_MAX_PAGE_SIZE must be at least API_PAGE_SIZE.")
-# How many accounts one mobile number may confirm (brokers farm accounts on few SIMs).
-ACCOUNTS_PER_PHONE = env_int("ACCOUNTS_PER_PHONE", 2, minimum=1)
-# Personal data is kept this many months after the appointment, then erased
-# (purge_personal_data, daily); accounts never confirmed go after a few days.
-RETENTION_MONTHS = env_int("RETENTION_MONTHS", 6, minimum=1)
-# The audit trail is kept longer (a log of who did what, for investigations),
-# then deleted by the same purge; the database refuses deleting a row younger
-# than 6 months (audit migration 0005), whatever this says.
-AUDIT_RETENTION_MONTHS = env_int("AUDIT_RETENTION_MONTHS", 12, minimum=6)
-# The substitution route: how many days the prefecture gives itself to answer a
-# request (its deadline, shown in the agents' queue).
-SUBSTITUTION_DEADLINE_DAYS = env_int("SUBSTITUTION_DEADLINE_DAYS", 15, minimum=1)
-ACCOUNTS_UNCONFIRMED_DAYS = env_int("ACCOUNTS_UNCONFIRMED_DAYS", 7, minimum=1)
-ACCOUNTS_EMAIL_LINK_DAYS = 3
-ACCOUNTS_PHONE_CODE_MINUTES = 10
-ACCOUNTS_PHONE_CODE_ATTEMPTS = 5
-ACCOUNTS_PHONE_CODE_RESEND_SECONDS = 60
 PASSWORD_RESET_TIMEOUT = 3600 * 24
+
+# --- Guichet's own rules and limits ---------------------------------------------
+# Each read from the environment like everything here: the booking, accounts,
+# notifications, mediation and back-office rules in config/rules.py, the rate
+# limits of every scope in config/ratelimits.py.
+from config.ratelimits import RATELIMITS  # noqa: E402, F401
+from config.rules import *  # noqa: E402, F403
 
 # --- Internationalisation -----------------------------------------------------
 LANGUAGE_CODE = "fr"
@@ -302,91 +292,6 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Rate limits (core/ratelimit.py): (requests, seconds) per scope and key, counted
-# in fixed windows in the cache (Redis in production: shared by every process).
-RATELIMITS = {
-    # Every authenticate() with a request: both login forms and the token endpoint.
-    "login": {"ip": env_rate("RATELIMIT_LOGIN_IP", "30/10m")},
-    "register": {"ip": env_rate("RATELIMIT_REGISTER_IP", "20/h")},
-    # SMS codes: per account, per number (across accounts) and per client address.
-    "phone_code": {
-        "account": env_rate("RATELIMIT_PHONE_CODE_ACCOUNT", "5/h"),
-        "phone": env_rate("RATELIMIT_PHONE_CODE_PHONE", "5/h"),
-        "ip": env_rate("RATELIMIT_PHONE_CODE_IP", "30/h"),
-    },
-    # Confirmation e-mails (registration, a new link, a change of address): per
-    # account, per recipient address (across accounts) and per client address.
-    "email_confirm": {
-        "account": env_rate("RATELIMIT_EMAIL_CONFIRM_ACCOUNT", "5/h"),
-        "email": env_rate("RATELIMIT_EMAIL_CONFIRM_EMAIL", "5/h"),
-        "ip": env_rate("RATELIMIT_EMAIL_CONFIRM_IP", "30/h"),
-    },
-    # Password-reset e-mails, counted whether the address has an account or not.
-    "password_reset": {
-        "account": env_rate("RATELIMIT_PASSWORD_RESET_ACCOUNT", "5/h"),
-        "email": env_rate("RATELIMIT_PASSWORD_RESET_EMAIL", "5/h"),
-        "ip": env_rate("RATELIMIT_PASSWORD_RESET_IP", "20/h"),
-    },
-    # Staff invitations (creation and resend): per acting account, recipient, address.
-    "staff_invite": {
-        "account": env_rate("RATELIMIT_STAFF_INVITE_ACCOUNT", "30/h"),
-        "email": env_rate("RATELIMIT_STAFF_INVITE_EMAIL", "5/h"),
-        "ip": env_rate("RATELIMIT_STAFF_INVITE_IP", "60/h"),
-    },
-    "availability": {
-        "account": env_rate("RATELIMIT_AVAILABILITY_ACCOUNT", "120/m"),
-        "ip": env_rate("RATELIMIT_AVAILABILITY_IP", "600/m"),
-    },
-    # The substitution route (public, no account): each request per client address,
-    # per identity (its document) and per contact given (each request sends it an
-    # acknowledgment); the status lookup (tracking number + birth date) per address.
-    "substitution": {
-        "ip": env_rate("RATELIMIT_SUBSTITUTION_IP", "10/h"),
-        "identity": env_rate("RATELIMIT_SUBSTITUTION_IDENTITY", "3/d"),
-        "phone": env_rate("RATELIMIT_SUBSTITUTION_PHONE", "3/d"),
-        "email": env_rate("RATELIMIT_SUBSTITUTION_EMAIL", "3/d"),
-    },
-    "substitution_status": {"ip": env_rate("RATELIMIT_SUBSTITUTION_STATUS_IP", "30/h")},
-    # Mediation's writes: walk-ins registered, consents given and withdrawn.
-    "mediation": {
-        "account": env_rate("RATELIMIT_MEDIATION_ACCOUNT", "60/m"),
-        "ip": env_rate("RATELIMIT_MEDIATION_IP", "300/m"),
-    },
-    # A mediator's searches of a person by document number and date of birth.
-    "people_find": {
-        "account": env_rate("RATELIMIT_PEOPLE_FIND_ACCOUNT", "60/h"),
-        "ip": env_rate("RATELIMIT_PEOPLE_FIND_IP", "300/h"),
-    },
-    # Booking, cancelling and rescheduling (the reads of one's appointments are free).
-    "booking": {
-        "account": env_rate("RATELIMIT_BOOKING_ACCOUNT", "10/m"),
-        "ip": env_rate("RATELIMIT_BOOKING_IP", "120/m"),
-    },
-    # Convocations (the page and the PDF, web and API): a PDF costs CPU, and staff
-    # printing one for someone writes an audit row. Per account and address.
-    "convocation": {
-        "account": env_rate("RATELIMIT_CONVOCATION_ACCOUNT", "60/h"),
-        "ip": env_rate("RATELIMIT_CONVOCATION_IP", "300/h"),
-    },
-    # Records of attempts issued (each one a row, a PDF): per account and address.
-    "attempts_issue": {
-        "account": env_rate("RATELIMIT_ATTEMPTS_ISSUE_ACCOUNT", "10/h"),
-        "ip": env_rate("RATELIMIT_ATTEMPTS_ISSUE_IP", "60/h"),
-    },
-    # The public verification page: per address (the codes are unguessable anyway).
-    "attempts_verify": {"ip": env_rate("RATELIMIT_ATTEMPTS_VERIFY_IP", "30/10m")},
-    # Taking over a walk-in's file (booking.services.applicant_claim): every try
-    # counts, matched or not, so the reference, the date of birth and the
-    # document number cannot be guessed by trying.
-    "identity_claim": {
-        "account": env_rate("RATELIMIT_IDENTITY_CLAIM_ACCOUNT", "5/h"),
-        "ip": env_rate("RATELIMIT_IDENTITY_CLAIM_IP", "20/h"),
-    },
-}
-# The record of attempts: a repeat of the same search that found nothing within
-# this many seconds is the same attempt (not counted, not written again).
-ATTEMPTS_SEARCH_GAP_SECONDS = env_int("ATTEMPTS_SEARCH_GAP_SECONDS", 60, minimum=0)
-
 # --- Cache --------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
@@ -475,17 +380,6 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
 }
-# The local hours within which a procedure's booking horizon advances each day,
-# at a moment drawn at random per procedure and day: [start, end).
-GUICHET_HORIZON_RELEASE_HOURS = (
-    env_int("HORIZON_RELEASE_START_HOUR", 8, minimum=0),
-    env_int("HORIZON_RELEASE_END_HOUR", 18, minimum=1),
-)
-if not GUICHET_HORIZON_RELEASE_HOURS[0] < GUICHET_HORIZON_RELEASE_HOURS[1] <= 24:
-    raise ImproperlyConfigured(
-        "HORIZON_RELEASE_START_HOUR must come before HORIZON_RELEASE_END_HOUR, which is at most 24."
-    )
-
 # --- E-mail and SMS -------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -512,42 +406,6 @@ if _delivery_problems := delivery_problems(
 # Another base URL for Twilio's REST API (a test double); empty: Twilio itself.
 TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "")
 TWILIO_TIMEOUT_SECONDS = 10
-# --- Notifications outbox ----------------------------------------------------------
-# A message is tried at most this many times; between tries the wait doubles
-# from NOTIFICATIONS_RETRY_BASE_SECONDS up to NOTIFICATIONS_RETRY_MAX_SECONDS.
-NOTIFICATIONS_MAX_ATTEMPTS = 8
-NOTIFICATIONS_RETRY_BASE_SECONDS = 30
-NOTIFICATIONS_RETRY_MAX_SECONDS = 3600
-# The sweep re-queues a due pending message after this many seconds (its task was
-# lost) and a message in "sending" after NOTIFICATIONS_SENDING_TIMEOUT (a worker died;
-# longer than CELERY_TASK_TIME_LIMIT, so a live send is never taken for a dead one).
-NOTIFICATIONS_PENDING_GRACE = 120
-# A fan-out or a sweep hands ids to the workers in tasks of this many messages.
-NOTIFICATIONS_TASK_BATCH = 50
-# How long a web process's publisher waits for more committed message ids before
-# publishing them as one task (0: publish in the request). notifications/outbox/publisher.py
-NOTIFICATIONS_PUBLISH_LINGER_MS = env_int("NOTIFICATIONS_PUBLISH_LINGER_MS", 50, minimum=0)
-NOTIFICATIONS_SENDING_TIMEOUT = 300
-NOTIFICATIONS_REMINDER_DAYS = env_int("NOTIFICATIONS_REMINDER_DAYS", 2, minimum=1)
-# No alert SMS from 21:00 to 08:00, Paris time: they wait for the morning.
-NOTIFICATIONS_QUIET_HOURS = (21, 8)
-# Seats freed by cancellations are announced at most once per place and window.
-NOTIFICATIONS_FREED_SEAT_WINDOW_MINUTES = 30
-# At most this many SMS a day (Paris time), confirmation codes aside: past it,
-# appointment SMS wait in the outbox for the next day, alerts are dropped, and an
-# error is logged once (docs/notifications.md).
-SMS_DAILY_BUDGET = env_int("SMS_DAILY_BUDGET", 20_000, minimum=1)
-# At most this many segments per SMS (153 GSM-7 characters each, 67 in UCS-2:
-# Arabic): a longer text has its names and address cut, never more segments
-# (notifications/rendering.py, docs/notifications.md).
-SMS_MAX_SEGMENTS = env_int("SMS_MAX_SEGMENTS", 3, minimum=1)
-# The regions (phonenumbers' ISO codes) whose mobile numbers staff may type for a
-# walk-in: metropolitan France and the overseas departments and territories.
-CONTACT_PHONE_REGIONS = env_list(
-    "CONTACT_PHONE_REGIONS",
-    ["FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "WF", "PF", "NC"],
-)
-
 # --- REST API -----------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -573,26 +431,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        # The slot pools, named once (agents' capacity API: pool, from_pool, to_pool).
+        "PoolEnum": "booking.models.Pool",
+        # Three fields named "kind": a closure's, a publication's visibility, a figure's.
+        "ClosureKindEnum": "booking.models.closures.ClosureKind",
+        "VisibilityKindEnum": [("now", "now"), ("at", "at"), ("random", "random")],
+        "FigureKindEnum": [("count", "count"), ("rate", "rate"), ("days", "days")],
+    },
 }
-
-# --- Guichet ------------------------------------------------------------------
-GUICHET_DEPARTEMENT = env_str("GUICHET_DEPARTEMENT", "Seine-Saint-Denis (93)")
-# Where people report an accessibility problem (the statement, /accessibilite/);
-# empty: the statement gives the postal address and the prefecture's website only.
-ACCESSIBILITY_CONTACT_EMAIL = env_str("ACCESSIBILITY_CONTACT_EMAIL", "")
-# How long an availability answer is kept while no capacity changes (seconds;
-# with a shared cache, REDIS_URL, only): booking/availability_cache.py.
-GUICHET_AVAILABILITY_CACHE_LONG_SECONDS = env_int("AVAILABILITY_CACHE_LONG_SECONDS", 30, minimum=0)
-
-# --- Mediation ------------------------------------------------------------------
-# Bookings a mediator, and all the mediators of an access point together, may
-# make in a day (local); a supervisor raises them for one day (CapRaise, audited).
-MEDIATION_DAILY_CAP_PER_MEDIATOR = env_int("MEDIATION_DAILY_CAP_PER_MEDIATOR", 30, minimum=0)
-MEDIATION_DAILY_CAP_PER_POINT = env_int("MEDIATION_DAILY_CAP_PER_POINT", 80, minimum=0)
-# How long a consent given at an access point may last at most (days).
-MEDIATION_CONSENT_MAX_DAYS = env_int("MEDIATION_CONSENT_MAX_DAYS", 365, minimum=1)
-# The most a supervisor may add to a cap at once.
-MEDIATION_CAP_RAISE_MAX = env_int("MEDIATION_CAP_RAISE_MAX", 200, minimum=1)
 
 LOGGING = {
     "version": 1,
@@ -609,68 +456,4 @@ LOGGING = {
         # bookings with 409 and each would be a log line. 5xx are still logged.
         "django.request": {"level": "ERROR"},
     },
-}
-
-# --- Back office: counter ---------------------------------------------------------
-# The no-show consequence (booking/rules.py): after NO_SHOW_LIMIT no-shows within
-# NO_SHOW_WINDOW_MONTHS months for a procedure, the person may not book it again
-# until NO_SHOW_COOLING_DAYS days after the last one.
-NO_SHOW_LIMIT = env_int("NO_SHOW_LIMIT", 2, minimum=1)
-NO_SHOW_WINDOW_MONTHS = env_int("NO_SHOW_WINDOW_MONTHS", 6, minimum=1)
-NO_SHOW_COOLING_DAYS = env_int("NO_SHOW_COOLING_DAYS", 30, minimum=0)
-# Check-ins, "done" and closing a day at the counter, per account and address.
-RATELIMITS["counter"] = {
-    "account": env_rate("RATELIMIT_COUNTER_ACCOUNT", "120/m"),
-    "ip": env_rate("RATELIMIT_COUNTER_IP", "600/m"),
-}
-
-# --- Back office: closures ---
-# How long the priority right a closure gives a person lasts (days): they may
-# book the procedure's priority pool themselves, once (booking/rules.py).
-PRIORITY_RIGHT_DAYS = env_int("PRIORITY_RIGHT_DAYS", 60, minimum=1)
-# Closing and lifting (each closure cancels appointments and sends messages).
-RATELIMITS["closures"] = {
-    "account": env_rate("RATELIMIT_CLOSURES_ACCOUNT", "30/h"),
-    "ip": env_rate("RATELIMIT_CLOSURES_IP", "120/h"),
-}
-
-# --- Back office: court ---
-# A court-ordered convocation not served yet is "at risk" when its deadline is
-# this many days away or fewer (booking.injunctions).
-INJUNCTION_AT_RISK_DAYS = env_int("INJUNCTION_AT_RISK_DAYS", 7, minimum=0)
-# Recording a court order and booking its convocation (pages and API): per
-# account and client address.
-RATELIMITS["injunctions"] = {
-    "account": env_rate("RATELIMIT_INJUNCTIONS_ACCOUNT", "60/h"),
-    "ip": env_rate("RATELIMIT_INJUNCTIONS_IP", "300/h"),
-}
-
-# --- Back office: people ---------------------------------------------------------
-# Agents' searches of a person (reference, document number, surname and date of
-# birth), per account and per client address.
-RATELIMITS["agent_search"] = {
-    "account": env_rate("RATELIMIT_AGENT_SEARCH_ACCOUNT", "120/h"),
-    "ip": env_rate("RATELIMIT_AGENT_SEARCH_IP", "600/h"),
-}
-# Agents registering a walk-in, booking, cancelling and moving for someone.
-RATELIMITS["agent_booking"] = {
-    "account": env_rate("RATELIMIT_AGENT_BOOKING_ACCOUNT", "60/m"),
-    "ip": env_rate("RATELIMIT_AGENT_BOOKING_IP", "300/m"),
-}
-
-# --- Back office: capacity ---
-# Agents' changes of capacity: previews and publications, a slot's capacity,
-# counters moved between pools (pages and API). Per account and client address.
-RATELIMITS["capacity"] = {
-    "account": env_rate("RATELIMIT_CAPACITY_ACCOUNT", "300/h"),
-    "ip": env_rate("RATELIMIT_CAPACITY_IP", "1200/h"),
-}
-# The slot pools, named once in the API schema (agents' capacity API: pool, from_pool, to_pool).
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
-    **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
-    "PoolEnum": "booking.models.Pool",
-    # Three fields named "kind": a closure's, a publication's visibility, a figure's.
-    "ClosureKindEnum": "booking.models.closures.ClosureKind",
-    "VisibilityKindEnum": [("now", "now"), ("at", "at"), ("random", "random")],
-    "FigureKindEnum": [("count", "count"), ("rate", "rate"), ("days", "days")],
 }

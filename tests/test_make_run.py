@@ -31,7 +31,8 @@ import psycopg
 import pytest
 
 from demo.seed import DEMO_PASSWORD, PROCEDURES
-from tests.helpers.checkout import ROOT, clone_into
+from tests.helpers.checkout import clone_into
+from tests.helpers.settings_process import settings_variables
 
 pytestmark = pytest.mark.slow
 
@@ -53,9 +54,13 @@ def free_port() -> int:
 def clean_environment() -> dict[str, str]:
     """This shell's environment without what pytest and the test settings set:
     DATABASE_URL above all, so that `make run` takes its embedded server."""
-    settings_file = (ROOT / "config" / "settings.py").read_text()
-    read = set(re.findall(r"\benv_(?:str|bool|int|list)\(\s*\"([A-Z0-9_]+)\"", settings_file))
-    drop = read | {"DJANGO_SETTINGS_MODULE", "VIRTUAL_ENV", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"}
+    drop = settings_variables() | {
+        "DJANGO_SETTINGS_MODULE",
+        "VIRTUAL_ENV",
+        "MAKEFLAGS",
+        "MFLAGS",
+        "MAKELEVEL",
+    }
     env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("PYTEST")}
     assert "DATABASE_URL" not in env
     # The console e-mails and SMS reach the log as they are sent.

@@ -11,13 +11,14 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-SETTINGS_FILE = ROOT / "config" / "settings.py"
+# config/settings.py and the two modules it loads Guichet's rules and limits from.
+SETTINGS_FILES = [ROOT / "config" / name for name in ("settings.py", "rules.py", "ratelimits.py")]
 _ENV_READ = re.compile(r"\benv_(?:str|bool|int|list|rate|networks)\(\s*\"([A-Z][A-Z0-9_]*)\"")
 
 
 def settings_variables() -> set[str]:
-    """Every environment variable that config/settings.py reads."""
-    return set(_ENV_READ.findall(SETTINGS_FILE.read_text()))
+    """Every environment variable that the settings read (``SETTINGS_FILES``)."""
+    return {name for path in SETTINGS_FILES for name in _ENV_READ.findall(path.read_text())}
 
 
 def run_settings(command: list[str], **variables: str) -> subprocess.CompletedProcess:

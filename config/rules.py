@@ -1,0 +1,118 @@
+"""Guichet's own rules, each read from the environment (config/env.py): how
+long things last, the caps and the thresholds of booking, accounts, the
+notifications, mediation and the back office. Loaded by ``config.settings``
+(``from config.rules import *``); docs/configuration.md lists the variables.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_int, env_list, env_str
+
+# --- Accounts -----------------------------------------------------------------
+# How many accounts one mobile number may confirm (brokers farm accounts on few SIMs).
+ACCOUNTS_PER_PHONE = env_int("ACCOUNTS_PER_PHONE", 2, minimum=1)
+# Personal data is kept this many months after the appointment, then erased
+# (purge_personal_data, daily); accounts never confirmed go after a few days.
+RETENTION_MONTHS = env_int("RETENTION_MONTHS", 6, minimum=1)
+# The audit trail is kept longer (a log of who did what, for investigations),
+# then deleted by the same purge; the database refuses deleting a row younger
+# than 6 months (audit migration 0005), whatever this says.
+AUDIT_RETENTION_MONTHS = env_int("AUDIT_RETENTION_MONTHS", 12, minimum=6)
+# The substitution route: how many days the prefecture gives itself to answer a
+# request (its deadline, shown in the agents' queue).
+SUBSTITUTION_DEADLINE_DAYS = env_int("SUBSTITUTION_DEADLINE_DAYS", 15, minimum=1)
+ACCOUNTS_UNCONFIRMED_DAYS = env_int("ACCOUNTS_UNCONFIRMED_DAYS", 7, minimum=1)
+ACCOUNTS_EMAIL_LINK_DAYS = 3
+ACCOUNTS_PHONE_CODE_MINUTES = 10
+ACCOUNTS_PHONE_CODE_ATTEMPTS = 5
+ACCOUNTS_PHONE_CODE_RESEND_SECONDS = 60
+
+# --- Booking ------------------------------------------------------------------
+# The local hours within which a procedure's booking horizon advances each day,
+# at a moment drawn at random per procedure and day: [start, end).
+GUICHET_HORIZON_RELEASE_HOURS = (
+    env_int("HORIZON_RELEASE_START_HOUR", 8, minimum=0),
+    env_int("HORIZON_RELEASE_END_HOUR", 18, minimum=1),
+)
+if not GUICHET_HORIZON_RELEASE_HOURS[0] < GUICHET_HORIZON_RELEASE_HOURS[1] <= 24:
+    raise ImproperlyConfigured(
+        "HORIZON_RELEASE_START_HOUR must come before HORIZON_RELEASE_END_HOUR, which is at most 24."
+    )
+
+# --- Notifications outbox ----------------------------------------------------------
+# A message is tried at most this many times; between tries the wait doubles
+# from NOTIFICATIONS_RETRY_BASE_SECONDS up to NOTIFICATIONS_RETRY_MAX_SECONDS.
+NOTIFICATIONS_MAX_ATTEMPTS = 8
+NOTIFICATIONS_RETRY_BASE_SECONDS = 30
+NOTIFICATIONS_RETRY_MAX_SECONDS = 3600
+# The sweep re-queues a due pending message after this many seconds (its task was
+# lost) and a message in "sending" after NOTIFICATIONS_SENDING_TIMEOUT (a worker died;
+# longer than CELERY_TASK_TIME_LIMIT, so a live send is never taken for a dead one).
+NOTIFICATIONS_PENDING_GRACE = 120
+# A fan-out or a sweep hands ids to the workers in tasks of this many messages.
+NOTIFICATIONS_TASK_BATCH = 50
+# How long a web process's publisher waits for more committed message ids before
+# publishing them as one task (0: publish in the request). notifications/outbox/publisher.py
+NOTIFICATIONS_PUBLISH_LINGER_MS = env_int("NOTIFICATIONS_PUBLISH_LINGER_MS", 50, minimum=0)
+NOTIFICATIONS_SENDING_TIMEOUT = 300
+NOTIFICATIONS_REMINDER_DAYS = env_int("NOTIFICATIONS_REMINDER_DAYS", 2, minimum=1)
+# No alert SMS from 21:00 to 08:00, Paris time: they wait for the morning.
+NOTIFICATIONS_QUIET_HOURS = (21, 8)
+# Seats freed by cancellations are announced at most once per place and window.
+NOTIFICATIONS_FREED_SEAT_WINDOW_MINUTES = 30
+# At most this many SMS a day (Paris time), confirmation codes aside: past it,
+# appointment SMS wait in the outbox for the next day, alerts are dropped, and an
+# error is logged once (docs/notifications.md).
+SMS_DAILY_BUDGET = env_int("SMS_DAILY_BUDGET", 20_000, minimum=1)
+# At most this many segments per SMS (153 GSM-7 characters each, 67 in UCS-2:
+# Arabic): a longer text has its names and address cut, never more segments
+# (notifications/rendering.py, docs/notifications.md).
+SMS_MAX_SEGMENTS = env_int("SMS_MAX_SEGMENTS", 3, minimum=1)
+# The regions (phonenumbers' ISO codes) whose mobile numbers staff may type for a
+# walk-in: metropolitan France and the overseas departments and territories.
+CONTACT_PHONE_REGIONS = env_list(
+    "CONTACT_PHONE_REGIONS",
+    ["FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "WF", "PF", "NC"],
+)
+
+# --- Guichet ------------------------------------------------------------------
+GUICHET_DEPARTEMENT = env_str("GUICHET_DEPARTEMENT", "Seine-Saint-Denis (93)")
+# Where people report an accessibility problem (the statement, /accessibilite/);
+# empty: the statement gives the postal address and the prefecture's website only.
+ACCESSIBILITY_CONTACT_EMAIL = env_str("ACCESSIBILITY_CONTACT_EMAIL", "")
+# How long an availability answer is kept while no capacity changes (seconds;
+# with a shared cache, REDIS_URL, only): booking/availability_cache.py.
+GUICHET_AVAILABILITY_CACHE_LONG_SECONDS = env_int("AVAILABILITY_CACHE_LONG_SECONDS", 30, minimum=0)
+
+# --- Mediation ------------------------------------------------------------------
+# Bookings a mediator, and all the mediators of an access point together, may
+# make in a day (local); a supervisor raises them for one day (CapRaise, audited).
+MEDIATION_DAILY_CAP_PER_MEDIATOR = env_int("MEDIATION_DAILY_CAP_PER_MEDIATOR", 30, minimum=0)
+MEDIATION_DAILY_CAP_PER_POINT = env_int("MEDIATION_DAILY_CAP_PER_POINT", 80, minimum=0)
+# How long a consent given at an access point may last at most (days).
+MEDIATION_CONSENT_MAX_DAYS = env_int("MEDIATION_CONSENT_MAX_DAYS", 365, minimum=1)
+# The most a supervisor may add to a cap at once.
+MEDIATION_CAP_RAISE_MAX = env_int("MEDIATION_CAP_RAISE_MAX", 200, minimum=1)
+# The record of attempts: a repeat of the same search that found nothing within
+# this many seconds is the same attempt (not counted, not written again).
+ATTEMPTS_SEARCH_GAP_SECONDS = env_int("ATTEMPTS_SEARCH_GAP_SECONDS", 60, minimum=0)
+
+# --- Back office: counter ---------------------------------------------------------
+# The no-show consequence (booking/rules.py): after NO_SHOW_LIMIT no-shows within
+# NO_SHOW_WINDOW_MONTHS months for a procedure, the person may not book it again
+# until NO_SHOW_COOLING_DAYS days after the last one.
+NO_SHOW_LIMIT = env_int("NO_SHOW_LIMIT", 2, minimum=1)
+NO_SHOW_WINDOW_MONTHS = env_int("NO_SHOW_WINDOW_MONTHS", 6, minimum=1)
+NO_SHOW_COOLING_DAYS = env_int("NO_SHOW_COOLING_DAYS", 30, minimum=0)
+
+# --- Back office: closures ---
+# How long the priority right a closure gives a person lasts (days): they may
+# book the procedure's priority pool themselves, once (booking/rules.py).
+PRIORITY_RIGHT_DAYS = env_int("PRIORITY_RIGHT_DAYS", 60, minimum=1)
+
+# --- Back office: court ---
+# A court-ordered convocation not served yet is "at risk" when its deadline is
+# this many days away or fewer (booking.injunctions).
+INJUNCTION_AT_RISK_DAYS = env_int("INJUNCTION_AT_RISK_DAYS", 7, minimum=0)
