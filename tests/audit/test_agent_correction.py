@@ -17,6 +17,7 @@ from booking.services import applicant_identity_correct
 from tests import factories
 from tests.auth import login
 from tests.helpers.audit import CLIENT_IP, book
+from tests.helpers.pages import without_tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -211,11 +212,16 @@ def test_the_page_shows_a_refusal_on_the_form(web, agent, applicant, appointment
     assert _corrections() == []
 
 
-def test_an_agent_of_another_site_gets_403(web, other_agent, applicant, appointment):
+def test_an_agent_of_another_site_is_answered_as_if_the_person_did_not_exist(
+    web, other_agent, applicant, appointment
+):
     login(web, other_agent)
-    assert web.get(_url(applicant)).status_code == 403
+    unknown = web.get(reverse("agent:identity_correct", args=[999999]))
+    response = web.get(_url(applicant))
+    assert response.status_code == 404
+    assert without_tokens(response) == without_tokens(unknown)
     response = web.post(_url(applicant), _post_data(applicant, surname="Sow", reason="typo"))
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert _corrections() == []
 
 

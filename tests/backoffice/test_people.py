@@ -6,7 +6,6 @@ like a person or an appointment that does not exist. Supervisors see all."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 
 import pytest
@@ -23,6 +22,7 @@ from booking.services import appointment_book
 from notifications.models import Message, MessageStatus
 from tests import factories
 from tests.auth import login
+from tests.helpers.pages import without_tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -99,11 +99,6 @@ def _search(client: Client, by: str, **fields):
     return client.post(
         reverse("agent:search"), {"by": by, **{f"{by}-{k}": v for k, v in fields.items()}}
     )
-
-
-def _without_tokens(response) -> str:
-    """The page without what changes at every request (CSRF token, CSP nonce)."""
-    return re.sub(r'(nonce|value)="[^"]*"', "", response.content.decode())
 
 
 def _person_url(person) -> str:
@@ -246,7 +241,7 @@ def test_a_person_of_another_site_answers_like_a_missing_one(web, there):
     missing = web.get(reverse("agent:person", args=[2**31 - 1]))
     hidden = web.get(_person_url(there))
     assert missing.status_code == hidden.status_code == 404
-    assert _without_tokens(hidden) == _without_tokens(missing)
+    assert without_tokens(hidden) == without_tokens(missing)
     appointment = there.appointments.get()
     for url in (
         reverse("agent:book_procedures", args=[there.pk]),

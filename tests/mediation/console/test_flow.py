@@ -5,7 +5,6 @@ login."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -21,6 +20,7 @@ from notifications.models import Message, MessageStatus
 from tests import factories
 from tests.auth import login
 from tests.helpers.mediation_console import fr, messages_shown, post_consent
+from tests.helpers.pages import without_tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -32,12 +32,6 @@ IDENTITY = {
     "document_type": "agdref",
     "document_number": "93 12 345 678",
 }
-
-
-def _without_tokens(response) -> str:
-    """The page without what changes at every request (CSRF token, CSP nonce)."""
-    html = response.content.decode()
-    return re.sub(r'(nonce|value)="[^"]*"', "", html)
 
 
 # --- The whole flow -----------------------------------------------------------------------
@@ -264,7 +258,7 @@ def test_another_points_mediator_gets_404_like_a_missing_person(point, slot):
         theirs = other.get(reverse(name, args=[person.pk, *args]))
         nobody = other.get(reverse(name, args=[missing, *args]))
         assert theirs.status_code == nobody.status_code == 404, name
-        assert _without_tokens(theirs) == _without_tokens(nobody)
+        assert without_tokens(theirs) == without_tokens(nobody)
 
     booked = other.post(reverse("mediation:book_confirm", args=[person.pk, slot.pk]))
     assert booked.status_code == 404
