@@ -84,10 +84,12 @@ def slot_visibility(slot: Slot, *, now: datetime) -> Visibility:
 class PoolFigures:
     capacity: int = 0
     booked: int = 0
+    # Taken but not booked: offered to the waiting list, or freed and not shown yet.
+    held: int = 0
 
     @property
     def free(self) -> int:
-        return self.capacity - self.booked
+        return self.capacity - self.booked - self.held
 
 
 @dataclass
@@ -107,6 +109,7 @@ class CalendarDay:
         return PoolFigures(
             capacity=sum(p.capacity for p in self.pools.values()),
             booked=sum(p.booked for p in self.pools.values()),
+            held=sum(p.held for p in self.pools.values()),
         )
 
 
@@ -130,7 +133,7 @@ def capacity_by_day(
         .annotate(day=TruncDate("starts_at", tzinfo=tz))
         .order_by()
         .values("day", "pool")
-        .annotate(capacity=Sum("capacity"), booked=Sum("booked"))
+        .annotate(capacity=Sum("capacity"), booked=Sum("booked"), held=Sum("held"))
     )
     days = {
         date_from + timedelta(days=offset): CalendarDay(day=date_from + timedelta(days=offset))
@@ -138,7 +141,7 @@ def capacity_by_day(
     }
     for row in rows:
         days[row["day"]].pools[row["pool"]] = PoolFigures(
-            capacity=row["capacity"] or 0, booked=row["booked"] or 0
+            capacity=row["capacity"] or 0, booked=row["booked"] or 0, held=row["held"] or 0
         )
     return list(days.values())
 

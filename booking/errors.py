@@ -198,6 +198,23 @@ class NoShowCooling(Forbidden):
     )
 
 
+class CancelCooling(Forbidden):
+    # The person cancelled an appointment of this ``open`` procedure a short
+    # while ago (``booking.rules.cancel_block_until``): against the seller who
+    # lets a seat go at an agreed second and would take it back unsold.
+    code = "cancel_cooling"
+    default_message = _(
+        "You cancelled an appointment for this procedure recently. It can be booked "
+        "again from %(until)s."
+    )
+
+
+class SeatNotHeld(Conflict):
+    # Booking a held seat (an accepted offer) found no hold left on the slot.
+    code = "seat_not_held"
+    default_message = _("This seat is no longer held for you.")
+
+
 # --- Closures (booking.services.closures) ------------------------------------------------
 
 

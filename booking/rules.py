@@ -16,6 +16,7 @@ answer would tell a bot which ids are coming and when.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Collection, Iterable
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -28,6 +29,8 @@ from accounts.models import Role, User
 from accounts.permissions import is_verified
 from booking import errors, horizon
 from booking.models import (
+    AllocationMode,
+    AllocationPolicy,
     Applicant,
     Appointment,
     AppointmentStatus,
@@ -43,6 +46,9 @@ from core.errors import DomainError
 
 if TYPE_CHECKING:
     from booking.statements import SlotRead
+
+# Draws that must not be guessed (the moment a freed seat comes back).
+_random = random.SystemRandom()
 
 # Staff who may book what applicants do not see yet (not visible, beyond the
 # horizon) and past the cut-off.
@@ -260,6 +266,23 @@ def booking_check(*, actor: User, applicant: Applicant, slot: Slot, now: datetim
         raise errors.DocumentNotAccepted(required=procedure.get_required_document_display())
 
 
+def held_booking_check(*, actor: User, applicant: Applicant, slot: Slot, now: datetime) -> None:
+    """``booking_check`` for a seat held for ``applicant`` (an offer accepted):
+    the same rules but the pool's and the cut-off's, which the offer answered
+    for when it was made (``allocation.rules``)."""
+    if not can_act_for(actor, applicant, site_id=slot.site_id):
+        raise errors.NotAllowed()
+    if actor.role == Role.APPLICANT and not is_verified(actor):
+        raise errors.AccountNotVerified()
+    procedure = slot.procedure
+    if not (procedure.is_active and slot.site.is_active):
+        raise errors.ProcedureUnavailable()
+    if slot.starts_at <= now:
+        raise errors.SlotInPast()
+    if not document_accepted(procedure, applicant.document_type):
+        raise errors.DocumentNotAccepted(required=procedure.get_required_document_display())
+
+
 # --- Changing an appointment -------------------------------------------------------------
 
 
@@ -321,6 +344,9 @@ def block_error(block: BookingBlock) -> DomainError:
         return errors.NoShowCooling(
             count=settings.NO_SHOW_LIMIT, months=settings.NO_SHOW_WINDOW_MONTHS, until=until
         )
+    if block.reason == BlockReason.CANCELLED:
+        until = formats.date_format(timezone.localtime(block.until), "DATETIME_FORMAT")
+        return errors.CancelCooling(until=until)
     raise ValueError(f"no refusal for a block of reason {block.reason!r}")  # pragma: no cover
 
 
@@ -330,3 +356,66 @@ def block_refusal(*, applicant_id: int, procedure_id: int, now: datetime) -> Dom
     booking the statement refused is told."""
     block = booking_block(applicant_id=applicant_id, procedure_id=procedure_id, now=now)
     return None if block is None else block_error(block)
+
+
+# --- How a procedure's public capacity is given out ----------------------------------
+#
+# ``open``: first come, first served (the public pool). ``queue``: the waiting
+# list (``allocation``): the public capacity is published in the pool ``queue``,
+# which no role books directly, and each seat is offered in the list's order.
+# A freed seat stays in its slot's pool: in a ``queue`` procedure it goes back to
+# the list, never to the open calendar; in an ``open`` one it is shown again
+# after a random delay, and whoever let it go may not take it back at once.
+
+
+def allocation_modes(
+    procedure_ids: Collection[int] | None = None,
+) -> dict[tuple[int, int | None], str]:
+    """The modes set, by ``(procedure id, site id or None)``. One query."""
+    rows = AllocationPolicy.objects.all()
+    if procedure_ids is not None:
+        rows = rows.filter(procedure_id__in=list(procedure_ids))
+    return {(row.procedure_id, row.site_id): row.mode for row in rows}
+
+
+def allocation_mode(
+    procedure_id: int, site_id: int, *, modes: dict[tuple[int, int | None], str] | None = None
+) -> str:
+    """How ``procedure_id``'s public capacity at ``site_id`` is given out: the
+    site's own mode, else the procedure's, else ``open``. ``modes``: what
+    ``allocation_modes`` read already (no query then)."""
+    if modes is None:
+        modes = allocation_modes([procedure_id])
+    return modes.get(
+        (procedure_id, site_id), modes.get((procedure_id, None), AllocationMode.OPEN.value)
+    )
+
+
+def public_pool(procedure_id: int, site_id: int, **kwargs) -> str:
+    """The pool a publication's public counters go to: ``public``, or ``queue``
+    where the waiting list gives the capacity out."""
+    if allocation_mode(procedure_id, site_id, **kwargs) == AllocationMode.QUEUE:
+        return Pool.QUEUE.value
+    return Pool.PUBLIC.value
+
+
+def freed_seat_release_at(slot: Slot, now: datetime) -> datetime | None:
+    """When a seat freed now on ``slot`` is shown again: ``None`` at once (not
+    the public pool, or no delay set), else a moment drawn at random within
+    ``FREED_SEAT_DELAY_MAX_MINUTES``, never past the slot's online cut-off."""
+    delay_max = settings.FREED_SEAT_DELAY_MAX_MINUTES
+    if slot.pool != Pool.PUBLIC or delay_max <= 0:
+        return None
+    release_at = now + timedelta(seconds=_random.randint(1, delay_max * 60))
+    return min(release_at, max(now, closes_at(slot.procedure, slot.starts_at)))
+
+
+def cancel_block_until(*, slot: Slot, by_applicant: bool, now: datetime) -> datetime | None:
+    """Until when the identity whose appointment on ``slot`` was just cancelled
+    may not book the procedure again: ``CANCEL_COOLING_HOURS`` for an
+    appointment of the public pool cancelled by its person (or staff for them);
+    ``None`` when the prefecture cancels (a closure) or no cooling is set."""
+    hours = settings.CANCEL_COOLING_HOURS
+    if slot.pool != Pool.PUBLIC or hours <= 0 or not by_applicant:
+        return None
+    return now + timedelta(hours=hours)

@@ -67,7 +67,7 @@ def availability(
         procedure=procedure,
         pool__in=list(pools),
         starts_at__gte=earliest,
-        booked__lt=F("capacity"),
+        capacity__gt=F("booked") + F("held"),
         site__is_active=True,
     )
     if latest is not None:

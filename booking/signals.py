@@ -23,6 +23,16 @@ own ``ready()``. Booking never imports them.
   their procedure loaded, as written: capacity back, no closure) their seats
   back, inside its transaction. What a receiver owes for them is its own to
   decide (notifications: the new-slot alert of the seats anyone may book).
+- ``holds_withdraw(slot_ids, reason, now)``: the seats held on these slots
+  are taken back, inside the transaction that does it, holding the slots'
+  locks: ``reason`` ``"closure"`` (a closure takes their capacity; booking
+  then sets ``held`` to zero) or ``"mode_changed"`` (their procedure's
+  capacity leaves the waiting list). A receiver withdraws what it holds there
+  (allocation: the open offers, their people told) and gives the seats back.
+- ``queue_capacity_changed(procedure_ids, now)``: capacity of the pool
+  ``queue`` of these procedures may have become free to offer (published,
+  moved to the list by a change of mode), inside the transaction: the
+  waiting list's receiver offers it once it commits.
 - ``acting_for(actor, applicant, appointment, slot, event, now)``: a member of
   staff (not the applicant themselves) is about to book (``BOOKED``: the new
   appointment, unsaved, on ``slot``), cancel (``CANCELLED``) or move
@@ -66,6 +76,8 @@ appointment_messages_wanted = Signal(use_caching=True)
 appointment_changed = Signal(use_caching=True)
 seat_freed = Signal(use_caching=True)
 capacity_reopened = Signal()
+holds_withdraw = Signal()
+queue_capacity_changed = Signal()
 acting_for = Signal()
 walk_in_contacts_withheld = Signal()
 

@@ -10,7 +10,7 @@ outbox rows are one statement of data-modifying CTEs:
                      WHERE id = %s AND (<identity>) = (%s, ...)
                      AND NOT EXISTS (<a booking block in force>) FOR SHARE),
          claimed AS (UPDATE booking_slot SET booked = booked + 1
-                     WHERE id = %s AND booked < capacity
+                     WHERE id = %s AND booked + held < capacity
                      AND EXISTS (SELECT FROM applicant) RETURNING id),
          appointment AS (INSERT INTO booking_appointment (...)
                          SELECT ..., applicant.<identity> FROM claimed, applicant ...
@@ -128,6 +128,7 @@ def slot_read_of(columns: tuple) -> SlotRead | None:
 # name, the model of ``_SLOT_JOIN`` they come from and their attname.
 _SEATS = {
     "booked": (Slot, "booked"),
+    "held": (Slot, "held"),
     "capacity": (Slot, "capacity"),
     "pool": (Slot, "pool"),
     "published_at": (Slot, "published_at"),
@@ -322,7 +323,8 @@ def _sql(messages: int, message_model: type[Model] | None) -> str:
         f"WHERE a.id = %s AND ({checked}) = ({', '.join(['%s'] * len(identity))}) "
         f"AND NOT EXISTS ({_block_in_force()}) FOR SHARE)",
         f"claimed AS (UPDATE {slot} SET booked = booked + 1 "  # noqa: S608
-        "WHERE id = %s AND booked < capacity AND EXISTS (SELECT FROM applicant) RETURNING id)",
+        "WHERE id = %s AND booked + held < capacity "
+        "AND EXISTS (SELECT FROM applicant) RETURNING id)",
         # The identity copied from the locked row, not from the caller's instance.
         _insert(
             "appointment",

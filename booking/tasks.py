@@ -15,3 +15,8 @@ def close_past_appointments_task() -> dict[str, int]:
 @shared_task(name="booking.horizons_advance", ignore_result=True, time_limit=60)
 def horizons_advance_task() -> list[str]:
     return horizon.horizons_advance()
+
+
+@shared_task(name="booking.seats_release_due", ignore_result=True, time_limit=60)
+def seats_release_due_task() -> int:
+    return services.seats_release_due()

@@ -116,3 +116,22 @@ PRIORITY_RIGHT_DAYS = env_int("PRIORITY_RIGHT_DAYS", 60, minimum=1)
 # A court-ordered convocation not served yet is "at risk" when its deadline is
 # this many days away or fewer (booking.injunctions).
 INJUNCTION_AT_RISK_DAYS = env_int("INJUNCTION_AT_RISK_DAYS", 7, minimum=0)
+
+# --- Fair allocation: the waiting list and its offers (allocation/rules.py) ------
+# How long an offer holds its seat for the person (hours), at most: never past
+# the moment the slot closes to online booking, and an offer is made only while
+# at least OFFER_MIN_HOLD_MINUTES remain to answer it.
+OFFER_HOLD_HOURS = env_int("OFFER_HOLD_HOURS", 24, minimum=1)
+OFFER_MIN_HOLD_MINUTES = env_int("OFFER_MIN_HOLD_MINUTES", 120, minimum=5)
+# After this many offers left to expire, the entry is paused until the person
+# confirms they still need an appointment.
+WAITLIST_PAUSE_AFTER_EXPIRIES = env_int("WAITLIST_PAUSE_AFTER_EXPIRIES", 2, minimum=1)
+# A renewal whose permit expires within this many days comes first in the list.
+WAITLIST_PERMIT_EXPIRING_DAYS = env_int("WAITLIST_PERMIT_EXPIRING_DAYS", 60, minimum=1)
+# The honest estimate of the wait reads the seats given out over these weeks.
+WAITLIST_ESTIMATE_WEEKS = env_int("WAITLIST_ESTIMATE_WEEKS", 4, minimum=1)
+# In an "open" procedure: a seat someone lets go is shown again after a random
+# delay of up to this many minutes (0: at once), and the identity that cancelled
+# may not book the procedure again for CANCEL_COOLING_HOURS (0: no wait).
+FREED_SEAT_DELAY_MAX_MINUTES = env_int("FREED_SEAT_DELAY_MAX_MINUTES", 30, minimum=0)
+CANCEL_COOLING_HOURS = env_int("CANCEL_COOLING_HOURS", 24, minimum=0)

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "accounts",
     "mediation",
     "booking",
+    "allocation",
     "notifications",
     "audit",
     "privacy",
@@ -377,6 +378,21 @@ CELERY_BEAT_SCHEDULE = {
     # (booking.horizon); readers honour the moment anyway, this writes it down.
     "booking-horizons-advance": {
         "task": "booking.horizons_advance",
+        "schedule": 60.0,
+    },
+    # Freed seats held back for a random delay (booking.services.seats) shown again.
+    "booking-seats-release": {
+        "task": "booking.seats_release_due",
+        "schedule": 60.0,
+    },
+    # The waiting list: offers past their moment end, and seats of the lists
+    # that became free or visible are offered (allocation.services).
+    "allocation-offers-expire": {
+        "task": "allocation.offers_expire",
+        "schedule": 60.0,
+    },
+    "allocation-allocate-due": {
+        "task": "allocation.allocate_due",
         "schedule": 60.0,
     },
 }

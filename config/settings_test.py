@@ -36,3 +36,8 @@ RATELIMITS = {
     scope: dict.fromkeys(rates, (10**9, 1))
     for scope, rates in RATELIMITS.items()  # noqa: F405
 }
+# The open procedures' protections against resale out of the way of the rest of
+# the suite (a freed seat shown again at once, no wait after a cancellation);
+# their own tests set them (tests/booking/test_resale_protections.py).
+FREED_SEAT_DELAY_MAX_MINUTES = 0
+CANCEL_COOLING_HOURS = 0

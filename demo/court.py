@@ -93,7 +93,7 @@ def injunctions_ensure(*, agent: User, site: Site, procedure: Procedure) -> int:
                     starts_at__gt=timezone.now() + timedelta(days=1),
                     starts_at__lt=deadline_end(order),
                     published_at__lte=timezone.now(),
-                    booked__lt=F("capacity"),
+                    capacity__gt=F("booked") + F("held"),
                 )
                 .order_by("starts_at")
                 .first()

@@ -118,7 +118,7 @@ def slots_for_answer(
             site__is_active=True,
             pool__in=pools,
             starts_at__gt=now,
-            booked__lt=F("capacity"),
+            capacity__gt=F("booked") + F("held"),
         )
         .select_related("site")
         .annotate(pool_rank=pool_rank, site_rank=site_rank)

@@ -277,7 +277,7 @@ def calendar_day(request: HttpRequest, site: str, procedure: str, day: str) -> H
         {
             "slot": slot,
             "pool": POOL_LABELS.get(slot.pool, slot.pool),
-            "free": slot.capacity - slot.booked,
+            "free": slot.remaining,
             "visibility": visibility_text(slot_visibility(slot, now=now)),
             "past": slot.starts_at <= now,
             "other_pools": [(p, label) for p, label in Pool.choices if p != slot.pool],

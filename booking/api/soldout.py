@@ -53,7 +53,7 @@ def is_full(slot_id: int, slot: SlotRead | None, *, pools: Collection[str]) -> b
         return True
     if slot is None:
         return False
-    if slot.booked < slot.capacity:
+    if slot.booked + slot.held < slot.capacity:
         return False
     # Only applicants book through the API; the read is its own procedure's horizon.
     if rules.slot_hidden(slot, pools=pools, privileged=False, now=timezone.now(), procedure=slot):

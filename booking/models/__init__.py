@@ -15,7 +15,14 @@ from booking.models.appointments import (
     reference_parse,
 )
 from booking.models.blocks import BlockReason, BookingBlock
-from booking.models.capacity import Pool, Publication, Slot
+from booking.models.capacity import (
+    AllocationMode,
+    AllocationPolicy,
+    Pool,
+    Publication,
+    SeatRelease,
+    Slot,
+)
 from booking.models.closures import Closure, ClosureKind, PriorityRight, PriorityRightSource
 from booking.models.identities import Applicant
 from booking.models.injunctions import Injunction, InjunctionState
@@ -29,6 +36,8 @@ __all__ = [
     "IDENTITY_SNAPSHOT_FIELDS",
     "REFERENCE_ALPHABET",
     "REFERENCE_LENGTH",
+    "AllocationMode",
+    "AllocationPolicy",
     "Applicant",
     "Appointment",
     "AppointmentStatus",
@@ -47,6 +56,7 @@ __all__ = [
     "Procedure",
     "Publication",
     "RequiredDocument",
+    "SeatRelease",
     "Site",
     "Slot",
     "new_reference",

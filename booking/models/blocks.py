@@ -14,6 +14,11 @@ class BlockReason(models.TextChoices):
     # After ``NO_SHOW_LIMIT`` no-shows within ``NO_SHOW_WINDOW_MONTHS`` months
     # (``booking.rules.no_show_block_until``).
     NO_SHOWS = "no_shows", _("Repeated no-shows")
+    # An ``open`` procedure's appointment cancelled by its person (or for them):
+    # the same identity may not book the procedure again for
+    # ``CANCEL_COOLING_HOURS`` (``booking.rules.cancel_block_until``), so that a
+    # seat let go at an agreed second cannot be taken back by its seller.
+    CANCELLED = "cancelled", _("Cancelled an appointment recently")
 
 
 class BookingBlock(models.Model):

@@ -7,8 +7,9 @@ The invariants the database holds and the lock order are stated once, in
 ``booking.services.bookings``.
 """
 
+from booking.services.allocation_modes import allocation_mode_set
 from booking.services.appointments import appointment_cancel, appointment_reschedule
-from booking.services.bookings import appointment_book, slot_for_booking
+from booking.services.bookings import appointment_book, appointment_book_held, slot_for_booking
 from booking.services.capacity import (
     CountersMoved,
     PublicationPreview,
@@ -61,6 +62,12 @@ from booking.services.retention import (
     appointment_identities_erase,
     appointments_close_past,
 )
+from booking.services.seats import (
+    seat_give_back,
+    seats_hold,
+    seats_release_due,
+    seats_unhold,
+)
 
 __all__ = [
     "ERASE_BATCH",
@@ -74,6 +81,7 @@ __all__ = [
     "PublicationPlan",
     "PublicationPreview",
     "PublicationResult",
+    "allocation_mode_set",
     "applicant_claim",
     "applicant_contact_follow",
     "applicant_create",
@@ -81,6 +89,7 @@ __all__ = [
     "applicant_language_set",
     "applicants_create_bulk",
     "appointment_book",
+    "appointment_book_held",
     "appointment_cancel",
     "appointment_check_in",
     "appointment_check_in_override",
@@ -102,6 +111,10 @@ __all__ = [
     "publication_parameters",
     "publication_plan",
     "publication_preview",
+    "seat_give_back",
+    "seats_hold",
+    "seats_release_due",
+    "seats_unhold",
     "slot_capacity_change",
     "slot_counters_move",
     "slot_for_booking",

@@ -28,7 +28,7 @@ from booking.models import (
 def _slot_claim(slot_id: int) -> None:
     """Take one seat of the slot or raise ``SlotFull``. Caller is in a transaction
     and marks availability out of date (``availability_cache.capacity_changed``)."""
-    claimed = Slot.objects.filter(pk=slot_id, booked__lt=F("capacity")).update(
+    claimed = Slot.objects.filter(pk=slot_id, capacity__gt=F("booked") + F("held")).update(
         booked=F("booked") + 1
     )
     if claimed != 1:

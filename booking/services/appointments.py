@@ -9,8 +9,9 @@ Cancelling and moving lock the appointment, then the slots. Who else reacts
 ``booking.signals``: booking knows nothing of notifications.
 
 Invariants, held by the database and not only here:
-- ``Slot.booked`` never exceeds ``Slot.capacity`` (CHECK constraint); it is
-  changed only by conditional UPDATEs, never read-modified-written in Python.
+- ``Slot.booked + Slot.held`` never exceeds ``Slot.capacity`` (CHECK
+  constraint); both are changed only by conditional UPDATEs, never
+  read-modified-written in Python (held seats: ``booking.services.seats``).
 - one active appointment per identity and procedure (partial UNIQUE index).
 Lock order, to keep transactions free of deadlocks: an appointment row first,
 then slot rows in primary-key order.
@@ -31,6 +32,8 @@ from booking import availability_cache, errors, rules, signals
 from booking.models import (
     Appointment,
     AppointmentStatus,
+    BlockReason,
+    BookingBlock,
     Closure,
     Pool,
     PriorityRight,
@@ -47,6 +50,7 @@ from booking.services.appointment_steps import (
     _slot_release,
 )
 from booking.services.bookings import _slot_loaded
+from booking.services.seats import seat_give_back
 
 
 def _appointment_lock(appointment: Appointment) -> Appointment:
@@ -112,15 +116,19 @@ def appointment_cancel(
         locked.updated_at = now
         locked.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
         restored = _priority_right_restore(locked, now)
-        _slot_release(locked.slot_id)
+        shown_at = None
+        if closure is None:
+            # The seat goes back (at once, or later: ``seats``), and whoever let
+            # it go may not take it back at once (``rules.cancel_block_until``).
+            shown_at = seat_give_back(slot=locked.slot, procedure=locked.procedure, now=now)
+            _cancel_block(locked, now)
+        else:
+            # The closure takes the seat out of capacity with its slot.
+            _slot_release(locked.slot_id)
         availability_cache.capacity_changed([locked.procedure.slug])
         messages = _messages_wanted(locked, signals.CANCELLED, now, closure=closure)
         _messages_write(messages)
         _changed(locked, signals.CANCELLED, now, messages)
-        if closure is None:
-            signals.seat_freed.send(
-                sender=Slot, slot=locked.slot, procedure=locked.procedure, now=now
-            )
         audit_record(
             actor=actor,
             action=AuditAction.APPOINTMENT_CANCELLED,
@@ -129,10 +137,28 @@ def appointment_cancel(
                 "slot": locked.slot_id,
                 **({"closure": closure.pk} if closure is not None else {}),
                 **({"priority_right_restored": restored} if restored is not None else {}),
+                **({"seat_shown_at": shown_at.isoformat()} if shown_at is not None else {}),
                 **on_behalf,
             },
         )
     return locked
+
+
+def _cancel_block(appointment: Appointment, now: datetime) -> None:
+    """Keep the identity of a cancelled appointment from booking its procedure
+    again for a while (``rules.cancel_block_until``): the block ends the later
+    of the one in force and the new one."""
+    until = rules.cancel_block_until(slot=appointment.slot, by_applicant=True, now=now)
+    if until is None:
+        return
+    block, created = BookingBlock.objects.get_or_create(
+        applicant_id=appointment.applicant_id,
+        procedure_id=appointment.procedure_id,
+        reason=BlockReason.CANCELLED,
+        defaults={"until": until, "created_at": now},
+    )
+    if not created and block.until < until:
+        BookingBlock.objects.filter(pk=block.pk).update(until=until, created_at=now)
 
 
 def _priority_right_restore(appointment: Appointment, now: datetime) -> int | None:
@@ -203,10 +229,9 @@ def appointment_reschedule(
             .values_list("pk", flat=True)
         )
         _slot_claim(new_slot.pk)
-        _slot_release(old_slot_id)
-        availability_cache.capacity_changed([new_slot.procedure.slug])
         # The seat left behind is freed as a cancellation frees one.
-        signals.seat_freed.send(sender=Slot, slot=old_slot, procedure=locked.procedure, now=now)
+        seat_give_back(slot=old_slot, procedure=locked.procedure, now=now)
+        availability_cache.capacity_changed([new_slot.procedure.slug])
         locked.slot = new_slot
         locked.reschedule_count = F("reschedule_count") + 1
         locked.updated_at = now

@@ -13,7 +13,7 @@ from contextlib import nullcontext
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -112,6 +112,27 @@ def appointment_book(
             return _appointment_book(
                 actor=actor, applicant=applicant, slot=slot, channel=channel, now=now
             )
+    return _appointment_book(actor=actor, applicant=applicant, slot=slot, channel=channel, now=now)
+
+
+def appointment_book_held(
+    *,
+    actor: User,
+    applicant: Applicant,
+    slot_id: int,
+    channel: str = Channel.WEB,
+) -> Appointment:
+    """Book for ``applicant`` the seat of ``slot_id`` held for them (an offer of
+    the waiting list they accept: ``allocation.services.offer_accept``, which
+    answers for the hold being theirs). The hold becomes the booking: the
+    slot's pool is not asked (the pool ``queue`` is nobody's), every other rule
+    is (``rules.held_booking_check``). Caller is in a transaction: a refused
+    booking gives the hold back with it. ``SeatNotHeld`` if the slot holds none."""
+    now = timezone.now()
+    slot = _slot_loaded(slot_id)
+    rules.held_booking_check(actor=actor, applicant=applicant, slot=slot, now=now)
+    if not Slot.objects.filter(pk=slot.pk, held__gt=0).update(held=F("held") - 1):
+        raise errors.SeatNotHeld()
     return _appointment_book(actor=actor, applicant=applicant, slot=slot, channel=channel, now=now)
 
 

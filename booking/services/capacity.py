@@ -170,9 +170,10 @@ def _capacity_checked(value: int) -> int:
 def slot_capacity_change(*, actor: User, slot: Slot | int, capacity: int) -> Slot:
     """Set the capacity of ``slot`` (an agent of its site; a supervisor).
 
-    Never below what is booked: one conditional UPDATE (``WHERE booked <=
-    capacity``), so a booking committed meanwhile is counted, and one that
-    comes after finds the new capacity. A slot already started is refused.
+    Never below what is booked or held (offers, freed seats not shown yet): one
+    conditional UPDATE (``WHERE booked + held <= capacity``), so a booking
+    committed meanwhile is counted, and one that comes after finds the new
+    capacity. A slot already started is refused.
     Returns the slot as it now is. Audited; availability told."""
     capacity = _capacity_checked(capacity)
     slot_id = slot if isinstance(slot, int) else slot.pk
@@ -182,10 +183,12 @@ def slot_capacity_change(*, actor: User, slot: Slot | int, capacity: int) -> Slo
         if current.starts_at <= now:
             raise errors.SlotInPast()
         before = current.capacity
-        changed = Slot.objects.filter(pk=slot_id, booked__lte=capacity).update(capacity=capacity)
+        changed = Slot.objects.filter(pk=slot_id, booked__lte=capacity - F("held")).update(
+            capacity=capacity
+        )
         if changed != 1:
-            raise errors.CapacityBelowBooked(booked=current.booked)
-        current.refresh_from_db(fields=["capacity", "booked"])
+            raise errors.CapacityBelowBooked(booked=current.booked + current.held)
+        current.refresh_from_db(fields=["capacity", "booked", "held"])
         availability_cache.capacity_changed([current.procedure.slug])
         audit_record(
             actor=actor,
@@ -263,11 +266,11 @@ def slot_counters_move(
             raise errors.InvalidCapacityChange(
                 _("A capacity is a whole number between 0 and %(max)s."), max=MAX_CAPACITY
             )
-        taken = Slot.objects.filter(pk=source.pk, capacity__gte=F("booked") + count).update(
-            capacity=F("capacity") - count
-        )
+        taken = Slot.objects.filter(
+            pk=source.pk, capacity__gte=F("booked") + F("held") + count
+        ).update(capacity=F("capacity") - count)
         if taken != 1:
-            raise errors.NotEnoughFreeCounters(free=source.capacity - source.booked)
+            raise errors.NotEnoughFreeCounters(free=source.remaining)
         created = destination is None
         if created:
             destination = Slot.objects.create(

@@ -43,6 +43,7 @@ from booking.models import (
 )
 from booking.permissions import can_close
 from booking.services.appointments import appointment_cancel
+from booking.services.seats import slot_releases_drop
 
 # The longest range one closure may cover (days).
 MAX_CLOSURE_DAYS = 92
@@ -249,9 +250,13 @@ def _slot_close(*, actor: User, closure: Closure, slot_id: int) -> None:
             )
             appointment_cancel(actor=actor, appointment=appointment, closure=closure)
             cancelled += 1
+        # What is held there (offers of the waiting list, freed seats not shown
+        # yet) goes with the capacity: the holders withdraw it first.
+        signals.holds_withdraw.send(sender=Slot, slot_ids=[slot_id], reason="closure", now=now)
+        slot_releases_drop(slot_id=slot_id, now=now)
         # What stays booked (checked in) keeps its seats; nothing else may be taken.
         Slot.objects.filter(pk=slot_id).update(
-            closure=closure, capacity_before_closure=F("capacity"), capacity=F("booked")
+            closure=closure, capacity_before_closure=F("capacity"), capacity=F("booked"), held=0
         )
         Closure.objects.filter(pk=closure.pk).update(
             slots_closed=F("slots_closed") + 1,

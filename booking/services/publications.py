@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from audit.models import AuditAction
 from audit.services import audit_record
-from booking import availability_cache, errors
+from booking import availability_cache, errors, rules, signals
 from booking.models import (
     Pool,
     Procedure,
@@ -240,7 +240,12 @@ def publication_plan(
         today=timezone.localdate(now),
     )
     pools = [
-        (Pool.PUBLIC.value, counters - mediation_counters - priority_counters),
+        # The public counters: the open calendar, or the waiting list's pool
+        # where the procedure's capacity at this site is given out by its list.
+        (
+            rules.public_pool(procedure.pk, site.pk),
+            counters - mediation_counters - priority_counters,
+        ),
         (Pool.MEDIATION.value, mediation_counters),
         (Pool.PRIORITY.value, priority_counters),
     ]
@@ -356,6 +361,10 @@ def slots_publish(*, actor: User, **asked: Unpack[PublicationParameters]) -> Pub
         publication.slots_created = created
         publication.seats_created = totals["seats"] or 0
         publication.save(update_fields=["slots_created", "seats_created"])
+        if created and Pool.QUEUE in dict(pools) and published_at <= now:
+            # Visible now: the waiting list is offered it once this commits (a
+            # later moment: the list's sweep finds it then).
+            signals.queue_capacity_changed.send(sender=Slot, procedure_ids=[procedure.pk], now=now)
         audit_record(
             actor=actor,
             action=AuditAction.SLOTS_PUBLISHED,

@@ -1,57 +1,25 @@
-"""Work handed to Celery by task name.
-
-Nothing here imports a task module or the Celery app of ``config``: the task
-is named, and the app is the process's current one (``config.celery``'s,
-which the Django fix-up makes the default in every thread). With eager Celery
-(the embedded defaults, the tests) the task runs here, in the calling thread,
-as ``Task.apply_async`` would; its module is imported on first use through
-Celery's own autodiscovery when nothing imported it yet (a web process).
+"""Work the outbox hands to Celery by task name (``core.tasks``: the task is
+named, the app is the process's current one; with eager Celery it runs here).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from celery import current_app
 from django.conf import settings
 
+from core.tasks import is_eager, registered, task_publish
+
 logger = logging.getLogger(__name__)
+
+__all__ = ["is_eager", "messages_enqueue", "registered", "task_publish"]
 
 # The task names of ``notifications.tasks`` that the outbox and its services publish.
 MESSAGE_SEND = "notifications.message_send"
 MESSAGES_SEND = "notifications.messages_send"
 FREED_SEAT_ALERT = "notifications.freed_seat_alert"
-
-
-def is_eager() -> bool:
-    """Whether Celery runs tasks in the calling process (``CELERY_TASK_ALWAYS_EAGER``)."""
-    return bool(current_app.conf.task_always_eager)
-
-
-def _registered(name: str):
-    app = current_app
-    if name not in app.tasks:
-        app.autodiscover_tasks(force=True)  # what a worker does at start-up
-    return app.tasks[name]
-
-
-def task_publish(name: str, *, args: Sequence, **options) -> None:
-    """Publish task ``name`` with ``args`` (JSON), retrying the connection as
-    ``CELERY_TASK_PUBLISH_RETRY_POLICY`` says; with eager Celery, run it now.
-    ``options`` are ``send_task``'s (``eta``, ``producer``). Raises what the
-    broker or, eager, the task raises: the caller decides what a failure costs.
-    """
-    if is_eager():
-        _registered(name).apply(args=tuple(args))
-        return
-    current_app.send_task(
-        name,
-        args=tuple(args),
-        retry=True,
-        retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY,
-        **options,
-    )
 
 
 def messages_enqueue(ids: Iterable[int], *, eager: bool | None = None) -> int:
@@ -75,7 +43,7 @@ def messages_enqueue(ids: Iterable[int], *, eager: bool | None = None) -> int:
     published = 0
     try:
         if eager:
-            task = _registered(MESSAGES_SEND)
+            task = registered(MESSAGES_SEND)
             for batch in batches:
                 task.apply(args=(batch,))
                 published += len(batch)

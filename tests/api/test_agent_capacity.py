@@ -247,7 +247,8 @@ def test_agent_capacity_api_takes_a_bounded_number_of_queries(
     }
 
     for method, url, body, bound in [
-        ("post", PREVIEW, api_body(site, procedure), 5),
+        # The preview also reads the procedure's allocation mode.
+        ("post", PREVIEW, api_body(site, procedure), 6),
         ("get", CALENDAR, calendar, 4),
         ("patch", _slot_url(slots[0]), {"capacity": 2}, 8),
         ("post", MOVE, _move(slots[1]), 12),

@@ -279,6 +279,7 @@ def test_availability_is_written_byte_for_byte_as_drfs_renderer_writes_it():
             start + timedelta(minutes=30 * n + 30),
             3,
             n % 3,
+            1 if n % 3 < 2 else 0,  # held: offered to the waiting list, not free
         )
         for n in range(8)
         for site in ("bobigny", "saint-denis")
@@ -291,9 +292,9 @@ def test_availability_is_written_byte_for_byte_as_drfs_renderer_writes_it():
             "procedure": "titre-de-sejour",
             "starts_at": iso(starts_at),
             "ends_at": iso(ends_at),
-            "remaining": capacity - booked,
+            "remaining": capacity - booked - held,
         }
-        for pk, site, starts_at, ends_at, capacity, booked in rows
+        for pk, site, starts_at, ends_at, capacity, booked, held in rows
     ]
 
     assert _availability_json(rows, "titre-de-sejour", tz) == JSONRenderer().render(dicts)

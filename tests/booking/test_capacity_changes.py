@@ -155,7 +155,9 @@ def test_the_preview_reads_the_clashes_in_one_query(agent, site, procedure):
             **_parameters(date_to=_parameters()["date_from"] + timedelta(days=90)),
         )
 
-    assert len(queries) == 2  # the agent's site, the slots already there
+    # The agent's site, the procedure's allocation mode (the pool of the public
+    # counters), the slots already there.
+    assert len(queries) == 3
 
 
 def test_the_preview_refuses_what_publishing_refuses(agent, other_agent, site, procedure):

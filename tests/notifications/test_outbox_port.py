@@ -148,7 +148,7 @@ def test_an_eager_task_is_found_by_name_where_nothing_imported_the_tasks():
         "import sys, django; django.setup()\n"
         "from notifications.outbox import dispatch\n"
         "assert 'notifications.tasks' not in sys.modules\n"
-        "task = dispatch._registered(dispatch.MESSAGES_SEND)\n"
+        "task = dispatch.registered(dispatch.MESSAGES_SEND)\n"
         "print(task.name, 'notifications.tasks' in sys.modules)\n"
     )
     kept = ("PATH", "HOME", "LANG", "DATABASE_URL")

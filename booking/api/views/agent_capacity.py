@@ -188,7 +188,8 @@ def slot_json(slot: Slot, site: Site, procedure: Procedure) -> dict:
         "pool": slot.pool,
         "capacity": slot.capacity,
         "booked": slot.booked,
-        "free": slot.capacity - slot.booked,
+        "held": slot.held,
+        "free": slot.remaining,
     }
 
 

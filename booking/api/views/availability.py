@@ -149,10 +149,17 @@ class AvailabilityView(APIView):
         # Plain tuples, no model instances: this is the hottest read.
         fetched = list(
             slots.values_list(
-                "pk", "site__slug", "starts_at", "ends_at", "capacity", "booked", "published_at"
+                "pk",
+                "site__slug",
+                "starts_at",
+                "ends_at",
+                "capacity",
+                "booked",
+                "held",
+                "published_at",
             )
         )
-        rows = [row for row in fetched if row[6] <= now]
+        rows = [row for row in fetched if row[7] <= now]
         body = _availability_json(rows, procedure.slug, timezone.get_current_timezone())
         entry = None
         if (longest := availability_cache.long_lifetime()) > 0:
@@ -169,7 +176,7 @@ class AvailabilityView(APIView):
         changes_at = rules.availability_changes_at(
             procedure=procedure,
             first_start=rows[0][2] if rows else None,
-            becomes_visible=[row[6] for row in fetched if row[6] > now],
+            becomes_visible=[row[7] for row in fetched if row[7] > now],
             horizon_entry=entry,
         )
         return body, None if changes_at is None else changes_at.timestamp()
@@ -191,7 +198,7 @@ def _availability_json(rows, procedure_slug: str, tz: tzinfo) -> bytes:
     procedure = _json_string(procedure_slug)
     sites: dict[str, str] = {}
     parts = []
-    for pk, site_slug, starts_at, ends_at, capacity, booked, *_more in rows:
+    for pk, site_slug, starts_at, ends_at, capacity, booked, held, *_more in rows:
         site = sites.get(site_slug)
         if site is None:
             site = sites[site_slug] = _json_string(site_slug)
@@ -199,6 +206,6 @@ def _availability_json(rows, procedure_slug: str, tz: tzinfo) -> bytes:
         parts.append(
             f'{{"slot":{int(pk)},"site":{site},"procedure":{procedure},'
             f'"starts_at":"{iso(starts_at)}","ends_at":"{iso(ends_at)}",'
-            f'"remaining":{int(capacity - booked)}}}'
+            f'"remaining":{int(capacity - booked - held)}}}'
         )
     return f"[{','.join(parts)}]".encode()

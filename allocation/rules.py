@@ -1,0 +1,116 @@
+"""The waiting list's rulebook: its order, who may have an offer of which
+seat, and how long an offer holds it. The public page states the order rule
+as written here (``ORDER_RULE``); the allocation (``allocation.services``), the
+positions shown (``allocation.selectors``) and the tests all ask here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from allocation.models import PriorityClass, WaitlistEntry
+from booking import rules as booking_rules
+from booking.models import Applicant, Injunction, PriorityRight, PriorityRightSource, Procedure
+
+# --- The order of the list ---------------------------------------------------------
+
+# The columns the list is sorted by, in this order: the priority class (lower
+# first), then the moment the entry took its place, then its id (two people
+# joining within the same microsecond: the first written first).
+LIST_ORDER = ("priority_class", "queued_at", "id")
+
+ORDER_RULE = _(
+    "The list is in this order: first the people the court ordered the prefecture to "
+    "convoke and who are not convoked yet; then the people whose appointment the "
+    "prefecture cancelled; then the renewals whose residence permit expires within "
+    "%(days)s days; then everyone else. Within each group, in the order they joined. "
+    "Speed buys nothing: joining first is the only advantage, and a seat freed by a "
+    "cancellation goes to the head of the list, never back to the calendar."
+)
+
+
+def order_rule_text() -> str:
+    return str(ORDER_RULE) % {"days": settings.WAITLIST_PERMIT_EXPIRING_DAYS}
+
+
+def list_key(entry: WaitlistEntry) -> tuple:
+    """The place of ``entry`` in its procedure's list: smaller comes first."""
+    return tuple(getattr(entry, column) for column in LIST_ORDER)
+
+
+def priority_class_of(
+    *,
+    applicant: Applicant,
+    procedure: Procedure,
+    permit_expires_on: date | None,
+    now: datetime,
+) -> int:
+    """The person's class for ``procedure``'s list at ``now`` (the lowest that
+    applies): a court order not served, an appointment the prefecture cancelled
+    (a closure's priority right still valid), a permit expiring soon."""
+    if Injunction.objects.filter(
+        applicant=applicant, procedure=procedure, appointment__isnull=True
+    ).exists():
+        return PriorityClass.COURT_ORDER
+    if PriorityRight.objects.filter(
+        applicant=applicant,
+        procedure=procedure,
+        source=PriorityRightSource.CLOSURE,
+        used_at__isnull=True,
+        valid_until__gt=now,
+    ).exists():
+        return PriorityClass.CANCELLED_BY_PREFECTURE
+    if permit_expires_on is not None and permit_expires_on <= timezone.localdate(now) + timedelta(
+        days=settings.WAITLIST_PERMIT_EXPIRING_DAYS
+    ):
+        return PriorityClass.PERMIT_EXPIRING
+    return PriorityClass.NONE
+
+
+# --- Which seats are offered, to whom, for how long ----------------------------------
+
+
+def offerable_from(procedure: Procedure, now: datetime) -> datetime:
+    """The earliest start of a slot offered at ``now``: the person must have
+    ``OFFER_MIN_HOLD_MINUTES`` to answer before the slot closes to online booking."""
+    return booking_rules.earliest_start(procedure, now) + timedelta(
+        minutes=settings.OFFER_MIN_HOLD_MINUTES
+    )
+
+
+def offerable_until(procedure: Procedure, now: datetime) -> datetime:
+    """Slots starting before this moment are offered: the procedure's booking
+    horizon, as for the open calendar."""
+    return booking_rules.horizon_end(procedure, now)
+
+
+def offer_expires_at(*, procedure: Procedure, starts_at: datetime, now: datetime) -> datetime:
+    """Until when an offer made at ``now`` of a slot starting at ``starts_at``
+    holds its seat: ``OFFER_HOLD_HOURS``, less when the slot closes to online
+    booking sooner (the offer says until when)."""
+    return min(
+        now + timedelta(hours=settings.OFFER_HOLD_HOURS),
+        booking_rules.closes_at(procedure, starts_at),
+    )
+
+
+def fits(*, site_ids, weekdays_excluded, site_id: int, weekday: int) -> bool:
+    """Can a person who reaches ``site_ids`` and cannot come on
+    ``weekdays_excluded`` (ISO) take a seat at ``site_id`` on ``weekday``?"""
+    return site_id in site_ids and weekday not in weekdays_excluded
+
+
+def pauses_after_expiry(expiries: int) -> bool:
+    """After this many offers left to expire, the entry waits for the person
+    to say they still need an appointment."""
+    return expiries >= settings.WAITLIST_PAUSE_AFTER_EXPIRIES
+
+
+def keeps_place_after_decline(declines: int) -> bool:
+    """The first decline keeps the person's place; later ones send them to the
+    end of their group."""
+    return declines <= 1

@@ -1,0 +1,36 @@
+"""The waiting list's services (``waitlist``: joining, leaving, resuming;
+``offers``: the allocation and the answers), re-exported here."""
+
+from allocation.services.offers import (
+    holds_withdraw,
+    offer_accept,
+    offer_decline,
+    offer_slots_lock,
+    offers_allocate,
+    offers_expire_due,
+    offers_withdraw,
+    visible_offers,
+)
+from allocation.services.scheduling import allocation_after_commit
+from allocation.services.waitlist import (
+    queue_sites,
+    waitlist_entry_resume,
+    waitlist_join,
+    waitlist_leave,
+)
+
+__all__ = [
+    "allocation_after_commit",
+    "holds_withdraw",
+    "offer_accept",
+    "offer_decline",
+    "offer_slots_lock",
+    "offers_allocate",
+    "offers_expire_due",
+    "offers_withdraw",
+    "queue_sites",
+    "visible_offers",
+    "waitlist_entry_resume",
+    "waitlist_join",
+    "waitlist_leave",
+]

@@ -1,0 +1,231 @@
+"""Joining, leaving and resuming the waiting list.
+
+Whoever acts (the person, or staff for them: ``booking.permissions.can_act_for``
+at every site chosen, and for a mediator the person's consent for the waiting
+list, asked through ``allocation.signals.acting_for_entry``) writes the entry,
+its audit row and, when seats wait, the allocation after the commit. The
+database keeps one entry in force per identity and procedure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date, datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from accounts.permissions import is_verified
+from allocation import errors, rules, signals
+from allocation.models import ENTRY_IN_FORCE, EntryStatus, OfferStatus, WaitlistEntry
+from allocation.services.offers import offer_slots_lock, offers_withdraw
+from allocation.services.scheduling import allocation_after_commit
+from audit.models import AuditAction
+from audit.services import audit_record
+from booking import errors as booking_errors
+from booking import rules as booking_rules
+from booking.models import (
+    ACTIVE_STATUSES,
+    AllocationMode,
+    Applicant,
+    Appointment,
+    Channel,
+    Procedure,
+    Site,
+)
+from booking.permissions import can_act_for
+from core.db import constraint_of
+
+WEEKDAYS = range(1, 8)
+
+
+def _for_someone(actor: User) -> bool:
+    return actor.role != Role.APPLICANT
+
+
+def _acting(*, actor: User, applicant: Applicant, event: str, now: datetime) -> dict:
+    """What the receivers of ``acting_for_entry`` say (they may refuse)."""
+    if not _for_someone(actor):
+        return {}
+    details: dict = {}
+    for _receiver, answer in signals.acting_for_entry.send(
+        sender=WaitlistEntry, actor=actor, applicant=applicant, event=event, now=now
+    ):
+        details.update(answer or {})
+    return details
+
+
+def _check_actor(*, actor: User, applicant: Applicant, site_ids: Collection[int]) -> None:
+    if not site_ids or not all(
+        can_act_for(actor, applicant, site_id=site_id) for site_id in site_ids
+    ):
+        raise booking_errors.NotAllowed()
+    if actor.role == Role.APPLICANT and not is_verified(actor):
+        raise booking_errors.AccountNotVerified()
+
+
+def queue_sites(procedure: Procedure) -> list[Site]:
+    """The active sites whose capacity of ``procedure`` its waiting list gives out."""
+    modes = booking_rules.allocation_modes([procedure.pk])
+    return [
+        site
+        for site in Site.objects.filter(is_active=True).order_by("name")
+        if booking_rules.allocation_mode(procedure.pk, site.pk, modes=modes) == AllocationMode.QUEUE
+    ]
+
+
+def waitlist_join(
+    *,
+    actor: User,
+    applicant: Applicant,
+    procedure: Procedure,
+    site_ids: Collection[int],
+    weekdays_excluded: Collection[int] = (),
+    permit_expires_on: date | None = None,
+    channel: str = Channel.WEB,
+) -> WaitlistEntry:
+    """Put ``applicant`` on ``procedure``'s waiting list for the sites they can
+    reach (those of ``site_ids`` the list gives out: ``NotGivenOutByList`` if
+    none) and the weekdays they can come. Refused while they hold an active
+    appointment for it (``AlreadyBooked``), are on its list already
+    (``AlreadyWaiting``) or are blocked from booking it. Seats waiting to be
+    offered are offered after the commit."""
+    now = timezone.now()
+    site_ids = sorted({int(site_id) for site_id in site_ids})
+    excluded = sorted({int(day) for day in weekdays_excluded})
+    if not site_ids or any(day not in WEEKDAYS for day in excluded) or len(excluded) >= 7:
+        raise errors.InvalidEntry()
+    if not (procedure.is_active):
+        raise booking_errors.ProcedureUnavailable()
+    if actor.role == Role.APPLICANT and not procedure.self_booking:
+        raise booking_errors.ProcedureNotSelfBookable()
+    if not booking_rules.document_accepted(procedure, applicant.document_type):
+        raise booking_errors.DocumentNotAccepted(required=procedure.get_required_document_display())
+    listed = {site.pk for site in queue_sites(procedure)}
+    site_ids = [site_id for site_id in site_ids if site_id in listed]
+    if not site_ids:
+        raise errors.NotGivenOutByList()
+    _check_actor(actor=actor, applicant=applicant, site_ids=site_ids)
+    if permit_expires_on is not None and actor.role == Role.APPLICANT:
+        permit_expires_on = None  # staff record it, having seen the permit
+    refusal = booking_rules.block_refusal(
+        applicant_id=applicant.pk, procedure_id=procedure.pk, now=now
+    )
+    if refusal is not None:
+        raise refusal
+    with transaction.atomic():
+        details = _acting(actor=actor, applicant=applicant, event=signals.JOINED, now=now)
+        if Appointment.objects.filter(
+            applicant=applicant, procedure=procedure, status__in=ACTIVE_STATUSES
+        ).exists():
+            raise booking_errors.AlreadyBooked()
+        entry = WaitlistEntry(
+            applicant=applicant,
+            procedure=procedure,
+            identity_key=applicant.identity_key,
+            site_ids=site_ids,
+            weekdays_excluded=excluded,
+            permit_expires_on=permit_expires_on,
+            priority_class=rules.priority_class_of(
+                applicant=applicant,
+                procedure=procedure,
+                permit_expires_on=permit_expires_on,
+                now=now,
+            ),
+            queued_at=now,
+            joined_at=now,
+            channel=channel,
+            created_by=actor if actor.is_authenticated else None,
+            access_point_id=details.get("access_point"),
+            updated_at=now,
+        )
+        try:
+            with transaction.atomic():
+                entry.save(force_insert=True)
+        except IntegrityError as exc:
+            if "one_entry_in_force" in constraint_of(exc):
+                raise errors.AlreadyWaiting() from None
+            raise
+        audit_record(
+            actor=actor,
+            action=AuditAction.WAITLIST_JOINED,
+            applicant=applicant,
+            details={
+                "entry": entry.pk,
+                "procedure": procedure.slug,
+                "sites": site_ids,
+                "weekdays_excluded": excluded,
+                "priority_class": entry.priority_class,
+                "channel": channel,
+                **details,
+            },
+        )
+        allocation_after_commit([procedure.pk])
+    return entry
+
+
+def _entry_locked(*, actor: User, entry_id: int) -> WaitlistEntry:
+    """The entry locked, if ``actor`` may act on it (``EntryNotFound`` otherwise:
+    what they may not touch does not exist). Caller is in a transaction."""
+    entry = (
+        WaitlistEntry.objects.select_for_update(of=("self",))
+        .select_related("applicant", "procedure")
+        .filter(pk=entry_id)
+        .first()
+    )
+    if entry is None or not all(
+        can_act_for(actor, entry.applicant, site_id=site_id) for site_id in entry.site_ids
+    ):
+        raise errors.EntryNotFound()
+    return entry
+
+
+def waitlist_leave(*, actor: User, entry: WaitlistEntry | int) -> WaitlistEntry:
+    """Take the entry off the list (its open offer withdrawn, the seat offered
+    to the next person after the commit). Leaving twice changes nothing more."""
+    now = timezone.now()
+    entry_id = entry if isinstance(entry, int) else entry.pk
+    with transaction.atomic():
+        offer_slots_lock(entry_id=entry_id)
+        locked = _entry_locked(actor=actor, entry_id=entry_id)
+        if locked.status not in ENTRY_IN_FORCE:
+            return locked
+        details = _acting(actor=actor, applicant=locked.applicant, event=signals.LEFT, now=now)
+        withdrawn = offers_withdraw(
+            offers=locked.offers.filter(status=OfferStatus.OPEN), reason="left", now=now
+        )
+        locked.status = EntryStatus.LEFT
+        locked.ended_at = locked.updated_at = now
+        locked.save(update_fields=["status", "ended_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.WAITLIST_LEFT,
+            applicant=locked.applicant,
+            details={"entry": locked.pk, "offers_withdrawn": withdrawn, **details},
+        )
+    return locked
+
+
+def waitlist_entry_resume(*, actor: User, entry: WaitlistEntry | int) -> WaitlistEntry:
+    """The person still needs an appointment: a paused entry waits again, in
+    the place it had (its expiries start again from zero)."""
+    now = timezone.now()
+    entry_id = entry if isinstance(entry, int) else entry.pk
+    with transaction.atomic():
+        locked = _entry_locked(actor=actor, entry_id=entry_id)
+        if locked.status != EntryStatus.PAUSED:
+            raise errors.EntryNotPaused()
+        details = _acting(actor=actor, applicant=locked.applicant, event=signals.RESUMED, now=now)
+        locked.status = EntryStatus.WAITING
+        locked.expiries = 0
+        locked.updated_at = now
+        locked.save(update_fields=["status", "expiries", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.WAITLIST_RESUMED,
+            applicant=locked.applicant,
+            details={"entry": locked.pk, **details},
+        )
+        allocation_after_commit([locked.procedure_id])
+    return locked

@@ -1,0 +1,29 @@
+"""What the waiting list tells the apps above it (notifications, mediation).
+
+- ``offers_made(offers, now)``: new offers (a list, with their entry, slot,
+  site, procedure and applicant loaded), inside the allocation's transaction.
+  Notifications owes each person the offer by the channels they have.
+- ``offers_ended(offers, reason, now)``: open offers ended by the prefecture
+  (``reason``: ``"closure"``, ``"mode_changed"``, ``"left"``), not by the
+  person's answer; notifications tells the person when it is not their doing.
+- ``acting_for_entry(actor, applicant, event, now)``: a member of staff (not
+  the person) is about to join (``JOINED``), leave (``LEFT``), resume
+  (``RESUMED``) or answer an offer (``DECLINED``; accepting books, which asks
+  ``booking.signals.acting_for``) for ``applicant``; inside the transaction,
+  before anything is written. A receiver refuses by raising a
+  ``core.errors.DomainError`` (mediation: the consent for the waiting list),
+  and returns a dict for the audit row (or ``None``).
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+JOINED = "waitlist_joined"
+LEFT = "waitlist_left"
+RESUMED = "waitlist_resumed"
+DECLINED = "offer_declined"
+
+offers_made = Signal()
+offers_ended = Signal()
+acting_for_entry = Signal()
