@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("substitution.api.urls")),
     path("", include("mediation.api.urls")),
     path("", include("backoffice.api.urls")),
+    path("", include("allocation.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script from this URL (?script), not inline,
     # so the Content-Security-Policy keeps script-src 'self'; its one inline <style>

@@ -27,6 +27,7 @@ urlpatterns = [
     path("agent/substitution/", include(substitution_urls.agent_urls)),
     path("", include("backoffice.urls")),  # /staff/, /agent/, /audit/
     path("", include("attempts.urls")),  # /attempts/, /verify/<code>/
+    path("", include("allocation.urls")),  # /waitlist/, /transparency/
     path("admin/", admin.site.urls),
 ]
 

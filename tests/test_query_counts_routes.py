@@ -934,7 +934,24 @@ OTHER_ROUTES: dict[str, list[Ask]] = {
     ],
 }
 
+# The waiting list's routes (issue 19), one block per part.
+WAITLIST_ROUTES: dict[str, list[Ask]] = {
+    # --- Fair allocation: the applicant's waiting-list pages and the offer link (h-wpages)
+    # (end of h-wpages)
+    # --- Fair allocation: the staff's waiting-list screens, allocation modes (h-wstaff)
+    # (end of h-wstaff)
+    # --- Fair allocation: the waiting-list and offers API (h-wapi)
+    # (end of h-wapi)
+    # --- Fair allocation: the proof-of-work challenge (h-altcha)
+    # (end of h-altcha)
+    # --- Fair allocation: the abuse report and suspensions (h-abuse)
+    # (end of h-abuse)
+    # --- Fair allocation: transparency (h-transp)
+    # (end of h-transp)
+}
+
 BOUNDED_HERE = {
+    **WAITLIST_ROUTES,
     **API_ROUTES,
     **ACCOUNT_ROUTES,
     **WEBHOOK_ROUTES,
@@ -1159,6 +1176,18 @@ _BY_TEST = {
         "api:agent-slot",
         "api:agent-slots-move",
     ],
+    # --- Fair allocation: the applicant's waiting-list pages and the offer link (h-wpages)
+    # (end of h-wpages)
+    # --- Fair allocation: the staff's waiting-list screens, allocation modes (h-wstaff)
+    # (end of h-wstaff)
+    # --- Fair allocation: the waiting-list and offers API (h-wapi)
+    # (end of h-wapi)
+    # --- Fair allocation: the proof-of-work challenge (h-altcha)
+    # (end of h-altcha)
+    # --- Fair allocation: the abuse report and suspensions (h-abuse)
+    # (end of h-abuse)
+    # --- Fair allocation: transparency (h-transp)
+    # (end of h-transp)
 }
 BOUNDED_ELSEWHERE = {route: test for test, routes in _BY_TEST.items() for route in routes}
 

@@ -792,6 +792,18 @@ PAGES: dict[str, list[Visit]] = {
     "attempts:verify": [
         Visit("anonymous", kwargs=_issued_code, label="an issued record", state=attempts_history)
     ],
+    # --- Fair allocation: the applicant's waiting-list pages and the offer link (h-wpages)
+    # (end of h-wpages)
+    # --- Fair allocation: the staff's waiting-list screens, allocation modes (h-wstaff)
+    # (end of h-wstaff)
+    # --- Fair allocation: the waiting-list and offers API (h-wapi)
+    # (end of h-wapi)
+    # --- Fair allocation: the proof-of-work challenge (h-altcha)
+    # (end of h-altcha)
+    # --- Fair allocation: the abuse report and suspensions (h-abuse)
+    # (end of h-abuse)
+    # --- Fair allocation: transparency (h-transp)
+    # (end of h-transp)
 }
 
 _ERROR = {"path": lambda s: reverse("home")}

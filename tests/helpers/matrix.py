@@ -1491,6 +1491,18 @@ MATRIX: dict[str, list[Case]] = {
             label="no proofs",
         ),
     ],
+    # --- Fair allocation: the applicant's waiting-list pages and the offer link (h-wpages)
+    # (end of h-wpages)
+    # --- Fair allocation: the staff's waiting-list screens, allocation modes (h-wstaff)
+    # (end of h-wstaff)
+    # --- Fair allocation: the waiting-list and offers API (h-wapi)
+    # (end of h-wapi)
+    # --- Fair allocation: the proof-of-work challenge (h-altcha)
+    # (end of h-altcha)
+    # --- Fair allocation: the abuse report and suspensions (h-abuse)
+    # (end of h-abuse)
+    # --- Fair allocation: transparency (h-transp)
+    # (end of h-transp)
     # --- Anything else under /api/: a JSON 404
     "api:not-found": [Case(outcomes(404), path=lambda s: "/api/v1/no-such-thing/")],
     "^api/": [Case(outcomes(404), path=lambda s: "/api/v2/appointments/")],
