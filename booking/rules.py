@@ -399,6 +399,12 @@ def public_pool(procedure_id: int, site_id: int, **kwargs) -> str:
     return Pool.PUBLIC.value
 
 
+def pools_of_site(procedure_id: int, site_id: int, **kwargs) -> tuple[str, ...]:
+    """The pools ``procedure_id``'s capacity at ``site_id`` is published into
+    now: its public pool (``public_pool``), then mediation's and priority's."""
+    return (public_pool(procedure_id, site_id, **kwargs), Pool.MEDIATION.value, Pool.PRIORITY.value)
+
+
 def freed_seat_release_at(slot: Slot, now: datetime) -> datetime | None:
     """When a seat freed now on ``slot`` is shown again: ``None`` at once (not
     the public pool, or no delay set), else a moment drawn at random within

@@ -194,6 +194,7 @@ def busy_year_seed(*, scale: Scale = BUSY, seed: int = 18) -> BusyYearSeeded:
                 "pool",
                 "capacity",
                 "booked",
+                "held",
                 "published_at",
             ],
             (
@@ -204,6 +205,7 @@ def busy_year_seed(*, scale: Scale = BUSY, seed: int = 18) -> BusyYearSeeded:
                     end.isoformat(),
                     "public",
                     CAPACITY,
+                    0,
                     0,
                     published.isoformat(),
                 )

@@ -670,12 +670,14 @@ FORM_ROUTES: dict[str, list[Ask]] = {
     # merge of issue 17's branches: 81 measured, the two bounds they had were 76 and 77).
     # Closures name who closed and who lifted them (2 more set to NULL); the
     # counter who checked in, court orders who recorded and convoked (3 more).
+    # The waiting list's entries name who joined them (set to NULL), allocation
+    # modes who set them (2 more).
     "accounts:delete": [
         Ask(
             "applicant",
             "post",
             lambda w: reverse("accounts:delete"),
-            86,
+            88,
             302,
             data=lambda w: {"password": factories.DEFAULT_PASSWORD},
             before=_failed_logins_yesterday,  # logging in swept the world's

@@ -37,6 +37,7 @@ from backoffice.capacity_forms import (
     parse_day,
     staff_sites,
 )
+from booking import rules
 from booking.capacity import capacity_by_day, day_slots, publication_visibility, slot_visibility
 from booking.models import Pool, Procedure, Site
 from booking.services import (
@@ -208,6 +209,15 @@ def calendar(request: HttpRequest) -> HttpResponse:
     }
     if site is not None and procedure is not None:
         days = capacity_by_day(site=site, procedure=procedure, date_from=start, date_to=end)
+        # The pools the site publishes into now, and any other that has capacity
+        # in the period (before a change of allocation mode).
+        current = rules.pools_of_site(procedure.pk, site.pk)
+        shown = [
+            pool
+            for pool in Pool.values
+            if pool in current or any(entry.pool(pool).capacity for entry in days)
+        ]
+        context["pools"] = [(pool, POOL_LABELS[pool]) for pool in shown]
         context |= {
             "days": [
                 {
@@ -216,7 +226,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
                         "agent:calendar_day",
                         args=[site.slug, procedure.slug, entry.day.isoformat()],
                     ),
-                    "pools": [entry.pool(pool) for pool in Pool.values],
+                    "pools": [entry.pool(pool) for pool in shown],
                     "total": entry.total,
                 }
                 for entry in days
@@ -273,6 +283,7 @@ def calendar_day(request: HttpRequest, site: str, procedure: str, day: str) -> H
             if not error_form.errors:
                 return redirect(request.path)
     now = timezone.now()
+    targets = rules.pools_of_site(the_procedure.pk, the_site.pk)
     rows = [
         {
             "slot": slot,
@@ -280,7 +291,9 @@ def calendar_day(request: HttpRequest, site: str, procedure: str, day: str) -> H
             "free": slot.remaining,
             "visibility": visibility_text(slot_visibility(slot, now=now)),
             "past": slot.starts_at <= now,
-            "other_pools": [(p, label) for p, label in Pool.choices if p != slot.pool],
+            "other_pools": [
+                (p, label) for p, label in Pool.choices if p != slot.pool and p in targets
+            ],
         }
         for slot in slots
     ]

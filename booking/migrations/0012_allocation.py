@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='slot',
             name='held',
-            field=models.PositiveSmallIntegerField(default=0, verbose_name='held'),
+            field=models.PositiveSmallIntegerField(db_default=0, default=0, verbose_name='held'),
         ),
         migrations.AlterField(
             model_name='bookingblock',

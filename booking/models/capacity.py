@@ -110,7 +110,7 @@ class Slot(models.Model):
     pool = models.CharField(_("pool"), max_length=10, choices=Pool, default=Pool.PUBLIC)
     capacity = models.PositiveSmallIntegerField(_("capacity"))
     booked = models.PositiveSmallIntegerField(_("booked"), default=0)
-    held = models.PositiveSmallIntegerField(_("held"), default=0)
+    held = models.PositiveSmallIntegerField(_("held"), default=0, db_default=0)
     published_at = models.DateTimeField(_("visible from"))
     # Closed (``booking.services.closure_create``): the capacity is what stays
     # booked, so the conditional UPDATE refuses any booking; lifting gives back

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from audit.models import AuditAction
 from audit.services import audit_record
-from booking import availability_cache, errors
+from booking import availability_cache, errors, rules
 from booking.models import Pool, Procedure, Site, Slot
 from booking.permissions import works_at
 from booking.services.publications import (
@@ -244,6 +244,10 @@ def slot_counters_move(
         )
     if not works_at(actor, site.pk):
         raise errors.SlotNotFound()
+    if to_pool not in rules.pools_of_site(procedure.pk, site.pk):
+        # The public counters are in the calendar's pool or the waiting list's,
+        # as the site's allocation mode says: never moved into the other one.
+        raise errors.InvalidCapacityChange(_("Choose two different pools."))
     now = timezone.now()
     with transaction.atomic():
         # Moves (and publications) of a site take turns: two moves creating the same

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from booking.models import Applicant, Procedure, Site, Slot
+from booking.models import AllocationMode, Applicant, Procedure, Site, Slot
+from booking.services import allocation_mode_set
 from demo.closures import closures_demo_ensure
 from demo.counter import counter_day_ensure
 from demo.court import injunctions_ensure
@@ -60,6 +61,7 @@ __all__ = [
     "MEDIATOR_EMAIL",
     "OPENING_RANGES",
     "PROCEDURES",
+    "QUEUE_PROCEDURES",
     "SITES",
     "SUPERVISOR_EMAIL",
     "WEEKDAYS",
@@ -71,6 +73,8 @@ __all__ = [
 ]
 
 MAX_WEEKS = 52
+# The procedures the demo gives out by their waiting list.
+QUEUE_PROCEDURES = ("premiere-demande",)
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,12 @@ def demo_seed(
         )
         demo_user = demo_applicant_ensure(password_hash=password_hash)
         demo_applicant = Applicant.objects.filter(user=demo_user).first()
+        # The scarce procedure is given out by its waiting list (issue 19): its
+        # public counters are published into the list's pool.
+        for slug in QUEUE_PROCEDURES:
+            allocation_mode_set(
+                actor=staff["supervisor"], procedure=procedures[slug], mode=AllocationMode.QUEUE
+            )
         slots_created = capacity_publish(
             agent=staff["agent"], sites=sites, procedures=procedures, weeks=weeks
         )

@@ -16,7 +16,7 @@ from audit.models import AuditAction, AuditEvent
 from booking.models import Applicant, Appointment, Procedure, Publication, Site, Slot
 from demo.counter import COUNTER_DAY
 from demo.court import ORDERS as COURT_ORDERS
-from demo.seed import CAPACITY, DEMO_PASSWORD, DemoRefused, demo_seed
+from demo.seed import CAPACITY, DEMO_PASSWORD, QUEUE_PROCEDURES, DemoRefused, demo_seed
 from mediation.models import AccessPoint
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +68,12 @@ def test_seed_demo_creates_the_procedures_with_their_documents():
     procedures = {p.slug: p for p in Procedure.objects.all()}
     assert set(procedures) == PROCEDURE_SLUGS
     assert procedures["premiere-demande"].required_document == "passport"
+    # The scarce procedure is given out by its waiting list: its public capacity
+    # is in the list's pool, none in the calendar's.
+    first = Slot.objects.filter(procedure=procedures["premiere-demande"])
+    assert first.filter(pool="queue").exists()
+    assert not first.filter(pool="public").exists()
+    assert Slot.objects.filter(procedure=procedures["renouvellement"], pool="public").exists()
     for slug in ("renouvellement", "remise-de-titre", "duplicata", "changement-adresse"):
         assert procedures[slug].required_document == "agdref", slug
     assert procedures["naturalisation"].required_document == "either"
@@ -105,7 +111,10 @@ def test_seed_demo_publishes_four_weeks_of_weekday_capacity_visible_now():
         for site, plan in CAPACITY.items()
         for procedure, counters in plan.items()
         for pool, reserved in (
-            ("public", counters.total - counters.mediation - counters.priority),
+            (
+                "queue" if procedure in QUEUE_PROCEDURES else "public",
+                counters.total - counters.mediation - counters.priority,
+            ),
             ("mediation", counters.mediation),
             ("priority", counters.priority),
         )
