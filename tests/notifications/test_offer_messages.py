@@ -60,9 +60,7 @@ def procedure(db):
 
 
 def _account_holder(language: str = "en"):
-    return factories.ApplicantFactory(
-        user=factories.UserFactory(), preferred_language=language
-    )
+    return factories.ApplicantFactory(user=factories.UserFactory(), preferred_language=language)
 
 
 def _joined(applicant, procedure, site, actor=None):
