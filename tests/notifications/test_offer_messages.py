@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import email
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -26,6 +26,7 @@ from booking.models import AllocationMode, AllocationPolicy
 from booking.services import closure_create
 from notifications import services
 from notifications.models import Message, MessageChannel, MessageStatus
+from notifications.services.common import PARIS
 from tests import factories
 from tests.allocation.conftest import queue_slot
 from tests.helpers.offer_links import offer_link_route
@@ -374,3 +375,43 @@ def test_owing_offers_costs_the_same_queries_for_1_and_200(site, procedure):
     assert len(for_one.captured_queries) == len(for_many.captured_queries) <= 3, [
         q["sql"][:120] for q in for_many.captured_queries
     ]
+
+
+# --- The quiet hours ------------------------------------------------------------------------
+
+
+def test_an_sms_owed_at_night_waits_for_the_morning_unless_the_offer_ends_first(
+    settings, site, procedure
+):
+    settings.NOTIFICATIONS_QUIET_HOURS = (21, 8)
+    slot = queue_slot(site, procedure)
+    night = datetime(2026, 12, 14, 23, 0, tzinfo=PARIS)
+    morning = datetime(2026, 12, 15, 8, 0, tzinfo=PARIS)
+    waits, hurries = _account_holder(), _account_holder()
+    offers = [
+        Offer(
+            pk=800_001,
+            applicant_id=waits.pk,
+            slot_id=slot.pk,
+            expires_at=night + timedelta(hours=24),
+        ),
+        Offer(
+            pk=800_002,
+            applicant_id=hurries.pk,
+            slot_id=slot.pk,
+            expires_at=morning + timedelta(hours=1),
+        ),
+    ]
+
+    services.offers_made_owe(offers=offers, now=night)
+
+    due = {
+        (m.applicant_id, m.channel): m.next_attempt_at
+        for m in Message.objects.filter(template_key="offer_made")
+    }
+    assert due == {
+        (waits.pk, "sms"): morning,
+        (waits.pk, "email"): night,
+        (hurries.pk, "sms"): night,
+        (hurries.pk, "email"): night,
+    }
