@@ -8,7 +8,9 @@ the body in memory at each attempt (``accounts.services.secret_message_context``
 ``notifications.services.render_secret``) and never writes it back. A retry,
 the sweep's re-send or an in-doubt SMS derives the same message again, so
 nothing is lost when a worker dies. Pages, the data export and the admin show
-these messages by their kind only (``message_text_shown``).
+these messages by their kind only (``message_text_shown``). An app above
+accounts whose messages carry a secret too registers its kinds here
+(``secret_kinds_register``: the waiting list's offer link).
 
 The secrets derive from ``SECRET_KEY`` and the row (see ``docs/messages-and-
 secrets.md``): reading the database is not enough to confirm an address or a
@@ -17,6 +19,9 @@ number, as it was not enough to forge a link before.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 EMAIL_CONFIRM = "email_confirm"
@@ -24,6 +29,7 @@ PHONE_CODE = "phone_code"
 STAFF_INVITE = "staff_invite"
 PASSWORD_RESET = "password_reset"  # noqa: S105 - a template key, not a password
 
+# This module's kinds (``accounts.services.secret_message_context`` renders them).
 SECRET_MESSAGE_KEYS = frozenset({EMAIL_CONFIRM, PHONE_CODE, STAFF_INVITE, PASSWORD_RESET})
 
 _SHOWN_INSTEAD = {
@@ -34,8 +40,19 @@ _SHOWN_INSTEAD = {
 }
 
 
+def secret_kinds_register(shown_instead: Mapping[str, Promise]) -> None:
+    """Declare kinds of message of an app above accounts that carry a secret
+    too (the waiting list's offer and its link: ``allocation.messages``), with
+    what pages show instead of their body. Called from that app's
+    ``AppConfig.ready()``. Accounts knows nothing more of them: notifications
+    says what each kind is rendered from (``notifications.services.sending``)."""
+    _SHOWN_INSTEAD.update(shown_instead)
+
+
 def is_secret(template_key: str) -> bool:
-    return template_key in SECRET_MESSAGE_KEYS
+    """Whether ``template_key``'s body is rendered at each attempt and never
+    stored: this module's kinds and those another app registered."""
+    return template_key in _SHOWN_INSTEAD
 
 
 def message_text_shown(message) -> str:

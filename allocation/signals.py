@@ -6,6 +6,9 @@
 - ``offers_ended(offers, reason, now)``: open offers ended by the prefecture
   (``reason``: ``"closure"``, ``"mode_changed"``, ``"left"``), not by the
   person's answer; notifications tells the person when it is not their doing.
+- ``entries_paused(entry_ids, now)``: entries the expiry of their offers
+  paused (``offers_expire_due``), inside its transaction; notifications tells
+  each person how to confirm they still need an appointment.
 - ``acting_for_entry(actor, applicant, event, now)``: a member of staff (not
   the person) is about to join (``JOINED``), leave (``LEFT``), resume
   (``RESUMED``) or answer an offer (``DECLINED``; accepting books, which asks
@@ -26,4 +29,5 @@ DECLINED = "offer_declined"
 
 offers_made = Signal()
 offers_ended = Signal()
+entries_paused = Signal()
 acting_for_entry = Signal()

@@ -10,10 +10,20 @@ this module owes the messages and alerts.
   (``services.freed_seat_owe``).
 - ``capacity_reopened``: a lifted closure's seats are owed the same alert
   (``services.reopened_seats_owe``).
+
+And to the waiting list's (``allocation.signals``), inside its transactions:
+
+- ``offers_made``: each person is owed the offer by their channels
+  (``services.offers_made_owe``).
+- ``offers_ended``: an offer the prefecture withdrew is owed a short word
+  (``services.offers_withdrawn_owe``; nothing when the person left).
+- ``entries_paused``: each person is told how to resume
+  (``services.entries_paused_owe``).
 """
 
 from __future__ import annotations
 
+from allocation import signals as allocation
 from booking import signals as booking
 from notifications import services
 
@@ -36,6 +46,18 @@ def reopened_seats_alert_owe(sender, *, slots, now, **kwargs) -> None:
     services.reopened_seats_owe(slots=slots, now=now)
 
 
+def offers_made_owe(sender, *, offers, now, **kwargs) -> None:
+    services.offers_made_owe(offers=offers, now=now)
+
+
+def offers_ended_owe(sender, *, offers, reason, now, **kwargs) -> None:
+    services.offers_withdrawn_owe(offers=offers, reason=reason, now=now)
+
+
+def entries_paused_owe(sender, *, entry_ids, now, **kwargs) -> None:
+    services.entries_paused_owe(entry_ids=entry_ids, now=now)
+
+
 def connect() -> None:
     """Connect the receivers (idempotent: each has its ``dispatch_uid``)."""
     booking.appointment_messages_wanted.connect(
@@ -47,4 +69,9 @@ def connect() -> None:
     booking.seat_freed.connect(freed_seat_alert_owe, dispatch_uid="notifications.freed_seat")
     booking.capacity_reopened.connect(
         reopened_seats_alert_owe, dispatch_uid="notifications.capacity_reopened"
+    )
+    allocation.offers_made.connect(offers_made_owe, dispatch_uid="notifications.offers_made")
+    allocation.offers_ended.connect(offers_ended_owe, dispatch_uid="notifications.offers_ended")
+    allocation.entries_paused.connect(
+        entries_paused_owe, dispatch_uid="notifications.entries_paused"
     )

@@ -430,8 +430,8 @@ def offer_decline(*, actor: User, offer: Offer | int) -> Offer:
 def offers_expire_due(*, now: datetime | None = None, limit: int = 2000) -> int:
     """End the open offers past their moment: each seat goes back to the list
     (offered again after the commit); an entry whose offers expired
-    ``WAITLIST_PAUSE_AFTER_EXPIRIES`` times is paused. Rows another run holds
-    are skipped. Returns how many expired."""
+    ``WAITLIST_PAUSE_AFTER_EXPIRIES`` times is paused (``entries_paused``: the
+    people told). Rows another run holds are skipped. Returns how many expired."""
     now = now or timezone.now()
     with transaction.atomic():
         found = list(
@@ -467,11 +467,19 @@ def offers_expire_due(*, now: datetime | None = None, limit: int = 2000) -> int:
         WaitlistEntry.objects.filter(pk__in=[offer.entry_id for offer in due]).update(
             expiries=F("expiries") + 1, updated_at=now
         )
-        WaitlistEntry.objects.filter(
-            pk__in=[offer.entry_id for offer in due],
-            status=EntryStatus.WAITING,
-            expiries__gte=_pause_threshold(),
-        ).update(status=EntryStatus.PAUSED)
+        # The entries are locked: the ids read are those the update pauses.
+        paused = list(
+            WaitlistEntry.objects.filter(
+                pk__in=[offer.entry_id for offer in due],
+                status=EntryStatus.WAITING,
+                expiries__gte=_pause_threshold(),
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if paused:
+            WaitlistEntry.objects.filter(pk__in=paused).update(status=EntryStatus.PAUSED)
+            signals.entries_paused.send(sender=WaitlistEntry, entry_ids=paused, now=now)
         AuditEvent.objects.bulk_create(
             [_offer_audit(offer, AuditAction.OFFERS_EXPIRED) for offer in due], batch_size=2000
         )

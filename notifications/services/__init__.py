@@ -5,8 +5,9 @@ One module per section, their public names re-exported here: ``contacts``
 owes), ``sending`` (claim, transport, outcome) and ``sms_budget``, ``sweep``,
 ``inbound`` (Twilio's reports, STOP and START), ``reminders``, ``alerts`` (the
 new-slot fan-out), ``subscriptions``, ``announcements`` (publications and
-freed seats). Rows are built and handed to Celery by ``notifications.outbox``,
-which the lower layers use too; ``enqueue_on_commit`` and ``messages_enqueue``
+freed seats), ``waitlist`` (the waiting list's offers and pauses). Rows
+are built and handed to Celery by ``notifications.outbox``, which the lower
+layers use too; ``enqueue_on_commit`` and ``messages_enqueue``
 are re-exported from it.
 
 The promise is that nothing is lost and nothing is sent twice:
@@ -75,6 +76,11 @@ from notifications.services.subscriptions import (
     subscription_from_token,
 )
 from notifications.services.sweep import messages_sweep
+from notifications.services.waitlist import (
+    entries_paused_owe,
+    offers_made_owe,
+    offers_withdrawn_owe,
+)
 
 __all__ = [
     "BOOKED",
@@ -97,6 +103,7 @@ __all__ = [
     "batched",
     "contacts_of",
     "enqueue_on_commit",
+    "entries_paused_owe",
     "freed_seat_alert_announce",
     "freed_seat_announce",
     "freed_seat_owe",
@@ -106,6 +113,8 @@ __all__ = [
     "message_send",
     "messages_enqueue",
     "messages_sweep",
+    "offers_made_owe",
+    "offers_withdrawn_owe",
     "publication_announce",
     "publications_announce_due",
     "reminders_create",

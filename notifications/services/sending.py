@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.messages import PHONE_CODE, is_secret
+from accounts.messages import PHONE_CODE, SECRET_MESSAGE_KEYS, is_secret
 from accounts.services import secret_message_context
 from notifications import email as email_transport
 from notifications import gsm, rendering
@@ -18,6 +18,7 @@ from notifications import sms as sms_transport
 from notifications.models import Message, MessageChannel, MessageStatus, SmsOptOut
 from notifications.outbox import dispatch
 from notifications.rendering import render
+from notifications.services import waitlist
 from notifications.services.appointments import appointment_message_render
 from notifications.services.sms_budget import (
     sms_budget_give_back,
@@ -41,12 +42,29 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+# Rendered by the worker before the first send from what the row keeps, then
+# stored, per kind; any other kind that is not a secret's is an appointment event's.
+_RENDERERS = waitlist.RENDERERS
+
+
+def _secret_context(message: Message) -> dict | None:
+    """The context of a secret-bearing kind (``accounts.messages.is_secret``),
+    asked of the app that owns the secret: accounts for its kinds, the waiting
+    list for an offer's link (``waitlist.SECRET_CONTEXTS``)."""
+    if message.template_key in SECRET_MESSAGE_KEYS:
+        return secret_message_context(message)
+    context_of = waitlist.SECRET_CONTEXTS.get(message.template_key)
+    return context_of(message) if context_of is not None else None
+
+
 def render_secret(message: Message) -> rendering.Rendered:
-    """The body of a message that carries a secret (``accounts.messages``),
-    rendered with the secret derived now. Kept in memory by the caller: never
-    stored. Raises ``PermanentSendError`` when the secret is no longer worth
-    sending (the account is gone, the code expired or was used)."""
-    context = secret_message_context(message)
+    """The body of a message that carries a secret (``accounts.messages``: the
+    account's codes and links, and the kinds other apps registered, the
+    waiting list's offer link), rendered with the secret derived now. Kept in
+    memory by the caller: never stored. Raises ``PermanentSendError`` when the
+    secret is no longer worth sending (the account is gone, the code expired or
+    was used, the offer is no longer open)."""
+    context = _secret_context(message)
     if context is None:
         raise PermanentSendError("nothing to confirm any more: the code or link is no longer valid")
     return render(
@@ -125,7 +143,9 @@ def message_send(*, message_id: int, now: datetime | None = None) -> SendOutcome
                     message.subject = message.subject or rendered.subject[:200]
                     message.text, message.html = rendered.text, rendered.html
                 else:
-                    appointment_message_render(message=message)
+                    _RENDERERS.get(message.template_key, appointment_message_render)(
+                        message=message
+                    )
             except SendError:
                 raise
             except Exception as exc:  # a template bug: retrying will not fix it

@@ -26,6 +26,7 @@ from demo.seed.places import PROCEDURES, SITES
 from notifications import gsm
 from notifications.rendering import appointment_context, render
 from notifications.services.alerts import unsubscribe_url
+from tests.helpers.offer_links import longest_offer_url
 
 SMS_KEYS = sorted(
     path.parent.name
@@ -99,6 +100,11 @@ def worst_context(site: Site, procedure: Procedure) -> dict:
         "hours": 72,
         "full_name": _words("Marie-Françoise", 200),
         "role": "Agent",
+        # The waiting list's messages (an account holder's: the longest).
+        "offer_url": longest_offer_url(),
+        "expires_at": datetime(2026, 12, 13, 23, 59, tzinfo=ZoneInfo("Europe/Paris")),
+        "has_account": True,
+        "account_url": public_url(reverse("accounts:me")),
     }
 
 
@@ -171,9 +177,15 @@ def test_every_arabic_sms_goes_as_ucs2_within_budget(
 
 def test_the_templates_and_languages_are_found():
     # Guards the discovery itself: an empty list would make the tests above vacuous.
-    assert {"appointment_booked", "appointment_reminder", "phone_code", "new_slots"} <= set(
-        SMS_KEYS
-    )
+    assert {
+        "appointment_booked",
+        "appointment_reminder",
+        "phone_code",
+        "new_slots",
+        "offer_made",
+        "offer_withdrawn",
+        "waitlist_paused",
+    } <= set(SMS_KEYS)
     assert {"fr", "en", "ar"} <= set(LANGUAGES)
 
 
