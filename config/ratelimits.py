@@ -123,4 +123,11 @@ RATELIMITS = {
         "account": env_rate("RATELIMIT_CAPACITY_ACCOUNT", "300/h"),
         "ip": env_rate("RATELIMIT_CAPACITY_IP", "1200/h"),
     },
+    # --- Fair allocation: the waiting-list and offers API (h-wapi) ---
+    # Joining a waiting list (each join a record, and maybe an offer): per account
+    # (staff join for the people they help) and per client address.
+    "waitlist_join": {
+        "account": env_rate("RATELIMIT_WAITLIST_JOIN_ACCOUNT", "30/h"),
+        "ip": env_rate("RATELIMIT_WAITLIST_JOIN_IP", "300/h"),
+    },
 }

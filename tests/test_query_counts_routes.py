@@ -1183,6 +1183,15 @@ _BY_TEST = {
     # --- Fair allocation: the staff's waiting-list screens, allocation modes (h-wstaff)
     # (end of h-wstaff)
     # --- Fair allocation: the waiting-list and offers API (h-wapi)
+    "tests/api/test_waitlist_api.py::test_waitlist_api_queries_are_bounded": [
+        "api:waitlist",
+        "api:waitlist-entry",
+        "api:waitlist-resume",
+        "api:offers",
+        "api:offer",
+        "api:offer-accept",
+        "api:offer-decline",
+    ],
     # (end of h-wapi)
     # --- Fair allocation: the proof-of-work challenge (h-altcha)
     # (end of h-altcha)

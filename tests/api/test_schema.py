@@ -46,6 +46,14 @@ def test_schema_generates_without_warnings_and_validates(tmp_path):
         "/api/v1/mediation/applicants/",
         "/api/v1/mediation/applicants/{applicant_id}/consents/",
         "/api/v1/mediation/applicants/{applicant_id}/consents/{consent_id}/",
+        # The waiting list and its offers (h-wapi)
+        "/api/v1/waitlist/",
+        "/api/v1/waitlist/{id}/",
+        "/api/v1/waitlist/{id}/resume/",
+        "/api/v1/offers/",
+        "/api/v1/offers/{id}/",
+        "/api/v1/offers/{id}/accept/",
+        "/api/v1/offers/{id}/decline/",
     }
 
 

@@ -39,6 +39,7 @@ from notifications.models import AlertSubscription
 from notifications.services import unsubscribe_token
 from substitution.models import SubstitutionRequest
 from tests.auth import login
+from tests.helpers import waitlist_api_world
 from tests.personas import ADMINISTRATOR, PERSONAS, World
 
 LOGIN = "login"
@@ -1496,6 +1497,105 @@ MATRIX: dict[str, list[Case]] = {
     # --- Fair allocation: the staff's waiting-list screens, allocation modes (h-wstaff)
     # (end of h-wstaff)
     # --- Fair allocation: the waiting-list and offers API (h-wapi)
+    # (the list's world: tests/helpers/waitlist_api_world.py)
+    "api:waitlist": [
+        Case(
+            outcomes(400, anonymous=401, applicant=200, other_applicant=200),
+            label="my entries (staff must name the person)",
+        ),
+        Case(
+            outcomes(
+                404,
+                anonymous=401,
+                mediator=200,
+                agent=200,
+                other_agent=200,
+                supervisor=200,
+            ),
+            query=lambda s: {"applicant": s.people["walk_in"].pk},
+            label="the walk-in's (another site's agent: none of theirs, an empty list)",
+        ),
+        Case(
+            outcomes(400, anonymous=401, applicant=409, other_applicant=409),
+            method="POST",
+            data=waitlist_api_world.join_body,
+            label="join, for oneself: on the list already",
+        ),
+        Case(
+            outcomes(
+                404,
+                anonymous=401,
+                mediator=201,
+                agent=201,
+                other_agent=403,
+                supervisor=201,
+            ),
+            method="POST",
+            data=lambda s: waitlist_api_world.join_body(s, "helped"),
+            label="join for the helped person at the site",
+        ),
+    ],
+    "api:waitlist-entry": [
+        Case(
+            api_visible(applicant=1, agent=1, supervisor=1),
+            kwargs=waitlist_api_world.entry_kwargs("own"),
+            label="own",
+        ),
+        Case(
+            api_visible(mediator=1, agent=1, supervisor=1),
+            kwargs=waitlist_api_world.entry_kwargs("walk_in"),
+            label="the walk-in's, at the site",
+        ),
+        Case(
+            api_visible(other_applicant=1, other_agent=1, supervisor=1),
+            kwargs=waitlist_api_world.entry_kwargs("others"),
+            label="at the other site",
+        ),
+        Case(
+            api_writes(applicant=200, agent=200, supervisor=200),
+            method="DELETE",
+            kwargs=waitlist_api_world.entry_kwargs("own"),
+            label="leave",
+        ),
+    ],
+    "api:waitlist-resume": [
+        Case(
+            api_writes(applicant=409, agent=409, supervisor=409),
+            method="POST",
+            kwargs=waitlist_api_world.entry_kwargs("own"),
+            label="not paused",
+        )
+    ],
+    "api:offers": [
+        Case(API_READ),
+        Case(API_READ, query=lambda s: {"status": "open"}, label="the open ones"),
+    ],
+    "api:offer": [
+        Case(
+            api_visible(applicant=1, agent=1, supervisor=1),
+            kwargs=waitlist_api_world.offer_kwargs("own"),
+            label="own",
+        ),
+        Case(
+            api_visible(other_applicant=1, other_agent=1, supervisor=1),
+            kwargs=waitlist_api_world.offer_kwargs("others"),
+            label="at the other site",
+        ),
+    ],
+    "api:offer-accept": [
+        Case(
+            api_writes(applicant=201, agent=201, supervisor=201),
+            method="POST",
+            kwargs=waitlist_api_world.offer_kwargs("own"),
+        )
+    ],
+    "api:offer-decline": [
+        Case(
+            api_writes(applicant=200, agent=200, supervisor=200),
+            method="POST",
+            kwargs=waitlist_api_world.offer_kwargs("own"),
+        )
+    ],
     # (end of h-wapi)
     # --- Fair allocation: the proof-of-work challenge (h-altcha)
     # (end of h-altcha)

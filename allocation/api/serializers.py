@@ -1,0 +1,166 @@
+"""Request and response shapes of the waiting-list and offers API.
+
+Request serializers only check and convert input; the views call the
+services (``allocation.services``). Response serializers only read: an entry
+is rendered from ``allocation.selectors.EntryView`` (the entry, its place, the
+estimate and its open offer), with the slugs of its sites from the context
+(``{"sites": {id: slug}}``, read once per page).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from allocation.models import EntryStatus, OfferStatus
+from booking.models import Procedure, Site
+from core.api import QuerySerializer
+from core.parsing import MAX_ID
+
+MAX_SITES = 50
+
+
+# --- Requests ------------------------------------------------------------------------
+
+
+class WaitlistJoinSerializer(serializers.Serializer):
+    """What ``POST /waitlist/`` takes. The slugs become the procedure and the
+    sites (an unknown one is a 400 ``invalid``); the service decides the rest."""
+
+    procedure = serializers.SlugField(max_length=50, help_text="The procedure's slug.")
+    sites = serializers.ListField(
+        child=serializers.SlugField(max_length=50),
+        min_length=1,
+        max_length=MAX_SITES,
+        help_text="The slugs of the sites the person can reach. Those whose capacity of "
+        "the procedure is not given out by the waiting list are left out; none left: "
+        "409 `not_given_out_by_list`.",
+    )
+    weekdays_excluded = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=7),
+        max_length=7,
+        required=False,
+        default=list,
+        help_text="ISO weekdays the person cannot come (1 = Monday ... 7 = Sunday); at "
+        "least one day must be left.",
+    )
+    applicant = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="The person to put on the list (an applicant id): required for staff "
+        "(mediators: a person of their access point, with their consent for the waiting "
+        "list; agents: at their sites; supervisors), optional for an applicant (their "
+        "own only).",
+    )
+    permit_expires_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Staff only, having seen the residence permit: when it expires (a "
+        "renewal whose permit expires soon comes first). An applicant's value is ignored.",
+    )
+
+    def validate_procedure(self, value: str) -> Procedure:
+        procedure = Procedure.objects.select_related("horizon").filter(slug=value).first()
+        if procedure is None:
+            raise serializers.ValidationError(_("Unknown procedure: %(slug)s.") % {"slug": value})
+        return procedure
+
+    def validate_sites(self, value: list[str]) -> list[int]:
+        wanted = set(value)
+        found = dict(Site.objects.filter(slug__in=wanted, is_active=True).values_list("slug", "pk"))
+        unknown = sorted(wanted - set(found))
+        if unknown:
+            raise serializers.ValidationError(
+                _("Unknown site: %(slugs)s.") % {"slugs": ", ".join(unknown)}
+            )
+        return sorted(found.values())
+
+    def validate_weekdays_excluded(self, value: list[int]) -> list[int]:
+        if len(set(value)) >= 7:
+            raise serializers.ValidationError(_("Leave at least one day you can come."))
+        return sorted(set(value))
+
+
+class EntryListQuerySerializer(QuerySerializer):
+    applicant = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="Staff: the person whose entries to list (required). An applicant: their "
+        "own id or nothing.",
+    )
+
+
+class OfferFilterSerializer(QuerySerializer):
+    status = serializers.ChoiceField(choices=OfferStatus.choices, required=False)
+    applicant = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="Only this person's offers (staff: a person you may act for; anyone "
+        "else gives an empty list).",
+    )
+
+
+# --- Responses -----------------------------------------------------------------------
+
+
+class OfferSlotSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="slot_id")
+    starts_at = serializers.DateTimeField(source="slot.starts_at")
+    ends_at = serializers.DateTimeField(source="slot.ends_at")
+    site = serializers.SlugField(source="slot.site.slug")
+
+
+class OfferSerializer(serializers.Serializer):
+    """Expects offers with their slot, site, procedure and appointment joined."""
+
+    id = serializers.IntegerField()
+    entry = serializers.IntegerField(source="entry_id", help_text="The waiting-list entry.")
+    status = serializers.ChoiceField(choices=OfferStatus.choices)
+    procedure = serializers.SlugField(source="procedure.slug")
+    slot = OfferSlotSerializer(source="*", help_text="The seat held for the person.")
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(
+        help_text="Held until this moment; unanswered by then, the seat goes to the next person."
+    )
+    answered_at = serializers.DateTimeField(allow_null=True)
+    appointment = serializers.CharField(
+        source="appointment.reference",
+        allow_null=True,
+        default=None,
+        help_text="Accepted: the appointment's reference.",
+    )
+
+
+class EntrySerializer(serializers.Serializer):
+    """Renders an ``allocation.selectors.EntryView``."""
+
+    id = serializers.IntegerField(source="entry.pk")
+    procedure = serializers.SlugField(source="entry.procedure.slug")
+    sites = serializers.SerializerMethodField(help_text="The slugs of the sites chosen.")
+    weekdays_excluded = serializers.ListField(
+        child=serializers.IntegerField(), source="entry.weekdays_excluded"
+    )
+    status = serializers.ChoiceField(choices=EntryStatus.choices, source="entry.status")
+    position = serializers.IntegerField(
+        allow_null=True,
+        help_text="The place in the list (1: next); null when not waiting (paused, served, left).",
+    )
+    weeks_estimate = serializers.IntegerField(
+        allow_null=True,
+        help_text="Weeks until an offer at the pace seats were given out lately; null when "
+        "there is no honest figure (no seat given out lately, or not waiting).",
+    )
+    permit_expires_on = serializers.DateField(allow_null=True, source="entry.permit_expires_on")
+    joined_at = serializers.DateTimeField(source="entry.joined_at")
+    offer = OfferSerializer(allow_null=True, help_text="The open offer, if any.")
+
+    @extend_schema_field(serializers.ListField(child=serializers.SlugField()))
+    def get_sites(self, view: Any) -> list[str]:
+        names = self.context.get("sites") or {}
+        return [names[pk] for pk in view.entry.site_ids if pk in names]

@@ -1,0 +1,555 @@
+"""The waiting list and its offers through the API (``/api/v1/waitlist/``,
+``/api/v1/offers/``): who may join, see, leave, resume and answer, what bad
+input and the rate limit answer, and the whole flow from joining to the
+appointment.
+
+Mediators: their consent for the waiting list is asked through
+``allocation.signals.acting_for_entry``, whose receiver is mediation's (its own
+tests); here a mediator of another point is refused like a missing entry.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from accounts.models import Role
+from allocation.models import EntryStatus, Offer, OfferStatus, PriorityClass, WaitlistEntry
+from allocation.services import offers_allocate, waitlist_join
+from audit.models import AuditAction, AuditEvent
+from booking.models import AllocationMode, AllocationPolicy, Appointment, AppointmentStatus
+from tests import factories
+from tests.allocation.conftest import queue_slot
+from tests.helpers.api_clients import token_client
+
+pytestmark = pytest.mark.django_db
+
+WAITLIST = "/api/v1/waitlist/"
+OFFERS = "/api/v1/offers/"
+
+
+@pytest.fixture
+def queue_procedure(site):
+    procedure = factories.ProcedureFactory()
+    AllocationPolicy.objects.create(procedure=procedure, mode=AllocationMode.QUEUE)
+    return procedure
+
+
+def _body(procedure, *sites, **extra):
+    return {"procedure": procedure.slug, "sites": [s.slug for s in sites], **extra}
+
+
+def _join(client, procedure, *sites, **extra):
+    return client.post(WAITLIST, _body(procedure, *sites, **extra), format="json")
+
+
+def _entry_of(applicant, procedure, site):
+    return waitlist_join(
+        actor=applicant.user, applicant=applicant, procedure=procedure, site_ids=[site.pk]
+    )
+
+
+def _offer_to(applicant, procedure, site, **slot_fields):
+    """``applicant`` on the list and offered a seat of a new slot of ``site``."""
+    entry = _entry_of(applicant, procedure, site)
+    queue_slot(site, procedure, **slot_fields)
+    offers_allocate(procedure_id=procedure.pk)
+    return Offer.objects.get(entry=entry, status=OfferStatus.OPEN)
+
+
+# --- Joining and reading -------------------------------------------------------------------
+
+
+def test_an_applicant_joins_and_sees_their_place(applicant_api, applicant, queue_procedure, site):
+    response = _join(applicant_api, queue_procedure, site, weekdays_excluded=[7, 6, 6])
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    entry = WaitlistEntry.objects.get(applicant=applicant)
+    assert body["id"] == entry.pk
+    assert body["procedure"] == queue_procedure.slug
+    assert body["sites"] == [site.slug]
+    assert body["weekdays_excluded"] == [6, 7]
+    assert body["status"] == "waiting"
+    assert body["position"] == 1
+    # Nothing given out lately: no honest figure.
+    assert body["weeks_estimate"] is None
+    assert body["offer"] is None
+    assert entry.channel == "api"
+    assert (
+        AuditEvent.objects.filter(action=AuditAction.WAITLIST_JOINED, applicant=applicant).count()
+        == 1
+    )
+
+    listed = applicant_api.get(WAITLIST).json()
+    assert [row["id"] for row in listed["results"]] == [entry.pk]
+    assert applicant_api.get(f"{WAITLIST}{entry.pk}/").json()["position"] == 1
+
+
+def test_the_place_counts_who_joined_before(applicant_api, applicant, queue_procedure, site):
+    for _ in range(3):
+        _entry_of(factories.ApplicantFactory(), queue_procedure, site)
+
+    body = _join(applicant_api, queue_procedure, site).json()
+
+    assert body["position"] == 4
+
+
+def test_joining_twice_is_refused_and_writes_nothing_more(applicant_api, queue_procedure, site):
+    assert _join(applicant_api, queue_procedure, site).status_code == 201
+
+    response = _join(applicant_api, queue_procedure, site)
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "already_waiting"
+    assert WaitlistEntry.objects.count() == 1
+
+
+def test_a_person_with_an_appointment_for_it_cannot_join(
+    applicant_api, applicant, queue_procedure, site
+):
+    open_site = factories.SiteFactory()
+    AllocationPolicy.objects.create(
+        procedure=queue_procedure, site=open_site, mode=AllocationMode.OPEN
+    )
+    slot = factories.SlotFactory(site=open_site, procedure=queue_procedure)
+    assert (
+        applicant_api.post("/api/v1/appointments/", {"slot": slot.pk}, format="json").status_code
+        == 201
+    )
+
+    response = _join(applicant_api, queue_procedure, site)
+
+    assert (response.status_code, response.json()["code"]) == (409, "already_booked")
+
+
+def test_a_procedure_given_out_in_the_calendar_has_no_list(applicant_api, procedure, site):
+    response = _join(applicant_api, procedure, site)
+
+    assert (response.status_code, response.json()["code"]) == (409, "not_given_out_by_list")
+    assert not WaitlistEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "procedure"),
+        ({"procedure": "no-such-procedure", "sites": ["SITE"]}, "procedure"),
+        ({"procedure": "PROC", "sites": ["no-such-site"]}, "sites"),
+        ({"procedure": "PROC", "sites": []}, "sites"),
+        ({"procedure": "PROC", "sites": "SITE"}, "sites"),
+        ({"procedure": "PROC", "sites": ["SITE"], "weekdays_excluded": [0]}, "weekdays_excluded"),
+        ({"procedure": "PROC", "sites": ["SITE"], "weekdays_excluded": [8]}, "weekdays_excluded"),
+        (
+            {"procedure": "PROC", "sites": ["SITE"], "weekdays_excluded": [1, 2, 3, 4, 5, 6, 7]},
+            "weekdays_excluded",
+        ),
+        ({"procedure": "PROC", "sites": ["SITE"], "applicant": "me"}, "applicant"),
+        ({"procedure": "PROC", "sites": ["SITE"], "applicant": 2**70}, "applicant"),
+        (
+            {"procedure": "PROC", "sites": ["SITE"], "permit_expires_on": "soon"},
+            "permit_expires_on",
+        ),
+    ],
+)
+def test_bad_input_is_a_400_naming_the_field_and_writes_nothing(
+    applicant_api, queue_procedure, site, body, field
+):
+    body = {
+        key: (
+            queue_procedure.slug if value == "PROC" else [site.slug] if value == ["SITE"] else value
+        )
+        for key, value in body.items()
+    }
+    audited = AuditEvent.objects.count()
+
+    response = applicant_api.post(WAITLIST, body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert field in response.json()["fields"]
+    assert not WaitlistEntry.objects.exists()
+    assert AuditEvent.objects.count() == audited
+
+
+def test_malformed_json_is_a_parse_error(applicant_api):
+    response = applicant_api.post(WAITLIST, "{", content_type="application/json")
+
+    assert (response.status_code, response.json()["code"]) == (400, "parse_error")
+
+
+def test_anonymous_is_not_authenticated_anywhere(anonymous_api, queue_procedure, site):
+    entry = _entry_of(factories.ApplicantFactory(), queue_procedure, site)
+    calls = [
+        ("get", WAITLIST),
+        ("post", WAITLIST),
+        ("get", f"{WAITLIST}{entry.pk}/"),
+        ("delete", f"{WAITLIST}{entry.pk}/"),
+        ("post", f"{WAITLIST}{entry.pk}/resume/"),
+        ("get", OFFERS),
+        ("get", f"{OFFERS}1/"),
+        ("post", f"{OFFERS}1/accept/"),
+        ("post", f"{OFFERS}1/decline/"),
+    ]
+    for method, path in calls:
+        response = getattr(anonymous_api, method)(path, format="json")
+        assert (response.status_code, response.json()["code"]) == (401, "not_authenticated"), path
+    assert WaitlistEntry.objects.get().status == EntryStatus.WAITING
+
+
+# --- Someone else's: exactly like nothing ---------------------------------------------------
+
+
+def test_another_applicants_entry_and_offer_answer_like_missing_ones(
+    other_applicant_api, applicant, queue_procedure, site
+):
+    offer = _offer_to(applicant, queue_procedure, site)
+    entry = offer.entry
+    missing = entry.pk + offer.pk + 1000
+
+    for path, method in (
+        (f"{WAITLIST}{{}}/", "get"),
+        (f"{WAITLIST}{{}}/", "delete"),
+        (f"{WAITLIST}{{}}/resume/", "post"),
+    ):
+        theirs = getattr(other_applicant_api, method)(path.format(entry.pk))
+        nobodys = getattr(other_applicant_api, method)(path.format(missing))
+        assert theirs.status_code == nobodys.status_code == 404
+        assert theirs.json() == nobodys.json()
+        assert theirs.json()["code"] == "waitlist_entry_not_found"
+    for path, method in (
+        (f"{OFFERS}{{}}/", "get"),
+        (f"{OFFERS}{{}}/accept/", "post"),
+        (f"{OFFERS}{{}}/decline/", "post"),
+    ):
+        theirs = getattr(other_applicant_api, method)(path.format(offer.pk))
+        nobodys = getattr(other_applicant_api, method)(path.format(missing))
+        assert theirs.status_code == nobodys.status_code == 404
+        assert theirs.json() == nobodys.json()
+        assert theirs.json()["code"] == "offer_not_found"
+    assert other_applicant_api.get(WAITLIST).json()["results"] == []
+    assert other_applicant_api.get(OFFERS).json()["results"] == []
+    offer.refresh_from_db()
+    entry.refresh_from_db()
+    assert (offer.status, entry.status) == (OfferStatus.OPEN, EntryStatus.WAITING)
+
+
+def test_an_applicant_naming_someone_else_is_told_no_such_person(
+    applicant_api, other_applicant, queue_procedure, site
+):
+    joined = _join(applicant_api, queue_procedure, site, applicant=other_applicant.pk)
+    listed = applicant_api.get(WAITLIST, {"applicant": other_applicant.pk})
+
+    for response in (joined, listed):
+        assert (response.status_code, response.json()["code"]) == (404, "applicant_not_found")
+    assert not WaitlistEntry.objects.exists()
+
+
+def test_an_id_past_bigint_is_a_missing_one(applicant_api):
+    for path in (f"{WAITLIST}{2**64}/", f"{OFFERS}{2**64}/"):
+        assert applicant_api.get(path).status_code == 404
+
+
+# --- Staff ---------------------------------------------------------------------------------
+
+
+def test_an_agent_joins_a_person_at_their_site(agent, applicant, queue_procedure, site):
+    api = token_client(agent)
+
+    response = _join(api, queue_procedure, site, applicant=applicant.pk)
+
+    assert response.status_code == 201, response.json()
+    entry = WaitlistEntry.objects.get(applicant=applicant)
+    assert entry.created_by == agent
+    listed = api.get(WAITLIST, {"applicant": applicant.pk}).json()["results"]
+    assert [row["id"] for row in listed] == [entry.pk]
+
+
+def test_staff_must_name_the_person(agent, queue_procedure, site):
+    api = token_client(agent)
+
+    for response in (_join(api, queue_procedure, site), api.get(WAITLIST)):
+        assert response.status_code == 400
+        assert "applicant" in response.json()["fields"]
+    assert not WaitlistEntry.objects.exists()
+
+
+def test_an_agent_of_another_site_can_neither_join_nor_see(
+    other_agent, applicant, queue_procedure, site
+):
+    api = token_client(other_agent)
+    offer = _offer_to(applicant, queue_procedure, site)
+
+    joined = _join(api, queue_procedure, site, applicant=factories.ApplicantFactory().pk)
+
+    assert (joined.status_code, joined.json()["code"]) == (403, "not_allowed")
+    assert api.get(f"{WAITLIST}{offer.entry_id}/").status_code == 404
+    assert api.delete(f"{WAITLIST}{offer.entry_id}/").status_code == 404
+    assert api.get(f"{OFFERS}{offer.pk}/").status_code == 404
+    assert api.post(f"{OFFERS}{offer.pk}/accept/").status_code == 404
+    assert api.get(OFFERS).json()["results"] == []
+    assert api.get(WAITLIST, {"applicant": applicant.pk}).json()["results"] == []
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.OPEN
+    assert WaitlistEntry.objects.count() == 1
+
+
+def test_an_agent_sees_and_answers_the_offers_at_their_site(
+    agent, applicant, queue_procedure, site
+):
+    api = token_client(agent)
+    offer = _offer_to(applicant, queue_procedure, site)
+
+    assert [row["id"] for row in api.get(OFFERS).json()["results"]] == [offer.pk]
+    response = api.post(f"{OFFERS}{offer.pk}/decline/")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "declined"
+
+
+def test_a_supervisor_records_a_renewal_whose_permit_expires_soon(
+    supervisor, applicant_api, applicant, other_applicant, queue_procedure, site
+):
+    soon = (timezone.localdate() + timedelta(days=20)).isoformat()
+    _join(applicant_api, queue_procedure, site, permit_expires_on=soon)  # ignored: not staff
+
+    response = _join(
+        token_client(supervisor),
+        queue_procedure,
+        site,
+        applicant=other_applicant.pk,
+        permit_expires_on=soon,
+    )
+
+    assert response.status_code == 201
+    assert response.json()["permit_expires_on"] == soon
+    assert response.json()["position"] == 1  # before the applicant who joined first
+    own = WaitlistEntry.objects.get(applicant=applicant)
+    assert (own.permit_expires_on, own.priority_class) == (None, PriorityClass.NONE)
+    assert WaitlistEntry.objects.get(applicant=other_applicant).priority_class == (
+        PriorityClass.PERMIT_EXPIRING
+    )
+
+
+def test_a_mediator_of_another_point_is_told_no_such_person(queue_procedure, site):
+    walk_in = factories.ApplicantFactory(user=None, access_point=factories.AccessPointFactory())
+    entry = waitlist_join(
+        actor=factories.UserFactory(role=Role.SUPERVISOR),
+        applicant=walk_in,
+        procedure=queue_procedure,
+        site_ids=[site.pk],
+    )
+    api = token_client(factories.MediatorFactory())
+
+    assert api.get(f"{WAITLIST}{entry.pk}/").status_code == 404
+    joined = _join(api, queue_procedure, site, applicant=walk_in.pk)
+    assert (joined.status_code, joined.json()["code"]) == (404, "applicant_not_found")
+    assert api.get(WAITLIST, {"applicant": walk_in.pk}).status_code == 404
+
+
+# --- Leaving and resuming --------------------------------------------------------------------
+
+
+def test_leaving_withdraws_the_offer_and_frees_the_seat(
+    applicant_api, applicant, queue_procedure, site
+):
+    offer = _offer_to(applicant, queue_procedure, site)
+
+    response = applicant_api.delete(f"{WAITLIST}{offer.entry_id}/")
+
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["position"]) == ("left", None)
+    offer.refresh_from_db()
+    offer.slot.refresh_from_db()
+    assert (offer.status, offer.slot.held) == (OfferStatus.WITHDRAWN, 0)
+    assert applicant_api.get(WAITLIST).json()["results"] == []
+    # Leaving again changes nothing.
+    assert applicant_api.delete(f"{WAITLIST}{offer.entry_id}/").json()["status"] == "left"
+
+
+def test_a_paused_entry_resumes_once(applicant_api, applicant, queue_procedure, site):
+    entry = _entry_of(applicant, queue_procedure, site)
+    WaitlistEntry.objects.filter(pk=entry.pk).update(status=EntryStatus.PAUSED, expiries=2)
+    assert applicant_api.get(f"{WAITLIST}{entry.pk}/").json()["position"] is None
+
+    resumed = applicant_api.post(f"{WAITLIST}{entry.pk}/resume/")
+    again = applicant_api.post(f"{WAITLIST}{entry.pk}/resume/")
+
+    assert (resumed.status_code, resumed.json()["status"]) == (200, "waiting")
+    assert resumed.json()["position"] == 1
+    assert (again.status_code, again.json()["code"]) == (409, "waitlist_entry_not_paused")
+
+
+# --- Offers: the flow ----------------------------------------------------------------------
+
+
+def test_join_offer_accept_gives_the_appointment(applicant_api, applicant, queue_procedure, site):
+    entry_id = _join(applicant_api, queue_procedure, site).json()["id"]
+    slot = queue_slot(site, queue_procedure)
+    offers_allocate(procedure_id=queue_procedure.pk)
+
+    [offer] = applicant_api.get(OFFERS).json()["results"]
+    assert (offer["status"], offer["entry"], offer["slot"]["id"]) == ("open", entry_id, slot.pk)
+    assert offer["slot"]["site"] == site.slug
+    entry = applicant_api.get(WAITLIST).json()["results"][0]
+    assert entry["offer"]["id"] == offer["id"]
+
+    response = applicant_api.post(f"{OFFERS}{offer['id']}/accept/")
+
+    assert response.status_code == 201, response.json()
+    appointment = Appointment.objects.get(applicant=applicant, procedure=queue_procedure)
+    assert response.json()["reference"] == appointment.reference
+    assert response.json()["slot"]["id"] == slot.pk
+    assert appointment.status == AppointmentStatus.BOOKED
+    seen = applicant_api.get(f"/api/v1/appointments/{appointment.reference}/")
+    assert seen.status_code == 200
+    slot.refresh_from_db()
+    assert (slot.booked, slot.held) == (1, 0)
+    assert applicant_api.get(WAITLIST).json()["results"] == []
+    assert applicant_api.get(f"{OFFERS}{offer['id']}/").json()["appointment"] == (
+        appointment.reference
+    )
+    again = applicant_api.post(f"{OFFERS}{offer['id']}/accept/")
+    assert (again.status_code, again.json()["code"]) == (409, "offer_not_open")
+
+
+def test_declining_passes_the_seat_to_the_next_person(
+    applicant_api, other_applicant_api, applicant, other_applicant, queue_procedure, site
+):
+    offer = _offer_to(applicant, queue_procedure, site)
+    _entry_of(other_applicant, queue_procedure, site)
+
+    response = applicant_api.post(f"{OFFERS}{offer.pk}/decline/")
+    offers_allocate(procedure_id=queue_procedure.pk)
+
+    assert (response.status_code, response.json()["status"]) == (200, "declined")
+    [theirs] = other_applicant_api.get(OFFERS, {"status": "open"}).json()["results"]
+    assert theirs["slot"]["id"] == offer.slot_id
+    # The decliner keeps their place (the first decline) and sees their old offer.
+    mine = applicant_api.get(WAITLIST).json()["results"][0]
+    assert (mine["position"], mine["offer"]) == (1, None)
+    assert [o["status"] for o in applicant_api.get(OFFERS).json()["results"]] == ["declined"]
+    assert applicant_api.get(OFFERS, {"status": "open"}).json()["results"] == []
+
+
+def test_an_expired_offer_cannot_be_accepted(applicant_api, applicant, queue_procedure, site):
+    offer = _offer_to(applicant, queue_procedure, site)
+    Offer.objects.filter(pk=offer.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+
+    response = applicant_api.post(f"{OFFERS}{offer.pk}/accept/")
+
+    assert (response.status_code, response.json()["code"]) == (409, "offer_expired")
+    assert not Appointment.objects.filter(procedure=queue_procedure).exists()
+
+
+@pytest.mark.parametrize("query", [{"status": "nope"}, {"status": ""}, {"applicant": "x"}])
+def test_a_malformed_offers_filter_is_a_400(applicant_api, query):
+    response = applicant_api.get(OFFERS, query)
+
+    assert (response.status_code, response.json()["code"]) == (400, "invalid")
+
+
+# --- The rate limit ---------------------------------------------------------------------------
+
+
+def test_joining_is_rate_limited_per_account(applicant_api, queue_procedure, site, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.RATELIMITS = {
+        **settings.RATELIMITS,
+        "waitlist_join": {"account": (2, 3600), "ip": (100, 3600)},
+    }
+    other = factories.ProcedureFactory()
+    AllocationPolicy.objects.create(procedure=other, mode=AllocationMode.QUEUE)
+
+    assert _join(applicant_api, queue_procedure, site).status_code == 201
+    assert _join(applicant_api, queue_procedure, site).status_code == 409  # counted too
+    response = _join(applicant_api, other, site)
+
+    assert (response.status_code, response.json()["code"]) == (429, "rate_limited")
+    assert int(response["Retry-After"]) > 0
+    assert WaitlistEntry.objects.count() == 1
+    # Reading is not counted.
+    assert applicant_api.get(WAITLIST).status_code == 200
+    cache.clear()
+
+
+def test_joining_is_rate_limited_per_client_address(queue_procedure, site, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.RATELIMITS = {
+        **settings.RATELIMITS,
+        "waitlist_join": {"account": (100, 3600), "ip": (2, 3600)},
+    }
+    clients = [token_client(factories.ApplicantFactory().user) for _ in range(3)]
+
+    statuses = [_join(client, queue_procedure, site).status_code for client in clients]
+
+    assert statuses == [201, 201, 429]
+    assert WaitlistEntry.objects.count() == 2
+    cache.clear()
+
+
+# --- Query bounds --------------------------------------------------------------------------------
+
+
+@override_settings(API_PAGE_SIZE=20)
+def test_waitlist_api_queries_are_bounded(
+    applicant, queue_procedure, site, agent, supervisor, django_assert_max_num_queries
+):
+    """Each endpoint's queries do not grow with the people waiting, the offers
+    made or the entries of the person (several procedures)."""
+    for _ in range(6):
+        _entry_of(factories.ApplicantFactory(), queue_procedure, site)
+    procedures = [queue_procedure]
+    for _ in range(2):
+        procedure = factories.ProcedureFactory()
+        AllocationPolicy.objects.create(procedure=procedure, mode=AllocationMode.QUEUE)
+        procedures.append(procedure)
+    entries = [_entry_of(applicant, procedure, site) for procedure in procedures]
+    for procedure in procedures:
+        queue_slot(site, procedure, capacity=8)
+        offers_allocate(procedure_id=procedure.pk)
+    offers = list(Offer.objects.filter(applicant=applicant).order_by("pk"))
+    assert len(offers) == 3
+    api = token_client(applicant.user)
+    staff = token_client(agent)
+    newcomer = token_client(factories.ApplicantFactory().user)
+    fourth = factories.ProcedureFactory()
+    AllocationPolicy.objects.create(procedure=fourth, mode=AllocationMode.QUEUE)
+
+    # The token; the page of entries; per entry in force its open offer, its place
+    # and the pace (three queries: an entry per procedure, a person has a few); the
+    # sites' slugs. Staff: the person named and the sites they work at, too.
+    with django_assert_max_num_queries(12):
+        assert api.get(WAITLIST).status_code == 200
+    with django_assert_max_num_queries(14):
+        assert staff.get(WAITLIST, {"applicant": applicant.pk}).status_code == 200
+    with django_assert_max_num_queries(6):
+        assert api.get(f"{WAITLIST}{entries[0].pk}/").status_code == 200
+    # The token; the procedure and sites; the service (modes, sites, blocks, the
+    # appointment, the priority class, the insert and its audit row, in a transaction);
+    # the rendering (its offer, place and pace, the sites). Not one per person waiting.
+    with django_assert_max_num_queries(19):
+        assert _join(newcomer, fourth, site).status_code == 201
+    # The token; the page of offers with their slot, site, procedure and appointment.
+    with django_assert_max_num_queries(2):
+        assert api.get(OFFERS).status_code == 200
+    with django_assert_max_num_queries(2):
+        assert staff.get(OFFERS).status_code == 200
+    with django_assert_max_num_queries(2):
+        assert api.get(f"{OFFERS}{offers[0].pk}/").status_code == 200
+    with django_assert_max_num_queries(17):
+        assert api.post(f"{OFFERS}{offers[0].pk}/accept/").status_code == 201
+    with django_assert_max_num_queries(12):
+        assert api.post(f"{OFFERS}{offers[1].pk}/decline/").status_code == 200
+    with django_assert_max_num_queries(14):
+        assert api.delete(f"{WAITLIST}{entries[2].pk}/").status_code == 200
+    WaitlistEntry.objects.filter(pk=entries[1].pk).update(status=EntryStatus.PAUSED)
+    with django_assert_max_num_queries(10):
+        assert api.post(f"{WAITLIST}{entries[1].pk}/resume/").status_code == 200
