@@ -452,8 +452,12 @@ def test_an_answered_offer_cannot_be_answered_again(web, link_offer):  # noqa: F
 
 
 def test_a_paused_entry_is_resumed_from_its_last_offers_link(
-    web, walk_in, site, procedure, supervisor
-):  # noqa: F811
+    web,  # noqa: F811
+    walk_in,
+    site,
+    procedure,
+    supervisor,
+):
     waitlist_join(actor=supervisor, applicant=walk_in, procedure=procedure, site_ids=[site.pk])
     offers = []
     for days in (3, 4):
