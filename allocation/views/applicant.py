@@ -155,7 +155,6 @@ def join(request: HttpRequest, procedure: str) -> HttpResponse:
             "hold_hours": settings.OFFER_HOLD_HOURS,
             "pause_after": settings.WAITLIST_PAUSE_AFTER_EXPIRIES,
         },
-        status=400 if form.is_bound else 200,
     )
 
 
