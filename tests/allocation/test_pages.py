@@ -490,3 +490,15 @@ def test_the_link_page_is_rate_limited_per_address(web, link_offer):  # noqa: F8
     answers.append(web.get(reverse("allocation:offer_link", args=["1-x"])).status_code)
 
     assert answers == [200, 200, 429]
+
+
+def test_ids_past_bigint_answer_404_not_500(logged_in):
+    huge = 2**70
+    answers = [
+        logged_in.get(reverse("allocation:leave", args=[huge])),
+        logged_in.post(reverse("allocation:resume", args=[huge])),
+        logged_in.get(reverse("allocation:offer", args=[huge])),
+        logged_in.get(reverse("allocation:offer_link", args=[f"{huge}-{'0' * 32}"])),
+    ]
+
+    assert [a.status_code for a in answers] == [404] * 4
