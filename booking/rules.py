@@ -266,14 +266,18 @@ def booking_check(*, actor: User, applicant: Applicant, slot: Slot, now: datetim
         raise errors.DocumentNotAccepted(required=procedure.get_required_document_display())
 
 
-def held_booking_check(*, actor: User, applicant: Applicant, slot: Slot, now: datetime) -> None:
+def held_booking_check(
+    *, actor: User | None, applicant: Applicant, slot: Slot, now: datetime
+) -> None:
     """``booking_check`` for a seat held for ``applicant`` (an offer accepted):
     the same rules but the pool's and the cut-off's, which the offer answered
-    for when it was made (``allocation.rules``)."""
-    if not can_act_for(actor, applicant, site_id=slot.site_id):
-        raise errors.NotAllowed()
-    if actor.role == Role.APPLICANT and not is_verified(actor):
-        raise errors.AccountNotVerified()
+    for when it was made (``allocation.rules``). ``actor`` ``None``: the person
+    by their offer's link, whose token answered for who they are."""
+    if actor is not None:
+        if not can_act_for(actor, applicant, site_id=slot.site_id):
+            raise errors.NotAllowed()
+        if actor.role == Role.APPLICANT and not is_verified(actor):
+            raise errors.AccountNotVerified()
     procedure = slot.procedure
     if not (procedure.is_active and slot.site.is_active):
         raise errors.ProcedureUnavailable()

@@ -130,4 +130,13 @@ RATELIMITS = {
         "account": env_rate("RATELIMIT_WAITLIST_JOIN_ACCOUNT", "30/h"),
         "ip": env_rate("RATELIMIT_WAITLIST_JOIN_IP", "300/h"),
     },
+    # --- Fair allocation: the applicant's waiting-list pages (h-wpages) ---
+    # Joining, leaving, resuming and answering an offer (pages): per account and address.
+    "waitlist_pages": {
+        "account": env_rate("RATELIMIT_WAITLIST_PAGES_ACCOUNT", "20/h"),
+        "ip": env_rate("RATELIMIT_WAITLIST_PAGES_IP", "120/h"),
+    },
+    # The offer's link page (no login, the token is the authority): every request,
+    # read or answer, per client address, so tokens cannot be tried in bulk.
+    "offer_link": {"ip": env_rate("RATELIMIT_OFFER_LINK_IP", "60/h")},
 }

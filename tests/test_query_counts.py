@@ -57,8 +57,9 @@ PAGES = [
     ("accessibility statement", lambda w: reverse("accessibility"), 2, 200),
     ("procedures", lambda w: reverse("booking:procedures"), 5, 200),
     # The pages of a procedure ask once whether the person holds a priority right
-    # for it (booking.rules.priority_right_held).
-    ("sites", lambda w: reverse("booking:sites", args=[w.procedure.slug]), 5, 200),
+    # for it (booking.rules.priority_right_held). The sites step also reads the
+    # procedure's allocation modes (one query: sites given out by a waiting list).
+    ("sites", lambda w: reverse("booking:sites", args=[w.procedure.slug]), 6, 200),
     ("days", lambda w: reverse("booking:days", args=[w.procedure.slug, w.site.slug]), 7, 200),
     (
         "times",

@@ -1179,6 +1179,15 @@ _BY_TEST = {
         "api:agent-slots-move",
     ],
     # --- Fair allocation: the applicant's waiting-list pages and the offer link (h-wpages)
+    "tests/allocation/test_pages_queries.py::"
+    "test_waitlist_pages_take_a_bounded_number_of_queries": [
+        "allocation:mine",
+        "allocation:join",
+        "allocation:leave",
+        "allocation:resume",
+        "allocation:offer",
+        "allocation:offer_link",
+    ],
     # (end of h-wpages)
     # --- Fair allocation: the staff's waiting-list screens, allocation modes (h-wstaff)
     # (end of h-wstaff)

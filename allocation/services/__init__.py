@@ -4,7 +4,9 @@
 from allocation.services.offers import (
     holds_withdraw,
     offer_accept,
+    offer_accept_by_link,
     offer_decline,
+    offer_decline_by_link,
     offer_slots_lock,
     offers_allocate,
     offers_expire_due,
@@ -15,6 +17,7 @@ from allocation.services.scheduling import allocation_after_commit
 from allocation.services.waitlist import (
     queue_sites,
     waitlist_entry_resume,
+    waitlist_entry_resume_by_link,
     waitlist_join,
     waitlist_leave,
 )
@@ -23,7 +26,9 @@ __all__ = [
     "allocation_after_commit",
     "holds_withdraw",
     "offer_accept",
+    "offer_accept_by_link",
     "offer_decline",
+    "offer_decline_by_link",
     "offer_slots_lock",
     "offers_allocate",
     "offers_expire_due",
@@ -31,6 +36,7 @@ __all__ = [
     "queue_sites",
     "visible_offers",
     "waitlist_entry_resume",
+    "waitlist_entry_resume_by_link",
     "waitlist_join",
     "waitlist_leave",
 ]

@@ -330,9 +330,10 @@ def visible_offers(actor: User) -> QuerySet[Offer]:
     return offers
 
 
-def _offer_locked(*, actor: User, offer_id: int) -> Offer:
+def _offer_locked(*, actor: User | None, offer_id: int) -> Offer:
     """The offer locked with its slot and entry (in the module's lock order), if
-    ``actor`` may act on it; ``OfferNotFound`` otherwise."""
+    ``actor`` may act on it (``None``: the offer's link, whose token answered
+    for it); ``OfferNotFound`` otherwise."""
     found = Offer.objects.filter(pk=offer_id).values_list("slot_id", "entry_id").first()
     if found is None:
         raise errors.OfferNotFound()
@@ -344,7 +345,9 @@ def _offer_locked(*, actor: User, offer_id: int) -> Offer:
         .filter(pk=offer_id)
         .first()
     )
-    if offer is None or not can_act_for(actor, offer.applicant, site_id=offer.slot.site_id):
+    if offer is None or (
+        actor is not None and not can_act_for(actor, offer.applicant, site_id=offer.slot.site_id)
+    ):
         raise errors.OfferNotFound()
     return offer
 
@@ -360,6 +363,18 @@ def offer_accept(*, actor: User, offer: Offer | int, channel: str = Channel.WEB)
     """Accept the offer: its held seat becomes the person's appointment (every
     booking rule applies, the messages of a booking are owed), the entry is
     served. Refused when it is no longer open or has expired."""
+    return _accept(actor=actor, offer=offer, channel=channel)
+
+
+def offer_accept_by_link(*, offer: Offer | int, channel: str = Channel.WEB) -> Appointment:
+    """``offer_accept`` by the person following their offer's link
+    (``allocation.links``: the token is the authority, no account acts; a
+    walk-in has none). Booked by nobody, as an applicant; audited without an
+    actor, ``"by": "link"``."""
+    return _accept(actor=None, offer=offer, channel=channel)
+
+
+def _accept(*, actor: User | None, offer: Offer | int, channel: str) -> Appointment:
     now = timezone.now()
     offer_id = offer if isinstance(offer, int) else offer.pk
     with transaction.atomic():
@@ -378,7 +393,12 @@ def offer_accept(*, actor: User, offer: Offer | int, channel: str = Channel.WEB)
             actor=actor,
             action=AuditAction.OFFER_ACCEPTED,
             appointment=appointment,
-            details={"offer": locked.pk, "entry": locked.entry_id, "slot": locked.slot_id},
+            details={
+                "offer": locked.pk,
+                "entry": locked.entry_id,
+                "slot": locked.slot_id,
+                **({"by": "link"} if actor is None else {}),
+            },
         )
     return appointment
 
@@ -387,13 +407,23 @@ def offer_decline(*, actor: User, offer: Offer | int) -> Offer:
     """Decline the offer: the seat goes to the next person after the commit.
     The first decline keeps the person's place; a later one sends them to the
     end of their group (``rules.keeps_place_after_decline``)."""
+    return _decline(actor=actor, offer=offer)
+
+
+def offer_decline_by_link(*, offer: Offer | int) -> Offer:
+    """``offer_decline`` by the person following their offer's link (see
+    ``offer_accept_by_link``)."""
+    return _decline(actor=None, offer=offer)
+
+
+def _decline(*, actor: User | None, offer: Offer | int) -> Offer:
     now = timezone.now()
     offer_id = offer if isinstance(offer, int) else offer.pk
     with transaction.atomic():
         locked = _offer_locked(actor=actor, offer_id=offer_id)
         _open_checked(locked, now)
-        details = {}
-        if actor.role != Role.APPLICANT:
+        details: dict = {} if actor is not None else {"by": "link"}
+        if actor is not None and actor.role != Role.APPLICANT:
             for _receiver, answer in signals.acting_for_entry.send(
                 sender=WaitlistEntry,
                 actor=actor,
@@ -554,7 +584,9 @@ __all__ = [
     "ENTRY_IN_FORCE",
     "holds_withdraw",
     "offer_accept",
+    "offer_accept_by_link",
     "offer_decline",
+    "offer_decline_by_link",
     "offer_slots_lock",
     "offers_allocate",
     "offers_expire_due",

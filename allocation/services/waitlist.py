@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from accounts.permissions import is_verified
 from allocation import errors, rules, signals
-from allocation.models import ENTRY_IN_FORCE, EntryStatus, OfferStatus, WaitlistEntry
+from allocation.models import ENTRY_IN_FORCE, EntryStatus, Offer, OfferStatus, WaitlistEntry
 from allocation.services.offers import offer_slots_lock, offers_withdraw
 from allocation.services.scheduling import allocation_after_commit
 from audit.models import AuditAction
@@ -165,17 +165,21 @@ def waitlist_join(
     return entry
 
 
-def _entry_locked(*, actor: User, entry_id: int) -> WaitlistEntry:
+def _entry_locked(*, actor: User | None, entry_id: int) -> WaitlistEntry:
     """The entry locked, if ``actor`` may act on it (``EntryNotFound`` otherwise:
-    what they may not touch does not exist). Caller is in a transaction."""
+    what they may not touch does not exist; ``None``: an offer's link answered
+    for it). Caller is in a transaction."""
     entry = (
         WaitlistEntry.objects.select_for_update(of=("self",))
         .select_related("applicant", "procedure")
         .filter(pk=entry_id)
         .first()
     )
-    if entry is None or not all(
-        can_act_for(actor, entry.applicant, site_id=site_id) for site_id in entry.site_ids
+    if entry is None or (
+        actor is not None
+        and not all(
+            can_act_for(actor, entry.applicant, site_id=site_id) for site_id in entry.site_ids
+        )
     ):
         raise errors.EntryNotFound()
     return entry
@@ -210,13 +214,37 @@ def waitlist_leave(*, actor: User, entry: WaitlistEntry | int) -> WaitlistEntry:
 def waitlist_entry_resume(*, actor: User, entry: WaitlistEntry | int) -> WaitlistEntry:
     """The person still needs an appointment: a paused entry waits again, in
     the place it had (its expiries start again from zero)."""
-    now = timezone.now()
     entry_id = entry if isinstance(entry, int) else entry.pk
+    return _resume(actor=actor, entry_id=entry_id)
+
+
+def waitlist_entry_resume_by_link(*, offer: Offer) -> WaitlistEntry:
+    """``waitlist_entry_resume`` by the person following the link of their
+    entry's last offer (the token is the authority: no account acts). The link
+    of an older offer resumes nothing (``EntryNotFound``): it may have gone
+    round long ago."""
+    last = (
+        Offer.objects.filter(entry_id=offer.entry_id)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if last != offer.pk:
+        raise errors.EntryNotFound()
+    return _resume(actor=None, entry_id=offer.entry_id)
+
+
+def _resume(*, actor: User | None, entry_id: int) -> WaitlistEntry:
+    now = timezone.now()
     with transaction.atomic():
         locked = _entry_locked(actor=actor, entry_id=entry_id)
         if locked.status != EntryStatus.PAUSED:
             raise errors.EntryNotPaused()
-        details = _acting(actor=actor, applicant=locked.applicant, event=signals.RESUMED, now=now)
+        details = (
+            {"by": "link"}
+            if actor is None
+            else _acting(actor=actor, applicant=locked.applicant, event=signals.RESUMED, now=now)
+        )
         locked.status = EntryStatus.WAITING
         locked.expiries = 0
         locked.updated_at = now

@@ -79,9 +79,10 @@ def _changed(appointment: Appointment, event: str, now: datetime, messages: list
 # --- Staff acting for someone --------------------------------------------------
 
 
-def _for_someone(actor: User) -> bool:
-    """Does ``actor`` act for someone else (staff), not for themselves?"""
-    return actor.role != Role.APPLICANT
+def _for_someone(actor: User | None) -> bool:
+    """Does ``actor`` act for someone else (staff), not for themselves? ``None``:
+    the person themselves by their offer's link."""
+    return actor is not None and actor.role != Role.APPLICANT
 
 
 def _acting_for(

@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Role, User
 from audit.models import AuditAction
 from audit.services import audit_event
 from booking import availability_cache, errors, rules, signals, statements
@@ -117,7 +117,7 @@ def appointment_book(
 
 def appointment_book_held(
     *,
-    actor: User,
+    actor: User | None,
     applicant: Applicant,
     slot_id: int,
     channel: str = Channel.WEB,
@@ -127,7 +127,9 @@ def appointment_book_held(
     answers for the hold being theirs). The hold becomes the booking: the
     slot's pool is not asked (the pool ``queue`` is nobody's), every other rule
     is (``rules.held_booking_check``). Caller is in a transaction: a refused
-    booking gives the hold back with it. ``SeatNotHeld`` if the slot holds none."""
+    booking gives the hold back with it. ``SeatNotHeld`` if the slot holds none.
+    ``actor`` ``None``: the person answers their own offer by its link (the
+    token is the authority, no account acts): booked by nobody, as an applicant."""
     now = timezone.now()
     slot = _slot_loaded(slot_id)
     rules.held_booking_check(actor=actor, applicant=applicant, slot=slot, now=now)
@@ -137,7 +139,7 @@ def appointment_book_held(
 
 
 def _appointment_book(
-    *, actor: User, applicant: Applicant, slot: Slot, channel: str, now: datetime
+    *, actor: User | None, applicant: Applicant, slot: Slot, channel: str, now: datetime
 ) -> Appointment:
     """``appointment_book`` once the checks are made: the statement, retried on
     a reference collision. Inside a transaction when staff act for someone."""
@@ -251,7 +253,7 @@ def _booked_details(slot: Slot, channel: str) -> dict:
 
 
 def _appointment_new(
-    *, actor: User, applicant: Applicant, slot: Slot, channel: str, now: datetime
+    *, actor: User | None, applicant: Applicant, slot: Slot, channel: str, now: datetime
 ) -> Appointment:
     """The new appointment, not saved: the identity copied, the slot's site and
     procedure already loaded (the messages and the API's answer use them)."""
@@ -265,7 +267,8 @@ def _appointment_new(
         **{name: getattr(applicant, name) for name in IDENTITY_SNAPSHOT_FIELDS},
         channel=channel,
         booked_by=actor,
-        booked_by_role=actor.role,
+        # No actor: the person by their offer's link (``appointment_book_held``).
+        booked_by_role=actor.role if actor is not None else Role.APPLICANT,
         created_at=now,
         updated_at=now,
     )

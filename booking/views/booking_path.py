@@ -14,6 +14,7 @@ from accounts.permissions import is_verified
 from booking import errors, rules, services
 from booking.calendar import build_week, day_slots, parse_date, sites_with_availability
 from booking.models import (
+    AllocationMode,
     Channel,
     Procedure,
     Site,
@@ -56,10 +57,41 @@ def sites(request: HttpRequest, procedure: str) -> HttpResponse:
         pools=pools_for(request.user, procedure=procedure_obj),
         now=timezone.now(),
     )
-    if not found:
+    list_sites = _list_sites(procedure_obj)
+    if list_sites:
+        # Given out by its waiting list (there, no calendar can ever show those
+        # seats): a person with an appointment for it already is sent to it.
+        applicant = applicant_of(request.user)
+        appointment = (
+            None if applicant is None else active_by_procedure(applicant).get(procedure_obj.pk)
+        )
+        if appointment is not None:
+            messages.info(
+                request, _("You already have an appointment for this procedure: here it is.")
+            )
+            return redirect("booking:appointment_detail", reference=appointment.reference)
+    if not found and not list_sites:
         _found_nothing(request, procedure_obj, ())
         return render(request, "booking/nothing_free.html", {"procedure": procedure_obj})
-    return render(request, "booking/sites.html", {"procedure": procedure_obj, "sites": found})
+    return render(
+        request,
+        "booking/sites.html",
+        {"procedure": procedure_obj, "sites": found, "list_sites": list_sites},
+    )
+
+
+def _list_sites(procedure: Procedure) -> list[Site]:
+    """The active sites whose public capacity of ``procedure`` its waiting list
+    gives out (``AllocationMode.QUEUE``; ``allocation.services.queue_sites``
+    from below): two queries, none more when the procedure has no policy."""
+    modes = rules.allocation_modes([procedure.pk])
+    if AllocationMode.QUEUE not in modes.values():
+        return []
+    return [
+        site
+        for site in Site.objects.filter(is_active=True).order_by("name")
+        if rules.allocation_mode(procedure.pk, site.pk, modes=modes) == AllocationMode.QUEUE
+    ]
 
 
 @require_GET

@@ -45,6 +45,7 @@ from booking.models import Slot
 from notifications.services import unsubscribe_token
 from tests import factories
 from tests.auth import MODEL_BACKEND, otp_device_confirm
+from tests.helpers import waitlist_pages
 from tests.helpers.matrix import (
     Personas,
     _calendar_day,
@@ -793,6 +794,59 @@ PAGES: dict[str, list[Visit]] = {
         Visit("anonymous", kwargs=_issued_code, label="an issued record", state=attempts_history)
     ],
     # --- Fair allocation: the applicant's waiting-list pages and the offer link (h-wpages)
+    "allocation:mine": [
+        Visit("other_applicant", label="empty list"),
+        Visit("applicant", state=waitlist_pages.entry_waiting, label="entry waiting"),
+        Visit("applicant", state=waitlist_pages.open_offer, label="open offer"),
+        Visit("applicant", state=waitlist_pages.entry_paused, label="paused entry"),
+    ],
+    "allocation:join": [
+        Visit(
+            "applicant",
+            kwargs=lambda s: {"procedure": waitlist_pages.LISTED},
+            state=waitlist_pages.list_procedure,
+        ),
+        Visit(
+            "applicant",
+            kwargs=lambda s: {"procedure": waitlist_pages.LISTED},
+            state=waitlist_pages.list_procedure,
+            errors={},
+            form="main form[method=post]",
+        ),
+    ],
+    "allocation:leave": [
+        Visit("applicant", kwargs=waitlist_pages.visit_entry, state=waitlist_pages.open_offer)
+    ],
+    "allocation:offer": [
+        Visit("applicant", kwargs=waitlist_pages.visit_offer, state=waitlist_pages.open_offer),
+        Visit(
+            "applicant",
+            kwargs=waitlist_pages.visit_offer,
+            state=waitlist_pages.open_offer,
+            query={"decline": "1"},
+            label="confirm the decline",
+        ),
+    ],
+    "allocation:offer_link": [
+        Visit(
+            "anonymous",
+            kwargs=waitlist_pages.visit_link,
+            state=waitlist_pages.open_offer,
+            label="open",
+        ),
+        Visit(
+            "anonymous",
+            kwargs=waitlist_pages.visit_link,
+            state=waitlist_pages.offer_expired,
+            label="expired",
+        ),
+        Visit(
+            "anonymous",
+            kwargs=waitlist_pages.visit_link,
+            state=waitlist_pages.entry_paused,
+            label="paused: resume",
+        ),
+    ],
     # (end of h-wpages)
     # --- Fair allocation: the staff's waiting-list screens, allocation modes (h-wstaff)
     # (end of h-wstaff)

@@ -40,6 +40,7 @@ from notifications.services import unsubscribe_token
 from substitution.models import SubstitutionRequest
 from tests.auth import login
 from tests.helpers import waitlist_api_world
+from tests.helpers.waitlist_pages import waitlist_state
 from tests.personas import ADMINISTRATOR, PERSONAS, World
 
 LOGIN = "login"
@@ -1493,6 +1494,61 @@ MATRIX: dict[str, list[Case]] = {
         ),
     ],
     # --- Fair allocation: the applicant's waiting-list pages and the offer link (h-wpages)
+    # The applicant is on the list of ``listed`` with an open offer (waitlist_pages);
+    # the other applicant is not: another's entry or offer is a 404, like none.
+    "allocation:mine": [Case(applicant_page())],
+    "allocation:join": [
+        Case(
+            applicant_page(REDIRECT, 200),
+            kwargs=lambda s: {"procedure": waitlist_state(s).procedure.slug},
+            label="on the list already: sent to it",
+        ),
+        Case(
+            applicant_page(REDIRECT),
+            kwargs=lambda s: {"procedure": waitlist_state(s).procedure.slug},
+            method="POST",
+            data=lambda s: {"sites": [s.sites["site"].pk]},
+            label="join",
+        ),
+    ],
+    "allocation:leave": [
+        Case(applicant_page(200, 404), kwargs=lambda s: {"pk": waitlist_state(s).entry.pk}),
+        Case(
+            applicant_page(REDIRECT, 404),
+            kwargs=lambda s: {"pk": waitlist_state(s).entry.pk},
+            method="POST",
+        ),
+    ],
+    "allocation:resume": [
+        Case(
+            applicant_page(REDIRECT, 404),
+            kwargs=lambda s: {"pk": waitlist_state(s).entry.pk},
+            method="POST",
+            label="not paused: said so",
+        )
+    ],
+    "allocation:offer": [
+        Case(applicant_page(200, 404), kwargs=lambda s: {"pk": waitlist_state(s).offer.pk}),
+        Case(
+            applicant_page(REDIRECT, 404),
+            kwargs=lambda s: {"pk": waitlist_state(s).offer.pk},
+            method="POST",
+            data=lambda s: {"answer": "accept"},
+            label="accept",
+        ),
+    ],
+    # No login: the token is the authority; a bad one is the same 404 for everyone.
+    "allocation:offer_link": [
+        Case(PUBLIC, kwargs=lambda s: {"token": waitlist_state(s).token}),
+        Case(outcomes(404), kwargs=lambda s: {"token": "1-" + "0" * 32}, label="bad token"),
+        Case(
+            ANY_REDIRECT,
+            kwargs=lambda s: {"token": waitlist_state(s).token},
+            method="POST",
+            data=lambda s: {"answer": "decline"},
+            label="decline",
+        ),
+    ],
     # (end of h-wpages)
     # --- Fair allocation: the staff's waiting-list screens, allocation modes (h-wstaff)
     # (end of h-wstaff)
