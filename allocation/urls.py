@@ -1,7 +1,7 @@
 """The waiting list's pages: ``/waitlist/...`` (the applicant's, and the offer's
 link) and ``/transparency/`` (public)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
 app_name = "allocation"
 
@@ -11,4 +11,6 @@ urlpatterns: list = []
 urlpatterns += []
 
 # --- The public transparency page (allocation/views/transparency.py)
-urlpatterns += []
+from allocation.views.transparency import transparency_page  # noqa: E402
+
+urlpatterns += [path("transparency/", transparency_page, name="transparency")]

@@ -123,4 +123,7 @@ RATELIMITS = {
         "account": env_rate("RATELIMIT_CAPACITY_ACCOUNT", "300/h"),
         "ip": env_rate("RATELIMIT_CAPACITY_IP", "1200/h"),
     },
+    # --- Fair allocation: transparency ---
+    # The public transparency page and its API (every GET), per client address.
+    "transparency": {"ip": env_rate("RATELIMIT_TRANSPARENCY_IP", "120/m")},
 }

@@ -1,6 +1,6 @@
 """``/api/v1/``: the waiting list, the offers and the transparency figures."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
 urlpatterns: list = []
 
@@ -8,4 +8,6 @@ urlpatterns: list = []
 urlpatterns += []
 
 # --- Transparency, public (allocation/api/transparency.py)
-urlpatterns += []
+from allocation.api.transparency import TransparencyView  # noqa: E402
+
+urlpatterns += [path("transparency/", TransparencyView.as_view(), name="transparency")]
