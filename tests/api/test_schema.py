@@ -46,6 +46,8 @@ def test_schema_generates_without_warnings_and_validates(tmp_path):
         "/api/v1/mediation/applicants/",
         "/api/v1/mediation/applicants/{applicant_id}/consents/",
         "/api/v1/mediation/applicants/{applicant_id}/consents/{consent_id}/",
+        # Fair allocation: transparency (h-transp)
+        "/api/v1/transparency/",
     }
 
 
