@@ -21,4 +21,6 @@ urlpatterns += [
 ]
 
 # --- The public transparency page (allocation/views/transparency.py)
-urlpatterns += []
+from allocation.views.transparency import transparency_page  # noqa: E402
+
+urlpatterns += [path("transparency/", transparency_page, name="transparency")]

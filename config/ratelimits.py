@@ -139,4 +139,7 @@ RATELIMITS = {
     # The offer's link page (no login, the token is the authority): every request,
     # read or answer, per client address, so tokens cannot be tried in bulk.
     "offer_link": {"ip": env_rate("RATELIMIT_OFFER_LINK_IP", "60/h")},
+    # --- Fair allocation: transparency ---
+    # The public transparency page and its API (every GET), per client address.
+    "transparency": {"ip": env_rate("RATELIMIT_TRANSPARENCY_IP", "120/m")},
 }

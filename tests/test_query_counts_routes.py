@@ -1207,6 +1207,11 @@ _BY_TEST = {
     # --- Fair allocation: the abuse report and suspensions (h-abuse)
     # (end of h-abuse)
     # --- Fair allocation: transparency (h-transp)
+    "tests/allocation/test_transparency.py::"
+    "test_transparency_takes_a_bounded_number_of_queries_whatever_the_data": [
+        "allocation:transparency",
+        "api:transparency",
+    ],
     # (end of h-transp)
 }
 BOUNDED_ELSEWHERE = {route: test for test, routes in _BY_TEST.items() for route in routes}

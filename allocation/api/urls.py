@@ -18,4 +18,6 @@ urlpatterns += [
 ]
 
 # --- Transparency, public (allocation/api/transparency.py)
-urlpatterns += []
+from allocation.api.transparency import TransparencyView  # noqa: E402
+
+urlpatterns += [path("transparency/", TransparencyView.as_view(), name="transparency")]

@@ -54,6 +54,8 @@ def test_schema_generates_without_warnings_and_validates(tmp_path):
         "/api/v1/offers/{id}/",
         "/api/v1/offers/{id}/accept/",
         "/api/v1/offers/{id}/decline/",
+        # Fair allocation: transparency (h-transp)
+        "/api/v1/transparency/",
     }
 
 

@@ -53,6 +53,7 @@ from tests.helpers.matrix import (
     injunction_at,
     substitution_request,
 )
+from tests.helpers.transparency import transparency_figures as _transp_state
 from tests.personas import World
 
 # Personas the world does not have: an account that has not given its identity
@@ -857,6 +858,11 @@ PAGES: dict[str, list[Visit]] = {
     # --- Fair allocation: the abuse report and suspensions (h-abuse)
     # (end of h-abuse)
     # --- Fair allocation: transparency (h-transp)
+    "allocation:transparency": [
+        Visit("anonymous"),
+        Visit("anonymous", label="a waiting list and a publication to come", state=_transp_state),
+        Visit("applicant", state=_transp_state),
+    ],
     # (end of h-transp)
 }
 

@@ -1658,6 +1658,9 @@ MATRIX: dict[str, list[Case]] = {
     # --- Fair allocation: the abuse report and suspensions (h-abuse)
     # (end of h-abuse)
     # --- Fair allocation: transparency (h-transp)
+    # Public, page and API: no credentials looked at (a token or a session is ignored).
+    "allocation:transparency": [Case(PUBLIC)],
+    "api:transparency": [Case(PUBLIC)],
     # (end of h-transp)
     # --- Anything else under /api/: a JSON 404
     "api:not-found": [Case(outcomes(404), path=lambda s: "/api/v1/no-such-thing/")],
