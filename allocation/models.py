@@ -42,7 +42,7 @@ class PriorityClass(models.IntegerChoices):
 
     COURT_ORDER = 0, _("Court-ordered convocation not yet served")
     CANCELLED_BY_PREFECTURE = 1, _("Appointment cancelled by the prefecture")
-    PERMIT_EXPIRING = 2, _("Residence permit expiring within 60 days")
+    PERMIT_EXPIRING = 2, _("Renewal: residence permit expiring soon")
     NONE = 9, _("In the order of joining")
 
 

@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('site_ids', django.contrib.postgres.fields.ArrayField(base_field=models.IntegerField(), size=None, verbose_name='sites')),
                 ('weekdays_excluded', django.contrib.postgres.fields.ArrayField(base_field=models.PositiveSmallIntegerField(), blank=True, default=list, size=None)),
                 ('permit_expires_on', models.DateField(blank=True, null=True, verbose_name='residence permit expires on')),
-                ('priority_class', models.PositiveSmallIntegerField(choices=[(0, 'Court-ordered convocation not yet served'), (1, 'Appointment cancelled by the prefecture'), (2, 'Residence permit expiring within 60 days'), (9, 'In the order of joining')], default=9, verbose_name='priority')),
+                ('priority_class', models.PositiveSmallIntegerField(choices=[(0, 'Court-ordered convocation not yet served'), (1, 'Appointment cancelled by the prefecture'), (2, 'Renewal: residence permit expiring soon'), (9, 'In the order of joining')], default=9, verbose_name='priority')),
                 ('queued_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='in the list since')),
                 ('joined_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='joined at')),
                 ('status', models.CharField(choices=[('waiting', 'Waiting'), ('paused', 'Paused: confirm you still need it'), ('served', 'Appointment booked'), ('left', 'Left the list')], default='waiting', max_length=8, verbose_name='status')),
