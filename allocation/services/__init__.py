@@ -14,6 +14,7 @@ from allocation.services.offers import (
 from allocation.services.scheduling import allocation_after_commit
 from allocation.services.waitlist import (
     queue_sites,
+    waitlist_entry_permit_set,
     waitlist_entry_resume,
     waitlist_join,
     waitlist_leave,
@@ -30,6 +31,7 @@ __all__ = [
     "offers_withdraw",
     "queue_sites",
     "visible_offers",
+    "waitlist_entry_permit_set",
     "waitlist_entry_resume",
     "waitlist_join",
     "waitlist_leave",
