@@ -268,9 +268,7 @@ def waitlist_entry_permit_set(
             details={
                 "entry": locked.pk,
                 "permit_expires_on_before": before[0].isoformat() if before[0] else None,
-                "permit_expires_on": (
-                    permit_expires_on.isoformat() if permit_expires_on else None
-                ),
+                "permit_expires_on": (permit_expires_on.isoformat() if permit_expires_on else None),
                 "priority_class_before": before[1],
                 "priority_class": locked.priority_class,
             },

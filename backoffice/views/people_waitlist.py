@@ -20,6 +20,7 @@ from booking.permissions import managed_sites
 from core.ratelimit import ratelimited
 from core.views import domain_errors
 
+
 def _my_sites(request: HttpRequest):
     return Site.objects.filter(managed_sites(request.user), is_active=True)
 

@@ -140,9 +140,7 @@ def test_an_agent_takes_someone_off_the_list(site, procedure, agent):
     assert response.status_code == 302
     entry.refresh_from_db()
     assert entry.status == EntryStatus.LEFT
-    assert AuditEvent.objects.filter(
-        action=AuditAction.WAITLIST_LEFT, actor_id=agent.pk
-    ).exists()
+    assert AuditEvent.objects.filter(action=AuditAction.WAITLIST_LEFT, actor_id=agent.pk).exists()
 
 
 # --- The allocation modes ---------------------------------------------------------------------

@@ -1512,7 +1512,9 @@ MATRIX: dict[str, list[Case]] = {
         Case(console(REDIRECT, 404), kwargs=wstaff.entry_kwargs(), method="POST"),
     ],
     "mediation:waitlist_resume": [
-        Case(console(REDIRECT, 404), kwargs=wstaff.entry_kwargs(), method="POST", label="not paused"),
+        Case(
+            console(REDIRECT, 404), kwargs=wstaff.entry_kwargs(), method="POST", label="not paused"
+        ),
     ],
     "mediation:waitlist_offer_accept": [
         Case(console(REDIRECT, 404), kwargs=wstaff.offer_kwargs, method="POST"),
@@ -1534,7 +1536,9 @@ MATRIX: dict[str, list[Case]] = {
         Case(office(REDIRECT, 404), kwargs=wstaff.entry_kwargs(), method="POST"),
     ],
     "agent:waitlist_resume": [
-        Case(office(REDIRECT, 404), kwargs=wstaff.entry_kwargs(), method="POST", label="not paused"),
+        Case(
+            office(REDIRECT, 404), kwargs=wstaff.entry_kwargs(), method="POST", label="not paused"
+        ),
     ],
     "agent:waitlist_permit": [
         Case(office(200, 404), kwargs=wstaff.entry_kwargs()),

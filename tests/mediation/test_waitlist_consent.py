@@ -53,9 +53,7 @@ def _consent(walk_in, mediator, purposes):
 
 
 def _join(mediator, walk_in, procedure, site):
-    return waitlist_join(
-        actor=mediator, applicant=walk_in, procedure=procedure, site_ids=[site.pk]
-    )
+    return waitlist_join(actor=mediator, applicant=walk_in, procedure=procedure, site_ids=[site.pk])
 
 
 def test_joining_for_someone_needs_their_consent_for_the_waiting_list(
