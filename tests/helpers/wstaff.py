@@ -7,6 +7,8 @@ gives back what is there (the harnesses call them once per case)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from allocation.models import ENTRY_IN_FORCE, Offer, OfferStatus, WaitlistEntry
@@ -69,3 +71,11 @@ def entry_kwargs(person: str = "walk_in"):
 
 def offer_kwargs(s: World) -> dict:
     return {"pk": s.people["walk_in"].pk, "offer_id": walk_in_offer(s).pk}
+
+
+@contextmanager
+def with_a_list(s: World) -> Iterator[None]:
+    """The accessibility visits' state: the procedure ``listed``, the walk-in on
+    its list with an open offer (left in place: the helpers make them once)."""
+    walk_in_offer(s)
+    yield
