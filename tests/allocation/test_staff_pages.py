@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from accounts.models import Role
 from allocation.models import EntryStatus, PriorityClass, WaitlistEntry
-from allocation.services import waitlist_join
+from allocation.services import waitlist_join, waitlist_leave
 from audit.models import AuditAction, AuditEvent
+from backoffice.dashboard import dashboard_build, dashboard_scope
 from backoffice.views.people import REACHED_SESSION_KEY
 from booking.models import AllocationMode, AllocationPolicy, Pool, Slot
 from tests import factories
@@ -230,3 +231,30 @@ def test_a_mode_form_with_nonsense_changes_nothing(site, procedure):
     assert response.status_code == 200
     assert AllocationPolicy.objects.count() == 1
     assert not AuditEvent.objects.filter(action=AuditAction.ALLOCATION_MODE_SET).exists()
+
+
+# --- The dashboard's people waiting -----------------------------------------------------------
+
+
+def test_the_dashboard_counts_an_entry_at_each_of_its_sites_and_once_in_total(site, procedure):
+    other_site = factories.SiteFactory()
+    both = person()
+    waitlist_join(
+        actor=both.user, applicant=both, procedure=procedure, site_ids=[site.pk, other_site.pk]
+    )
+    here = person()
+    waitlist_join(actor=here.user, applicant=here, procedure=procedure, site_ids=[site.pk])
+    left = person()
+    entry = waitlist_join(actor=left.user, applicant=left, procedure=procedure, site_ids=[site.pk])
+    waitlist_leave(actor=left.user, entry=entry.pk)
+    supervisor = factories.UserFactory(role=Role.SUPERVISOR)
+
+    dashboard = dashboard_build(dashboard_scope(user=supervisor))
+
+    current = {
+        (row.site.pk, row.procedure.pk): row.values["waiting_list"]
+        for row in dashboard.current
+        if row.site is not None and row.values.get("waiting_list")
+    }
+    assert current == {(site.pk, procedure.pk): 2, (other_site.pk, procedure.pk): 1}
+    assert dashboard.current_total.values["waiting_list"] == 2
