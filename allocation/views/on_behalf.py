@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from allocation import selectors, services
-from allocation.models import ENTRY_IN_FORCE, WaitlistEntry
+from allocation.models import ENTRY_IN_FORCE, PriorityClass, WaitlistEntry
 from allocation.staff_forms import WEEKDAY_LABELS, PermitForm, WaitlistJoinForm
 from booking import rules as booking_rules
 from booking.models import AllocationMode, Applicant, Procedure, Site
@@ -151,6 +151,7 @@ class WaitlistPages:
                     "sites": [site_names.get(pk, "?") for pk in entry.site_ids],
                     "days_excluded": [WEEKDAY_LABELS[day] for day in entry.weekdays_excluded],
                     "may_act": mine is None or set(entry.site_ids) <= mine,
+                    "has_priority": entry.priority_class != PriorityClass.NONE,
                 }
             )
         return {
