@@ -95,6 +95,7 @@ class AuditAction(models.TextChoices):
     WAITLIST_JOINED = "waitlist.joined", _("Joined the waiting list")
     WAITLIST_LEFT = "waitlist.left", _("Left the waiting list")
     WAITLIST_RESUMED = "waitlist.resumed", _("Waiting-list entry resumed")
+    WAITLIST_PERMIT_SET = "waitlist.permit_set", _("Residence permit expiry recorded on an entry")
     OFFERS_MADE = "offers.made", _("Seats offered to the waiting list")
     OFFER_ACCEPTED = "offer.accepted", _("Offer accepted")
     OFFER_DECLINED = "offer.declined", _("Offer declined")

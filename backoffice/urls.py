@@ -4,6 +4,7 @@
 from django.urls import include, path
 
 from backoffice.views import (
+    allocation_modes,
     audit,
     capacity,
     closures,
@@ -13,6 +14,7 @@ from backoffice.views import (
     injunctions,
     people,
     people_booking,
+    people_waitlist,
     staff,
 )
 
@@ -89,6 +91,39 @@ agent_urls = (
             people_booking.appointment_reschedule_confirm,
             name="appointment_reschedule_confirm",
         ),
+        # The person's waiting-list entries (allocation.views.on_behalf).
+        path(
+            "people/<int:pk>/waitlist/join/",
+            people_waitlist.waitlist_join,
+            name="waitlist_join",
+        ),
+        path(
+            "people/<int:pk>/waitlist/<int:entry_id>/leave/",
+            people_waitlist.waitlist_leave,
+            name="waitlist_leave",
+        ),
+        path(
+            "people/<int:pk>/waitlist/<int:entry_id>/resume/",
+            people_waitlist.waitlist_resume,
+            name="waitlist_resume",
+        ),
+        path(
+            "people/<int:pk>/waitlist/<int:entry_id>/permit/",
+            people_waitlist.waitlist_permit,
+            name="waitlist_permit",
+        ),
+        path(
+            "people/<int:pk>/offers/<int:offer_id>/accept/",
+            people_waitlist.waitlist_offer_accept,
+            name="waitlist_offer_accept",
+        ),
+        path(
+            "people/<int:pk>/offers/<int:offer_id>/decline/",
+            people_waitlist.waitlist_offer_decline,
+            name="waitlist_offer_decline",
+        ),
+        # How each procedure's public capacity is given out (supervisors set it).
+        path("allocation/", allocation_modes.modes, name="allocation_modes"),
         path("publish/", capacity.publish, name="publish"),
         path("calendar/", capacity.calendar, name="calendar"),
         path(

@@ -39,4 +39,26 @@ urlpatterns = [
         views.appointment_reschedule_confirm,
         name="appointment_reschedule_confirm",
     ),
+    # The person's waiting-list entries (allocation.views.on_behalf).
+    path(f"{person}waitlist/join/", views.waitlist_join, name="waitlist_join"),
+    path(
+        f"{person}waitlist/<int:entry_id>/leave/",
+        views.waitlist_leave,
+        name="waitlist_leave",
+    ),
+    path(
+        f"{person}waitlist/<int:entry_id>/resume/",
+        views.waitlist_resume,
+        name="waitlist_resume",
+    ),
+    path(
+        f"{person}offers/<int:offer_id>/accept/",
+        views.waitlist_offer_accept,
+        name="waitlist_offer_accept",
+    ),
+    path(
+        f"{person}offers/<int:offer_id>/decline/",
+        views.waitlist_offer_decline,
+        name="waitlist_offer_decline",
+    ),
 ]

@@ -1190,6 +1190,21 @@ _BY_TEST = {
     ],
     # (end of h-wpages)
     # --- Fair allocation: the staff's waiting-list screens, allocation modes (h-wstaff)
+    "tests/allocation/test_staff_pages_queries.py::"
+    "test_staff_waitlist_routes_take_a_bounded_number_of_queries": [
+        "mediation:waitlist_join",
+        "mediation:waitlist_leave",
+        "mediation:waitlist_resume",
+        "mediation:waitlist_offer_accept",
+        "mediation:waitlist_offer_decline",
+        "agent:waitlist_join",
+        "agent:waitlist_leave",
+        "agent:waitlist_resume",
+        "agent:waitlist_permit",
+        "agent:waitlist_offer_accept",
+        "agent:waitlist_offer_decline",
+        "agent:allocation_modes",
+    ],
     # (end of h-wstaff)
     # --- Fair allocation: the waiting-list and offers API (h-wapi)
     "tests/api/test_waitlist_api.py::test_waitlist_api_queries_are_bounded": [

@@ -16,6 +16,7 @@ from allocation.services.offers import (
 from allocation.services.scheduling import allocation_after_commit
 from allocation.services.waitlist import (
     queue_sites,
+    waitlist_entry_permit_set,
     waitlist_entry_resume,
     waitlist_entry_resume_by_link,
     waitlist_join,
@@ -35,6 +36,7 @@ __all__ = [
     "offers_withdraw",
     "queue_sites",
     "visible_offers",
+    "waitlist_entry_permit_set",
     "waitlist_entry_resume",
     "waitlist_entry_resume_by_link",
     "waitlist_join",

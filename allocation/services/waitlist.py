@@ -257,3 +257,51 @@ def _resume(*, actor: User | None, entry_id: int) -> WaitlistEntry:
         )
         allocation_after_commit([locked.procedure_id])
     return locked
+
+
+def waitlist_entry_permit_set(
+    *, actor: User, entry: WaitlistEntry | int, permit_expires_on: date | None
+) -> WaitlistEntry:
+    """Record (or clear, with ``None``) when the person's residence permit
+    expires, as an agent or supervisor read it on the permit, and recompute the
+    entry's priority class (``rules.priority_class_of``: within
+    ``WAITLIST_PERMIT_EXPIRING_DAYS``, a renewal comes before the people who
+    joined without a class). Agents at every site of the entry, supervisors;
+    anyone else ``NotAllowed``. Its place within its class stays the moment it
+    joined. Audited, with the class before and after."""
+    if actor.role not in (Role.AGENT, Role.SUPERVISOR):
+        raise booking_errors.NotAllowed()
+    now = timezone.now()
+    entry_id = entry if isinstance(entry, int) else entry.pk
+    with transaction.atomic():
+        locked = _entry_locked(actor=actor, entry_id=entry_id)
+        if locked.status not in ENTRY_IN_FORCE:
+            raise errors.EntryNotFound()
+        before = (locked.permit_expires_on, locked.priority_class)
+        locked.permit_expires_on = permit_expires_on
+        locked.priority_class = rules.priority_class_of(
+            applicant=locked.applicant,
+            procedure=locked.procedure,
+            permit_expires_on=permit_expires_on,
+            now=now,
+        )
+        if (locked.permit_expires_on, locked.priority_class) == before:
+            return locked
+        locked.updated_at = now
+        locked.save(update_fields=["permit_expires_on", "priority_class", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.WAITLIST_PERMIT_SET,
+            applicant=locked.applicant,
+            details={
+                "entry": locked.pk,
+                "permit_expires_on_before": before[0].isoformat() if before[0] else None,
+                "permit_expires_on": (permit_expires_on.isoformat() if permit_expires_on else None),
+                "priority_class_before": before[1],
+                "priority_class": locked.priority_class,
+            },
+        )
+        if locked.priority_class != before[1]:
+            # Its place changed: seats waiting to be offered follow the new order.
+            allocation_after_commit([locked.procedure_id])
+    return locked

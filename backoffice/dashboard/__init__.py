@@ -42,7 +42,14 @@ from .scope import (
     monday,
     period_weeks,
 )
-from .sources import ADDITIVE, alerts, injunctions, substitution_open, week_detail
+from .sources import (
+    ADDITIVE,
+    alerts,
+    injunctions,
+    substitution_open,
+    waiting_list,
+    week_detail,
+)
 from .store import (
     REFRESH_WEEKS,
     dashboard_weeks_due,
@@ -92,5 +99,6 @@ __all__ = [
     "stored_detail",
     "substitution_open",
     "table_rows",
+    "waiting_list",
     "week_detail",
 ]

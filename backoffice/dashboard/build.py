@@ -34,7 +34,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .scope import ALL, DETAIL, PAIR, WEEK, Figure, Key, Kind, Scope, SourceRows, monday
-from .sources import ADDITIVE, Detail, alerts, injunctions, substitution_open, week_detail
+from .sources import (
+    ADDITIVE,
+    Detail,
+    alerts,
+    injunctions,
+    substitution_open,
+    waiting_list,
+    week_detail,
+)
 from .store import stored_detail
 
 
@@ -73,12 +81,17 @@ DERIVED: dict[str, Callable[[dict[str, Any]], float | None]] = {
 # A figure a source may leave out for a row: None, not 0 (no median without data).
 _NONE_WHEN_MISSING = {"median_days_to_booking"}
 
-CURRENT_SOURCES: list[Callable[[Scope], SourceRows]] = [substitution_open, injunctions]
+CURRENT_SOURCES: list[Callable[[Scope], SourceRows]] = [
+    substitution_open,
+    injunctions,
+    waiting_list,
+]
 CURRENT_FIGURES: list[Figure] = [
     Figure("substitution_open", _("Substitution requests open")),
     Figure("injunctions_open", _("Court orders open")),
     Figure("injunctions_at_risk", _("Court orders at risk")),
     Figure("injunctions_overdue", _("Court orders overdue")),
+    Figure("waiting_list", _("People on the waiting list (at each site they listed)")),
 ]
 
 

@@ -25,6 +25,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Role, User
+from allocation.models import ENTRY_IN_FORCE, WaitlistEntry
 from booking.injunctions import at_risk_until
 from booking.models import (
     Appointment,
@@ -306,3 +307,22 @@ def injunctions(scope: Scope) -> SourceRows:
         "cancelled": AppointmentStatus.CANCELLED,
     }
     return _grouped(sql, params, ("injunctions_open", "injunctions_at_risk", "injunctions_overdue"))
+
+
+def waiting_list(scope: Scope) -> SourceRows:
+    """People on the waiting list now (entries waiting or paused), per site and
+    procedure. An entry lists every site the person can reach: it counts at each
+    of them, and once in the totals (``COUNT(DISTINCT)``)."""
+    sql = f"""
+        SELECT GROUPING(site_id, procedure_id) * 2 + 1, site_id, procedure_id, NULL::date,
+               COUNT(DISTINCT entry_id)
+        FROM (
+            SELECT unnest(e.site_ids) AS site_id, e.procedure_id, e.id AS entry_id
+            FROM {_table(WaitlistEntry)} e
+            WHERE e.status = ANY(%(in_force)s) AND e.procedure_id = ANY(%(procedures)s)
+        ) rows
+        WHERE site_id = ANY(%(sites)s)
+        GROUP BY GROUPING SETS ((site_id, procedure_id), ())
+    """  # noqa: S608 (table names and fixed clauses; values are parameters)
+    params = {**scope.params(), "in_force": [str(status) for status in ENTRY_IN_FORCE]}
+    return _grouped(sql, params, ("waiting_list",))

@@ -268,10 +268,14 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
         message.reference = references.get(message.appointment_id, "")
         message.delivery = message_delivery(message)
         message.state_at = message.delivery.at  # (includes/person_messages.html)
+    # The waiting-list pages are built on this module's office_person: imported here.
+    from backoffice.views.people_waitlist import PAGES as WAITLIST
+
     return render(
         request,
         "office/people/person.html",
         {
+            **WAITLIST.person_context(request, applicant),
             "person": applicant,
             "appointments": appointments,
             "elsewhere": elsewhere,

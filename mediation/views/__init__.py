@@ -2,7 +2,7 @@
 mediators' console under ``/mediation/`` (``console``: the point, finding and
 registering people, their page and consents; ``appointments``: booking,
 cancelling, moving for them; ``caps``: the supervisors' raise of a daily cap; ``hours``: the point's
-opening hours).
+opening hours; ``waitlist``: the person's waiting-list entries).
 Re-exported here for ``mediation.urls``."""
 
 from mediation.views.appointments import (
@@ -25,6 +25,13 @@ from mediation.views.console import (
 )
 from mediation.views.hours import hours
 from mediation.views.public import points, substitution
+from mediation.views.waitlist import (
+    waitlist_join,
+    waitlist_leave,
+    waitlist_offer_accept,
+    waitlist_offer_decline,
+    waitlist_resume,
+)
 
 __all__ = [
     "appointment_cancel",
@@ -44,4 +51,9 @@ __all__ = [
     "points",
     "register",
     "substitution",
+    "waitlist_join",
+    "waitlist_leave",
+    "waitlist_offer_accept",
+    "waitlist_offer_decline",
+    "waitlist_resume",
 ]

@@ -323,11 +323,15 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
             )
             if getattr(applicant, field) and purpose not in consented
         }
+    # The waiting-list pages build on this module's person_context: imported here.
+    from mediation.views.waitlist import PAGES as WAITLIST
+
     return render(
         request,
         "mediation/console/person.html",
         {
             **person_context(request, applicant),
+            **WAITLIST.person_context(request, applicant),
             "appointments": appointments,
             "sent_messages": sent,
             "contact_withheld": withheld,

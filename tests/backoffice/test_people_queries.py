@@ -192,8 +192,8 @@ ASKS: list[Ask] = [
         },
         label="on file already",
     ),
-    Ask("get", _person("agent:person"), 8, 200, label="person"),
-    Ask("get", _person("agent:person"), 7, 200, who="supervisor", label="person, supervisor"),
+    Ask("get", _person("agent:person"), 10, 200, label="person"),  # 2: the waiting list
+    Ask("get", _person("agent:person"), 9, 200, who="supervisor", label="person, supervisor"),
     Ask("get", _person("agent:book_procedures"), 6, 200, label="procedures"),
     Ask("get", _person("agent:book_sites", lambda w: w.procedure.slug), 7, 200, label="sites"),
     Ask(

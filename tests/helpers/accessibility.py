@@ -45,7 +45,7 @@ from booking.models import Slot
 from notifications.services import unsubscribe_token
 from tests import factories
 from tests.auth import MODEL_BACKEND, otp_device_confirm
-from tests.helpers import waitlist_pages
+from tests.helpers import waitlist_pages, wstaff
 from tests.helpers.matrix import (
     Personas,
     _calendar_day,
@@ -850,6 +850,34 @@ PAGES: dict[str, list[Visit]] = {
     ],
     # (end of h-wpages)
     # --- Fair allocation: the staff's waiting-list screens, allocation modes (h-wstaff)
+    "mediation:waitlist_join": [
+        Visit(
+            "mediator", kwargs=lambda s: {"pk": s.people["walk_in"].pk}, state=wstaff.with_a_list
+        ),
+        Visit(
+            "mediator",
+            kwargs=lambda s: {"pk": s.people["helped"].pk},
+            state=wstaff.with_a_list,
+            errors={"procedure": ""},
+        ),
+    ],
+    "agent:waitlist_join": [
+        Visit("agent", kwargs=lambda s: {"pk": s.people["walk_in"].pk}, state=wstaff.with_a_list),
+        Visit(
+            "agent",
+            kwargs=lambda s: {"pk": s.people["applicant"].pk},
+            state=wstaff.with_a_list,
+            errors={"procedure": ""},
+        ),
+    ],
+    "agent:waitlist_permit": [
+        Visit("agent", kwargs=wstaff.entry_kwargs(), state=wstaff.with_a_list),
+    ],
+    "agent:allocation_modes": [
+        Visit("supervisor", state=wstaff.with_a_list),
+        Visit("agent", label="read-only"),
+        Visit("supervisor", errors={"procedure": ""}),
+    ],
     # (end of h-wstaff)
     # --- Fair allocation: the waiting-list and offers API (h-wapi)
     # (end of h-wapi)

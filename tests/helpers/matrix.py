@@ -39,7 +39,7 @@ from notifications.models import AlertSubscription
 from notifications.services import unsubscribe_token
 from substitution.models import SubstitutionRequest
 from tests.auth import login
-from tests.helpers import waitlist_api_world
+from tests.helpers import waitlist_api_world, wstaff
 from tests.helpers.waitlist_pages import waitlist_state
 from tests.personas import ADMINISTRATOR, PERSONAS, World
 
@@ -1551,6 +1551,81 @@ MATRIX: dict[str, list[Case]] = {
     ],
     # (end of h-wpages)
     # --- Fair allocation: the staff's waiting-list screens, allocation modes (h-wstaff)
+    # The person's entries from the console (the walk-in, consent for the list given)
+    # and from the back office (the walk-in has an appointment at the site); an
+    # agent elsewhere and another point's mediator get 404, like a missing one.
+    "mediation:waitlist_join": [
+        Case(console(200, 404), kwargs=_person("walk_in")),
+        Case(
+            console(REDIRECT, 404),
+            kwargs=_person("helped"),
+            method="POST",
+            data=wstaff.join_data,
+            label="joined",
+        ),
+    ],
+    "mediation:waitlist_leave": [
+        Case(console(REDIRECT, 404), kwargs=wstaff.entry_kwargs(), method="POST"),
+    ],
+    "mediation:waitlist_resume": [
+        Case(
+            console(REDIRECT, 404), kwargs=wstaff.entry_kwargs(), method="POST", label="not paused"
+        ),
+    ],
+    "mediation:waitlist_offer_accept": [
+        Case(console(REDIRECT, 404), kwargs=wstaff.offer_kwargs, method="POST"),
+    ],
+    "mediation:waitlist_offer_decline": [
+        Case(console(REDIRECT, 404), kwargs=wstaff.offer_kwargs, method="POST"),
+    ],
+    "agent:waitlist_join": [
+        Case(office(200, 404), kwargs=_person("walk_in")),
+        Case(
+            office(REDIRECT, 404),
+            kwargs=_person("applicant"),
+            method="POST",
+            data=wstaff.join_data,
+            label="joined",
+        ),
+    ],
+    "agent:waitlist_leave": [
+        Case(office(REDIRECT, 404), kwargs=wstaff.entry_kwargs(), method="POST"),
+    ],
+    "agent:waitlist_resume": [
+        Case(
+            office(REDIRECT, 404), kwargs=wstaff.entry_kwargs(), method="POST", label="not paused"
+        ),
+    ],
+    "agent:waitlist_permit": [
+        Case(office(200, 404), kwargs=wstaff.entry_kwargs()),
+        Case(
+            office(REDIRECT, 404),
+            kwargs=wstaff.entry_kwargs(),
+            method="POST",
+            data=lambda s: {"permit_expires_on": s.slots["free"].starts_at.date().isoformat()},
+            label="recorded",
+        ),
+    ],
+    "agent:waitlist_offer_accept": [
+        Case(office(REDIRECT, 404), kwargs=wstaff.offer_kwargs, method="POST"),
+    ],
+    "agent:waitlist_offer_decline": [
+        Case(office(REDIRECT, 404), kwargs=wstaff.offer_kwargs, method="POST"),
+    ],
+    # Agents read the modes; only supervisors change them (an agent's POST: 403).
+    "agent:allocation_modes": [
+        Case(office(200)),
+        Case(
+            supervisors_only(REDIRECT),
+            method="POST",
+            data=lambda s: {
+                "procedure": wstaff.listed_procedure(s).pk,
+                "site": "all",
+                "mode": "open",
+            },
+            label="set",
+        ),
+    ],
     # (end of h-wstaff)
     # --- Fair allocation: the waiting-list and offers API (h-wapi)
     # (the list's world: tests/helpers/waitlist_api_world.py)
