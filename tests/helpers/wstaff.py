@@ -17,7 +17,7 @@ from booking.models import AllocationMode, AllocationPolicy, Pool, Procedure
 from tests import factories
 from tests.personas import World
 
-LISTED = "listed"
+LISTED = "listed-by-staff"
 
 
 def listed_procedure(s: World) -> Procedure:

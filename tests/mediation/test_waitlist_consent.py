@@ -156,7 +156,12 @@ def test_the_console_without_consent_says_so_and_writes_nothing(site, listed, me
         _url("waitlist_join", walk_in.pk), {"procedure": listed.pk, "sites": [site.pk]}
     )
 
-    assert "record their consent for the waiting list first" in person_page
+    with override("fr"):
+        asked = gettext(
+            "To put the person on a waiting list or act on their entries, record their "
+            "consent for the waiting list first."
+        )
+    assert asked in person_page
     assert response.status_code == 200
     assert _consent_required_said(response.content.decode())
     assert not WaitlistEntry.objects.exists()
