@@ -265,6 +265,10 @@ def main() -> int:
             "bots_share_min": round(min(shares), 4),
             "bots_share_max": round(max(shares), 4),
             "standard_error": round(error, 4),
+            # Of every seat released, obtained or not (held at the week's end).
+            "bots_share_of_released_mean": round(
+                statistics.fmean(r["bots"] for r in results) / cfg.seats, 4
+            ),
             "seats_to_bots_mean": round(statistics.fmean(r["bots"] for r in results), 1),
             "seats_to_people_mean": round(statistics.fmean(r["people"] for r in results), 1),
             "seats_unassigned_mean": round(statistics.fmean(r["unassigned"] for r in results), 1),
