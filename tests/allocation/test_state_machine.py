@@ -393,7 +393,7 @@ def test_random_waitlist_sequences_keep_the_invariants():
     run_state_machine_as_test(
         WaitlistMachine,
         settings=settings(
-            max_examples=25,
+            max_examples=20,
             stateful_step_count=20,
             deadline=None,
             database=None,  # no .hypothesis/ directory in the work tree
