@@ -1,0 +1,547 @@
+"""The allocation at scale: ``python -m bench.allocation`` (``run.sh``).
+
+On a fresh PostgreSQL database (dropped afterwards), seeds in bulk a procedure
+given out by its waiting list at 3 sites, ``--entries`` people waiting (100,000:
+sites they reach and weekdays they cannot come drawn at random, a few in a
+priority class, joined over two months) and ``--seats`` seats of the list's
+pool (10,000) published at one moment over two weeks. Then, in this process
+(production settings, DEBUG off):
+
+1. **the baseline of the same run**: the least database work the allocation
+   cannot avoid, in bare SQL, rolled back: read the list in its order and
+   write one row per seat (``INSERT ... SELECT ... LIMIT``), hold the seats
+   (one ``UPDATE``);
+2. **the allocation**: ``allocation.services.offers_allocate``, run again
+   until it offers nothing more (one run pages through the list by itself):
+   the time to offer every seat, and the offers' count checked;
+3. **the baseline of an accept**: per accept, the bare transaction that turns
+   a hold into a booking (``UPDATE`` the slot, ``INSERT`` a row), rolled back;
+4. **the accepts**: ``offer_accept`` for ``--accepts`` open offers (10,000),
+   by the people themselves, in ``--workers`` processes: the total and the
+   cost per accept (wall and CPU of this process and its PostgreSQL backend).
+
+Checks at the end (exit 1 if wrong): every seat offered once, each to a
+different entry, held = open offers and booked = active appointments on every
+slot, no slot over capacity. Prints a summary and its JSON (``--json FILE``
+writes it too). The target of issue 19: seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import random
+import sys
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from bench import common
+
+SITES = 3
+TARGET_SECONDS = 60.0  # "seconds, not minutes"
+
+
+def _cpu_self() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def _backend_cpu() -> float:
+    """CPU seconds used so far by this connection's PostgreSQL backend (same machine)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Clock:
+    """Wall and CPU time (this process and its database backend) of a block."""
+
+    def __enter__(self):
+        self.wall, self.cpu, self.db = time.monotonic(), _cpu_self(), _backend_cpu()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.monotonic() - self.wall
+        self.cpu = _cpu_self() - self.cpu
+        self.db = _backend_cpu() - self.db
+
+
+# --- Seeding ---------------------------------------------------------------------------
+
+
+def _copy(table: str, columns: list[str], rows) -> None:
+    """``COPY`` rows into ``table`` (psycopg's copy: the fastest bulk insert)."""
+    from django.db import connection
+
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def seed(*, entries: int, seats: int, rng: random.Random) -> dict:
+    from django.contrib.auth.hashers import make_password
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from accounts.models import User
+    from allocation.models import PriorityClass, WaitlistEntry
+    from booking.identity import identity_key
+    from booking.models import (
+        AllocationMode,
+        AllocationPolicy,
+        Applicant,
+        Pool,
+        Procedure,
+        RequiredDocument,
+        Site,
+        Slot,
+    )
+
+    now = timezone.now()
+    password = make_password(None)
+    with transaction.atomic():
+        sites = [
+            Site.objects.create(slug=f"bench-site-{n}", name=f"Bench site {n}", address="1 rue")
+            for n in range(SITES)
+        ]
+        procedure = Procedure.objects.create(
+            slug="bench-allocation",
+            name="Bench allocation",
+            required_document=RequiredDocument.EITHER,
+            cutoff_hours=0,
+            horizon_days=30,
+        )
+        AllocationPolicy.objects.create(procedure=procedure, mode=AllocationMode.QUEUE)
+        user_table = User._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {user_table}")  # noqa: S608
+            first_user = cursor.fetchone()[0] + 1
+        _copy(
+            user_table,
+            [
+                "id",
+                "password",
+                "email",
+                "full_name",
+                "role",
+                "language",
+                "phone",
+                "email_verified_at",
+                "phone_verified_at",
+                "is_active",
+                "is_staff",
+                "is_superuser",
+                "date_joined",
+                "session_generation",
+            ],
+            (
+                (
+                    first_user + n,
+                    password,
+                    f"bench-alloc-{n}@example.org",
+                    "",
+                    "applicant",
+                    "fr",
+                    f"+3361{n:07d}",
+                    now,
+                    now,
+                    True,
+                    False,
+                    False,
+                    now,
+                    0,
+                )
+                for n in range(entries)
+            ),
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{user_table}', 'id'), %s)",
+                [first_user + entries],
+            )
+        _copy(
+            Applicant._meta.db_table,
+            [
+                "user_id",
+                "surname",
+                "given_names",
+                "birth_date",
+                "nationality",
+                "document_type",
+                "document_number",
+                "phone",
+                "email",
+                "preferred_language",
+                "surname_normalized",
+                "given_names_normalized",
+                "identity_key",
+                "created_at",
+            ],
+            (
+                (
+                    first_user + n,
+                    f"Bench{n}",
+                    "Awa",
+                    date(1990, 1, 1),
+                    "SN",
+                    "agdref",
+                    f"{n:010d}",
+                    "",
+                    "",
+                    "fr",
+                    f"BENCH{n}",
+                    "AWA",
+                    identity_key(
+                        document_type="agdref", document_number=f"{n:010d}", nationality="SN"
+                    ),
+                    now,
+                )
+                for n in range(entries)
+            ),
+        )
+        applicants = dict(
+            Applicant.objects.filter(user_id__gte=first_user).values_list("user_id", "pk")
+        )
+        site_ids = [site.pk for site in sites]
+        joined_from = now - timedelta(days=60)
+
+        def entry_row(n: int):
+            reach = sorted(rng.sample(site_ids, rng.randint(1, SITES)))
+            excluded = sorted(rng.sample(range(1, 6), rng.choice((0, 0, 1, 2))))
+            draw = rng.random()
+            klass = (
+                PriorityClass.COURT_ORDER
+                if draw < 0.01
+                else PriorityClass.PERMIT_EXPIRING
+                if draw < 0.06
+                else PriorityClass.NONE
+            )
+            at = joined_from + timedelta(seconds=rng.uniform(0, 60 * 86400))
+            applicant_id = applicants[first_user + n]
+            key = identity_key(
+                document_type="agdref", document_number=f"{n:010d}", nationality="SN"
+            )
+            return (
+                applicant_id,
+                procedure.pk,
+                key,
+                "{" + ",".join(map(str, reach)) + "}",
+                "{" + ",".join(map(str, excluded)) + "}",
+                int(klass),
+                at,
+                at,
+                "waiting",
+                0,
+                0,
+                "web",
+                at,
+            )
+
+        _copy(
+            WaitlistEntry._meta.db_table,
+            [
+                "applicant_id",
+                "procedure_id",
+                "identity_key",
+                "site_ids",
+                "weekdays_excluded",
+                "priority_class",
+                "queued_at",
+                "joined_at",
+                "status",
+                "declines",
+                "expiries",
+                "channel",
+                "updated_at",
+            ],
+            (entry_row(n) for n in range(entries)),
+        )
+        # The seats: two weeks of weekdays from the day after tomorrow, 28 times a
+        # day (08:00-17:20, 20 minutes) at each site, the seats spread evenly.
+        tz = timezone.get_current_timezone()
+        days = []
+        day = timezone.localdate(now) + timedelta(days=2)
+        while len(days) < 10:
+            if day.isoweekday() <= 5:
+                days.append(day)
+            day += timedelta(days=1)
+        starts = [
+            datetime(d.year, d.month, d.day, 8, tzinfo=tz) + timedelta(minutes=20 * i)
+            for d in days
+            for i in range(28)
+        ]
+        count = len(starts) * SITES
+        slots = []
+        for index, (site, starts_at) in enumerate((s, t) for s in sites for t in starts):
+            capacity = seats // count + (1 if index < seats % count else 0)
+            slots.append(
+                Slot(
+                    site=site,
+                    procedure=procedure,
+                    pool=Pool.QUEUE,
+                    starts_at=starts_at,
+                    ends_at=starts_at + timedelta(minutes=20),
+                    capacity=capacity,
+                    published_at=now,
+                )
+            )
+        Slot.objects.bulk_create(slots, batch_size=2000)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    return {"procedure": procedure.pk, "slots": count, "first_user": first_user}
+
+
+# --- Baselines ---------------------------------------------------------------------------
+
+
+class _Rollback(Exception):
+    pass
+
+
+def baseline_allocate(procedure_id: int, seats: int) -> Clock:
+    """Read the list in its order and write a row per seat; hold the seats. Rolled back."""
+    from django.db import connection, transaction
+
+    clock = Clock()
+    try:
+        with clock, transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("CREATE TEMP TABLE bench_offer (entry_id bigint, n int)")
+                cursor.execute(
+                    "INSERT INTO bench_offer SELECT e.id, row_number() OVER () "
+                    "FROM allocation_waitlistentry e WHERE e.procedure_id = %s "
+                    "AND e.status = 'waiting' "
+                    "ORDER BY e.priority_class, e.queued_at, e.id LIMIT %s",
+                    [procedure_id, seats],
+                )
+                cursor.execute(
+                    "UPDATE booking_slot SET held = capacity - booked WHERE procedure_id = %s",
+                    [procedure_id],
+                )
+            raise _Rollback
+    except _Rollback:
+        pass
+    return clock
+
+
+def baseline_accepts(procedure_id: int, accepts: int) -> Clock:
+    """Per accept, the bare transaction: the hold becomes a booking, a row written.
+    Rolled back as a whole (one savepoint each, as committed transactions cost)."""
+    from django.db import connection, transaction
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM booking_slot WHERE procedure_id = %s ORDER BY id", [procedure_id]
+        )
+        slot_ids = [row[0] for row in cursor.fetchall()]
+    clock = Clock()
+    try:
+        with clock, transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("CREATE TEMP TABLE bench_booking (slot_id bigint, at timestamptz)")
+                for n in range(accepts):
+                    with transaction.atomic():
+                        slot_id = slot_ids[n % len(slot_ids)]
+                        cursor.execute(
+                            "UPDATE booking_slot SET held = held - 1, booked = booked + 1 "
+                            "WHERE id = %s",
+                            [slot_id],
+                        )
+                        cursor.execute("INSERT INTO bench_booking VALUES (%s, now())", [slot_id])
+            raise _Rollback
+    except _Rollback:
+        pass
+    return clock
+
+
+# --- The real thing ------------------------------------------------------------------------
+
+
+def allocate_all(procedure_id: int) -> tuple[Clock, list[int]]:
+    from allocation.services import offers_allocate
+
+    runs = []
+    with Clock() as clock:
+        while True:
+            made = len(offers_allocate(procedure_id=procedure_id))
+            runs.append(made)
+            if not made:
+                break
+    return clock, runs
+
+
+def _accept_worker(args) -> tuple[float, float, float, int, int]:
+    (offer_ids,) = args
+    from django.db import connection
+
+    from accounts.models import User
+    from allocation.models import Offer
+    from allocation.services import offer_accept
+
+    connection.close()  # a connection of its own, not the parent's
+    users = dict(Offer.objects.filter(pk__in=offer_ids).values_list("pk", "applicant__user_id"))
+    actors = User.objects.in_bulk(set(users.values()))
+    errors = 0
+    with Clock() as clock:
+        for offer_id in offer_ids:
+            try:
+                offer_accept(actor=actors[users[offer_id]], offer=offer_id)
+            except Exception as exc:  # counted and shown: the check fails the run
+                errors += 1
+                if errors <= 3:
+                    print(f"   accept {offer_id}: {exc!r}", file=sys.stderr)
+    connection.close()
+    return clock.wall, clock.cpu, clock.db, len(offer_ids), errors
+
+
+def accept_all(accepts: int, workers: int) -> dict:
+    from django.db import connection
+
+    from allocation.models import Offer, OfferStatus
+
+    ids = list(
+        Offer.objects.filter(status=OfferStatus.OPEN).order_by("pk").values_list("pk", flat=True)
+    )[:accepts]
+    connection.close()
+    chunks = [(ids[n::workers],) for n in range(workers)]
+    started = time.monotonic()
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        results = pool.map(_accept_worker, chunks)
+    wall = time.monotonic() - started
+    done = sum(r[3] for r in results)
+    return {
+        "accepts": done,
+        "workers": workers,
+        "wall_seconds": round(wall, 2),
+        "per_accept_ms_wall": round(1000 * sum(r[0] for r in results) / max(done, 1), 2),
+        "per_accept_ms_cpu_app": round(1000 * sum(r[1] for r in results) / max(done, 1), 2),
+        "per_accept_ms_cpu_db": round(1000 * sum(r[2] for r in results) / max(done, 1), 2),
+        "errors": sum(r[4] for r in results),
+    }
+
+
+def check(procedure_id: int, seats: int, accepted: int) -> list[str]:
+    from django.db import connection
+
+    problems = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT count(*) FILTER (WHERE s.held <> coalesce(o.n, 0)),
+                   count(*) FILTER (WHERE s.booked <> coalesce(a.n, 0)),
+                   count(*) FILTER (WHERE s.booked + s.held > s.capacity),
+                   sum(s.held), sum(s.booked)
+            FROM booking_slot s
+            LEFT JOIN (SELECT slot_id, count(*) n FROM allocation_offer
+                       WHERE status = 'open' GROUP BY slot_id) o ON o.slot_id = s.id
+            LEFT JOIN (SELECT slot_id, count(*) n FROM booking_appointment
+                       WHERE status = 'booked' GROUP BY slot_id) a ON a.slot_id = s.id
+            WHERE s.procedure_id = %s
+            """,
+            [procedure_id],
+        )
+        held_off, booked_off, over, held, booked = cursor.fetchone()
+        cursor.execute(
+            "SELECT count(*), count(DISTINCT entry_id) FROM allocation_offer "
+            "WHERE status IN ('open', 'accepted')"
+        )
+        offers, entries = cursor.fetchone()
+    if held_off or booked_off or over:
+        problems.append(
+            f"{held_off} slots held != open offers, {booked_off} booked != "
+            f"appointments, {over} over capacity"
+        )
+    if offers != seats or entries != seats:
+        problems.append(f"{offers} offers to {entries} entries for {seats} seats")
+    if booked != accepted or held + booked != seats:
+        problems.append(f"booked {booked}, held {held}: {accepted} accepted of {seats}")
+    return problems
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="The waiting list's allocation at scale.")
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--seats", type=int, default=10_000)
+    parser.add_argument("--accepts", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2, help="Processes that accept.")
+    parser.add_argument("--seed", type=int, default=19)
+    parser.add_argument("--database", default="guichet_bench_allocation")
+    parser.add_argument("--json", help="Also write the figures to this file.")
+    parser.add_argument("--keep-db", action="store_true")
+    args = parser.parse_args()
+    common.header(
+        f"allocation: {args.entries:,} entries, {args.seats:,} seats, {args.accepts:,} accepts"
+    )
+    load = os.getloadavg()
+    print(f"   load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    with common.bench_database(args.database, keep=args.keep_db) as url:
+        common.django_setup(url)
+        from django.db import connection
+
+        rng = random.Random(args.seed)
+        started = time.monotonic()
+        world = seed(entries=args.entries, seats=args.seats, rng=rng)
+        seeded = time.monotonic() - started
+        print(f"   seeded in {seeded:.1f} s ({world['slots']} slots)")
+        base = baseline_allocate(world["procedure"], args.seats)
+        print(f"   baseline allocate (bare SQL): {base.wall:.2f} s")
+        allocation, runs = allocate_all(world["procedure"])
+        print(f"   offers_allocate: {allocation.wall:.2f} s, runs {runs}")
+        accepts = min(args.accepts, sum(runs))
+        base_accepts = baseline_accepts(world["procedure"], accepts)
+        print(f"   baseline accepts (bare SQL): {base_accepts.wall:.2f} s")
+        accepted = accept_all(accepts, args.workers)
+        print(f"   offer_accept x {accepted['accepts']}: {accepted['wall_seconds']} s")
+        problems = check(world["procedure"], args.seats, accepted["accepts"] - accepted["errors"])
+        connection.close()
+        common.broker_purge()
+    figures = {
+        "bench": "allocation",
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": common.machine(),
+        "load_average_start": [round(x, 2) for x in load],
+        "load_average_end": [round(x, 2) for x in os.getloadavg()],
+        "entries": args.entries,
+        "seats": args.seats,
+        "seed_seconds": round(seeded, 1),
+        "allocate": {
+            "seconds": round(allocation.wall, 2),
+            "cpu_app_seconds": round(allocation.cpu, 2),
+            "cpu_db_seconds": round(allocation.db, 2),
+            "runs": runs,
+            "offers": sum(runs),
+            "baseline_seconds": round(base.wall, 3),
+            "ratio_to_baseline": round(allocation.wall / max(base.wall, 1e-6), 1),
+        },
+        "accept": {
+            **accepted,
+            "baseline_seconds": round(base_accepts.wall, 2),
+            "baseline_per_accept_ms": round(1000 * base_accepts.wall / max(accepts, 1), 3),
+        },
+        "problems": problems,
+        "target_seconds": TARGET_SECONDS,
+    }
+    print(json.dumps(figures, indent=2))
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
+    slow = allocation.wall > TARGET_SECONDS or accepted["wall_seconds"] > TARGET_SECONDS
+    for problem in problems:
+        print(f"!! {problem}", file=sys.stderr)
+    if slow:
+        print(f"!! slower than the target ({TARGET_SECONDS:.0f} s)", file=sys.stderr)
+    return 1 if problems or accepted["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
