@@ -123,4 +123,10 @@ RATELIMITS = {
         "account": env_rate("RATELIMIT_CAPACITY_ACCOUNT", "300/h"),
         "ip": env_rate("RATELIMIT_CAPACITY_IP", "1200/h"),
     },
+    # --- Fair allocation: the proof-of-work ---
+    # Challenges handed out (GET /api/v1/challenge/, the widget of every protected
+    # form fetches one), per client address.
+    "challenge": {
+        "ip": env_rate("RATELIMIT_CHALLENGE_IP", "120/m"),
+    },
 }

@@ -1498,6 +1498,7 @@ MATRIX: dict[str, list[Case]] = {
     # --- Fair allocation: the waiting-list and offers API (h-wapi)
     # (end of h-wapi)
     # --- Fair allocation: the proof-of-work challenge (h-altcha)
+    "api:challenge": [Case(outcomes(200), label="a challenge, for anyone")],
     # (end of h-altcha)
     # --- Fair allocation: the abuse report and suspensions (h-abuse)
     # (end of h-abuse)
