@@ -36,8 +36,8 @@ from accounts.models import Role, User
 from accounts.otp_views import security_context
 from accounts.permissions import can_unlock_logins, is_verified
 from accounts.selectors import account_messages_shown
-from core.client import client_address
 from core.antibot import antibot_check
+from core.client import client_address
 from core.errors import DomainError
 from core.ratelimit import hit, ratelimited
 from core.views import domain_error_message, domain_errors

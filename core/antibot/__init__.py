@@ -133,7 +133,7 @@ def solution_verify(payload: str, *, now: float | None = None) -> None:
         raise ProofOfWorkInvalid()
     try:
         data = altcha.PayloadV1.from_base64(payload).to_dict()
-    except Exception:  # noqa: BLE001 - any malformed payload is refused alike
+    except (ValueError, TypeError, KeyError, AttributeError):  # malformed, refused alike
         raise ProofOfWorkInvalid() from None
     if data.get("algorithm") != ALGORITHM or not isinstance(data.get("number"), int):
         raise ProofOfWorkInvalid()

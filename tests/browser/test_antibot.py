@@ -76,7 +76,8 @@ _FILL = """data => {
   const form = document.querySelector('main form[method=post]');
   for (const [name, value] of Object.entries(data)) {
     for (const field of form.querySelectorAll(`[name="${name}"]`)) {
-      if (field.type === 'radio' || field.type === 'checkbox') field.checked = field.value === String(value);
+      const ticked = field.type === 'radio' || field.type === 'checkbox';
+      if (ticked) field.checked = field.value === String(value);
       else field.value = String(value);
     }
   }
@@ -110,9 +111,7 @@ def test_widget_solves_by_itself_and_the_registration_goes_through(live_server, 
 
 
 @override_settings(**ON, ANTIBOT_NOSCRIPT_WAIT_SECONDS=3)
-def test_without_javascript_a_short_wait_then_the_registration_goes_through(
-    live_server, browser
-):
+def test_without_javascript_a_short_wait_then_the_registration_goes_through(live_server, browser):
     context = _context(browser, live_server, javascript=False)
     page = context.new_page()
     opened = time.monotonic()
