@@ -143,6 +143,6 @@ CANCEL_COOLING_HOURS = env_int("CANCEL_COOLING_HOURS", 24, minimum=0)
 # (docs/benchmarks/2026-12-04-proof-of-work.md). A challenge and a no-script wait
 # token are good for ANTIBOT_EXPIRY_SECONDS, once.
 ANTIBOT_ENABLED = env_bool("ANTIBOT_ENABLED", True)
-ANTIBOT_MAX_NUMBER = env_int("ANTIBOT_MAX_NUMBER", 100_000, minimum=100)
+ANTIBOT_MAX_NUMBER = env_int("ANTIBOT_MAX_NUMBER", 50_000, minimum=100)
 ANTIBOT_EXPIRY_SECONDS = env_int("ANTIBOT_EXPIRY_SECONDS", 3600, minimum=60)
 ANTIBOT_NOSCRIPT_WAIT_SECONDS = env_int("ANTIBOT_NOSCRIPT_WAIT_SECONDS", 10, minimum=0)

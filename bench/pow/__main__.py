@@ -178,9 +178,9 @@ def server_cost(cost: int, rounds: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--costs", default="20000,50000,100000,250000,1000000", help="ANTIBOT_MAX_NUMBER values"
+        "--costs", default="20000,50000,100000,250000", help="ANTIBOT_MAX_NUMBER values"
     )
-    parser.add_argument("--rounds", type=int, default=20, help="challenges per cost and solver")
+    parser.add_argument("--rounds", type=int, default=10, help="challenges per cost and solver")
     parser.add_argument("--no-browser", action="store_true", help="skip the widget in Chromium")
     args = parser.parse_args()
     costs = [int(c) for c in args.costs.split(",")]

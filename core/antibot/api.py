@@ -70,7 +70,7 @@ class ChallengeView(APIView):
                 value={
                     "algorithm": "SHA-256",
                     "challenge": "4b9ad5d0c6f1...",
-                    "maxnumber": 100000,
+                    "maxnumber": 50000,
                     "salt": "6c1f0e2a9b3d4c5e7f80a1b2?expires=1796371200&",
                     "signature": "a3f1c2...",
                 },
