@@ -36,6 +36,7 @@ from accounts.models import Role, User
 from accounts.otp_views import security_context
 from accounts.permissions import can_unlock_logins, is_verified
 from accounts.selectors import account_messages_shown
+from core.antibot import antibot_check
 from core.client import client_address
 from core.errors import DomainError
 from core.ratelimit import hit, ratelimited
@@ -60,6 +61,8 @@ def register(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
+            if (refused := antibot_check(request)) is not None:
+                raise refused
             user = services.account_register(
                 email=data["email"],
                 password=data["password"],

@@ -8,6 +8,7 @@ from csp.decorators import csp_update
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from core.antibot.api import ChallengeView
 from core.api import api_not_found
 
 app_name = "api"
@@ -19,6 +20,7 @@ urlpatterns = [
     path("", include("mediation.api.urls")),
     path("", include("backoffice.api.urls")),
     path("", include("allocation.api.urls")),
+    path("challenge/", ChallengeView.as_view(), name="challenge"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script from this URL (?script), not inline,
     # so the Content-Security-Policy keeps script-src 'self'; its one inline <style>

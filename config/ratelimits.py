@@ -142,4 +142,10 @@ RATELIMITS = {
     # --- Fair allocation: transparency ---
     # The public transparency page and its API (every GET), per client address.
     "transparency": {"ip": env_rate("RATELIMIT_TRANSPARENCY_IP", "120/m")},
+    # --- Fair allocation: the proof-of-work ---
+    # Challenges handed out (GET /api/v1/challenge/, the widget of every protected
+    # form fetches one), per client address.
+    "challenge": {
+        "ip": env_rate("RATELIMIT_CHALLENGE_IP", "120/m"),
+    },
 }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_str
 
 # --- Accounts -----------------------------------------------------------------
 # How many accounts one mobile number may confirm (brokers farm accounts on few SIMs).
@@ -141,3 +141,13 @@ CANCEL_COOLING_HOURS = env_int("CANCEL_COOLING_HOURS", 24, minimum=0)
 # and keep their figures this many seconds in the cache (0: computed each time).
 TRANSPARENCY_WEEKS = env_int("TRANSPARENCY_WEEKS", 8, minimum=1)
 TRANSPARENCY_CACHE_SECONDS = env_int("TRANSPARENCY_CACHE_SECONDS", 60, minimum=0)
+# --- Fair allocation: the proof-of-work against bots (core/antibot) ---------------
+# Registering, the substitution form and an applicant's own booking ask for a
+# solved ALTCHA challenge (or, without JavaScript, a short wait). The cost is the
+# challenge's largest number: a client hashes half of it on average
+# (docs/benchmarks/2026-12-04-proof-of-work.md). A challenge and a no-script wait
+# token are good for ANTIBOT_EXPIRY_SECONDS, once.
+ANTIBOT_ENABLED = env_bool("ANTIBOT_ENABLED", True)
+ANTIBOT_MAX_NUMBER = env_int("ANTIBOT_MAX_NUMBER", 50_000, minimum=100)
+ANTIBOT_EXPIRY_SECONDS = env_int("ANTIBOT_EXPIRY_SECONDS", 3600, minimum=60)
+ANTIBOT_NOSCRIPT_WAIT_SECONDS = env_int("ANTIBOT_NOSCRIPT_WAIT_SECONDS", 10, minimum=0)

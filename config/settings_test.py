@@ -41,3 +41,9 @@ RATELIMITS = {
 # their own tests set them (tests/booking/test_resale_protections.py).
 FREED_SEAT_DELAY_MAX_MINUTES = 0
 CANCEL_COOLING_HOURS = 0
+# The proof-of-work off for the rest of the suite (its forms and API are posted
+# without a solution); its own tests turn it on with real values
+# (tests/core/test_antibot.py, override_settings). Cheap when they do.
+ANTIBOT_ENABLED = False
+ANTIBOT_MAX_NUMBER = 1000
+ANTIBOT_NOSCRIPT_WAIT_SECONDS = 0

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from booking.identity import Identity
+from core.antibot import antibot_check
 from core.errors import DomainError
 from core.ratelimit import ratelimited
 from core.views import domain_error_message
@@ -52,6 +53,8 @@ def request_form(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
+            if (refused := antibot_check(request)) is not None:
+                raise refused
             filed = services.substitution_request_create(
                 identity=Identity.from_form(data),
                 procedure=data["procedure"],

@@ -945,6 +945,10 @@ WAITLIST_ROUTES: dict[str, list[Ask]] = {
     # --- Fair allocation: the waiting-list and offers API (h-wapi)
     # (end of h-wapi)
     # --- Fair allocation: the proof-of-work challenge (h-altcha)
+    # A challenge: signing and a rate-limit count, no query.
+    "api:challenge": [
+        Ask("anonymous", "get", lambda w: reverse("api:challenge"), 0, 200, label="challenge")
+    ],
     # (end of h-altcha)
     # --- Fair allocation: the abuse report and suspensions (h-abuse)
     # (end of h-abuse)

@@ -30,8 +30,9 @@ from booking.views.common import (
     visible_slot,
     with_query,
 )
+from core.antibot import antibot_check
 from core.ratelimit import ratelimited
-from core.views import domain_errors
+from core.views import domain_error_message, domain_errors
 
 # --- Booking path ----------------------------------------------------------------------
 
@@ -201,11 +202,15 @@ def confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
         messages.info(request, _("Enter your identity first: the appointment will be in its name."))
         return redirect(with_query(reverse("booking:identity"), next=request.get_full_path()))
     if request.method == "POST":
-        appointment = services.appointment_book(
-            actor=request.user, applicant=applicant, slot_id=slot.pk, channel=Channel.WEB
-        )
-        messages.success(request, _("Your appointment is booked."))
-        return redirect("booking:appointment_detail", reference=appointment.reference)
+        # The proof-of-work (or the no-script wait): refused, the same page again
+        # with the reason, nothing booked.
+        if (refused := antibot_check(request)) is None:
+            appointment = services.appointment_book(
+                actor=request.user, applicant=applicant, slot_id=slot.pk, channel=Channel.WEB
+            )
+            messages.success(request, _("Your appointment is booked."))
+            return redirect("booking:appointment_detail", reference=appointment.reference)
+        messages.error(request, domain_error_message(refused))
     # A person under a block (repeated no-shows) is told why and until when
     # before confirming; the booking itself refuses too (``booking.rules``).
     refusal = rules.block_refusal(applicant_id=applicant.pk, procedure_id=procedure.pk, now=now)

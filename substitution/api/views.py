@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from booking.identity import Identity
 from core import ratelimit
+from core.antibot import antibot_require
 from core.api import error_responses
 from core.client import client_address
 from substitution import errors, selectors, services
@@ -22,7 +23,8 @@ from substitution.api.serializers import (
 )
 
 _CREATE_400 = (
-    "`invalid` (see `fields`), `invalid_identity`, `invalid_phone`, "
+    "`proof_of_work_required`, `proof_of_work_invalid` (the `Altcha` header: see "
+    "`GET /api/v1/challenge/`), `invalid` (see `fields`), `invalid_identity`, `invalid_phone`, "
     "`phone_region_not_allowed`, `contact_missing`, `invalid_substitution_request`"
 )
 
@@ -58,6 +60,7 @@ class SubstitutionRequestCreateView(APIView):
         ),
     )
     def post(self, request: Request) -> Response:
+        antibot_require(request)
         serializer = SubstitutionRequestCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -42,6 +42,7 @@ def test_schema_generates_without_warnings_and_validates(tmp_path):
         "/api/v1/agent/people/",
         "/api/v1/substitution-requests/",
         "/api/v1/substitution-requests/{tracking}/",
+        "/api/v1/challenge/",
         "/api/v1/identity/claim/",
         "/api/v1/mediation/applicants/",
         "/api/v1/mediation/applicants/{applicant_id}/consents/",

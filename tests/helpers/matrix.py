@@ -1729,6 +1729,7 @@ MATRIX: dict[str, list[Case]] = {
     ],
     # (end of h-wapi)
     # --- Fair allocation: the proof-of-work challenge (h-altcha)
+    "api:challenge": [Case(outcomes(200), label="a challenge, for anyone")],
     # (end of h-altcha)
     # --- Fair allocation: the abuse report and suspensions (h-abuse)
     # (end of h-abuse)

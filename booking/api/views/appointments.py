@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import Role
 from booking import selectors, services
 from booking.api import hotpath, soldout
 from booking.api.serializers import (
@@ -32,6 +33,7 @@ from booking.api.views.common import (
     visible_appointment,
 )
 from booking.models import Appointment
+from core.antibot import antibot_require
 from core.api import error_responses
 from core.pagination import page_of, paginated_response, pagination_parameters
 
@@ -128,7 +130,10 @@ class AppointmentListView(APIView):
         'Staff book for a person they may act for (`{"slot": id, "applicant": id}`): '
         "a mediator for a person of their access point who consented to it (the daily caps "
         "of the mediator and of the point apply), an agent at their sites, a supervisor "
-        "anywhere. A person the caller may not name answers as a missing one.",
+        "anywhere. A person the caller may not name answers as a missing one. "
+        "An applicant sends the solution of a proof-of-work challenge in the `Altcha` "
+        "header (`GET /api/v1/challenge/`; 400 `proof_of_work_required` or "
+        "`proof_of_work_invalid` without a valid one); staff do not.",
         request=BookingRequestSerializer,
         responses={
             201: AppointmentSerializer,
@@ -148,6 +153,10 @@ class AppointmentListView(APIView):
         tags=["booking"],
     )
     def post(self, request: Request) -> Response:
+        # An applicant's own booking asks for a solved proof-of-work (CPU and one
+        # cache write, no query); staff booking for someone do not.
+        if request.user.role == Role.APPLICANT:
+            antibot_require(request)
         slot_id = slot_choice(request.data)
         appointment = hotpath.appointment_book(
             actor=request.user,
