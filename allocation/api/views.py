@@ -42,6 +42,7 @@ from booking.api.serializers import AppointmentSerializer
 from booking.api.views.common import own_applicant, rendered
 from booking.models import Applicant, Channel, Site
 from booking.permissions import addressable_applicants, managed_sites, visible_applicants
+from core.antibot import antibot_require
 from core.api import error_responses
 from core.pagination import CursorPage, page_of, pagination_parameters
 from core.parsing import MAX_ID
@@ -159,6 +160,10 @@ def waitlist_join_request(request: Request) -> WaitlistEntry:
     """Everything a join by API does between parsing and rendering: check the
     body, pick the person, call ``waitlist_join``. A check that must pass before
     anyone joins (the proof-of-work challenge) is one call at the top here."""
+    if request.user.role == Role.APPLICANT:
+        # A person joining themselves solves the proof-of-work, as for a booking;
+        # staff joining someone do not.
+        antibot_require(request)
     body = WaitlistJoinSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     data = body.validated_data

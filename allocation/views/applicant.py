@@ -36,6 +36,7 @@ from booking import errors as booking_errors
 from booking.models import Applicant, Procedure, Site
 from booking.selectors import active_by_procedure
 from booking.views.common import applicant_of, applicant_required, bookable_procedure, with_query
+from core.antibot import antibot_check
 from core.errors import DomainError
 from core.ratelimit import ratelimited
 from core.views import domain_error_message, domain_errors
@@ -165,6 +166,11 @@ def join_submitted(
     the anti-bot proof-of-work: one call here), the form, the service. ``None``
     and the form's errors when refused: nothing changed."""
     if not form.is_valid():
+        return None
+    if applicant.user_id == request.user.pk and (refused := antibot_check(request)) is not None:
+        # A person joining themselves solves the proof-of-work (or waits without
+        # JavaScript), as for a booking in the calendar; staff joining someone do not.
+        form.add_error(None, domain_error_message(refused))
         return None
     try:
         return services.waitlist_join(

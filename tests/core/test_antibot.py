@@ -380,3 +380,60 @@ def test_staff_booking_by_api_is_not_asked_for_a_solution(agent, slot):
     )
 
     assert response.status_code == 201
+
+
+# --- Joining a waiting list -------------------------------------------------------------
+
+
+@pytest.fixture
+def listed(site):
+    from booking.models import AllocationMode, AllocationPolicy
+
+    procedure = factories.ProcedureFactory()
+    AllocationPolicy.objects.create(procedure=procedure, mode=AllocationMode.QUEUE)
+    return procedure
+
+
+def test_joining_a_list_on_the_page_without_a_solution_joins_nothing(applicant, site, listed):
+    from allocation.models import WaitlistEntry
+
+    client = login(Client(), applicant.user)
+    url = reverse("allocation:join", args=[listed.slug])
+
+    response = client.post(url, {"sites": [site.pk]})
+
+    assert response.status_code == 200
+    assert "without the anti-robot check" in response.content.decode()
+    assert not WaitlistEntry.objects.exists()
+    assert client.post(url, {"sites": [site.pk], "altcha": solution()}).status_code == 302
+    assert WaitlistEntry.objects.filter(applicant=applicant).count() == 1
+
+
+def test_joining_a_list_by_api_without_a_solution_is_a_400_and_joins_nothing(
+    applicant_user, site, listed
+):
+    from allocation.models import WaitlistEntry
+
+    api = token_client(applicant_user)
+    body = {"procedure": listed.slug, "sites": [site.slug]}
+
+    response = api.post("/api/v1/waitlist/", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "proof_of_work_required"
+    assert not WaitlistEntry.objects.exists()
+    response = api.post("/api/v1/waitlist/", body, format="json", HTTP_ALTCHA=solution())
+    assert response.status_code == 201, response.content
+    assert WaitlistEntry.objects.count() == 1
+
+
+def test_staff_joining_someone_by_api_is_not_asked_for_a_solution(agent, site, listed):
+    person = factories.ApplicantFactory()
+
+    response = token_client(agent).post(
+        "/api/v1/waitlist/",
+        {"procedure": listed.slug, "sites": [site.slug], "applicant": person.pk},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
