@@ -123,4 +123,11 @@ RATELIMITS = {
         "account": env_rate("RATELIMIT_CAPACITY_ACCOUNT", "300/h"),
         "ip": env_rate("RATELIMIT_CAPACITY_IP", "1200/h"),
     },
+    # --- Fair allocation: the abuse report ---
+    # Supervisors suspending an account or lifting a suspension (each tells the
+    # person): per account and client address.
+    "abuse_suspensions": {
+        "account": env_rate("RATELIMIT_ABUSE_SUSPENSIONS_ACCOUNT", "30/h"),
+        "ip": env_rate("RATELIMIT_ABUSE_SUSPENSIONS_IP", "120/h"),
+    },
 }
