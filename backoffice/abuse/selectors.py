@@ -119,7 +119,7 @@ def contacts_many_identities(
         .annotate(
             identities=Count("pk"),
             accounts=Count("user", distinct=True),
-            applicant_ids=ArrayAgg("pk", ordering="pk"),
+            applicant_ids=ArrayAgg("pk", order_by="pk"),
         )
         .filter(identities__gt=settings.ABUSE_IDENTITIES_PER_CONTACT)
         .order_by("-identities", "contact")[: _limit(limit)]
