@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from backoffice.abuse import selectors
+from booking.services import appointment_book
 from tests import factories
 from tests.auth import login
 from tests.helpers.abuse import (
@@ -307,3 +308,58 @@ def test_the_pages_queries_do_not_grow_with_the_data(
     assert len(large) == len(small)
     with django_assert_max_num_queries(len(small)):
         web.get(reverse("agent:abuse"))
+
+
+def test_abuse_routes_take_a_bounded_number_of_queries(web, supervisor):
+    """The report, a section's CSV and an account's page read as many queries
+    with four times the data; suspending and lifting stay under a bound (a
+    suspension cancels each of the account's appointments through the booking
+    service: one active appointment per procedure, so the procedures bound it)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(web, supervisor)
+    seeded = seed_every_signal(scale=1)
+    account = factories.ApplicantFactory()
+    appointment_book(
+        actor=account.user,
+        applicant=account,
+        slot_id=factories.SlotFactory(site=seeded["site"]).pk,
+    )
+    urls = [
+        reverse("agent:abuse"),
+        reverse("agent:abuse_csv", args=["rebook"]),
+        reverse("agent:abuse_account", args=[account.user_id]),
+    ]
+
+    def counts():
+        found = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as queries:
+                response = web.get(url)
+                if hasattr(response, "streaming_content"):
+                    b"".join(response.streaming_content)
+            assert response.status_code == 200
+            found.append(len(queries))
+        return found
+
+    counts()  # the session and the caches warm
+    small = counts()
+    seed_every_signal(scale=4)
+    assert counts() == small
+    # The session, the account, its second factor; one query per section (8).
+    assert small[0] <= 11
+
+    _post_bounded(web, 30, reverse("agent:abuse_suspend", args=[account.user_id]), {"reason": "x"})
+    _post_bounded(web, 12, reverse("agent:abuse_lift", args=[account.user_id]), {})
+
+
+def _post_bounded(client, limit: int, url: str, data: dict) -> None:
+    """The POST makes at most ``limit`` queries and answers a redirect (done)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url, data)
+    assert response.status_code == 302, response.status_code
+    assert len(queries) <= limit, f"{url}: {len(queries)} queries > {limit}"

@@ -5,6 +5,8 @@ exactly; the audit rows of refused check-ins; refused identity claims."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -133,3 +135,34 @@ def seed_every_signal(*, scale: int = 1) -> dict:
             outside_opening_hours=True,
         )
     return seeded
+
+
+# --- The accessibility walk's states (tests/helpers/accessibility.py) ---------------
+
+
+@contextmanager
+def abuse_seeded(scenario) -> Iterator[None]:
+    """Every section of the report with a row. The rows stay (the audit trail
+    refuses deletions): a second visit finds twice as many, which changes no markup."""
+    seed_every_signal()
+    yield
+
+
+@contextmanager
+def account_suspended(scenario) -> Iterator[None]:
+    """The other applicant's account suspended (the fields only; put back after)."""
+    from accounts.models import User
+
+    account = scenario.users["other_applicant"]
+    User.objects.filter(pk=account.pk).update(
+        is_active=False,
+        suspended_at=timezone.now(),
+        suspended_by=scenario.users["supervisor"],
+        suspension_reason="Revente de rendez-vous",
+    )
+    try:
+        yield
+    finally:
+        User.objects.filter(pk=account.pk).update(
+            is_active=True, suspended_at=None, suspended_by=None, suspension_reason=""
+        )
