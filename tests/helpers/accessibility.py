@@ -804,7 +804,13 @@ PAGES: dict[str, list[Visit]] = {
     # --- Fair allocation: the abuse report and suspensions (h-abuse)
     "agent:abuse": [
         Visit("supervisor", label="every section", state=abuse_seeded),
-        Visit("supervisor", query={"days": "0"}, status=400, label="a wrong period"),
+        Visit(
+            "supervisor",
+            query={"days": "0"},
+            status=400,
+            label="a wrong period",
+            template="office/abuse/report.html",
+        ),
     ],
     "agent:abuse_account": [
         Visit("supervisor", kwargs=lambda s: {"user_id": s.users["other_applicant"].pk}),
