@@ -298,7 +298,7 @@ def suspend(request: HttpRequest, user_id: int) -> HttpResponse:
     account = _account(request, user_id)
     form = SuspendForm(request.POST)
     if not form.is_valid():
-        return _account_page(request, account, form, status=400)
+        return _account_page(request, account, form)
     done = account_suspend(actor=request.user, user=account, reason=form.cleaned_data["reason"])
     messages.success(
         request,
