@@ -72,6 +72,20 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("admin site access"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # Suspended by a supervisor from the abuse report (``backoffice.abuse``):
+    # ``is_active`` is off meanwhile (no login, no session, no token); lifting
+    # the suspension clears these and turns it back on.
+    suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True, editable=False)
+    suspended_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        verbose_name=_("suspended by"),
+    )
+    suspension_reason = models.TextField(_("reason for the suspension"), blank=True, editable=False)
     # Bumped to end every session of the account (services.sessions_and_tokens_end).
     session_generation = models.PositiveIntegerField(default=0, editable=False)
 

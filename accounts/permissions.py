@@ -85,3 +85,12 @@ def can_unlock_logins(user: User) -> bool:
         and user.is_active
         and (user.role == Role.SUPERVISOR or user.is_superuser)
     )
+
+
+def can_suspend_account(user: User, account: User) -> bool:
+    """May ``user`` suspend ``account`` (or lift its suspension) from the abuse
+    report? Supervisors only, never their own account, another supervisor's or
+    an administrator's: an account of a lower role (applicant, mediator, agent)."""
+    if not can_search_audit(user) or account.pk == user.pk:
+        return False
+    return not account.is_superuser and account.role != Role.SUPERVISOR

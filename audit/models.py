@@ -65,6 +65,10 @@ class AuditAction(models.TextChoices):
     TOKEN_CREATED = "token.created", _("API token issued")
     TOKEN_REVOKED = "token.revoked", _("API token revoked")
     SESSIONS_ENDED = "account.sessions_ended", _("Sessions ended")
+    # The abuse report's suspension (backoffice.abuse): the reason in the details;
+    # the appointments it cancels carry {"suspension": <this row's id>}.
+    ACCOUNT_SUSPENDED = "account.suspended", _("Account suspended for abuse")
+    ACCOUNT_SUSPENSION_LIFTED = "account.suspension_lifted", _("Account suspension lifted")
     PERSONAL_DATA_EXPORTED = "personal_data.exported", _("Personal data exported")
     ADMIN_CHANGED = "admin.changed", _("Changed in the admin")
     # Documents

@@ -4,6 +4,7 @@
 from django.urls import include, path
 
 from backoffice.views import (
+    abuse,
     allocation_modes,
     audit,
     capacity,
@@ -133,6 +134,12 @@ agent_urls = (
         ),
         path("dashboard/", dashboard.dashboard, name="dashboard"),
         path("dashboard/<slug:table>.csv", dashboard.dashboard_csv, name="dashboard_csv"),
+        # The abuse report (supervisors): its sections, an account, its suspension.
+        path("abuse/", abuse.report, name="abuse"),
+        path("abuse/<slug:section>.csv", abuse.report_csv, name="abuse_csv"),
+        path("abuse/accounts/<int:user_id>/", abuse.account, name="abuse_account"),
+        path("abuse/accounts/<int:user_id>/suspend/", abuse.suspend, name="abuse_suspend"),
+        path("abuse/accounts/<int:user_id>/lift/", abuse.lift, name="abuse_lift"),
     ],
     "agent",
 )

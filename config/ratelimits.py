@@ -148,4 +148,11 @@ RATELIMITS = {
     "challenge": {
         "ip": env_rate("RATELIMIT_CHALLENGE_IP", "120/m"),
     },
+    # --- Fair allocation: the abuse report ---
+    # Supervisors suspending an account or lifting a suspension (each tells the
+    # person): per account and client address.
+    "abuse_suspensions": {
+        "account": env_rate("RATELIMIT_ABUSE_SUSPENSIONS_ACCOUNT", "30/h"),
+        "ip": env_rate("RATELIMIT_ABUSE_SUSPENSIONS_IP", "120/h"),
+    },
 }

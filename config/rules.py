@@ -151,3 +151,31 @@ ANTIBOT_ENABLED = env_bool("ANTIBOT_ENABLED", True)
 ANTIBOT_MAX_NUMBER = env_int("ANTIBOT_MAX_NUMBER", 50_000, minimum=100)
 ANTIBOT_EXPIRY_SECONDS = env_int("ANTIBOT_EXPIRY_SECONDS", 3600, minimum=60)
 ANTIBOT_NOSCRIPT_WAIT_SECONDS = env_int("ANTIBOT_NOSCRIPT_WAIT_SECONDS", 10, minimum=0)
+# --- Fair allocation: the abuse report and suspensions (backoffice/abuse) --------
+# The report reads this many days back by default (a supervisor may pick
+# another period on the page, up to ABUSE_PERIOD_MAX_DAYS), and shows at most
+# ABUSE_ROWS rows per section (the strongest first).
+ABUSE_PERIOD_DAYS = env_int("ABUSE_PERIOD_DAYS", 30, minimum=1)
+ABUSE_PERIOD_MAX_DAYS = env_int("ABUSE_PERIOD_MAX_DAYS", 366, minimum=1)
+ABUSE_ROWS = env_int("ABUSE_ROWS", 100, minimum=1)
+# An identity booked from more than this many accounts.
+ABUSE_ACCOUNTS_PER_IDENTITY = env_int("ABUSE_ACCOUNTS_PER_IDENTITY", 2, minimum=1)
+# An applicant's account that booked for more than this many identities.
+ABUSE_IDENTITIES_PER_ACCOUNT = env_int("ABUSE_IDENTITIES_PER_ACCOUNT", 1, minimum=1)
+# A phone number or e-mail address given for more than this many identities.
+ABUSE_IDENTITIES_PER_CONTACT = env_int("ABUSE_IDENTITIES_PER_CONTACT", 2, minimum=1)
+# Cancel and rebook: a new booking of the same procedure by the same identity or
+# account within ABUSE_REBOOK_MINUTES of a cancellation is a rebooking; shown
+# from ABUSE_REBOOK_MIN rebookings when they are at least ABUSE_REBOOK_PERCENT of
+# the cancellations.
+ABUSE_REBOOK_MINUTES = env_int("ABUSE_REBOOK_MINUTES", 60, minimum=1)
+ABUSE_REBOOK_MIN = env_int("ABUSE_REBOOK_MIN", 2, minimum=1)
+ABUSE_REBOOK_PERCENT = env_int("ABUSE_REBOOK_PERCENT", 50, minimum=1)
+# A mediator whose bookings are more than ABUSE_MEDIATOR_VOLUME_FACTOR times the
+# median of the mediators (and at least ABUSE_MEDIATOR_VOLUME_MIN), or with at
+# least ABUSE_MEDIATOR_OUTSIDE_HOURS_MIN bookings outside their point's hours.
+ABUSE_MEDIATOR_VOLUME_FACTOR = env_int("ABUSE_MEDIATOR_VOLUME_FACTOR", 3, minimum=1)
+ABUSE_MEDIATOR_VOLUME_MIN = env_int("ABUSE_MEDIATOR_VOLUME_MIN", 10, minimum=1)
+ABUSE_MEDIATOR_OUTSIDE_HOURS_MIN = env_int("ABUSE_MEDIATOR_OUTSIDE_HOURS_MIN", 1, minimum=1)
+# An account with at least this many refused identity claims.
+ABUSE_REFUSED_CLAIMS_MIN = env_int("ABUSE_REFUSED_CLAIMS_MIN", 1, minimum=1)

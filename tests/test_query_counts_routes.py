@@ -1224,6 +1224,13 @@ _BY_TEST = {
     # --- Fair allocation: the proof-of-work challenge (h-altcha)
     # (end of h-altcha)
     # --- Fair allocation: the abuse report and suspensions (h-abuse)
+    "tests/backoffice/test_abuse_report.py::test_abuse_routes_take_a_bounded_number_of_queries": [
+        "agent:abuse",
+        "agent:abuse_csv",
+        "agent:abuse_account",
+        "agent:abuse_suspend",
+        "agent:abuse_lift",
+    ],
     # (end of h-abuse)
     # --- Fair allocation: transparency (h-transp)
     "tests/allocation/test_transparency.py::"

@@ -199,7 +199,11 @@ def _staff_active_set(*, actor: User, user: User, active: bool) -> User:
     transaction."""
     _staff_manage_check(actor=actor, user=user)
     with transaction.atomic():
-        changed = User.objects.filter(pk=user.pk, is_active=not active).update(is_active=active)
+        # A suspended account opens again only by lifting its suspension
+        # (``backoffice.abuse``), which is audited as such.
+        changed = User.objects.filter(
+            pk=user.pk, is_active=not active, suspended_at__isnull=True
+        ).update(is_active=active)
         if changed:
             if not active:
                 # Ended, not only unloaded while inactive: a reactivation must not

@@ -83,7 +83,11 @@ def _appointment_lock_for_change(
 
 
 def appointment_cancel(
-    *, actor: User, appointment: Appointment, closure: Closure | None = None
+    *,
+    actor: User,
+    appointment: Appointment,
+    closure: Closure | None = None,
+    suspension: int | None = None,
 ) -> Appointment:
     """Cancel an active appointment and free its seat, in one transaction.
 
@@ -136,6 +140,7 @@ def appointment_cancel(
             details={
                 "slot": locked.slot_id,
                 **({"closure": closure.pk} if closure is not None else {}),
+                **({"suspension": suspension} if suspension is not None else {}),
                 **({"priority_right_restored": restored} if restored is not None else {}),
                 **({"seat_shown_at": shown_at.isoformat()} if shown_at is not None else {}),
                 **on_behalf,

@@ -46,6 +46,7 @@ from notifications.services import unsubscribe_token
 from tests import factories
 from tests.auth import MODEL_BACKEND, otp_device_confirm
 from tests.helpers import waitlist_pages, wstaff
+from tests.helpers.abuse import abuse_seeded, account_suspended
 from tests.helpers.matrix import (
     Personas,
     _calendar_day,
@@ -884,6 +885,35 @@ PAGES: dict[str, list[Visit]] = {
     # --- Fair allocation: the proof-of-work challenge (h-altcha)
     # (end of h-altcha)
     # --- Fair allocation: the abuse report and suspensions (h-abuse)
+    "agent:abuse": [
+        Visit("supervisor", label="every section", state=abuse_seeded),
+        Visit(
+            "supervisor",
+            query={"days": "0"},
+            status=400,
+            label="a wrong period",
+            template="office/abuse/report.html",
+        ),
+    ],
+    "agent:abuse_account": [
+        Visit("supervisor", kwargs=lambda s: {"user_id": s.users["other_applicant"].pk}),
+        Visit(
+            "supervisor",
+            kwargs=lambda s: {"user_id": s.users["other_applicant"].pk},
+            errors={"reason": ""},
+        ),
+        Visit(
+            "supervisor",
+            kwargs=lambda s: {"user_id": s.users["other_applicant"].pk},
+            state=account_suspended,
+            label="suspended",
+        ),
+        Visit(
+            "supervisor",
+            kwargs=lambda s: {"user_id": s.users["agent"].pk},
+            label="an agent's account",
+        ),
+    ],
     # (end of h-abuse)
     # --- Fair allocation: transparency (h-transp)
     "allocation:transparency": [

@@ -1732,6 +1732,32 @@ MATRIX: dict[str, list[Case]] = {
     "api:challenge": [Case(outcomes(200), label="a challenge, for anyone")],
     # (end of h-altcha)
     # --- Fair allocation: the abuse report and suspensions (h-abuse)
+    # Supervisors only; the account suspended is another applicant's (the case
+    # runs in a savepoint rolled back); lifting an account not suspended says so
+    # on the account's page (a redirect).
+    "agent:abuse": [
+        Case(supervisors_only()),
+        Case(supervisors_only(400), query=lambda s: {"days": "0"}, label="a bad period"),
+    ],
+    "agent:abuse_csv": [Case(supervisors_only(), kwargs=lambda s: {"section": "identities"})],
+    "agent:abuse_account": [
+        Case(supervisors_only(), kwargs=lambda s: {"user_id": s.users["other_applicant"].pk})
+    ],
+    "agent:abuse_suspend": [
+        Case(
+            supervisors_only(REDIRECT),
+            method="POST",
+            kwargs=lambda s: {"user_id": s.users["other_applicant"].pk},
+            data=lambda s: {"reason": "Revente de rendez-vous"},
+        )
+    ],
+    "agent:abuse_lift": [
+        Case(
+            supervisors_only(REDIRECT),
+            method="POST",
+            kwargs=lambda s: {"user_id": s.users["other_applicant"].pk},
+        )
+    ],
     # (end of h-abuse)
     # --- Fair allocation: transparency (h-transp)
     # Public, page and API: no credentials looked at (a token or a session is ignored).
