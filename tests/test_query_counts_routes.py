@@ -671,13 +671,13 @@ FORM_ROUTES: dict[str, list[Ask]] = {
     # Closures name who closed and who lifted them (2 more set to NULL); the
     # counter who checked in, court orders who recorded and convoked (3 more).
     # The waiting list's entries name who joined them (set to NULL), allocation
-    # modes who set them (2 more).
+    # modes who set them (2 more); suspended accounts who suspended them (1 more).
     "accounts:delete": [
         Ask(
             "applicant",
             "post",
             lambda w: reverse("accounts:delete"),
-            88,
+            89,
             302,
             data=lambda w: {"password": factories.DEFAULT_PASSWORD},
             before=_failed_logins_yesterday,  # logging in swept the world's

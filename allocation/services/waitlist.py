@@ -13,6 +13,7 @@ from collections.abc import Collection
 from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -31,8 +32,10 @@ from booking.models import (
     Applicant,
     Appointment,
     Channel,
+    Pool,
     Procedure,
     Site,
+    Slot,
 )
 from booking.permissions import can_act_for
 from core.db import constraint_of
@@ -161,8 +164,25 @@ def waitlist_join(
                 **details,
             },
         )
-        allocation_after_commit([procedure.pk])
+        if _seats_to_offer(procedure, now):
+            # Only when a seat waits (rare in a scarce procedure): a storm of joins
+            # must not become a storm of allocation runs. A seat freed meanwhile
+            # runs its own allocation; the beat's sweep (every minute) catches
+            # the rest.
+            allocation_after_commit([procedure.pk])
     return entry
+
+
+def _seats_to_offer(procedure: Procedure, now: datetime) -> bool:
+    """Is a seat of ``procedure``'s list free to offer now? One query."""
+    return Slot.objects.filter(
+        procedure=procedure,
+        pool=Pool.QUEUE,
+        closure__isnull=True,
+        published_at__lte=now,
+        starts_at__gt=now,
+        capacity__gt=F("booked") + F("held"),
+    ).exists()
 
 
 def _entry_locked(*, actor: User | None, entry_id: int) -> WaitlistEntry:

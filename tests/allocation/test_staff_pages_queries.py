@@ -60,7 +60,7 @@ ASKS: dict[str, Ask] = {
         "mediator",
         "post",
         _u("mediation:waitlist_join", _person("helped")),
-        22,
+        23,  # with the one asking whether a seat waits to be offered
         data=wstaff.join_data,
     ),
     "mediation:waitlist_leave": Ask(
@@ -81,7 +81,7 @@ ASKS: dict[str, Ask] = {
         "agent",
         "post",
         _u("agent:waitlist_join", _person("applicant")),
-        22,
+        23,  # with the one asking whether a seat waits to be offered
         data=wstaff.join_data,
     ),
     "agent:waitlist_leave": Ask("agent", "post", _u("agent:waitlist_leave", _WALK_IN, _entry), 18),

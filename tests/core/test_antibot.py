@@ -403,7 +403,9 @@ def test_joining_a_list_on_the_page_without_a_solution_joins_nothing(applicant, 
     response = client.post(url, {"sites": [site.pk]})
 
     assert response.status_code == 200
-    assert "without the anti-robot check" in response.content.decode()
+    with translation.override("fr"):
+        refusal = str(antibot.ProofOfWorkRequired.default_message)
+    assert refusal.split(".")[0] in response.content.decode()
     assert not WaitlistEntry.objects.exists()
     assert client.post(url, {"sites": [site.pk], "altcha": solution()}).status_code == 302
     assert WaitlistEntry.objects.filter(applicant=applicant).count() == 1
