@@ -122,6 +122,11 @@ def app_env(database: str, **extra: str) -> dict[str, str]:
         # The proof-of-work costs the clients, not the server (bench/pow measures
         # both: well under a millisecond to verify); the load generators do not solve it.
         "ANTIBOT_ENABLED": "false",
+        # The open procedures' protections against resale (a freed seat shown after
+        # a random delay, no rebooking after a cancellation) have their own tests;
+        # the soak's traffic cancels and rebooks as people did before them.
+        "FREED_SEAT_DELAY_MAX_MINUTES": "0",
+        "CANCEL_COOLING_HOURS": "0",
         **extra,
     }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 class DomainError(Exception):
@@ -51,3 +52,42 @@ class InvalidInput(DomainError):
     code = "invalid"
     status = 400
     default_message = _("The data sent is not valid.")
+
+
+# --- The proof-of-work against bots (core.antibot) ---------------------------------
+
+
+class ProofOfWorkRequired(DomainError):
+    code = "proof_of_work_required"
+    status = 400
+    default_message = _(
+        "The form was sent without the anti-robot check. Please reload the page and send it again."
+    )
+
+
+class ProofOfWorkInvalid(DomainError):
+    code = "proof_of_work_invalid"
+    status = 400
+    default_message = _(
+        "The anti-robot check is not valid, has expired or was already used. "
+        "Please reload the page and send the form again."
+    )
+
+
+class ProofOfWorkTooEarly(DomainError):
+    """A no-script submission before the wait: nothing changed, the same token
+    will do once ``seconds`` have passed."""
+
+    code = "proof_of_work_too_early"
+    status = 400
+
+    def __init__(self, *, seconds: int) -> None:
+        self.seconds = seconds
+        super().__init__(
+            ngettext(
+                "Please wait %(seconds)d more second, then send the form again.",
+                "Please wait %(seconds)d more seconds, then send the form again.",
+                seconds,
+            ),
+            seconds=seconds,
+        )

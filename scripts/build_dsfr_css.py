@@ -53,6 +53,7 @@ PACKAGES = [
     "component/card/card.main.min.css",
     "component/header/header.main.min.css",
     "component/footer/footer.main.min.css",
+    "component/summary/summary.main.min.css",
     "scheme/scheme.min.css",  # (no legacy part to leave out)
 ]
 ICONS = "utility/icons/icons.main.min.css"

@@ -13,7 +13,9 @@ is started again on the same data, which still hold the cancelled appointment.
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 import os
 import re
 import shutil
@@ -26,6 +28,7 @@ import time
 from pathlib import Path
 from urllib.parse import urljoin
 
+import altcha
 import httpx
 import psycopg
 import pytest
@@ -148,11 +151,29 @@ def printed(log: Path, pattern: str, what: str) -> str:
     pytest.fail(f"make run printed no {what}:\n{log.read_text()[-5000:]}")
 
 
+def proof_of_work(client: httpx.Client) -> dict[str, str]:
+    """The form field a browser's widget fills: a challenge of the app solved
+    (the proof-of-work of registering and booking, on by default)."""
+    challenge = client.get("/api/v1/challenge/").json()
+    found = altcha.solve_challenge_v1(
+        challenge["challenge"], challenge["salt"], challenge["algorithm"], challenge["maxnumber"]
+    )
+    payload = {**challenge, "number": found.number}
+    payload.pop("maxnumber")
+    return {"altcha": base64.b64encode(json.dumps(payload).encode()).decode()}
+
+
 def register_and_confirm(client: httpx.Client, log: Path) -> None:
     response = submit(
         client,
         "/accounts/register/",
-        {"email": EMAIL, "password": PASSWORD, "phone": PHONE, "consent": "on"},
+        {
+            "email": EMAIL,
+            "password": PASSWORD,
+            "phone": PHONE,
+            "consent": "on",
+            **proof_of_work(client),
+        },
     )
     assert response.headers["location"] == "/accounts/verify/"
     # The console e-mail backend printed the confirmation link.
@@ -206,7 +227,7 @@ def book(client: httpx.Client, confirm: str) -> str:
                 "certify": "on",
             },
         )
-    booked = submit(client, confirm, {})
+    booked = submit(client, confirm, proof_of_work(client))
     appointment = booked.headers["location"]
     assert re.fullmatch(r"/appointments/[\w-]+/", appointment), appointment
     return appointment

@@ -38,9 +38,13 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from core.errors import DomainError
+from core.errors import (
+    DomainError,
+    ProofOfWorkInvalid,
+    ProofOfWorkRequired,
+    ProofOfWorkTooEarly,
+)
 
 ALGORITHM = "SHA-256"
 # The form fields the widget and the template fill.
@@ -49,44 +53,9 @@ WAIT_FIELD = "antibot_wait"
 # The API's header: ``Altcha: <the base64 payload>``.
 SOLUTION_HEADER = "HTTP_ALTCHA"
 
+# The refusals live with core's other domain errors (``core.errors``).
 _WAIT_SALT = "core.antibot.wait"
 _USED_PREFIX = "antibot:used:"
-
-
-class ProofOfWorkRequired(DomainError):
-    code = "proof_of_work_required"
-    status = 400
-    default_message = _(
-        "The form was sent without the anti-robot check. Please reload the page and send it again."
-    )
-
-
-class ProofOfWorkInvalid(DomainError):
-    code = "proof_of_work_invalid"
-    status = 400
-    default_message = _(
-        "The anti-robot check is not valid, has expired or was already used. "
-        "Please reload the page and send the form again."
-    )
-
-
-class ProofOfWorkTooEarly(DomainError):
-    """A no-script submission before the wait: nothing changed, the same token
-    will do once ``seconds`` have passed."""
-
-    code = "proof_of_work_too_early"
-    status = 400
-
-    def __init__(self, *, seconds: int) -> None:
-        self.seconds = seconds
-        super().__init__(
-            ngettext(
-                "Please wait %(seconds)d more second, then send the form again.",
-                "Please wait %(seconds)d more seconds, then send the form again.",
-                seconds,
-            ),
-            seconds=seconds,
-        )
 
 
 def _hmac_key() -> str:

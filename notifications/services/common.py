@@ -51,13 +51,8 @@ def messages_owe_new(*, messages: list[Message], now: datetime) -> int:
             )
         )
         fresh = [m for m in messages if m.idempotency_key not in existing]
-        # ignore_conflicts: a concurrent run that inserted the same keys meanwhile
-        # wins. Inserted in the keys' order, whatever the list's: two runs owing
-        # the same keys in different orders would each wait on the other's key
-        # in the unique index (a deadlock); the list's order is the sending's.
-        Message.objects.bulk_create(
-            sorted(fresh, key=lambda m: m.idempotency_key), ignore_conflicts=True
-        )
+        # ignore_conflicts: a concurrent run that inserted the same keys meanwhile wins.
+        Message.objects.bulk_create(fresh, ignore_conflicts=True)
         ids_by_key = dict(
             Message.objects.filter(
                 idempotency_key__in=[m.idempotency_key for m in fresh],

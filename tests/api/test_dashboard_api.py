@@ -51,6 +51,7 @@ def test_the_figures_as_json(agent_api, world):
         "injunctions_open",
         "injunctions_at_risk",
         "injunctions_overdue",
+        "waiting_list",
     ]
 
 

@@ -160,8 +160,9 @@ def test_a_past_week_kept_is_read_from_the_table_not_recomputed(busy, supervisor
         after = dashboard_build(scope).total.values["capacity"]
 
     assert after == before  # until the next refresh
-    # The kept weeks, the alerts, substitution requests and court orders: no live weeks.
-    assert len(queries) == 4
+    # The kept weeks, the alerts, substitution requests, court orders and the
+    # people waiting: no live weeks.
+    assert len(queries) == 5
     kept, _detail = stored_detail(scope, scope.weeks)
     assert kept == set(scope.weeks)
 

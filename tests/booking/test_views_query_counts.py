@@ -34,11 +34,13 @@ def test_booking_pages_do_a_bounded_number_of_queries(
     # right for it (booking.rules.priority_right_held): 1 of each count.
     bounds = [
         (reverse("booking:procedures"), 5),
-        (reverse("booking:sites", args=[procedure.slug]), 5),
+        # With the allocation modes (the sites given out by a waiting list).
+        (reverse("booking:sites", args=[procedure.slug]), 6),
         (reverse("booking:days", args=[procedure.slug, site.slug]), 7),
         # Nothing at the site: the record of attempts counts the search (one
-        # upsert statement, in a savepoint: 3 more).
-        (reverse("booking:days", args=[procedure.slug, empty_site.slug]), 13),
+        # upsert statement, in a savepoint: 3 more); the help routes ask whether
+        # the procedure has a waiting list (1 more).
+        (reverse("booking:days", args=[procedure.slug, empty_site.slug]), 14),
         (times_url_of(slot), 6),
         # One more: a booking block in force (repeated no-shows) is told here.
         (reverse("booking:confirm", args=[slot.pk]), 7),

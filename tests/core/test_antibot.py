@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 import time
 
@@ -35,6 +36,28 @@ from tests.substitution.conftest import form_data
 pytestmark = pytest.mark.django_db
 
 ON = {"ANTIBOT_ENABLED": True, "ANTIBOT_MAX_NUMBER": 2000, "ANTIBOT_NOSCRIPT_WAIT_SECONDS": 5}
+
+
+def _in_french(text: str) -> str:
+    """``text`` as the pages show it (French, the language of a page without
+    another choice), HTML-escaped as the templates write it."""
+    with translation.override("fr"):
+        return html.escape(translation.gettext(text))
+
+
+# What the pages say, in French: the refusal without a solution, and the wait
+# without JavaScript (the start of its sentence, before the number of seconds).
+REQUIRED = _in_french(
+    "The form was sent without the anti-robot check. Please reload the page and send it again."
+).split(".")[0]
+with translation.override("fr"):
+    TOO_EARLY = html.escape(
+        translation.ngettext(
+            "Please wait %(seconds)d more second, then send the form again.",
+            "Please wait %(seconds)d more seconds, then send the form again.",
+            2,
+        )
+    ).split("%")[0]
 
 
 @pytest.fixture(autouse=True)
@@ -143,7 +166,7 @@ def test_a_malformed_solution_is_refused(payload):
 def test_a_wait_token_sent_too_early_says_how_long_to_wait_and_stays_usable():
     token = antibot.wait_token_create(now=1000.0)
 
-    with override_settings(ANTIBOT_NOSCRIPT_WAIT_SECONDS=10):
+    with override_settings(ANTIBOT_NOSCRIPT_WAIT_SECONDS=10), translation.override("en"):
         with pytest.raises(antibot.ProofOfWorkTooEarly) as refused:
             antibot.wait_token_verify(token, now=1003.2)
         assert refused.value.seconds == 7
@@ -227,7 +250,7 @@ def test_registration_without_a_solution_is_refused_and_creates_nothing(client):
     response = client.post(reverse("accounts:register"), REGISTRATION)
 
     assert response.status_code == 200
-    assert "without the anti-robot check" in response.content.decode()
+    assert REQUIRED in response.content.decode()
     assert not User.objects.exists()
 
 
@@ -243,7 +266,7 @@ def test_registration_without_javascript_waits_then_goes_through(client):
 
     early = client.post(reverse("accounts:register"), {**REGISTRATION, "antibot_wait": token})
     html = early.content.decode()
-    assert "more seconds, then send the form again" in html
+    assert TOO_EARLY in html
     assert token in html  # the same token: the wait already done counts
     assert not User.objects.exists()
 
@@ -260,7 +283,7 @@ def test_substitution_form_without_a_solution_is_refused_and_files_nothing(clien
     response = client.post(reverse("substitution:request"), form_data(procedure, site))
 
     assert response.status_code == 200
-    assert "without the anti-robot check" in response.content.decode()
+    assert REQUIRED in response.content.decode()
     assert not SubstitutionRequest.objects.exists()
 
 
@@ -325,7 +348,7 @@ def test_booking_confirm_without_a_solution_books_nothing(applicant, slot):
 
     response = client.post(url, follow=True)
 
-    assert "without the anti-robot check" in response.content.decode()
+    assert REQUIRED in response.content.decode()
     assert not Appointment.objects.exists()
     assert client.post(url, {"altcha": solution()}).status_code == 302
     assert Appointment.objects.filter(applicant=applicant).count() == 1
@@ -338,7 +361,7 @@ def test_booking_confirm_sent_too_early_without_javascript_books_nothing(applica
     response = client.post(reverse("booking:confirm", args=[slot.pk]), {"antibot_wait": token})
 
     assert response.status_code == 200
-    assert "more seconds, then send the form again" in response.content.decode()
+    assert TOO_EARLY in response.content.decode()
     assert token in response.content.decode()
     assert not Appointment.objects.exists()
 
@@ -403,9 +426,7 @@ def test_joining_a_list_on_the_page_without_a_solution_joins_nothing(applicant, 
     response = client.post(url, {"sites": [site.pk]})
 
     assert response.status_code == 200
-    with translation.override("fr"):
-        refusal = str(antibot.ProofOfWorkRequired.default_message)
-    assert refusal.split(".")[0] in response.content.decode()
+    assert REQUIRED in response.content.decode()
     assert not WaitlistEntry.objects.exists()
     assert client.post(url, {"sites": [site.pk], "altcha": solution()}).status_code == 302
     assert WaitlistEntry.objects.filter(applicant=applicant).count() == 1
