@@ -105,20 +105,28 @@ def publication_announce(*, publication: Publication, now: datetime | None = Non
     is redone by the next one, which the message keys make harmless.
     """
     now = now or timezone.now()
-    created = 0
-    public_seats = Slot.objects.filter(
-        publication=publication, pool=Pool.PUBLIC, starts_at__gt=now
-    ).exists()
-    if public_seats and alerts_offered(procedure=publication.procedure):
-        created = alerts_fan_out(
-            procedure_id=publication.procedure_id,
-            site_id=publication.site_id,
-            event_key=f"pub{publication.pk}",
-            now=now,
+    with transaction.atomic():
+        # Announcers take turns on a publication: two at once would owe the same
+        # keys, each in its own random order, and could each wait on a key the
+        # other inserted first in the unique index (a deadlock). The second one
+        # finds it announced and owes nothing.
+        list(Publication.objects.select_for_update().filter(pk=publication.pk).values_list("pk"))
+        if PublicationAnnouncement.objects.filter(publication_id=publication.pk).exists():
+            return 0
+        created = 0
+        public_seats = Slot.objects.filter(
+            publication=publication, pool=Pool.PUBLIC, starts_at__gt=now
+        ).exists()
+        if public_seats and alerts_offered(procedure=publication.procedure):
+            created = alerts_fan_out(
+                procedure_id=publication.procedure_id,
+                site_id=publication.site_id,
+                event_key=f"pub{publication.pk}",
+                now=now,
+            )
+        PublicationAnnouncement.objects.get_or_create(
+            publication=publication, defaults={"announced_at": now, "messages_created": created}
         )
-    PublicationAnnouncement.objects.get_or_create(
-        publication=publication, defaults={"announced_at": now, "messages_created": created}
-    )
     return created
 
 
