@@ -11,7 +11,6 @@ from allocation.services.offers import (
     offers_allocate,
     offers_expire_due,
     offers_withdraw,
-    visible_offers,
 )
 from allocation.services.scheduling import allocation_after_commit
 from allocation.services.waitlist import (
@@ -35,7 +34,6 @@ __all__ = [
     "offers_expire_due",
     "offers_withdraw",
     "queue_sites",
-    "visible_offers",
     "waitlist_entry_permit_set",
     "waitlist_entry_resume",
     "waitlist_entry_resume_by_link",

@@ -320,16 +320,6 @@ def _offer_audit(offer: Offer, action: str, actor: User | None = None, **details
 # --- Answers ---------------------------------------------------------------------------
 
 
-def visible_offers(actor: User) -> QuerySet[Offer]:
-    """The offers ``actor`` may see: their own (an applicant), those of the
-    people they may act for at the offer's site (staff; checked per offer by
-    ``_offer_locked``)."""
-    offers = Offer.objects.all()
-    if actor.role == Role.APPLICANT:
-        return offers.filter(applicant__user_id=actor.pk)
-    return offers
-
-
 def _offer_locked(*, actor: User | None, offer_id: int) -> Offer:
     """The offer locked with its slot and entry (in the module's lock order), if
     ``actor`` may act on it (``None``: the offer's link, whose token answered
@@ -591,5 +581,4 @@ __all__ = [
     "offers_allocate",
     "offers_expire_due",
     "offers_withdraw",
-    "visible_offers",
 ]
