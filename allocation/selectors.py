@@ -16,17 +16,24 @@ from booking.models import Pool, Slot
 from booking.permissions import can_act_for
 
 
-def procedures_with_seats_to_offer(now: datetime | None = None) -> list[int]:
-    """The procedures with free seats of their pool ``queue`` visible and to
-    come, and someone waiting on their list. One query."""
-    now = now or timezone.now()
-    free = Slot.objects.filter(
+def queue_seats_free(now: datetime) -> QuerySet[Slot]:
+    """The slots of the pool ``queue`` visible, not closed, to come, with a seat
+    neither booked nor held: what the waiting lists may be offered (the
+    allocation narrows it to the times it offers, ``allocation.rules``)."""
+    return Slot.objects.filter(
         pool=Pool.QUEUE,
         closure__isnull=True,
         published_at__lte=now,
         starts_at__gt=now,
         capacity__gt=F("booked") + F("held"),
-    ).values("procedure_id")
+    )
+
+
+def procedures_with_seats_to_offer(now: datetime | None = None) -> list[int]:
+    """The procedures with free seats of their pool ``queue`` visible and to
+    come, and someone waiting on their list. One query."""
+    now = now or timezone.now()
+    free = queue_seats_free(now).values("procedure_id")
     return sorted(
         WaitlistEntry.objects.filter(status=EntryStatus.WAITING, procedure_id__in=free)
         .values_list("procedure_id", flat=True)

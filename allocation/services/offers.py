@@ -53,6 +53,7 @@ from allocation.models import (
     OfferStatus,
     WaitlistEntry,
 )
+from allocation.selectors import queue_seats_free
 from allocation.services.scheduling import allocation_after_commit
 from audit.models import AuditAction, AuditEvent
 from audit.services import audit_event, audit_record
@@ -62,7 +63,6 @@ from booking.models import (
     Appointment,
     BookingBlock,
     Channel,
-    Pool,
     Procedure,
     Slot,
 )
@@ -101,16 +101,13 @@ def _free_seats(procedure: Procedure, now: datetime) -> list[tuple[int, int, dat
     """``(slot id, site id, starts_at, free seats)`` of the list's slots that may
     be offered now, their rows locked in primary-key order."""
     rows = (
-        Slot.objects.select_for_update(of=("self",))
+        queue_seats_free(now)
+        .select_for_update(of=("self",))
         .filter(
             procedure=procedure,
-            pool=Pool.QUEUE,
-            closure__isnull=True,
-            published_at__lte=now,
             starts_at__gte=rules.offerable_from(procedure, now),
             starts_at__lt=rules.offerable_until(procedure, now),
             site__is_active=True,
-            capacity__gt=F("booked") + F("held"),
         )
         .order_by("pk")
         .values_list("pk", "site_id", "starts_at", "capacity", "booked", "held")

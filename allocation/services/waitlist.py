@@ -13,13 +13,13 @@ from collections.abc import Collection
 from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.permissions import is_verified
 from allocation import errors, rules, signals
 from allocation.models import ENTRY_IN_FORCE, EntryStatus, Offer, OfferStatus, WaitlistEntry
+from allocation.selectors import queue_seats_free
 from allocation.services.offers import offer_slots_lock, offers_withdraw
 from allocation.services.scheduling import allocation_after_commit
 from audit.models import AuditAction
@@ -32,10 +32,8 @@ from booking.models import (
     Applicant,
     Appointment,
     Channel,
-    Pool,
     Procedure,
     Site,
-    Slot,
 )
 from booking.permissions import can_act_for
 from core.db import constraint_of
@@ -175,14 +173,7 @@ def waitlist_join(
 
 def _seats_to_offer(procedure: Procedure, now: datetime) -> bool:
     """Is a seat of ``procedure``'s list free to offer now? One query."""
-    return Slot.objects.filter(
-        procedure=procedure,
-        pool=Pool.QUEUE,
-        closure__isnull=True,
-        published_at__lte=now,
-        starts_at__gt=now,
-        capacity__gt=F("booked") + F("held"),
-    ).exists()
+    return queue_seats_free(now).filter(procedure=procedure).exists()
 
 
 def _entry_locked(*, actor: User | None, entry_id: int) -> WaitlistEntry:
