@@ -1,6 +1,8 @@
 """The waiting list's services (``waitlist``: joining, leaving, resuming;
-``offers``: the allocation and the answers), re-exported here."""
+``allocate``: the allocation; ``offers``: the answers and withdrawals),
+re-exported here."""
 
+from allocation.services.allocate import offers_allocate
 from allocation.services.offers import (
     holds_withdraw,
     offer_accept,
@@ -8,7 +10,6 @@ from allocation.services.offers import (
     offer_decline,
     offer_decline_by_link,
     offer_slots_lock,
-    offers_allocate,
     offers_expire_due,
     offers_withdraw,
 )

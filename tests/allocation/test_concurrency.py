@@ -123,9 +123,9 @@ def test_without_its_locks_the_allocation_fails_loudly_never_offers_twice(monkey
     the database (the CHECK through the conditional hold, the unique open offer
     per entry) then refuses the second writer with an error, never a seat
     offered twice nor a count gone wrong."""
-    from allocation.services import offers as offers_module
+    from allocation.services import allocate as allocate_module
 
-    monkeypatch.setattr(offers_module, "_lock_procedure", lambda procedure_id: None)
+    monkeypatch.setattr(allocate_module, "_lock_procedure", lambda procedure_id: None)
     monkeypatch.setattr(QuerySet, "select_for_update", lambda self, *args, **kwargs: self)
     procedure, _entries, slots = _world(people=60, slots=14, capacity=3)
 
