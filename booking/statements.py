@@ -241,7 +241,7 @@ def _layout(model: type[Model], *, with_pk: bool) -> tuple[list[tuple], list[str
     return layout, [quote(field.column) for field in fields]
 
 
-def _record(obj: Model) -> str:
+def row_record(obj: Model) -> str:
     """``obj``'s row as one JSON object keyed by column, for ``json_populate_record``.
 
     One parameter per row instead of one per column: psycopg caches the parsing
@@ -257,7 +257,7 @@ def _record(obj: Model) -> str:
     return _dumps(row)
 
 
-def _insert(
+def insert_cte(
     name: str,
     model: type[Model],
     *,
@@ -266,8 +266,9 @@ def _insert(
     taken: dict[str, str] | None = None,
 ) -> str:
     """The CTE ``name`` inserting one row of ``model`` per row of ``source``,
-    from its JSON record; ``taken`` maps quoted columns to the expression that
-    gives them instead (a column of ``source``)."""
+    from its JSON record (``row_record``: the CTE's one parameter); ``taken``
+    maps quoted columns to the expression that gives them instead (a column of
+    ``source``)."""
     _, quoted = _layout(model, with_pk=with_pk)
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(quoted)
@@ -304,8 +305,10 @@ def _block_in_force() -> str:
 
 
 @cache
-def _sql(messages: int, message_model: type[Model] | None) -> str:
-    """The booking statement with ``messages`` outbox rows of ``message_model``."""
+def _sql(messages: int, message_model: type[Model] | None, held: bool = False) -> str:
+    """The booking statement with ``messages`` outbox rows of ``message_model``;
+    ``held``: the seat is one held for the person (an offer of the waiting list
+    accepted), which becomes the booking in the same ``UPDATE``."""
     quote = connection.ops.quote_name
     slot = quote(Slot._meta.db_table)
     identity = _identity_columns()
@@ -322,21 +325,26 @@ def _sql(messages: int, message_model: type[Model] | None) -> str:
         f"FROM {quote(Applicant._meta.db_table)} a "
         f"WHERE a.id = %s AND ({checked}) = ({', '.join(['%s'] * len(identity))}) "
         f"AND NOT EXISTS ({_block_in_force()}) FOR SHARE)",
-        f"claimed AS (UPDATE {slot} SET booked = booked + 1 "  # noqa: S608
-        "WHERE id = %s AND booked + held < capacity "
-        "AND EXISTS (SELECT FROM applicant) RETURNING id)",
+        (
+            f"claimed AS (UPDATE {slot} SET booked = booked + 1, held = held - 1 "  # noqa: S608
+            "WHERE id = %s AND held > 0 AND EXISTS (SELECT FROM applicant) RETURNING id)"
+            if held
+            else f"claimed AS (UPDATE {slot} SET booked = booked + 1 "  # noqa: S608
+            "WHERE id = %s AND booked + held < capacity "
+            "AND EXISTS (SELECT FROM applicant) RETURNING id)"
+        ),
         # The identity copied from the locked row, not from the caller's instance.
-        _insert(
+        insert_cte(
             "appointment",
             Appointment,
             source="claimed, applicant",
             with_pk=True,
             taken={column: f"applicant.{column}" for column in identity},
         ),
-        _insert("audit", AuditEvent, source="appointment", with_pk=False),
+        insert_cte("audit", AuditEvent, source="appointment", with_pk=False),
     ]
     names = [f"m{i}" for i in range(messages)]
-    ctes += [_insert(name, message_model, source="appointment", with_pk=False) for name in names]
+    ctes += [insert_cte(name, message_model, source="appointment", with_pk=False) for name in names]
     results = ", ".join(
         f"(SELECT id FROM {name})"  # noqa: S608
         for name in ["appointment", *names]
@@ -382,8 +390,10 @@ def book(
     appointment: Appointment,
     audit: AuditEvent,
     messages: Sequence[Model],
+    held: bool = False,
 ) -> list[int] | None:
-    """Take a seat of ``slot_id`` and insert the rows, in one statement.
+    """Take a seat of ``slot_id`` and insert the rows, in one statement
+    (``held``: the seat held for the person, ``Slot.held``, becomes the booking).
 
     ``appointment`` carries its id and the identity of its applicant as the
     caller checked it. Returns the outbox rows' ids, or ``None`` when the slot
@@ -403,16 +413,16 @@ def book(
         appointment.procedure_id,
         appointment.created_at,
         slot_id,
-        _record(appointment),
-        _record(audit),
-        *map(_record, messages),
+        row_record(appointment),
+        row_record(audit),
+        *map(row_record, messages),
     ]
     # The outbox rows are of one model, whichever (booking does not know it).
     message_model = type(messages[0]) if messages else None
-    applicant_found, *row = prepared_run(_sql(len(messages), message_model), params)
+    applicant_found, *row = prepared_run(_sql(len(messages), message_model, held), params)
     if not applicant_found:
         raise errors.IdentityChanged()
-    if row[0] is None:
+    if row[0] is None:  # no free seat (``held``: none held)
         return None
     for message, pk in zip(messages, row[1:], strict=True):
         message.pk = pk

@@ -24,7 +24,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, User
-from allocation import errors, rules, signals
+from allocation import errors, rules, signals, statements
 from allocation.models import (
     ENTRY_IN_FORCE,
     EntryStatus,
@@ -35,7 +35,7 @@ from allocation.models import (
 from allocation.services.allocate import _offer_audit
 from allocation.services.scheduling import allocation_after_commit
 from audit.models import AuditAction, AuditEvent
-from audit.services import audit_record
+from audit.services import audit_event, audit_record
 from booking import availability_cache
 from booking.models import (
     Appointment,
@@ -51,18 +51,10 @@ from booking.services import appointment_book_held, seats_unhold
 def _offer_locked(*, actor: User | None, offer_id: int) -> Offer:
     """The offer locked with its slot and entry (in the module's lock order), if
     ``actor`` may act on it (``None``: the offer's link, whose token answered
-    for it); ``OfferNotFound`` otherwise."""
-    found = Offer.objects.filter(pk=offer_id).values_list("slot_id", "entry_id").first()
-    if found is None:
-        raise errors.OfferNotFound()
-    list(Slot.objects.select_for_update().filter(pk=found[0]).values_list("pk"))
-    list(WaitlistEntry.objects.select_for_update().filter(pk=found[1]).values_list("pk"))
-    offer = (
-        Offer.objects.select_for_update(of=("self",))
-        .select_related("entry", "applicant__user", "slot__site", "procedure")
-        .filter(pk=offer_id)
-        .first()
-    )
+    for it); ``OfferNotFound`` otherwise. One statement
+    (``allocation.statements``); an applicant's reads and locks only their own."""
+    mine = actor is not None and actor.role == Role.APPLICANT
+    offer = statements.offer_locked_read(offer_id, account_id=actor.pk if mine else None)
     if offer is None or (
         actor is not None and not can_act_for(actor, offer.applicant, site_id=offer.slot.site_id)
     ):
@@ -99,24 +91,27 @@ def _accept(*, actor: User | None, offer: Offer | int, channel: str) -> Appointm
         locked = _offer_locked(actor=actor, offer_id=offer_id)
         _open_checked(locked, now)
         appointment = appointment_book_held(
-            actor=actor, applicant=locked.applicant, slot_id=locked.slot_id, channel=channel
-        )
-        Offer.objects.filter(pk=locked.pk).update(
-            status=OfferStatus.ACCEPTED, answered_at=now, appointment=appointment
-        )
-        WaitlistEntry.objects.filter(pk=locked.entry_id).update(
-            status=EntryStatus.SERVED, appointment=appointment, ended_at=now, updated_at=now
-        )
-        audit_record(
             actor=actor,
-            action=AuditAction.OFFER_ACCEPTED,
-            appointment=appointment,
-            details={
-                "offer": locked.pk,
-                "entry": locked.entry_id,
-                "slot": locked.slot_id,
-                **({"by": "link"} if actor is None else {}),
-            },
+            applicant=locked.applicant,
+            slot_id=locked.slot_id,
+            channel=channel,
+            slot=locked.slot,
+        )
+        statements.offer_accepted_write(
+            offer=locked,
+            appointment_id=appointment.pk,
+            now=now,
+            audit=audit_event(
+                actor=actor,
+                action=AuditAction.OFFER_ACCEPTED,
+                appointment=appointment,
+                details={
+                    "offer": locked.pk,
+                    "entry": locked.entry_id,
+                    "slot": locked.slot_id,
+                    **({"by": "link"} if actor is None else {}),
+                },
+            ),
         )
     return appointment
 

@@ -144,6 +144,7 @@ def seed(*, entries: int, seats: int, rng: random.Random) -> dict:
                 "is_superuser",
                 "date_joined",
                 "session_generation",
+                "suspension_reason",
             ],
             (
                 (
@@ -161,6 +162,7 @@ def seed(*, entries: int, seats: int, rng: random.Random) -> dict:
                     False,
                     now,
                     0,
+                    "",
                 )
                 for n in range(entries)
             ),

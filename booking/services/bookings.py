@@ -13,7 +13,7 @@ from contextlib import nullcontext
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -121,6 +121,7 @@ def appointment_book_held(
     applicant: Applicant,
     slot_id: int,
     channel: str = Channel.WEB,
+    slot: Slot | None = None,
 ) -> Appointment:
     """Book for ``applicant`` the seat of ``slot_id`` held for them (an offer of
     the waiting list they accept: ``allocation.services.offer_accept``, which
@@ -131,18 +132,25 @@ def appointment_book_held(
     ``actor`` ``None``: the person answers their own offer by its link (the
     token is the authority, no account acts): booked by nobody, as an applicant."""
     now = timezone.now()
-    slot = _slot_loaded(slot_id)
+    slot = _slot_loaded(slot_id, slot)
     rules.held_booking_check(actor=actor, applicant=applicant, slot=slot, now=now)
-    if not Slot.objects.filter(pk=slot.pk, held__gt=0).update(held=F("held") - 1):
-        raise errors.SeatNotHeld()
-    return _appointment_book(actor=actor, applicant=applicant, slot=slot, channel=channel, now=now)
+    return _appointment_book(
+        actor=actor, applicant=applicant, slot=slot, channel=channel, now=now, held=True
+    )
 
 
 def _appointment_book(
-    *, actor: User | None, applicant: Applicant, slot: Slot, channel: str, now: datetime
+    *,
+    actor: User | None,
+    applicant: Applicant,
+    slot: Slot,
+    channel: str,
+    now: datetime,
+    held: bool = False,
 ) -> Appointment:
     """``appointment_book`` once the checks are made: the statement, retried on
-    a reference collision. Inside a transaction when staff act for someone."""
+    a reference collision. Inside a transaction when staff act for someone.
+    ``held``: the seat is the one held for the person (``SeatNotHeld`` if none is)."""
     appointment_id = statements.appointment_id_next()
     on_behalf: dict | None = None
     fields: dict = {}
@@ -182,7 +190,11 @@ def _appointment_book(
             # a savepoint keeps a refusal from breaking it.
             with transaction.atomic() if connection.in_atomic_block else nullcontext():
                 written = statements.book(
-                    slot_id=slot.pk, appointment=appointment, audit=audit, messages=messages
+                    slot_id=slot.pk,
+                    appointment=appointment,
+                    audit=audit,
+                    messages=messages,
+                    held=held,
                 )
         except errors.IdentityChanged:
             # The statement also refuses a person under a block (``booking.rules``).
@@ -199,6 +211,8 @@ def _appointment_book(
                 continue  # 31^8 references: a collision is rare, try another
             raise
         if written is None:
+            if held:
+                raise errors.SeatNotHeld()
             # No seat. Say "already booked" if that is also true.
             if _has_active_appointment(applicant, slot):
                 raise errors.AlreadyBooked()

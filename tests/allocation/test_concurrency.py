@@ -217,3 +217,41 @@ def test_a_decline_racing_the_expiry_of_the_same_offer_ends_it_once(round_):
     slot.refresh_from_db()
     assert (slot.booked, slot.held) == (0, 1)
     _assert_no_leak(procedure)
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_an_accept_racing_the_expiry_of_the_same_offer_ends_it_once(round_):
+    """The accept locks the slot, the entry and the offer in one statement
+    (``allocation.statements``), in the order the expiry takes them: one of the
+    two ends the offer, the other finds it ended, nothing deadlocks."""
+    procedure, entries, [slot] = _world(people=2, slots=1, capacity=1)
+    [offer] = offers_allocate(procedure_id=procedure.pk)
+    Offer.objects.filter(pk=offer.pk).update(expires_at=timezone.now() + timedelta(seconds=30))
+    later = timezone.now() + timedelta(minutes=1)
+
+    accepted, expired = race(
+        [
+            partial(offer_accept, actor=offer.applicant.user, offer=offer.pk),
+            partial(offers_expire_due, now=later),
+        ]
+    )
+
+    offer.refresh_from_db()
+    entry = WaitlistEntry.objects.get(pk=offer.entry_id)
+    slot.refresh_from_db()
+    if isinstance(accepted, Appointment):
+        assert expired == 0
+        assert offer.status == OfferStatus.ACCEPTED
+        assert offer.appointment_id == accepted.pk
+        assert (entry.status, entry.appointment_id) == (EntryStatus.SERVED, accepted.pk)
+        assert (slot.booked, slot.held) == (1, 0)
+    else:
+        assert isinstance(accepted, errors.OfferNotOpen), repr(accepted)
+        assert expired == 1
+        assert offer.status == OfferStatus.EXPIRED
+        assert entry.status == EntryStatus.WAITING
+        # The seat went on to the next person.
+        [again] = Offer.objects.filter(status=OfferStatus.OPEN)
+        assert again.entry_id == entries[1].pk
+        assert (slot.booked, slot.held) == (0, 1)
+    _assert_no_leak(procedure)
