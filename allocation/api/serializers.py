@@ -77,6 +77,8 @@ class WaitlistJoinSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 _("Unknown site: %(slugs)s.") % {"slugs": ", ".join(unknown)}
             )
+        # The slugs by id, for the entry's rendering (no second read).
+        self.site_slugs = {pk: slug for slug, pk in found.items()}
         return sorted(found.values())
 
     def validate_weekdays_excluded(self, value: list[int]) -> list[int]:
@@ -149,12 +151,14 @@ class EntrySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=EntryStatus.choices, source="entry.status")
     position = serializers.IntegerField(
         allow_null=True,
-        help_text="The place in the list (1: next); null when not waiting (paused, served, left).",
+        help_text="The place in the list (1: next); null when not waiting (paused, served, "
+        "left), and in a join's 201 (read the entry for it).",
     )
     weeks_estimate = serializers.IntegerField(
         allow_null=True,
         help_text="Weeks until an offer at the pace seats were given out lately; null when "
-        "there is no honest figure (no seat given out lately, or not waiting).",
+        "there is no honest figure (no seat given out lately, or not waiting), and in a "
+        "join's 201 (read the entry for it).",
     )
     permit_expires_on = serializers.DateField(allow_null=True, source="entry.permit_expires_on")
     joined_at = serializers.DateTimeField(source="entry.joined_at")

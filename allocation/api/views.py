@@ -20,6 +20,7 @@ proof-of-work) goes.
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import permissions, serializers, status
@@ -156,10 +157,11 @@ def _offer_rendered(user: User, pk: int) -> dict:
 # --- Joining: the one function ------------------------------------------------------------
 
 
-def waitlist_join_request(request: Request) -> WaitlistEntry:
+def waitlist_join_request(request: Request) -> tuple[WaitlistEntry, dict[int, str]]:
     """Everything a join by API does between parsing and rendering: check the
     body, pick the person, call ``waitlist_join``. A check that must pass before
-    anyone joins (the proof-of-work challenge) is one call at the top here."""
+    anyone joins (the proof-of-work challenge) is one call at the top here.
+    Returns the entry and the slugs of its sites by id."""
     if request.user.role == Role.APPLICANT:
         # A person joining themselves solves the proof-of-work, as for a booking;
         # staff joining someone do not.
@@ -168,7 +170,7 @@ def waitlist_join_request(request: Request) -> WaitlistEntry:
     body.is_valid(raise_exception=True)
     data = body.validated_data
     applicant = _person(request, data.get("applicant"))
-    return services.waitlist_join(
+    entry = services.waitlist_join(
         actor=request.user,
         applicant=applicant,
         procedure=data["procedure"],
@@ -177,6 +179,7 @@ def waitlist_join_request(request: Request) -> WaitlistEntry:
         permit_expires_on=data.get("permit_expires_on"),
         channel=Channel.API,
     )
+    return entry, body.site_slugs
 
 
 # --- The waiting list -----------------------------------------------------------------------
@@ -236,7 +239,9 @@ class WaitlistView(APIView):
         "moment of joining), each held for a while. An applicant joins for themselves; "
         "staff for a person they may act for (`applicant`), as when booking. One entry per "
         "person and procedure. Counted in the rate limit `waitlist_join`, per account and "
-        "per client address.",
+        "per client address. The 201 gives the entry as written, without its place "
+        "(`position` and `weeks_estimate` null): read it at its address (the `Location` "
+        "header, `GET /waitlist/<id>/`) for them.",
         request=WaitlistJoinSerializer,
         responses={
             201: EntrySerializer,
@@ -275,8 +280,16 @@ class WaitlistView(APIView):
         tags=["waiting list"],
     )
     def post(self, request: Request) -> Response:
-        entry = waitlist_join_request(request)
-        return Response(_entry_rendered(entry), status=status.HTTP_201_CREATED)
+        entry, site_slugs = waitlist_join_request(request)
+        # The new entry as written, without its place: counting the people
+        # before it reads the whole list, which a storm of joins would do once
+        # per join. The entry's own address (``Location``) gives the place.
+        view = selectors.EntryView(entry=entry, position=None, weeks_estimate=None, offer=None)
+        return Response(
+            EntrySerializer(view, context={"sites": site_slugs}).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": reverse("api:waitlist-entry", args=[entry.pk])},
+        )
 
 
 class WaitlistEntryView(APIView):
