@@ -33,6 +33,19 @@ def _local(value: str) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%dT%H:%M")
 
 
+def _range_hour(moment: datetime) -> int:
+    """The hour the published slots start at: two hours at least from the
+    moment's, local and UTC, so that no slot's time (shown on every page)
+    reads like the moment's ``HH:MM`` (a run at 09:50 once drew 10:00, a slot's
+    end)."""
+    near = {timezone.localtime(moment).hour, moment.astimezone(UTC).hour}
+
+    def far(hour: int) -> bool:
+        return all(min((hour - h) % 24, (h - hour) % 24) >= 2 for h in near)
+
+    return next(hour for hour in (3, 9, 15, 21) if far(hour) and far(hour + 1))
+
+
 def _moment_marks(moment: datetime) -> list[str]:
     """Every way an answer could tell the moment."""
     local = timezone.localtime(moment)
@@ -63,12 +76,13 @@ def _available(client, procedure) -> set[int]:
 
 @pytest.fixture
 def published(client, agent, site, procedure, clock, monkeypatch):  # noqa: F811
-    """The agent publishes one morning in 3 days through the page, visible at a
+    """The agent publishes an hour of slots in 3 days through the page, visible at a
     random moment between 10 and 30 minutes from now (the draw fixed)."""
     monkeypatch.setattr(publications.secrets, "randbelow", lambda span: DRAWN)
     now = timezone.localtime().replace(second=0, microsecond=0)
     start, end = now + timedelta(minutes=10), now + timedelta(minutes=30)
     day = (now + timedelta(days=3)).date()
+    hour = _range_hour(start + timedelta(seconds=DRAWN))
     login(client, agent)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     form = {
@@ -77,8 +91,8 @@ def published(client, agent, site, procedure, clock, monkeypatch):  # noqa: F811
         "date_from": day.isoformat(),
         "date_to": day.isoformat(),
         "weekdays": [str(n) for n in range(7)],
-        "range_1_start": "09:00",
-        "range_1_end": "10:00",
+        "range_1_start": f"{hour:02d}:00",
+        "range_1_end": f"{hour + 1:02d}:00",
         "slot_minutes": "20",
         "counters": "2",
         "mediation_counters": "0",
