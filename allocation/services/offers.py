@@ -20,10 +20,12 @@ from collections import Counter
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, QuerySet, Value
 from django.utils import timezone
 
+from accounts.errors import AccountSuspended
 from accounts.models import Role, User
+from accounts.suspension import SuspendedLocked
 from allocation import errors, rules, signals
 from allocation.models import (
     ENTRY_IN_FORCE,
@@ -51,10 +53,29 @@ from booking.services import appointment_book_held, seats_unhold
 def _offer_locked(*, actor: User | None, offer_id: int) -> Offer:
     """The offer locked with its slot and entry (in the module's lock order), if
     ``actor`` may act on it (``None``: the offer's link, whose token answered
-    for it); ``OfferNotFound`` otherwise."""
-    found = Offer.objects.filter(pk=offer_id).values_list("slot_id", "entry_id").first()
+    for it); ``OfferNotFound`` otherwise.
+
+    First of all, in the same read, the actor's account and the person's are
+    locked ``FOR KEY SHARE`` (``accounts.suspension``): a suspension, which
+    locks its account first and then withdraws the person's offers, either
+    waits for this answer (and cancels the appointment it became) or is waited
+    for (the offer is withdrawn by then; a suspended actor is refused,
+    ``AccountSuspended``). Taken before the slot, so that neither waits for
+    the other in the opposite order."""
+    found = (
+        Offer.objects.filter(pk=offer_id)
+        .annotate(
+            actor_suspended=SuspendedLocked(Value(actor.pk if actor is not None else None)),
+            person_suspended=SuspendedLocked(F("applicant__user_id")),
+        )
+        # Both in the select list: an annotation left out of it is not computed.
+        .values_list("slot_id", "entry_id", "actor_suspended", "person_suspended")
+        .first()
+    )
     if found is None:
         raise errors.OfferNotFound()
+    if found[2]:
+        raise AccountSuspended()
     list(Slot.objects.select_for_update().filter(pk=found[0]).values_list("pk"))
     list(WaitlistEntry.objects.select_for_update().filter(pk=found[1]).values_list("pk"))
     offer = (
