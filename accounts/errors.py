@@ -148,3 +148,10 @@ class IdentityUnchanged(Conflict):
 class InvalidCredentials(InvalidInput):
     code = "invalid_credentials"
     default_message = _("The e-mail address or the password is wrong.")
+
+
+class AccountSuspended(Forbidden):
+    # A request that passed the login check just before a supervisor suspended
+    # the account (``accounts.suspension``): nothing was written.
+    code = "account_suspended"
+    default_message = _("This account is suspended: nothing was done.")

@@ -9,6 +9,12 @@ rows in the order of ``allocation.services.offers`` (slot, entry, offer: the
 reads what the answer needs, hydrated as the ORM would have
 (``core.db.JoinedRow``).
 
+Before those three, the statement locks the acting account's row and the
+person's ``FOR KEY SHARE`` and says whether the actor is suspended
+(``accounts.suspension``): a suspension locks its account first, then
+withdraws the person's offers, so the two never wait for each other in
+opposite orders.
+
 An applicant answering reads only their own offer: the statement filters on
 the account, so another person's offer is neither read nor locked (it answers
 as missing). Staff are checked after the read (``booking.permissions``).
@@ -26,6 +32,7 @@ from functools import cache
 from django.db import connection
 
 from accounts.models import User
+from accounts.suspension import suspended_locked_sql
 from allocation.models import EntryStatus, Offer, OfferStatus, WaitlistEntry
 from audit.models import AuditEvent
 from booking.models import Applicant, Horizon, Procedure, Site, Slot
@@ -59,8 +66,17 @@ def _statement() -> str:
     def column(model, name: str) -> str:
         return quote(model._meta.get_field(name).column)
 
+    person = (
+        f"SELECT pa.{column(Applicant, 'user')} FROM {table(Offer)} po "  # noqa: S608
+        f"JOIN {table(Applicant)} pa ON pa.id = po.{column(Offer, 'applicant')} WHERE po.id = %s"
+    )
+    # The accounts first (MATERIALIZED, asked by a one-time condition of the
+    # main query, so computed before it reads or locks any row).
     return (
-        f"SELECT {_row().columns} FROM {table(Offer)} o "  # noqa: S608
+        f"WITH accounts AS MATERIALIZED (SELECT {suspended_locked_sql('%s')} AS actor, "  # noqa: S608
+        f"{suspended_locked_sql(person)} AS person) "
+        f"SELECT {_row().columns}, (SELECT actor FROM accounts) "
+        f"FROM {table(Offer)} o "
         f"JOIN {table(Slot)} s ON s.id = o.{column(Offer, 'slot')} "
         f"JOIN {table(WaitlistEntry)} e ON e.id = o.{column(Offer, 'entry')} "
         f"JOIN {table(Applicant)} a ON a.id = o.{column(Offer, 'applicant')} "
@@ -69,18 +85,23 @@ def _statement() -> str:
         f"JOIN {table(Procedure)} p ON p.id = s.{column(Slot, 'procedure')} "
         f"LEFT JOIN {table(Horizon)} h ON h.{quote(Horizon._meta.pk.column)} = p.id "
         f"WHERE o.id = %s AND (%s::bigint IS NULL OR a.{column(Applicant, 'user')} = %s) "
+        "AND (SELECT person FROM accounts) IS NOT NULL "
         "FOR UPDATE OF s, e, o"
     )
 
 
-def offer_locked_read(offer_id: int, *, account_id: int | None) -> Offer | None:
+def offer_locked_read(
+    offer_id: int, *, actor_id: int | None, only_account: int | None
+) -> tuple[Offer | None, bool]:
     """The offer of ``offer_id`` with its slot and entry, all three locked, and
     its person (with their account), slot, site and procedure cached on it;
-    ``None`` if there is none, or (``account_id``) if it is not that account's
-    person's. Inside the caller's transaction."""
-    row = prepared_run(_statement(), [offer_id, account_id, account_id])
+    ``None`` if there is none, or (``only_account``) if it is not that
+    account's person's. And whether the account ``actor_id`` (``None``: no
+    account acts) is suspended, its row and the person's account's locked
+    ``FOR KEY SHARE`` first. Inside the caller's transaction."""
+    row = prepared_run(_statement(), [actor_id, offer_id, offer_id, only_account, only_account])
     if row is None:
-        return None
+        return None, False
     slot, entry, offer, applicant, user, site, procedure, horizon = _row().instances(row)
     Applicant.user.field.set_cached_value(applicant, user)
     Slot.site.field.set_cached_value(slot, site)
@@ -92,7 +113,7 @@ def offer_locked_read(offer_id: int, *, account_id: int | None) -> Offer | None:
     Offer.slot.field.set_cached_value(offer, slot)
     if offer.procedure_id == procedure.pk:
         Offer.procedure.field.set_cached_value(offer, procedure)
-    return offer
+    return offer, bool(row[_row().width])
 
 
 @cache

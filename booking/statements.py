@@ -9,9 +9,12 @@ outbox rows are one statement of data-modifying CTEs:
     WITH applicant AS MATERIALIZED (SELECT id, <identity> FROM booking_applicant
                      WHERE id = %s AND (<identity>) = (%s, ...)
                      AND NOT EXISTS (<a booking block in force>) FOR SHARE),
+         booker AS MATERIALIZED (SELECT <the booker's account suspended?,
+                     its row FOR KEY SHARE> AS suspended),
          claimed AS (UPDATE booking_slot SET booked = booked + 1
                      WHERE id = %s AND booked + held < capacity
-                     AND EXISTS (SELECT FROM applicant) RETURNING id),
+                     AND EXISTS (SELECT FROM applicant)
+                     AND (SELECT suspended FROM booker) = 0 RETURNING id),
          appointment AS (INSERT INTO booking_appointment (...)
                          SELECT ..., applicant.<identity> FROM claimed, applicant ...
                          RETURNING id),
@@ -25,6 +28,10 @@ same statement and only if it still holds the identity the checks were made
 on: an identity correction (``FOR UPDATE``) in flight makes the booking wait
 for it, then refuse (``IdentityChanged``, nothing written); one that comes
 after waits for the booking and sees its appointment. No new round trip.
+The booker's account is locked the same way (``FOR KEY SHARE``, which only a
+suspension's ``FOR UPDATE`` waits for): a suspension in flight makes the
+booking wait, then refuse (``AccountSuspended``); one that comes after waits
+for the booking and cancels its appointment (``accounts.suspension``).
 
 No seat, no row: nothing else is written. A second active appointment for the
 same person and procedure violates the partial unique index, and the whole
@@ -58,6 +65,8 @@ from django.db.models import JSONField, Model
 from django.utils.duration import duration_iso_string
 from django_countries.fields import Country
 
+from accounts.errors import AccountSuspended
+from accounts.suspension import suspended_locked_sql
 from audit.models import AuditEvent
 from booking import errors, horizon
 from booking.models import (
@@ -313,6 +322,8 @@ def _sql(messages: int, message_model: type[Model] | None, held: bool = False) -
     slot = quote(Slot._meta.db_table)
     identity = _identity_columns()
     checked = ", ".join(f"a.{column}" for column in identity)
+    taken = "booked = booked + 1, held = held - 1" if held else "booked = booked + 1"
+    seat = "held > 0" if held else "booked + held < capacity"
     ctes = [
         # The applicant's row, FOR SHARE, only if it still holds the identity the
         # checks were made on: a correction in flight (FOR UPDATE) makes this wait
@@ -325,14 +336,14 @@ def _sql(messages: int, message_model: type[Model] | None, held: bool = False) -
         f"FROM {quote(Applicant._meta.db_table)} a "
         f"WHERE a.id = %s AND ({checked}) = ({', '.join(['%s'] * len(identity))}) "
         f"AND NOT EXISTS ({_block_in_force()}) FOR SHARE)",
-        (
-            f"claimed AS (UPDATE {slot} SET booked = booked + 1, held = held - 1 "  # noqa: S608
-            "WHERE id = %s AND held > 0 AND EXISTS (SELECT FROM applicant) RETURNING id)"
-            if held
-            else f"claimed AS (UPDATE {slot} SET booked = booked + 1 "  # noqa: S608
-            "WHERE id = %s AND booked + held < capacity "
-            "AND EXISTS (SELECT FROM applicant) RETURNING id)"
-        ),
+        # The booker's account, FOR KEY SHARE, and whether it is suspended
+        # (``accounts.suspension``): a suspension in flight makes this wait for
+        # its commit, then refuse; one that comes after waits for this booking
+        # and cancels it. None (an offer's link): no row, nothing to refuse.
+        f"booker AS MATERIALIZED (SELECT {suspended_locked_sql('%s')} AS suspended)",
+        # ``held``: the seat held for the person becomes the booking.
+        f"claimed AS (UPDATE {slot} SET {taken} WHERE id = %s AND {seat} "  # noqa: S608
+        "AND EXISTS (SELECT FROM applicant) AND (SELECT suspended FROM booker) = 0 RETURNING id)",
         # The identity copied from the locked row, not from the caller's instance.
         insert_cte(
             "appointment",
@@ -349,7 +360,10 @@ def _sql(messages: int, message_model: type[Model] | None, held: bool = False) -
         f"(SELECT id FROM {name})"  # noqa: S608
         for name in ["appointment", *names]
     )
-    return f"WITH {', '.join(ctes)} SELECT (SELECT count(*) FROM applicant), {results}"  # noqa: S608
+    return (
+        f"WITH {', '.join(ctes)} "  # noqa: S608
+        f"SELECT (SELECT count(*) FROM applicant), (SELECT suspended FROM booker), {results}"
+    )
 
 
 # Appointment ids are drawn this many at a time: one round trip per block instead
@@ -401,8 +415,10 @@ def book(
     applicant's row no longer holds that identity (a correction committed
     meanwhile) or a block is in force on the person for the procedure at the
     appointment's ``created_at`` (the caller asks ``booking.rules.block_refusal``
-    which), ``IntegrityError`` when the database refuses the appointment
-    (then nothing was written either).
+    which), ``AccountSuspended`` when the booker's account (``booked_by``) is
+    suspended, or was by a suspension this statement waited for
+    (``accounts.suspension``), ``IntegrityError`` when the database refuses the
+    appointment (then nothing was written either).
     """
     if appointment.pk is None or audit.pk is not None or any(m.pk is not None for m in messages):
         raise ValueError("the appointment carries its id, the audit row and messages do not")
@@ -412,6 +428,7 @@ def book(
         *(str(value) if isinstance(value, Country) else value for value in identity),
         appointment.procedure_id,
         appointment.created_at,
+        appointment.booked_by_id,
         slot_id,
         row_record(appointment),
         row_record(audit),
@@ -419,7 +436,11 @@ def book(
     ]
     # The outbox rows are of one model, whichever (booking does not know it).
     message_model = type(messages[0]) if messages else None
-    applicant_found, *row = prepared_run(_sql(len(messages), message_model, held), params)
+    applicant_found, suspended, *row = prepared_run(
+        _sql(len(messages), message_model, held), params
+    )
+    if suspended:
+        raise AccountSuspended()
     if not applicant_found:
         raise errors.IdentityChanged()
     if row[0] is None:  # no free seat (``held``: none held)

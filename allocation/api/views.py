@@ -57,7 +57,9 @@ JOIN_400 = (
 JOIN_403 = (
     "`account_not_verified`, `procedure_not_self_bookable` (staff put people on its list), "
     "`not_allowed` (staff: not one of your sites), `consent_required` (a mediator without "
-    "the person's valid consent for the waiting list), `no_show_cooling`, `cancel_cooling`"
+    "the person's valid consent for the waiting list), `no_show_cooling`, `cancel_cooling`, "
+    "`account_suspended` (your account was suspended while the request ran: nothing was "
+    "written)"
 )
 JOIN_409 = (
     "`already_waiting` (the person is on this procedure's list), `already_booked` (they "
@@ -417,7 +419,8 @@ class OfferAcceptView(APIView):
                 409,
                 429,
                 s403="`consent_required` (a mediator without the person's valid consent "
-                "for booking), `no_show_cooling`",
+                "for booking), `no_show_cooling`, `account_suspended` (your account was "
+                "suspended while the request ran: nothing was booked)",
                 s404=OFFER_404,
                 s409=f"{ANSWER_409}, `already_booked`, `booking_closed`, `identity_changed`",
             ),
@@ -444,7 +447,15 @@ class OfferDeclineView(APIView):
         responses={
             200: OfferSerializer,
             **error_responses(
-                401, 403, 404, 409, 429, s403=ACTING_403, s404=OFFER_404, s409=ANSWER_409
+                401,
+                403,
+                404,
+                409,
+                429,
+                s403=f"{ACTING_403}, `account_suspended` (your account was suspended while "
+                "the request ran)",
+                s404=OFFER_404,
+                s409=ANSWER_409,
             ),
         },
         tags=["waiting list"],

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from accounts.errors import AccountSuspended
 from accounts.models import Role, User
 from allocation import errors, rules, signals, statements
 from allocation.models import (
@@ -52,9 +53,23 @@ def _offer_locked(*, actor: User | None, offer_id: int) -> Offer:
     """The offer locked with its slot and entry (in the module's lock order), if
     ``actor`` may act on it (``None``: the offer's link, whose token answered
     for it); ``OfferNotFound`` otherwise. One statement
-    (``allocation.statements``); an applicant's reads and locks only their own."""
+    (``allocation.statements``); an applicant's reads and locks only their own.
+
+    First of all, in the same statement, the actor's account and the person's
+    are locked ``FOR KEY SHARE`` (``accounts.suspension``): a suspension, which
+    locks its account first and then withdraws the person's offers, either
+    waits for this answer (and cancels the appointment it became) or is waited
+    for (the offer is withdrawn by then; a suspended actor is refused,
+    ``AccountSuspended``). Taken before the slot, so that neither waits for
+    the other in the opposite order."""
     mine = actor is not None and actor.role == Role.APPLICANT
-    offer = statements.offer_locked_read(offer_id, account_id=actor.pk if mine else None)
+    offer, actor_suspended = statements.offer_locked_read(
+        offer_id,
+        actor_id=actor.pk if actor is not None else None,
+        only_account=actor.pk if mine else None,
+    )
+    if offer is not None and actor_suspended:
+        raise AccountSuspended()
     if offer is None or (
         actor is not None and not can_act_for(actor, offer.applicant, site_id=offer.slot.site_id)
     ):

@@ -13,10 +13,13 @@ from collections.abc import Collection
 from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Value
 from django.utils import timezone
 
+from accounts.errors import AccountSuspended
 from accounts.models import Role, User
 from accounts.permissions import is_verified
+from accounts.suspension import SuspendedLocked
 from allocation import errors, rules, signals
 from allocation.models import ENTRY_IN_FORCE, EntryStatus, Offer, OfferStatus, WaitlistEntry
 from allocation.selectors import queue_seats_free
@@ -117,9 +120,28 @@ def waitlist_join(
         raise refusal
     with transaction.atomic():
         details = _acting(actor=actor, applicant=applicant, event=signals.JOINED, now=now)
-        if Appointment.objects.filter(
-            applicant=applicant, procedure=procedure, status__in=ACTIVE_STATUSES
-        ).exists():
+        # In one read: an active appointment, and the actor's account locked
+        # FOR KEY SHARE and suspended or not (``accounts.suspension``): a
+        # suspension in flight makes the join wait, then refuse; one that comes
+        # after waits for the join and takes the entry off the list.
+        found = (
+            Applicant.objects.filter(pk=applicant.pk)
+            .annotate(
+                booked=Exists(
+                    Appointment.objects.filter(
+                        applicant=OuterRef("pk"), procedure=procedure, status__in=ACTIVE_STATUSES
+                    )
+                ),
+                suspended=SuspendedLocked(Value(actor.pk)),
+            )
+            .values_list("booked", "suspended")
+            .first()
+        )
+        if found is None:
+            raise booking_errors.ApplicantNotFound()
+        if found[1]:
+            raise AccountSuspended()
+        if found[0]:
             raise booking_errors.AlreadyBooked()
         entry = WaitlistEntry(
             applicant=applicant,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
-from time import monotonic
+from time import monotonic, sleep
 
 from django.db import connection
 
@@ -62,3 +62,38 @@ def race(calls: list[Callable[[], object]], *, join_timeout: float = JOIN_TIMEOU
 def kinds(outcomes: list[object]) -> Counter:
     """How many racers ended in each way: ``Appointment``, ``SlotFull``..."""
     return Counter(type(outcome).__name__ for outcome in outcomes)
+
+
+def in_thread(call: Callable[[], object], outcome: list) -> threading.Thread:
+    """Run ``call`` in its own thread and connection (started at once); what it
+    returned or raised lands in ``outcome``."""
+
+    def run() -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+            outcome.append(call())
+        except BaseException as exc:  # the test inspects it
+            outcome.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def lock_wait_seen(thread: threading.Thread, *, timeout: float = 5.0) -> bool:
+    """Whether another connection of this database comes to wait on a lock
+    before ``thread`` ends (or ``timeout`` seconds pass)."""
+    deadline = monotonic() + timeout
+    while monotonic() < deadline and thread.is_alive():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return True
+        sleep(0.02)
+    return False

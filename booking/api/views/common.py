@@ -30,6 +30,8 @@ BOOKING_403 = (
     "valid consent for booking)"
     ", `no_show_cooling` (the person missed too many appointments for this procedure: "
     "the detail says until when they may book it again)"
+    ", `account_suspended` (your account was suspended while the request ran: nothing "
+    "was booked)"
 )
 # A slot the caller may not see (not yet visible, beyond the horizon, reserved
 # for others, of another procedure) answers exactly as a missing one.
