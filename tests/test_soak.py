@@ -1,11 +1,16 @@
 """A short soak in CI: ``bench.soak`` for 30 seconds of traffic.
 
 gunicorn, a real Celery worker on Redis, the fake Twilio and an SMTP server,
-under mixed traffic (availability, booking, cancelling, rescheduling); the
-soak itself checks the capacity invariant on every slot, that every owed
-message was sent exactly once, that nothing answered 5xx and that no process
-grew in memory beyond its bound, and exits non-zero otherwise. The full run
-(10 minutes) is ``bench/soak/run.sh``.
+under mixed traffic (availability, booking, cancelling, rescheduling; and 30
+people on a waiting list: joining, reading their offers, accepting, declining,
+letting offers expire, leaving, resuming, cancelling what the list gave them);
+the soak itself checks the capacity invariant on every slot, the waiting
+list's invariants (held seats = open offers, one open offer per entry, one
+live offer or appointment per identity, one entry in force, what each
+waitlister was told, the order rule on a last round), that every owed message
+was sent exactly once, that nothing answered 5xx and that no process grew in
+memory beyond its bound, and exits non-zero otherwise. The full run (10
+minutes) is ``bench/soak/run.sh``.
 """
 
 from __future__ import annotations
@@ -56,6 +61,12 @@ def test_a_short_soak_keeps_every_promise():
             "150",
             "--subscribers",
             "10",
+            "--waitlisters",
+            "30",
+            # Each waitlister has a turn every 7 s or so (195 people at 25 req/s):
+            # some offers are answered in time, others expire during the run.
+            "--offer-hold",
+            "12",
             "--drain-timeout",
             "30",
             "--database",
@@ -85,5 +96,10 @@ def test_a_short_soak_keeps_every_promise():
     output = done.stdout + done.stderr[-3000:]
     assert done.returncode == 0, output
     assert "soak: ok" in done.stdout, output
-    for check in ("capacity:", "messages:", "delivery:", "memory (RSS)"):
+    for check in ("capacity:", "waiting list:", "order rule:", "messages:", "delivery:"):
         assert check in done.stdout, output
+    assert "memory (RSS)" in done.stdout, output
+    # The waiting list was played: its kinds answered (the soak fails on any
+    # unexpected status, and when no offer was made or accepted).
+    kinds = {line.split()[0] for line in done.stdout.splitlines() if line.startswith("     ")}
+    assert {"join", "offers", "accept"} <= kinds, output
