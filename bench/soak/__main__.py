@@ -39,10 +39,11 @@ Then it checks, and exits non-zero if any check fails:
   force, the offers accepted (with their appointments) and declined are those
   the waitlisters were told; none of their answers contradicted what they
   knew; offers were made and accepted. Then, traffic and worker stopped, one
-  more round: the open offers expire, the allocation runs once more in this
-  process, and its offers must keep the order rule (no earlier entry that fits
-  the seat, did not pass on it and could take an offer was left without one)
-  and leave no free seat a waiting entry fits;
+  more round: the open offers are withdrawn (as a closure does), the
+  allocation runs once more in this process on the whole list, and its offers
+  must keep the order rule (no earlier entry that fits the seat, did not pass
+  on it and could take an offer was left without one) and leave no free seat
+  a waiting entry fits;
 - messages: once the worker has drained the queue (bounded wait), every owed
   message (each booking, cancellation and reschedule owes an SMS and an
   e-mail; every alert due) was sent, and exactly once: each SMS row's provider
@@ -221,9 +222,9 @@ def _setup(applicants: int, subscribers: int, waitlisters: int) -> dict:
 
 def _queue_procedure(agent, sites, first_day, now) -> None:
     """``QUEUE_PROCEDURE``, given out by its waiting list at both sites: a week of
-    one-seat slots at 09:00 and 09:15 (28 seats), published into the pool
-    ``queue`` as an agent does once the supervisor chose the mode. Scarce on
-    purpose: more people wait than seats are free, so the order matters."""
+    one-seat slots at 09:00 (14 seats), published into the pool ``queue`` as an
+    agent does once the supervisor chose the mode. Scarce on purpose: more
+    people wait than seats are free, so the order matters."""
     from accounts.models import User
     from booking.models import AllocationMode, Procedure, RequiredDocument
     from booking.services import OpeningRange, allocation_mode_set, slots_publish
@@ -249,7 +250,7 @@ def _queue_procedure(agent, sites, first_day, now) -> None:
             date_from=first_day,
             date_to=first_day + timedelta(days=6),
             weekdays=range(7),
-            opening_ranges=[OpeningRange(time_of_day(9), time_of_day(9, 30))],
+            opening_ranges=[OpeningRange(time_of_day(9), time_of_day(9, 15))],
             counters=1,
             slot_minutes=15,
             visible_at=now,

@@ -345,26 +345,36 @@ def check_waitlist(traffic: dict, *, waitlisters: int) -> list[str]:
 
 def check_order_final() -> list[str]:
     """Traffic, beat and worker stopped: one more round of the list, in this
-    process. The open offers expire (their moment passes), the allocation runs,
-    and its offers must keep the order rule; afterwards no free seat it could
-    offer is left while a waiting entry that fits it (and did not pass on it)
-    goes without an offer; the invariants hold still."""
-    from datetime import timedelta
-
+    process, where it is scarcest. The prefecture takes back the seats of the
+    open offers (withdrawn, as a closure does: their people keep their place),
+    the allocation runs on the whole list as the soak left it (places moved by
+    second declines, paused entries, slots people passed on), and its offers
+    must keep the order rule; afterwards no free seat it could offer is left
+    while a waiting entry that fits it (and did not pass on it) goes without an
+    offer; the invariants hold still."""
     from django.db import transaction
     from django.utils import timezone
 
     from allocation import rules
     from allocation.models import EntryStatus, Offer, OfferStatus, WaitlistEntry
     from allocation.selectors import queue_seats_free
-    from allocation.services import offers_allocate, offers_expire_due
-    from booking.models import ACTIVE_STATUSES, Appointment, Procedure
+    from allocation.services import holds_withdraw, offers_allocate
+    from booking.models import ACTIVE_STATUSES, Appointment, Procedure, Slot
     from tests.helpers import waitlist_invariants as invariants
 
     procedure = Procedure.objects.get(slug=QUEUE_PROCEDURE)
     now = timezone.now()
     with transaction.atomic():
-        expired = offers_expire_due(now=now + timedelta(days=1), limit=100_000)
+        held = sorted(
+            set(
+                Offer.objects.filter(procedure=procedure, status=OfferStatus.OPEN).values_list(
+                    "slot_id", flat=True
+                )
+            )
+        )
+        # holds_withdraw's caller holds the slots' locks (primary-key order).
+        list(Slot.objects.select_for_update().filter(pk__in=held).order_by("pk").values_list("pk"))
+        withdrawn = holds_withdraw(slot_ids=held, reason="closure", now=now)
         offers = offers_allocate(procedure_id=procedure.pk)
         problems = invariants.order_problems(offers)
         free = list(
@@ -390,8 +400,11 @@ def check_order_final() -> list[str]:
                 procedure=procedure, status__in=(OfferStatus.DECLINED, OfferStatus.EXPIRED)
             ).values_list("entry_id", "slot_id")
         )
-        waiting = WaitlistEntry.objects.filter(procedure=procedure, status=EntryStatus.WAITING)
-        for entry in waiting:
+        entries = list(
+            WaitlistEntry.objects.filter(procedure=procedure, status=EntryStatus.WAITING)
+        )
+        waiting = len(entries)
+        for entry in entries:
             if entry.pk in with_offer or entry.applicant_id in served:
                 continue
             for slot_id, site_id, starts_at in free:
@@ -406,9 +419,9 @@ def check_order_final() -> list[str]:
                     break
         problems += invariants.all_problems()
     print(
-        f"   order rule: a last round ({expired} open offers expired first) made "
-        f"{len(offers)} offers; {len(free)} offerable seats left free; "
-        f"{len(problems)} problems"
+        f"   order rule: a last round ({withdrawn} open offers withdrawn first) made "
+        f"{len(offers)} offers to {waiting} entries waiting; {len(free)} offerable seats "
+        f"left free; {len(problems)} problems"
     )
     return [f"last round: {problem}" for problem in problems[:10]]
 
