@@ -32,7 +32,8 @@ Then it checks, and exits non-zero if any check fails:
   (appointments booked, and those given by an accepted offer) is what the
   database holds;
 - the waiting list (``tests/helpers/waitlist_invariants.py``, as the state
-  machine's): on every slot held + booked <= capacity and held == its open
+  machine's; also every few seconds during the traffic, each time on one
+  consistent snapshot): on every slot held + booked <= capacity and held == its open
   offers + its freed seats not shown yet; one open offer per entry, only for a
   waiting entry; no identity with two of (open offer, active appointment) for
   a procedure; one entry in force per identity and procedure; the entries in
@@ -82,6 +83,7 @@ from bench.soak.checks import (
     PROCEDURES,
     QUEUE_PROCEDURE,
     Backlog,
+    Snapshots,
     check_capacity,
     check_http,
     check_memory,
@@ -468,12 +470,14 @@ def main(argv: list[str] | None = None) -> int:
                     sampler = memory.Sampler(roots, interval=args.sample_every).start()
                     backlog = Backlog(first_id).start()
                     beat = Beat(hold=args.offer_hold, interval=args.beat_every).start()
+                    snapshots = Snapshots(interval=min(10.0, args.seconds / 6)).start()
                     try:
                         traffic = _traffic(server.base, setup, args)
                     finally:
                         sampler.stop()
                         backlog.stop()
                         beat.stop()
+                        snapshots.stop()
                     beat.settle()
                     print(f"   outbox: {backlog.report(sampler.ended)}")
                     print(
@@ -486,6 +490,7 @@ def main(argv: list[str] | None = None) -> int:
                     _report_traffic(traffic)
                     problems += check_http(traffic)
                     problems += check_capacity(traffic)
+                    problems += snapshots.report()
                     problems += check_waitlist(traffic, waitlisters=args.waitlisters)
                     problems += check_messages(first_id, traffic, twilio, smtp)
                     problems += check_memory(sampler, warm_up=warm_up, end=sampler.ended, span=span)

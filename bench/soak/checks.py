@@ -85,6 +85,53 @@ class Backlog:
         )
 
 
+class Snapshots:
+    """The waiting list's invariants (``tests/helpers/waitlist_invariants.py``)
+    every few seconds during the traffic, in a thread, each time on one
+    consistent snapshot of the database (a ``REPEATABLE READ`` transaction):
+    every committed state must keep them, not only the last."""
+
+    def __init__(self, interval: float = 10.0) -> None:
+        self.interval = interval
+        self.taken = 0
+        self.problems: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> Snapshots:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        from django.db import connection, transaction
+
+        from tests.helpers import waitlist_invariants as invariants
+
+        try:
+            while not self._stop.wait(self.interval):
+                with transaction.atomic(), connection.cursor() as cursor:
+                    # The first statement of the transaction: one snapshot for every read.
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    found = invariants.all_problems()
+                self.taken += 1
+                self.problems += [f"snapshot {self.taken}: {p}" for p in found[:3]]
+        except Exception as exc:  # a check that cannot run fails the soak
+            self.problems.append(f"snapshot {self.taken + 1} failed: {exc!r}")
+        finally:
+            connection.close()
+
+    def report(self) -> list[str]:
+        print(
+            f"   waiting list during the traffic: {self.taken} snapshots every "
+            f"{self.interval:.0f} s, {len(self.problems)} invariants broken"
+        )
+        return [f"waiting list: {problem}" for problem in self.problems[:10]]
+
+
 def check_http(traffic: dict) -> list[str]:
     from bench.soak.traffic import EXPECTED, EXPECTED_CODES
 
