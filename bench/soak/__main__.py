@@ -11,9 +11,17 @@ process. A separate process (``bench.soak.traffic``) plays N applicants with
 API tokens: availability, their appointments, booking, cancelling,
 rescheduling (and the home page), paced at ``--rate`` requests/s for
 ``--seconds`` (10 minutes by default). A few applicants subscribe to new-slot
-alerts, so that cancellations also fan out alerts through the worker. The
-waiting list does not exist yet: the traffic has a hook for it
-(``bench/soak/traffic.py``, kind ``waitlist``).
+alerts, so that cancellations also fan out alerts through the worker.
+
+``--waitlisters`` more applicants play the waiting list of a third procedure,
+given out by its list (mode ``queue``, its scarce seats in the pool
+``queue``): they join, read their entries and offers, accept, decline or
+ignore an offer, leave, resume a paused entry and cancel what the list gave
+them. The worker makes the offers (the allocation after each commit that may
+free a seat); the soak's beat (``bench/soak/beat.py``) sends the beat's tasks
+every ``--beat-every`` seconds and ends, as if their hours had passed, the
+holds of the offers left unanswered for ``--offer-hold`` seconds, so that
+offers expire and entries pause during the run.
 
 Then it checks, and exits non-zero if any check fails:
 
@@ -21,7 +29,22 @@ Then it checks, and exits non-zero if any check fails:
   statuses (a 429 means the run was rate-limited: see ``GENEROUS_LIMITS``);
 - capacity, on every slot of the database: 0 <= booked <= capacity and
   booked == its active appointments; what the applicants were told they hold
-  is what the database holds;
+  (appointments booked, and those given by an accepted offer) is what the
+  database holds;
+- the waiting list (``tests/helpers/waitlist_invariants.py``, as the state
+  machine's; also every few seconds during the traffic, each time on one
+  consistent snapshot): on every slot held + booked <= capacity and held == its open
+  offers + its freed seats not shown yet; one open offer per entry, only for a
+  waiting entry; no identity with two of (open offer, active appointment) for
+  a procedure; one entry in force per identity and procedure; the entries in
+  force, the offers accepted (with their appointments) and declined are those
+  the waitlisters were told; none of their answers contradicted what they
+  knew; offers were made and accepted. Then, traffic and worker stopped, one
+  more round: the open offers are withdrawn (as a closure does), the
+  allocation runs once more in this process on the whole list, and its offers
+  must keep the order rule (no earlier entry that fits the seat, did not pass
+  on it and could take an offer was left without one) and leave no free seat
+  a waiting entry fits;
 - messages: once the worker has drained the queue (bounded wait), every owed
   message (each booking, cancellation and reschedule owes an SMS and an
   e-mail; every alert due) was sent, and exactly once: each SMS row's provider
@@ -55,13 +78,18 @@ from pathlib import Path
 
 from bench import common
 from bench.soak import memory
+from bench.soak.beat import Beat
 from bench.soak.checks import (
     PROCEDURES,
+    QUEUE_PROCEDURE,
     Backlog,
+    Snapshots,
     check_capacity,
     check_http,
     check_memory,
     check_messages,
+    check_order_final,
+    check_waitlist,
     drain,
 )
 from bench.soak.delivery import FakeTwilio, SmtpInbox
@@ -92,6 +120,8 @@ GENEROUS_LIMITS = {
         "SUBSTITUTION_PHONE",
         "SUBSTITUTION_EMAIL",
         "SUBSTITUTION_STATUS_IP",
+        "WAITLIST_JOIN_ACCOUNT",
+        "WAITLIST_JOIN_IP",
     )
 }
 # The mediator plays every walk-in of the soak: the daily caps (a broker's limit)
@@ -123,9 +153,10 @@ def _delivery_env(twilio: FakeTwilio, smtp: SmtpInbox, redis_url: str) -> dict[s
     }
 
 
-def _setup(applicants: int, subscribers: int) -> dict:
+def _setup(applicants: int, subscribers: int, waitlisters: int) -> dict:
     """Tokens for the seeded applicants; two procedures with two-seat slots for
-    a week at two sites; a few alert subscriptions."""
+    a week at two sites; a few alert subscriptions; a third procedure given out
+    by its waiting list, for the waitlisters (tokens of their own)."""
     from django.utils import timezone
 
     from accounts.models import Role, User
@@ -134,15 +165,18 @@ def _setup(applicants: int, subscribers: int) -> dict:
     from notifications.models import AlertChannels
     from notifications.services import alert_subscribe
 
-    people = list(
+    everyone = list(
         Applicant.objects.filter(user__email__regex=r"^applicant\d+@")
         .select_related("user")
-        .order_by("pk")[:applicants]
+        .order_by("pk")[: applicants + waitlisters]
     )
-    if len(people) < applicants:
-        raise SystemExit(f"demo_seed made {len(people)} applicants, not {applicants}")
+    if len(everyone) < applicants + waitlisters:
+        raise SystemExit(
+            f"demo_seed made {len(everyone)} applicants, not {applicants + waitlisters}"
+        )
+    people, waiting = everyone[:applicants], everyone[applicants:]
     now = timezone.now()
-    keys = common.api_tokens_create([p.user_id for p in people], label="soak")
+    keys = common.api_tokens_create([p.user_id for p in everyone], label="soak")
     agent = User.objects.get(role=Role.AGENT, email__startswith="agent@")
     sites = [Site.objects.get(slug=slug) for slug in SITES]
     tomorrow = timezone.localdate() + timedelta(days=1)
@@ -179,11 +213,50 @@ def _setup(applicants: int, subscribers: int) -> dict:
                     site_ids=[site.pk for site in sites],
                     channels=AlertChannels.BOTH,
                 )
+    _queue_procedure(agent, sites, tomorrow, now)
     return {
         "tokens": [keys[p.user_id] for p in people],
         "slots": slots,
         "walk_ins": _walk_ins(max(5, applicants // 10)),
+        "waitlisters": [keys[p.user_id] for p in waiting],
     }
+
+
+def _queue_procedure(agent, sites, first_day, now) -> None:
+    """``QUEUE_PROCEDURE``, given out by its waiting list at both sites: a week of
+    one-seat slots at 09:00 (14 seats), published into the pool ``queue`` as an
+    agent does once the supervisor chose the mode. Scarce on purpose: more
+    people wait than seats are free, so the order matters."""
+    from accounts.models import User
+    from booking.models import AllocationMode, Procedure, RequiredDocument
+    from booking.services import OpeningRange, allocation_mode_set, slots_publish
+    from demo.seed.accounts import SUPERVISOR_EMAIL
+
+    procedure = Procedure.objects.create(
+        slug=QUEUE_PROCEDURE,
+        name=f"Soak {QUEUE_PROCEDURE}",
+        required_document=RequiredDocument.EITHER,
+        cutoff_hours=0,
+        horizon_days=30,
+    )
+    allocation_mode_set(
+        actor=User.objects.get(email=SUPERVISOR_EMAIL),
+        procedure=procedure,
+        mode=AllocationMode.QUEUE,
+    )
+    for site in sites:
+        slots_publish(
+            actor=agent,
+            site=site,
+            procedure=procedure,
+            date_from=first_day,
+            date_to=first_day + timedelta(days=6),
+            weekdays=range(7),
+            opening_ranges=[OpeningRange(time_of_day(9), time_of_day(9, 15))],
+            counters=1,
+            slot_minutes=15,
+            visible_at=now,
+        )
 
 
 def _walk_ins(count: int) -> list[list]:
@@ -247,6 +320,8 @@ def _traffic(base: str, setup: dict, args: argparse.Namespace) -> dict:
         "sites": list(SITES),
         "applicants": setup["tokens"],
         "walk_ins": setup["walk_ins"],
+        "queue": {"procedure": QUEUE_PROCEDURE, "sites": list(SITES)},
+        "waitlisters": setup["waitlisters"],
     }
     with tempfile.TemporaryDirectory(prefix="guichet-soak-") as tmp:
         spec_path, out = Path(tmp) / "spec.json", Path(tmp) / "out.json"
@@ -275,8 +350,9 @@ def _report_traffic(traffic: dict) -> None:
         codes = Counter(s[4] for s in mine if s[4])
         latencies = [s[2] for s in mine]
         p50, p99 = (common.ms(common.percentile(latencies, p)) for p in (50, 99))
+        p95 = common.ms(common.percentile(latencies, 95))
         print(
-            f"     {kind:<13} {len(mine):>6}  p50 {p50:>7} ms  p99 {p99:>7} ms  "
+            f"     {kind:<13} {len(mine):>6}  p50 {p50:>7} ms  p95 {p95:>7} ms  p99 {p99:>7} ms  "
             f"{dict(sorted(statuses.items()))}" + (f" {dict(codes)}" if codes else "")
         )
 
@@ -307,6 +383,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--applicants", type=int, default=300)
     parser.add_argument("--subscribers", type=int, default=20, help="Of them, alert subscribers.")
+    parser.add_argument(
+        "--waitlisters", type=int, default=60, help="More applicants, on the waiting list."
+    )
+    parser.add_argument(
+        "--offer-hold",
+        type=float,
+        default=20.0,
+        help="Seconds an offer holds its seat in the soak (the beat ends it then).",
+    )
+    parser.add_argument(
+        "--beat-every", type=float, default=3.0, help="Seconds between the beat's tasks."
+    )
     parser.add_argument("--seed", type=int, default=1, help="The traffic's random seed.")
     parser.add_argument(
         "--warm-up",
@@ -350,8 +438,8 @@ def main(argv: list[str] | None = None) -> int:
 
             _collectstatic(url, static.name)
             common.django_setup(url)
-            common.demo_seed(applicants=args.applicants)
-            setup = _setup(args.applicants, args.subscribers)
+            common.demo_seed(applicants=args.applicants + args.waitlisters)
+            setup = _setup(args.applicants, args.subscribers, args.waitlisters)
             from django.db import connection
             from django.db.models import Max
 
@@ -381,17 +469,29 @@ def main(argv: list[str] | None = None) -> int:
                     roots = {"gunicorn": server.process.pid, "celery": worker.process.pid}
                     sampler = memory.Sampler(roots, interval=args.sample_every).start()
                     backlog = Backlog(first_id).start()
+                    beat = Beat(hold=args.offer_hold, interval=args.beat_every).start()
+                    snapshots = Snapshots(interval=min(10.0, args.seconds / 6)).start()
                     try:
                         traffic = _traffic(server.base, setup, args)
                     finally:
                         sampler.stop()
                         backlog.stop()
+                        beat.stop()
+                        snapshots.stop()
+                    beat.settle()
                     print(f"   outbox: {backlog.report(sampler.ended)}")
+                    print(
+                        f"   beat: {beat.ticks} ticks every {args.beat_every:.0f} s, "
+                        f"{beat.lapsed} offers unanswered after {args.offer_hold:.0f} s ended"
+                    )
+                    problems += [f"the beat could not publish: {e}" for e in beat.errors[:3]]
                     drained = drain(first_id, twilio, smtp, args.drain_timeout)
                     print(f"   the worker drained the outbox {drained:.1f} s after the traffic")
                     _report_traffic(traffic)
                     problems += check_http(traffic)
                     problems += check_capacity(traffic)
+                    problems += snapshots.report()
+                    problems += check_waitlist(traffic, waitlisters=args.waitlisters)
                     problems += check_messages(first_id, traffic, twilio, smtp)
                     problems += check_memory(sampler, warm_up=warm_up, end=sampler.ended, span=span)
                 finally:
@@ -404,6 +504,9 @@ def main(argv: list[str] | None = None) -> int:
             gunicorn_log = server.log.read_text(errors="replace") if server.log else ""
             if "Traceback" in gunicorn_log or "WORKER TIMEOUT" in gunicorn_log:
                 problems.append("gunicorn logged errors: " + gunicorn_log[-1500:])
+            # Traffic, beat and worker stopped: nothing else moves the list now.
+            if args.waitlisters:
+                problems += check_order_final()
             connection.close()
     finally:
         twilio.stop()

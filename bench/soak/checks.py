@@ -1,5 +1,6 @@
 """What the soak checks once its traffic has run: the answers, the capacity
-invariant, each owed message sent exactly once, and the memory of the processes."""
+invariant, the waiting list's invariants, each owed message sent exactly once,
+and the memory of the processes."""
 
 from __future__ import annotations
 
@@ -11,16 +12,25 @@ from collections import Counter
 from bench.soak import memory
 from bench.soak.delivery import FakeTwilio, SmtpInbox
 
+OFFER_MADE = "offer_made"  # allocation.messages.OFFER_MADE (Django is set up later)
+
 PROCEDURES = ("soak-a", "soak-b")
+# Given out by its waiting list (``bench/soak/__main__.py``: ``_queue_procedure``).
+QUEUE_PROCEDURE = "soak-q"
 # A process fails the soak if its RSS grows, after the warm-up, by more than
 # this share of its warmed-up size or by more than this many MB.
 GROWTH_MAX_RATIO = 0.10
 GROWTH_MAX_MB = 20
-OWED_BY_EVENT = {
-    "booked": "appointment_booked",
-    "cancelled": "appointment_cancelled",
-    "rescheduled": "appointment_rescheduled",
+# The traffic's successful events that owe each message, by every channel (each
+# seeded applicant has a phone and an e-mail). An accepted offer is a booking.
+OWED_BY_EVENTS = {
+    "appointment_booked": ("booked", "accepted"),
+    "appointment_cancelled": ("cancelled", "queue_cancelled"),
+    "appointment_rescheduled": ("rescheduled",),
 }
+# What an offer's message records when the offer was answered (or expired)
+# before the worker reached it: its link no longer answers anything, not sent.
+OFFER_GONE = "nothing to confirm any more"
 
 
 # --- Checks ----------------------------------------------------------------------------
@@ -75,8 +85,55 @@ class Backlog:
         )
 
 
+class Snapshots:
+    """The waiting list's invariants (``tests/helpers/waitlist_invariants.py``)
+    every few seconds during the traffic, in a thread, each time on one
+    consistent snapshot of the database (a ``REPEATABLE READ`` transaction):
+    every committed state must keep them, not only the last."""
+
+    def __init__(self, interval: float = 10.0) -> None:
+        self.interval = interval
+        self.taken = 0
+        self.problems: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> Snapshots:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        from django.db import connection, transaction
+
+        from tests.helpers import waitlist_invariants as invariants
+
+        try:
+            while not self._stop.wait(self.interval):
+                with transaction.atomic(), connection.cursor() as cursor:
+                    # The first statement of the transaction: one snapshot for every read.
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    found = invariants.all_problems()
+                self.taken += 1
+                self.problems += [f"snapshot {self.taken}: {p}" for p in found[:3]]
+        except Exception as exc:  # a check that cannot run fails the soak
+            self.problems.append(f"snapshot {self.taken + 1} failed: {exc!r}")
+        finally:
+            connection.close()
+
+    def report(self) -> list[str]:
+        print(
+            f"   waiting list during the traffic: {self.taken} snapshots every "
+            f"{self.interval:.0f} s, {len(self.problems)} invariants broken"
+        )
+        return [f"waiting list: {problem}" for problem in self.problems[:10]]
+
+
 def check_http(traffic: dict) -> list[str]:
-    from bench.soak.traffic import EXPECTED
+    from bench.soak.traffic import EXPECTED, EXPECTED_CODES
 
     problems = []
     statuses = Counter(sample[1] for sample in traffic["samples"])
@@ -86,7 +143,10 @@ def check_http(traffic: dict) -> list[str]:
     if statuses[0]:
         problems.append(f"{statuses[0]} connection errors or timeouts")
     odd = Counter(
-        (kind, status) for kind, status, *_ in traffic["samples"] if status not in EXPECTED[kind]
+        (kind, status, code)
+        for kind, status, _latency, _start, code in traffic["samples"]
+        if status not in EXPECTED[kind]
+        or (status == 409 and kind in EXPECTED_CODES and code not in EXPECTED_CODES[kind])
     )
     if odd:
         problems.append(f"unexpected answers {dict(odd)}; e.g. {traffic['unexpected'][:3]}")
@@ -115,7 +175,7 @@ def check_capacity(traffic: dict) -> list[str]:
             "SELECT a.reference FROM booking_appointment a "
             "JOIN booking_procedure p ON p.id = a.procedure_id "
             "WHERE p.slug = ANY(%s) AND a.status IN ('booked', 'checked_in')",
-            [list(PROCEDURES)],
+            [[*PROCEDURES, QUEUE_PROCEDURE]],
         )
         active = {reference for (reference,) in cursor.fetchall()}
     print(
@@ -183,15 +243,22 @@ def check_messages(first_id: int, traffic: dict, twilio: FakeTwilio, smtp: SmtpI
     later = [row for row in rows if row[6] > now]
     owed = [row for row in rows if row[6] <= now]
     by_template = Counter(row[4] for row in rows)
-    for event, template in OWED_BY_EVENT.items():
-        made = traffic["events"][event]
+    for template, events in OWED_BY_EVENTS.items():
+        made = sum(traffic["events"][event] for event in events)
         if by_template[template] != 2 * made:  # every seeded applicant has a phone and an e-mail
             problems.append(
-                f"{made} {event} answers owe {2 * made} '{template}' messages, "
+                f"{made} {'+'.join(events)} answers owe {2 * made} '{template}' messages, "
                 f"the outbox has {by_template[template]}"
             )
+    offers = _offers_made()
+    if by_template[OFFER_MADE] != 2 * offers:
+        problems.append(
+            f"{offers} offers owe {2 * offers} '{OFFER_MADE}' messages, "
+            f"the outbox has {by_template[OFFER_MADE]}"
+        )
     sent_states = {MessageStatus.SENT, MessageStatus.DELIVERED}
-    not_sent = [row for row in owed if row[3] not in sent_states]
+    gone = _offers_gone(owed)
+    not_sent = [row for row in owed if row[3] not in sent_states and row[0] not in gone]
     if not_sent:
         states = Counter(row[3] for row in not_sent)
         problems.append(
@@ -219,7 +286,8 @@ def check_messages(first_id: int, traffic: dict, twilio: FakeTwilio, smtp: SmtpI
     )
     print(
         f"   messages: {len(rows)} owed by the soak ({len(later)} not due yet: quiet hours), "
-        f"{len(owed) - len(not_sent)} of {len(owed)} due sent; "
+        f"{len(owed) - len(not_sent) - len(gone)} of {len(owed)} due sent, {len(gone)} offers' "
+        "not sent (answered or expired first); "
         + ", ".join(f"{template} {n}" for template, n in sorted(by_template.items()))
     )
     print(
@@ -237,6 +305,172 @@ def check_messages(first_id: int, traffic: dict, twilio: FakeTwilio, smtp: SmtpI
             f"{email_extra} e-mails nobody owed"
         )
     return problems
+
+
+def _offers_made() -> int:
+    from allocation.models import Offer
+
+    return Offer.objects.count()
+
+
+def _offers_gone(rows: list[tuple]) -> set[int]:
+    """The ids of the offer messages (``rows`` of ``check_messages``) the worker
+    rightly did not send: failed with ``OFFER_GONE`` and their offer not open."""
+    from django.utils import timezone
+
+    from allocation.models import Offer, OfferStatus
+    from notifications.models import Message, MessageStatus
+
+    failed = dict(
+        Message.objects.filter(
+            pk__in=[row[0] for row in rows if row[4] == OFFER_MADE],
+            status=MessageStatus.FAILED,
+            last_error__startswith=OFFER_GONE,
+        ).values_list("pk", "context__offer")
+    )
+    still_open = set(
+        Offer.objects.filter(
+            pk__in=set(failed.values()), status=OfferStatus.OPEN, expires_at__gt=timezone.now()
+        ).values_list("pk", flat=True)
+    )
+    return {pk for pk, offer in failed.items() if offer not in still_open}
+
+
+def check_waitlist(traffic: dict, *, waitlisters: int) -> list[str]:
+    """The waiting list's invariants on the database (those of the state machine,
+    ``tests/helpers/waitlist_invariants.py``), and what the waitlisters were told
+    against what the database holds."""
+    from django.db.models import Count
+
+    from allocation.models import ENTRY_IN_FORCE, Offer, OfferStatus, WaitlistEntry
+    from tests.helpers import waitlist_invariants as invariants
+
+    problems = [f"waiting list: {problem}" for problem in invariants.all_problems()[:10]]
+    mine = traffic["waitlist"]
+    offers = Offer.objects.filter(procedure__slug=QUEUE_PROCEDURE)
+    by_status = dict(offers.values("status").annotate(n=Count("pk")).values_list("status", "n"))
+    entries = WaitlistEntry.objects.filter(procedure__slug=QUEUE_PROCEDURE)
+    by_entry = dict(entries.values("status").annotate(n=Count("pk")).values_list("status", "n"))
+    made = sum(by_status.values())
+    print(
+        f"   waiting list: {made} offers made, "
+        + ", ".join(f"{by_status.get(s, 0)} {s}" for s in OfferStatus.values)
+        + f"; entries: {dict(sorted(by_entry.items()))}; "
+        + f"{len(problems)} invariants broken"
+    )
+    in_force = set(entries.filter(status__in=ENTRY_IN_FORCE).values_list("pk", flat=True))
+    told = set(mine["entries"])
+    if told != in_force:
+        problems.append(
+            f"the waitlisters hold {len(told)} entries in force, the database "
+            f"{len(in_force)} ({len(told - in_force)} missing, {len(in_force - told)} extra)"
+        )
+    accepted = dict(
+        offers.filter(status=OfferStatus.ACCEPTED).values_list("pk", "appointment__reference")
+    )
+    told_accepted = {int(pk): reference for pk, reference in mine["accepted"].items()}
+    if told_accepted != accepted:
+        problems.append(
+            f"the waitlisters accepted {len(told_accepted)} offers, the database has "
+            f"{len(accepted)} accepted (or their appointments differ)"
+        )
+    declined = set(offers.filter(status=OfferStatus.DECLINED).values_list("pk", flat=True))
+    if set(mine["declined"]) != declined:
+        problems.append(
+            f"the waitlisters declined {len(mine['declined'])} offers, the database has "
+            f"{len(declined)} declined"
+        )
+    if mine["surprises"]:
+        problems.append(
+            f"{len(mine['surprises'])} answers contradicted what a waitlister knew, "
+            f"e.g. {mine['surprises'][:3]}"
+        )
+    if waitlisters and not (made and accepted):
+        problems.append(f"the waiting list was not played: {made} offers, {len(accepted)} accepted")
+    return problems
+
+
+def check_order_final() -> list[str]:
+    """Traffic, beat and worker stopped: one more round of the list, in this
+    process, where it is scarcest. The prefecture takes back the seats of the
+    open offers (withdrawn, as a closure does: their people keep their place),
+    the allocation runs on the whole list as the soak left it (places moved by
+    second declines, paused entries, slots people passed on), and its offers
+    must keep the order rule; afterwards no free seat it could offer is left
+    while a waiting entry that fits it (and did not pass on it) goes without an
+    offer; the invariants hold still."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from allocation import rules
+    from allocation.models import EntryStatus, Offer, OfferStatus, WaitlistEntry
+    from allocation.selectors import queue_seats_free
+    from allocation.services import holds_withdraw, offers_allocate
+    from booking.models import ACTIVE_STATUSES, Appointment, Procedure, Slot
+    from tests.helpers import waitlist_invariants as invariants
+
+    procedure = Procedure.objects.get(slug=QUEUE_PROCEDURE)
+    now = timezone.now()
+    with transaction.atomic():
+        held = sorted(
+            set(
+                Offer.objects.filter(procedure=procedure, status=OfferStatus.OPEN).values_list(
+                    "slot_id", flat=True
+                )
+            )
+        )
+        # holds_withdraw's caller holds the slots' locks (primary-key order).
+        list(Slot.objects.select_for_update().filter(pk__in=held).order_by("pk").values_list("pk"))
+        withdrawn = holds_withdraw(slot_ids=held, reason="closure", now=now)
+        offers = offers_allocate(procedure_id=procedure.pk)
+        problems = invariants.order_problems(offers)
+        free = list(
+            queue_seats_free(now)
+            .filter(
+                procedure=procedure,
+                starts_at__gte=rules.offerable_from(procedure, now),
+                starts_at__lt=rules.offerable_until(procedure, now),
+                site__is_active=True,
+            )
+            .values_list("pk", "site_id", "starts_at")
+        )
+        served = set(
+            Appointment.objects.filter(procedure=procedure, status__in=ACTIVE_STATUSES).values_list(
+                "applicant_id", flat=True
+            )
+        )
+        with_offer = set(
+            Offer.objects.filter(status=OfferStatus.OPEN).values_list("entry_id", flat=True)
+        )
+        passed = set(
+            Offer.objects.filter(
+                procedure=procedure, status__in=(OfferStatus.DECLINED, OfferStatus.EXPIRED)
+            ).values_list("entry_id", "slot_id")
+        )
+        entries = list(
+            WaitlistEntry.objects.filter(procedure=procedure, status=EntryStatus.WAITING)
+        )
+        waiting = len(entries)
+        for entry in entries:
+            if entry.pk in with_offer or entry.applicant_id in served:
+                continue
+            for slot_id, site_id, starts_at in free:
+                weekday = timezone.localtime(starts_at).isoweekday()
+                if (entry.pk, slot_id) not in passed and rules.fits(
+                    site_ids=entry.site_ids,
+                    weekdays_excluded=entry.weekdays_excluded,
+                    site_id=site_id,
+                    weekday=weekday,
+                ):
+                    problems.append(f"slot {slot_id} left free, entry {entry.pk} fits it")
+                    break
+        problems += invariants.all_problems()
+    print(
+        f"   order rule: a last round ({withdrawn} open offers withdrawn first) made "
+        f"{len(offers)} offers to {waiting} entries waiting; {len(free)} offerable seats "
+        f"left free; {len(problems)} problems"
+    )
+    return [f"last round: {problem}" for problem in problems[:10]]
 
 
 def check_memory(sampler: memory.Sampler, *, warm_up: float, end: float, span: float) -> list[str]:

@@ -10,18 +10,28 @@ substitution requests come in by the public route. Every applicant is acted
 for by one task at a time, so this process knows which appointments each one holds; the checks
 compare that with the database afterwards.
 
+Other applicants (``waitlisters``) play the waiting list of the procedure given
+out by its list (``queue``): they join it (sites and weekdays drawn at random),
+read their entries and their open offers, answer an offer they saw (accept,
+decline, or leave it unanswered until it expires), leave the list, resume a
+paused entry, and cancel the appointment an accepted offer gave them (its seat
+goes to the head of the list). Each knows its entry, its open offer and its
+appointment; what the API answers that contradicts it is a ``surprise``.
+
 ``SPEC`` is JSON::
 
     {"base": "http://127.0.0.1:PORT", "seconds": 600, "rate": 40, "concurrency": 16,
      "seed": 1, "mix": {"availability": 40, ...},
      "procedures": {"slug": [slot ids]}, "sites": ["slug", ...],
-     "applicants": ["token", ...], "walk_ins": [["mediator token", applicant id], ...]}
+     "applicants": ["token", ...], "walk_ins": [["mediator token", applicant id], ...],
+     "queue": {"procedure": "slug", "sites": ["slug", ...]}, "waitlisters": ["token", ...]}
 
 Starts are paced at ``rate`` requests/s. ``OUT`` gets the samples
 ``[kind, status, latency, start, code]`` (``code``: the ``code`` of a JSON
 error, status 0: connection error or timeout), a few bodies of unexpected
-answers, what each applicant holds at the end, and the successful events
-(bookings, cancellations, reschedules) that owe messages.
+answers, what each applicant holds at the end, the successful events
+(bookings, cancellations, reschedules, accepted offers) that owe messages,
+and what the waitlisters hold (entries in force, offers accepted and declined).
 """
 
 from __future__ import annotations
@@ -47,7 +57,22 @@ EXPECTED = {
     "reschedule": {200, 409},
     "home": {200},
     "substitution": {201},
-    "waitlist": set(),
+    # The waiting list (the waitlisters). Each knows its entry, so a join, a leave
+    # and a resume are never refused; an offer may have expired (the soak's beat)
+    # between the read that showed it and the answer.
+    "join": {201},
+    "entries": {200},
+    "offers": {200},
+    "accept": {201, 409},
+    "decline": {200, 409},
+    "leave": {200},
+    "resume": {200},
+    "queue_cancel": {200},
+}
+# What a 409 of these kinds may say (anything else is unexpected).
+EXPECTED_CODES = {
+    "accept": {"offer_expired", "offer_not_open"},
+    "decline": {"offer_expired", "offer_not_open"},
 }
 
 DEFAULT_MIX = {
@@ -61,10 +86,27 @@ DEFAULT_MIX = {
     # Requests by the substitution route (public, no account): a postal address
     # only, so they owe no message (the delivery checks count booking events').
     "substitution": 2,
-    # Fair allocation (the waiting list) is not built yet: nothing to send.
-    # When it lands, give it a weight and fill in ``Applicant.waitlist`` below.
-    "waitlist": 0,
 }
+# A waitlister's turn (``Traffic._choose_waitlist``): the state decides first (no
+# entry: join; an offer they mean to answer: the answer; paused: resume; an
+# appointment from the list: cancel it or read their offers), then these weights.
+WAITLIST_MIX = {"offers": 70, "entries": 26, "leave": 4}
+# What a waitlister does with an offer they see: accept, decline, or let it expire.
+ANSWERS = {"accept": 60, "decline": 25, "ignore": 15}
+# A waitlister holding an appointment from the list cancels it on a turn with this chance.
+QUEUE_CANCEL_CHANCE = 0.25
+
+
+@dataclass
+class Waiting:
+    """What a waitlister knows of their place on the list."""
+
+    entry: int | None = None  # their entry in force
+    paused: bool = False
+    offer: int | None = None  # the open offer they saw and mean to answer (or ignore)
+    answer: str = ""  # "accept", "decline" or "ignore"
+    ignored: set[int] = field(default_factory=set)
+    served: tuple[str, int] | None = None  # (reference, slot) of the appointment an offer gave
 
 
 @dataclass
@@ -75,6 +117,8 @@ class Applicant:
     applicant_id: int | None = None
     # procedure slug -> (reference, slot id) of the active appointment
     holds: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # A waitlister: plays the waiting list only.
+    waiting: Waiting | None = None
 
     @property
     def auth(self) -> dict[str, str]:
@@ -98,13 +142,31 @@ class Traffic:
             self.idle.put_nowait(Applicant(token))
         for token, applicant_id in spec.get("walk_ins", []):
             self.idle.put_nowait(Applicant(token, applicant_id))
+        queue = spec.get("queue") or {}
+        self.queue_procedure: str = queue.get("procedure", "")
+        self.queue_sites: list[str] = queue.get("sites", [])
+        for token in spec.get("waitlisters", []):
+            self.idle.put_nowait(Applicant(token, waiting=Waiting()))
         self.applicants = list(self.idle._queue)  # type: ignore[attr-defined]
         # What availability last said was free, per procedure (bots and the
         # unlucky also try full slots: see ``_pick``).
         self.free: dict[str, list[int]] = {slug: list(ids) for slug, ids in self.procedures.items()}
         self.samples: list[list] = []
         self.unexpected: list[dict] = []
-        self.events = {"booked": 0, "cancelled": 0, "rescheduled": 0}
+        self.events = {
+            "booked": 0,
+            "cancelled": 0,
+            "rescheduled": 0,
+            "joined": 0,
+            "accepted": 0,
+            "declined": 0,
+            "left": 0,
+            "resumed": 0,
+            "queue_cancelled": 0,
+        }
+        self.accepted: dict[int, str] = {}  # offer id -> the appointment's reference
+        self.declined: list[int] = []
+        self.surprises: list[str] = []  # answers that contradict what a waitlister knows
         self.mediated = 0  # bookings a mediator made for a walk-in
         self.sent = 0
         self.substitutions = 0
@@ -131,7 +193,10 @@ class Traffic:
             if isinstance(payload, dict) and status >= 400:
                 code = str(payload.get("code", ""))
         self.samples.append([kind, status, latency, started - self.begin, code])
-        if status not in EXPECTED[kind] and len(self.unexpected) < 50:
+        odd = status not in EXPECTED[kind] or (
+            status == 409 and kind in EXPECTED_CODES and code not in EXPECTED_CODES[kind]
+        )
+        if odd and len(self.unexpected) < 50:
             self.unexpected.append(
                 {
                     "kind": kind,
@@ -162,6 +227,9 @@ class Traffic:
         return kind
 
     async def act(self, who: Applicant) -> None:
+        if who.waiting is not None:
+            await self.wait(who, who.waiting)
+            return
         kind = self._choose(who)
         if kind == "availability":
             slug = self.random.choice(list(self.procedures))
@@ -230,8 +298,125 @@ class Traffic:
                 "postal_address": "1 rue de la Soak, 93000 Bobigny",
             }
             await self.request(kind, "POST", "/api/v1/substitution-requests/", {}, body)
-        elif kind == "waitlist":  # pragma: no cover - not built yet
-            raise NotImplementedError("the waiting list does not exist yet")
+
+    # --- What a waitlister does -----------------------------------------------------------
+
+    def _choose_waitlist(self, waiting: Waiting) -> str:
+        if waiting.served is not None:
+            return "queue_cancel" if self.random.random() < QUEUE_CANCEL_CHANCE else "offers"
+        if waiting.entry is None:
+            return "join"
+        if waiting.offer is not None and waiting.answer in ("accept", "decline"):
+            return waiting.answer
+        if waiting.paused:
+            return "resume"
+        kinds = list(WAITLIST_MIX)
+        return self.random.choices(kinds, weights=[WAITLIST_MIX[k] for k in kinds])[0]
+
+    def _surprise(self, what: str) -> None:
+        if len(self.surprises) < 50:
+            self.surprises.append(what)
+
+    def _offer_seen(self, waiting: Waiting, offer: dict) -> None:
+        """A waitlister sees an open offer of theirs: they decide what to do with it."""
+        if offer["id"] in waiting.ignored or offer["id"] == waiting.offer:
+            return
+        if waiting.offer is not None and waiting.answer != "ignore":
+            self._surprise(f"offer {offer['id']} open while {waiting.offer} was")
+        answers = list(ANSWERS)
+        waiting.offer = offer["id"]
+        waiting.answer = self.random.choices(answers, weights=[ANSWERS[a] for a in answers])[0]
+        if waiting.answer == "ignore":
+            waiting.ignored.add(offer["id"])
+
+    async def _answer_seen(self, who: Applicant, waiting: Waiting) -> None:
+        """Someone who sees an offer they want (or do not) answers it then and
+        there, as one follows the link of the message: the same turn."""
+        if waiting.offer is not None and waiting.answer in ("accept", "decline"):
+            await self._answer(who, waiting, waiting.answer)
+
+    async def _answer(self, who: Applicant, waiting: Waiting, kind: str) -> None:
+        offer = waiting.offer
+        status, body = await self.request(kind, "POST", f"/api/v1/offers/{offer}/{kind}/", who.auth)
+        waiting.offer, waiting.answer = None, ""
+        if status == 201 and kind == "accept":
+            waiting.served = (body["reference"], body["slot"]["id"])
+            waiting.entry = None
+            self.accepted[offer] = body["reference"]
+            self.events["accepted"] += 1
+        elif status == 200 and kind == "decline":
+            self.declined.append(offer)
+            self.events["declined"] += 1
+
+    async def wait(self, who: Applicant, waiting: Waiting) -> None:
+        kind = self._choose_waitlist(waiting)
+        if kind == "join":
+            sites = self.random.sample(
+                self.queue_sites, self.random.randint(1, len(self.queue_sites))
+            )
+            excluded = self.random.sample(range(1, 8), self.random.choice([0, 0, 1, 2]))
+            status, body = await self.request(
+                kind,
+                "POST",
+                "/api/v1/waitlist/",
+                who.auth,
+                {
+                    "procedure": self.queue_procedure,
+                    "sites": sorted(sites),
+                    "weekdays_excluded": sorted(excluded),
+                },
+            )
+            if status == 201:
+                waiting.entry, waiting.paused = body["id"], False
+                waiting.offer, waiting.answer = None, ""
+                self.events["joined"] += 1
+        elif kind == "entries":
+            status, body = await self.request(kind, "GET", "/api/v1/waitlist/", who.auth)
+            if status == 200:
+                rows = {row["id"]: row for row in body["results"]}
+                mine = rows.get(waiting.entry)
+                if mine is None or len(rows) != 1:
+                    self._surprise(f"entry {waiting.entry} in force, the list says {sorted(rows)}")
+                else:
+                    waiting.paused = mine["status"] == "paused"
+                    if mine["offer"] is not None:
+                        self._offer_seen(waiting, mine["offer"])
+                        await self._answer_seen(who, waiting)
+        elif kind == "offers":
+            status, body = await self.request(kind, "GET", "/api/v1/offers/?status=open", who.auth)
+            if status == 200:
+                rows = body["results"]
+                if len(rows) > 1 or (rows and waiting.entry is None):
+                    self._surprise(f"open offers {[r['id'] for r in rows]}, entry {waiting.entry}")
+                if rows and waiting.entry is not None:
+                    self._offer_seen(waiting, rows[0])
+                    await self._answer_seen(who, waiting)
+                elif not rows and waiting.offer is not None:
+                    waiting.offer, waiting.answer = None, ""  # expired meanwhile
+        elif kind in ("accept", "decline"):
+            await self._answer(who, waiting, kind)
+        elif kind == "leave":
+            status, _body = await self.request(
+                kind, "DELETE", f"/api/v1/waitlist/{waiting.entry}/", who.auth
+            )
+            if status == 200:
+                waiting.entry, waiting.paused, waiting.offer, waiting.answer = None, False, None, ""
+                self.events["left"] += 1
+        elif kind == "resume":
+            status, _body = await self.request(
+                kind, "POST", f"/api/v1/waitlist/{waiting.entry}/resume/", who.auth
+            )
+            if status == 200:
+                waiting.paused = False
+                self.events["resumed"] += 1
+        elif kind == "queue_cancel":
+            reference, _slot = waiting.served
+            status, _body = await self.request(
+                kind, "POST", f"/api/v1/appointments/{reference}/cancel/", who.auth
+            )
+            if status == 200:
+                waiting.served = None
+                self.events["queue_cancelled"] += 1
 
     # --- The run ------------------------------------------------------------------------
 
@@ -259,7 +444,16 @@ class Traffic:
             "unexpected": self.unexpected,
             "events": self.events,
             "mediated": self.mediated,
-            "holds": [ref for a in self.applicants for ref, _slot in a.holds.values()],
+            "holds": [ref for a in self.applicants for ref, _slot in a.holds.values()]
+            + [a.waiting.served[0] for a in self.applicants if a.waiting and a.waiting.served],
+            "waitlist": {
+                "entries": [
+                    a.waiting.entry for a in self.applicants if a.waiting and a.waiting.entry
+                ],
+                "accepted": self.accepted,
+                "declined": self.declined,
+                "surprises": self.surprises,
+            },
         }
 
 

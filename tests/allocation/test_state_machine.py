@@ -33,7 +33,6 @@ from datetime import datetime, time, timedelta
 
 import pytest
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
@@ -66,7 +65,6 @@ from booking.models import (
     Appointment,
     Closure,
     ClosureKind,
-    SeatRelease,
     Slot,
 )
 from booking.services import (
@@ -77,6 +75,7 @@ from booking.services import (
     slots_publish,
 )
 from tests import factories
+from tests.helpers import waitlist_invariants as invariants
 
 PEOPLE = 5
 SITES = 2
@@ -287,105 +286,27 @@ class WaitlistMachine(RuleBasedStateMachine):
             return
         waitlist_entry_resume(actor=self.people[person].user, entry=entry.pk)
 
-    # --- the order rule, at each allocation ------------------------------------------
+    # --- the order rule, at each allocation; the invariants after every step -----------
+    # (tests/helpers/waitlist_invariants.py: the soak checks the same after its traffic)
 
     def _order_rule_held(self, offers: list[Offer]) -> None:
-        if not offers:
-            return
-        entries = {
-            entry.pk: entry
-            for entry in WaitlistEntry.objects.filter(
-                procedure=self.procedure, status=EntryStatus.WAITING
-            )
-        }
-        with_offer = set(
-            Offer.objects.filter(status=OfferStatus.OPEN).values_list("entry_id", flat=True)
-        )
-        booked = set(
-            Appointment.objects.filter(
-                procedure=self.procedure, status__in=ACTIVE_STATUSES
-            ).values_list("applicant_id", flat=True)
-        )
-        passed = set(
-            Offer.objects.filter(
-                status__in=(OfferStatus.DECLINED, OfferStatus.EXPIRED)
-            ).values_list("entry_id", "slot_id")
-        )
-        slots = Slot.objects.in_bulk([offer.slot_id for offer in offers])
-        for offer in offers:
-            slot = slots[offer.slot_id]
-            weekday = timezone.localtime(slot.starts_at).isoweekday()
-            taker = entries[offer.entry_id]
-            for entry in entries.values():
-                if rules.list_key(entry) >= rules.list_key(taker):
-                    continue
-                if entry.pk in with_offer or entry.applicant_id in booked:
-                    continue
-                if (entry.pk, slot.pk) in passed:
-                    continue
-                assert not rules.fits(
-                    site_ids=entry.site_ids,
-                    weekdays_excluded=entry.weekdays_excluded,
-                    site_id=slot.site_id,
-                    weekday=weekday,
-                ), f"entry {entry.pk} fits slot {slot.pk}, comes before {taker.pk}, got nothing"
-
-    # --- invariants --------------------------------------------------------------
+        problems = invariants.order_problems(offers)
+        assert not problems, problems
 
     @invariant()
     def no_seat_leaked(self):
-        rows = Slot.objects.annotate(
-            active=Count("appointments", filter=Q(appointments__status__in=ACTIVE_STATUSES)),
-        ).values_list("pk", "capacity", "booked", "held", "active")
-        open_offers = dict(
-            Offer.objects.filter(status=OfferStatus.OPEN)
-            .values("slot_id")
-            .annotate(n=Count("pk"))
-            .values_list("slot_id", "n")
-        )
-        releases = dict(
-            SeatRelease.objects.filter(released_at__isnull=True)
-            .values("slot_id")
-            .annotate(n=Count("pk"))
-            .values_list("slot_id", "n")
-        )
-        for pk, capacity, booked, held, active in rows:
-            free = capacity - booked - held
-            assert free >= 0 and held + booked + free == capacity, f"slot {pk}"
-            assert booked == active, f"slot {pk}: booked {booked}, active appointments {active}"
-            offered = open_offers.get(pk, 0)
-            assert held == offered + releases.get(pk, 0), (
-                f"slot {pk}: held {held}, {offered} offers"
-            )
+        problems = invariants.seat_problems()
+        assert not problems, problems
 
     @invariant()
     def no_seat_offered_twice(self):
-        offers = list(
-            Offer.objects.filter(status=OfferStatus.OPEN).values_list("entry_id", "entry__status")
-        )
-        entry_ids = [entry_id for entry_id, _status in offers]
-        assert len(entry_ids) == len(set(entry_ids)), "an entry holds two open offers"
-        assert all(status == EntryStatus.WAITING for _id, status in offers), (
-            "an open offer of an entry that no longer waits"
-        )
+        problems = invariants.offer_problems()
+        assert not problems, problems
 
     @invariant()
     def one_live_offer_or_appointment_per_person_and_procedure(self):
-        live = [
-            (applicant.identity_key, procedure_id)
-            for applicant_id, procedure_id in Offer.objects.filter(
-                status=OfferStatus.OPEN
-            ).values_list("applicant_id", "procedure_id")
-            for applicant in [self._applicant(applicant_id)]
-        ] + list(
-            Appointment.objects.filter(status__in=ACTIVE_STATUSES).values_list(
-                "identity_key", "procedure_id"
-            )
-        )
-        assert len(live) == len(set(live)), f"two live offers or appointments: {live}"
-
-    def _applicant(self, applicant_id: int):
-        return next(p for p in self.people if p.pk == applicant_id)
+        problems = invariants.live_problems() + invariants.entry_problems()
+        assert not problems, problems
 
 
 @pytest.mark.django_db
