@@ -6,7 +6,8 @@ its outbox row keeps only the offer's id and no body; notifications renders
 the body at each attempt from ``offer_message_context`` and never stores it,
 and pages that list messages show ``SHOWN_INSTEAD`` (registered with
 ``accounts.messages.secret_kinds_register`` in ``AllocationConfig.ready``).
-The other two (the offer withdrawn, the entry paused) carry no secret.
+The others (the offer withdrawn, the entry paused, the entry a closure
+made) carry no secret.
 See ``docs/allocation/messages.md``.
 """
 
@@ -24,6 +25,9 @@ from allocation.models import Offer, OfferStatus
 OFFER_MADE = "offer_made"
 OFFER_WITHDRAWN = "offer_withdrawn"
 ENTRY_PAUSED = "waitlist_paused"
+# The prefecture put the person back on the list after its closure cancelled
+# their appointment (``entries_after_closure``).
+ENTRY_PLACED = "waitlist_placed"
 
 SHOWN_INSTEAD = {OFFER_MADE: _("An offer of an appointment (its link is not kept)")}
 

@@ -6,6 +6,7 @@ positions shown (``allocation.selectors``) and the tests all ask here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -29,7 +30,10 @@ ORDER_RULE = _(
     "prefecture cancelled; then the renewals whose residence permit expires within "
     "%(days)s days; then everyone else. Within each group, in the order they joined. "
     "Speed buys nothing: joining first is the only advantage, and a seat freed by a "
-    "cancellation goes to the head of the list, never back to the calendar."
+    "cancellation goes to the head of the list, never back to the calendar. A person "
+    "changes group as soon as their situation does (a court order recorded or served, a "
+    "priority that ends); someone whose appointment the prefecture cancelled is put back "
+    "on the list, ahead of the people without priority."
 )
 
 
@@ -42,6 +46,66 @@ def list_key(entry: WaitlistEntry) -> tuple:
     return tuple(getattr(entry, column) for column in LIST_ORDER)
 
 
+def priority_class(
+    *,
+    court_order: bool,
+    cancelled_by_prefecture: bool,
+    permit_expires_on: date | None,
+    now: datetime,
+) -> int:
+    """The class of a person with these facts at ``now`` (the lowest that applies)."""
+    if court_order:
+        return PriorityClass.COURT_ORDER
+    if cancelled_by_prefecture:
+        return PriorityClass.CANCELLED_BY_PREFECTURE
+    if permit_expires_on is not None and permit_expires_on <= permit_expiring_until(now):
+        return PriorityClass.PERMIT_EXPIRING
+    return PriorityClass.NONE
+
+
+def permit_expiring_until(now: datetime) -> date:
+    """A permit expiring on or before this day puts its renewal in ``PERMIT_EXPIRING``."""
+    return timezone.localdate(now) + timedelta(days=settings.WAITLIST_PERMIT_EXPIRING_DAYS)
+
+
+def closure_rights_valid(now: datetime):
+    """The priority rights a closure gave that put their person in
+    ``CANCELLED_BY_PREFECTURE``: unused, not expired."""
+    return PriorityRight.objects.filter(
+        source=PriorityRightSource.CLOSURE, used_at__isnull=True, valid_until__gt=now
+    )
+
+
+def priority_classes_of(
+    *, procedure_id: int, permits: Mapping[int, date | None], now: datetime
+) -> dict[int, int]:
+    """The class in ``procedure_id``'s list at ``now`` of each person of
+    ``permits`` (applicant id: the permit's expiry staff recorded, or ``None``):
+    a court order not served, an appointment the prefecture cancelled (a
+    closure's priority right still valid), a permit expiring soon. Two queries,
+    whatever the count."""
+    applicant_ids = sorted(permits)
+    ordered = set(
+        Injunction.objects.filter(
+            applicant_id__in=applicant_ids, procedure_id=procedure_id, appointment__isnull=True
+        ).values_list("applicant_id", flat=True)
+    )
+    cancelled = set(
+        closure_rights_valid(now)
+        .filter(applicant_id__in=applicant_ids, procedure_id=procedure_id)
+        .values_list("applicant_id", flat=True)
+    )
+    return {
+        applicant_id: priority_class(
+            court_order=applicant_id in ordered,
+            cancelled_by_prefecture=applicant_id in cancelled,
+            permit_expires_on=permit,
+            now=now,
+        )
+        for applicant_id, permit in permits.items()
+    }
+
+
 def priority_class_of(
     *,
     applicant: Applicant,
@@ -49,26 +113,15 @@ def priority_class_of(
     permit_expires_on: date | None,
     now: datetime,
 ) -> int:
-    """The person's class for ``procedure``'s list at ``now`` (the lowest that
-    applies): a court order not served, an appointment the prefecture cancelled
-    (a closure's priority right still valid), a permit expiring soon."""
-    if Injunction.objects.filter(
-        applicant=applicant, procedure=procedure, appointment__isnull=True
-    ).exists():
-        return PriorityClass.COURT_ORDER
-    if PriorityRight.objects.filter(
-        applicant=applicant,
-        procedure=procedure,
-        source=PriorityRightSource.CLOSURE,
-        used_at__isnull=True,
-        valid_until__gt=now,
-    ).exists():
-        return PriorityClass.CANCELLED_BY_PREFECTURE
-    if permit_expires_on is not None and permit_expires_on <= timezone.localdate(now) + timedelta(
-        days=settings.WAITLIST_PERMIT_EXPIRING_DAYS
-    ):
-        return PriorityClass.PERMIT_EXPIRING
-    return PriorityClass.NONE
+    """The person's class for ``procedure``'s list at ``now`` (``priority_classes_of``)."""
+    return priority_classes_of(
+        procedure_id=procedure.pk, permits={applicant.pk: permit_expires_on}, now=now
+    )[applicant.pk]
+
+
+def class_improves(before: int, after: int) -> bool:
+    """Does the entry move ahead (a lower class comes first)?"""
+    return after < before
 
 
 # --- Which seats are offered, to whom, for how long ----------------------------------

@@ -9,6 +9,10 @@
 - ``entries_paused(entry_ids, now)``: entries the expiry of their offers
   paused (``offers_expire_due``), inside its transaction; notifications tells
   each person how to confirm they still need an appointment.
+- ``entries_placed(entry_ids, now)``: entries the prefecture made for people
+  whose appointment its closure cancelled (``entries_after_closure``), inside
+  the closure's transaction; notifications tells each person they are back on
+  the list, ahead of the people without priority, and may decline.
 - ``acting_for_entry(actor, applicant, event, now)``: a member of staff (not
   the person) is about to join (``JOINED``), leave (``LEFT``), resume
   (``RESUMED``) or answer an offer (``DECLINED``; accepting books, which asks
@@ -30,4 +34,5 @@ DECLINED = "offer_declined"
 offers_made = Signal()
 offers_ended = Signal()
 entries_paused = Signal()
+entries_placed = Signal()
 acting_for_entry = Signal()

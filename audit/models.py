@@ -100,6 +100,7 @@ class AuditAction(models.TextChoices):
     WAITLIST_LEFT = "waitlist.left", _("Left the waiting list")
     WAITLIST_RESUMED = "waitlist.resumed", _("Waiting-list entry resumed")
     WAITLIST_PERMIT_SET = "waitlist.permit_set", _("Residence permit expiry recorded on an entry")
+    WAITLIST_RECLASSIFIED = "waitlist.reclassified", _("Waiting-list entry changed priority")
     OFFERS_MADE = "offers.made", _("Seats offered to the waiting list")
     OFFER_ACCEPTED = "offer.accepted", _("Offer accepted")
     OFFER_DECLINED = "offer.declined", _("Offer declined")

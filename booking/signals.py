@@ -33,6 +33,19 @@ own ``ready()``. Booking never imports them.
   ``queue`` of these procedures may have become free to offer (published,
   moved to the list by a change of mode), inside the transaction: the
   waiting list's receiver offers it once it commits.
+- ``priority_changed(applicant_ids, procedure_id, reason, details, actor, now)``:
+  a fact the waiting list's order reads of these people for that procedure
+  changed (``reason``: ``INJUNCTION_RECORDED``, ``INJUNCTION_SERVED``,
+  ``INJUNCTION_REOPENED``, ``RIGHT_USED``, ``RIGHT_RESTORED``; ``details``
+  for the audit row; ``actor`` who did it, or ``None``), inside the transaction
+  that wrote it and after any slot lock it takes: the receiver (allocation)
+  locks the people's entries, which come after slots in every lock order.
+- ``closure_cancelled(closure, appointments, actor, now)``: a closure cancelled
+  ``appointments`` (a list, as cancelled, of one slot: its procedure and site)
+  and gave each person a priority right, inside the slot's transaction,
+  holding its lock, before the seats held there are withdrawn. The waiting
+  list moves those people's entries up, and puts back on its list those of a
+  procedure it gives out at that site.
 - ``acting_for(actor, applicant, appointment, slot, event, now)``: a member of
   staff (not the applicant themselves) is about to book (``BOOKED``: the new
   appointment, unsaved, on ``slot``), cancel (``CANCELLED``) or move
@@ -72,6 +85,13 @@ BOOKED = "appointment_booked"
 CANCELLED = "appointment_cancelled"
 RESCHEDULED = "appointment_rescheduled"
 
+# The reasons of ``priority_changed``.
+INJUNCTION_RECORDED = "injunction_recorded"
+INJUNCTION_SERVED = "injunction_served"
+INJUNCTION_REOPENED = "injunction_reopened"
+RIGHT_USED = "priority_right_used"
+RIGHT_RESTORED = "priority_right_restored"
+
 appointment_messages_wanted = Signal(use_caching=True)
 appointment_changed = Signal(use_caching=True)
 seat_freed = Signal(use_caching=True)
@@ -80,6 +100,8 @@ holds_withdraw = Signal()
 queue_capacity_changed = Signal()
 acting_for = Signal()
 walk_in_contacts_withheld = Signal()
+priority_changed = Signal()
+closure_cancelled = Signal()
 
 
 @receiver(post_save, sender=Slot, dispatch_uid="booking.availability.slot_saved")

@@ -19,6 +19,8 @@ And to the waiting list's (``allocation.signals``), inside its transactions:
   (``services.offers_withdrawn_owe``; nothing when the person left).
 - ``entries_paused``: each person is told how to resume
   (``services.entries_paused_owe``).
+- ``entries_placed``: each person a closure put back on the list is told
+  (``services.entries_placed_owe``).
 """
 
 from __future__ import annotations
@@ -58,6 +60,10 @@ def entries_paused_owe(sender, *, entry_ids, now, **kwargs) -> None:
     services.entries_paused_owe(entry_ids=entry_ids, now=now)
 
 
+def entries_placed_owe(sender, *, entry_ids, now, **kwargs) -> None:
+    services.entries_placed_owe(entry_ids=entry_ids, now=now)
+
+
 def connect() -> None:
     """Connect the receivers (idempotent: each has its ``dispatch_uid``)."""
     booking.appointment_messages_wanted.connect(
@@ -74,4 +80,7 @@ def connect() -> None:
     allocation.offers_ended.connect(offers_ended_owe, dispatch_uid="notifications.offers_ended")
     allocation.entries_paused.connect(
         entries_paused_owe, dispatch_uid="notifications.entries_paused"
+    )
+    allocation.entries_placed.connect(
+        entries_placed_owe, dispatch_uid="notifications.entries_placed"
     )

@@ -15,6 +15,9 @@ from allocation.services.offers import (
 )
 from allocation.services.scheduling import allocation_after_commit
 from allocation.services.waitlist import (
+    entries_after_closure,
+    entries_reclassify,
+    entries_reclassify_due,
     queue_sites,
     waitlist_entry_permit_set,
     waitlist_entry_resume,
@@ -25,6 +28,9 @@ from allocation.services.waitlist import (
 
 __all__ = [
     "allocation_after_commit",
+    "entries_after_closure",
+    "entries_reclassify",
+    "entries_reclassify_due",
     "holds_withdraw",
     "offer_accept",
     "offer_accept_by_link",

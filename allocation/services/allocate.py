@@ -143,6 +143,9 @@ def _entries_in_order(
         block=quote(BookingBlock._meta.db_table),
     )
     after = (-1, datetime.min.replace(tzinfo=UTC), 0)
+    # An entry whose class changed between two pages (``entries_reclassify``
+    # locks entries, not the list) may come again in a later one: once only.
+    seen: set[int] = set()
     while True:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -159,6 +162,9 @@ def _entries_in_order(
             )
             rows = cursor.fetchall()
         for entry_id, applicant_id, site_ids, excluded, _class, _queued in rows:
+            if entry_id in seen:
+                continue
+            seen.add(entry_id)
             yield _Candidate(
                 entry_id,
                 applicant_id,

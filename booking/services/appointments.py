@@ -120,6 +120,16 @@ def appointment_cancel(
         locked.updated_at = now
         locked.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
         restored = _priority_right_restore(locked, now)
+        if restored is not None:
+            signals.priority_changed.send(
+                sender=PriorityRight,
+                applicant_ids=[locked.applicant_id],
+                procedure_id=locked.procedure_id,
+                reason=signals.RIGHT_RESTORED,
+                details={"priority_right": restored, "appointment": locked.pk},
+                actor=actor,
+                now=now,
+            )
         shown_at = None
         if closure is None:
             # The seat goes back (at once, or later: ``seats``), and whoever let

@@ -26,6 +26,7 @@ from booking.models import (
     Applicant,
     Appointment,
     Channel,
+    PriorityRight,
     Slot,
     new_reference,
 )
@@ -247,6 +248,16 @@ def _appointment_book_with_right(
     right.used_at = now
     right.appointment = appointment
     right.save(update_fields=["used_at", "appointment"])
+    # Used: the right no longer puts the person ahead on the procedure's waiting list.
+    signals.priority_changed.send(
+        sender=PriorityRight,
+        applicant_ids=[applicant.pk],
+        procedure_id=slot.procedure_id,
+        reason=signals.RIGHT_USED,
+        details={"priority_right": right.pk, "appointment": appointment.pk},
+        actor=actor,
+        now=now,
+    )
     return appointment
 
 

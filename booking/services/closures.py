@@ -232,7 +232,7 @@ def _slot_close(*, actor: User, closure: Closure, slot_id: int) -> None:
         # slot's lock keeps any other from coming now).
         _active_lock(slot_id)
         valid_until = now + timedelta(days=settings.PRIORITY_RIGHT_DAYS)
-        cancelled = 0
+        cancelled: list[Appointment] = []
         booked = Appointment.objects.filter(
             slot_id=slot_id, status=AppointmentStatus.BOOKED
         ).order_by("pk")
@@ -248,8 +248,15 @@ def _slot_close(*, actor: User, closure: Closure, slot_id: int) -> None:
                     "source": PriorityRightSource.CLOSURE,
                 },
             )
-            appointment_cancel(actor=actor, appointment=appointment, closure=closure)
-            cancelled += 1
+            cancelled.append(
+                appointment_cancel(actor=actor, appointment=appointment, closure=closure)
+            )
+        if cancelled:
+            # Their rights move them up the waiting list (before the holds go: the
+            # lock order is slots, entries, offers).
+            signals.closure_cancelled.send(
+                sender=Closure, closure=closure, appointments=cancelled, actor=actor, now=now
+            )
         # What is held there (offers of the waiting list, freed seats not shown
         # yet) goes with the capacity: the holders withdraw it first.
         signals.holds_withdraw.send(sender=Slot, slot_ids=[slot_id], reason="closure", now=now)
@@ -260,7 +267,7 @@ def _slot_close(*, actor: User, closure: Closure, slot_id: int) -> None:
         )
         Closure.objects.filter(pk=closure.pk).update(
             slots_closed=F("slots_closed") + 1,
-            appointments_cancelled=F("appointments_cancelled") + cancelled,
+            appointments_cancelled=F("appointments_cancelled") + len(cancelled),
         )
         availability_cache.capacity_changed([slot.procedure.slug])
 

@@ -149,6 +149,16 @@ def injunction_record(
                 "site": site.slug,
             },
         )
+        # The person's place on the procedure's waiting list moves with the order.
+        signals.priority_changed.send(
+            sender=Injunction,
+            applicant_ids=[applicant.pk],
+            procedure_id=procedure.pk,
+            reason=signals.INJUNCTION_RECORDED,
+            details={"injunction": injunction.pk},
+            actor=actor,
+            now=now,
+        )
     return injunction
 
 
@@ -233,6 +243,16 @@ def injunction_convoke(
                 **({"replaces": previous} if previous else {}),
             },
         )
+        # Served: the order no longer puts the person first on the waiting list.
+        signals.priority_changed.send(
+            sender=Injunction,
+            applicant_ids=[locked.applicant_id],
+            procedure_id=locked.procedure_id,
+            reason=signals.INJUNCTION_SERVED,
+            details={"injunction": locked.pk, "appointment": appointment.pk},
+            actor=actor,
+            now=now,
+        )
     return locked
 
 
@@ -268,3 +288,13 @@ def injunction_reopen(sender, *, appointment: Appointment, event: str, now, **kw
             appointment=appointment,
             details={"injunction": pk, "case_number": case_number},
         )
+    # Open again: the person comes first on the waiting list again.
+    signals.priority_changed.send(
+        sender=Injunction,
+        applicant_ids=[appointment.applicant_id],
+        procedure_id=appointment.procedure_id,
+        reason=signals.INJUNCTION_REOPENED,
+        details={"injunctions": [pk for pk, _case in served], "appointment": appointment.pk},
+        actor=actor,
+        now=now,
+    )

@@ -78,6 +78,7 @@ from notifications.services.subscriptions import (
 from notifications.services.sweep import messages_sweep
 from notifications.services.waitlist import (
     entries_paused_owe,
+    entries_placed_owe,
     offers_made_owe,
     offers_withdrawn_owe,
 )
@@ -104,6 +105,7 @@ __all__ = [
     "contacts_of",
     "enqueue_on_commit",
     "entries_paused_owe",
+    "entries_placed_owe",
     "freed_seat_alert_announce",
     "freed_seat_announce",
     "freed_seat_owe",

@@ -1,5 +1,5 @@
 """The messages the waiting list owes (``allocation.signals``): an offer made,
-an offer the prefecture withdrew, an entry paused.
+an offer the prefecture withdrew, an entry paused, an entry a closure made.
 
 Owed in the transaction of the event (the allocation, the closure, the expiry
 run), as outbox rows that keep only what their text is rendered from
@@ -22,9 +22,15 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
-from allocation.messages import ENTRY_PAUSED, OFFER_MADE, OFFER_WITHDRAWN, offer_message_context
+from allocation.messages import (
+    ENTRY_PAUSED,
+    ENTRY_PLACED,
+    OFFER_MADE,
+    OFFER_WITHDRAWN,
+    offer_message_context,
+)
 from allocation.models import Offer, WaitlistEntry
-from booking.models import Applicant
+from booking.models import Applicant, Site
 from core.links import public_url
 from notifications import outbox
 from notifications.models import Message, MessageChannel
@@ -145,6 +151,24 @@ def entries_paused_owe(*, entry_ids: Iterable[int], now: datetime) -> list[int]:
     )
 
 
+def entries_placed_owe(*, entry_ids: Iterable[int], now: datetime) -> list[int]:
+    """``allocation.signals.entries_placed``: each person a closure put back on
+    the list is told so (``waitlist_placed``): where, that they come before the
+    people without priority, and that they may decline what is offered. One
+    message per entry and channel."""
+    entries = WaitlistEntry.objects.filter(pk__in=sorted(entry_ids)).values_list(
+        "pk", "applicant_id"
+    )
+    return _owe(
+        items=[
+            (applicant_id, f"e{entry_id}", {"entry": entry_id}, None)
+            for entry_id, applicant_id in entries
+        ],
+        template_key=ENTRY_PLACED,
+        now=now,
+    )
+
+
 # --- Rendering, at the send ------------------------------------------------------------
 
 
@@ -214,6 +238,31 @@ def entry_paused_render(*, message: Message) -> None:
     )
 
 
+def entry_placed_render(*, message: Message) -> None:
+    """Fill in the text of a ``waitlist_placed`` message from its entry."""
+    entry = (
+        WaitlistEntry.objects.select_related("procedure", "applicant")
+        .filter(pk=message.context.get("entry"))
+        .first()
+    )
+    if entry is None:
+        raise PermanentSendError("the entry no longer exists")
+    has_account = entry.applicant.user_id is not None
+    _fill(
+        message,
+        {
+            "procedure": entry.procedure,
+            "site": Site.objects.filter(pk__in=entry.site_ids).order_by("name").first(),
+            "has_account": has_account,
+            "account_url": _account_url() if has_account else "",
+        },
+    )
+
+
 # What the worker renders each kind from (``sending``).
 SECRET_CONTEXTS = {OFFER_MADE: offer_made_context}
-RENDERERS = {OFFER_WITHDRAWN: offer_withdrawn_render, ENTRY_PAUSED: entry_paused_render}
+RENDERERS = {
+    OFFER_WITHDRAWN: offer_withdrawn_render,
+    ENTRY_PAUSED: entry_paused_render,
+    ENTRY_PLACED: entry_placed_render,
+}

@@ -1,0 +1,352 @@
+"""A person's priority class follows the facts while they wait, not only when
+they joined: a court order recorded moves their entry ahead, serving it moves
+it back, opening it again ahead again; a closure's priority right moves them up
+while it holds (the beat's sweep notices when it expires); a closure of a
+procedure given out by its list puts the people it cancelled back on the list,
+after the court orders and before everyone else, and the next allocation offers
+to them first. Every change is audited; other procedures' entries stay."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from allocation.models import EntryStatus, Offer, OfferStatus, PriorityClass, WaitlistEntry
+from allocation.selectors import position_of
+from allocation.services import (
+    entries_reclassify,
+    entries_reclassify_due,
+    offer_accept,
+    offers_allocate,
+    waitlist_entry_permit_set,
+    waitlist_join,
+)
+from audit.models import AuditAction, AuditEvent
+from booking.models import AllocationMode, AllocationPolicy, ClosureKind, Pool, PriorityRight
+from booking.services import appointment_book, appointment_cancel, closure_create
+from booking.services.injunctions import injunction_convoke
+from notifications.models import Message
+from tests import factories
+from tests.allocation.conftest import queue_slot
+from tests.helpers.injunctions import record, slot_on, today
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def agent(site):
+    return factories.AgentFactory(sites=[site])
+
+
+def _join(applicant, procedure, site):
+    return waitlist_join(
+        actor=applicant.user, applicant=applicant, procedure=procedure, site_ids=[site.pk]
+    )
+
+
+def _places(entries) -> list[int]:
+    for entry in entries:
+        entry.refresh_from_db()
+    return [position_of(entry) for entry in entries]
+
+
+def _reclassified(entry) -> list[tuple[int, int, str]]:
+    return [
+        (e.details["priority_class_before"], e.details["priority_class"], e.details["reason"])
+        for e in AuditEvent.objects.filter(
+            action=AuditAction.WAITLIST_RECLASSIFIED, details__entry=entry.pk
+        ).order_by("pk")
+    ]
+
+
+def _close(actor, site, slot, procedure=None):
+    return closure_create(
+        actor=actor,
+        site=site,
+        procedure=procedure,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        kind=ClosureKind.STRIKE,
+        reason="Grève",
+    )
+
+
+def _served_by_the_list(applicant, procedure, site):
+    """``applicant`` joined alone, was offered a seat of the list and took it."""
+    _join(applicant, procedure, site)
+    slot = queue_slot(site, procedure, days=4)
+    [offer] = offers_allocate(procedure_id=procedure.pk)
+    return offer_accept(actor=applicant.user, offer=offer.pk), slot
+
+
+# --- Court orders ----------------------------------------------------------------------
+
+
+def test_a_court_order_recorded_after_joining_moves_the_entry_ahead(site, procedure, people, agent):
+    entries = [_join(p, procedure, site) for p in people[:3]]
+    assert _places(entries) == [1, 2, 3]
+
+    order = record(agent, people[2], procedure, site)
+
+    assert _places(entries) == [2, 3, 1]
+    assert entries[2].priority_class == PriorityClass.COURT_ORDER
+    # Its place within the class is still the moment it joined.
+    assert entries[2].queued_at < timezone.now()
+    assert _reclassified(entries[2]) == [
+        (PriorityClass.NONE, PriorityClass.COURT_ORDER, "injunction_recorded")
+    ]
+    [event] = AuditEvent.objects.filter(action=AuditAction.WAITLIST_RECLASSIFIED)
+    assert (event.actor_id, event.applicant_id, event.details["injunction"]) == (
+        agent.pk,
+        people[2].pk,
+        order.pk,
+    )
+    queue_slot(site, procedure)
+
+    [offer] = offers_allocate(procedure_id=procedure.pk)
+
+    assert offer.entry_id == entries[2].pk
+
+
+def test_serving_the_court_order_moves_it_back_and_cancelling_ahead_again(
+    site, procedure, people, agent
+):
+    entries = [_join(p, procedure, site) for p in people[:3]]
+    order = record(agent, people[2], procedure, site)
+    assert _places(entries) == [2, 3, 1]
+
+    served = injunction_convoke(
+        actor=agent,
+        injunction=order,
+        slot_id=slot_on(site, procedure, today() + timedelta(days=5)).pk,
+    )
+
+    assert _places(entries) == [1, 2, 3]
+    assert entries[2].priority_class == PriorityClass.NONE
+
+    appointment_cancel(actor=agent, appointment=served.appointment)
+
+    assert _places(entries) == [2, 3, 1]
+    assert [reason for *_classes, reason in _reclassified(entries[2])] == [
+        "injunction_recorded",
+        "injunction_served",
+        "injunction_reopened",
+    ]
+
+
+def test_an_entry_of_another_procedure_is_not_touched(site, procedure, people, agent):
+    other = factories.ProcedureFactory()
+    AllocationPolicy.objects.create(procedure=other, mode=AllocationMode.QUEUE)
+    here = _join(people[0], procedure, site)
+    there = _join(people[0], other, site)
+
+    record(agent, people[0], procedure, site)
+
+    here.refresh_from_db()
+    there.refresh_from_db()
+    assert (here.priority_class, there.priority_class) == (
+        PriorityClass.COURT_ORDER,
+        PriorityClass.NONE,
+    )
+    assert _reclassified(there) == []
+
+
+def test_a_court_order_for_someone_not_waiting_writes_nothing_on_the_list(
+    site, procedure, people, agent
+):
+    record(agent, people[0], procedure, site)
+
+    assert not WaitlistEntry.objects.exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.WAITLIST_RECLASSIFIED).exists()
+
+
+# --- Closures --------------------------------------------------------------------------
+
+
+def test_a_closure_puts_the_person_back_at_the_head_after_the_court_orders(
+    site, procedure, people, agent, supervisor
+):
+    cancelled_person = people[4]
+    appointment, closed_slot = _served_by_the_list(cancelled_person, procedure, site)
+    waiting = [_join(p, procedure, site) for p in people[:3]]
+    court = _join(people[3], procedure, site)
+    record(agent, people[3], procedure, site)
+
+    closure = _close(supervisor, site, closed_slot)
+
+    appointment.refresh_from_db()
+    assert appointment.status == "cancelled"
+    placed = WaitlistEntry.objects.get(applicant=cancelled_person, status=EntryStatus.WAITING)
+    assert placed.priority_class == PriorityClass.CANCELLED_BY_PREFECTURE
+    assert (placed.site_ids, placed.weekdays_excluded) == ([site.pk], [])
+    assert _places([court, placed, *waiting]) == [1, 2, 3, 4, 5]
+    [joined] = AuditEvent.objects.filter(
+        action=AuditAction.WAITLIST_JOINED, details__entry=placed.pk
+    )
+    assert joined.actor_id == supervisor.pk
+    assert (joined.details["by"], joined.details["closure"], joined.details["appointment"]) == (
+        "closure",
+        closure.pk,
+        appointment.pk,
+    )
+    # Told by every channel they have (an account holder: SMS and e-mail).
+    assert set(
+        Message.objects.filter(
+            template_key="waitlist_placed", applicant=cancelled_person
+        ).values_list("channel", flat=True)
+    ) == {"sms", "email"}
+
+    queue_slot(site, procedure, days=5, capacity=2)
+    offers = offers_allocate(procedure_id=procedure.pk)
+
+    assert [o.entry_id for o in offers] == [court.pk, placed.pk]
+
+
+def test_the_person_put_back_may_decline_like_anyone(site, procedure, people, supervisor):
+    from allocation.services import offer_decline
+
+    cancelled_person = people[0]
+    _appointment, closed_slot = _served_by_the_list(cancelled_person, procedure, site)
+    _close(supervisor, site, closed_slot)
+    queue_slot(site, procedure, days=5)
+    [offer] = offers_allocate(procedure_id=procedure.pk)
+
+    offer_decline(actor=cancelled_person.user, offer=offer.pk)
+
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.DECLINED
+    assert offer.entry.status == EntryStatus.WAITING  # the first decline keeps the place
+
+
+def test_a_closure_moves_up_an_entry_the_person_already_had(site, procedure, people, supervisor):
+    entries = [_join(p, procedure, site) for p in people[:3]]
+    # The last to join also holds an appointment the prefecture booked at the site.
+    slot = factories.SlotFactory(site=site, procedure=procedure, pool=Pool.PRIORITY)
+    appointment_book(actor=supervisor, applicant=people[2], slot_id=slot.pk)
+
+    _close(supervisor, site, slot)
+
+    assert _places(entries) == [2, 3, 1]
+    assert WaitlistEntry.objects.filter(applicant=people[2]).count() == 1
+    assert _reclassified(entries[2]) == [
+        (PriorityClass.NONE, PriorityClass.CANCELLED_BY_PREFECTURE, "closure")
+    ]
+
+
+def test_a_closure_where_the_calendar_gives_the_procedure_out_joins_nobody(
+    site, procedure, people, supervisor
+):
+    open_site = factories.SiteFactory()
+    AllocationPolicy.objects.create(procedure=procedure, site=open_site, mode=AllocationMode.OPEN)
+    slot = factories.SlotFactory(site=open_site, procedure=procedure, pool=Pool.PUBLIC)
+    appointment_book(actor=people[0].user, applicant=people[0], slot_id=slot.pk)
+
+    _close(supervisor, open_site, slot)
+
+    # The right lets them book the priority times themselves, as before.
+    assert PriorityRight.objects.filter(applicant=people[0], procedure=procedure).exists()
+    assert not WaitlistEntry.objects.exists()
+    assert not Message.objects.filter(template_key="waitlist_placed").exists()
+
+
+def test_a_walk_in_put_back_is_written_to_only_where_they_consented(
+    site, procedure, agent, supervisor
+):
+    mediator = factories.MediatorFactory()
+    walk_in = factories.ApplicantFactory(
+        user=None,
+        access_point=mediator.access_point,
+        phone="+33612345678",
+        email="walk.in@example.test",
+    )
+    factories.ConsentFactory(
+        applicant=walk_in, mediator=mediator, purposes=["booking", "contact_email"]
+    )
+    slot = factories.SlotFactory(site=site, procedure=procedure, pool=Pool.PRIORITY)
+    appointment_book(actor=agent, applicant=walk_in, slot_id=slot.pk)
+
+    _close(supervisor, site, slot)
+
+    placed = WaitlistEntry.objects.get(applicant=walk_in)
+    assert placed.priority_class == PriorityClass.CANCELLED_BY_PREFECTURE
+    assert list(
+        Message.objects.filter(template_key="waitlist_placed").values_list("channel", flat=True)
+    ) == ["email"]
+
+
+# --- Rights used, given back, expired; permits coming closer ----------------------------
+
+
+def _right_given(applicant, procedure, **fields):
+    """A closure's right, and the entry's class moved as a closure moves it."""
+    factories.PriorityRightFactory(applicant=applicant, procedure=procedure, **fields)
+    entries_reclassify(
+        applicant_ids=[applicant.pk],
+        procedure_id=procedure.pk,
+        now=timezone.now(),
+        reason="closure",
+    )
+
+
+def test_a_right_used_moves_the_entry_back_and_given_back_ahead_again(
+    site, procedure, people, supervisor
+):
+    entries = [_join(p, procedure, site) for p in people[:2]]
+    _right_given(people[1], procedure)
+    assert _places(entries) == [2, 1]
+    priority = factories.SlotFactory(site=site, procedure=procedure, pool=Pool.PRIORITY)
+
+    booked = appointment_book(actor=people[1].user, applicant=people[1], slot_id=priority.pk)
+
+    assert _places(entries) == [1, 2]
+
+    appointment_cancel(actor=people[1].user, appointment=booked)
+
+    assert _places(entries) == [2, 1]
+    assert [reason for *_classes, reason in _reclassified(entries[1])] == [
+        "closure",
+        "priority_right_used",
+        "priority_right_restored",
+    ]
+
+
+def test_the_sweep_drops_an_expired_right_and_raises_a_permit_come_close(
+    site, procedure, people, supervisor
+):
+    entries = [_join(p, procedure, site) for p in people[:3]]
+    _right_given(people[2], procedure, valid_until=timezone.now() + timedelta(days=3))
+    waitlist_entry_permit_set(
+        actor=supervisor,
+        entry=entries[1].pk,
+        permit_expires_on=timezone.localdate() + timedelta(days=65),
+    )
+    assert _places(entries) == [2, 3, 1]
+    assert entries_reclassify_due() == 0  # nothing stale yet
+
+    assert entries_reclassify_due(now=timezone.now() + timedelta(days=6)) == 2
+
+    assert _places(entries) == [2, 1, 3]
+    assert [e.priority_class for e in entries] == [
+        PriorityClass.NONE,
+        PriorityClass.PERMIT_EXPIRING,
+        PriorityClass.NONE,
+    ]
+    assert _reclassified(entries[2])[-1] == (
+        PriorityClass.CANCELLED_BY_PREFECTURE,
+        PriorityClass.NONE,
+        "time",
+    )
+    assert entries_reclassify_due(now=timezone.now() + timedelta(days=6)) == 0
+
+
+def test_an_offer_already_made_stays_when_the_class_changes(site, procedure, people, agent):
+    entries = [_join(p, procedure, site) for p in people[:2]]
+    queue_slot(site, procedure)
+    [offer] = offers_allocate(procedure_id=procedure.pk)
+    assert offer.entry_id == entries[0].pk
+
+    record(agent, people[1], procedure, site)
+
+    assert Offer.objects.get(pk=offer.pk).status == OfferStatus.OPEN
