@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -76,29 +77,44 @@ def closure_rights_valid(now: datetime):
     )
 
 
+def court_orders_pending():
+    """The court orders that put their person in ``COURT_ORDER``: not served yet
+    (no appointment made for them)."""
+    return Injunction.objects.filter(appointment__isnull=True)
+
+
+def priority_facts(*, procedure_id: int, now: datetime) -> dict[str, Exists]:
+    """The facts ``priority_class`` reads, for ``procedure_id`` at ``now``, as
+    subqueries of a read of applicants (``Applicant.objects.annotate(**...)``):
+    the class of many people, or a join's, in the read it already makes."""
+    return {
+        "court_order": Exists(
+            court_orders_pending().filter(applicant=OuterRef("pk"), procedure_id=procedure_id)
+        ),
+        "cancelled_by_prefecture": Exists(
+            closure_rights_valid(now).filter(applicant=OuterRef("pk"), procedure_id=procedure_id)
+        ),
+    }
+
+
 def priority_classes_of(
     *, procedure_id: int, permits: Mapping[int, date | None], now: datetime
 ) -> dict[int, int]:
     """The class in ``procedure_id``'s list at ``now`` of each person of
     ``permits`` (applicant id: the permit's expiry staff recorded, or ``None``):
     a court order not served, an appointment the prefecture cancelled (a
-    closure's priority right still valid), a permit expiring soon. Two queries,
+    closure's priority right still valid), a permit expiring soon. One query,
     whatever the count."""
-    applicant_ids = sorted(permits)
-    ordered = set(
-        Injunction.objects.filter(
-            applicant_id__in=applicant_ids, procedure_id=procedure_id, appointment__isnull=True
-        ).values_list("applicant_id", flat=True)
+    facts = (
+        Applicant.objects.filter(pk__in=sorted(permits))
+        .annotate(**priority_facts(procedure_id=procedure_id, now=now))
+        .values_list("pk", "court_order", "cancelled_by_prefecture")
     )
-    cancelled = set(
-        closure_rights_valid(now)
-        .filter(applicant_id__in=applicant_ids, procedure_id=procedure_id)
-        .values_list("applicant_id", flat=True)
-    )
+    found = {pk: (ordered, cancelled) for pk, ordered, cancelled in facts}
     return {
         applicant_id: priority_class(
-            court_order=applicant_id in ordered,
-            cancelled_by_prefecture=applicant_id in cancelled,
+            court_order=found.get(applicant_id, (False, False))[0],
+            cancelled_by_prefecture=found.get(applicant_id, (False, False))[1],
             permit_expires_on=permit,
             now=now,
         )

@@ -22,6 +22,11 @@ as missing). Staff are checked after the read (``booking.permissions``).
 Once the booking's statement has turned the held seat into the appointment,
 ``offer_accepted_write`` marks the offer accepted, the entry served and writes
 the audit row in one more statement (three through the ORM).
+
+A join writes its entry and audit row in one statement too (``entry_insert``):
+an entry the database refuses as a second one in force for the person is not
+written (``ON CONFLICT DO NOTHING``), nor its audit row, so no savepoint is
+needed to tell it apart.
 """
 
 from __future__ import annotations
@@ -156,3 +161,35 @@ def offer_accepted_write(
             row_record(audit),
         ],
     )
+
+
+@cache
+def _entry_statement() -> str:
+    quote = connection.ops.quote_name
+    details = quote(AuditEvent._meta.get_field("details").column)
+    entry = insert_cte(
+        "entry", WaitlistEntry, source="(SELECT 1) AS one", with_pk=False, conflict_skipped=True
+    )
+    # The audit row says which entry: its id is known once inserted.
+    audit = insert_cte(
+        "audit",
+        AuditEvent,
+        source="entry",
+        with_pk=False,
+        taken={details: f"jsonb_set(r.{details}::jsonb, '{{entry}}', to_jsonb(entry.id))"},
+    )
+    return f"WITH {entry}, {audit} SELECT (SELECT id FROM entry)"  # noqa: S608
+
+
+def entry_insert(*, entry: WaitlistEntry, audit: AuditEvent) -> bool:
+    """Insert ``entry`` and ``audit`` (whose ``details["entry"]`` becomes the
+    entry's id) in one statement. ``False``, nothing written, when a unique
+    index refuses the entry (one in force per person and procedure)."""
+    (pk,) = prepared_run(_entry_statement(), [row_record(entry), row_record(audit)])
+    if pk is None:
+        return False
+    entry.pk = pk
+    entry._state.adding = False
+    entry._state.db = connection.alias
+    audit.details["entry"] = pk
+    return True

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import formats, timezone
 
 from accounts.models import Role, User
@@ -329,13 +330,17 @@ def no_show_block_until(*, count: int, last_no_show: datetime, now: datetime) ->
     return until if until > now else None
 
 
+def blocks_in_force(now: datetime) -> QuerySet[BookingBlock]:
+    """The blocks in force at ``now``."""
+    return BookingBlock.objects.filter(until__gt=now)
+
+
 def booking_block(*, applicant_id: int, procedure_id: int, now: datetime) -> BookingBlock | None:
     """The block in force on ``applicant_id`` for ``procedure_id`` at ``now``
     that lasts longest, or ``None``."""
     return (
-        BookingBlock.objects.filter(
-            applicant_id=applicant_id, procedure_id=procedure_id, until__gt=now
-        )
+        blocks_in_force(now)
+        .filter(applicant_id=applicant_id, procedure_id=procedure_id)
         .order_by("-until")
         .first()
     )

@@ -20,7 +20,7 @@ from accounts.errors import AccountSuspended
 from accounts.models import Role, User
 from accounts.permissions import is_verified
 from accounts.suspension import SuspendedLocked
-from allocation import errors, rules, signals
+from allocation import errors, rules, signals, statements
 from allocation.models import (
     ENTRY_IN_FORCE,
     EntryStatus,
@@ -33,7 +33,7 @@ from allocation.selectors import queue_seats_free
 from allocation.services.offers import offer_slots_lock, offers_withdraw
 from allocation.services.scheduling import allocation_after_commit
 from audit.models import AuditAction
-from audit.services import audit_record
+from audit.services import audit_event, audit_record
 from booking import errors as booking_errors
 from booking import rules as booking_rules
 from booking.models import (
@@ -87,6 +87,49 @@ def queue_sites(procedure: Procedure) -> list[Site]:
     ]
 
 
+def _standing(*, actor: User, applicant: Applicant, procedure: Procedure, now: datetime) -> dict:
+    """In one read, what a join must know of the person for ``procedure``: the
+    facts of their priority class (``rules.priority_facts``), and it is refused
+    while they hold an active appointment (``AlreadyBooked``) or a block is in
+    force (its refusal: ``booking.rules.block_refusal``, read again only then).
+    The acting account's row is locked ``FOR KEY SHARE`` in the same read
+    (``accounts.suspension``): a suspension in flight makes the join wait, then
+    refuse (``AccountSuspended``); one that comes after waits for the join and
+    takes the entry off the list."""
+    found = (
+        Applicant.objects.filter(pk=applicant.pk)
+        .annotate(
+            booked=Exists(
+                Appointment.objects.filter(
+                    applicant=OuterRef("pk"), procedure=procedure, status__in=ACTIVE_STATUSES
+                )
+            ),
+            blocked=Exists(
+                booking_rules.blocks_in_force(now).filter(
+                    applicant=OuterRef("pk"), procedure=procedure
+                )
+            ),
+            suspended=SuspendedLocked(Value(actor.pk)),
+            **rules.priority_facts(procedure_id=procedure.pk, now=now),
+        )
+        .values("booked", "blocked", "suspended", "court_order", "cancelled_by_prefecture")
+        .first()
+    )
+    if found is None:
+        raise booking_errors.ApplicantNotFound()
+    if found["suspended"]:
+        raise AccountSuspended()
+    if found["blocked"]:
+        refusal = booking_rules.block_refusal(
+            applicant_id=applicant.pk, procedure_id=procedure.pk, now=now
+        )
+        if refusal is not None:
+            raise refusal
+    if found["booked"]:
+        raise booking_errors.AlreadyBooked()
+    return found
+
+
 def waitlist_join(
     *,
     actor: User,
@@ -121,36 +164,9 @@ def waitlist_join(
     _check_actor(actor=actor, applicant=applicant, site_ids=site_ids)
     if permit_expires_on is not None and actor.role == Role.APPLICANT:
         permit_expires_on = None  # staff record it, having seen the permit
-    refusal = booking_rules.block_refusal(
-        applicant_id=applicant.pk, procedure_id=procedure.pk, now=now
-    )
-    if refusal is not None:
-        raise refusal
     with transaction.atomic():
+        standing = _standing(actor=actor, applicant=applicant, procedure=procedure, now=now)
         details = _acting(actor=actor, applicant=applicant, event=signals.JOINED, now=now)
-        # In one read: an active appointment, and the actor's account locked
-        # FOR KEY SHARE and suspended or not (``accounts.suspension``): a
-        # suspension in flight makes the join wait, then refuse; one that comes
-        # after waits for the join and takes the entry off the list.
-        found = (
-            Applicant.objects.filter(pk=applicant.pk)
-            .annotate(
-                booked=Exists(
-                    Appointment.objects.filter(
-                        applicant=OuterRef("pk"), procedure=procedure, status__in=ACTIVE_STATUSES
-                    )
-                ),
-                suspended=SuspendedLocked(Value(actor.pk)),
-            )
-            .values_list("booked", "suspended")
-            .first()
-        )
-        if found is None:
-            raise booking_errors.ApplicantNotFound()
-        if found[1]:
-            raise AccountSuspended()
-        if found[0]:
-            raise booking_errors.AlreadyBooked()
         entry = WaitlistEntry(
             applicant=applicant,
             procedure=procedure,
@@ -158,9 +174,9 @@ def waitlist_join(
             site_ids=site_ids,
             weekdays_excluded=excluded,
             permit_expires_on=permit_expires_on,
-            priority_class=rules.priority_class_of(
-                applicant=applicant,
-                procedure=procedure,
+            priority_class=rules.priority_class(
+                court_order=standing["court_order"],
+                cancelled_by_prefecture=standing["cancelled_by_prefecture"],
                 permit_expires_on=permit_expires_on,
                 now=now,
             ),
@@ -171,19 +187,12 @@ def waitlist_join(
             access_point_id=details.get("access_point"),
             updated_at=now,
         )
-        try:
-            with transaction.atomic():
-                entry.save(force_insert=True)
-        except IntegrityError as exc:
-            if "one_entry_in_force" in constraint_of(exc):
-                raise errors.AlreadyWaiting() from None
-            raise
-        audit_record(
+        audit = audit_event(
             actor=actor,
             action=AuditAction.WAITLIST_JOINED,
             applicant=applicant,
             details={
-                "entry": entry.pk,
+                "entry": None,  # the entry's id, once written
                 "procedure": procedure.slug,
                 "sites": site_ids,
                 "weekdays_excluded": excluded,
@@ -192,6 +201,10 @@ def waitlist_join(
                 **details,
             },
         )
+        # One statement: the entry and its audit row, or nothing when the
+        # person already has an entry in force (a unique index).
+        if not statements.entry_insert(entry=entry, audit=audit):
+            raise errors.AlreadyWaiting()
         if _seats_to_offer(procedure, now):
             # Only when a seat waits (rare in a scarce procedure): a storm of joins
             # must not become a storm of allocation runs. A seat freed meanwhile
