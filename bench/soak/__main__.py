@@ -46,8 +46,10 @@ Then it checks, and exits non-zero if any check fails:
   on it and could take an offer was left without one) and leave no free seat
   a waiting entry fits;
 - messages: once the worker has drained the queue (bounded wait), every owed
-  message (each booking, cancellation and reschedule owes an SMS and an
-  e-mail; every alert due) was sent, and exactly once: each SMS row's provider
+  message (each booking, accepted offer, cancellation and reschedule owes an
+  SMS and an e-mail, and so does each offer made; every alert and pause due)
+  was sent, and exactly once (an offer's message is rightly not sent once the
+  offer was answered, expired or withdrawn): each SMS row's provider
   id is one request the fake Twilio received, each e-mail row's Message-ID one
   message the SMTP server received, and nothing else arrived;
 - memory: the resident memory (RSS, ``/proc``) of every gunicorn and Celery
