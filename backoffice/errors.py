@@ -5,16 +5,22 @@ does not exist. The abuse report's suspensions have their own."""
 from django.utils.translation import gettext_lazy as _
 
 from booking.errors import ProcedureNotFound, SiteNotFound
-from core.errors import Conflict, DomainError, Forbidden
+from core.errors import Conflict, DomainError, Forbidden, NotFound
 
 __all__ = [
     "AccountAlreadySuspended",
+    "AccountNotFound",
     "AccountNotSuspendable",
     "AccountNotSuspended",
     "ProcedureNotFound",
     "SiteNotFound",
     "SuspensionReasonInvalid",
 ]
+
+
+class AccountNotFound(NotFound):
+    code = "account_not_found"
+    default_message = _("This account does not exist.")
 
 
 class AccountNotSuspendable(Forbidden):

@@ -123,18 +123,16 @@ RATELIMITS = {
         "account": env_rate("RATELIMIT_CAPACITY_ACCOUNT", "300/h"),
         "ip": env_rate("RATELIMIT_CAPACITY_IP", "1200/h"),
     },
-    # --- Fair allocation: the waiting-list and offers API (h-wapi) ---
-    # Joining a waiting list (each join a record, and maybe an offer): per account
-    # (staff join for the people they help) and per client address.
+    # --- Fair allocation: the waiting list ---
+    # Joining a waiting list (each join a record, and maybe an offer), whatever the
+    # route: the applicant's page, the API, the mediators' console, the back
+    # office. One budget, so alternating routes does not double it. Per account
+    # (staff join for the people they help) and per client address. Leaving,
+    # resuming and answering an offer count in ``booking`` (pages and API, like
+    # cancelling; ``agent_booking`` in the back office).
     "waitlist_join": {
         "account": env_rate("RATELIMIT_WAITLIST_JOIN_ACCOUNT", "30/h"),
         "ip": env_rate("RATELIMIT_WAITLIST_JOIN_IP", "300/h"),
-    },
-    # --- Fair allocation: the applicant's waiting-list pages (h-wpages) ---
-    # Joining, leaving, resuming and answering an offer (pages): per account and address.
-    "waitlist_pages": {
-        "account": env_rate("RATELIMIT_WAITLIST_PAGES_ACCOUNT", "20/h"),
-        "ip": env_rate("RATELIMIT_WAITLIST_PAGES_IP", "120/h"),
     },
     # The offer's link page (no login, the token is the authority): every request,
     # read or answer, per client address, so tokens cannot be tried in bulk.

@@ -1232,6 +1232,14 @@ _BY_TEST = {
         "agent:abuse_lift",
     ],
     # (end of h-abuse)
+    # --- susp (helper) ---
+    "tests/api/test_suspension_api.py::"
+    "test_the_suspension_routes_take_a_bounded_number_of_queries": [
+        "api:agent-suspensions",
+        "api:agent-account-suspend",
+        "api:agent-account-lift",
+    ],
+    # --- end susp ---
     # --- Fair allocation: transparency (h-transp)
     "tests/allocation/test_transparency.py::"
     "test_transparency_takes_a_bounded_number_of_queries_whatever_the_data": [

@@ -128,7 +128,7 @@ def _join_refusal(request: HttpRequest, procedure: Procedure) -> HttpResponse | 
 
 @require_http_methods(["GET", "POST"])
 @applicant_required
-@ratelimited("waitlist_pages")
+@ratelimited("waitlist_join")  # the API's joins too: one budget
 def join(request: HttpRequest, procedure: str) -> HttpResponse:
     procedure_obj = bookable_procedure(procedure)
     sites = services.queue_sites(procedure_obj)
@@ -198,7 +198,7 @@ def _my_entry(request: HttpRequest, pk: int) -> WaitlistEntry:
 
 @require_http_methods(["GET", "POST"])
 @applicant_required
-@ratelimited("waitlist_pages")
+@ratelimited("booking")  # as the API, like cancelling
 @domain_errors(fallback=_mine_url)
 def leave(request: HttpRequest, pk: int) -> HttpResponse:
     entry = _my_entry(request, pk)
@@ -215,7 +215,7 @@ def leave(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @applicant_required
-@ratelimited("waitlist_pages")
+@ratelimited("booking")  # as the API, like cancelling
 @domain_errors(fallback=_mine_url)
 def resume(request: HttpRequest, pk: int) -> HttpResponse:
     entry = _my_entry(request, pk)
@@ -233,7 +233,7 @@ def _offer_url(request: HttpRequest, pk: int) -> str:
 
 @require_http_methods(["GET", "POST"])
 @applicant_required
-@ratelimited("waitlist_pages")
+@ratelimited("booking")  # as the API, like cancelling
 @domain_errors(fallback=_offer_url)
 def offer(request: HttpRequest, pk: int) -> HttpResponse:
     found = selectors.offer_for(request.user, pk)

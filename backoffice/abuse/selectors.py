@@ -18,10 +18,10 @@ from statistics import median
 
 from django.conf import settings
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Count, Exists, F, Max, OuterRef, Q
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from accounts.models import IdentityClaimAttempt, Role
+from accounts.models import IdentityClaimAttempt, Role, User
 from audit.models import AuditAction, AuditEvent
 from booking.models import Applicant, Appointment, AppointmentStatus
 
@@ -282,9 +282,31 @@ def bookings_refused_as_abuse(
     return events.aggregate(n=Count("appointment_id", distinct=True))["n"]
 
 
+def accounts_with_suspension() -> QuerySet[User]:
+    """Accounts with what the suspension API shows of them: who suspended them
+    (joined) and ``suspension``, the id of their latest ``ACCOUNT_SUSPENDED``
+    audit row (the number the person quotes to contest, ``S-<id>``; ``None`` when
+    there is none). One query, whatever the rows."""
+    latest = (
+        AuditEvent.objects.filter(
+            action=AuditAction.ACCOUNT_SUSPENDED, subject_user_id=OuterRef("pk")
+        )
+        .order_by("-pk")
+        .values("pk")[:1]
+    )
+    return User.objects.select_related("suspended_by").annotate(suspension=Subquery(latest))
+
+
+def accounts_suspended() -> QuerySet[User]:
+    """The accounts suspended now (``accounts_with_suspension``)."""
+    return accounts_with_suspension().filter(suspended_at__isnull=False)
+
+
 __all__ = [
     "Period",
     "accounts_many_identities",
+    "accounts_suspended",
+    "accounts_with_suspension",
     "bookings_refused_as_abuse",
     "cancel_rebook",
     "check_in_mismatches",

@@ -42,7 +42,7 @@ PAGES = WaitlistPages(
 
 @require_http_methods(["GET", "POST"])
 @office_required
-@ratelimited("agent_booking")
+@ratelimited("waitlist_join")  # joining, whatever the route: one budget
 def waitlist_join(request: HttpRequest, pk: int) -> HttpResponse:
     return PAGES.join(request, pk)
 

@@ -46,7 +46,7 @@ PAGES = WaitlistPages(
 
 @require_http_methods(["GET", "POST"])
 @mediator_required
-@ratelimited("booking")
+@ratelimited("waitlist_join")  # joining, whatever the route: one budget
 def waitlist_join(request: HttpRequest, pk: int) -> HttpResponse:
     return PAGES.join(request, pk)
 

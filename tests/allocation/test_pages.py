@@ -341,14 +341,14 @@ def test_an_unverified_account_is_sent_to_verify(web, site, procedure):  # noqa:
 # --- Rate limits ------------------------------------------------------------------------
 
 
-@override_settings(RATELIMITS={"waitlist_pages": {"account": (2, 3600), "ip": (100, 3600)}})
+@override_settings(RATELIMITS={"waitlist_join": {"account": (2, 3600), "ip": (100, 3600)}})
 def test_joining_is_rate_limited_per_account(logged_in, site, procedure):
     answers = [logged_in.post(_join_url(procedure), {}).status_code for _ in range(3)]
 
     assert answers == [200, 200, 429]
 
 
-@override_settings(RATELIMITS={"waitlist_pages": {"account": (100, 3600), "ip": (2, 3600)}})
+@override_settings(RATELIMITS={"waitlist_join": {"account": (100, 3600), "ip": (2, 3600)}})
 def test_joining_is_rate_limited_per_address(web, site, procedure):  # noqa: F811
     answers = []
     for _ in range(3):

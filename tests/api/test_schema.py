@@ -57,6 +57,11 @@ def test_schema_generates_without_warnings_and_validates(tmp_path):
         "/api/v1/offers/{id}/decline/",
         # Fair allocation: transparency (h-transp)
         "/api/v1/transparency/",
+        # --- susp (helper) ---
+        "/api/v1/agent/suspensions/",
+        "/api/v1/agent/accounts/{user_id}/suspend/",
+        "/api/v1/agent/accounts/{user_id}/lift/",
+        # --- end susp ---
     }
 
 
@@ -108,3 +113,22 @@ def test_swagger_ui_is_self_hosted(anonymous_api):
     script = anonymous_api.get("/api/v1/docs/?script=").content.decode()
     assert "/api/v1/schema/" in script
     assert "cdn.jsdelivr.net" not in html
+
+
+def test_schema_documents_the_suspension_api(tmp_path):
+    """The suspension API's operations, their body and every refusal's code."""
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--file", str(target))
+    paths = yaml.safe_load(target.read_text())["paths"]
+
+    suspend = paths["/api/v1/agent/accounts/{user_id}/suspend/"]["post"]
+    assert suspend["operationId"] == "agent_account_suspend"
+    assert {"200", "400", "401", "403", "404", "409", "429"} <= set(suspend["responses"])
+    assert "supervisors_only" in suspend["responses"]["403"]["description"]
+    assert "account_not_suspendable" in suspend["responses"]["403"]["description"]
+    assert "account_already_suspended" in suspend["responses"]["409"]["description"]
+    assert "suspension_reason_invalid" in suspend["responses"]["400"]["description"]
+    lift = paths["/api/v1/agent/accounts/{user_id}/lift/"]["post"]
+    assert "account_not_suspended" in lift["responses"]["409"]["description"]
+    listed = paths["/api/v1/agent/suspensions/"]["get"]
+    assert {"cursor", "page_size"} <= {p["name"] for p in listed["parameters"]}

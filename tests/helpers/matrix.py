@@ -1759,6 +1759,36 @@ MATRIX: dict[str, list[Case]] = {
         )
     ],
     # (end of h-abuse)
+    # --- susp (helper) ---
+    # The suspension API: supervisors only (403 ``supervisors_only`` for every other
+    # account, 401 without credentials); the account suspended is another
+    # applicant's (the case runs in a savepoint rolled back); lifting an account
+    # that is not suspended is a 409 ``account_not_suspended``.
+    "api:agent-suspensions": [Case(outcomes(403, anonymous=401, supervisor=200))],
+    "api:agent-account-suspend": [
+        Case(
+            outcomes(403, anonymous=401, supervisor=200),
+            method="POST",
+            kwargs=lambda s: {"user_id": s.users["other_applicant"].pk},
+            data=lambda s: {"reason": "Revente de rendez-vous"},
+        ),
+        Case(
+            outcomes(403, anonymous=401, supervisor=404),
+            method="POST",
+            kwargs=lambda s: {"user_id": 999999999},
+            data=lambda s: {"reason": "Revente de rendez-vous"},
+            label="an account that does not exist",
+        ),
+    ],
+    "api:agent-account-lift": [
+        Case(
+            outcomes(403, anonymous=401, supervisor=409),
+            method="POST",
+            kwargs=lambda s: {"user_id": s.users["other_applicant"].pk},
+            label="an account not suspended",
+        )
+    ],
+    # --- end susp ---
     # --- Fair allocation: transparency (h-transp)
     # Public, page and API: no credentials looked at (a token or a session is ignored).
     "allocation:transparency": [Case(PUBLIC)],
