@@ -402,8 +402,15 @@ def entries_reclassify(
     the entries are locked here in primary-key order (the lock order of
     ``allocation.services.offers``: slots, entries, offers). An allocation run
     that read the list before this commits offers by the order it read (as if
-    the change came after it)."""
-    entries = list(
+    the change came after it). One query when the people wait on no list."""
+    entries = _entries_in_force_locked(applicant_ids=applicant_ids, procedure_id=procedure_id)
+    return _reclassified(entries, now=now, actor=actor, reason=reason, details=details)
+
+
+def _entries_in_force_locked(
+    *, applicant_ids: Collection[int], procedure_id: int
+) -> list[WaitlistEntry]:
+    return list(
         WaitlistEntry.objects.select_for_update()
         .filter(
             applicant_id__in=sorted(set(applicant_ids)),
@@ -412,6 +419,17 @@ def entries_reclassify(
         )
         .order_by("pk")
     )
+
+
+def _reclassified(
+    entries: list[WaitlistEntry],
+    *,
+    now: datetime,
+    actor: User | None,
+    reason: str,
+    details: dict | None,
+) -> list[WaitlistEntry]:
+    """``entries_reclassify`` for entries already locked."""
     changed = dict(_classes_recompute(entries, now=now))
     moved = [entry for entry in entries if entry.pk in changed]
     for entry in moved:
@@ -497,31 +515,36 @@ def entries_after_closure(
         return []
     procedure = appointments[0].procedure
     site_id = appointments[0].slot.site_id
-    applicant_ids = sorted({appointment.applicant_id for appointment in appointments})
-    entries_reclassify(
-        applicant_ids=applicant_ids,
+    entries = _entries_in_force_locked(
+        applicant_ids=[appointment.applicant_id for appointment in appointments],
         procedure_id=procedure.pk,
-        now=now,
-        actor=actor,
-        reason=REASON_CLOSURE,
-        details={"closure": closure.pk},
     )
-    if not procedure.is_active or site_id not in {site.pk for site in queue_sites(procedure)}:
+    _reclassified(
+        entries, now=now, actor=actor, reason=REASON_CLOSURE, details={"closure": closure.pk}
+    )
+    if (
+        not procedure.is_active
+        or booking_rules.allocation_mode(procedure.pk, site_id) != AllocationMode.QUEUE
+    ):
         return []  # the right lets them book the priority times themselves
-    waiting = set(
-        WaitlistEntry.objects.filter(
-            applicant_id__in=applicant_ids, procedure=procedure, status__in=ENTRY_IN_FORCE
-        ).values_list("applicant_id", flat=True)
+    waiting = {entry.applicant_id for entry in entries}
+    to_place = {a.applicant_id: a for a in appointments if a.applicant_id not in waiting}
+    if not to_place:
+        return []
+    classes = rules.priority_classes_of(
+        procedure_id=procedure.pk, permits=dict.fromkeys(to_place), now=now
     )
     placed = []
-    for appointment in appointments:
-        if appointment.applicant_id in waiting:
-            continue
+    for applicant_id, appointment in sorted(to_place.items(), key=lambda item: item[1].pk):
         entry = _entry_for_closure(
-            appointment=appointment, closure=closure, actor=actor, site_id=site_id, now=now
+            appointment=appointment,
+            closure=closure,
+            actor=actor,
+            site_id=site_id,
+            priority_class=classes[applicant_id],
+            now=now,
         )
         if entry is not None:
-            waiting.add(appointment.applicant_id)
             placed.append(entry)
     if placed:
         allocation_after_commit([procedure.pk])
@@ -537,6 +560,7 @@ def _entry_for_closure(
     closure: Closure,
     actor: User | None,
     site_id: int,
+    priority_class: int,
     now: datetime,
 ) -> WaitlistEntry | None:
     applicant = appointment.applicant
@@ -546,12 +570,7 @@ def _entry_for_closure(
         identity_key=applicant.identity_key,
         site_ids=[site_id],
         weekdays_excluded=[],
-        priority_class=rules.priority_class_of(
-            applicant=applicant,
-            procedure=appointment.procedure,
-            permit_expires_on=None,
-            now=now,
-        ),
+        priority_class=priority_class,
         queued_at=now,
         joined_at=now,
         channel=Channel.AGENT,

@@ -8,7 +8,10 @@ to them first. Every change is audited; other procedures' entries stay."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.utils import timezone
@@ -29,7 +32,7 @@ from booking.services import appointment_book, appointment_cancel, closure_creat
 from booking.services.injunctions import injunction_convoke
 from notifications.models import Message
 from tests import factories
-from tests.allocation.conftest import queue_slot
+from tests.allocation.conftest import person, queue_slot
 from tests.helpers.injunctions import record, slot_on, today
 
 pytestmark = pytest.mark.django_db
@@ -350,3 +353,99 @@ def test_an_offer_already_made_stays_when_the_class_changes(site, procedure, peo
     record(agent, people[1], procedure, site)
 
     assert Offer.objects.get(pk=offer.pk).status == OfferStatus.OPEN
+
+
+# --- Under real concurrent transactions --------------------------------------------------
+
+
+def _racing_world(people: int):
+    """One person booked on slot ``closed`` (taken through the list, one seat of
+    two: the other free), ``people`` waiting after them, free seats elsewhere."""
+    site = factories.SiteFactory()
+    procedure = factories.ProcedureFactory()
+    AllocationPolicy.objects.create(procedure=procedure, mode=AllocationMode.QUEUE)
+    booked = person()
+    _appointment, closed = _served_by_the_list(booked, procedure, site)
+    waiting = [_join(person(), procedure, site) for _ in range(people)]
+    # Seats for everyone, the closed slot's included: both racers lock it.
+    type(closed).objects.filter(pk=closed.pk).update(capacity=2)
+    elsewhere = [
+        queue_slot(site, procedure, days=5 + n, capacity=3) for n in range(people // 3 + 2)
+    ]
+    return site, procedure, booked, closed, waiting, elsewhere
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_", range(2))
+def test_a_closure_racing_an_allocation_neither_deadlocks_nor_leaks(round_, monkeypatch):
+    """The allocation starts while the closure holds the slot (its appointment
+    cancelled, the person not yet put back): it takes its procedure's lock and
+    waits for the slot; the closure then locks and writes the entries without
+    that lock (slots, then entries: the allocation's own order). Taking the
+    procedure's lock there would deadlock (PostgreSQL would end one of them)."""
+    from booking.services import closures
+    from tests.allocation.test_concurrency import _assert_no_leak
+    from tests.helpers.racing import kinds, race
+
+    site, procedure, booked, closed, waiting, _elsewhere = _racing_world(people=8)
+    supervisor = factories.UserFactory(role="supervisor")
+    holding = threading.Event()
+    cancel = closures.appointment_cancel
+
+    def cancel_then_wait(**kwargs):
+        cancelled = cancel(**kwargs)
+        holding.set()  # the slot is locked until the closure commits
+        time.sleep(0.5)  # long enough for the allocation to queue behind it
+        return cancelled
+
+    monkeypatch.setattr(closures, "appointment_cancel", cancel_then_wait)
+
+    def allocate_once_the_slot_is_held():
+        assert holding.wait(timeout=30)
+        return offers_allocate(procedure_id=procedure.pk)
+
+    outcomes = race([partial(_close, supervisor, site, closed), allocate_once_the_slot_is_held])
+
+    assert not [o for o in outcomes if isinstance(o, BaseException)], kinds(outcomes)
+    closed.refresh_from_db()
+    assert (closed.capacity, closed.booked, closed.held) == (0, 0, 0)
+    placed = WaitlistEntry.objects.get(applicant=booked, status__in=("waiting", "paused"))
+    assert placed.priority_class == PriorityClass.CANCELLED_BY_PREFECTURE
+    # The allocation read the list after the closure committed: the person put
+    # back had the first seat; with seats for all, everyone waiting has one.
+    first = Offer.objects.filter(status=OfferStatus.OPEN).order_by("pk").first()
+    assert first.entry_id == placed.pk
+    offered = set(Offer.objects.filter(status=OfferStatus.OPEN).values_list("entry_id", flat=True))
+    assert offered == {placed.pk, *(entry.pk for entry in waiting)}
+    _assert_no_leak(procedure)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_", range(3))
+def test_a_court_order_racing_an_allocation_ends_in_its_class(round_):
+    from tests.allocation.test_concurrency import _assert_no_leak
+    from tests.helpers.racing import kinds, race
+
+    site = factories.SiteFactory()
+    procedure = factories.ProcedureFactory()
+    AllocationPolicy.objects.create(procedure=procedure, mode=AllocationMode.QUEUE)
+    waiting = [_join(person(), procedure, site) for _ in range(6)]
+    queue_slot(site, procedure, capacity=2)
+    agent = factories.AgentFactory(sites=[site])
+    last = waiting[-1]
+
+    outcomes = race(
+        [
+            partial(record, agent, last.applicant, procedure, site),
+            partial(offers_allocate, procedure_id=procedure.pk),
+        ]
+    )
+
+    assert not [o for o in outcomes if isinstance(o, BaseException)], kinds(outcomes)
+    last.refresh_from_db()
+    assert last.priority_class == PriorityClass.COURT_ORDER
+    # Before the order: the first two had the seats; after it, the order's
+    # person had one (its run after the commit, or the allocation itself).
+    offered = set(Offer.objects.filter(status=OfferStatus.OPEN).values_list("entry_id", flat=True))
+    assert offered in ({waiting[0].pk, waiting[1].pk}, {last.pk, waiting[0].pk})
+    _assert_no_leak(procedure)

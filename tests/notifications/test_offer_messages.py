@@ -23,7 +23,7 @@ from allocation.links import offer_from_token, offer_token
 from allocation.models import EntryStatus, Offer, OfferStatus
 from allocation.services import offers_allocate, offers_expire_due, waitlist_join
 from booking.models import AllocationMode, AllocationPolicy
-from booking.services import closure_create
+from booking.services import appointment_book, closure_create
 from notifications import services
 from notifications.models import Message, MessageChannel, MessageStatus
 from notifications.services.common import PARIS
@@ -332,6 +332,53 @@ def test_a_paused_entry_is_told_how_to_confirm(
     assert "You keep your place" in text and "access point" in text
     assert ("https://guichet.example.org/accounts/me/" in text) == has_account
     assert not LINK.findall(text)
+
+
+@pytest.mark.parametrize("has_account", [True, False])
+def test_a_person_a_closure_puts_back_on_the_list_is_told(
+    has_account, site, procedure, twilio, smtp, django_capture_on_commit_callbacks
+):
+    agent = factories.AgentFactory(sites=[site])
+    supervisor = factories.UserFactory(role="supervisor")
+    if has_account:
+        person = _account_holder()
+    else:
+        mediator = factories.MediatorFactory()
+        person = factories.ApplicantFactory(
+            user=None,
+            access_point=mediator.access_point,
+            phone="+33612345678",
+            email="walk.in@example.test",
+            preferred_language="en",
+        )
+        factories.ConsentFactory(applicant=person, mediator=mediator)
+    slot = factories.SlotFactory(site=site, procedure=procedure, pool="priority")
+    appointment_book(actor=agent, applicant=person, slot_id=slot.pk)
+    twilio.sent.clear()
+    smtp.messages.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        closure_create(
+            actor=supervisor,
+            site=site,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            kind="strike",
+            reason="Grève",
+        )
+
+    placed = Message.objects.filter(template_key="waitlist_placed")
+    assert {(m.channel, m.status) for m in placed} == {("sms", "sent"), ("email", "sent")}
+    [sms] = [s for s in twilio.sent if "back on the waiting list" in s["body"]]
+    assert procedure.name in sms["body"] and site.name in sms["body"]
+    assert "you may decline it" in sms["body"]
+    [received] = [m for m in smtp.messages if "back on the waiting list" in _email(m)[0]]
+    _subject, text, html = _email(received)
+    assert "ahead of the people without priority" in text and site.name in text
+    assert "You may decline it, or leave the list." in text
+    assert ("https://guichet.example.org/accounts/me/" in text) == has_account
+    assert ("An access point can tell you your place" in text) != has_account
+    assert "ahead of the people without priority" in html
 
 
 # --- The cost of owing ---------------------------------------------------------------------
