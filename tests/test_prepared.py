@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.services import api_token_create
 from booking.api.authentication import _statement, token_lookup
+from booking.models import Slot
 from core.db import prepared_cursor, prepared_run
 
 
@@ -70,3 +71,60 @@ def test_a_hot_statement_is_logged_when_queries_are_and_its_errors_are_djangos(d
         prepared_run("SELECT %s::int", ["not a number"])
     # Rolled back to the savepoint: the transaction and the cursor go on.
     assert prepared_run("SELECT %s::int", [7], fetch="all") == [(7,)]
+
+
+# --- core.db.PreparedQuery: a queryset compiled once, run with each call's values -----
+
+
+@pytest.mark.django_db
+def test_a_prepared_query_answers_what_the_orm_answers_for_each_call(site, procedure):
+    from datetime import UTC, datetime, timedelta
+
+    from django.db.models import Value
+    from django.utils import timezone
+
+    from core.db import PreparedQuery
+    from tests import factories
+
+    other = factories.SiteFactory()
+    now = timezone.now()
+    for days in (1, 2, 3):
+        factories.SlotFactory(site=site, procedure=procedure, starts_at=now + timedelta(days=days))
+    factories.SlotFactory(site=other, procedure=procedure, starts_at=now + timedelta(days=1))
+    query = PreparedQuery(
+        lambda site_id, after, marker: (
+            Slot.objects.filter(site_id=site_id, starts_at__gt=after)
+            .annotate(marker=Value(marker))
+            .values_list("pk", "marker")
+            .order_by("pk")
+        ),
+        site_id=-910_000_001,
+        after=datetime(1901, 1, 1, tzinfo=UTC),
+        marker=-910_000_002,
+    )
+
+    for site_id, after, marker in [
+        (site.pk, now, 7),
+        (site.pk, now + timedelta(days=2, hours=1), 8),
+        (other.pk, now, 9),
+        (other.pk, now + timedelta(days=5), 10),
+    ]:
+        expected = (
+            Slot.objects.filter(site_id=site_id, starts_at__gt=after)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        row = query.run(site_id=site_id, after=after, marker=marker)
+        assert row == (None if expected is None else (expected, marker))
+
+
+def test_a_sentinel_the_query_does_not_carry_is_refused_before_anything_runs(db):
+    from core.db import PreparedQuery
+
+    query = PreparedQuery(
+        lambda site_id: Slot.objects.filter(site_id=1).values_list("pk"), site_id=-910_000_003
+    )
+
+    with pytest.raises(ValueError, match="site_id"):
+        query.run(site_id=4)

@@ -10,7 +10,7 @@ database keeps one entry in force per identity and procedure.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, Value
@@ -47,7 +47,7 @@ from booking.models import (
     Site,
 )
 from booking.permissions import can_act_for
-from core.db import constraint_of
+from core.db import PreparedQuery, constraint_of
 
 WEEKDAYS = range(1, 8)
 
@@ -87,36 +87,63 @@ def queue_sites(procedure: Procedure) -> list[Site]:
     ]
 
 
+# Sentinels of the values a join's read of the person changes from call to call
+# (``core.db.PreparedQuery``): nothing else in the query has them.
+_APPLICANT, _PROCEDURE, _ACTOR = -710_000_001, -710_000_002, -710_000_003
+_NOW = datetime(1901, 2, 3, 4, 5, 6, 789, tzinfo=UTC)
+
+
+def _standing_query(*, applicant_id: int, procedure_id: int, actor_id: int, now: datetime):
+    return (
+        Applicant.objects.filter(pk=applicant_id)
+        .annotate(
+            booked=Exists(
+                Appointment.objects.filter(
+                    applicant=OuterRef("pk"), procedure_id=procedure_id, status__in=ACTIVE_STATUSES
+                )
+            ),
+            blocked=Exists(
+                booking_rules.blocks_in_force(now).filter(
+                    applicant=OuterRef("pk"), procedure_id=procedure_id
+                )
+            ),
+            suspended=SuspendedLocked(Value(actor_id)),
+            seats_free=Exists(queue_seats_free(now).filter(procedure_id=procedure_id)),
+            **rules.priority_facts(procedure_id=procedure_id, now=now),
+        )
+        .values_list(
+            "booked", "blocked", "suspended", "seats_free", "court_order", "cancelled_by_prefecture"
+        )
+    )
+
+
+_STANDING = PreparedQuery(
+    _standing_query, applicant_id=_APPLICANT, procedure_id=_PROCEDURE, actor_id=_ACTOR, now=_NOW
+)
+
+
 def _standing(*, actor: User, applicant: Applicant, procedure: Procedure, now: datetime) -> dict:
     """In one read, what a join must know of the person for ``procedure``: the
-    facts of their priority class (``rules.priority_facts``), and it is refused
+    facts of their priority class (``rules.priority_facts``), whether a seat of
+    the list waits to be offered (``queue_seats_free``), and it is refused
     while they hold an active appointment (``AlreadyBooked``) or a block is in
     force (its refusal: ``booking.rules.block_refusal``, read again only then).
     The acting account's row is locked ``FOR KEY SHARE`` in the same read
     (``accounts.suspension``): a suspension in flight makes the join wait, then
     refuse (``AccountSuspended``); one that comes after waits for the join and
-    takes the entry off the list."""
-    found = (
-        Applicant.objects.filter(pk=applicant.pk)
-        .annotate(
-            booked=Exists(
-                Appointment.objects.filter(
-                    applicant=OuterRef("pk"), procedure=procedure, status__in=ACTIVE_STATUSES
-                )
-            ),
-            blocked=Exists(
-                booking_rules.blocks_in_force(now).filter(
-                    applicant=OuterRef("pk"), procedure=procedure
-                )
-            ),
-            suspended=SuspendedLocked(Value(actor.pk)),
-            **rules.priority_facts(procedure_id=procedure.pk, now=now),
-        )
-        .values("booked", "blocked", "suspended", "court_order", "cancelled_by_prefecture")
-        .first()
+    takes the entry off the list. Compiled once, run prepared."""
+    row = _STANDING.run(
+        applicant_id=applicant.pk, procedure_id=procedure.pk, actor_id=actor.pk, now=now
     )
-    if found is None:
+    if row is None:
         raise booking_errors.ApplicantNotFound()
+    found = dict(
+        zip(
+            ("booked", "blocked", "suspended", "seats_free", "court_order", "cancelled"),
+            row,
+            strict=True,
+        )
+    )
     if found["suspended"]:
         raise AccountSuspended()
     if found["blocked"]:
@@ -176,7 +203,7 @@ def waitlist_join(
             permit_expires_on=permit_expires_on,
             priority_class=rules.priority_class(
                 court_order=standing["court_order"],
-                cancelled_by_prefecture=standing["cancelled_by_prefecture"],
+                cancelled_by_prefecture=standing["cancelled"],
                 permit_expires_on=permit_expires_on,
                 now=now,
             ),
@@ -205,18 +232,13 @@ def waitlist_join(
         # person already has an entry in force (a unique index).
         if not statements.entry_insert(entry=entry, audit=audit):
             raise errors.AlreadyWaiting()
-        if _seats_to_offer(procedure, now):
+        if standing["seats_free"]:
             # Only when a seat waits (rare in a scarce procedure): a storm of joins
             # must not become a storm of allocation runs. A seat freed meanwhile
             # runs its own allocation; the beat's sweep (every minute) catches
             # the rest.
             allocation_after_commit([procedure.pk])
     return entry
-
-
-def _seats_to_offer(procedure: Procedure, now: datetime) -> bool:
-    """Is a seat of ``procedure``'s list free to offer now? One query."""
-    return queue_seats_free(now).filter(procedure=procedure).exists()
 
 
 def _entry_locked(*, actor: User | None, entry_id: int) -> WaitlistEntry:
