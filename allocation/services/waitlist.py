@@ -30,8 +30,8 @@ from allocation.models import (
 from allocation.selectors import queue_seats_free
 from allocation.services.offers import offer_slots_lock, offers_withdraw
 from allocation.services.scheduling import allocation_after_commit
-from audit.models import AuditAction
-from audit.services import audit_record
+from audit.models import AuditAction, AuditEvent
+from audit.services import audit_event, audit_record
 from booking import errors as booking_errors
 from booking import rules as booking_rules
 from booking.models import (
@@ -395,18 +395,25 @@ def _reclassified(
     reason: str,
     details: dict | None,
 ) -> list[WaitlistEntry]:
-    """``entries_reclassify`` for entries already locked."""
+    """``entries_reclassify`` for entries already locked: one ``UPDATE`` per
+    class the entries move to (four at most), one ``INSERT`` of the audit rows."""
     changed = dict(_classes_recompute(entries, now=now))
     moved = [entry for entry in entries if entry.pk in changed]
+    if not moved:
+        return []
+    by_class: dict[int, list[int]] = {}
     for entry in moved:
         entry.updated_at = now
-        WaitlistEntry.objects.filter(pk=entry.pk).update(
-            priority_class=entry.priority_class, updated_at=now
+        by_class.setdefault(entry.priority_class, []).append(entry.pk)
+    for priority_class, entry_ids in sorted(by_class.items()):
+        WaitlistEntry.objects.filter(pk__in=entry_ids).update(
+            priority_class=priority_class, updated_at=now
         )
-        audit_record(
+    events = []
+    for entry in moved:
+        event = audit_event(
             actor=actor,
             action=AuditAction.WAITLIST_RECLASSIFIED,
-            applicant=entry.applicant,
             details={
                 "entry": entry.pk,
                 "priority_class_before": changed[entry.pk],
@@ -415,6 +422,9 @@ def _reclassified(
                 **(details or {}),
             },
         )
+        event.applicant_id = entry.applicant_id
+        events.append(event)
+    AuditEvent.objects.bulk_create(events, batch_size=2000)
     return moved
 
 
