@@ -16,13 +16,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from allocation import rules, signals
-from allocation.models import ENTRY_IN_FORCE, PriorityClass, WaitlistEntry
+from allocation.models import ENTRY_IN_FORCE, WaitlistEntry
 from allocation.services.scheduling import allocation_after_commit
 from audit.models import AuditAction, AuditEvent
 from audit.services import audit_event, audit_record
@@ -31,7 +30,7 @@ from booking.models import AllocationMode, Appointment, Channel, Closure
 from core.db import constraint_of
 
 # The reasons of a change of class that booking does not send.
-REASON_TIME = "time"
+REASON_SWEEP = "sweep"
 REASON_CLOSURE = "closure"
 
 
@@ -142,27 +141,24 @@ def _reclassified(
 
 
 def entries_reclassify_due(*, now: datetime | None = None) -> int:
-    """What time alone changes, caught by the beat's sweep (``allocation.
-    allocate_due``, every minute, before it offers): entries still
-    ``CANCELLED_BY_PREFECTURE`` whose closure's right expired, and entries whose
-    recorded permit came within ``WAITLIST_PERMIT_EXPIRING_DAYS``. One query
-    when there is none; then one transaction per procedure. Returns how many
-    entries changed class."""
+    """The beat's sweep (``allocation.allocate_due``, every minute, before it
+    offers): every entry in force whose stored class is not what the facts say
+    now (``rules.priority_class_sql``) gets it. What time alone changes (a
+    closure's right expired, a recorded permit come within
+    ``WAITLIST_PERMIT_EXPIRING_DAYS``) is caught here, and so is anything the
+    signals could not see (a person who joined while a court order was being
+    recorded, a row changed by hand). One query when nothing is stale; then
+    one transaction per procedure. Returns how many entries changed class."""
     now = now or timezone.now()
-    rights = rules.closure_rights_valid(now).filter(
-        applicant_id=OuterRef("applicant_id"), procedure_id=OuterRef("procedure_id")
+    expected, params = rules.priority_class_sql(now, alias="e")
+    sql = (
+        "SELECT e.procedure_id, e.applicant_id "  # noqa: S608 - names from the model
+        f"FROM {connection.ops.quote_name(WaitlistEntry._meta.db_table)} e "
+        f"WHERE e.status = ANY(%s) AND e.priority_class <> {expected}"
     )
-    stale = (
-        WaitlistEntry.objects.filter(status__in=ENTRY_IN_FORCE)
-        .filter(
-            Q(priority_class=PriorityClass.CANCELLED_BY_PREFECTURE) & ~Exists(rights)
-            | Q(
-                priority_class__gt=PriorityClass.PERMIT_EXPIRING,
-                permit_expires_on__lte=rules.permit_expiring_until(now),
-            )
-        )
-        .values_list("procedure_id", "applicant_id")
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [[str(status) for status in ENTRY_IN_FORCE], *params])
+        stale = cursor.fetchall()
     people: dict[int, list[int]] = {}
     for procedure_id, applicant_id in stale:
         people.setdefault(procedure_id, []).append(applicant_id)
@@ -174,7 +170,7 @@ def entries_reclassify_due(*, now: datetime | None = None) -> int:
                     applicant_ids=applicant_ids,
                     procedure_id=procedure_id,
                     now=now,
-                    reason=REASON_TIME,
+                    reason=REASON_SWEEP,
                 )
             )
     return changed

@@ -339,9 +339,33 @@ def test_the_sweep_drops_an_expired_right_and_raises_a_permit_come_close(
     assert _reclassified(entries[2])[-1] == (
         PriorityClass.CANCELLED_BY_PREFECTURE,
         PriorityClass.NONE,
-        "time",
+        "sweep",
     )
     assert entries_reclassify_due(now=timezone.now() + timedelta(days=6)) == 0
+
+
+def test_the_sweep_heals_a_class_no_signal_told(site, procedure, people, agent):
+    from booking.models import Injunction
+
+    entries = [_join(p, procedure, site) for p in people[:2]]
+    # An order written past the service (a join racing its recording, a hand
+    # in the admin): no signal, the class is stale.
+    Injunction.objects.create(
+        court="TA Montreuil",
+        case_number="26999",
+        ordered_on=today(),
+        deadline=today() + timedelta(days=10),
+        applicant=people[1],
+        procedure=procedure,
+        site=site,
+        recorded_by=agent,
+    )
+    assert _places(entries) == [1, 2]
+
+    assert entries_reclassify_due() == 1
+
+    assert _places(entries) == [2, 1]
+    assert _reclassified(entries[1]) == [(PriorityClass.NONE, PriorityClass.COURT_ORDER, "sweep")]
 
 
 def test_the_beat_s_allocation_sweeps_stale_classes_first(site, procedure, people):
