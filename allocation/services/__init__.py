@@ -1,5 +1,6 @@
 """The waiting list's services (``waitlist``: joining, leaving, resuming;
-``allocate``: the allocation; ``offers``: the answers and withdrawals),
+``allocate``: the allocation; ``offers``: the answers and withdrawals;
+``priority``: the classes kept up to date, a closure's people put back),
 re-exported here."""
 
 from allocation.services.allocate import offers_allocate
@@ -13,11 +14,13 @@ from allocation.services.offers import (
     offers_expire_due,
     offers_withdraw,
 )
-from allocation.services.scheduling import allocation_after_commit
-from allocation.services.waitlist import (
+from allocation.services.priority import (
     entries_after_closure,
     entries_reclassify,
     entries_reclassify_due,
+)
+from allocation.services.scheduling import allocation_after_commit
+from allocation.services.waitlist import (
     queue_sites,
     waitlist_entry_permit_set,
     waitlist_entry_resume,

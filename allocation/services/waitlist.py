@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import UTC, date, datetime
 
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, Value
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Value
 from django.utils import timezone
 
 from accounts.errors import AccountSuspended
@@ -26,11 +26,11 @@ from allocation.models import (
     EntryStatus,
     Offer,
     OfferStatus,
-    PriorityClass,
     WaitlistEntry,
 )
 from allocation.selectors import queue_seats_free
 from allocation.services.offers import offer_slots_lock, offers_withdraw
+from allocation.services.priority import classes_recompute
 from allocation.services.scheduling import allocation_after_commit
 from audit.models import AuditAction
 from audit.services import audit_event, audit_record
@@ -42,12 +42,11 @@ from booking.models import (
     Applicant,
     Appointment,
     Channel,
-    Closure,
     Procedure,
     Site,
 )
 from booking.permissions import can_act_for
-from core.db import PreparedQuery, constraint_of
+from core.db import PreparedQuery
 
 WEEKDAYS = range(1, 8)
 
@@ -355,7 +354,7 @@ def waitlist_entry_permit_set(
             raise errors.EntryNotFound()
         before = (locked.permit_expires_on, locked.priority_class)
         locked.permit_expires_on = permit_expires_on
-        _classes_recompute([locked], now=now)
+        classes_recompute([locked], now=now)
         if (locked.permit_expires_on, locked.priority_class) == before:
             return locked
         locked.updated_at = now
@@ -373,255 +372,3 @@ def waitlist_entry_permit_set(
             },
         )
     return locked
-
-
-# --- The class follows the facts ------------------------------------------------------
-
-
-def _classes_recompute(entries: list[WaitlistEntry], *, now: datetime) -> list[tuple[int, int]]:
-    """Set each entry's ``priority_class`` (entries of one procedure, locked by
-    the caller) to what the facts say at ``now`` (``rules.priority_classes_of``:
-    two queries), in memory; return ``(entry id, class before)`` of those that
-    changed, which the caller saves. A run of the allocation follows the commit
-    when one moves ahead: a seat waiting goes to it in its new place."""
-    if not entries:
-        return []
-    classes = rules.priority_classes_of(
-        procedure_id=entries[0].procedure_id,
-        permits={entry.applicant_id: entry.permit_expires_on for entry in entries},
-        now=now,
-    )
-    changed = []
-    improved = False
-    for entry in entries:
-        before, entry.priority_class = entry.priority_class, classes[entry.applicant_id]
-        if entry.priority_class != before:
-            changed.append((entry.pk, before))
-            improved = improved or rules.class_improves(before, entry.priority_class)
-    if improved:
-        allocation_after_commit([entries[0].procedure_id])
-    return changed
-
-
-def entries_reclassify(
-    *,
-    applicant_ids: Collection[int],
-    procedure_id: int,
-    now: datetime,
-    actor: User | None = None,
-    reason: str,
-    details: dict | None = None,
-) -> list[WaitlistEntry]:
-    """Recompute the class of these people's entries in force on
-    ``procedure_id``'s list after a fact it reads changed (``reason``: a court
-    order recorded, served or open again, a closure's priority right given,
-    used, given back or expired). Each change is audited
-    (``waitlist.reclassified``: the class before and after, the reason and
-    ``details``); the place within the class stays the moment the entry joined.
-    Returns the entries whose class changed.
-
-    Caller is in the transaction of the fact, after the slot locks it takes:
-    the entries are locked here in primary-key order (the lock order of
-    ``allocation.services.offers``: slots, entries, offers). An allocation run
-    that read the list before this commits offers by the order it read (as if
-    the change came after it). One query when the people wait on no list."""
-    entries = _entries_in_force_locked(applicant_ids=applicant_ids, procedure_id=procedure_id)
-    return _reclassified(entries, now=now, actor=actor, reason=reason, details=details)
-
-
-def _entries_in_force_locked(
-    *, applicant_ids: Collection[int], procedure_id: int
-) -> list[WaitlistEntry]:
-    return list(
-        WaitlistEntry.objects.select_for_update()
-        .filter(
-            applicant_id__in=sorted(set(applicant_ids)),
-            procedure_id=procedure_id,
-            status__in=ENTRY_IN_FORCE,
-        )
-        .order_by("pk")
-    )
-
-
-def _reclassified(
-    entries: list[WaitlistEntry],
-    *,
-    now: datetime,
-    actor: User | None,
-    reason: str,
-    details: dict | None,
-) -> list[WaitlistEntry]:
-    """``entries_reclassify`` for entries already locked."""
-    changed = dict(_classes_recompute(entries, now=now))
-    moved = [entry for entry in entries if entry.pk in changed]
-    for entry in moved:
-        entry.updated_at = now
-        WaitlistEntry.objects.filter(pk=entry.pk).update(
-            priority_class=entry.priority_class, updated_at=now
-        )
-        audit_record(
-            actor=actor,
-            action=AuditAction.WAITLIST_RECLASSIFIED,
-            applicant=entry.applicant,
-            details={
-                "entry": entry.pk,
-                "priority_class_before": changed[entry.pk],
-                "priority_class": entry.priority_class,
-                "reason": reason,
-                **(details or {}),
-            },
-        )
-    return moved
-
-
-def entries_reclassify_due(*, now: datetime | None = None) -> int:
-    """What time alone changes, caught by the beat's sweep (``allocation.
-    allocate_due``, every minute, before it offers): entries still
-    ``CANCELLED_BY_PREFECTURE`` whose closure's right expired, and entries whose
-    recorded permit came within ``WAITLIST_PERMIT_EXPIRING_DAYS``. One query
-    when there is none; then one transaction per procedure. Returns how many
-    entries changed class."""
-    now = now or timezone.now()
-    rights = rules.closure_rights_valid(now).filter(
-        applicant_id=OuterRef("applicant_id"), procedure_id=OuterRef("procedure_id")
-    )
-    stale = (
-        WaitlistEntry.objects.filter(status__in=ENTRY_IN_FORCE)
-        .filter(
-            Q(priority_class=PriorityClass.CANCELLED_BY_PREFECTURE) & ~Exists(rights)
-            | Q(
-                priority_class__gt=PriorityClass.PERMIT_EXPIRING,
-                permit_expires_on__lte=rules.permit_expiring_until(now),
-            )
-        )
-        .values_list("procedure_id", "applicant_id")
-    )
-    people: dict[int, list[int]] = {}
-    for procedure_id, applicant_id in stale:
-        people.setdefault(procedure_id, []).append(applicant_id)
-    changed = 0
-    for procedure_id, applicant_ids in sorted(people.items()):
-        with transaction.atomic():
-            changed += len(
-                entries_reclassify(
-                    applicant_ids=applicant_ids,
-                    procedure_id=procedure_id,
-                    now=now,
-                    reason=REASON_TIME,
-                )
-            )
-    return changed
-
-
-# The reasons of a change of class that booking does not send.
-REASON_TIME = "time"
-REASON_CLOSURE = "closure"
-
-
-def entries_after_closure(
-    *, closure: Closure, appointments: list[Appointment], actor: User | None, now: datetime
-) -> list[WaitlistEntry]:
-    """A closure cancelled ``appointments`` (of one slot) and gave each person a
-    priority right (``booking.signals.closure_cancelled``). Their entries in
-    force on the procedure's list move up (``entries_reclassify``); a person
-    with none, whose appointment was at a site where the list gives the
-    procedure out, is put back on it (``CANCELLED_BY_PREFECTURE``: after the
-    court orders, before everyone else), for that site, every weekday, audited
-    as joined by the closure's author and told (``entries_placed``). It is an
-    ordinary entry: they may decline what it is offered, or leave.
-
-    Caller holds the slot's lock, in the closure's transaction; no consent is
-    asked (the prefecture acts on its own cancellation), and a walk-in is
-    written to only by the channels a consent covers (notifications)."""
-    if not appointments:
-        return []
-    procedure = appointments[0].procedure
-    site_id = appointments[0].slot.site_id
-    entries = _entries_in_force_locked(
-        applicant_ids=[appointment.applicant_id for appointment in appointments],
-        procedure_id=procedure.pk,
-    )
-    _reclassified(
-        entries, now=now, actor=actor, reason=REASON_CLOSURE, details={"closure": closure.pk}
-    )
-    if (
-        not procedure.is_active
-        or booking_rules.allocation_mode(procedure.pk, site_id) != AllocationMode.QUEUE
-    ):
-        return []  # the right lets them book the priority times themselves
-    waiting = {entry.applicant_id for entry in entries}
-    to_place = {a.applicant_id: a for a in appointments if a.applicant_id not in waiting}
-    if not to_place:
-        return []
-    classes = rules.priority_classes_of(
-        procedure_id=procedure.pk, permits=dict.fromkeys(to_place), now=now
-    )
-    placed = []
-    for applicant_id, appointment in sorted(to_place.items(), key=lambda item: item[1].pk):
-        entry = _entry_for_closure(
-            appointment=appointment,
-            closure=closure,
-            actor=actor,
-            site_id=site_id,
-            priority_class=classes[applicant_id],
-            now=now,
-        )
-        if entry is not None:
-            placed.append(entry)
-    if placed:
-        allocation_after_commit([procedure.pk])
-        signals.entries_placed.send(
-            sender=WaitlistEntry, entry_ids=[entry.pk for entry in placed], now=now
-        )
-    return placed
-
-
-def _entry_for_closure(
-    *,
-    appointment: Appointment,
-    closure: Closure,
-    actor: User | None,
-    site_id: int,
-    priority_class: int,
-    now: datetime,
-) -> WaitlistEntry | None:
-    applicant = appointment.applicant
-    entry = WaitlistEntry(
-        applicant=applicant,
-        procedure_id=appointment.procedure_id,
-        identity_key=applicant.identity_key,
-        site_ids=[site_id],
-        weekdays_excluded=[],
-        priority_class=priority_class,
-        queued_at=now,
-        joined_at=now,
-        channel=Channel.AGENT,
-        created_by=actor,
-        # A walk-in's access point sees the entry as it saw the appointment.
-        access_point_id=appointment.access_point_id,
-        updated_at=now,
-    )
-    try:
-        with transaction.atomic():
-            entry.save(force_insert=True)
-    except IntegrityError as exc:
-        if "one_entry_in_force" in constraint_of(exc):
-            return None  # the same identity waits under another record
-        raise
-    audit_record(
-        actor=actor,
-        action=AuditAction.WAITLIST_JOINED,
-        applicant=applicant,
-        details={
-            "entry": entry.pk,
-            "procedure": appointment.procedure.slug,
-            "sites": [site_id],
-            "weekdays_excluded": [],
-            "priority_class": entry.priority_class,
-            "channel": Channel.AGENT.value,
-            "by": REASON_CLOSURE,
-            "closure": closure.pk,
-            "appointment": appointment.pk,
-        },
-    )
-    return entry

@@ -339,9 +339,71 @@ def test_the_sweep_drops_an_expired_right_and_raises_a_permit_come_close(
     assert _reclassified(entries[2])[-1] == (
         PriorityClass.CANCELLED_BY_PREFECTURE,
         PriorityClass.NONE,
-        "time",
+        "sweep",
     )
     assert entries_reclassify_due(now=timezone.now() + timedelta(days=6)) == 0
+
+
+def test_the_sweep_heals_a_class_no_signal_told(site, procedure, people, agent):
+    from booking.models import Injunction
+
+    entries = [_join(p, procedure, site) for p in people[:2]]
+    # An order written past the service (a join racing its recording, a hand
+    # in the admin): no signal, the class is stale.
+    Injunction.objects.create(
+        court="TA Montreuil",
+        case_number="26999",
+        ordered_on=today(),
+        deadline=today() + timedelta(days=10),
+        applicant=people[1],
+        procedure=procedure,
+        site=site,
+        recorded_by=agent,
+    )
+    assert _places(entries) == [1, 2]
+
+    assert entries_reclassify_due() == 1
+
+    assert _places(entries) == [2, 1]
+    assert _reclassified(entries[1]) == [(PriorityClass.NONE, PriorityClass.COURT_ORDER, "sweep")]
+
+
+def test_the_beat_s_allocation_sweeps_stale_classes_first(site, procedure, people):
+    from allocation.tasks import allocate_due_task
+
+    entries = [_join(p, procedure, site) for p in people[:2]]
+    _right_given(people[1], procedure, valid_until=timezone.now() + timedelta(seconds=1))
+    assert _places(entries) == [2, 1]
+    time.sleep(1.1)  # the right expires
+    queue_slot(site, procedure)
+
+    assert allocate_due_task() == 1
+
+    assert _places(entries) == [1, 2]
+    # The allocation right after the sweep offered in the new order.
+    assert Offer.objects.get(status=OfferStatus.OPEN).entry_id == entries[0].pk
+
+
+def test_the_allocation_reads_an_entry_once_when_its_class_changes_between_pages(
+    site, procedure, people, supervisor, monkeypatch
+):
+    from allocation.services import allocate
+
+    monkeypatch.setattr(allocate, "ENTRIES_PAGE", 2)
+    entries = [_join(p, procedure, site) for p in people[:4]]
+    # The last to join comes first (a renewal), then the others in order.
+    waitlist_entry_permit_set(
+        actor=supervisor, entry=entries[3].pk, permit_expires_on=timezone.localdate()
+    )
+    read = allocate._entries_in_order(procedure.pk, timezone.now(), {})
+    first = next(read)  # the first page: the renewal, the first joiner
+    assert first.entry_id == entries[3].pk
+    # Its class changes before the second page is read: it now comes last.
+    waitlist_entry_permit_set(actor=supervisor, entry=entries[3].pk, permit_expires_on=None)
+
+    rest = [candidate.entry_id for candidate in read]
+
+    assert rest == [entries[0].pk, entries[1].pk, entries[2].pk]
 
 
 def test_an_offer_already_made_stays_when_the_class_changes(site, procedure, people, agent):
