@@ -37,7 +37,7 @@ REASON_CLOSURE = "closure"
 def classes_recompute(entries: list[WaitlistEntry], *, now: datetime) -> list[tuple[int, int]]:
     """Set each entry's ``priority_class`` (entries of one procedure, locked by
     the caller) to what the facts say at ``now`` (``rules.priority_classes_of``:
-    two queries), in memory; return ``(entry id, class before)`` of those that
+    one query), in memory; return ``(entry id, class before)`` of those that
     changed, which the caller saves. A run of the allocation follows the commit
     when one moves ahead: a seat waiting goes to it in its new place."""
     if not entries:
