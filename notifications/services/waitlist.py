@@ -218,8 +218,8 @@ def offer_withdrawn_render(*, message: Message) -> None:
     )
 
 
-def entry_paused_render(*, message: Message) -> None:
-    """Fill in the text of a ``waitlist_paused`` message from its entry."""
+def _entry_of(message: Message) -> WaitlistEntry:
+    """The entry a ``waitlist_*`` message is about, with its procedure and person."""
     entry = (
         WaitlistEntry.objects.select_related("procedure", "applicant")
         .filter(pk=message.context.get("entry"))
@@ -227,34 +227,30 @@ def entry_paused_render(*, message: Message) -> None:
     )
     if entry is None:
         raise PermanentSendError("the entry no longer exists")
+    return entry
+
+
+def _account_link(entry: WaitlistEntry) -> dict:
+    """Where the person sees their place: their account's address, if they have one."""
     has_account = entry.applicant.user_id is not None
-    _fill(
-        message,
-        {
-            "procedure": entry.procedure,
-            "has_account": has_account,
-            "account_url": _account_url() if has_account else "",
-        },
-    )
+    return {"has_account": has_account, "account_url": _account_url() if has_account else ""}
+
+
+def entry_paused_render(*, message: Message) -> None:
+    """Fill in the text of a ``waitlist_paused`` message from its entry."""
+    entry = _entry_of(message)
+    _fill(message, {"procedure": entry.procedure, **_account_link(entry)})
 
 
 def entry_placed_render(*, message: Message) -> None:
     """Fill in the text of a ``waitlist_placed`` message from its entry."""
-    entry = (
-        WaitlistEntry.objects.select_related("procedure", "applicant")
-        .filter(pk=message.context.get("entry"))
-        .first()
-    )
-    if entry is None:
-        raise PermanentSendError("the entry no longer exists")
-    has_account = entry.applicant.user_id is not None
+    entry = _entry_of(message)
     _fill(
         message,
         {
             "procedure": entry.procedure,
             "site": Site.objects.filter(pk__in=entry.site_ids).order_by("name").first(),
-            "has_account": has_account,
-            "account_url": _account_url() if has_account else "",
+            **_account_link(entry),
         },
     )
 
