@@ -14,52 +14,38 @@ own, in the worker.
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import timedelta
 
+from bench.soak.periodic import Periodic
 
-class Beat:
+
+class Beat(Periodic):
     def __init__(self, *, hold: float, interval: float) -> None:
+        super().__init__(interval)
         self.hold = hold
-        self.interval = interval
         self.ticks = 0
         self.lapsed = 0  # open offers whose hold the beat ended
         self.errors: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def start(self) -> Beat:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        from django.db import connection
+    def tick(self) -> None:
         from django.utils import timezone
 
         from allocation.models import Offer, OfferStatus
         from core.tasks import task_publish
 
+        now = timezone.now()
+        self.lapsed += Offer.objects.filter(
+            status=OfferStatus.OPEN,
+            created_at__lte=now - timedelta(seconds=self.hold),
+            expires_at__gt=now,
+        ).update(expires_at=now)
         try:
-            while not self._stop.wait(self.interval):
-                now = timezone.now()
-                self.lapsed += Offer.objects.filter(
-                    status=OfferStatus.OPEN,
-                    created_at__lte=now - timedelta(seconds=self.hold),
-                    expires_at__gt=now,
-                ).update(expires_at=now)
-                try:
-                    task_publish("allocation.offers_expire", args=())
-                    task_publish("allocation.allocate_due", args=())
-                except Exception as exc:  # the broker: reported, the soak goes on
-                    self.errors.append(repr(exc))
-                self.ticks += 1
-        finally:
-            connection.close()
+            task_publish("allocation.offers_expire", args=())
+            task_publish("allocation.allocate_due", args=())
+        except Exception as exc:  # the broker: reported, the soak goes on
+            self.errors.append(repr(exc))
+        self.ticks += 1
 
     def settle(self, seconds: float = 2.0) -> None:
         """After ``stop``: let the tasks sent last finish (their offers owe messages

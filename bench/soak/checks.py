@@ -5,12 +5,12 @@ and the memory of the processes."""
 from __future__ import annotations
 
 import statistics
-import threading
 import time
 from collections import Counter
 
 from bench.soak import memory
 from bench.soak.delivery import FakeTwilio, SmtpInbox
+from bench.soak.periodic import Periodic
 
 OFFER_MADE = "offer_made"  # allocation.messages.OFFER_MADE (Django is set up later)
 
@@ -36,42 +36,25 @@ OFFER_GONE = "nothing to confirm any more"
 # --- Checks ----------------------------------------------------------------------------
 
 
-class Backlog:
+class Backlog(Periodic):
     """The outbox's backlog (owed messages not sent yet) every few seconds, in
     a thread: whether the worker keeps up with the traffic."""
 
     def __init__(self, first_id: int, interval: float = 5.0) -> None:
+        super().__init__(interval)
         self.first_id = first_id
-        self.interval = interval
         self.samples: list[tuple[float, int, int]] = []  # (seconds, waiting, sent)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def start(self) -> Backlog:
-        self.began = time.monotonic()
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        from django.db import connection
+    def tick(self) -> None:
         from django.db.models import Count, Q
 
         from notifications.models import Message, MessageStatus
 
         waiting = Q(status__in=[MessageStatus.PENDING, MessageStatus.SENDING])
-        try:
-            while not self._stop.wait(self.interval):
-                counts = Message.objects.filter(pk__gt=self.first_id).aggregate(
-                    waiting=Count("pk", filter=waiting), sent=Count("pk", filter=~waiting)
-                )
-                now = time.monotonic() - self.began
-                self.samples.append((now, counts["waiting"], counts["sent"]))
-        finally:
-            connection.close()
+        counts = Message.objects.filter(pk__gt=self.first_id).aggregate(
+            waiting=Count("pk", filter=waiting), sent=Count("pk", filter=~waiting)
+        )
+        self.samples.append((time.monotonic() - self.began, counts["waiting"], counts["sent"]))
 
     def report(self, seconds: float) -> str:
         during = [sample for sample in self.samples if sample[0] <= seconds]
@@ -85,44 +68,32 @@ class Backlog:
         )
 
 
-class Snapshots:
+class Snapshots(Periodic):
     """The waiting list's invariants (``tests/helpers/waitlist_invariants.py``)
     every few seconds during the traffic, in a thread, each time on one
     consistent snapshot of the database (a ``REPEATABLE READ`` transaction):
     every committed state must keep them, not only the last."""
 
     def __init__(self, interval: float = 10.0) -> None:
-        self.interval = interval
+        super().__init__(interval)
         self.taken = 0
         self.problems: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def start(self) -> Snapshots:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
+    def tick(self) -> None:
         from django.db import connection, transaction
 
         from tests.helpers import waitlist_invariants as invariants
 
-        try:
-            while not self._stop.wait(self.interval):
-                with transaction.atomic(), connection.cursor() as cursor:
-                    # The first statement of the transaction: one snapshot for every read.
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                    found = invariants.all_problems()
-                self.taken += 1
-                self.problems += [f"snapshot {self.taken}: {p}" for p in found[:3]]
-        except Exception as exc:  # a check that cannot run fails the soak
-            self.problems.append(f"snapshot {self.taken + 1} failed: {exc!r}")
-        finally:
-            connection.close()
+        with transaction.atomic(), connection.cursor() as cursor:
+            # The first statement of the transaction: one snapshot for every read.
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            found = invariants.all_problems()
+        self.taken += 1
+        self.problems += [f"snapshot {self.taken}: {p}" for p in found[:3]]
+
+    def failed(self, exc: Exception) -> None:
+        # A check that cannot run fails the soak.
+        self.problems.append(f"snapshot {self.taken + 1} failed: {exc!r}")
 
     def report(self) -> list[str]:
         print(
