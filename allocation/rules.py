@@ -64,6 +64,18 @@ def priority_class(
     return PriorityClass.NONE
 
 
+def priority_class_raised_sql(*, court_order: str, cancelled_by_prefecture: str) -> str:
+    """``priority_class`` in SQL from the facts the database holds, for the
+    boolean expressions ``court_order`` and ``cancelled_by_prefecture``: the
+    class they give, or NULL when neither holds (the class is then the one of
+    the permit's expiry, which the caller knows). The join's statement
+    (``allocation.statements.entry_join``) decides its entry's class with it."""
+    return (
+        f"CASE WHEN {court_order} THEN {int(PriorityClass.COURT_ORDER)} "
+        f"WHEN {cancelled_by_prefecture} THEN {int(PriorityClass.CANCELLED_BY_PREFECTURE)} END"
+    )
+
+
 def permit_expiring_until(now: datetime) -> date:
     """A permit expiring on or before this day puts its renewal in ``PERMIT_EXPIRING``."""
     return timezone.localdate(now) + timedelta(days=settings.WAITLIST_PERMIT_EXPIRING_DAYS)

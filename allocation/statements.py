@@ -23,10 +23,12 @@ Once the booking's statement has turned the held seat into the appointment,
 ``offer_accepted_write`` marks the offer accepted, the entry served and writes
 the audit row in one more statement (three through the ORM).
 
-A join writes its entry and audit row in one statement too (``entry_insert``):
-an entry the database refuses as a second one in force for the person is not
-written (``ON CONFLICT DO NOTHING``), nor its audit row, so no savepoint is
-needed to tell it apart.
+A join is one statement too (``entry_join``), its own transaction: it reads
+what the person's standing is (``allocation.services.waitlist``'s query, which
+locks the acting account ``FOR KEY SHARE``), and only if nothing refuses them
+writes the entry and its audit row. An entry the database refuses as a second
+one in force for the person is not written (``ON CONFLICT DO NOTHING``), nor
+its audit row, so no savepoint is needed to tell it apart.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from django.db import connection
 from accounts.models import User
 from accounts.suspension import suspended_locked_sql
 from allocation.models import EntryStatus, Offer, OfferStatus, WaitlistEntry
+from allocation.rules import priority_class_raised_sql
 from audit.models import AuditEvent
 from booking.models import Applicant, Horizon, Procedure, Site, Slot
 from booking.statements import insert_cte, row_record
@@ -163,33 +166,82 @@ def offer_accepted_write(
     )
 
 
+# The facts a join's statement reads of the person (``entry_join``'s
+# ``standing``), in the order of its row.
+STANDING_FACTS = (
+    "booked",
+    "blocked",
+    "suspended",
+    "seats_free",
+    "court_order",
+    "cancelled_by_prefecture",
+)
+
+
 @cache
-def _entry_statement() -> str:
+def _join_statement(standing: str) -> str:
     quote = connection.ops.quote_name
     details = quote(AuditEvent._meta.get_field("details").column)
-    entry = insert_cte(
-        "entry", WaitlistEntry, source="(SELECT 1) AS one", with_pk=False, conflict_skipped=True
+    klass = quote(WaitlistEntry._meta.get_field("priority_class").column)
+    raised = priority_class_raised_sql(
+        court_order="ok.court_order", cancelled_by_prefecture="ok.cancelled_by_prefecture"
     )
-    # The audit row says which entry: its id is known once inserted.
+    # Only a person the facts do not refuse is written.
+    ok = (
+        "(SELECT * FROM standing "
+        "WHERE NOT (standing.booked OR standing.blocked OR standing.suspended > 0)) AS ok"
+    )
+    entry = insert_cte(
+        "entry",
+        WaitlistEntry,
+        source=ok,
+        with_pk=False,
+        conflict_skipped=True,
+        taken={klass: f"COALESCE({raised}, r.{klass})"},
+        returning=f"id, {klass}",
+    )
+    # The audit row says which entry (its id is known once inserted) and its class.
     audit = insert_cte(
         "audit",
         AuditEvent,
         source="entry",
         with_pk=False,
-        taken={details: f"jsonb_set(r.{details}::jsonb, '{{entry}}', to_jsonb(entry.id))"},
+        taken={
+            details: f"jsonb_set(jsonb_set(r.{details}::jsonb, '{{entry}}', to_jsonb(entry.id)),"
+            f" '{{priority_class}}', to_jsonb(entry.{klass}))"
+        },
     )
-    return f"WITH {entry}, {audit} SELECT (SELECT id FROM entry)"  # noqa: S608
+    facts = ", ".join(f"standing.{quote(name)}" for name in STANDING_FACTS)
+    return (
+        f"WITH standing AS MATERIALIZED ({standing}), {entry}, {audit} "  # noqa: S608
+        f"SELECT {facts}, (SELECT id FROM entry), (SELECT {klass} FROM entry) FROM standing"
+    )
 
 
-def entry_insert(*, entry: WaitlistEntry, audit: AuditEvent) -> bool:
-    """Insert ``entry`` and ``audit`` (whose ``details["entry"]`` becomes the
-    entry's id) in one statement. ``False``, nothing written, when a unique
-    index refuses the entry (one in force per person and procedure)."""
-    (pk,) = prepared_run(_entry_statement(), [row_record(entry), row_record(audit)])
+def entry_join(
+    *, standing: tuple[str, list], entry: WaitlistEntry, audit: AuditEvent
+) -> tuple[dict, bool] | None:
+    """A join in one statement: read the person's ``standing`` (the SQL and
+    parameters of a query whose row is ``STANDING_FACTS``; it locks the acting
+    account), and unless it refuses them (an active appointment, a block in
+    force, a suspended account) insert ``entry`` and ``audit``, whose
+    ``details`` get the entry's id and class. The entry's class is the one of
+    a court order or a closure's right read there, else its own (the permit's).
+    Returns the facts read and whether the entry was written (not when
+    refused, nor when a unique index refuses it as a second entry in force:
+    ``ON CONFLICT DO NOTHING``), ``None`` if there is no such person."""
+    sql, params = standing
+    row = prepared_run(_join_statement(sql), [*params, row_record(entry), row_record(audit)])
+    if row is None:
+        return None
+    facts = dict(zip(STANDING_FACTS, row[: len(STANDING_FACTS)], strict=True))
+    pk, klass = row[len(STANDING_FACTS) :]
     if pk is None:
-        return False
+        return facts, False
     entry.pk = pk
+    entry.priority_class = klass
     entry._state.adding = False
     entry._state.db = connection.alias
     audit.details["entry"] = pk
-    return True
+    audit.details["priority_class"] = klass
+    return facts, True

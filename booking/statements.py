@@ -274,12 +274,14 @@ def insert_cte(
     with_pk: bool,
     taken: dict[str, str] | None = None,
     conflict_skipped: bool = False,
+    returning: str = "id",
 ) -> str:
     """The CTE ``name`` inserting one row of ``model`` per row of ``source``,
     from its JSON record (``row_record``: the CTE's one parameter); ``taken``
     maps quoted columns to the expression that gives them instead (a column of
     ``source``); ``conflict_skipped``: a row a unique index refuses is not
-    inserted (``ON CONFLICT DO NOTHING``: the CTE returns no row for it)."""
+    inserted (``ON CONFLICT DO NOTHING``: the CTE returns no row for it);
+    ``returning``: the columns the CTE gives (quoted)."""
     _, quoted = _layout(model, with_pk=with_pk)
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(quoted)
@@ -290,7 +292,7 @@ def insert_cte(
     return (
         f"{name} AS (INSERT INTO {table} ({columns}) "  # noqa: S608
         f"SELECT {values} FROM {source}, json_populate_record(NULL::{table}, %s::json) AS r "
-        f"{'ON CONFLICT DO NOTHING ' if conflict_skipped else ''}RETURNING id)"
+        f"{'ON CONFLICT DO NOTHING ' if conflict_skipped else ''}RETURNING {returning})"
     )
 
 

@@ -266,11 +266,16 @@ class PreparedQuery:
             raise ValueError(f"sentinels not found in the query's parameters: {sorted(missing)}")
         return sql, slots
 
-    def run(self, **values) -> tuple | None:
+    def statement(self, **values) -> tuple[str, list]:
+        """The SQL (the same text at every call) and this call's parameters:
+        for a statement that runs the query inside its own (a CTE)."""
         if self._compiled is None:
             self._compiled = self._compile()
         sql, slots = self._compiled
-        return prepared_run(sql, [_put(values, name, value) for name, value in slots])
+        return sql, [_put(values, name, value) for name, value in slots]
+
+    def run(self, **values) -> tuple | None:
+        return prepared_run(*self.statement(**values))
 
 
 def _put(values: dict, name: str | None, compiled: object) -> object:

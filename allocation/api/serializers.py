@@ -63,15 +63,34 @@ class WaitlistJoinSerializer(serializers.Serializer):
         "renewal whose permit expires soon comes first). An applicant's value is ignored.",
     )
 
+    # What ``allocation.api.hotpath`` read of the body, if it did (the context's
+    # ``reference``): the procedure and the sites are then taken from it.
+    @property
+    def _reference(self):
+        return self.context.get("reference")
+
     def validate_procedure(self, value: str) -> Procedure:
-        procedure = Procedure.objects.select_related("horizon").filter(slug=value).first()
+        reference = self._reference
+        if reference is not None and reference.slug == value:
+            procedure = reference.procedure
+        else:
+            procedure = Procedure.objects.select_related("horizon").filter(slug=value).first()
         if procedure is None:
             raise serializers.ValidationError(_("Unknown procedure: %(slug)s.") % {"slug": value})
         return procedure
 
     def validate_sites(self, value: list[str]) -> list[int]:
         wanted = set(value)
-        found = dict(Site.objects.filter(slug__in=wanted, is_active=True).values_list("slug", "pk"))
+        reference = self._reference
+        # The ids of the sites the list gives the procedure out at, when read with them.
+        self.queued_site_ids = None
+        if reference is not None and reference.asked == wanted:
+            found = reference.sites
+            self.queued_site_ids = reference.queued
+        else:
+            found = dict(
+                Site.objects.filter(slug__in=wanted, is_active=True).values_list("slug", "pk")
+            )
         unknown = sorted(wanted - set(found))
         if unknown:
             raise serializers.ValidationError(
@@ -166,5 +185,22 @@ class EntrySerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.SlugField()))
     def get_sites(self, view: Any) -> list[str]:
-        names = self.context.get("sites") or {}
-        return [names[pk] for pk in view.entry.site_ids if pk in names]
+        return _slugs_of(view.entry, self.context.get("sites") or {})
+
+
+def _slugs_of(entry, names: dict[int, str]) -> list[str]:
+    return [names[pk] for pk in entry.site_ids if pk in names]
+
+
+# One instance, its fields bound once (as the booking's renderer): a serializer
+# deep-copies its declared fields each time one is made, and a join's 201 is
+# rendered once per join of a storm. ``to_representation`` keeps no state.
+_ENTRY_RENDERER = EntrySerializer()
+
+
+def entry_data(view: Any, sites: dict[int, str]) -> dict:
+    """``EntrySerializer(view, context={"sites": sites}).data``, without making
+    a serializer."""
+    data = _ENTRY_RENDERER.to_representation(view)
+    data["sites"] = _slugs_of(view.entry, sites)
+    return data

@@ -30,12 +30,14 @@ from rest_framework.views import APIView
 
 from accounts.models import Role, User
 from allocation import errors, selectors, services
+from allocation.api import hotpath
 from allocation.api.serializers import (
     EntryListQuerySerializer,
     EntrySerializer,
     OfferFilterSerializer,
     OfferSerializer,
     WaitlistJoinSerializer,
+    entry_data,
 )
 from allocation.models import ENTRY_IN_FORCE, Offer, WaitlistEntry
 from booking import errors as booking_errors
@@ -159,16 +161,19 @@ def _offer_rendered(user: User, pk: int) -> dict:
 # --- Joining: the one function ------------------------------------------------------------
 
 
-def waitlist_join_request(request: Request) -> tuple[WaitlistEntry, dict[int, str]]:
+def waitlist_join_request(
+    request: Request, reference: hotpath.JoinReference | None = None
+) -> tuple[WaitlistEntry, dict[int, str]]:
     """Everything a join by API does between parsing and rendering: check the
     body, pick the person, call ``waitlist_join``. A check that must pass before
     anyone joins (the proof-of-work challenge) is one call at the top here.
+    ``reference``: what ``hotpath.prefetch`` read of the body, if anything.
     Returns the entry and the slugs of its sites by id."""
     if request.user.role == Role.APPLICANT:
         # A person joining themselves solves the proof-of-work, as for a booking;
         # staff joining someone do not.
         antibot_require(request)
-    body = WaitlistJoinSerializer(data=request.data)
+    body = WaitlistJoinSerializer(data=request.data, context={"reference": reference})
     body.is_valid(raise_exception=True)
     data = body.validated_data
     applicant = _person(request, data.get("applicant"))
@@ -180,6 +185,7 @@ def waitlist_join_request(request: Request) -> tuple[WaitlistEntry, dict[int, st
         weekdays_excluded=data["weekdays_excluded"],
         permit_expires_on=data.get("permit_expires_on"),
         channel=Channel.API,
+        queue_site_ids=body.queued_site_ids,
     )
     return entry, body.site_slugs
 
@@ -191,6 +197,14 @@ class WaitlistView(APIView):
     permission_classes = [permissions.IsAuthenticated]
     # The writes only (joining); reading one's entries is not counted.
     throttle_scope = "waitlist_join"
+
+    def perform_authentication(self, request: Request) -> None:
+        """For a join by token, the token, the procedure and the sites asked
+        for are read in one statement (``hotpath``): DRF then authenticates
+        from that read and ``post`` takes the procedure and the sites from it."""
+        if request.method == "POST":
+            self._join_prefetched = hotpath.prefetch(request._request)
+        super().perform_authentication(request)
 
     @extend_schema(
         operation_id="waitlist_list",
@@ -282,13 +296,13 @@ class WaitlistView(APIView):
         tags=["waiting list"],
     )
     def post(self, request: Request) -> Response:
-        entry, site_slugs = waitlist_join_request(request)
+        entry, site_slugs = waitlist_join_request(request, getattr(self, "_join_prefetched", None))
         # The new entry as written, without its place: counting the people
         # before it reads the whole list, which a storm of joins would do once
         # per join. The entry's own address (``Location``) gives the place.
         view = selectors.EntryView(entry=entry, position=None, weeks_estimate=None, offer=None)
         return Response(
-            EntrySerializer(view, context={"sites": site_slugs}).data,
+            entry_data(view, site_slugs),
             status=status.HTTP_201_CREATED,
             headers={"Location": reverse("api:waitlist-entry", args=[entry.pk])},
         )

@@ -110,9 +110,7 @@ def _standing_query(*, applicant_id: int, procedure_id: int, actor_id: int, now:
             seats_free=Exists(queue_seats_free(now).filter(procedure_id=procedure_id)),
             **rules.priority_facts(procedure_id=procedure_id, now=now),
         )
-        .values_list(
-            "booked", "blocked", "suspended", "seats_free", "court_order", "cancelled_by_prefecture"
-        )
+        .values_list(*statements.STANDING_FACTS)
     )
 
 
@@ -121,39 +119,21 @@ _STANDING = PreparedQuery(
 )
 
 
-def _standing(*, actor: User, applicant: Applicant, procedure: Procedure, now: datetime) -> dict:
-    """In one read, what a join must know of the person for ``procedure``: the
-    facts of their priority class (``rules.priority_facts``), whether a seat of
-    the list waits to be offered (``queue_seats_free``), and it is refused
-    while they hold an active appointment (``AlreadyBooked``) or a block is in
-    force (its refusal: ``booking.rules.block_refusal``, read again only then).
-    The acting account's row is locked ``FOR KEY SHARE`` in the same read
-    (``accounts.suspension``): a suspension in flight makes the join wait, then
-    refuse (``AccountSuspended``); one that comes after waits for the join and
-    takes the entry off the list. Compiled once, run prepared."""
-    row = _STANDING.run(
-        applicant_id=applicant.pk, procedure_id=procedure.pk, actor_id=actor.pk, now=now
-    )
-    if row is None:
-        raise booking_errors.ApplicantNotFound()
-    found = dict(
-        zip(
-            ("booked", "blocked", "suspended", "seats_free", "court_order", "cancelled"),
-            row,
-            strict=True,
-        )
-    )
-    if found["suspended"]:
-        raise AccountSuspended()
-    if found["blocked"]:
-        refusal = booking_rules.block_refusal(
+def _refusal(facts: dict, *, applicant: Applicant, procedure: Procedure, now: datetime):
+    """What the facts of a join's read refuse (``_standing_query``), if
+    anything: the acting account suspended while the request ran
+    (``AccountSuspended``), a block in force (its refusal:
+    ``booking.rules.block_refusal``, read again only then; ``None`` if lifted
+    since), an active appointment (``AlreadyBooked``)."""
+    if facts["suspended"]:
+        return AccountSuspended()
+    if facts["blocked"]:
+        return booking_rules.block_refusal(
             applicant_id=applicant.pk, procedure_id=procedure.pk, now=now
         )
-        if refusal is not None:
-            raise refusal
-    if found["booked"]:
-        raise booking_errors.AlreadyBooked()
-    return found
+    if facts["booked"]:
+        return booking_errors.AlreadyBooked()
+    return None
 
 
 def waitlist_join(
@@ -165,13 +145,16 @@ def waitlist_join(
     weekdays_excluded: Collection[int] = (),
     permit_expires_on: date | None = None,
     channel: str = Channel.WEB,
+    queue_site_ids: Collection[int] | None = None,
 ) -> WaitlistEntry:
     """Put ``applicant`` on ``procedure``'s waiting list for the sites they can
     reach (those of ``site_ids`` the list gives out: ``NotGivenOutByList`` if
     none) and the weekdays they can come. Refused while they hold an active
     appointment for it (``AlreadyBooked``), are on its list already
     (``AlreadyWaiting``) or are blocked from booking it. Seats waiting to be
-    offered are offered after the commit."""
+    offered are offered after the commit. ``queue_site_ids``: which of
+    ``site_ids`` the list gives out, when the caller read it already (with
+    ``booking.rules.allocation_mode_sql``); else read here (``queue_sites``)."""
     now = timezone.now()
     site_ids = sorted({int(site_id) for site_id in site_ids})
     excluded = sorted({int(day) for day in weekdays_excluded})
@@ -183,60 +166,80 @@ def waitlist_join(
         raise booking_errors.ProcedureNotSelfBookable()
     if not booking_rules.document_accepted(procedure, applicant.document_type):
         raise booking_errors.DocumentNotAccepted(required=procedure.get_required_document_display())
-    listed = {site.pk for site in queue_sites(procedure)}
+    if queue_site_ids is not None:
+        listed = set(queue_site_ids)
+    else:
+        listed = {site.pk for site in queue_sites(procedure)}
     site_ids = [site_id for site_id in site_ids if site_id in listed]
     if not site_ids:
         raise errors.NotGivenOutByList()
     _check_actor(actor=actor, applicant=applicant, site_ids=site_ids)
     if permit_expires_on is not None and actor.role == Role.APPLICANT:
         permit_expires_on = None  # staff record it, having seen the permit
-    with transaction.atomic():
-        standing = _standing(actor=actor, applicant=applicant, procedure=procedure, now=now)
-        details = _acting(actor=actor, applicant=applicant, event=signals.JOINED, now=now)
-        entry = WaitlistEntry(
-            applicant=applicant,
-            procedure=procedure,
-            identity_key=applicant.identity_key,
-            site_ids=site_ids,
-            weekdays_excluded=excluded,
+    # A mediator's consent is read first (it only reads): the rest is one
+    # statement, its own transaction (``statements.entry_join``).
+    details = _acting(actor=actor, applicant=applicant, event=signals.JOINED, now=now)
+    entry = WaitlistEntry(
+        applicant=applicant,
+        procedure=procedure,
+        identity_key=applicant.identity_key,
+        site_ids=site_ids,
+        weekdays_excluded=excluded,
+        permit_expires_on=permit_expires_on,
+        # The class of the permit's expiry: the statement raises it for a court
+        # order or a closure's right it reads (``rules.priority_class_raised_sql``).
+        priority_class=rules.priority_class(
+            court_order=False,
+            cancelled_by_prefecture=False,
             permit_expires_on=permit_expires_on,
-            priority_class=rules.priority_class(
-                court_order=standing["court_order"],
-                cancelled_by_prefecture=standing["cancelled"],
-                permit_expires_on=permit_expires_on,
-                now=now,
-            ),
-            queued_at=now,
-            joined_at=now,
-            channel=channel,
-            created_by=actor if actor.is_authenticated else None,
-            access_point_id=details.get("access_point"),
-            updated_at=now,
-        )
-        audit = audit_event(
-            actor=actor,
-            action=AuditAction.WAITLIST_JOINED,
-            applicant=applicant,
-            details={
-                "entry": None,  # the entry's id, once written
-                "procedure": procedure.slug,
-                "sites": site_ids,
-                "weekdays_excluded": excluded,
-                "priority_class": entry.priority_class,
-                "channel": channel,
-                **details,
-            },
-        )
-        # One statement: the entry and its audit row, or nothing when the
-        # person already has an entry in force (a unique index).
-        if not statements.entry_insert(entry=entry, audit=audit):
+            now=now,
+        ),
+        queued_at=now,
+        joined_at=now,
+        channel=channel,
+        created_by=actor if actor.is_authenticated else None,
+        access_point_id=details.get("access_point"),
+        updated_at=now,
+    )
+    audit = audit_event(
+        actor=actor,
+        action=AuditAction.WAITLIST_JOINED,
+        applicant=applicant,
+        details={
+            "entry": None,  # the entry's id and class, once written
+            "procedure": procedure.slug,
+            "sites": site_ids,
+            "weekdays_excluded": excluded,
+            "priority_class": None,
+            "channel": channel,
+            **details,
+        },
+    )
+    standing = _STANDING.statement(
+        applicant_id=applicant.pk, procedure_id=procedure.pk, actor_id=actor.pk, now=now
+    )
+    # Twice at most: a block lifted between the statement and the read of its
+    # refusal refused a join it no longer refuses.
+    for _attempt in range(2):
+        written = statements.entry_join(standing=standing, entry=entry, audit=audit)
+        if written is None:
+            raise booking_errors.ApplicantNotFound()
+        facts, inserted = written
+        if inserted:
+            break
+        refusal = _refusal(facts, applicant=applicant, procedure=procedure, now=now)
+        if refusal is not None:
+            raise refusal
+        if not (facts["blocked"] or facts["suspended"] or facts["booked"]):
             raise errors.AlreadyWaiting()
-        if standing["seats_free"]:
-            # Only when a seat waits (rare in a scarce procedure): a storm of joins
-            # must not become a storm of allocation runs. A seat freed meanwhile
-            # runs its own allocation; the beat's sweep (every minute) catches
-            # the rest.
-            allocation_after_commit([procedure.pk])
+    else:
+        raise errors.AlreadyWaiting()  # pragma: no cover - a block lifted twice over
+    if facts["seats_free"]:
+        # Only when a seat waits (rare in a scarce procedure): a storm of joins
+        # must not become a storm of allocation runs. A seat freed meanwhile
+        # runs its own allocation; the beat's sweep (every minute) catches
+        # the rest. After the commit: at once when no transaction is open.
+        allocation_after_commit([procedure.pk])
     return entry
 
 

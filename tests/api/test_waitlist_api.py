@@ -537,11 +537,11 @@ def test_waitlist_api_queries_are_bounded(
         assert staff.get(WAITLIST, {"applicant": applicant.pk}).status_code == 200
     with django_assert_max_num_queries(6):
         assert api.get(f"{WAITLIST}{entries[0].pk}/").status_code == 200
-    # The token; the procedure and sites; the service (modes, sites, blocks, the
-    # appointment, the priority class, the insert and its audit row, in a transaction);
-    # the rendering (its offer, place and pace, the sites). Not one per person waiting.
-    # 20: with the one asking whether a seat waits to be offered after the join.
-    with django_assert_max_num_queries(20):
+    # The token with the procedure, the sites and their modes; one statement that
+    # reads the person's standing (an appointment, a block, the priority class, a
+    # seat waiting) and writes the entry and its audit row. Not one per person
+    # waiting (``tests/allocation/test_join_hotpath.py`` counts them exactly).
+    with django_assert_max_num_queries(2):
         assert _join(newcomer, fourth, site).status_code == 201
     # The token; the page of offers with their slot, site, procedure and appointment.
     with django_assert_max_num_queries(2):

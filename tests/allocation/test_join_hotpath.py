@@ -1,0 +1,287 @@
+"""A join is two statements: the token read with the procedure and the sites
+asked for (``allocation.api.hotpath``), then one statement that reads the
+person's standing, locks the acting account and writes the entry with its
+audit row (``allocation.statements.entry_join``). What it decides is what the
+rules decide: the allocation mode (``booking.rules.allocation_mode_sql``
+against ``allocation_mode``), the priority class (court order, closure's
+right, permit), the refusals, and the answers of a body it does not read."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from allocation.api.serializers import EntrySerializer, entry_data
+from allocation.models import PriorityClass, WaitlistEntry
+from allocation.selectors import EntryView
+from allocation.services import waitlist_join
+from audit.models import AuditAction, AuditEvent
+from booking.models import AllocationMode, AllocationPolicy, BlockReason, BookingBlock
+from booking.rules import allocation_mode, allocation_mode_sql
+from tests import factories
+from tests.allocation.conftest import person
+from tests.helpers.api_clients import token_client
+from tests.helpers.injunctions import record
+
+pytestmark = pytest.mark.django_db
+
+WAITLIST = "/api/v1/waitlist/"
+
+
+@pytest.fixture
+def applicant(db):
+    return person()
+
+
+@pytest.fixture
+def api(applicant):
+    return token_client(applicant.user)
+
+
+def _join(api, procedure, *sites, **extra):
+    body = {"procedure": procedure.slug, "sites": [site.slug for site in sites], **extra}
+    return api.post(WAITLIST, body, format="json")
+
+
+def _joined_event(entry) -> AuditEvent:
+    return AuditEvent.objects.get(action=AuditAction.WAITLIST_JOINED, details__entry=entry.pk)
+
+
+# --- Two statements ---------------------------------------------------------------------
+
+
+def test_an_applicants_join_by_token_is_two_statements(api, procedure, site):
+    with CaptureQueriesContext(connection) as queries:
+        response = _join(api, procedure, site)
+
+    assert response.status_code == 201, response.content
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert len(statements) == 2, statements
+    # The token, its account and identity, with the procedure and the sites asked for.
+    assert '"booking_procedure" p' in statements[0]
+    assert '"booking_site" st' in statements[0]
+    # The standing and the two rows, in one statement.
+    assert statements[1].startswith("WITH standing AS MATERIALIZED")
+    entry = WaitlistEntry.objects.get(pk=response.json()["id"])
+    assert entry.site_ids == [site.pk]
+    assert response["Location"].endswith(f"{WAITLIST}{entry.pk}/")
+    assert _joined_event(entry).details["priority_class"] == PriorityClass.NONE
+
+
+def test_the_201_is_what_the_serializer_renders(applicant, procedure, site):
+    entry = waitlist_join(
+        actor=applicant.user, applicant=applicant, procedure=procedure, site_ids=[site.pk]
+    )
+    view = EntryView(entry=entry, position=None, weeks_estimate=None, offer=None)
+    sites = {site.pk: site.slug}
+
+    assert entry_data(view, sites) == EntrySerializer(view, context={"sites": sites}).data
+    assert entry_data(view, sites)["sites"] == [site.slug]
+
+
+# --- The mode, as the rulebook decides it ----------------------------------------------
+
+
+def _mode_in_sql(procedure, site) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {allocation_mode_sql(str(procedure.pk), str(site.pk))}")
+        return cursor.fetchone()[0]
+
+
+def test_the_mode_in_sql_is_the_rulebooks_for_every_kind_of_policy():
+    site, other = factories.SiteFactory(), factories.SiteFactory()
+    none = factories.ProcedureFactory()
+    queued = factories.ProcedureFactory()
+    AllocationPolicy.objects.create(procedure=queued, mode=AllocationMode.QUEUE)
+    # The procedure queued, one site open.
+    mixed = factories.ProcedureFactory()
+    AllocationPolicy.objects.create(procedure=mixed, mode=AllocationMode.QUEUE)
+    AllocationPolicy.objects.create(procedure=mixed, site=other, mode=AllocationMode.OPEN)
+    # The procedure open by default, one site queued.
+    one_site = factories.ProcedureFactory()
+    AllocationPolicy.objects.create(procedure=one_site, site=other, mode=AllocationMode.QUEUE)
+
+    found = {
+        (procedure.pk, where.pk): _mode_in_sql(procedure, where)
+        for procedure in (none, queued, mixed, one_site)
+        for where in (site, other)
+    }
+
+    assert found == {key: allocation_mode(*key) for key in found}
+    assert set(found.values()) == {AllocationMode.OPEN, AllocationMode.QUEUE}
+
+
+def test_sites_whose_capacity_is_not_given_out_by_the_list_are_left_out(api, procedure, site):
+    open_site = factories.SiteFactory()
+    AllocationPolicy.objects.create(procedure=procedure, site=open_site, mode=AllocationMode.OPEN)
+
+    both = _join(api, procedure, site, open_site)
+    assert both.status_code == 201, both.content
+    assert both.json()["sites"] == [site.slug]
+    WaitlistEntry.objects.all().delete()
+
+    only_open = _join(api, procedure, open_site)
+    assert only_open.status_code == 409
+    assert only_open.json()["code"] == "not_given_out_by_list"
+    assert not WaitlistEntry.objects.exists()
+
+
+# --- Bodies the read takes, and bodies it leaves to the serializer ---------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code", "said"),
+    [
+        ({"procedure": "nowhere"}, 400, "invalid", "procedure"),
+        ({"sites": ["nowhere"]}, 400, "invalid", "sites"),
+        ({"sites": []}, 400, "invalid", "sites"),
+        ({"sites": ["bad slug!"]}, 400, "invalid", "sites"),
+        ({"procedure": "x" * 60}, 400, "invalid", "procedure"),
+        ({"weekdays_excluded": [1, 2, 3, 4, 5, 6, 7]}, 400, "invalid", "weekdays_excluded"),
+        ({"weekdays_excluded": [8]}, 400, "invalid", "weekdays_excluded"),
+        # A padded slug is trimmed by the serializer: not what the read looked up.
+        ({"sites": [" {site} "]}, 201, None, None),
+        ({"sites": ["{site}", "{site}"]}, 201, None, None),
+        ({"weekdays_excluded": [6, 7, 6]}, 201, None, None),
+    ],
+)
+def test_a_join_answers_as_the_serializer_decides(api, procedure, site, change, status, code, said):
+    body = {"procedure": procedure.slug, "sites": [site.slug]}
+    body.update(
+        {
+            key: [v.format(site=site.slug) if isinstance(v, str) else v for v in value]
+            if isinstance(value, list)
+            else value
+            for key, value in change.items()
+        }
+    )
+
+    response = api.post(WAITLIST, body, format="json")
+
+    assert response.status_code == status, response.content
+    if code is None:
+        entry = WaitlistEntry.objects.get()
+        assert entry.site_ids == [site.pk]
+        return
+    assert response.json()["code"] == code
+    assert list(response.json()["fields"]) == [said]
+    assert not WaitlistEntry.objects.exists()
+
+
+def test_an_inactive_site_is_unknown(api, procedure, site):
+    site.is_active = False
+    site.save(update_fields=["is_active"])
+
+    response = _join(api, procedure, site)
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["sites"]
+    assert site.slug in response.json()["fields"]["sites"][0]
+
+
+def test_an_unknown_token_is_refused_without_writing(procedure, site):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+
+    response = _join(client, procedure, site)
+
+    assert response.status_code == 401
+    assert not WaitlistEntry.objects.exists()
+
+
+# --- What the statement decides -----------------------------------------------------------
+
+
+def test_a_person_with_a_court_order_joins_ahead(api, applicant, procedure, site):
+    agent = factories.AgentFactory(sites=[site])
+    record(agent, applicant, procedure, site)
+
+    response = _join(api, procedure, site)
+
+    assert response.status_code == 201, response.content
+    entry = WaitlistEntry.objects.get(pk=response.json()["id"])
+    assert entry.priority_class == PriorityClass.COURT_ORDER
+    assert _joined_event(entry).details["priority_class"] == PriorityClass.COURT_ORDER
+
+
+def test_a_person_holding_a_closures_right_joins_after_court_orders(
+    api, applicant, procedure, site
+):
+    factories.PriorityRightFactory(applicant=applicant, procedure=procedure)
+
+    response = _join(api, procedure, site)
+
+    entry = WaitlistEntry.objects.get(pk=response.json()["id"])
+    assert entry.priority_class == PriorityClass.CANCELLED_BY_PREFECTURE
+    assert _joined_event(entry).details["priority_class"] == PriorityClass.CANCELLED_BY_PREFECTURE
+
+
+def test_an_expired_or_used_right_gives_no_class(api, applicant, procedure, site):
+    factories.PriorityRightFactory(
+        applicant=applicant, procedure=procedure, valid_until=timezone.now() - timedelta(hours=1)
+    )
+    factories.PriorityRightFactory(applicant=applicant, procedure=procedure, used_at=timezone.now())
+
+    response = _join(api, procedure, site)
+
+    assert WaitlistEntry.objects.get(pk=response.json()["id"]).priority_class == PriorityClass.NONE
+
+
+def test_a_permit_expiring_soon_counts_below_a_court_order(applicant, procedure, site):
+    agent = factories.AgentFactory(sites=[site])
+    soon = timezone.localdate() + timedelta(days=10)
+    renewal = person()
+
+    expiring = waitlist_join(
+        actor=agent,
+        applicant=renewal,
+        procedure=procedure,
+        site_ids=[site.pk],
+        permit_expires_on=soon,
+    )
+    record(agent, applicant, procedure, site)
+    ordered = waitlist_join(
+        actor=agent,
+        applicant=applicant,
+        procedure=procedure,
+        site_ids=[site.pk],
+        permit_expires_on=soon,
+    )
+
+    assert expiring.priority_class == PriorityClass.PERMIT_EXPIRING
+    assert ordered.priority_class == PriorityClass.COURT_ORDER
+    assert _joined_event(expiring).details["priority_class"] == PriorityClass.PERMIT_EXPIRING
+    assert WaitlistEntry.objects.get(pk=ordered.pk).priority_class == PriorityClass.COURT_ORDER
+
+
+def test_a_block_refuses_the_join_and_writes_nothing(api, applicant, procedure, site):
+    BookingBlock.objects.create(
+        applicant=applicant,
+        procedure=procedure,
+        reason=BlockReason.CANCELLED,
+        until=timezone.now() + timedelta(hours=2),
+    )
+
+    response = _join(api, procedure, site)
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "cancel_cooling"
+    assert not WaitlistEntry.objects.exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.WAITLIST_JOINED).exists()
+
+
+def test_a_second_join_writes_neither_entry_nor_audit_row(api, procedure, site):
+    assert _join(api, procedure, site).status_code == 201
+
+    again = _join(api, procedure, site)
+
+    assert again.status_code == 409
+    assert again.json()["code"] == "already_waiting"
+    assert WaitlistEntry.objects.count() == 1
+    assert AuditEvent.objects.filter(action=AuditAction.WAITLIST_JOINED).count() == 1
