@@ -11,6 +11,11 @@ then authenticates from that read, the body's serializer takes the procedure
 and the sites from it (``JoinReference``), and the service what the list
 gives out: three reads through the ORM fewer, and no compiling of them.
 
+A body plainly valid (``join_validated``: slugs as typed, each site found,
+weekdays as integers) skips the serializer, whose making and checks cost a
+quarter of a join's CPU: it gives what the serializer would have given. Any
+other body goes through the serializer, which answers it, errors included.
+
 Anything else (staff naming a person, another body, another authentication)
 reads as before: the answers, errors included, are the same either way.
 """
@@ -18,12 +23,14 @@ reads as before: the answers, errors included, are the same either way.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 
 from django.db import connection
 from django.http import HttpRequest
 
+from allocation.api.serializers import MAX_SITES
 from booking.api.authentication import Joined, token_lookup_joined, token_prefetched
 from booking.models import AllocationMode, Procedure, Site
 from booking.rules import allocation_mode_sql
@@ -33,7 +40,10 @@ from core.db import JoinedRow
 _KEYS = frozenset({"procedure", "sites", "weekdays_excluded"})
 # A larger body is not an applicant's join of a few sites: read as usual.
 _MAX_BODY = 4096
-_MAX_SITES = 50
+_MAX_SITES = MAX_SITES  # the serializer's
+# What ``WaitlistJoinSerializer`` accepts of a slug as typed (its ``SlugField``
+# trims first: a padded slug is the serializer's to read).
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,7 @@ class JoinReference:
     asked: frozenset[str]
     sites: dict[str, int]
     queued: frozenset[int]
+    body: dict
 
 
 @cache
@@ -93,7 +104,11 @@ def _body(request: HttpRequest) -> dict | None:
     slug, sites = data.get("procedure"), data.get("sites")
     if not isinstance(slug, str) or not isinstance(sites, list):
         return None
-    if not 0 < len(sites) <= _MAX_SITES or not all(isinstance(s, str) for s in sites):
+    if not 0 < len(sites) <= _MAX_SITES:
+        return None
+    # Only slugs as typed reach the statement: nothing the database would refuse
+    # (a NUL, a lone surrogate) nor anything the serializer would trim.
+    if not all(isinstance(s, str) and _SLUG.fullmatch(s) for s in (slug, *sites)):
         return None
     return data
 
@@ -123,4 +138,32 @@ def prefetch(request: HttpRequest) -> JoinReference | None:
         asked=asked,
         sites=dict(zip(slugs or (), ids or (), strict=True)),
         queued=frozenset(pk for pk, listed in zip(ids or (), queued or (), strict=True) if listed),
+        body=data,
     )
+
+
+def _weekday(value) -> bool:
+    return type(value) is int and 1 <= value <= 7
+
+
+def join_validated(reference: JoinReference) -> dict | None:
+    """The serializer's ``validated_data`` and slugs of the sites by id, for
+    the body ``reference`` read when it is plainly valid (``None`` otherwise:
+    the serializer decides). Accepts only what ``WaitlistJoinSerializer``
+    accepts, and gives what it gives (a property test holds it to that)."""
+    body = reference.body
+    # The slugs are as typed (``_body``): each must name what was found.
+    if reference.procedure is None or not all(slug in reference.sites for slug in body["sites"]):
+        return None
+    days = body.get("weekdays_excluded", [])
+    if not isinstance(days, list) or len(days) > 7 or not all(_weekday(day) for day in days):
+        return None
+    if len(set(days)) >= 7:
+        return None
+    found = {slug: reference.sites[slug] for slug in reference.asked}
+    return {
+        "procedure": reference.procedure,
+        "sites": sorted(found.values()),
+        "weekdays_excluded": sorted(set(days)),
+        "site_slugs": {pk: slug for slug, pk in found.items()},
+    }

@@ -173,9 +173,14 @@ def waitlist_join_request(
         # A person joining themselves solves the proof-of-work, as for a booking;
         # staff joining someone do not.
         antibot_require(request)
-    body = WaitlistJoinSerializer(data=request.data, context={"reference": reference})
-    body.is_valid(raise_exception=True)
-    data = body.validated_data
+    plain = hotpath.join_validated(reference) if reference is not None else None
+    if plain is not None:
+        # What the serializer would give (``hotpath.join_validated``), without making it.
+        data, site_slugs, queued = plain, plain["site_slugs"], reference.queued
+    else:
+        body = WaitlistJoinSerializer(data=request.data, context={"reference": reference})
+        body.is_valid(raise_exception=True)
+        data, site_slugs, queued = body.validated_data, body.site_slugs, body.queued_site_ids
     applicant = _person(request, data.get("applicant"))
     entry = services.waitlist_join(
         actor=request.user,
@@ -185,9 +190,9 @@ def waitlist_join_request(
         weekdays_excluded=data["weekdays_excluded"],
         permit_expires_on=data.get("permit_expires_on"),
         channel=Channel.API,
-        queue_site_ids=body.queued_site_ids,
+        queue_site_ids=queued,
     )
-    return entry, body.site_slugs
+    return entry, site_slugs
 
 
 # --- The waiting list -----------------------------------------------------------------------
