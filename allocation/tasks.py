@@ -15,10 +15,13 @@ def allocate_task(procedure_id: int) -> int:
 @shared_task(name="allocation.allocate_due", ignore_result=True, time_limit=600)
 def allocate_due_task() -> int:
     """Every minute: the classes time changed (a closure's right expired, a
-    permit come within the window: ``entries_reclassify_due``), then the
-    procedures whose list has seats to offer (capacity that became visible at
-    its moment, a run whose publish was lost)."""
+    permit come within the window: ``entries_reclassify_due``), the offers made
+    to people who booked the procedure meanwhile
+    (``offers_of_the_booked_withdraw``), then the procedures whose list has
+    seats to offer (capacity that became visible at its moment, a run whose
+    publish was lost)."""
     services.entries_reclassify_due()
+    services.offers_of_the_booked_withdraw()
     return sum(
         len(services.offers_allocate(procedure_id=procedure_id))
         for procedure_id in selectors.procedures_with_seats_to_offer()

@@ -12,6 +12,7 @@ from allocation.services.offers import (
     offer_decline_by_link,
     offer_slots_lock,
     offers_expire_due,
+    offers_of_the_booked_withdraw,
     offers_withdraw,
 )
 from allocation.services.priority import (
@@ -42,6 +43,7 @@ __all__ = [
     "offer_slots_lock",
     "offers_allocate",
     "offers_expire_due",
+    "offers_of_the_booked_withdraw",
     "offers_withdraw",
     "queue_sites",
     "waitlist_entry_permit_set",

@@ -11,7 +11,8 @@ later one sends them to the end of their group); ``offers_expire_due`` does the
 same for offers nobody answered in time, and pauses an entry after
 ``WAITLIST_PAUSE_AFTER_EXPIRIES`` of them. Every seat given back is offered
 again after the commit. Offers the prefecture takes back are withdrawn
-(``offers_withdraw``, ``holds_withdraw``).
+(``offers_withdraw``, ``holds_withdraw``), and so are those made to someone
+who booked the procedure meanwhile (``offers_of_the_booked_withdraw``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections import Counter
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
 from accounts.errors import AccountSuspended
@@ -38,7 +39,9 @@ from allocation.services.scheduling import allocation_after_commit
 from audit.models import AuditAction, AuditEvent
 from audit.services import audit_event, audit_record
 from booking import availability_cache
+from booking import errors as booking_errors
 from booking.models import (
+    ACTIVE_STATUSES,
     Appointment,
     Channel,
     Slot,
@@ -102,32 +105,44 @@ def offer_accept_by_link(*, offer: Offer | int, channel: str = Channel.WEB) -> A
 def _accept(*, actor: User | None, offer: Offer | int, channel: str) -> Appointment:
     now = timezone.now()
     offer_id = offer if isinstance(offer, int) else offer.pk
+    refused: booking_errors.AlreadyBooked | None = None
     with transaction.atomic():
         locked = _offer_locked(actor=actor, offer_id=offer_id)
         _open_checked(locked, now)
-        appointment = appointment_book_held(
-            actor=actor,
-            applicant=locked.applicant,
-            slot_id=locked.slot_id,
-            channel=channel,
-            slot=locked.slot,
-        )
-        statements.offer_accepted_write(
-            offer=locked,
-            appointment_id=appointment.pk,
-            now=now,
-            audit=audit_event(
+        try:
+            appointment = appointment_book_held(
                 actor=actor,
-                action=AuditAction.OFFER_ACCEPTED,
-                appointment=appointment,
-                details={
-                    "offer": locked.pk,
-                    "entry": locked.entry_id,
-                    "slot": locked.slot_id,
-                    **({"by": "link"} if actor is None else {}),
-                },
-            ),
-        )
+                applicant=locked.applicant,
+                slot_id=locked.slot_id,
+                channel=channel,
+                slot=locked.slot,
+            )
+        except booking_errors.AlreadyBooked as error:
+            # The person booked the procedure while the seat was offered (their
+            # booking committing as the allocation read the list): the seat goes
+            # to the next person now, not when the offer expires, and their
+            # place is kept. The booking's savepoint kept this transaction.
+            offers_withdraw(offers=Offer.objects.filter(pk=locked.pk), reason="booked", now=now)
+            refused = error
+        else:
+            statements.offer_accepted_write(
+                offer=locked,
+                appointment_id=appointment.pk,
+                now=now,
+                audit=audit_event(
+                    actor=actor,
+                    action=AuditAction.OFFER_ACCEPTED,
+                    appointment=appointment,
+                    details={
+                        "offer": locked.pk,
+                        "entry": locked.entry_id,
+                        "slot": locked.slot_id,
+                        **({"by": "link"} if actor is None else {}),
+                    },
+                ),
+            )
+    if refused is not None:
+        raise refused
     return appointment
 
 
@@ -262,12 +277,16 @@ def _slots_lock(slot_ids) -> None:
     )
 
 
+# Why an offer may be withdrawn by the person's own doing: they are not told.
+OWN_DOING = frozenset({"left", "booked"})
+
+
 def offers_withdraw(*, offers: QuerySet[Offer], reason: str, now: datetime) -> int:
-    """Withdraw open offers that are not the person's doing (``reason``: the
-    person left, a closure, a change of mode): seats given back, the people
-    told (``offers_ended``), the seats offered again after the commit. Caller
-    is in a transaction and holds the slots' locks (``offer_slots_lock`` first
-    when it locks entries)."""
+    """Withdraw open offers (``reason``: the person left the list or booked the
+    procedure meanwhile, a closure, a change of mode): seats given back, the
+    people told unless it was their doing (``OWN_DOING``; ``offers_ended``),
+    the seats offered again after the commit. Caller is in a transaction and
+    holds the slots' locks (``offer_slots_lock`` first when it locks entries)."""
     ended = list(
         offers.filter(status=OfferStatus.OPEN)
         .select_for_update(of=("self",))
@@ -283,11 +302,38 @@ def offers_withdraw(*, offers: QuerySet[Offer], reason: str, now: datetime) -> i
     AuditEvent.objects.bulk_create(
         [_offer_audit(offer, AuditAction.OFFERS_WITHDRAWN, reason=reason) for offer in ended]
     )
-    if reason != "left":
+    if reason not in OWN_DOING:
         signals.offers_ended.send(sender=Offer, offers=ended, reason=reason, now=now)
     allocation_after_commit({offer.procedure_id for offer in ended})
     availability_cache.capacity_changed()
     return len(ended)
+
+
+def offers_of_the_booked_withdraw(*, now: datetime | None = None) -> int:
+    """Withdraw the open offers whose person holds an active appointment for
+    the offer's procedure (a booking that committed while the allocation read
+    the list, which it reads without that person then): each seat goes to the
+    next person, the place is kept. The beat runs it each minute before it
+    allocates (``allocation.tasks.allocate_due_task``); an accept refused as
+    ``AlreadyBooked`` does it for its offer at once."""
+    now = now or timezone.now()
+    stale = Offer.objects.filter(status=OfferStatus.OPEN).filter(
+        Exists(
+            Appointment.objects.filter(
+                applicant=OuterRef("applicant"),
+                procedure=OuterRef("procedure"),
+                status__in=ACTIVE_STATUSES,
+            )
+        )
+    )
+    slot_ids = list(stale.values_list("slot_id", flat=True))
+    if not slot_ids:
+        return 0
+    with transaction.atomic():
+        _slots_lock(slot_ids)
+        return offers_withdraw(
+            offers=Offer.objects.filter(pk__in=stale.values("pk")), reason="booked", now=now
+        )
 
 
 def offer_slots_lock(*, entry_id: int) -> None:
