@@ -6,7 +6,7 @@ from allocation.api import views
 
 urlpatterns: list = []
 
-# --- The waiting list and the offers (allocation/api/views.py)
+# --- The waiting list and the offers (allocation/api/views/)
 urlpatterns += [
     path("waitlist/", views.WaitlistView.as_view(), name="waitlist"),
     path("waitlist/<int:pk>/", views.WaitlistEntryView.as_view(), name="waitlist-entry"),
