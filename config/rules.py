@@ -136,7 +136,7 @@ WAITLIST_ESTIMATE_WEEKS = env_int("WAITLIST_ESTIMATE_WEEKS", 4, minimum=1)
 FREED_SEAT_DELAY_MAX_MINUTES = env_int("FREED_SEAT_DELAY_MAX_MINUTES", 30, minimum=0)
 CANCEL_COOLING_HOURS = env_int("CANCEL_COOLING_HOURS", 24, minimum=0)
 
-# --- Fair allocation: transparency (allocation/transparency.py) ---
+# --- Fair allocation: transparency (allocation/transparency/) ---
 # The public page and its API show the seats given out over these complete weeks,
 # and keep their figures this many seconds in the cache (0: computed each time).
 TRANSPARENCY_WEEKS = env_int("TRANSPARENCY_WEEKS", 8, minimum=1)
