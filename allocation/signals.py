@@ -15,9 +15,10 @@
   the list, ahead of the people without priority, and may decline.
 - ``acting_for_entry(actor, applicant, event, now)``: a member of staff (not
   the person) is about to join (``JOINED``), leave (``LEFT``), resume
-  (``RESUMED``) or answer an offer (``DECLINED``; accepting books, which asks
-  ``booking.signals.acting_for``) for ``applicant``; inside the transaction,
-  before anything is written. A receiver refuses by raising a
+  (``RESUMED``), change its places or days (``CHANGED``) or answer an offer
+  (``DECLINED``; accepting books, which asks ``booking.signals.acting_for``)
+  for ``applicant``; before anything is written (inside the transaction; a
+  join's one statement comes after it). A receiver refuses by raising a
   ``core.errors.DomainError`` (mediation: the consent for the waiting list),
   and returns a dict for the audit row (or ``None``).
 """
@@ -29,6 +30,7 @@ from django.dispatch import Signal
 JOINED = "waitlist_joined"
 LEFT = "waitlist_left"
 RESUMED = "waitlist_resumed"
+CHANGED = "waitlist_changed"
 DECLINED = "offer_declined"
 
 offers_made = Signal()

@@ -15,6 +15,7 @@ urlpatterns += [
     path("waitlist/join/<slug:procedure>/", applicant.join, name="join"),
     path("waitlist/<int:pk>/leave/", applicant.leave, name="leave"),
     path("waitlist/<int:pk>/resume/", applicant.resume, name="resume"),
+    path("waitlist/<int:pk>/change/", applicant.change, name="change"),
     path("waitlist/offers/<int:pk>/", applicant.offer, name="offer"),
     # The link of an offer's messages: no login, the token is the authority.
     path("waitlist/offer/<str:token>/", applicant.offer_link, name="offer_link"),

@@ -99,6 +99,7 @@ class AuditAction(models.TextChoices):
     WAITLIST_JOINED = "waitlist.joined", _("Joined the waiting list")
     WAITLIST_LEFT = "waitlist.left", _("Left the waiting list")
     WAITLIST_RESUMED = "waitlist.resumed", _("Waiting-list entry resumed")
+    WAITLIST_CHANGED = "waitlist.changed", _("Waiting-list entry's places or days changed")
     WAITLIST_PERMIT_SET = "waitlist.permit_set", _("Residence permit expiry recorded on an entry")
     WAITLIST_RECLASSIFIED = "waitlist.reclassified", _("Waiting-list entry changed priority")
     OFFERS_MADE = "offers.made", _("Seats offered to the waiting list")

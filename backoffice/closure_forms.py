@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.forms import MAX_RANGE_DAYS
 from booking.forms import DATE_INPUT_FORMATS
 from booking.models import ClosureKind, Procedure, Site
 from booking.permissions import managed_sites
@@ -60,6 +61,14 @@ class ClosureForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        today = timezone.localdate()
+        for name in ("date_from", "date_to"):
+            day = data.get(name)
+            # Within ten years: beyond, a closure means nothing (and the last
+            # representable day has no next day to end it).
+            if day is not None and abs((day - today).days) > MAX_RANGE_DAYS:
+                self.add_error(name, _("Enter a date within ten years of today."))
+                data.pop(name, None)
         first = data.get("date_from")
         if first is None:
             return data

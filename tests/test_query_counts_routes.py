@@ -1189,6 +1189,7 @@ _BY_TEST = {
         "allocation:join",
         "allocation:leave",
         "allocation:resume",
+        "allocation:change",
         "allocation:offer",
         "allocation:offer_link",
     ],

@@ -106,6 +106,47 @@ class WaitlistJoinSerializer(serializers.Serializer):
         return sorted(set(value))
 
 
+class WaitlistChangeSerializer(serializers.Serializer):
+    """What ``PATCH /waitlist/<id>/`` takes: the places, the days, or both (what
+    is not sent stays as it is). The checks are the join's."""
+
+    sites = serializers.ListField(
+        child=serializers.SlugField(max_length=50),
+        min_length=1,
+        max_length=MAX_SITES,
+        required=False,
+        help_text="The slugs of the sites the person can reach now, in place of those "
+        "listed. Those the list does not give the procedure out at are left out; none "
+        "left: 409 `not_given_out_by_list`.",
+    )
+    weekdays_excluded = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=7),
+        max_length=7,
+        required=False,
+        help_text="ISO weekdays the person cannot come, in place of those listed "
+        "(`[]`: any day); at least one day must be left.",
+    )
+
+    validate_weekdays_excluded = WaitlistJoinSerializer.validate_weekdays_excluded
+
+    def validate_sites(self, value: list[str]) -> list[int]:
+        wanted = set(value)
+        found = dict(Site.objects.filter(slug__in=wanted, is_active=True).values_list("slug", "pk"))
+        unknown = sorted(wanted - set(found))
+        if unknown:
+            raise serializers.ValidationError(
+                _("Unknown site: %(slugs)s.") % {"slugs": ", ".join(unknown)}
+            )
+        return sorted(found.values())
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError(
+                _("Send the places, the days you cannot come, or both.")
+            )
+        return attrs
+
+
 class EntryListQuerySerializer(QuerySerializer):
     applicant = serializers.IntegerField(
         min_value=1,

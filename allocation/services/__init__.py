@@ -23,6 +23,7 @@ from allocation.services.priority import (
 from allocation.services.scheduling import allocation_after_commit
 from allocation.services.waitlist import (
     queue_sites,
+    waitlist_entry_change,
     waitlist_entry_permit_set,
     waitlist_entry_resume,
     waitlist_entry_resume_by_link,
@@ -46,6 +47,7 @@ __all__ = [
     "offers_of_the_booked_withdraw",
     "offers_withdraw",
     "queue_sites",
+    "waitlist_entry_change",
     "waitlist_entry_permit_set",
     "waitlist_entry_resume",
     "waitlist_entry_resume_by_link",

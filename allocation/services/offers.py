@@ -278,12 +278,13 @@ def _slots_lock(slot_ids) -> None:
 
 
 # Why an offer may be withdrawn by the person's own doing: they are not told.
-OWN_DOING = frozenset({"left", "booked"})
+OWN_DOING = frozenset({"left", "booked", "changed"})
 
 
 def offers_withdraw(*, offers: QuerySet[Offer], reason: str, now: datetime) -> int:
-    """Withdraw open offers (``reason``: the person left the list or booked the
-    procedure meanwhile, a closure, a change of mode): seats given back, the
+    """Withdraw open offers (``reason``: the person left the list, booked the
+    procedure meanwhile or changed their places or days, a closure, a change of
+    mode): seats given back, the
     people told unless it was their doing (``OWN_DOING``; ``offers_ended``),
     the seats offered again after the commit. Caller is in a transaction and
     holds the slots' locks (``offer_slots_lock`` first when it locks entries)."""

@@ -4,7 +4,8 @@
   their open offers and the past ones;
 - ``join``: the form (the sites the list gives out, the days they cannot come),
   the order rule and what happens next;
-- ``leave`` (a confirmation, then POST), ``resume`` (POST);
+- ``leave`` (a confirmation, then POST), ``resume`` (POST), ``change`` (the
+  places and days, the place in the list kept);
 - ``offer``: one of their offers, accepted or declined (POST);
 - ``offer_link``: the page behind the link the offer's messages carry. No
   login: the token is the authority (``allocation.links``), so a walk-in
@@ -210,6 +211,47 @@ def leave(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "allocation/leave.html",
         {"entry": entry, "offer": selectors.entry_view(entry).offer},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@applicant_required
+@ratelimited("booking")  # as the API, like cancelling
+@domain_errors(fallback=_mine_url)
+def change(request: HttpRequest, pk: int) -> HttpResponse:
+    """The places and days of an entry, changed without losing its place."""
+    entry = _my_entry(request, pk)
+    sites = services.queue_sites(entry.procedure)
+    if not sites:
+        messages.info(request, _("This procedure is no longer given out by a waiting list."))
+        return redirect("allocation:mine")
+    form = WaitlistJoinForm(
+        request.POST if request.method == "POST" else None,
+        sites=sites,
+        initial={
+            "sites": [str(site_id) for site_id in entry.site_ids],
+            "weekdays_excluded": [str(day) for day in entry.weekdays_excluded],
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.waitlist_entry_change(
+                actor=request.user,
+                entry=entry.pk,
+                site_ids=form.cleaned_data["sites"],
+                weekdays_excluded=form.cleaned_data["weekdays_excluded"],
+            )
+        except DomainError as exc:
+            form.add_error(None, domain_error_message(exc))
+        else:
+            messages.success(
+                request, _("Your places and days are changed; your place in the list is kept.")
+            )
+            return redirect("allocation:mine")
+    return render(
+        request,
+        "allocation/change.html",
+        {"entry": entry, "form": form, "offer": selectors.entry_view(entry).offer},
     )
 
 

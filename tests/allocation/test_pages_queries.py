@@ -59,6 +59,17 @@ def test_waitlist_pages_take_a_bounded_number_of_queries(world, django_assert_ma
         ("get", reverse("allocation:join", args=[other.slug]), None, 14, 200),
         ("post", reverse("allocation:join", args=[other.slug]), {}, 14, 200),
         ("get", reverse("allocation:leave", args=[entries[1].pk]), None, 10, 200),
+        # session, user, the entry, the list's modes and sites, its open offer
+        ("get", reverse("allocation:change", args=[entries[1].pk]), None, 8, 200),
+        (
+            "post",
+            reverse("allocation:change", args=[entries[1].pk]),
+            {"sites": entries[1].site_ids, "weekdays_excluded": [7]},
+            # the page's reads, then the service: the offers' slots and the entry
+            # locked, the modes and sites, the open offers, the update, the audit row
+            14,
+            302,
+        ),
         ("get", reverse("allocation:offer", args=[offer.pk]), None, 10, 200),
         ("get", link, None, 10, 200),
         ("post", reverse("allocation:resume", args=[entries[1].pk]), None, 12, 302),

@@ -137,6 +137,28 @@ def test_a_bad_range_is_a_message_on_the_form(client, agent, site):
     assert not Closure.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "dates",
+    [
+        {"date_from": "9999-12-31"},
+        {"date_from": "0001-01-01"},
+        {"date_to": "9999-12-31"},
+    ],
+)
+def test_a_date_out_of_any_closures_reach_is_a_message_not_an_error(client, agent, site, dates):
+    """The last day a date can be has no next day to end the closure: it was a 500."""
+    browser = login(client, agent)
+    form = {**_form(site, timezone.localdate() + timedelta(days=2)), **dates, "preview": ""}
+
+    page = browser.post(reverse("agent:closure_new"), form)
+
+    assert page.status_code == 200
+    with translation.override("fr"):
+        expected = gettext("Enter a date within ten years of today.")
+    assert [expected] == page.context["form"].errors[next(iter(dates))]
+    assert not Closure.objects.exists()
+
+
 def test_lifting_from_the_page_reopens_the_slots(client, agent, site, procedure):
     _day, slot = _booked_day(site, procedure)
     closure = closure_create(

@@ -819,6 +819,9 @@ PAGES: dict[str, list[Visit]] = {
     "allocation:leave": [
         Visit("applicant", kwargs=waitlist_pages.visit_entry, state=waitlist_pages.open_offer)
     ],
+    "allocation:change": [
+        Visit("applicant", kwargs=waitlist_pages.visit_entry, state=waitlist_pages.open_offer)
+    ],
     "allocation:offer": [
         Visit("applicant", kwargs=waitlist_pages.visit_offer, state=waitlist_pages.open_offer),
         Visit(

@@ -1519,6 +1519,15 @@ MATRIX: dict[str, list[Case]] = {
             method="POST",
         ),
     ],
+    "allocation:change": [
+        Case(applicant_page(200, 404), kwargs=lambda s: {"pk": waitlist_state(s).entry.pk}),
+        Case(
+            applicant_page(REDIRECT, 404),
+            kwargs=lambda s: {"pk": waitlist_state(s).entry.pk},
+            method="POST",
+            data=lambda s: {"sites": [s.sites["site"].pk], "weekdays_excluded": ["7"]},
+        ),
+    ],
     "allocation:resume": [
         Case(
             applicant_page(REDIRECT, 404),

@@ -48,6 +48,10 @@ JOIN_409 = (
     "the procedure out by its waiting list: book in the calendar), `procedure_unavailable`, "
     "`document_not_accepted`, `identity_missing` (an applicant without an identity on file)"
 )
+CHANGE_400 = (
+    "`invalid` (a malformed field, an unknown site, every weekday excluded, nothing sent), "
+    "`invalid_waitlist_entry`, `parse_error`"
+)
 PERSON_404 = "`applicant_not_found` (also a person you may not name)"
 ENTRY_404 = "`waitlist_entry_not_found` (also an entry you may not see)"
 OFFER_404 = "`offer_not_found` (also an offer you may not see)"

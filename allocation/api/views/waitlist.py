@@ -22,11 +22,13 @@ from allocation.api import hotpath
 from allocation.api.serializers import (
     EntryListQuerySerializer,
     EntrySerializer,
+    WaitlistChangeSerializer,
     WaitlistJoinSerializer,
     entry_data,
 )
 from allocation.api.views.common import (
     ACTING_403,
+    CHANGE_400,
     ENTRY_404,
     JOIN_400,
     JOIN_403,
@@ -203,7 +205,7 @@ class WaitlistView(APIView):
 
 class WaitlistEntryView(APIView):
     permission_classes = [permissions.IsAuthenticated]
-    throttle_scope = "booking"  # leaving (reading is not counted)
+    throttle_scope = "booking"  # leaving, changing (reading is not counted)
 
     @extend_schema(
         operation_id="waitlist_retrieve",
@@ -215,6 +217,46 @@ class WaitlistEntryView(APIView):
         entry = selectors.entry_for(request.user, checked_id(pk, errors.EntryNotFound))
         if entry is None:
             raise errors.EntryNotFound()
+        return Response(entry_rendered(entry))
+
+    @extend_schema(
+        operation_id="waitlist_change",
+        description="Change the places the person can reach and the days they cannot "
+        "come, keeping their place in the list (the moment they joined and their group "
+        "stay). What is not sent stays. An open offer the new choice no longer fits is "
+        "withdrawn and its time goes to the next person. Staff: at every site the entry "
+        "lists and every site it will list (a mediator with the person's consent). "
+        "Counted in the rate limit `booking`. Answers the entry as it now is.",
+        request=WaitlistChangeSerializer,
+        responses={
+            200: EntrySerializer,
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                409,
+                415,
+                429,
+                s400=CHANGE_400,
+                s403=f"{ACTING_403}, `not_allowed` (staff: a site not yours)",
+                s404=ENTRY_404,
+                s409="`not_given_out_by_list` (none of the sites chosen gives the procedure "
+                "out by its waiting list)",
+            ),
+        },
+        tags=["waiting list"],
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        entry_id = checked_id(pk, errors.EntryNotFound)
+        body = WaitlistChangeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        entry = services.waitlist_entry_change(
+            actor=request.user,
+            entry=entry_id,
+            site_ids=body.validated_data.get("sites"),
+            weekdays_excluded=body.validated_data.get("weekdays_excluded"),
+        )
         return Response(entry_rendered(entry))
 
     @extend_schema(
