@@ -17,8 +17,8 @@
   the person) is about to join (``JOINED``), leave (``LEFT``), resume
   (``RESUMED``), change its places or days (``CHANGED``) or answer an offer
   (``DECLINED``; accepting books, which asks ``booking.signals.acting_for``)
-  for ``applicant``; before anything is written (inside the transaction; a
-  join's one statement comes after it). A receiver refuses by raising a
+  for ``applicant``; inside the transaction, before anything is written (what
+  a receiver locks, a mediator's consent, stays locked until it is). A receiver refuses by raising a
   ``core.errors.DomainError`` (mediation: the consent for the waiting list),
   and returns a dict for the audit row (or ``None``).
 """

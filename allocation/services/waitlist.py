@@ -10,6 +10,7 @@ database keeps one entry in force per identity and procedure.
 from __future__ import annotations
 
 from collections.abc import Collection
+from contextlib import nullcontext
 from datetime import UTC, date, datetime
 
 from django.db import transaction
@@ -176,8 +177,36 @@ def waitlist_join(
     _check_actor(actor=actor, applicant=applicant, site_ids=site_ids)
     if permit_expires_on is not None and actor.role == Role.APPLICANT:
         permit_expires_on = None  # staff record it, having seen the permit
-    # A mediator's consent is read first (it only reads): the rest is one
-    # statement, its own transaction (``statements.entry_join``).
+    # A person joining themselves: one statement, its own transaction
+    # (``statements.entry_join``). Staff: in a transaction, which holds what
+    # the receivers of ``acting_for_entry`` lock (a mediator's consent) until
+    # the entry is written.
+    with transaction.atomic() if _for_someone(actor) else nullcontext():
+        return _join_written(
+            actor=actor,
+            applicant=applicant,
+            procedure=procedure,
+            site_ids=site_ids,
+            excluded=excluded,
+            permit_expires_on=permit_expires_on,
+            channel=channel,
+            now=now,
+        )
+
+
+def _join_written(
+    *,
+    actor: User,
+    applicant: Applicant,
+    procedure: Procedure,
+    site_ids: list[int],
+    excluded: list[int],
+    permit_expires_on: date | None,
+    channel: str,
+    now: datetime,
+) -> WaitlistEntry:
+    """``waitlist_join`` once its input is checked: the receivers' answer, the
+    entry and its audit row written if nothing refuses the person."""
     details = _acting(actor=actor, applicant=applicant, event=signals.JOINED, now=now)
     entry = WaitlistEntry(
         applicant=applicant,
@@ -333,6 +362,83 @@ def _resume(*, actor: User | None, entry_id: int) -> WaitlistEntry:
             applicant=locked.applicant,
             details={"entry": locked.pk, **details},
         )
+        allocation_after_commit([locked.procedure_id])
+    return locked
+
+
+def waitlist_entry_change(
+    *,
+    actor: User,
+    entry: WaitlistEntry | int,
+    site_ids: Collection[int] | None = None,
+    weekdays_excluded: Collection[int] | None = None,
+) -> WaitlistEntry:
+    """Change where (``site_ids``: those the list gives out, ``NotGivenOutByList``
+    if none) and when (``weekdays_excluded``) the person can come, keeping the
+    entry's place: the moment it joined and its class stay. ``None`` keeps
+    what the entry has. Whoever may act on the entry (at every site it lists
+    and every site it will list; a mediator with the person's consent) and it
+    is in force (``EntryNotFound`` otherwise). An open offer the new choice no
+    longer fits is withdrawn, its seat to the next person (the person's own
+    doing: not told). Audited with the choice before and after; a choice that
+    changes nothing writes nothing."""
+    now = timezone.now()
+    entry_id = entry if isinstance(entry, int) else entry.pk
+    with transaction.atomic():
+        offer_slots_lock(entry_id=entry_id)
+        locked = _entry_locked(actor=actor, entry_id=entry_id)
+        if locked.status not in ENTRY_IN_FORCE:
+            raise errors.EntryNotFound()
+        sites = sorted({int(pk) for pk in (locked.site_ids if site_ids is None else site_ids)})
+        excluded = sorted(
+            {
+                int(day)
+                for day in (
+                    locked.weekdays_excluded if weekdays_excluded is None else weekdays_excluded
+                )
+            }
+        )
+        if not sites or any(day not in WEEKDAYS for day in excluded) or len(excluded) >= 7:
+            raise errors.InvalidEntry()
+        listed = {site.pk for site in queue_sites(locked.procedure)}
+        sites = [pk for pk in sites if pk in listed]
+        if not sites:
+            raise errors.NotGivenOutByList()
+        _check_actor(actor=actor, applicant=locked.applicant, site_ids=sites)
+        before = {"sites": locked.site_ids, "weekdays_excluded": locked.weekdays_excluded}
+        if before == {"sites": sites, "weekdays_excluded": excluded}:
+            return locked
+        details = _acting(actor=actor, applicant=locked.applicant, event=signals.CHANGED, now=now)
+        unfit = [
+            offer.pk
+            for offer in locked.offers.filter(status=OfferStatus.OPEN).select_related("slot")
+            if not rules.fits(
+                site_ids=sites,
+                weekdays_excluded=excluded,
+                site_id=offer.slot.site_id,
+                weekday=timezone.localtime(offer.slot.starts_at).isoweekday(),
+            )
+        ]
+        withdrawn = offers_withdraw(
+            offers=Offer.objects.filter(pk__in=unfit), reason="changed", now=now
+        )
+        locked.site_ids, locked.weekdays_excluded, locked.updated_at = sites, excluded, now
+        locked.save(update_fields=["site_ids", "weekdays_excluded", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.WAITLIST_CHANGED,
+            applicant=locked.applicant,
+            details={
+                "entry": locked.pk,
+                "sites_before": before["sites"],
+                "weekdays_excluded_before": before["weekdays_excluded"],
+                "sites": sites,
+                "weekdays_excluded": excluded,
+                "offers_withdrawn": withdrawn,
+                **details,
+            },
+        )
+        # A seat waiting at a site now listed is offered after the commit.
         allocation_after_commit([locked.procedure_id])
     return locked
 

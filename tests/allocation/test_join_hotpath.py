@@ -410,3 +410,31 @@ def test_an_applicants_usual_body_is_read_plainly(procedure, site):
         "weekdays_excluded": [6, 7],
         "site_slugs": {site.pk: site.slug},
     }
+
+
+# --- Outside any transaction, as a request is -----------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_joins_outside_a_transaction_by_the_person_and_by_a_mediator(procedure, site):
+    """The tests' own transaction hides what a request meets: the person's join
+    is one statement of its own; a mediator's reads (and locks) the consent in
+    a transaction that lasts until the entry is written."""
+    point = factories.AccessPointFactory()
+    mediator = factories.MediatorFactory(access_point=point)
+    walk_in = factories.ApplicantFactory(user=None, access_point=point)
+    factories.ConsentFactory(applicant=walk_in, mediator=mediator, purposes=["waiting_list"])
+    applicant = person()
+
+    own = waitlist_join(
+        actor=applicant.user, applicant=applicant, procedure=procedure, site_ids=[site.pk]
+    )
+    for_them = waitlist_join(
+        actor=mediator, applicant=walk_in, procedure=procedure, site_ids=[site.pk]
+    )
+
+    assert WaitlistEntry.objects.get(pk=own.pk).applicant_id == applicant.pk
+    entry = WaitlistEntry.objects.get(pk=for_them.pk)
+    assert (entry.applicant_id, entry.access_point_id) == (walk_in.pk, point.pk)
+    event = _joined_event(entry)
+    assert event.details["access_point"] == point.pk
