@@ -40,7 +40,6 @@ from core.db import JoinedRow
 _KEYS = frozenset({"procedure", "sites", "weekdays_excluded"})
 # A larger body is not an applicant's join of a few sites: read as usual.
 _MAX_BODY = 4096
-_MAX_SITES = MAX_SITES  # the serializer's
 # What ``WaitlistJoinSerializer`` accepts of a slug as typed (its ``SlugField``
 # trims first: a padded slug is the serializer's to read).
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
@@ -104,7 +103,7 @@ def _body(request: HttpRequest) -> dict | None:
     slug, sites = data.get("procedure"), data.get("sites")
     if not isinstance(slug, str) or not isinstance(sites, list):
         return None
-    if not 0 < len(sites) <= _MAX_SITES:
+    if not 0 < len(sites) <= MAX_SITES:  # the serializer's bound
         return None
     # Only slugs as typed reach the statement: nothing the database would refuse
     # (a NUL, a lone surrogate) nor anything the serializer would trim.

@@ -26,6 +26,19 @@ MAX_SITES = 50
 # --- Requests ------------------------------------------------------------------------
 
 
+def _active_sites(slugs: set[str]) -> dict[str, int]:
+    return dict(Site.objects.filter(slug__in=slugs, is_active=True).values_list("slug", "pk"))
+
+
+def _unknown_refused(wanted: set[str], found: dict[str, int]) -> None:
+    """A 400 naming the slugs of ``wanted`` that are no active site."""
+    unknown = sorted(wanted - set(found))
+    if unknown:
+        raise serializers.ValidationError(
+            _("Unknown site: %(slugs)s.") % {"slugs": ", ".join(unknown)}
+        )
+
+
 class WaitlistJoinSerializer(serializers.Serializer):
     """What ``POST /waitlist/`` takes. The slugs become the procedure and the
     sites (an unknown one is a 400 ``invalid``); the service decides the rest."""
@@ -88,14 +101,8 @@ class WaitlistJoinSerializer(serializers.Serializer):
             found = reference.sites
             self.queued_site_ids = reference.queued
         else:
-            found = dict(
-                Site.objects.filter(slug__in=wanted, is_active=True).values_list("slug", "pk")
-            )
-        unknown = sorted(wanted - set(found))
-        if unknown:
-            raise serializers.ValidationError(
-                _("Unknown site: %(slugs)s.") % {"slugs": ", ".join(unknown)}
-            )
+            found = _active_sites(wanted)
+        _unknown_refused(wanted, found)
         # The slugs by id, for the entry's rendering (no second read).
         self.site_slugs = {pk: slug for slug, pk in found.items()}
         return sorted(found.values())
@@ -131,12 +138,8 @@ class WaitlistChangeSerializer(serializers.Serializer):
 
     def validate_sites(self, value: list[str]) -> list[int]:
         wanted = set(value)
-        found = dict(Site.objects.filter(slug__in=wanted, is_active=True).values_list("slug", "pk"))
-        unknown = sorted(wanted - set(found))
-        if unknown:
-            raise serializers.ValidationError(
-                _("Unknown site: %(slugs)s.") % {"slugs": ", ".join(unknown)}
-            )
+        found = _active_sites(wanted)
+        _unknown_refused(wanted, found)
         return sorted(found.values())
 
     def validate(self, attrs: dict) -> dict:

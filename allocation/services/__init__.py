@@ -4,6 +4,13 @@
 re-exported here."""
 
 from allocation.services.allocate import offers_allocate
+from allocation.services.entries import (
+    waitlist_entry_change,
+    waitlist_entry_permit_set,
+    waitlist_entry_resume,
+    waitlist_entry_resume_by_link,
+    waitlist_leave,
+)
 from allocation.services.offers import (
     holds_withdraw,
     offer_accept,
@@ -21,15 +28,7 @@ from allocation.services.priority import (
     entries_reclassify_due,
 )
 from allocation.services.scheduling import allocation_after_commit
-from allocation.services.waitlist import (
-    queue_sites,
-    waitlist_entry_change,
-    waitlist_entry_permit_set,
-    waitlist_entry_resume,
-    waitlist_entry_resume_by_link,
-    waitlist_join,
-    waitlist_leave,
-)
+from allocation.services.waitlist import queue_sites, waitlist_join
 
 __all__ = [
     "allocation_after_commit",
