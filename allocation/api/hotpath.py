@@ -66,7 +66,13 @@ def _procedure_row() -> JoinedRow:
 
 
 @cache
-def _joined() -> Joined:
+def _joined(count: int) -> Joined:
+    """The read of a procedure and ``count`` site slugs. The slugs are ``count``
+    parameters, not one array: PostgreSQL then estimates ``count`` sites, its
+    generic plan costs what a custom one does and it keeps it. With one array
+    parameter it guessed every site, found the generic plan dearer and planned
+    the statement again at each join (0.35 ms of its CPU, more than the rest of
+    the read)."""
     quote = connection.ops.quote_name
     site = quote(Site._meta.db_table)
     procedure = quote(Procedure._meta.db_table)
@@ -78,7 +84,8 @@ def _joined() -> Joined:
         "array_agg(st.id ORDER BY st.id) AS ids, "
         f"array_agg(st.{quote('slug')} ORDER BY st.id) AS slugs, "
         f"array_agg({mode} = '{AllocationMode.QUEUE.value}' ORDER BY st.id) AS queued "
-        f"FROM {site} st WHERE st.{quote('is_active')} AND st.{quote('slug')} = ANY(%s)"
+        f"FROM {site} st WHERE st.{quote('is_active')} "
+        f"AND st.{quote('slug')} = ANY(ARRAY[{', '.join(['%s'] * count)}]::text[])"
         ") js ON true"
     )
     return Joined(f"{_procedure_row().columns}, js.ids, js.slugs, js.queued", joins)
@@ -124,7 +131,8 @@ def prefetch(request: HttpRequest) -> JoinReference | None:
     if data is None:
         return None
     asked = frozenset(data["sites"])
-    found, columns = token_lookup_joined(words[1], _joined(), (data["procedure"], sorted(asked)))
+    slugs = sorted(asked)
+    found, columns = token_lookup_joined(words[1], _joined(len(slugs)), (data["procedure"], *slugs))
     token_prefetched(request, words[1], found)
     if not columns:
         return None  # no such token: DRF refuses it
