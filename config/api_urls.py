@@ -14,12 +14,14 @@ from core.api import api_not_found
 app_name = "api"
 
 urlpatterns = [
-    path("", include("accounts.api.urls")),
+    # The storms' routes first (a booking, a join): Django tries the patterns
+    # in order, and each one before costs every request of a storm its match.
     path("", include("booking.api.urls")),
+    path("", include("allocation.api.urls")),
+    path("", include("accounts.api.urls")),
     path("", include("substitution.api.urls")),
     path("", include("mediation.api.urls")),
     path("", include("backoffice.api.urls")),
-    path("", include("allocation.api.urls")),
     path("challenge/", ChallengeView.as_view(), name="challenge"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script from this URL (?script), not inline,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -236,15 +237,25 @@ def _slugs_of(entry, names: dict[int, str]) -> list[str]:
     return [names[pk] for pk in entry.site_ids if pk in names]
 
 
-# One instance, its fields bound once (as the booking's renderer): a serializer
-# deep-copies its declared fields each time one is made, and a join's 201 is
-# rendered once per join of a storm. ``to_representation`` keeps no state.
-_ENTRY_RENDERER = EntrySerializer()
-
-
-def entry_data(view: Any, sites: dict[int, str]) -> dict:
-    """``EntrySerializer(view, context={"sites": sites}).data``, without making
-    a serializer."""
-    data = _ENTRY_RENDERER.to_representation(view)
-    data["sites"] = _slugs_of(view.entry, sites)
-    return data
+def joined_data(entry: Any, sites: dict[int, str]) -> dict:
+    """A join's 201: what ``EntrySerializer`` writes of the new entry without
+    its place, its estimate nor an offer (a property test holds it to that),
+    written without the serializer's fields: making one deep-copies them, and
+    their lookups (of the current time zone among them) cost some 90 µs, a
+    tenth of a join's CPU in the app."""
+    joined = entry.joined_at.astimezone(timezone.get_current_timezone()).isoformat()
+    if joined.endswith("+00:00"):
+        joined = joined[:-6] + "Z"
+    permit = entry.permit_expires_on
+    return {
+        "id": entry.pk,
+        "procedure": entry.procedure.slug,
+        "sites": _slugs_of(entry, sites),
+        "weekdays_excluded": [int(day) for day in entry.weekdays_excluded],
+        "status": entry.status,
+        "position": None,
+        "weeks_estimate": None,
+        "permit_expires_on": None if permit is None else permit.isoformat(),
+        "joined_at": joined,
+        "offer": None,
+    }

@@ -9,7 +9,7 @@ right, permit), the refusals, and the answers of a body it does not read."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import hypothesis
 import pytest
@@ -22,13 +22,20 @@ from allocation.api import hotpath
 from allocation.api.serializers import (
     EntrySerializer,
     WaitlistJoinSerializer,
-    entry_data,
+    joined_data,
 )
-from allocation.models import PriorityClass, WaitlistEntry
+from allocation.models import EntryStatus, PriorityClass, WaitlistEntry
 from allocation.selectors import EntryView
 from allocation.services import waitlist_join
 from audit.models import AuditAction, AuditEvent
-from booking.models import AllocationMode, AllocationPolicy, BlockReason, BookingBlock, Site
+from booking.models import (
+    AllocationMode,
+    AllocationPolicy,
+    BlockReason,
+    BookingBlock,
+    Procedure,
+    Site,
+)
 from booking.rules import allocation_mode, allocation_mode_sql
 from tests import factories
 from tests.allocation.conftest import person
@@ -80,15 +87,55 @@ def test_an_applicants_join_by_token_is_two_statements(api, procedure, site):
     assert _joined_event(entry).details["priority_class"] == PriorityClass.NONE
 
 
-def test_the_201_is_what_the_serializer_renders(applicant, procedure, site):
-    entry = waitlist_join(
-        actor=applicant.user, applicant=applicant, procedure=procedure, site_ids=[site.pk]
+@hypothesis.settings(
+    max_examples=60, deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
+)
+@hypothesis.given(
+    joined_at=st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    ),
+    zone=st.sampled_from(["Europe/Paris", "UTC", "America/Cayenne", "Indian/Reunion"]),
+    permit=st.one_of(st.none(), st.dates(min_value=date(2000, 1, 1))),
+    days=st.lists(st.integers(1, 7), max_size=6, unique=True),
+    site_count=st.integers(1, 3),
+    status=st.sampled_from(EntryStatus.values),
+)
+def test_the_201_is_what_the_serializer_renders(joined_at, zone, permit, days, site_count, status):
+    """``joined_data`` writes what ``EntrySerializer`` writes of a new entry,
+    whatever the moment (summer and winter time, the night the clocks go back),
+    the time zone in force, the permit's date, the days and the sites."""
+    entry = WaitlistEntry(
+        pk=42,
+        procedure=Procedure(slug="premiere-demande"),
+        site_ids=[10 + n for n in range(site_count)],
+        weekdays_excluded=days,
+        permit_expires_on=permit,
+        joined_at=joined_at,
+        status=status,
     )
+    sites = {10: "bobigny", 11: "saint-denis"}  # the third id unnamed
     view = EntryView(entry=entry, position=None, weeks_estimate=None, offer=None)
-    sites = {site.pk: site.slug}
 
-    assert entry_data(view, sites) == EntrySerializer(view, context={"sites": sites}).data
-    assert entry_data(view, sites)["sites"] == [site.slug]
+    with timezone.override(zone):
+        assert joined_data(entry, sites) == EntrySerializer(view, context={"sites": sites}).data
+        assert json.dumps(joined_data(entry, sites)) == json.dumps(
+            EntrySerializer(view, context={"sites": sites}).data
+        )
+
+
+@pytest.mark.parametrize("script_prefix", ["/", "/guichet/"])
+@pytest.mark.parametrize("pk", [1, 7, 918_273_645, 2**63 - 1])
+def test_the_location_is_what_reverse_gives(script_prefix, pk):
+    from django.urls import reverse, set_script_prefix
+
+    from allocation.api.views.waitlist import entry_address
+
+    set_script_prefix(script_prefix)
+    try:
+        assert entry_address(pk) == reverse("api:waitlist-entry", args=[pk])
+        assert entry_address(pk).startswith(script_prefix)
+    finally:
+        set_script_prefix("/")
 
 
 # --- The mode, as the rulebook decides it ----------------------------------------------
