@@ -77,13 +77,18 @@ class EntryView:
     offer: Offer | None
 
 
-def entry_view(entry: WaitlistEntry, *, now: datetime | None = None) -> EntryView:
-    now = now or timezone.now()
-    offer = (
+def open_offer_of(entry: WaitlistEntry) -> Offer | None:
+    """The entry's open offer (at most one), with its slot, site and procedure."""
+    return (
         entry.offers.filter(status=OfferStatus.OPEN)
         .select_related("slot__site", "procedure")
         .first()
     )
+
+
+def entry_view(entry: WaitlistEntry, *, now: datetime | None = None) -> EntryView:
+    now = now or timezone.now()
+    offer = open_offer_of(entry)
     if entry.status != EntryStatus.WAITING:
         return EntryView(entry=entry, position=None, weeks_estimate=None, offer=offer)
     position = position_of(entry)

@@ -36,12 +36,10 @@ def _permit_field() -> forms.DateField:
     )
 
 
-class WaitlistJoinForm(forms.Form):
-    """Put someone on a procedure's list: the procedure (among those given out
-    by a list), the sites they can reach, the weekdays they cannot come and,
-    for agents and supervisors, when their permit expires."""
+class WaitlistChoiceForm(forms.Form):
+    """Where and when someone can come: the sites they can reach (among
+    ``sites``), the weekdays they cannot come. Changing an entry's choice."""
 
-    procedure = forms.TypedChoiceField(label=_("Procedure"), coerce=int)
     sites = forms.TypedMultipleChoiceField(
         label=_("Sites the person can reach"),
         coerce=int,
@@ -56,6 +54,25 @@ class WaitlistJoinForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
+    def __init__(self, *args, sites: list[tuple[int, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["sites"].choices = sites
+
+    def clean_weekdays_excluded(self) -> list[int]:
+        days = self.cleaned_data["weekdays_excluded"]
+        if len(set(days)) >= 7:
+            raise forms.ValidationError(_("Leave at least one day the person can come."))
+        return days
+
+
+class WaitlistJoinForm(WaitlistChoiceForm):
+    """Put someone on a procedure's list: the procedure (among those given out
+    by a list), the sites they can reach, the weekdays they cannot come and,
+    for agents and supervisors, when their permit expires."""
+
+    procedure = forms.TypedChoiceField(label=_("Procedure"), coerce=int)
+    field_order = ["procedure", "sites", "weekdays_excluded"]
+
     def __init__(
         self,
         *args,
@@ -64,17 +81,10 @@ class WaitlistJoinForm(forms.Form):
         with_permit: bool,
         **kwargs,
     ) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, sites=sites, **kwargs)
         self.fields["procedure"].choices = [("", _("Choose a procedure")), *procedures]
-        self.fields["sites"].choices = sites
         if with_permit:
             self.fields["permit_expires_on"] = _permit_field()
-
-    def clean_weekdays_excluded(self) -> list[int]:
-        days = self.cleaned_data["weekdays_excluded"]
-        if len(set(days)) >= 7:
-            raise forms.ValidationError(_("Leave at least one day the person can come."))
-        return days
 
 
 class PermitForm(forms.Form):

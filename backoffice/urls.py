@@ -99,6 +99,11 @@ agent_urls = (
             name="waitlist_join",
         ),
         path(
+            "people/<int:pk>/waitlist/<int:entry_id>/change/",
+            people_waitlist.waitlist_change,
+            name="waitlist_change",
+        ),
+        path(
             "people/<int:pk>/waitlist/<int:entry_id>/leave/",
             people_waitlist.waitlist_leave,
             name="waitlist_leave",

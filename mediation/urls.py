@@ -42,6 +42,11 @@ urlpatterns = [
     # The person's waiting-list entries (allocation.views.on_behalf).
     path(f"{person}waitlist/join/", views.waitlist_join, name="waitlist_join"),
     path(
+        f"{person}waitlist/<int:entry_id>/change/",
+        views.waitlist_change,
+        name="waitlist_change",
+    ),
+    path(
         f"{person}waitlist/<int:entry_id>/leave/",
         views.waitlist_leave,
         name="waitlist_leave",

@@ -1198,11 +1198,13 @@ _BY_TEST = {
     "tests/allocation/test_staff_pages_queries.py::"
     "test_staff_waitlist_routes_take_a_bounded_number_of_queries": [
         "mediation:waitlist_join",
+        "mediation:waitlist_change",
         "mediation:waitlist_leave",
         "mediation:waitlist_resume",
         "mediation:waitlist_offer_accept",
         "mediation:waitlist_offer_decline",
         "agent:waitlist_join",
+        "agent:waitlist_change",
         "agent:waitlist_leave",
         "agent:waitlist_resume",
         "agent:waitlist_permit",

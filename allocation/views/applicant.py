@@ -33,6 +33,7 @@ from accounts.permissions import is_verified
 from allocation import links, rules, selectors, services
 from allocation.forms import WEEKDAY_CHOICES, WaitlistJoinForm
 from allocation.models import ENTRY_IN_FORCE, EntryStatus, Offer, OfferStatus, WaitlistEntry
+from allocation.views.forms_saved import entry_choice_saved
 from booking import errors as booking_errors
 from booking.models import Applicant, Procedure, Site
 from booking.selectors import active_by_procedure
@@ -210,7 +211,7 @@ def leave(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "allocation/leave.html",
-        {"entry": entry, "offer": selectors.entry_view(entry).offer},
+        {"entry": entry, "offer": selectors.open_offer_of(entry)},
     )
 
 
@@ -233,25 +234,19 @@ def change(request: HttpRequest, pk: int) -> HttpResponse:
             "weekdays_excluded": [str(day) for day in entry.weekdays_excluded],
         },
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.waitlist_entry_change(
-                actor=request.user,
-                entry=entry.pk,
-                site_ids=form.cleaned_data["sites"],
-                weekdays_excluded=form.cleaned_data["weekdays_excluded"],
-            )
-        except DomainError as exc:
-            form.add_error(None, domain_error_message(exc))
-        else:
-            messages.success(
-                request, _("Your places and days are changed; your place in the list is kept.")
-            )
-            return redirect("allocation:mine")
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and entry_choice_saved(form, actor=request.user, entry_id=entry.pk)
+    ):
+        messages.success(
+            request, _("Your places and days are changed; your place in the list is kept.")
+        )
+        return redirect("allocation:mine")
     return render(
         request,
         "allocation/change.html",
-        {"entry": entry, "form": form, "offer": selectors.entry_view(entry).offer},
+        {"entry": entry, "form": form, "offer": selectors.open_offer_of(entry)},
     )
 
 

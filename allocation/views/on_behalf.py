@@ -33,7 +33,13 @@ from django.utils.translation import gettext as _
 
 from allocation import selectors, services
 from allocation.models import ENTRY_IN_FORCE, PriorityClass, WaitlistEntry
-from allocation.staff_forms import WEEKDAY_LABELS, PermitForm, WaitlistJoinForm
+from allocation.staff_forms import (
+    WEEKDAY_LABELS,
+    PermitForm,
+    WaitlistChoiceForm,
+    WaitlistJoinForm,
+)
+from allocation.views.forms_saved import entry_choice_saved
 from booking import rules as booking_rules
 from booking.models import AllocationMode, Applicant, Procedure, Site
 from core.errors import DomainError
@@ -211,6 +217,55 @@ class WaitlistPages:
                     }
                     for p_pk, name in procedures
                 ],
+                "namespace": self.namespace,
+            },
+        )
+
+    # --- Changing the places and days, keeping the place -----------------------------
+
+    def change(self, request: HttpRequest, pk: int, entry_id: int) -> HttpResponse:
+        """The sites and days of an entry in force, changed without losing its
+        place (``services.waitlist_entry_change``): the sites offered are those
+        where the list gives the procedure out, among the staff member's."""
+        applicant = self.person(request, pk)
+        entry = self._entry(request, applicant, entry_id)
+        if not entry.in_force:
+            raise Http404
+        mine = self._my_site_ids(request)
+        sites = [
+            (site.pk, site.name)
+            for site in services.queue_sites(entry.procedure)
+            if mine is None or site.pk in mine
+        ]
+        form = WaitlistChoiceForm(
+            request.POST if request.method == "POST" else None,
+            sites=sites,
+            initial={"sites": entry.site_ids, "weekdays_excluded": entry.weekdays_excluded},
+        )
+        if (
+            request.method == "POST"
+            and form.is_valid()
+            and entry_choice_saved(form, actor=request.user, entry_id=entry.pk)
+        ):
+            messages.success(
+                request,
+                _(
+                    "The places and days for %(procedure)s are changed; the place in the "
+                    "list is kept."
+                )
+                % {"procedure": entry.procedure.name},
+            )
+            return self._to_person_page(applicant)
+        return render(
+            request,
+            "allocation/staff/change.html",
+            {
+                **self.context(request, applicant),
+                "base_template": self.base,
+                "form": form,
+                "entry": entry,
+                "offer": selectors.open_offer_of(entry),
+                "has_choices": bool(sites),
                 "namespace": self.namespace,
             },
         )

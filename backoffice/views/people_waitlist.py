@@ -1,6 +1,6 @@
 """Agents and supervisors with someone's waiting-list entries: join for them at
-their sites (recording, having seen the permit, when it expires), leave,
-resume, record the permit's expiry on an entry, answer their offer.
+their sites (recording, having seen the permit, when it expires), change
+their places and days, leave, resume, record the permit's expiry on an entry, answer their offer.
 
 The pages are the staff's shared ones (``allocation.views.on_behalf``) with the
 agent as the actor (channel ``agent``). An agent acts on an entry only when
@@ -53,6 +53,14 @@ def waitlist_join(request: HttpRequest, pk: int) -> HttpResponse:
 @domain_errors(fallback=PAGES.person_fallback)
 def waitlist_leave(request: HttpRequest, pk: int, entry_id: int) -> HttpResponse:
     return PAGES.leave(request, pk, entry_id)
+
+
+@require_http_methods(["GET", "POST"])
+@office_required
+@ratelimited("agent_booking")
+@domain_errors(fallback=PAGES.person_fallback)
+def waitlist_change(request: HttpRequest, pk: int, entry_id: int) -> HttpResponse:
+    return PAGES.change(request, pk, entry_id)
 
 
 @require_POST

@@ -26,6 +26,7 @@ from mediation.views.console import (
 from mediation.views.hours import hours
 from mediation.views.public import points, substitution
 from mediation.views.waitlist import (
+    waitlist_change,
     waitlist_join,
     waitlist_leave,
     waitlist_offer_accept,
@@ -51,6 +52,7 @@ __all__ = [
     "points",
     "register",
     "substitution",
+    "waitlist_change",
     "waitlist_join",
     "waitlist_leave",
     "waitlist_offer_accept",

@@ -1,5 +1,5 @@
-"""Someone's waiting-list entries from the console: join for them, leave,
-resume, answer their offer. The pages are the staff's shared ones
+"""Someone's waiting-list entries from the console: join for them, change
+their places and days, leave, resume, answer their offer. The pages are the staff's shared ones
 (``allocation.views.on_behalf``) with the mediator as the actor (channel
 ``mediation``), at any site; each action needs the person's consent for the
 waiting list given to the point (``mediation.receivers``), and accepting an
@@ -57,6 +57,14 @@ def waitlist_join(request: HttpRequest, pk: int) -> HttpResponse:
 @domain_errors(fallback=PAGES.person_fallback)
 def waitlist_leave(request: HttpRequest, pk: int, entry_id: int) -> HttpResponse:
     return PAGES.leave(request, pk, entry_id)
+
+
+@require_http_methods(["GET", "POST"])
+@mediator_required
+@ratelimited("booking")  # as leaving and resuming
+@domain_errors(fallback=PAGES.person_fallback)
+def waitlist_change(request: HttpRequest, pk: int, entry_id: int) -> HttpResponse:
+    return PAGES.change(request, pk, entry_id)
 
 
 @require_POST

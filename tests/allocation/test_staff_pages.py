@@ -4,6 +4,7 @@ allocation modes, through the test client."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 
@@ -121,13 +122,80 @@ def test_another_sites_agent_gets_404_like_a_missing_entry(site, procedure, othe
     missing = web.post(_url("waitlist_leave", someone.pk, 2**31 - 1))
     theirs = web.post(_url("waitlist_leave", someone.pk, entry.pk))
     permit = web.get(_url("waitlist_permit", someone.pk, entry.pk))
+    change = web.get(_url("waitlist_change", someone.pk, entry.pk))
+    changed = web.post(
+        _url("waitlist_change", someone.pk, entry.pk), {"sites": [site.pk], "weekdays_excluded": []}
+    )
 
     assert missing.status_code == theirs.status_code == permit.status_code == 404
+    assert change.status_code == changed.status_code == 404
     entry.refresh_from_db()
     assert entry.status == EntryStatus.WAITING
     # Their page does not list it (it is at none of their sites).
     page = web.get(_url("person", someone.pk)).content.decode()
     assert procedure.name not in page
+
+
+def test_an_agent_changes_someones_places_and_days_and_they_keep_their_place(site, procedure):
+    second = factories.SiteFactory()
+    agent = factories.AgentFactory(sites=[site, second])
+    first, someone = person(), person()
+    for who in (first, someone):
+        waitlist_join(actor=who.user, applicant=who, procedure=procedure, site_ids=[site.pk])
+    entry = WaitlistEntry.objects.get(applicant=someone)
+    web = _web(agent, someone)
+
+    # The person's page links to the change; the page ticks the present choice.
+    page = web.get(_url("person", someone.pk)).content.decode()
+    assert _url("waitlist_change", someone.pk, entry.pk) in page
+    form = web.get(_url("waitlist_change", someone.pk, entry.pk)).content.decode()
+    assert second.name in form
+    assert re.search(rf'name="sites" value="{site.pk}"[^>]*checked', form)
+    assert not re.search(rf'name="sites" value="{second.pk}"[^>]*checked', form)
+
+    response = web.post(
+        _url("waitlist_change", someone.pk, entry.pk),
+        {"sites": [site.pk, second.pk], "weekdays_excluded": ["6", "7"]},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == _url("person", someone.pk)
+    changed = WaitlistEntry.objects.get(pk=entry.pk)
+    assert changed.site_ids == sorted([site.pk, second.pk])
+    assert changed.weekdays_excluded == [6, 7]
+    assert (changed.queued_at, changed.priority_class) == (entry.queued_at, entry.priority_class)
+    row = AuditEvent.objects.get(action=AuditAction.WAITLIST_CHANGED)
+    assert row.actor_id == agent.pk
+    assert row.details["sites_before"] == [site.pk]
+    [row] = web.get(_url("person", someone.pk)).context["waitlist_rows"]
+    assert row["view"].position == 2
+
+
+def test_the_change_page_offers_only_the_agents_sites_and_refuses_any_other(site, procedure, agent):
+    elsewhere = factories.SiteFactory()  # given out by the list, not the agent's
+    someone = person()
+    entry = waitlist_join(
+        actor=someone.user, applicant=someone, procedure=procedure, site_ids=[site.pk]
+    )
+    web = _web(agent, someone)
+
+    form = web.get(_url("waitlist_change", someone.pk, entry.pk)).content.decode()
+    response = web.post(
+        _url("waitlist_change", someone.pk, entry.pk),
+        {"sites": [site.pk, elsewhere.pk], "weekdays_excluded": []},
+    )
+    every_day = web.post(
+        _url("waitlist_change", someone.pk, entry.pk),
+        {"sites": [site.pk], "weekdays_excluded": [str(day) for day in range(1, 8)]},
+    )
+
+    assert elsewhere.name not in form
+    assert response.status_code == every_day.status_code == 200  # the form, with its errors
+    assert "sites" in response.context["form"].errors
+    assert "weekdays_excluded" in every_day.context["form"].errors
+    entry.refresh_from_db()
+    assert (entry.site_ids, entry.weekdays_excluded) == ([site.pk], [])
+    assert not AuditEvent.objects.filter(action=AuditAction.WAITLIST_CHANGED).exists()
 
 
 def test_an_agent_takes_someone_off_the_list(site, procedure, agent):

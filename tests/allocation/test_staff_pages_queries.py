@@ -64,6 +64,16 @@ ASKS: dict[str, Ask] = {
         23,  # with the one asking whether a seat waits to be offered
         data=wstaff.join_data,
     ),
+    "mediation:waitlist_change": Ask(
+        "mediator", "get", _u("mediation:waitlist_change", _WALK_IN, _entry), 10
+    ),
+    "mediation:waitlist_change POST": Ask(
+        "mediator",
+        "post",
+        _u("mediation:waitlist_change", _WALK_IN, _entry),
+        18,  # the consent locked, the offers' slots locked, the entry written and audited
+        data=wstaff.change_data,
+    ),
     "mediation:waitlist_leave": Ask(
         "mediator", "post", _u("mediation:waitlist_leave", _WALK_IN, _entry), 17
     ),
@@ -84,6 +94,14 @@ ASKS: dict[str, Ask] = {
         _u("agent:waitlist_join", _person("applicant")),
         23,  # with the one asking whether a seat waits to be offered
         data=wstaff.join_data,
+    ),
+    "agent:waitlist_change": Ask("agent", "get", _u("agent:waitlist_change", _WALK_IN, _entry), 10),
+    "agent:waitlist_change POST": Ask(
+        "agent",
+        "post",
+        _u("agent:waitlist_change", _WALK_IN, _entry),
+        21,  # the sites of the agent's, the offers' slots locked, the entry written and audited
+        data=wstaff.change_data,
     ),
     "agent:waitlist_leave": Ask("agent", "post", _u("agent:waitlist_leave", _WALK_IN, _entry), 18),
     "agent:waitlist_resume": Ask(

@@ -877,6 +877,12 @@ PAGES: dict[str, list[Visit]] = {
     "agent:waitlist_permit": [
         Visit("agent", kwargs=wstaff.entry_kwargs(), state=wstaff.with_a_list),
     ],
+    "agent:waitlist_change": [
+        Visit("agent", kwargs=wstaff.entry_kwargs(), state=wstaff.with_a_list),
+    ],
+    "mediation:waitlist_change": [
+        Visit("mediator", kwargs=wstaff.entry_kwargs(), state=wstaff.with_a_list),
+    ],
     "agent:allocation_modes": [
         Visit("supervisor", state=wstaff.with_a_list),
         Visit("agent", label="read-only"),

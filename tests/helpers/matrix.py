@@ -1573,6 +1573,16 @@ MATRIX: dict[str, list[Case]] = {
             label="joined",
         ),
     ],
+    "mediation:waitlist_change": [
+        Case(console(200, 404), kwargs=wstaff.entry_kwargs()),
+        Case(
+            console(REDIRECT, 404),
+            kwargs=wstaff.entry_kwargs(),
+            method="POST",
+            data=wstaff.change_data,
+            label="changed",
+        ),
+    ],
     "mediation:waitlist_leave": [
         Case(console(REDIRECT, 404), kwargs=wstaff.entry_kwargs(), method="POST"),
     ],
@@ -1595,6 +1605,16 @@ MATRIX: dict[str, list[Case]] = {
             method="POST",
             data=wstaff.join_data,
             label="joined",
+        ),
+    ],
+    "agent:waitlist_change": [
+        Case(office(200, 404), kwargs=wstaff.entry_kwargs()),
+        Case(
+            office(REDIRECT, 404),
+            kwargs=wstaff.entry_kwargs(),
+            method="POST",
+            data=wstaff.change_data,
+            label="changed",
         ),
     ],
     "agent:waitlist_leave": [

@@ -65,6 +65,11 @@ def join_data(s: World) -> dict:
     return {"procedure": listed_procedure(s).pk, "sites": [s.sites["site"].pk]}
 
 
+def change_data(s: World) -> dict:
+    """The walk-in's entry, changed: the same site, Sundays excluded."""
+    return {"sites": [s.sites["site"].pk], "weekdays_excluded": ["7"]}
+
+
 def entry_kwargs(person: str = "walk_in"):
     return lambda s: {"pk": s.people[person].pk, "entry_id": walk_in_entry(s).pk}
 

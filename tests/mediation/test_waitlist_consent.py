@@ -210,3 +210,34 @@ def test_accepting_without_the_booking_consent_is_refused(site, listed, mediator
     assert _consent_required_said(response.content.decode())
     offer.refresh_from_db()
     assert offer.status == OfferStatus.OPEN
+
+
+def test_the_console_changes_a_walk_ins_places_and_days_only_with_their_consent(
+    site, listed, mediator, walk_in, point
+):
+    other = factories.SiteFactory()
+    consent = _consent(walk_in, mediator, LIST_ONLY)
+    entry = _join(mediator, walk_in, listed, site)
+    web = _web(mediator)
+    choice = {"sites": [site.pk, other.pk], "weekdays_excluded": ["3"]}
+    consent_withdraw(actor=mediator, consent=consent)
+
+    refused = web.post(_url("waitlist_change", walk_in.pk, entry.pk), choice)
+
+    assert refused.status_code == 200
+    assert _consent_required_said(refused.content.decode())
+    entry.refresh_from_db()
+    assert (entry.site_ids, entry.weekdays_excluded) == ([site.pk], [])
+
+    consent = _consent(walk_in, mediator, LIST_ONLY)
+    response = web.post(_url("waitlist_change", walk_in.pk, entry.pk), choice)
+
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert (entry.site_ids, entry.weekdays_excluded) == (sorted([site.pk, other.pk]), [3])
+    row = AuditEvent.objects.get(action=AuditAction.WAITLIST_CHANGED)
+    assert row.actor_id == mediator.pk
+    assert (row.details["consent"], row.details["access_point"]) == (consent.pk, point.pk)
+    # Another point's mediator: 404, like a missing entry.
+    stranger = _web(factories.MediatorFactory(access_point=factories.AccessPointFactory()))
+    assert stranger.get(_url("waitlist_change", walk_in.pk, entry.pk)).status_code == 404
