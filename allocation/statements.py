@@ -172,7 +172,6 @@ STANDING_FACTS = (
     "booked",
     "blocked",
     "suspended",
-    "seats_free",
     "court_order",
     "cancelled_by_prefecture",
 )

@@ -46,6 +46,15 @@ def _appointment_ids_drawn_afresh():
 
 
 @pytest.fixture(autouse=True)
+def _join_seat_checks_afresh():
+    """Each test's first join asks whether seats wait to be offered: the
+    process's memory of when it last asked (a second) does not carry over."""
+    from allocation.services.scheduling import join_checks_forget
+
+    join_checks_forget()
+
+
+@pytest.fixture(autouse=True)
 def _slot_times_from_the_start():
     """Each test's slots start 3 days from now again: the factory's sequence
     would otherwise carry over from test to test and, a few thousand slots

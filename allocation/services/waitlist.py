@@ -26,8 +26,7 @@ from allocation import errors, rules, signals, statements
 from allocation.models import (
     WaitlistEntry,
 )
-from allocation.selectors import queue_seats_free
-from allocation.services.scheduling import allocation_after_commit
+from allocation.services.scheduling import allocation_after_join
 from audit.models import AuditAction
 from audit.services import audit_event
 from booking import errors as booking_errors
@@ -129,7 +128,6 @@ def _standing_query(*, applicant_id: int, procedure_id: int, actor_id: int, now:
                 )
             ),
             suspended=SuspendedLocked(Value(actor_id)),
-            seats_free=Exists(queue_seats_free(now).filter(procedure_id=procedure_id)),
             **rules.priority_facts(procedure_id=procedure_id, now=now),
         )
         .values_list(*statements.STANDING_FACTS)
@@ -275,10 +273,9 @@ def _join_written(
             raise errors.AlreadyWaiting()
     else:
         raise errors.AlreadyWaiting()  # pragma: no cover - a block lifted twice over
-    if facts["seats_free"]:
-        # Only when a seat waits (rare in a scarce procedure): a storm of joins
-        # must not become a storm of allocation runs. A seat freed meanwhile
-        # runs its own allocation; the beat's sweep (every minute) catches
-        # the rest. After the commit: at once when no transaction is open.
-        allocation_after_commit([procedure.pk])
+    # Only when a seat waits (rare in a scarce procedure), asked at most once a
+    # second: a storm of joins must become neither a storm of allocation runs
+    # nor a storm of reads of the list's capacity. After the commit: at once
+    # when no transaction is open.
+    allocation_after_join(procedure.pk, now=now)
     return entry

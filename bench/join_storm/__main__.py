@@ -2,7 +2,8 @@
 
 N applicants (seeded with ``demo_seed(applicants=N)``, each with an API token)
 join a procedure's waiting list at the same moment through ``POST
-/api/v1/waitlist/``, against gunicorn (4 sync workers, persistent connections,
+/api/v1/waitlist/`` (its capacity of ``--list-days`` days, 100 slots a day,
+all given out already, as a scarce procedure's is when people join), against gunicorn (4 sync workers, persistent connections,
 DEBUG off, the rate limits counted in Redis) on a fresh PostgreSQL database
 dropped afterwards. A share of them (``--duplicates``) send their join twice,
 the two requests in flight together. Side by side in the same run, the
@@ -61,9 +62,10 @@ def load_average() -> str:
     return f"{one:.2f} {five:.2f} {fifteen:.2f} (1, 5, 15 min; {os.cpu_count()} cores)"
 
 
-def _setup(applicants: int, slots: int) -> dict:
-    """Tokens; a procedure given out by its list at the site (no seat to offer:
-    the storm measures joining); another with ``slots`` slots, all full."""
+def _setup(applicants: int, slots: int, list_days: int = 0) -> dict:
+    """Tokens; a procedure given out by its list at the site, its capacity of
+    ``list_days`` days (100 slots a day) all given out (no seat to offer: the
+    storm measures joining); another with ``slots`` slots, all full."""
     from django.db.models import F
     from django.utils import timezone
 
@@ -120,6 +122,22 @@ def _setup(applicants: int, slots: int) -> dict:
     full = Slot.objects.filter(procedure=sold_out)
     # The bench's own bookkeeping: the slots full without appointments.
     full.update(booked=F("capacity"))
+    if list_days:
+        # The list's capacity, all given out: what a scarce procedure's list has
+        # when people join it (a join reads whether a seat waits to be offered).
+        slots_publish(
+            actor=User.objects.get(role=Role.AGENT, email__startswith="agent@"),
+            site=site,
+            procedure=join,
+            date_from=timezone.localdate() + timedelta(days=1),
+            date_to=timezone.localdate() + timedelta(days=list_days),
+            weekdays=range(7),
+            opening_ranges=[OpeningRange(time(8, 0), time(18, 0))],
+            counters=1,
+            slot_minutes=6,
+            visible_at=timezone.now(),
+        )
+        Slot.objects.filter(procedure=join).update(booked=F("capacity"))
     return {
         "people": [(pk, keys[user_id]) for pk, user_id in people],
         "join": join.pk,
@@ -261,6 +279,12 @@ def main() -> int:
         help="Share of the applicants who send their join twice at once.",
     )
     parser.add_argument("--slots", type=int, default=100, help="Full slots of the baseline.")
+    parser.add_argument(
+        "--list-days",
+        type=int,
+        default=20,
+        help="Days of the list's capacity, 100 slots a day, all given out (0: none).",
+    )
     parser.add_argument("--concurrency", type=int, default=128)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database", default="guichet_bench_join")
@@ -277,7 +301,7 @@ def main() -> int:
     with common.bench_database(args.database, keep=args.keep_db) as url:
         common.django_setup(url)
         common.demo_seed(applicants=args.applicants)
-        setup = _setup(args.applicants, args.slots)
+        setup = _setup(args.applicants, args.slots, args.list_days)
         from django.db import connection
 
         connection.close()

@@ -24,7 +24,7 @@ from allocation.api.serializers import (
     WaitlistJoinSerializer,
     joined_data,
 )
-from allocation.models import EntryStatus, PriorityClass, WaitlistEntry
+from allocation.models import EntryStatus, Offer, OfferStatus, PriorityClass, WaitlistEntry
 from allocation.selectors import EntryView
 from allocation.services import waitlist_join
 from audit.models import AuditAction, AuditEvent
@@ -38,7 +38,7 @@ from booking.models import (
 )
 from booking.rules import allocation_mode, allocation_mode_sql
 from tests import factories
-from tests.allocation.conftest import person
+from tests.allocation.conftest import person, queue_slot
 from tests.helpers.api_clients import token_client
 from tests.helpers.injunctions import record
 
@@ -70,6 +70,8 @@ def _joined_event(entry) -> AuditEvent:
 
 
 def test_an_applicants_join_by_token_is_two_statements(api, procedure, site):
+    # Someone joined within the second: whether a seat waits is not asked again.
+    assert _join(token_client(person().user), procedure, site).status_code == 201
     with CaptureQueriesContext(connection) as queries:
         response = _join(api, procedure, site)
 
@@ -81,6 +83,7 @@ def test_an_applicants_join_by_token_is_two_statements(api, procedure, site):
     assert '"booking_site" st' in statements[0]
     # The standing and the two rows, in one statement.
     assert statements[1].startswith("WITH standing AS MATERIALIZED")
+    assert '"booking_slot"' not in statements[1]  # the list's capacity: not read per join
     entry = WaitlistEntry.objects.get(pk=response.json()["id"])
     assert entry.site_ids == [site.pk]
     assert response["Location"].endswith(f"{WAITLIST}{entry.pk}/")
@@ -507,3 +510,45 @@ def test_the_joins_statements_keep_a_generic_plan(api, procedure, site):
     assert len(read) == 1 and len(write) == 1, plans
     for generic, custom in (*read, *write):
         assert custom <= 5 and generic >= 3, plans
+
+
+# --- A seat waiting when someone joins --------------------------------------------------
+
+
+def _seats_asked(queries) -> int:
+    return sum('FROM "booking_slot"' in query["sql"] for query in queries.captured_queries)
+
+
+def test_a_seat_waiting_is_offered_to_whoever_joins(
+    api, applicant, procedure, site, django_capture_on_commit_callbacks
+):
+    # A seat of the list nobody was there to take.
+    queue_slot(site, procedure)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _join(api, procedure, site).status_code == 201
+
+    [offer] = Offer.objects.filter(status=OfferStatus.OPEN)
+    assert offer.applicant_id == applicant.pk
+
+
+def test_joins_ask_whether_seats_wait_at_most_once_a_second_per_procedure(
+    procedure, site, settings
+):
+    other = factories.ProcedureFactory()
+    AllocationPolicy.objects.create(procedure=other, mode=AllocationMode.QUEUE)
+    joins = [token_client(person().user) for _ in range(4)]
+
+    with CaptureQueriesContext(connection) as first:
+        assert _join(joins[0], procedure, site).status_code == 201
+    with CaptureQueriesContext(connection) as second:
+        assert _join(joins[1], procedure, site).status_code == 201
+    with CaptureQueriesContext(connection) as elsewhere:
+        assert _join(joins[2], other, site).status_code == 201
+    settings.WAITLIST_JOIN_SEATS_CHECK_SECONDS = 0  # asked at every join
+    with CaptureQueriesContext(connection) as every:
+        assert _join(joins[3], procedure, site).status_code == 201
+
+    assert (_seats_asked(first), _seats_asked(second)) == (1, 0)
+    assert _seats_asked(elsewhere) == 1
+    assert _seats_asked(every) == 1
