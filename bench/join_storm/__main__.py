@@ -3,10 +3,11 @@
 N applicants (seeded with ``demo_seed(applicants=N)``, each with an API token)
 join a procedure's waiting list at the same moment through ``POST
 /api/v1/waitlist/`` (its capacity of ``--list-days`` days, 100 slots a day,
-all given out already, as a scarce procedure's is when people join), against gunicorn (4 sync workers, persistent connections,
-DEBUG off, the rate limits counted in Redis) on a fresh PostgreSQL database
-dropped afterwards. A share of them (``--duplicates``) send their join twice,
-the two requests in flight together. Side by side in the same run, the
+all given out already, as a scarce procedure's is when people join), against
+gunicorn (4 sync workers, persistent connections, DEBUG off, the rate limits
+counted in Redis) on a fresh PostgreSQL database dropped afterwards. A share
+of them (``--duplicates``) send their join twice, the two requests in flight
+together. Side by side in the same run, the
 sold-out baseline: the same N applicants each ask ``POST /api/v1/appointments/``
 for a slot already full (the release storm's sold-out path, a refused booking).
 The two paths alternate, ``--rounds`` times each (the order rotates), the list
