@@ -13,7 +13,8 @@ import pytest
 from accounts.models import User
 from allocation.models import Offer, OfferStatus
 from allocation.services import offer_accept
-from bench.allocation.__main__ import allocate_all, check, seed
+from bench.allocation.__main__ import allocate_all, check
+from bench.allocation.seed import seed
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the seed runs VACUUM
 
