@@ -33,7 +33,7 @@ from accounts.permissions import is_verified
 from allocation import links, rules, selectors, services
 from allocation.forms import WEEKDAY_CHOICES, WaitlistJoinForm
 from allocation.models import ENTRY_IN_FORCE, EntryStatus, Offer, OfferStatus, WaitlistEntry
-from allocation.views.forms_saved import entry_choice_saved
+from allocation.views.entry_choice import entry_choice_saved
 from booking import errors as booking_errors
 from booking.models import Applicant, Procedure, Site
 from booking.selectors import active_by_procedure

@@ -39,7 +39,7 @@ from allocation.staff_forms import (
     WaitlistChoiceForm,
     WaitlistJoinForm,
 )
-from allocation.views.forms_saved import entry_choice_saved
+from allocation.views.entry_choice import entry_choice_saved
 from booking import rules as booking_rules
 from booking.models import AllocationMode, Applicant, Procedure, Site
 from core.errors import DomainError
