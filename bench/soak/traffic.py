@@ -13,8 +13,9 @@ compare that with the database afterwards.
 Other applicants (``waitlisters``) play the waiting list of the procedure given
 out by its list (``queue``): they join it (sites and weekdays drawn at random),
 read their entries and their open offers, answer an offer they saw (accept,
-decline, or leave it unanswered until it expires), leave the list, resume a
-paused entry, and cancel the appointment an accepted offer gave them (its seat
+decline, or leave it unanswered until it expires), change their sites and
+weekdays (an open offer the new choice no longer fits is withdrawn), leave the
+list, resume a paused entry, and cancel the appointment an accepted offer gave them (its seat
 goes to the head of the list). Each knows its entry, its open offer and its
 appointment; what the API answers that contradicts it is a ``surprise``.
 
@@ -66,6 +67,7 @@ EXPECTED = {
     "accept": {201, 409},
     "decline": {200, 409},
     "leave": {200},
+    "change": {200},
     "resume": {200},
     "queue_cancel": {200},
 }
@@ -90,7 +92,7 @@ DEFAULT_MIX = {
 # A waitlister's turn (``Traffic._choose_waitlist``): the state decides first (no
 # entry: join; an offer they mean to answer: the answer; paused: resume; an
 # appointment from the list: cancel it or read their offers), then these weights.
-WAITLIST_MIX = {"offers": 70, "entries": 26, "leave": 4}
+WAITLIST_MIX = {"offers": 70, "entries": 22, "change": 4, "leave": 4}
 # What a waitlister does with an offer they see: accept, decline, or let it expire.
 ANSWERS = {"accept": 60, "decline": 25, "ignore": 15}
 # A waitlister holding an appointment from the list cancels it on a turn with this chance.
@@ -160,6 +162,7 @@ class Traffic:
             "joined": 0,
             "accepted": 0,
             "declined": 0,
+            "changed": 0,
             "left": 0,
             "resumed": 0,
             "queue_cancelled": 0,
@@ -348,23 +351,21 @@ class Traffic:
             self.declined.append(offer)
             self.events["declined"] += 1
 
+    def _choice(self) -> dict:
+        """Sites and weekdays drawn at random: where and when a waitlister can come."""
+        sites = self.random.sample(self.queue_sites, self.random.randint(1, len(self.queue_sites)))
+        excluded = self.random.sample(range(1, 8), self.random.choice([0, 0, 1, 2]))
+        return {"sites": sorted(sites), "weekdays_excluded": sorted(excluded)}
+
     async def wait(self, who: Applicant, waiting: Waiting) -> None:
         kind = self._choose_waitlist(waiting)
         if kind == "join":
-            sites = self.random.sample(
-                self.queue_sites, self.random.randint(1, len(self.queue_sites))
-            )
-            excluded = self.random.sample(range(1, 8), self.random.choice([0, 0, 1, 2]))
             status, body = await self.request(
                 kind,
                 "POST",
                 "/api/v1/waitlist/",
                 who.auth,
-                {
-                    "procedure": self.queue_procedure,
-                    "sites": sorted(sites),
-                    "weekdays_excluded": sorted(excluded),
-                },
+                {"procedure": self.queue_procedure, **self._choice()},
             )
             if status == 201:
                 waiting.entry, waiting.paused = body["id"], False
@@ -395,6 +396,19 @@ class Traffic:
                     waiting.offer, waiting.answer = None, ""  # expired meanwhile
         elif kind in ("accept", "decline"):
             await self._answer(who, waiting, kind)
+        elif kind == "change":
+            status, body = await self.request(
+                kind, "PATCH", f"/api/v1/waitlist/{waiting.entry}/", who.auth, self._choice()
+            )
+            if status == 200:
+                self.events["changed"] += 1
+                waiting.paused = body["status"] == "paused"
+                if body["offer"] is None:
+                    # The new choice no longer fits the offer: withdrawn, to the next person.
+                    waiting.offer, waiting.answer = None, ""
+                else:
+                    self._offer_seen(waiting, body["offer"])
+                    await self._answer_seen(who, waiting)
         elif kind == "leave":
             status, _body = await self.request(
                 kind, "DELETE", f"/api/v1/waitlist/{waiting.entry}/", who.auth
