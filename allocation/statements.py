@@ -44,8 +44,8 @@ from allocation.models import EntryStatus, Offer, OfferStatus, WaitlistEntry
 from allocation.rules import priority_class_raised_sql
 from audit.models import AuditEvent
 from booking.models import Applicant, Horizon, Procedure, Site, Slot
-from booking.statements import insert_cte, row_record
 from core.db import JoinedRow, prepared_run
+from core.records import insert_cte, row_record
 
 _JOIN = (
     (Slot, "s"),
