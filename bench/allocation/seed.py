@@ -29,7 +29,7 @@ def _identity_key(n: int) -> str:
     return identity_key(document_type="agdref", document_number=f"{n:010d}", nationality="SN")
 
 
-def _people(entries: int, now: datetime) -> tuple[int, dict[int, int]]:
+def accounts_seed(entries: int, now: datetime) -> tuple[int, dict[int, int]]:
     """``entries`` verified applicant accounts with their identities: the first
     account's id, and the identity's id of each account."""
     from django.contrib.auth.hashers import make_password
@@ -265,7 +265,7 @@ def seed(*, entries: int, seats: int, rng: random.Random) -> dict:
             horizon_days=30,
         )
         AllocationPolicy.objects.create(procedure=procedure, mode=AllocationMode.QUEUE)
-        first_user, applicants = _people(entries, now)
+        first_user, applicants = accounts_seed(entries, now)
         _entries(
             entries=entries,
             procedure_id=procedure.pk,
