@@ -16,6 +16,7 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),  # another version or a typo: still JSON
     path("", core_views.home, name="home"),
     path("accessibilite/", core_views.accessibility, name="accessibility"),
+    path("plan-du-site/", core_views.site_map, name="site_map"),
     # Django's set_language, which also remembers the choice on the account.
     path("i18n/setlang/", accounts_language.set_language, name="set_language"),
     # "My data" (privacy) keeps the account's URLs and names (accounts:data_export).

@@ -66,6 +66,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html")
 
 
+def site_map(request: HttpRequest) -> HttpResponse:
+    """The site map (RGAA 12.1): the service's pages for the person reading it."""
+    return render(request, "core/site_map.html")
+
+
 def accessibility(request: HttpRequest) -> HttpResponse:
     """The accessibility statement, in the RGAA's format; its figures come from
     ``core.accessibility`` (the audit in docs/accessibility.md), never from the template."""

@@ -55,6 +55,7 @@ def _day(slot: Slot) -> str:
 PAGES = [
     ("home", lambda w: reverse("home"), 2, 200),
     ("accessibility statement", lambda w: reverse("accessibility"), 2, 200),
+    ("site map", lambda w: reverse("site_map"), 2, 200),
     ("procedures", lambda w: reverse("booking:procedures"), 5, 200),
     # The pages of a procedure ask once whether the person holds a priority right
     # for it (booking.rules.priority_right_held). The sites step also reads the
@@ -163,6 +164,7 @@ def test_applicant_page_takes_a_bounded_number_of_queries(
 ANONYMOUS = [
     ("home", lambda w: reverse("home"), 0),
     ("accessibility statement", lambda w: reverse("accessibility"), 0),
+    ("site map", lambda w: reverse("site_map"), 0),
     ("log in", lambda w: reverse("accounts:login"), 0),
     ("register", lambda w: reverse("accounts:register"), 0),
     ("password reset", lambda w: reverse("accounts:password_reset"), 0),
@@ -178,7 +180,7 @@ ANONYMOUS = [
 ]
 
 
-PUBLIC = ("home", "accessibility statement", "access points", "substitution")
+PUBLIC = ("home", "accessibility statement", "site map", "access points", "substitution")
 STAFF_SESSION = 3  # session, user, OTP device
 
 

@@ -1031,6 +1031,7 @@ _BY_TEST = {
         "mediation:substitution",
     ],
     "tests/test_query_counts.py::test_anonymous_page_takes_a_bounded_number_of_queries": [
+        "site_map",
         "accounts:login",
         "accounts:register",
         "accounts:password_reset",

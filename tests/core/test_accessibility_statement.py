@@ -114,7 +114,7 @@ def test_the_page_shows_the_audits_figures(client):
     assert "partially compliant" in page
     assert f"{AUDIT.rate} %" in page
     assert f"{AUDIT.compliant} compliant criteria out of {AUDIT.applicable} applicable" in page
-    assert "3 December 2026" in page
+    assert "4 December 2026" in page
     for failure in AUDIT.failures:
         assert f"Criterion {failure.criterion}:" in page
     # The recourse the law requires.

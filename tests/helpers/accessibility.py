@@ -294,6 +294,8 @@ PAGES: dict[str, list[Visit]] = {
     # --- Public pages (the header differs once logged in)
     "home": [Visit("anonymous"), Visit("applicant"), Visit("agent")],
     "accessibility": [Visit("anonymous"), Visit("applicant")],
+    # Each persona's own site map: personal pages, or the work area.
+    "site_map": [Visit("anonymous"), Visit("applicant"), Visit("mediator"), Visit("supervisor")],
     "mediation:points": [Visit("anonymous")],
     "mediation:substitution": [Visit("anonymous")],
     # --- The substitution route

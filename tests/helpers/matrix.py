@@ -436,6 +436,7 @@ MATRIX: dict[str, list[Case]] = {
     # --- Public pages
     "home": [Case(PUBLIC)],
     "accessibility": [Case(PUBLIC)],
+    "site_map": [Case(PUBLIC)],
     "set_language": [Case(ANY_REDIRECT, method="POST", data=lambda s: {"language": "en"})],
     "mediation:points": [Case(PUBLIC)],
     "mediation:substitution": [Case(PUBLIC)],
