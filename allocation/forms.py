@@ -8,6 +8,7 @@ from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
 from booking.models import Site
+from core.data_language import FrenchCheckboxes
 
 # ISO weekdays (1 Monday .. 7 Sunday), as the entry stores them.
 WEEKDAY_CHOICES = [(str(index + 1), WEEKDAYS[index]) for index in range(7)]
@@ -17,7 +18,7 @@ class WaitlistJoinForm(forms.Form):
     sites = forms.MultipleChoiceField(
         label=_("The places you can go to"),
         help_text=_("Tick every place you can reach: the more places, the sooner an offer."),
-        widget=forms.CheckboxSelectMultiple,
+        widget=FrenchCheckboxes,
         error_messages={"required": _("Choose at least one place.")},
     )
     weekdays_excluded = forms.MultipleChoiceField(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from booking.forms import DATE_INPUT_FORMATS
 from booking.models import AllocationMode
+from core.data_language import FrenchCheckboxes, FrenchSelect
 
 WEEKDAY_CHOICES = [
     (1, _("Monday")),
@@ -43,7 +44,7 @@ class WaitlistChoiceForm(forms.Form):
     sites = forms.TypedMultipleChoiceField(
         label=_("Sites the person can reach"),
         coerce=int,
-        widget=forms.CheckboxSelectMultiple,
+        widget=FrenchCheckboxes,
         help_text=_("Only the sites that give this procedure out by their waiting list count."),
     )
     weekdays_excluded = forms.TypedMultipleChoiceField(
@@ -101,8 +102,8 @@ class AllocationModeForm(forms.Form):
     """A supervisor sets how a procedure's public capacity is given out, at one
     site or at every site without a mode of its own."""
 
-    procedure = forms.TypedChoiceField(label=_("Procedure"), coerce=int)
-    site = forms.ChoiceField(label=_("Where"))
+    procedure = forms.TypedChoiceField(label=_("Procedure"), coerce=int, widget=FrenchSelect)
+    site = forms.ChoiceField(label=_("Where"), widget=FrenchSelect(not_french=[ALL_SITES]))
     mode = forms.ChoiceField(
         label=_("Mode"), choices=AllocationMode.choices, widget=forms.RadioSelect
     )

@@ -15,6 +15,7 @@ from booking.models import Pool, Procedure, Site
 from booking.permissions import managed_sites
 from booking.services import OpeningRange, PublicationParameters, publication_parameters
 from booking.services.capacity import MAX_CAPACITY
+from core.data_language import FrenchSelect
 
 OPENING_RANGES = 4
 DATETIME_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
@@ -66,8 +67,11 @@ def staff_sites(user):
 
 
 class PublishForm(forms.Form):
-    site = forms.ModelChoiceField(label=_("Site"), queryset=Site.objects.none(), empty_label=None)
+    site = forms.ModelChoiceField(
+        widget=FrenchSelect, label=_("Site"), queryset=Site.objects.none(), empty_label=None
+    )
     procedure = forms.ModelChoiceField(
+        widget=FrenchSelect,
         label=_("Procedure"),
         queryset=Procedure.objects.filter(is_active=True).order_by("name"),
         empty_label=None,

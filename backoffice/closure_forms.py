@@ -13,14 +13,18 @@ from booking.forms import DATE_INPUT_FORMATS
 from booking.models import ClosureKind, Procedure, Site
 from booking.permissions import managed_sites
 from booking.services.closures import MAX_CLOSURE_DAYS, REASON_MAX_LENGTH
+from core.data_language import FrenchSelect
 
 
 class ClosureForm(forms.Form):
     """A slot, a day or a range of days of one of the agent's sites: ``date_to``
     empty is the same day; ``time_from`` / ``time_to`` empty are the whole day."""
 
-    site = forms.ModelChoiceField(label=_("Site"), queryset=Site.objects.none())
+    site = forms.ModelChoiceField(
+        widget=FrenchSelect, label=_("Site"), queryset=Site.objects.none()
+    )
     procedure = forms.ModelChoiceField(
+        widget=FrenchSelect,
         label=_("Procedure"),
         queryset=Procedure.objects.order_by("name"),
         required=False,

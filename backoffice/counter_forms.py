@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from booking.forms import DATE_INPUT_FORMATS
 from booking.models import AppointmentStatus, Channel, Procedure
+from core.data_language import FrenchSelect
 from core.forms import AboutSomeoneElse
 
 
@@ -22,6 +23,7 @@ class DayFilterForm(AboutSomeoneElse, forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     procedure = forms.ModelChoiceField(
+        widget=FrenchSelect,
         label=_("Procedure"),
         required=False,
         queryset=Procedure.objects.order_by("name"),

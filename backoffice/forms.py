@@ -18,6 +18,7 @@ from backoffice.selectors import AuditFilters
 from booking.forms import DATE_INPUT_FORMATS
 from booking.identity import normalize_name
 from booking.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Site
+from core.data_language import FrenchCheckboxes, FrenchSelect
 from core.forms import AboutSomeoneElse
 from mediation.models import AccessPoint
 
@@ -124,9 +125,10 @@ class StaffForm(AboutSomeoneElse, forms.Form):
         label=_("Sites (prefecture agents)"),
         queryset=Site.objects.order_by("name"),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=FrenchCheckboxes,
     )
     access_point = forms.ModelChoiceField(
+        widget=FrenchSelect,
         label=_("Access point (mediators)"),
         queryset=AccessPoint.objects.order_by("name"),
         required=False,
@@ -143,8 +145,8 @@ class DashboardFilterForm(forms.Form):
     caller's answers 404 before this form is asked (``backoffice.dashboard``);
     the form checks the period's shape."""
 
-    site = forms.ChoiceField(label=_("Site"), required=False)
-    procedure = forms.ChoiceField(label=_("Procedure"), required=False)
+    site = forms.ChoiceField(label=_("Site"), required=False, widget=FrenchSelect)
+    procedure = forms.ChoiceField(label=_("Procedure"), required=False, widget=FrenchSelect)
     period = forms.ChoiceField(label=_("Weeks shown"), required=False)
 
     def __init__(self, *args, sites=(), procedures=(), **kwargs) -> None:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from booking.forms import DATE_INPUT_FORMATS
 from booking.models import InjunctionState, Procedure, Site
 from booking.models.injunctions import CASE_NUMBER_MAX, COURT_MAX, NOTES_MAX
+from core.data_language import FrenchSelect
 from core.forms import AboutSomeoneElse
 
 STATE_FILTERS = [
@@ -24,7 +25,11 @@ STATE_FILTERS = [
 class InjunctionFilterForm(forms.Form):
     state = forms.ChoiceField(label=_("State"), choices=STATE_FILTERS, required=False)
     site = forms.ModelChoiceField(
-        label=_("Site"), queryset=Site.objects.none(), required=False, empty_label=_("All my sites")
+        widget=FrenchSelect,
+        label=_("Site"),
+        queryset=Site.objects.none(),
+        required=False,
+        empty_label=_("All my sites"),
     )
 
     def __init__(self, *args, sites: QuerySet[Site], **kwargs) -> None:
@@ -60,10 +65,16 @@ class InjunctionForm(AboutSomeoneElse, forms.Form):
         _("The last day on which the appointment may take place, as the order sets it."),
     )
     procedure = forms.ModelChoiceField(
-        label=_("Procedure"), queryset=Procedure.objects.none(), empty_label=_("Choose")
+        widget=FrenchSelect,
+        label=_("Procedure"),
+        queryset=Procedure.objects.none(),
+        empty_label=_("Choose"),
     )
     site = forms.ModelChoiceField(
-        label=_("Site where it is served"), queryset=Site.objects.none(), empty_label=None
+        widget=FrenchSelect,
+        label=_("Site where it is served"),
+        queryset=Site.objects.none(),
+        empty_label=None,
     )
     notes = forms.CharField(
         label=_("Notes"),

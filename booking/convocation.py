@@ -52,6 +52,9 @@ class ConvocationPart:
     documents: list[str]
     free_title: str
     free_text: str
+    # The values and documents the prefecture wrote in French (marked as such in
+    # a part in another language: RGAA 8.7, 8.10).
+    french: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,14 @@ def _part(appointment: Appointment, language: str) -> ConvocationPart:
                 "Never pay anyone for an appointment. An appointment is personal: it is "
                 "booked in your name and your identity document is checked at the counter. "
                 "If someone offers to sell you one, it is a scam."
+            ),
+            french=frozenset(
+                {
+                    appointment.procedure.name,
+                    place,
+                    site.access_info.strip(),
+                    *appointment.procedure.document_list,
+                }
             ),
         )
 

@@ -123,6 +123,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.site",
             ],
+            # ``|fr`` and ``|ltr`` (RGAA 8.7, 8.10) in every template.
+            "builtins": ["core.templatetags.data_language"],
         },
     }
 ]

@@ -70,25 +70,17 @@ class Audit:
 
 AUDIT = Audit(
     made_on=date(2026, 12, 4),
-    compliant=63,
-    non_compliant=2,
+    compliant=64,
+    non_compliant=1,
     not_applicable=41,
     external=False,
     failures=(
         NonCompliance(
-            "8.7",
-            _(
-                "On the English and Arabic pages, what comes from the prefecture's "
-                "data in French (names of procedures and places, addresses, documents to "
-                "bring, the name of the prefecture in the header and footer) is not marked "
-                "as French, so a screen reader reads it with the wrong voice."
-            ),
-        ),
-        NonCompliance(
             "8.10",
             _(
-                "On the Arabic pages (right to left), references and the French names of "
-                "procedures and places inside Arabic sentences are not marked as left-to-right."
+                "On the Arabic pages (right to left), the Latin words of the Arabic texts "
+                "themselves (the service's name, acronyms, the names of some places and "
+                "apps) are not marked as left-to-right."
             ),
         ),
     ),

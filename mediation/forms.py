@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Role, User
 from booking.forms import DATE_INPUT_FORMATS, WalkInIdentityForm
 from booking.models import REFERENCE_LENGTH
+from core.data_language import FrenchSelect
 from core.forms import AboutSomeoneElse
 from core.languages import language_choices
 from mediation.models import (
@@ -164,6 +165,7 @@ class CapRaiseForm(AboutSomeoneElse, forms.Form):
     """A supervisor raises a point's daily cap, or one of its mediators', for one day."""
 
     access_point = forms.ModelChoiceField(
+        widget=FrenchSelect,
         label=_("Access point"),
         queryset=AccessPoint.objects.filter(is_active=True),
         empty_label=_("Choose an access point"),

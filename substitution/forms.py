@@ -5,10 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from booking.forms import DATE_INPUT_FORMATS, IdentityForm, walk_in_phone
 from booking.models import Procedure, Site
+from core.data_language import FrenchSelect, french
 from core.forms import AboutSomeoneElse
 from core.languages import language_choices
 from substitution.models import Outcome, Reason, tracking_parse
@@ -21,11 +23,13 @@ class SubstitutionRequestForm(IdentityForm):
 
     certify = None
     procedure = forms.ModelChoiceField(
+        widget=FrenchSelect,
         label=_("Procedure"),
         queryset=Procedure.objects.filter(is_active=True).order_by("name"),
         empty_label=_("Choose a procedure"),
     )
     site = forms.ModelChoiceField(
+        widget=FrenchSelect,
         label=_("Place you wish"),
         queryset=Site.objects.filter(is_active=True).order_by("name"),
         required=False,
@@ -135,9 +139,13 @@ class BookForm(AboutSomeoneElse, forms.Form):
 
 def _slot_label(slot) -> str:
     starts = timezone.localtime(slot.starts_at)
-    return (
-        f"{date_format(starts, 'l j F Y')} {starts:%H:%M} — {slot.site.name} "
-        f"({slot.get_pool_display()}, {slot.remaining})"
+    return format_html(
+        "{} {} — {} ({}, {})",
+        date_format(starts, "l j F Y"),
+        f"{starts:%H:%M}",
+        french(slot.site.name),
+        slot.get_pool_display(),
+        slot.remaining,
     )
 
 

@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -28,6 +29,7 @@ from accounts.models import Role
 from backoffice.counter_forms import CheckInForm, CheckInOverrideForm, DayFilterForm
 from booking import errors, selectors, services
 from booking.models import Appointment, AppointmentStatus, Site
+from core.data_language import french
 from core.errors import DomainError, NotFound
 from core.ratelimit import ratelimited
 from core.views import domain_error_message
@@ -61,9 +63,12 @@ def day_url(site: Site, day: date) -> str:
 
 
 def _who(appointment: Appointment) -> str:
-    """Who booked, for the list: online, at an access point (its name), an agent."""
+    """Who booked, for the list: online, at an access point (its name, marked
+    French: ``core.data_language``), an agent."""
     if appointment.access_point_id is not None:
-        return f"{appointment.get_channel_display()} · {appointment.access_point.name}"
+        return format_html(
+            "{} · {}", appointment.get_channel_display(), french(appointment.access_point.name)
+        )
     return appointment.get_channel_display()
 
 

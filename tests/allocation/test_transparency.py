@@ -314,7 +314,8 @@ def test_the_page_shows_each_figure_in_accessible_tables(web, seeded):  # noqa: 
     html = response.content.decode()
     assert response.status_code == 200
     assert html.count("<caption>") == 2  # one procedure: its figures, its weeks
-    assert '<th scope="row">A queued</th>' in html
+    # The place's name, the prefecture's French, marked so in this English page (RGAA 8.7).
+    assert '<th scope="row"><span lang="fr">A queued</span></th>' in html
     assert "Waiting list" in html and "First come, first served" in html
     assert "20 days" in html and "8 days" in html  # 7.5 shown rounded
     assert seeded["in_three_days"].strftime("%Y") in html

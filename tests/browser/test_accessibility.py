@@ -11,6 +11,10 @@ A violation of impact serious or critical under WCAG 2.1 A/AA fails; the rest
 is written to ``axe-<language>-<group>.json`` in pytest's temporary folder and
 summarised on standard output.
 
+In a language other than French, every text holding what the prefecture wrote
+in French (names of procedures, places and access points, addresses) must be
+marked as French, and left to right in Arabic (``tests/helpers/data_language.py``).
+
 The same visit then happens again at 360 px with JavaScript off: the page must
 render, with its status, and not scroll sideways (``scrollWidth`` measured
 through the DevTools protocol, which runs even when the page's scripts cannot).
@@ -30,6 +34,7 @@ from django.urls import reverse
 from tests.helpers.accessibility import PAGES, Group, Visit, checked_languages, groups, sessions
 from tests.helpers.axe import Report, axe_check, axe_inject
 from tests.helpers.browser import PHONE, chromium_launched
+from tests.helpers.data_language import french_values, unmarked_french
 from tests.helpers.matrix import url_patterns
 from tests.personas import build_world
 
@@ -123,6 +128,9 @@ def _walk(
 ) -> list[str]:
     language = visitor.language
     routes = dict(url_patterns())
+    # In another language than the prefecture's, its French must be marked (RGAA 8.7, 8.10).
+    french = french_values() if language != settings.LANGUAGE_CODE else []
+    rtl = language in settings.LANGUAGES_BIDI
     failures: list[str] = []
     for key, visit in group.visits:
         if key in PAGES and key not in routes:
@@ -137,6 +145,8 @@ def _walk(
             lang = page.locator("html").get_attribute("lang")
             if lang != language and visit.template not in NO_LANGUAGE_TEMPLATES:
                 problems.append(f"is in {lang!r}, not {language!r}")
+            if french:
+                problems += unmarked_french(page, french, rtl=rtl)
             axe_inject(page)
             failures += report.add(f"{where} @1280", axe_check(page))
             page.set_viewport_size(PHONE)
