@@ -82,12 +82,8 @@ class FrenchChoices:
 
 
 class FrenchSelect(FrenchChoices, forms.Select):
-    pass
+    """A select of places, procedures or access points."""
 
 
 class FrenchCheckboxes(FrenchChoices, forms.CheckboxSelectMultiple):
-    pass
-
-
-class FrenchRadios(FrenchChoices, forms.RadioSelect):
-    pass
+    """Checkboxes of places."""

@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -62,7 +63,7 @@ def day_url(site: Site, day: date) -> str:
     return f"{reverse('agent:day')}?{urlencode({'site': site.slug, 'date': day.isoformat()})}"
 
 
-def _who(appointment: Appointment) -> str:
+def _who(appointment: Appointment) -> SafeString | str:
     """Who booked, for the list: online, at an access point (its name, marked
     French: ``core.data_language``), an agent."""
     if appointment.access_point_id is not None:

@@ -82,3 +82,44 @@ def test_the_procedures_and_places_of_the_booking_path_are_marked(client, langua
         else:
             # Every time the name shows, it is marked.
             assert len(marked) == main.count(name), (language, name)
+
+
+def test_a_select_marks_its_places_not_its_empty_or_general_choices():
+    from django import forms
+
+    from core.data_language import FrenchSelect
+
+    class Form(forms.Form):
+        site = forms.ChoiceField(
+            choices=[("", "Choose"), ("all", "Every site"), ("1", "Bobigny")],
+            widget=FrenchSelect(not_french=["all"]),
+        )
+
+    with translation.override("ar"):
+        html = str(Form()["site"])
+    with translation.override("fr"):
+        french_page = str(Form()["site"])
+
+    assert '<option value="1" lang="fr" dir="ltr">Bobigny</option>' in html
+    assert '<option value="all">Every site</option>' in html
+    assert '<option value="" selected>Choose</option>' in html
+    assert 'lang="fr"' not in french_page
+
+
+def test_checkboxes_mark_their_labels_and_render_as_checkboxes():
+    from django import forms
+
+    from core.data_language import FrenchCheckboxes
+
+    class Form(forms.Form):
+        sites = forms.MultipleChoiceField(
+            choices=[("1", "Sous-préfecture du Raincy")], widget=FrenchCheckboxes
+        )
+
+    with translation.override("en"):
+        html = Template('{% include "includes/field.html" with field=form.sites %}').render(
+            Context({"form": Form()})
+        )
+
+    assert 'type="checkbox"' in html and "<fieldset" in html
+    assert '<span lang="fr">Sous-préfecture du Raincy</span></label>' in html
