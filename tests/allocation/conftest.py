@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import Role
 from booking.models import AllocationMode, AllocationPolicy, Pool
 from tests import factories
+from tests.helpers.api_clients import token_client
 
 
 @pytest.fixture
@@ -32,6 +33,17 @@ def supervisor(db):
 def person(**user_fields):
     """An applicant with a confirmed account (their identity on file)."""
     return factories.ApplicantFactory(user=factories.UserFactory(**user_fields))
+
+
+@pytest.fixture
+def applicant(db):
+    """One person with an account; ``api``: their API token's client."""
+    return person()
+
+
+@pytest.fixture
+def api(applicant):
+    return token_client(applicant.user)
 
 
 @pytest.fixture

@@ -17,22 +17,10 @@ from allocation.api.serializers import WaitlistJoinSerializer
 from allocation.models import WaitlistEntry
 from booking.models import Site
 from tests import factories
-from tests.allocation.conftest import person
-from tests.helpers.api_clients import token_client
 from tests.helpers.joins import WAITLIST
 from tests.helpers.joins import join_by_api as _join
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def applicant(db):
-    return person()
-
-
-@pytest.fixture
-def api(applicant):
-    return token_client(applicant.user)
 
 
 # --- Bodies the read takes, and bodies it leaves to the serializer ---------------------

@@ -45,16 +45,6 @@ from tests.helpers.joins import join_by_api as _join
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def applicant(db):
-    return person()
-
-
-@pytest.fixture
-def api(applicant):
-    return token_client(applicant.user)
-
-
 def _joined_event(entry) -> AuditEvent:
     return AuditEvent.objects.get(action=AuditAction.WAITLIST_JOINED, details__entry=entry.pk)
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
+from booking.models import AllocationMode, AllocationPolicy
+from tests import factories
 from tests.helpers.api_clients import token_client
 
 
@@ -51,3 +53,11 @@ def _no_availability_cache(settings):
     """Tests change slots and look again at once; the cache has its own tests."""
     settings.GUICHET_AVAILABILITY_CACHE_SECONDS = 0
     yield
+
+
+@pytest.fixture
+def queue_procedure(site):
+    """A procedure given out by its waiting list."""
+    procedure = factories.ProcedureFactory()
+    AllocationPolicy.objects.create(procedure=procedure, mode=AllocationMode.QUEUE)
+    return procedure

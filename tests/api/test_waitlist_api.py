@@ -1,12 +1,7 @@
 """The waiting list and its offers through the API (``/api/v1/waitlist/``,
 ``/api/v1/offers/``): who may join, see, leave, resume and answer, what bad
 input and the rate limit answer, and the whole flow from joining to the
-appointment.
-
-Mediators: their consent for the waiting list is asked through
-``allocation.signals.acting_for_entry``, whose receiver is mediation's (its own
-tests); here a mediator of another point is refused like a missing entry.
-"""
+appointment. Staff acting for people: ``test_waitlist_api_staff.py``."""
 
 from __future__ import annotations
 
@@ -16,55 +11,22 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from accounts.models import Role
-from allocation.models import EntryStatus, Offer, OfferStatus, PriorityClass, WaitlistEntry
-from allocation.services import offers_allocate, waitlist_join
+from allocation.models import EntryStatus, Offer, OfferStatus, WaitlistEntry
+from allocation.services import offers_allocate
 from audit.models import AuditAction, AuditEvent
 from booking.models import AllocationMode, AllocationPolicy, Appointment, AppointmentStatus
 from tests import factories
 from tests.allocation.conftest import queue_slot
 from tests.helpers.api_clients import token_client
+from tests.helpers.joins import OFFERS, WAITLIST, entry_of, join_by_api, offer_to
 
 pytestmark = pytest.mark.django_db
-
-WAITLIST = "/api/v1/waitlist/"
-OFFERS = "/api/v1/offers/"
-
-
-@pytest.fixture
-def queue_procedure(site):
-    procedure = factories.ProcedureFactory()
-    AllocationPolicy.objects.create(procedure=procedure, mode=AllocationMode.QUEUE)
-    return procedure
-
-
-def _body(procedure, *sites, **extra):
-    return {"procedure": procedure.slug, "sites": [s.slug for s in sites], **extra}
-
-
-def _join(client, procedure, *sites, **extra):
-    return client.post(WAITLIST, _body(procedure, *sites, **extra), format="json")
-
-
-def _entry_of(applicant, procedure, site):
-    return waitlist_join(
-        actor=applicant.user, applicant=applicant, procedure=procedure, site_ids=[site.pk]
-    )
-
-
-def _offer_to(applicant, procedure, site, **slot_fields):
-    """``applicant`` on the list and offered a seat of a new slot of ``site``."""
-    entry = _entry_of(applicant, procedure, site)
-    queue_slot(site, procedure, **slot_fields)
-    offers_allocate(procedure_id=procedure.pk)
-    return Offer.objects.get(entry=entry, status=OfferStatus.OPEN)
-
 
 # --- Joining and reading -------------------------------------------------------------------
 
 
 def test_an_applicant_joins_and_sees_their_place(applicant_api, applicant, queue_procedure, site):
-    response = _join(applicant_api, queue_procedure, site, weekdays_excluded=[7, 6, 6])
+    response = join_by_api(applicant_api, queue_procedure, site, weekdays_excluded=[7, 6, 6])
 
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -95,24 +57,24 @@ def test_an_applicant_joins_and_sees_their_place(applicant_api, applicant, queue
 
 def test_the_place_counts_who_joined_before(applicant_api, applicant, queue_procedure, site):
     for _ in range(3):
-        _entry_of(factories.ApplicantFactory(), queue_procedure, site)
+        entry_of(factories.ApplicantFactory(), queue_procedure, site)
 
-    response = _join(applicant_api, queue_procedure, site)
+    response = join_by_api(applicant_api, queue_procedure, site)
 
     assert applicant_api.get(response["Location"]).json()["position"] == 4
 
 
 def test_joining_twice_is_refused_and_writes_nothing_more(applicant_api, queue_procedure, site):
-    assert _join(applicant_api, queue_procedure, site).status_code == 201
+    assert join_by_api(applicant_api, queue_procedure, site).status_code == 201
 
-    response = _join(applicant_api, queue_procedure, site)
+    response = join_by_api(applicant_api, queue_procedure, site)
 
     assert response.status_code == 409
     assert response.json()["code"] == "already_waiting"
     assert WaitlistEntry.objects.count() == 1
 
 
-def test_a_person_with_an_appointment_for_it_cannot_join(
+def test_a_person_with_an_appointment_for_it_cannotjoin_by_api(
     applicant_api, applicant, queue_procedure, site
 ):
     open_site = factories.SiteFactory()
@@ -125,13 +87,13 @@ def test_a_person_with_an_appointment_for_it_cannot_join(
         == 201
     )
 
-    response = _join(applicant_api, queue_procedure, site)
+    response = join_by_api(applicant_api, queue_procedure, site)
 
     assert (response.status_code, response.json()["code"]) == (409, "already_booked")
 
 
 def test_a_procedure_given_out_in_the_calendar_has_no_list(applicant_api, procedure, site):
-    response = _join(applicant_api, procedure, site)
+    response = join_by_api(applicant_api, procedure, site)
 
     assert (response.status_code, response.json()["code"]) == (409, "not_given_out_by_list")
     assert not WaitlistEntry.objects.exists()
@@ -186,7 +148,7 @@ def test_malformed_json_is_a_parse_error(applicant_api):
 
 
 def test_anonymous_is_not_authenticated_anywhere(anonymous_api, queue_procedure, site):
-    entry = _entry_of(factories.ApplicantFactory(), queue_procedure, site)
+    entry = entry_of(factories.ApplicantFactory(), queue_procedure, site)
     calls = [
         ("get", WAITLIST),
         ("post", WAITLIST),
@@ -210,7 +172,7 @@ def test_anonymous_is_not_authenticated_anywhere(anonymous_api, queue_procedure,
 def test_another_applicants_entry_and_offer_answer_like_missing_ones(
     other_applicant_api, applicant, queue_procedure, site
 ):
-    offer = _offer_to(applicant, queue_procedure, site)
+    offer = offer_to(applicant, queue_procedure, site)
     entry = offer.entry
     missing = entry.pk + offer.pk + 1000
 
@@ -244,7 +206,7 @@ def test_another_applicants_entry_and_offer_answer_like_missing_ones(
 def test_an_applicant_naming_someone_else_is_told_no_such_person(
     applicant_api, other_applicant, queue_procedure, site
 ):
-    joined = _join(applicant_api, queue_procedure, site, applicant=other_applicant.pk)
+    joined = join_by_api(applicant_api, queue_procedure, site, applicant=other_applicant.pk)
     listed = applicant_api.get(WAITLIST, {"applicant": other_applicant.pk})
 
     for response in (joined, listed):
@@ -257,111 +219,13 @@ def test_an_id_past_bigint_is_a_missing_one(applicant_api):
         assert applicant_api.get(path).status_code == 404
 
 
-# --- Staff ---------------------------------------------------------------------------------
-
-
-def test_an_agent_joins_a_person_at_their_site(agent, applicant, queue_procedure, site):
-    api = token_client(agent)
-
-    response = _join(api, queue_procedure, site, applicant=applicant.pk)
-
-    assert response.status_code == 201, response.json()
-    entry = WaitlistEntry.objects.get(applicant=applicant)
-    assert entry.created_by == agent
-    listed = api.get(WAITLIST, {"applicant": applicant.pk}).json()["results"]
-    assert [row["id"] for row in listed] == [entry.pk]
-
-
-def test_staff_must_name_the_person(agent, queue_procedure, site):
-    api = token_client(agent)
-
-    for response in (_join(api, queue_procedure, site), api.get(WAITLIST)):
-        assert response.status_code == 400
-        assert "applicant" in response.json()["fields"]
-    assert not WaitlistEntry.objects.exists()
-
-
-def test_an_agent_of_another_site_can_neither_join_nor_see(
-    other_agent, applicant, queue_procedure, site
-):
-    api = token_client(other_agent)
-    offer = _offer_to(applicant, queue_procedure, site)
-
-    joined = _join(api, queue_procedure, site, applicant=factories.ApplicantFactory().pk)
-
-    assert (joined.status_code, joined.json()["code"]) == (403, "not_allowed")
-    assert api.get(f"{WAITLIST}{offer.entry_id}/").status_code == 404
-    assert api.delete(f"{WAITLIST}{offer.entry_id}/").status_code == 404
-    assert api.get(f"{OFFERS}{offer.pk}/").status_code == 404
-    assert api.post(f"{OFFERS}{offer.pk}/accept/").status_code == 404
-    assert api.get(OFFERS).json()["results"] == []
-    assert api.get(WAITLIST, {"applicant": applicant.pk}).json()["results"] == []
-    offer.refresh_from_db()
-    assert offer.status == OfferStatus.OPEN
-    assert WaitlistEntry.objects.count() == 1
-
-
-def test_an_agent_sees_and_answers_the_offers_at_their_site(
-    agent, applicant, queue_procedure, site
-):
-    api = token_client(agent)
-    offer = _offer_to(applicant, queue_procedure, site)
-
-    assert [row["id"] for row in api.get(OFFERS).json()["results"]] == [offer.pk]
-    response = api.post(f"{OFFERS}{offer.pk}/decline/")
-
-    assert response.status_code == 200
-    assert response.json()["status"] == "declined"
-
-
-def test_a_supervisor_records_a_renewal_whose_permit_expires_soon(
-    supervisor, applicant_api, applicant, other_applicant, queue_procedure, site
-):
-    soon = (timezone.localdate() + timedelta(days=20)).isoformat()
-    _join(applicant_api, queue_procedure, site, permit_expires_on=soon)  # ignored: not staff
-
-    response = _join(
-        token_client(supervisor),
-        queue_procedure,
-        site,
-        applicant=other_applicant.pk,
-        permit_expires_on=soon,
-    )
-
-    assert response.status_code == 201
-    assert response.json()["permit_expires_on"] == soon
-    # Before the applicant who joined first.
-    assert token_client(supervisor).get(response["Location"]).json()["position"] == 1
-    own = WaitlistEntry.objects.get(applicant=applicant)
-    assert (own.permit_expires_on, own.priority_class) == (None, PriorityClass.NONE)
-    assert WaitlistEntry.objects.get(applicant=other_applicant).priority_class == (
-        PriorityClass.PERMIT_EXPIRING
-    )
-
-
-def test_a_mediator_of_another_point_is_told_no_such_person(queue_procedure, site):
-    walk_in = factories.ApplicantFactory(user=None, access_point=factories.AccessPointFactory())
-    entry = waitlist_join(
-        actor=factories.UserFactory(role=Role.SUPERVISOR),
-        applicant=walk_in,
-        procedure=queue_procedure,
-        site_ids=[site.pk],
-    )
-    api = token_client(factories.MediatorFactory())
-
-    assert api.get(f"{WAITLIST}{entry.pk}/").status_code == 404
-    joined = _join(api, queue_procedure, site, applicant=walk_in.pk)
-    assert (joined.status_code, joined.json()["code"]) == (404, "applicant_not_found")
-    assert api.get(WAITLIST, {"applicant": walk_in.pk}).status_code == 404
-
-
 # --- Leaving and resuming --------------------------------------------------------------------
 
 
 def test_leaving_withdraws_the_offer_and_frees_the_seat(
     applicant_api, applicant, queue_procedure, site
 ):
-    offer = _offer_to(applicant, queue_procedure, site)
+    offer = offer_to(applicant, queue_procedure, site)
 
     response = applicant_api.delete(f"{WAITLIST}{offer.entry_id}/")
 
@@ -376,7 +240,7 @@ def test_leaving_withdraws_the_offer_and_frees_the_seat(
 
 
 def test_a_paused_entry_resumes_once(applicant_api, applicant, queue_procedure, site):
-    entry = _entry_of(applicant, queue_procedure, site)
+    entry = entry_of(applicant, queue_procedure, site)
     WaitlistEntry.objects.filter(pk=entry.pk).update(status=EntryStatus.PAUSED, expiries=2)
     assert applicant_api.get(f"{WAITLIST}{entry.pk}/").json()["position"] is None
 
@@ -392,7 +256,7 @@ def test_a_paused_entry_resumes_once(applicant_api, applicant, queue_procedure, 
 
 
 def test_join_offer_accept_gives_the_appointment(applicant_api, applicant, queue_procedure, site):
-    entry_id = _join(applicant_api, queue_procedure, site).json()["id"]
+    entry_id = join_by_api(applicant_api, queue_procedure, site).json()["id"]
     slot = queue_slot(site, queue_procedure)
     offers_allocate(procedure_id=queue_procedure.pk)
 
@@ -424,8 +288,8 @@ def test_join_offer_accept_gives_the_appointment(applicant_api, applicant, queue
 def test_declining_passes_the_seat_to_the_next_person(
     applicant_api, other_applicant_api, applicant, other_applicant, queue_procedure, site
 ):
-    offer = _offer_to(applicant, queue_procedure, site)
-    _entry_of(other_applicant, queue_procedure, site)
+    offer = offer_to(applicant, queue_procedure, site)
+    entry_of(other_applicant, queue_procedure, site)
 
     response = applicant_api.post(f"{OFFERS}{offer.pk}/decline/")
     offers_allocate(procedure_id=queue_procedure.pk)
@@ -441,7 +305,7 @@ def test_declining_passes_the_seat_to_the_next_person(
 
 
 def test_an_expired_offer_cannot_be_accepted(applicant_api, applicant, queue_procedure, site):
-    offer = _offer_to(applicant, queue_procedure, site)
+    offer = offer_to(applicant, queue_procedure, site)
     Offer.objects.filter(pk=offer.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
 
     response = applicant_api.post(f"{OFFERS}{offer.pk}/accept/")
@@ -471,9 +335,9 @@ def test_joining_is_rate_limited_per_account(applicant_api, queue_procedure, sit
     other = factories.ProcedureFactory()
     AllocationPolicy.objects.create(procedure=other, mode=AllocationMode.QUEUE)
 
-    assert _join(applicant_api, queue_procedure, site).status_code == 201
-    assert _join(applicant_api, queue_procedure, site).status_code == 409  # counted too
-    response = _join(applicant_api, other, site)
+    assert join_by_api(applicant_api, queue_procedure, site).status_code == 201
+    assert join_by_api(applicant_api, queue_procedure, site).status_code == 409  # counted too
+    response = join_by_api(applicant_api, other, site)
 
     assert (response.status_code, response.json()["code"]) == (429, "rate_limited")
     assert int(response["Retry-After"]) > 0
@@ -493,7 +357,7 @@ def test_joining_is_rate_limited_per_client_address(queue_procedure, site, setti
     }
     clients = [token_client(factories.ApplicantFactory().user) for _ in range(3)]
 
-    statuses = [_join(client, queue_procedure, site).status_code for client in clients]
+    statuses = [join_by_api(client, queue_procedure, site).status_code for client in clients]
 
     assert statuses == [201, 201, 429]
     assert WaitlistEntry.objects.count() == 2
@@ -510,13 +374,13 @@ def test_waitlist_api_queries_are_bounded(
     """Each endpoint's queries do not grow with the people waiting, the offers
     made or the entries of the person (several procedures)."""
     for _ in range(6):
-        _entry_of(factories.ApplicantFactory(), queue_procedure, site)
+        entry_of(factories.ApplicantFactory(), queue_procedure, site)
     procedures = [queue_procedure]
     for _ in range(2):
         procedure = factories.ProcedureFactory()
         AllocationPolicy.objects.create(procedure=procedure, mode=AllocationMode.QUEUE)
         procedures.append(procedure)
-    entries = [_entry_of(applicant, procedure, site) for procedure in procedures]
+    entries = [entry_of(applicant, procedure, site) for procedure in procedures]
     for procedure in procedures:
         queue_slot(site, procedure, capacity=8)
         offers_allocate(procedure_id=procedure.pk)
@@ -543,7 +407,7 @@ def test_waitlist_api_queries_are_bounded(
     # per process). Not one per person waiting
     # (``tests/allocation/test_join_hotpath.py`` counts them exactly).
     with django_assert_max_num_queries(3):
-        assert _join(newcomer, fourth, site).status_code == 201
+        assert join_by_api(newcomer, fourth, site).status_code == 201
     # The token; the page of offers with their slot, site, procedure and appointment.
     with django_assert_max_num_queries(2):
         assert api.get(OFFERS).status_code == 200
