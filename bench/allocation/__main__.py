@@ -7,6 +7,10 @@ priority class, joined over two months) and ``--seats`` seats of the list's
 pool (10,000) published at one moment over two weeks. Then, in this process
 (production settings, DEBUG off):
 
+0. **the beat's sweep of stale classes** (``entries_reclassify_due``, every
+   minute) when nothing is stale, against its baseline of the same run: a
+   count of the entries in force, the least a pass over the list costs
+   (``--sweeps`` each, the medians);
 1. **the baseline of the same run**: the least database work the allocation
    cannot avoid, in bare SQL, rolled back: read the list in its order and
    write one row per seat (``INSERT ... SELECT ... LIMIT``), hold the seats
@@ -138,7 +142,49 @@ def baseline_accepts(procedure_id: int, accepts: int) -> Clock:
     return clock
 
 
+def baseline_sweep() -> Clock:
+    """The least a sweep over the whole list does: count the entries in force."""
+    from django.db import connection
+
+    from allocation.models import ENTRY_IN_FORCE
+
+    with Clock() as clock, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM allocation_waitlistentry WHERE status = ANY(%s)",
+            [[str(status) for status in ENTRY_IN_FORCE]],
+        )
+        cursor.fetchone()
+    return clock
+
+
 # --- The real thing ------------------------------------------------------------------------
+
+
+def sweep(repeat: int) -> dict:
+    """The beat's sweep (``entries_reclassify_due``: every entry in force
+    compared with the rule of its class) when nothing is stale, and its
+    baseline (``baseline_sweep``), each ``repeat`` times, one after the other:
+    the medians, in ms. The seeded classes follow their facts: a sweep that
+    changes any is a problem."""
+    import statistics
+
+    from django.utils import timezone
+
+    from allocation.services import entries_reclassify_due
+
+    now = timezone.now()
+    sweeps, scans, changed = [], [], 0
+    for _ in range(repeat):
+        with Clock() as clock:
+            changed += entries_reclassify_due(now=now)
+        sweeps.append(clock.wall)
+        scans.append(baseline_sweep().wall)
+    return {
+        "ms": round(1000 * statistics.median(sweeps), 2),
+        "baseline_ms": round(1000 * statistics.median(scans), 2),
+        "repeat": repeat,
+        "changed": changed,
+    }
 
 
 def allocate_all(procedure_id: int) -> tuple[Clock, list[int]]:
@@ -249,6 +295,7 @@ def main() -> int:
     parser.add_argument("--accepts", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2, help="Processes that accept.")
     parser.add_argument("--seed", type=int, default=19)
+    parser.add_argument("--sweeps", type=int, default=9, help="Sweeps timed (the median).")
     parser.add_argument("--database", default="guichet_bench_allocation")
     parser.add_argument("--json", help="Also write the figures to this file.")
     parser.add_argument("--keep-db", action="store_true")
@@ -267,6 +314,11 @@ def main() -> int:
         world = seed(entries=args.entries, seats=args.seats, rng=rng)
         seeded = time.monotonic() - started
         print(f"   seeded in {seeded:.1f} s ({world['slots']} slots)")
+        swept = sweep(args.sweeps)
+        print(
+            f"   sweep of stale classes, nothing stale: {swept['ms']} ms "
+            f"(baseline, a count of the entries in force: {swept['baseline_ms']} ms)"
+        )
         base = baseline_allocate(world["procedure"], args.seats)
         print(f"   baseline allocate (bare SQL): {base.wall:.2f} s")
         allocation, runs = allocate_all(world["procedure"])
@@ -277,6 +329,8 @@ def main() -> int:
         accepted = accept_all(accepts, args.workers)
         print(f"   offer_accept x {accepted['accepts']}: {accepted['wall_seconds']} s")
         problems = check(world["procedure"], args.seats, accepted["accepts"] - accepted["errors"])
+        if swept["changed"]:
+            problems.append(f"the sweep found {swept['changed']} stale classes; the seed has none")
         connection.close()
         common.broker_purge()
     figures = {
@@ -288,6 +342,7 @@ def main() -> int:
         "entries": args.entries,
         "seats": args.seats,
         "seed_seconds": round(seeded, 1),
+        "sweep": swept,
         "allocate": {
             "seconds": round(allocation.wall, 2),
             "cpu_app_seconds": round(allocation.cpu, 2),

@@ -1,7 +1,8 @@
 """The allocation bench's world, seeded in bulk (``COPY``): a procedure given
 out by its waiting list at ``SITES`` sites, ``entries`` people waiting (their
 accounts and identities, the sites they reach and the weekdays they cannot
-come drawn at random, a few in a priority class, joined over two months) and
+come drawn at random, a few in a priority class by the facts that give it,
+joined over two months) and
 ``seats`` seats of the list's pool published at one moment over two weeks.
 Run after ``bench.common.django_setup``."""
 
@@ -143,31 +144,43 @@ def _entries(
     rng: random.Random,
 ) -> None:
     """One entry per person: the sites they reach, the weekdays they cannot
-    come, 1% with a court order and 5% with a permit expiring, joined at a
-    moment of the last two months."""
+    come, joined at a moment of the last two months; their classes follow
+    facts seeded with them (the beat's sweep finds nothing stale): 1% with a
+    court order not served, 2% with a closure's right, 5% with a permit
+    expiring within the window, 5% more with a permit recorded that expires
+    later (no class)."""
+    from django.utils import timezone
+
     from allocation.models import PriorityClass, WaitlistEntry
 
     joined_from = now - timedelta(days=60)
+    soon = timezone.localdate(now) + timedelta(days=10)
+    later = timezone.localdate(now) + timedelta(days=200)
+    facts: dict[int, str] = {}  # applicant id: "order" or "right"
 
     def entry_row(n: int):
         reach = sorted(rng.sample(site_ids, rng.randint(1, len(site_ids))))
         excluded = sorted(rng.sample(range(1, 6), rng.choice((0, 0, 1, 2))))
         draw = rng.random()
-        klass = (
-            PriorityClass.COURT_ORDER
-            if draw < 0.01
-            else PriorityClass.PERMIT_EXPIRING
-            if draw < 0.06
-            else PriorityClass.NONE
-        )
+        applicant = applicants[first_user + n]
+        klass, permit = PriorityClass.NONE, None
+        if draw < 0.01:
+            klass, facts[applicant] = PriorityClass.COURT_ORDER, "order"
+        elif draw < 0.03:
+            klass, facts[applicant] = PriorityClass.CANCELLED_BY_PREFECTURE, "right"
+        elif draw < 0.08:
+            klass, permit = PriorityClass.PERMIT_EXPIRING, soon
+        elif draw < 0.13:
+            permit = later
         at = joined_from + timedelta(seconds=rng.uniform(0, 60 * 86400))
         return (
-            applicants[first_user + n],
+            applicant,
             procedure_id,
             _identity_key(n),
             "{" + ",".join(map(str, reach)) + "}",
             "{" + ",".join(map(str, excluded)) + "}",
             int(klass),
+            permit,
             at,
             at,
             "waiting",
@@ -186,6 +199,7 @@ def _entries(
             "site_ids",
             "weekdays_excluded",
             "priority_class",
+            "permit_expires_on",
             "queued_at",
             "joined_at",
             "status",
@@ -195,6 +209,46 @@ def _entries(
             "updated_at",
         ],
         (entry_row(n) for n in range(entries)),
+    )
+    _facts(facts, procedure_id=procedure_id, site_id=site_ids[0], now=now)
+
+
+def _facts(facts: dict[int, str], *, procedure_id: int, site_id: int, now: datetime) -> None:
+    """The court orders not served and the closures' rights still valid that
+    give their people the class the entries were seeded with."""
+    from django.utils import timezone
+
+    from booking.models import Injunction, PriorityRight, PriorityRightSource
+
+    day = timezone.localdate(now)
+    Injunction.objects.bulk_create(
+        (
+            Injunction(
+                court="TA Montreuil",
+                case_number=f"BENCH-{applicant}",
+                ordered_on=day,
+                deadline=day + timedelta(days=30),
+                applicant_id=applicant,
+                procedure_id=procedure_id,
+                site_id=site_id,
+            )
+            for applicant, fact in facts.items()
+            if fact == "order"
+        ),
+        batch_size=2000,
+    )
+    PriorityRight.objects.bulk_create(
+        (
+            PriorityRight(
+                applicant_id=applicant,
+                procedure_id=procedure_id,
+                valid_until=now + timedelta(days=30),
+                source=PriorityRightSource.CLOSURE,
+            )
+            for applicant, fact in facts.items()
+            if fact == "right"
+        ),
+        batch_size=2000,
     )
 
 

@@ -2,18 +2,20 @@
 ``bash bench/allocation/run.sh``, not in the suite): its bulk seed still
 matches the tables (a new column without a default broke it once), the
 allocation offers every seat once, accepts turn holds into bookings, and the
-bench's own check agrees."""
+bench's own check agrees; the seeded classes follow the seeded facts (the
+sweep it times changes none)."""
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 import pytest
 
 from accounts.models import User
-from allocation.models import Offer, OfferStatus
+from allocation.models import Offer, OfferStatus, WaitlistEntry
 from allocation.services import offer_accept
-from bench.allocation.__main__ import allocate_all, check
+from bench.allocation.__main__ import allocate_all, check, sweep
 from bench.allocation.seed import seed
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the seed runs VACUUM
@@ -21,6 +23,10 @@ pytestmark = pytest.mark.django_db(transaction=True)  # the seed runs VACUUM
 
 def test_the_allocation_bench_seeds_offers_and_checks_at_a_tiny_scale():
     world = seed(entries=300, seats=60, rng=random.Random(19))
+    classes = Counter(WaitlistEntry.objects.values_list("priority_class", flat=True))
+    assert len(classes) == 4  # every class, each from its facts
+
+    assert sweep(1)["changed"] == 0
 
     _clock, runs = allocate_all(world["procedure"])
 

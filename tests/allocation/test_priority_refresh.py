@@ -16,6 +16,7 @@ from functools import partial
 import pytest
 from django.utils import timezone
 
+from allocation import rules
 from allocation.models import EntryStatus, Offer, OfferStatus, PriorityClass, WaitlistEntry
 from allocation.selectors import position_of
 from allocation.services import (
@@ -27,7 +28,14 @@ from allocation.services import (
     waitlist_join,
 )
 from audit.models import AuditAction, AuditEvent
-from booking.models import AllocationMode, AllocationPolicy, ClosureKind, Pool, PriorityRight
+from booking.models import (
+    AllocationMode,
+    AllocationPolicy,
+    ClosureKind,
+    Injunction,
+    Pool,
+    PriorityRight,
+)
 from booking.services import appointment_book, appointment_cancel, closure_create
 from booking.services.injunctions import injunction_convoke
 from notifications.models import Message
@@ -345,7 +353,6 @@ def test_the_sweep_drops_an_expired_right_and_raises_a_permit_come_close(
 
 
 def test_the_sweep_heals_a_class_no_signal_told(site, procedure, people, agent):
-    from booking.models import Injunction
 
     entries = [_join(p, procedure, site) for p in people[:2]]
     # An order written past the service (a join racing its recording, a hand
@@ -511,3 +518,65 @@ def test_a_court_order_racing_an_allocation_ends_in_its_class(round_):
     offered = set(Offer.objects.filter(status=OfferStatus.OPEN).values_list("entry_id", flat=True))
     assert offered in ({waiting[0].pk, waiting[1].pk}, {last.pk, waiting[0].pk})
     _assert_no_leak(procedure)
+
+
+def test_the_sweep_finds_every_stale_class_whatever_the_mix(site, procedure, agent):
+    """Over every pairing of a stored class with the facts, written past the
+    service (no signal), including a permit expiring on the window's last day
+    and a right just expired, the sweep (the rule in SQL) leaves each entry in
+    force with the class of the rule itself (``priority_classes_of``), audited,
+    and nothing for the next sweep. It fails if the SQL and the rule part."""
+    now = timezone.now()
+    soon = timezone.localdate() + timedelta(days=10)
+    edge = rules.permit_expiring_until(now)  # the window's last day: still in it
+    later = edge + timedelta(days=1)
+    facts = [None, "order", "right", "expired right", "permit soon", "permit edge", "permit later"]
+    entries = []
+    for n, (stored, fact) in enumerate(
+        (stored, fact) for stored in PriorityClass for fact in facts
+    ):
+        applicant = person()
+        entry = _join(applicant, procedure, site)
+        permit = {"permit soon": soon, "permit edge": edge, "permit later": later}.get(fact)
+        WaitlistEntry.objects.filter(pk=entry.pk).update(
+            priority_class=stored, permit_expires_on=permit
+        )
+        if fact == "order":
+            Injunction.objects.create(
+                court="TA Montreuil",
+                case_number=f"27{n:03d}",
+                ordered_on=today(),
+                deadline=today() + timedelta(days=10),
+                applicant=applicant,
+                procedure=procedure,
+                site=site,
+                recorded_by=agent,
+            )
+        elif fact in ("right", "expired right"):
+            valid_until = now + (timedelta(days=3) if fact == "right" else -timedelta(hours=1))
+            factories.PriorityRightFactory(
+                applicant=applicant, procedure=procedure, valid_until=valid_until
+            )
+        entries.append(entry)
+    for entry in entries:
+        entry.refresh_from_db()
+    expected = rules.priority_classes_of(
+        procedure_id=procedure.pk,
+        permits={entry.applicant_id: entry.permit_expires_on for entry in entries},
+        now=now,
+    )
+    stale = sum(entry.priority_class != expected[entry.applicant_id] for entry in entries)
+    assert stale > len(facts)  # every kind of fact has a stale entry
+
+    assert entries_reclassify_due(now=now) == stale
+
+    swept = AuditEvent.objects.filter(
+        action=AuditAction.WAITLIST_RECLASSIFIED, details__reason="sweep"
+    )
+    assert swept.count() == stale
+    for entry in entries:
+        entry.refresh_from_db()
+    assert {e.pk: e.priority_class for e in entries} == {
+        e.pk: expected[e.applicant_id] for e in entries
+    }
+    assert entries_reclassify_due(now=now) == 0
