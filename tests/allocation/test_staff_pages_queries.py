@@ -2,7 +2,7 @@
 office) and of the allocation modes page, with several of what an N+1 would
 multiply: the walk-in on three procedures' lists over several sites, one of
 them with an open offer; procedures and sites on the modes page. Named in
-``tests/test_query_counts_routes.py`` (``BOUNDED_ELSEWHERE``)."""
+``tests/helpers/query_bounds/elsewhere.py`` (``BOUNDED_ELSEWHERE``)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Query bounds of the court orders' pages and API, in a world with many orders,
-some served (what an N+1 would multiply). Named in ``tests/test_query_counts_routes.py``."""
+some served (what an N+1 would multiply). Named in ``BOUNDED_ELSEWHERE``
+(``tests/helpers/query_bounds/elsewhere.py``)."""
 
 from __future__ import annotations
 

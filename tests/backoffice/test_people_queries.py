@@ -1,8 +1,8 @@
 """Query counts of the agents' pages about people: every page and action, in a
 world with several of what an N+1 would multiply (people with the same surname
 and date of birth, appointments at several sites, their messages, agents with
-several sites, slots in every pool). Named in ``tests/test_query_counts_routes.py``
-(``BOUNDED_ELSEWHERE``)."""
+several sites, slots in every pool). Named in
+``tests/helpers/query_bounds/elsewhere.py`` (``BOUNDED_ELSEWHERE``)."""
 
 from __future__ import annotations
 

@@ -11,6 +11,9 @@ here, never from one another (a test module is collected, not a library).
 - ``matrix``: the permission matrix (every URL, what each persona gets) and
   its clients, shared by the matrix and the route fuzzer.
 - ``otp``: the code a person's authenticator app shows.
+- ``query_bounds``: the world and the tables of requests of
+  ``tests/test_query_counts_routes.py``, one module per group of routes, and the
+  routes other modules bound (``BOUNDED_ELSEWHERE``).
 - ``racing``: calls run at once in real concurrent transactions (``race``).
 - ``injunctions``, ``mediation_console``: what the tests of court orders and of
   the mediators' console share (their fixtures are in their folder's conftest).

@@ -1,7 +1,7 @@
 """Query counts of the mediators' console: every page and action, in a point with
 several of what an N+1 would multiply (people, their consents, appointments and
 messages, mediators with their counts and raises, opening periods). Named in
-``tests/test_query_counts_routes.py`` (``BOUNDED_ELSEWHERE``)."""
+``tests/helpers/query_bounds/elsewhere.py`` (``BOUNDED_ELSEWHERE``)."""
 
 from __future__ import annotations
 
