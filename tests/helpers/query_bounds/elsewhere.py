@@ -189,7 +189,7 @@ _BY_TEST = {
         "api:agent-slot",
         "api:agent-slots-move",
     ],
-    # --- Fair allocation: the applicant's waiting-list pages and the offer link (h-wpages)
+    # --- Fair allocation: the applicant's waiting-list pages and the offer link
     "tests/allocation/test_pages_queries.py::"
     "test_waitlist_pages_take_a_bounded_number_of_queries": [
         "allocation:mine",
@@ -200,8 +200,7 @@ _BY_TEST = {
         "allocation:offer",
         "allocation:offer_link",
     ],
-    # (end of h-wpages)
-    # --- Fair allocation: the staff's waiting-list screens, allocation modes (h-wstaff)
+    # --- Fair allocation: the staff's waiting-list screens, allocation modes
     "tests/allocation/test_staff_pages_queries.py::"
     "test_staff_waitlist_routes_take_a_bounded_number_of_queries": [
         "mediation:waitlist_join",
@@ -219,8 +218,7 @@ _BY_TEST = {
         "agent:waitlist_offer_decline",
         "agent:allocation_modes",
     ],
-    # (end of h-wstaff)
-    # --- Fair allocation: the waiting-list and offers API (h-wapi)
+    # --- Fair allocation: the waiting-list and offers API
     "tests/api/test_waitlist_api.py::test_waitlist_api_queries_are_bounded": [
         "api:waitlist",
         "api:waitlist-entry",
@@ -230,10 +228,7 @@ _BY_TEST = {
         "api:offer-accept",
         "api:offer-decline",
     ],
-    # (end of h-wapi)
-    # --- Fair allocation: the proof-of-work challenge (h-altcha)
-    # (end of h-altcha)
-    # --- Fair allocation: the abuse report and suspensions (h-abuse)
+    # --- Fair allocation: the abuse report and suspensions
     "tests/backoffice/test_abuse_report.py::test_abuse_routes_take_a_bounded_number_of_queries": [
         "agent:abuse",
         "agent:abuse_csv",
@@ -241,21 +236,18 @@ _BY_TEST = {
         "agent:abuse_suspend",
         "agent:abuse_lift",
     ],
-    # (end of h-abuse)
-    # --- susp (helper) ---
+    # --- Fair allocation: the suspensions API
     "tests/api/test_suspension_api.py::"
     "test_the_suspension_routes_take_a_bounded_number_of_queries": [
         "api:agent-suspensions",
         "api:agent-account-suspend",
         "api:agent-account-lift",
     ],
-    # --- end susp ---
-    # --- Fair allocation: transparency (h-transp)
+    # --- Fair allocation: transparency
     "tests/allocation/test_transparency.py::"
     "test_transparency_takes_a_bounded_number_of_queries_whatever_the_data": [
         "allocation:transparency",
         "api:transparency",
     ],
-    # (end of h-transp)
 }
 BOUNDED_ELSEWHERE = {route: test for test, routes in _BY_TEST.items() for route in routes}
