@@ -456,7 +456,7 @@ SPECTACULAR_SETTINGS = {
         "ClosureKindEnum": "booking.models.closures.ClosureKind",
         "VisibilityKindEnum": [("now", "now"), ("at", "at"), ("random", "random")],
         "FigureKindEnum": [("count", "count"), ("rate", "rate"), ("days", "days")],
-        # The waiting list's statuses, named apart from the appointments' (h-wapi).
+        # The waiting list's statuses, named apart from the appointments'.
         "AppointmentStatusEnum": "booking.models.AppointmentStatus",
         "WaitlistEntryStatusEnum": "allocation.models.EntryStatus",
         "OfferStatusEnum": "allocation.models.OfferStatus",
