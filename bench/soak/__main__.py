@@ -2,10 +2,10 @@
 
 Guichet as in production, for a long while, under mixed traffic: gunicorn
 (4 sync workers, persistent connections, DEBUG off) on a fresh PostgreSQL
-database (``guichet_soak``, dropped afterwards), a real Celery worker
-(``celery -A config worker``, as many prefork processes as cores, as in
-production) on its own Redis database (``redis://127.0.0.1:6379/14``, flushed
-before and after; also the shared cache), SMS through the twilio SDK to the
+database (``--database``, ``guichet_soak_<pid>``, dropped afterwards), a real
+Celery worker (``celery -A config worker``, as many prefork processes as cores,
+as in production) on its own Redis database (``--redis-url``, flushed before
+and after; also the shared cache), SMS through the twilio SDK to the
 tests' fake Twilio and e-mail over SMTP to an aiosmtpd server, both in this
 process. A separate process (``bench.soak.traffic``) plays N applicants with
 API tokens: availability, their appointments, booking, cancelling,
@@ -61,7 +61,14 @@ Then it checks, and exits non-zero if any check fails:
 It also prints the outbox's backlog during the traffic (whether the worker
 keeps up) and each process's RSS at every quarter of the run (the trend).
 
-The rooms: ``options`` (the command line), ``world`` (what is
+Two soaks at once on one machine stay apart (``isolation.py``): each makes its
+own PostgreSQL database, named after its process id unless ``--database``
+names one, and claims a Redis database of its own (the first free of
+``isolation.REDIS_DATABASES``, or ``--redis-url``'s, refused while another
+live soak holds it) before flushing it. Their ports and files are picked
+free or made temporary.
+
+The rooms: ``options`` (the command line), ``isolation``, ``world`` (what is
 set up before the traffic), ``processes`` (the servers' environment, the
 traffic's process, their logs), ``traffic/`` (the load generator: applicants
 in ``booking``, waitlisters in ``waitlist``), ``beat``, ``delivery``,
@@ -77,7 +84,7 @@ import tempfile
 import time
 
 from bench import common
-from bench.soak import memory, options, processes, report, world
+from bench.soak import isolation, memory, options, processes, report, world
 from bench.soak.beat import Beat
 from bench.soak.checks import (
     Backlog,
@@ -95,10 +102,8 @@ from bench.soak.delivery import FakeTwilio, SmtpInbox
 
 def main(argv: list[str] | None = None) -> int:
     args, warm_up, span = options.parse(argv)
-    # One key for every process (the servers, the worker, this one), and the
-    # soak's own Redis database for the broker, the cache and the purge.
+    # One key for every process (the servers, the worker, this one).
     os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(64))
-    os.environ["BENCH_BROKER_URL"] = args.redis_url
     common.header(
         f"soak: {args.seconds:.0f} s of mixed traffic at {args.rate:.0f} req/s "
         f"(concurrency {args.concurrency}), {args.applicants} applicants, gunicorn "
@@ -106,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     problems: list[str] = []
     began = time.monotonic()
-    processes.flush(args.redis_url)
+    # The soak's own Redis database for the broker, the cache and the purge.
+    args.redis_url = isolation.redis_claim(args.redis_url)
+    os.environ["BENCH_BROKER_URL"] = args.redis_url
     twilio, smtp = FakeTwilio().start(), SmtpInbox().start()
     static = tempfile.TemporaryDirectory(prefix="guichet-soak-static-")
     try:
@@ -186,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         twilio.stop()
         smtp.stop()
         static.cleanup()
-        processes.flush(args.redis_url)
+        isolation.redis_release(args.redis_url)
     return report.verdict(problems, began)
 
 

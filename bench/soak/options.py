@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from bench.soak import isolation
+
 
 def parse(argv: list[str] | None) -> tuple[argparse.Namespace, float, float]:
     """The options, the warm-up (seconds of traffic before memory is compared)
@@ -42,8 +44,19 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, float, float]:
     )
     parser.add_argument("--drain-timeout", type=float, default=120.0)
     parser.add_argument("--sample-every", type=float, default=2.0, help="RSS sampling period.")
-    parser.add_argument("--database", default="guichet_soak")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    parser.add_argument(
+        "--database",
+        default=isolation.database_default(),
+        help="The PostgreSQL database made for the run, dropped afterwards unless --keep-db "
+        "(default: guichet_soak_<the soak's pid>, one of its own).",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=None,
+        help="The Redis database of the broker and the cache, flushed before and after, "
+        "refused while another soak holds it (default: the first free of "
+        f"{', '.join(map(str, isolation.REDIS_DATABASES))} on {isolation.REDIS_SERVER}).",
+    )
     parser.add_argument("--keep-db", action="store_true", help="Do not drop the database.")
     args = parser.parse_args(argv)
     warm_up = args.warm_up if args.warm_up is not None else min(60.0, max(10.0, args.seconds / 5))

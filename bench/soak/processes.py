@@ -5,7 +5,6 @@ static files they serve, the traffic's own process, and what their logs say."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import subprocess
@@ -109,13 +108,6 @@ def traffic_run(base: str, setup: dict, args: argparse.Namespace) -> dict:
             timeout=args.seconds + 300,
         )
         return json.loads(out.read_text())
-
-
-def flush(redis_url: str) -> None:
-    import redis
-
-    with contextlib.suppress(redis.RedisError):
-        redis.Redis.from_url(redis_url).flushdb()
 
 
 def logged_problems(worker_log: str, server: common.Server) -> list[str]:
