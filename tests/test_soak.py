@@ -27,9 +27,6 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
-# Its own Redis database: the notification tests use 5 + the xdist worker's
-# number, the benchmarks 12 to 14.
-REDIS_URL = "redis://127.0.0.1:6379/15"
 TIMEOUT = 210
 
 
@@ -40,14 +37,13 @@ def _server_url() -> str:
 
 
 def test_a_short_soak_keeps_every_promise():
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     env = {**os.environ, "BENCH_DATABASE_URL": _server_url()}
     env.pop("DJANGO_SETTINGS_MODULE", None)  # the soak serves config.settings
 
     # On a timeout the soak is interrupted, not killed: its finally blocks stop
     # the gunicorn and Celery worker it started (sessions of their own), which
     # would otherwise live on and take the next soak's tasks from Redis.
-    soak = subprocess.Popen(  # noqa: S603 - our own command line
+    soak = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -70,10 +66,9 @@ def test_a_short_soak_keeps_every_promise():
             "12",
             "--drain-timeout",
             "30",
-            "--database",
-            f"guichet_soak_ci_{worker}",
-            "--redis-url",
-            REDIS_URL,
+            # No --database nor --redis-url: the soak's own (a database named after
+            # its pid, a Redis database it claims), so that two suites on one
+            # machine, each with its gw0, do not share them (bench/soak/isolation.py).
         ],
         cwd=ROOT,
         env=env,

@@ -2,7 +2,7 @@
 whatever sequence of joins, offers, answers, expiries, cancellations and
 closures came before. Each function returns its problems (empty: it holds),
 so that the Hypothesis state machine (``tests/allocation/test_state_machine.py``,
-after every step) and the soak (``bench/soak/checks.py``, after its traffic)
+after every step) and the soak (``bench/soak/checks/waitlist.py``, after its traffic)
 check the same thing.
 
 - ``seat_problems``: no seat leaked: on every slot ``held + booked <= capacity``,
