@@ -1,7 +1,7 @@
 """axe-core on every page of the project, in a real Chromium: in French and in every
 right-to-left language, at 360 px and at 1280 px, in the states that matter.
 
-The visits are ``tests/helpers/accessibility.py``'s (``PAGES``, ``ERROR_PAGES``);
+The visits are ``tests/helpers/accessibility/``'s (``PAGES``, ``ERROR_PAGES``);
 ``test_accessibility_routes.py`` fails when a URL pattern renders HTML without
 any. Each visit logs its persona in by copying the test client's session cookie
 (OTP-verified for staff) into the browser, loads the page, submits its form with

@@ -1,5 +1,5 @@
 """No page escapes the accessibility harness: a URL pattern that renders HTML has
-visits in ``tests/helpers/accessibility.py``, or the suite fails, by name.
+visits in ``tests/helpers/accessibility/``, or the suite fails, by name.
 
 The rule is asked, not listed. Every case of the permission matrix
 (``tests/helpers/matrix.py``, which itself fails on a pattern it lacks) is
@@ -132,7 +132,7 @@ def test_every_page_has_accessibility_visits(world):
     scenario, personas = world
     problems = unchecked_pages(scenario, personas, MATRIX)
     assert not problems, (
-        "Pages without accessibility visits (tests/helpers/accessibility.py):\n  "
+        "Pages without accessibility visits (tests/helpers/accessibility/):\n  "
         + "\n  ".join(problems)
     )
 

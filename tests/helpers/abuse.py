@@ -137,7 +137,7 @@ def seed_every_signal(*, scale: int = 1) -> dict:
     return seeded
 
 
-# --- The accessibility walk's states (tests/helpers/accessibility.py) ---------------
+# --- The accessibility walk's states (tests/helpers/accessibility/allocation.py) ----
 
 
 @contextmanager
