@@ -10,7 +10,7 @@ from tests.helpers.accessibility.visits import Visit
 from tests.helpers.transparency import transparency_figures as _transp_state
 
 ALLOCATION_PAGES: dict[str, list[Visit]] = {
-    # --- Fair allocation: the applicant's waiting-list pages and the offer link (h-wpages)
+    # --- Fair allocation: the applicant's waiting-list pages and the offer link
     "allocation:mine": [
         Visit("other_applicant", label="empty list"),
         Visit("applicant", state=waitlist_pages.entry_waiting, label="entry waiting"),
@@ -67,8 +67,7 @@ ALLOCATION_PAGES: dict[str, list[Visit]] = {
             label="paused: resume",
         ),
     ],
-    # (end of h-wpages)
-    # --- Fair allocation: the staff's waiting-list screens, allocation modes (h-wstaff)
+    # --- Fair allocation: the staff's waiting-list screens, allocation modes
     "mediation:waitlist_join": [
         Visit(
             "mediator", kwargs=lambda s: {"pk": s.people["walk_in"].pk}, state=wstaff.with_a_list
@@ -103,12 +102,7 @@ ALLOCATION_PAGES: dict[str, list[Visit]] = {
         Visit("agent", label="read-only"),
         Visit("supervisor", errors={"procedure": ""}),
     ],
-    # (end of h-wstaff)
-    # --- Fair allocation: the waiting-list and offers API (h-wapi)
-    # (end of h-wapi)
-    # --- Fair allocation: the proof-of-work challenge (h-altcha)
-    # (end of h-altcha)
-    # --- Fair allocation: the abuse report and suspensions (h-abuse)
+    # --- Fair allocation: the abuse report and suspensions
     "agent:abuse": [
         Visit("supervisor", label="every section", state=abuse_seeded),
         Visit(
@@ -138,12 +132,10 @@ ALLOCATION_PAGES: dict[str, list[Visit]] = {
             label="an agent's account",
         ),
     ],
-    # (end of h-abuse)
-    # --- Fair allocation: transparency (h-transp)
+    # --- Fair allocation: transparency
     "allocation:transparency": [
         Visit("anonymous"),
         Visit("anonymous", label="a waiting list and a publication to come", state=_transp_state),
         Visit("applicant", state=_transp_state),
     ],
-    # (end of h-transp)
 }
