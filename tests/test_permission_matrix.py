@@ -3,7 +3,7 @@
 ``test_every_url_pattern_has_an_entry`` walks the URL resolver (web pages, the
 API and the admin): a new pattern without an entry in ``MATRIX`` fails it, by
 name. ``test_permission_matrix`` asks every case of ``MATRIX``
-(``tests/helpers/matrix.py``) in the persona world (``tests/personas.py``: two
+(``tests/helpers/matrix/``) in the persona world (``tests/personas.py``: two
 sites, two access points, an appointment the applicant booked at the site, one
 the point's mediator booked for a walk-in at the same site, one the other
 applicant booked at the other site, an API token, an alert subscription) as
@@ -65,8 +65,8 @@ def test_every_url_pattern_has_an_entry():
         if key not in MATRIX and not is_admin(key) and key not in IGNORED
     )
     assert not missing, (
-        "URL patterns without an entry in tests/helpers/matrix.py MATRIX "
-        "(say what each persona gets):\n  " + "\n  ".join(missing)
+        "URL patterns without an entry in MATRIX (tests/helpers/matrix/, the module of "
+        "their area; say what each persona gets):\n  " + "\n  ".join(missing)
     )
 
 

@@ -2,7 +2,7 @@
 visits in ``tests/helpers/accessibility/``, or the suite fails, by name.
 
 The rule is asked, not listed. Every case of the permission matrix
-(``tests/helpers/matrix.py``, which itself fails on a pattern it lacks) is
+(``tests/helpers/matrix/``, which itself fails on a pattern it lacks) is
 requested as every persona, and its GET twin too for a case sent by POST (a
 POST-only endpoint must not hide a page behind its GET). An answer is a page
 when it is HTML with a body; then:

@@ -1,5 +1,5 @@
 """The waiting list in the persona world, for the API's entries of the permission
-matrix (``tests/helpers/matrix.py``, block h-wapi) and the route fuzzer.
+matrix (``tests/helpers/matrix/fair_allocation.py``) and the route fuzzer.
 
 Made once per world, on first use (kept for the rest of the test): a procedure
 given out by its list (``waitlist-api``) at both sites of the world, and
