@@ -47,7 +47,7 @@ def test_schema_generates_without_warnings_and_validates(tmp_path):
         "/api/v1/mediation/applicants/",
         "/api/v1/mediation/applicants/{applicant_id}/consents/",
         "/api/v1/mediation/applicants/{applicant_id}/consents/{consent_id}/",
-        # The waiting list and its offers (h-wapi)
+        # The waiting list and its offers
         "/api/v1/waitlist/",
         "/api/v1/waitlist/{id}/",
         "/api/v1/waitlist/{id}/resume/",
@@ -55,13 +55,12 @@ def test_schema_generates_without_warnings_and_validates(tmp_path):
         "/api/v1/offers/{id}/",
         "/api/v1/offers/{id}/accept/",
         "/api/v1/offers/{id}/decline/",
-        # Fair allocation: transparency (h-transp)
+        # Fair allocation: transparency
         "/api/v1/transparency/",
-        # --- susp (helper) ---
+        # Fair allocation: suspensions
         "/api/v1/agent/suspensions/",
         "/api/v1/agent/accounts/{user_id}/suspend/",
         "/api/v1/agent/accounts/{user_id}/lift/",
-        # --- end susp ---
     }
 
 

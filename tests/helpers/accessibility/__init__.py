@@ -1,7 +1,7 @@
 """What the accessibility harness visits: every page of the project, in the states that matter.
 
 ``PAGES`` maps each URL pattern that renders HTML (its key in the permission
-matrix, ``tests/helpers/matrix.py``) to its visits; ``ERROR_PAGES`` holds the
+matrix, ``tests/helpers/matrix/``) to its visits; ``ERROR_PAGES`` holds the
 error pages, reached by what really produces them (a wrong host, a raising
 view, a rate limit at zero...). A ``Visit`` is one page state as one persona of
 the persona world (``tests/personas.py``), or one of ``EXTRA_PERSONAS``:
