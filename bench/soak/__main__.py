@@ -94,6 +94,8 @@ from bench.soak.checks import (
     check_memory,
     check_messages,
     check_order_final,
+    check_order_runs,
+    check_staff,
     check_waitlist,
     drain,
 )
@@ -145,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
                     **extra,
                 },
                 concurrency=args.worker_processes,
+                # The order rule judged on every allocation run (bench/soak/worker.py).
+                program=[sys.executable, "-m", "bench.soak.worker"],
             )
             with common.servers(url, server):
                 worker.start()
@@ -179,12 +183,16 @@ def main(argv: list[str] | None = None) -> int:
                     problems += check_capacity(traffic)
                     problems += snapshots.report()
                     problems += check_waitlist(traffic, waitlisters=args.waitlisters)
+                    if args.waitlisters:
+                        problems += check_staff(traffic)
                     problems += check_messages(first_id, traffic, twilio, smtp)
                     problems += check_memory(sampler, warm_up=warm_up, end=sampler.ended, span=span)
                 finally:
                     worker_log = worker.output()
                     worker.stop()
             problems += processes.logged_problems(worker_log, server)
+            if args.waitlisters:
+                problems += check_order_runs(args.redis_url)
             # Traffic, beat and worker stopped: nothing else moves the list now.
             if args.waitlisters:
                 problems += check_order_final()
