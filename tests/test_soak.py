@@ -3,11 +3,16 @@
 gunicorn, a real Celery worker on Redis, the fake Twilio and an SMTP server,
 under mixed traffic (availability, booking, cancelling, rescheduling; and 30
 people on a waiting list: joining, reading their offers, accepting, declining,
-letting offers expire, leaving, resuming, cancelling what the list gave them);
+letting offers expire, leaving, resuming, cancelling what the list gave them;
+walk-ins on it through the mediator; an agent recording court orders for
+people on it, closing a slot an appointment from the list holds and lifting
+the closure);
 the soak itself checks the capacity invariant on every slot, the waiting
 list's invariants during the traffic and after (held seats = open offers, one
 open offer per entry, one live offer or appointment per identity, one entry in
-force), what each waitlister was told, the order rule on a last round, that
+force), what each waitlister and agent was told, the priority classes against the
+facts, the order rule on every allocation run of the worker during the
+traffic (``bench/soak/worker.py``) and on a last round, that
 every owed message was sent exactly once, that nothing answered 5xx and that
 no process grew in memory beyond its bound, and exits non-zero otherwise. The
 full run (10 minutes) is ``bench/soak/run.sh``.
@@ -99,12 +104,15 @@ def test_a_short_soak_keeps_every_promise():
         "waiting list during the traffic:",
         "waiting list:",
         "order rule:",
+        "order rule on every run:",
+        "staff:",
         "messages:",
         "delivery:",
     ):
         assert check in done.stdout, output
     assert "memory (RSS)" in done.stdout, output
-    # The waiting list was played: its kinds answered (the soak fails on any
-    # unexpected status, and when no offer was made or accepted).
+    # The waiting list was played, by the waitlisters, the mediator for walk-ins and
+    # an agent: their kinds answered (the soak fails on any unexpected status, when
+    # no offer was made or accepted, and when no allocation run was judged).
     kinds = {line.split()[0] for line in done.stdout.splitlines() if line.startswith("     ")}
-    assert {"join", "offers", "accept"} <= kinds, output
+    assert {"join", "offers", "accept", "walkin_join", "injunction"} <= kinds, output

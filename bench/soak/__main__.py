@@ -21,7 +21,11 @@ them. The worker makes the offers (the allocation after each commit that may
 free a seat); the soak's beat (``bench/soak/beat.py``) sends the beat's tasks
 every ``--beat-every`` seconds and ends, as if their hours had passed, the
 holds of the offers left unanswered for ``--offer-hold`` seconds, so that
-offers expire and entries pause during the run.
+offers expire and entries pause during the run. The mediator plays walk-ins on
+the list (joining and answering for them), and two agent desks record court
+orders for people on it, close a slot an appointment from the list holds and
+lift the closure (``traffic/staff.py``). The worker is started through
+``worker.py``, which judges the order rule on every allocation run it makes.
 
 Then it checks, and exits non-zero if any check fails:
 
@@ -44,7 +48,10 @@ Then it checks, and exits non-zero if any check fails:
   allocation runs once more in this process on the whole list, and its offers
   must keep the order rule (no earlier entry that fits the seat, did not pass
   on it and could take an offer was left without one) and leave no free seat
-  a waiting entry fits;
+  a waiting entry fits; the order rule on every run of the worker during the
+  traffic (``checks/order.py``), and that every offer came from a judged run;
+  the agents' court orders, closures and entries put back against the
+  database, and every entry's class against the facts (``checks/staff.py``);
 - messages: once the worker has drained the queue (bounded wait), every owed
   message (each booking, accepted offer, cancellation and reschedule owes an
   SMS and an e-mail, and so does each offer made; every alert and pause due)
@@ -94,6 +101,8 @@ from bench.soak.checks import (
     check_memory,
     check_messages,
     check_order_final,
+    check_order_runs,
+    check_staff,
     check_waitlist,
     drain,
 )
@@ -145,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
                     **extra,
                 },
                 concurrency=args.worker_processes,
+                # The order rule judged on every allocation run (bench/soak/worker.py).
+                program=[sys.executable, "-m", "bench.soak.worker"],
             )
             with common.servers(url, server):
                 worker.start()
@@ -179,12 +190,16 @@ def main(argv: list[str] | None = None) -> int:
                     problems += check_capacity(traffic)
                     problems += snapshots.report()
                     problems += check_waitlist(traffic, waitlisters=args.waitlisters)
+                    if args.waitlisters:
+                        problems += check_staff(traffic)
                     problems += check_messages(first_id, traffic, twilio, smtp)
                     problems += check_memory(sampler, warm_up=warm_up, end=sampler.ended, span=span)
                 finally:
                     worker_log = worker.output()
                     worker.stop()
             problems += processes.logged_problems(worker_log, server)
+            if args.waitlisters:
+                problems += check_order_runs(args.redis_url)
             # Traffic, beat and worker stopped: nothing else moves the list now.
             if args.waitlisters:
                 problems += check_order_final()

@@ -41,6 +41,12 @@ GENEROUS_LIMITS = {
         "SUBSTITUTION_STATUS_IP",
         "WAITLIST_JOIN_ACCOUNT",
         "WAITLIST_JOIN_IP",
+        # The agent's court orders and closures (a 10-minute run makes more
+        # closures than the 30 an hour an agent may).
+        "INJUNCTIONS_ACCOUNT",
+        "INJUNCTIONS_IP",
+        "CLOSURES_ACCOUNT",
+        "CLOSURES_IP",
     )
 }
 # The mediator plays every walk-in of the soak: the daily caps (a broker's limit)
@@ -97,6 +103,9 @@ def traffic_run(base: str, setup: dict, args: argparse.Namespace) -> dict:
         "walk_ins": setup["walk_ins"],
         "queue": {"procedure": QUEUE_PROCEDURE, "sites": list(SITES)},
         "waitlisters": setup["waitlisters"],
+        "walk_in_waitlisters": setup["walk_in_waitlisters"],
+        "agent": setup["agent"],
+        "queue_slots": setup["queue_slots"],
     }
     with tempfile.TemporaryDirectory(prefix="guichet-soak-") as tmp:
         spec_path, out = Path(tmp) / "spec.json", Path(tmp) / "out.json"

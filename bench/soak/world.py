@@ -1,7 +1,12 @@
 """What the soak sets up before its traffic, in its own process once Django is
 set up: API tokens for the seeded applicants, two procedures of two-seat slots
 at two sites, alert subscriptions, a third procedure given out by its waiting
-list (``QUEUE_PROCEDURE``), walk-ins registered by the mediator."""
+list (``QUEUE_PROCEDURE``), walk-ins registered by the mediator (some to book,
+some for the list), and the staff's tokens.
+
+Staff get their API tokens here, as the tests' clients do
+(``tests.helpers.api_clients``): the second factor is asked when a token is
+made (``POST /api/v1/auth/token/`` with ``otp``), not on each request."""
 
 from __future__ import annotations
 
@@ -76,22 +81,31 @@ def setup(applicants: int, subscribers: int, waitlisters: int) -> dict:
                     site_ids=[site.pk for site in sites],
                     channels=AlertChannels.BOTH,
                 )
-    _queue_procedure(agent, sites, tomorrow, now)
+    queue_slots = _queue_procedure(agent, sites, tomorrow, now)
     return {
         "tokens": [keys[p.user_id] for p in people],
         "slots": slots,
         "walk_ins": _walk_ins(max(5, applicants // 10)),
-        "waitlisters": [keys[p.user_id] for p in waiting],
+        "waitlisters": [[keys[p.user_id], p.pk] for p in waiting],
+        # A walk-in on the list for every ten waitlisters (three at least), helped
+        # by the mediator; every other one with a permit expiring within the window.
+        "walk_in_waitlisters": _walk_in_waitlisters(max(3, waitlisters // 10))
+        if waitlisters
+        else [],
+        "agent": common.api_tokens_create([agent.pk], label="soak-agent")[agent.pk],
+        "queue_slots": queue_slots,
     }
 
 
-def _queue_procedure(agent, sites, first_day, now) -> None:
+def _queue_procedure(agent, sites, first_day, now) -> dict[int, list[str]]:
     """``QUEUE_PROCEDURE``, given out by its waiting list at both sites: a week of
     one-seat slots at 09:00 (14 seats), published into the pool ``queue`` as an
     agent does once the supervisor chose the mode. Scarce on purpose: more
-    people wait than seats are free, so the order matters."""
+    people wait than seats are free, so the order matters. Returns each slot's
+    site and moments (``{id: [site, starts_at, ends_at]}``): the agent closes
+    them."""
     from accounts.models import User
-    from booking.models import AllocationMode, Procedure, RequiredDocument
+    from booking.models import AllocationMode, Procedure, RequiredDocument, Slot
     from booking.services import OpeningRange, allocation_mode_set, slots_publish
     from demo.seed.accounts import SUPERVISOR_EMAIL
 
@@ -120,6 +134,12 @@ def _queue_procedure(agent, sites, first_day, now) -> None:
             slot_minutes=15,
             visible_at=now,
         )
+    return {
+        pk: [site, starts_at.isoformat(), ends_at.isoformat()]
+        for pk, site, starts_at, ends_at in Slot.objects.filter(procedure=procedure).values_list(
+            "pk", "site__slug", "starts_at", "ends_at"
+        )
+    }
 
 
 def _walk_ins(count: int) -> list[list]:
@@ -127,6 +147,40 @@ def _walk_ins(count: int) -> list[list]:
     each with a mobile phone, an e-mail and a consent to booking and to both
     contacts (so each booking owes two messages, like an applicant's); the
     mediator's API token with each: ``[[token, applicant id], ...]``."""
+    from mediation.models import ConsentPurpose
+
+    return _registered(
+        range(1, count + 1),
+        [ConsentPurpose.BOOKING, ConsentPurpose.CONTACT_SMS, ConsentPurpose.CONTACT_EMAIL],
+    )
+
+
+def _walk_in_waitlisters(count: int) -> list[list]:
+    """``count`` more walk-ins, for the waiting list: their consent covers it too
+    (the mediator joins, answers offers, leaves and cancels for them: booking
+    and the list). Every other one's permit expires in 20 days, which the
+    mediator, having seen it, gives when joining (the class ``PERMIT_EXPIRING``):
+    ``[[token, applicant id, "YYYY-MM-DD" or null], ...]``."""
+    from django.utils import timezone
+
+    from mediation.models import ConsentPurpose
+
+    expiring = (timezone.localdate() + timedelta(days=20)).isoformat()
+    registered = _registered(
+        range(1001, 1001 + count),
+        [
+            ConsentPurpose.BOOKING,
+            ConsentPurpose.WAITING_LIST,
+            ConsentPurpose.CONTACT_SMS,
+            ConsentPurpose.CONTACT_EMAIL,
+        ],
+    )
+    return [[token, pk, expiring if n % 2 else None] for n, (token, pk) in enumerate(registered)]
+
+
+def _registered(numbers, purposes) -> list[list]:
+    """Walk-ins registered by the demo's mediator, numbered ``numbers``, with a
+    consent for ``purposes``: ``[[the mediator's token, applicant id], ...]``."""
     from datetime import date
 
     from django.utils import timezone
@@ -134,14 +188,14 @@ def _walk_ins(count: int) -> list[list]:
     from accounts.models import User
     from booking.identity import Identity
     from demo.seed.accounts import MEDIATOR_EMAIL
-    from mediation.models import ConsentGiver, ConsentMethod, ConsentPurpose
+    from mediation.models import ConsentGiver, ConsentMethod
     from mediation.services import consent_give, walk_in_register
 
     mediator = User.objects.get(email=MEDIATOR_EMAIL)
     token = common.api_tokens_create([mediator.pk], label="soak-mediator")[mediator.pk]
     until = timezone.localdate() + timedelta(days=30)
     walk_ins = []
-    for number in range(1, count + 1):
+    for number in numbers:
         person = walk_in_register(
             actor=mediator,
             identity=Identity(
@@ -161,11 +215,7 @@ def _walk_ins(count: int) -> list[list]:
             given_by=ConsentGiver.PERSON,
             given_by_name="",
             method=ConsentMethod.ORAL,
-            purposes=[
-                ConsentPurpose.BOOKING,
-                ConsentPurpose.CONTACT_SMS,
-                ConsentPurpose.CONTACT_EMAIL,
-            ],
+            purposes=purposes,
             valid_until=until,
         )
         walk_ins.append([token, person.pk])

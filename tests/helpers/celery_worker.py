@@ -81,9 +81,14 @@ def _reset_pools(app) -> None:
 class Worker:
     """``celery -A config worker`` as a subprocess in its own process group."""
 
-    def __init__(self, *, env: dict[str, str], concurrency: int = 1) -> None:
+    def __init__(
+        self, *, env: dict[str, str], concurrency: int = 1, program: list[str] | None = None
+    ) -> None:
         self.env = env
         self.concurrency = concurrency
+        # What runs ``celery``'s command line: the ``celery`` script beside this
+        # Python, or a module that prepares the worker first (``bench.soak.worker``).
+        self.program = program or [str(Path(sys.executable).with_name("celery"))]
         self.process: subprocess.Popen | None = None
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in stop()
             prefix="celery-worker-", suffix=".log", delete=False
@@ -94,7 +99,7 @@ class Worker:
         self.log.truncate()
         self.process = subprocess.Popen(  # noqa: S603 - our own command line
             [
-                str(Path(sys.executable).with_name("celery")),
+                *self.program,
                 "-A",
                 "config",
                 "worker",

@@ -15,20 +15,25 @@ check the same thing.
 - ``entry_problems``: one entry in force (waiting or paused) per identity and
   procedure, and per applicant and procedure;
 - ``order_problems``: the order rule, for the offers one allocation run made
-  (call it right after the run, before anything else changes the list).
+  (call it right after the run, before anything else changes the list);
+  ``run_order_judge``: the same, judged inside the run while other
+  transactions write (the soak's worker, on every run), on what could not have
+  changed under it.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from allocation import rules
 from allocation.models import ENTRY_IN_FORCE, EntryStatus, Offer, OfferStatus, WaitlistEntry
-from booking.models import ACTIVE_STATUSES, Appointment, SeatRelease, Slot
+from booking.models import ACTIVE_STATUSES, Appointment, BookingBlock, SeatRelease, Slot
 
 # How many examples of a broken invariant a problem names.
 EXAMPLES = 5
@@ -115,10 +120,142 @@ def order_problems(offers: Iterable[Offer]) -> list[str]:
     seat offered, no entry of the procedure that comes earlier in the list's
     order (``rules.list_key``), fits the seat (``rules.fits``), did not pass on
     it (declined it or let it expire) and could take an offer (waiting, no open
-    offer, no active appointment) was left without one."""
+    offer, no active appointment, no booking block in force) was left without
+    one. Call it right after the run, before anything else changes the list
+    (``run_order_judge`` judges a run while others write)."""
+    return _order_judge(list(offers), changed=None).problems
+
+
+@dataclass(frozen=True)
+class RunJudgement:
+    """What ``run_order_judge`` found about one run."""
+
+    problems: list[str]
+    judged: int  # offers judged
+    unjudged: int  # offers whose taker changed under the run: not judged
+    set_aside: int  # entries that changed under the run: not held against it
+
+
+def run_order_judge(offers: Iterable[Offer], *, snapshot: str) -> RunJudgement:
+    """The order rule for the ``offers`` of one allocation run, judged **while
+    other transactions write** (in the run's own transaction, at READ
+    COMMITTED, when it sends ``offers_made``), on what could not have changed
+    under it.
+
+    ``snapshot`` is a PostgreSQL snapshot (``pg_current_snapshot()``) taken
+    before the run read the list. A row version whose writer had committed by
+    then is the version the run read, if it is still the latest now. Anything
+    written by a transaction that snapshot does not show committed may have
+    committed after the run's read, so it is set aside:
+
+    - an entry whose row changed (it joined, in any class, a court order among
+      them; its class moved: an order recorded or served, a closure's right;
+      it was resumed, changed its places or days, moved back after a second
+      decline; it left or was paused): the run may have read it elsewhere in
+      the list, or not at all;
+    - an entry with an offer whose row changed (declined, expired, withdrawn,
+      accepted since): it may have held an open offer when the run read the
+      list, so it could not take another;
+    - an entry whose person has an appointment of the procedure whose row
+      changed (cancelled since: by them, or by a closure): it may have been
+      booked when the run read the list;
+    - an offer whose taker's row changed: its place when the run read it is
+      unknown, so that offer is not judged at all (``unjudged``).
+
+    What is left is judged as ``order_problems`` does: an entry unchanged since
+    the snapshot, earlier in the list than a taker unchanged since the
+    snapshot, that fits the seat, did not pass on it and could take an offer
+    was eligible and earlier when the run read the list, and the run (which
+    gives each entry in order the earliest seat that fits it) left it without
+    one: a real violation, never a race. A booking block is judged at the
+    run's own moment (``offer.created_at``), as the run's query does."""
     offers = list(offers)
     if not offers:
-        return []
+        return RunJudgement([], 0, 0, 0)
+    return _order_judge(offers, changed=_changed_since(offers, snapshot))
+
+
+@dataclass(frozen=True)
+class _Changed:
+    entries: frozenset[int]  # entries set aside
+    takers: frozenset[int]  # takers whose offers are not judged
+
+
+def _changed_since(offers: list[Offer], snapshot: str) -> _Changed:
+    """The entries of the offers' procedures that something written after
+    ``snapshot`` may have moved (``run_order_judge`` says which writes)."""
+    procedures = sorted({offer.procedure_id for offer in offers})
+    quote = connection.ops.quote_name
+    entry, offer, appointment = (
+        quote(model._meta.db_table) for model in (WaitlistEntry, Offer, Appointment)
+    )
+    with connection.cursor() as cursor:
+        # Now's snapshot dates the rows' 32-bit xmin (``committed_before``).
+        cursor.execute("SELECT pg_current_snapshot()::text")
+        (now,) = cursor.fetchone()
+        cursor.execute(
+            f"SELECT id, xmin::text FROM {entry} WHERE procedure_id = ANY(%s)",  # noqa: S608
+            [procedures],
+        )
+        entry_rows = cursor.fetchall()
+        cursor.execute(
+            # The run's own offers are its doing, not a change under it.
+            f"SELECT entry_id, xmin::text FROM {offer} "  # noqa: S608
+            "WHERE procedure_id = ANY(%s) AND NOT id = ANY(%s)",
+            [procedures, [offer.pk for offer in offers]],
+        )
+        offer_rows = cursor.fetchall()
+        cursor.execute(
+            f"SELECT e.id, a.xmin::text FROM {entry} e JOIN {appointment} a "  # noqa: S608
+            "ON a.applicant_id = e.applicant_id AND a.procedure_id = e.procedure_id "
+            "WHERE e.procedure_id = ANY(%s)",
+            [procedures],
+        )
+        appointment_rows = cursor.fetchall()
+
+    def after(xmin: str) -> bool:
+        return not committed_before(int(xmin), snapshot=snapshot, now=now)
+
+    rows_changed = {pk for pk, xmin in entry_rows if after(xmin)}
+    entries = (
+        rows_changed
+        | {pk for pk, xmin in offer_rows if after(xmin)}
+        | {pk for pk, xmin in appointment_rows if after(xmin)}
+    )
+    takers = rows_changed & {offer.entry_id for offer in offers}
+    return _Changed(frozenset(entries), frozenset(takers))
+
+
+def committed_before(xid: int, *, snapshot: str, now: str) -> bool:
+    """Whether the transaction ``xid`` (a row's 32-bit ``xmin``) had committed
+    when ``snapshot`` was taken (``pg_current_snapshot()`` as text,
+    ``xmin:xmax:xip,...``, 64-bit ids); ``now`` is a later snapshot, whose
+    ``xmax`` no row's ``xmin`` reaches, and which gives ``xid`` its epoch. The
+    special ids (0 to 2: frozen, bootstrap) are older than any snapshot.
+    A row's ``xmin`` is its writer's, and a writer that aborted leaves no row
+    anyone reads, so "not in progress and older than ``xmax``" is "committed"."""
+    if xid < 3:
+        return True
+    first, bound, in_progress = _snapshot(snapshot)
+    _first, now_bound, _in_progress = _snapshot(now)
+    full = (now_bound & ~0xFFFFFFFF) | xid
+    if full >= now_bound:  # the previous epoch
+        full -= 1 << 32
+    return full < first or (full < bound and full not in in_progress)
+
+
+def _snapshot(text: str) -> tuple[int, int, frozenset[int]]:
+    first, bound, in_progress = text.split(":")
+    return int(first), int(bound), frozenset(int(x) for x in in_progress.split(",") if x)
+
+
+def _order_judge(offers: list[Offer], *, changed: _Changed | None) -> RunJudgement:
+    """``order_problems`` on ``offers``, leaving out what ``changed`` names."""
+    if not offers:
+        return RunJudgement([], 0, 0, 0)
+    set_aside = changed.entries if changed else frozenset()
+    unjudged = changed.takers if changed else frozenset()
+    moment = min(offer.created_at for offer in offers)
     procedures = {offer.procedure_id for offer in offers}
     entries = {
         entry.pk: entry
@@ -133,6 +270,10 @@ def order_problems(offers: Iterable[Offer]) -> list[str]:
         Appointment.objects.filter(
             procedure_id__in=procedures, status__in=ACTIVE_STATUSES
         ).values_list("applicant_id", "procedure_id")
+    ) | set(
+        BookingBlock.objects.filter(procedure_id__in=procedures, until__gt=moment).values_list(
+            "applicant_id", "procedure_id"
+        )
     )
     passed = set(
         Offer.objects.filter(
@@ -141,7 +282,11 @@ def order_problems(offers: Iterable[Offer]) -> list[str]:
     )
     slots = Slot.objects.in_bulk([offer.slot_id for offer in offers])
     problems = []
+    judged = 0
     for offer in offers:
+        if offer.entry_id in unjudged:
+            continue
+        judged += 1
         slot = slots[offer.slot_id]
         weekday = timezone.localtime(slot.starts_at).isoweekday()
         taker = entries.get(offer.entry_id)
@@ -149,7 +294,7 @@ def order_problems(offers: Iterable[Offer]) -> list[str]:
             problems.append(f"offer {offer.pk} went to entry {offer.entry_id}, not waiting")
             continue
         for entry in entries.values():
-            if entry.procedure_id != taker.procedure_id:
+            if entry.procedure_id != taker.procedure_id or entry.pk in set_aside:
                 continue
             if rules.list_key(entry) >= rules.list_key(taker):
                 continue
@@ -166,7 +311,7 @@ def order_problems(offers: Iterable[Offer]) -> list[str]:
                 problems.append(
                     f"entry {entry.pk} fits slot {slot.pk}, comes before {taker.pk}, got nothing"
                 )
-    return problems
+    return RunJudgement(problems, judged, len(offers) - judged, len(set_aside))
 
 
 def all_problems() -> list[str]:

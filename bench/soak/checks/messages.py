@@ -13,10 +13,13 @@ from bench.soak.periodic import Periodic
 OFFER_MADE = "offer_made"  # allocation.messages.OFFER_MADE (Django is set up later)
 # The traffic's successful events that owe each message, by every channel (each
 # seeded applicant has a phone and an e-mail). An accepted offer is a booking.
+# A closure's cancellation is an appointment cancelled (with its reason), and the
+# person it puts back on the list is told so.
 OWED_BY_EVENTS = {
     "appointment_booked": ("booked", "accepted"),
-    "appointment_cancelled": ("cancelled", "queue_cancelled"),
+    "appointment_cancelled": ("cancelled", "queue_cancelled", "closure_cancelled"),
     "appointment_rescheduled": ("rescheduled",),
+    "waitlist_placed": ("placed",),
 }
 # What an offer's message records when the offer was answered (or expired)
 # before the worker reached it: its link no longer answers anything, not sent.

@@ -1,7 +1,8 @@
 """The soak's traffic itself: the requests (timed, their answers checked
 against what each kind may answer), the pacing, each applicant acted for by
 one task at a time, and what the run returns. The turns are
-``booking.Bookings`` (applicants) and ``waitlist.Waitlisting`` (waitlisters)."""
+``booking.Bookings`` (applicants), ``waitlist.Waitlisting`` (waitlisters, and
+walk-ins on the list through the mediator) and ``staff.Staffing`` (agents)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,21 @@ from urllib.parse import urlsplit
 
 from bench.loadgen import _encode, _one
 from bench.soak.traffic.booking import DEFAULT_MIX, Bookings
-from bench.soak.traffic.people import Applicant, Waiting
-from bench.soak.traffic.waitlist import Waitlisting
+from bench.soak.traffic.people import Agent, Applicant, Waiting
+from bench.soak.traffic.staff import Staffing
+from bench.soak.traffic.waitlist import WALK_IN, Waitlisting
 
+WAITLIST_KINDS = (
+    "join",
+    "entries",
+    "offers",
+    "accept",
+    "decline",
+    "leave",
+    "change",
+    "resume",
+    "queue_cancel",
+)
 # What each kind of request may answer: anything else is a failure of the soak.
 EXPECTED = {
     "availability": {200},
@@ -26,8 +39,8 @@ EXPECTED = {
     "reschedule": {200, 409},
     "home": {200},
     "substitution": {201},
-    # The waiting list (the waitlisters). Each knows its entry, so a join, a leave
-    # and a resume are never refused; an offer may have expired (the soak's beat)
+    # The waiting list (the waitlisters: ``WAITLIST_KINDS``). Each knows its entry,
+    # so a join, a leave and a resume are never refused; an offer may have expired (the soak's beat)
     # between the read that showed it and the answer.
     "join": {201},
     "entries": {200},
@@ -39,14 +52,29 @@ EXPECTED = {
     "resume": {200},
     "queue_cancel": {200},
 }
+# The same, by the access point's mediator for a walk-in on the list.
+EXPECTED |= {f"{WALK_IN}{kind}": EXPECTED[kind] for kind in WAITLIST_KINDS}
+# An agent (``staff.py``): a court order for someone on the list (never twice for one
+# person), a closure of a slot with an appointment from the list and its lift, the
+# entry a closure put back (read for the person), the orders not served.
+EXPECTED |= {
+    "injunction": {201},
+    "close": {201},
+    "lift": {200},
+    "agent_entries": {200},
+    "injunctions": {200},
+}
 # What a 409 of these kinds may say (anything else is unexpected).
 EXPECTED_CODES = {
-    "accept": {"offer_expired", "offer_not_open"},
-    "decline": {"offer_expired", "offer_not_open"},
+    kind: {"offer_expired", "offer_not_open"}
+    for kind in ("accept", "decline", f"{WALK_IN}accept", f"{WALK_IN}decline")
 }
 
 
-class Traffic(Bookings, Waitlisting):
+AGENT_DESKS = 2
+
+
+class Traffic(Bookings, Waitlisting, Staffing):
     def __init__(self, spec: dict) -> None:
         self.base = spec["base"]
         url = urlsplit(self.base)
@@ -58,7 +86,7 @@ class Traffic(Bookings, Waitlisting):
         self.sites: list[str] = spec["sites"]
         self.mix = {**DEFAULT_MIX, **spec.get("mix", {})}
         self.random = random.Random(spec.get("seed", 1))
-        self.idle: asyncio.Queue[Applicant] = asyncio.Queue()
+        self.idle: asyncio.Queue[Applicant | Agent] = asyncio.Queue()
         for token in spec["applicants"]:
             self.idle.put_nowait(Applicant(token))
         for token, applicant_id in spec.get("walk_ins", []):
@@ -66,9 +94,24 @@ class Traffic(Bookings, Waitlisting):
         queue = spec.get("queue") or {}
         self.queue_procedure: str = queue.get("procedure", "")
         self.queue_sites: list[str] = queue.get("sites", [])
-        for token in spec.get("waitlisters", []):
-            self.idle.put_nowait(Applicant(token, waiting=Waiting()))
-        self.applicants = list(self.idle._queue)  # type: ignore[attr-defined]
+        for token, person in spec.get("waitlisters", []):
+            self.idle.put_nowait(Applicant(token, waiting=Waiting(), person=person))
+        for token, person, permit in spec.get("walk_in_waitlisters", []):
+            waiting = Waiting(permit=permit)
+            self.idle.put_nowait(Applicant(token, person, waiting=waiting, person=person))
+        self.applicants: list[Applicant] = list(self.idle._queue)  # type: ignore[attr-defined]
+        # Two agents' desks (staff act far less than the people they serve).
+        if spec.get("agent") and self.queue_procedure:
+            for _desk in range(AGENT_DESKS):
+                self.idle.put_nowait(Agent(spec["agent"]))
+        self.queue_slots: dict[str, list[str]] = spec.get("queue_slots", {})
+        # What the agents know: court orders by person, closures, the entries
+        # closures put back, the slots closed (never closed twice).
+        self.ordered: dict[int, int] = {}
+        self.closures: dict[int, dict] = {}
+        self.placed: list[int] = []
+        self.closed_slots: set[int] = set()
+        self.closing = False
         # What availability last said was free, per procedure (bots and the
         # unlucky also try full slots: see ``_pick``).
         self.free: dict[str, list[int]] = {slug: list(ids) for slug, ids in self.procedures.items()}
@@ -85,6 +128,11 @@ class Traffic(Bookings, Waitlisting):
             "left": 0,
             "resumed": 0,
             "queue_cancelled": 0,
+            "injunctions": 0,
+            "closed": 0,
+            "closure_cancelled": 0,
+            "placed": 0,
+            "lifted": 0,
         }
         self.accepted: dict[int, str] = {}  # offer id -> the appointment's reference
         self.declined: list[int] = []
@@ -129,11 +177,14 @@ class Traffic(Bookings, Waitlisting):
             )
         return status, payload
 
-    async def act(self, who: Applicant) -> None:
-        if who.waiting is not None:
-            await self.wait(who, who.waiting)
-            return
-        await self.turn(who)
+    async def act(self, who: Applicant | Agent) -> None:
+        async with who.lock:
+            if isinstance(who, Agent):
+                await self.staff_turn(who)
+            elif who.waiting is not None:
+                await self.wait(who, who.waiting)
+            else:
+                await self.turn(who)
 
     # --- The run ------------------------------------------------------------------------
 
@@ -170,5 +221,10 @@ class Traffic(Bookings, Waitlisting):
                 "accepted": self.accepted,
                 "declined": self.declined,
                 "surprises": self.surprises,
+            },
+            "staff": {
+                "injunctions": sorted(self.ordered.values()),
+                "closures": {pk: c["lifted"] for pk, c in self.closures.items()},
+                "placed": self.placed,
             },
         }

@@ -2,7 +2,13 @@
 out by its list, read their entries and open offers, answer an offer (accept,
 decline, or let it expire), change their sites and weekdays, leave, resume a
 paused entry, cancel the appointment an accepted offer gave them. What the API
-answers that contradicts what they know is a ``surprise``."""
+answers that contradicts what they know is a ``surprise``.
+
+A walk-in on the list does the same through the access point's mediator (their
+consent covers the list): the mediator names the person when joining (with the
+permit's expiry, when they saw one) and when reading their entries and offers,
+and answers offers, changes, leaves and resumes for them on the same routes.
+Their requests are counted as their own kinds (``walkin_join``...)."""
 
 from __future__ import annotations
 
@@ -16,6 +22,8 @@ WAITLIST_MIX = {"offers": 70, "entries": 22, "change": 4, "leave": 4}
 ANSWERS = {"accept": 60, "decline": 25, "ignore": 15}
 # A waitlister holding an appointment from the list cancels it on a turn with this chance.
 QUEUE_CANCEL_CHANCE = 0.25
+# The prefix of the kinds of the requests a mediator makes for a walk-in on the list.
+WALK_IN = "walkin_"
 
 
 class Waitlisting:
@@ -33,6 +41,18 @@ class Waitlisting:
             return "resume"
         kinds = list(WAITLIST_MIX)
         return self.random.choices(kinds, weights=[WAITLIST_MIX[k] for k in kinds])[0]
+
+    @staticmethod
+    def _kind(who: Applicant, kind: str) -> str:
+        """The kind of a request: a mediator's for a walk-in is counted apart."""
+        return f"{WALK_IN}{kind}" if who.applicant_id is not None else kind
+
+    @staticmethod
+    def _naming(who: Applicant, path: str) -> str:
+        """A list of entries or offers: staff name the person."""
+        if who.applicant_id is None:
+            return path
+        return f"{path}{'&' if '?' in path else '?'}applicant={who.applicant_id}"
 
     def _surprise(self, what: str) -> None:
         if len(self.surprises) < 50:
@@ -58,7 +78,9 @@ class Waitlisting:
 
     async def _answer(self, who: Applicant, waiting: Waiting, kind: str) -> None:
         offer = waiting.offer
-        status, body = await self.request(kind, "POST", f"/api/v1/offers/{offer}/{kind}/", who.auth)
+        status, body = await self.request(
+            self._kind(who, kind), "POST", f"/api/v1/offers/{offer}/{kind}/", who.auth
+        )
         waiting.offer, waiting.answer = None, ""
         if status == 201 and kind == "accept":
             waiting.served = (body["reference"], body["slot"]["id"])
@@ -78,19 +100,22 @@ class Waitlisting:
     async def wait(self, who: Applicant, waiting: Waiting) -> None:
         kind = self._choose_waitlist(waiting)
         if kind == "join":
+            asked = {"procedure": self.queue_procedure, **self._choice()}
+            if who.applicant_id is not None:
+                asked["applicant"] = who.applicant_id
+                if waiting.permit:
+                    asked["permit_expires_on"] = waiting.permit
             status, body = await self.request(
-                kind,
-                "POST",
-                "/api/v1/waitlist/",
-                who.auth,
-                {"procedure": self.queue_procedure, **self._choice()},
+                self._kind(who, kind), "POST", "/api/v1/waitlist/", who.auth, asked
             )
             if status == 201:
                 waiting.entry, waiting.paused = body["id"], False
                 waiting.offer, waiting.answer = None, ""
                 self.events["joined"] += 1
         elif kind == "entries":
-            status, body = await self.request(kind, "GET", "/api/v1/waitlist/", who.auth)
+            status, body = await self.request(
+                self._kind(who, kind), "GET", self._naming(who, "/api/v1/waitlist/"), who.auth
+            )
             if status == 200:
                 rows = {row["id"]: row for row in body["results"]}
                 mine = rows.get(waiting.entry)
@@ -102,7 +127,12 @@ class Waitlisting:
                         self._offer_seen(waiting, mine["offer"])
                         await self._answer_seen(who, waiting)
         elif kind == "offers":
-            status, body = await self.request(kind, "GET", "/api/v1/offers/?status=open", who.auth)
+            status, body = await self.request(
+                self._kind(who, kind),
+                "GET",
+                self._naming(who, "/api/v1/offers/?status=open"),
+                who.auth,
+            )
             if status == 200:
                 rows = body["results"]
                 if len(rows) > 1 or (rows and waiting.entry is None):
@@ -116,7 +146,11 @@ class Waitlisting:
             await self._answer(who, waiting, kind)
         elif kind == "change":
             status, body = await self.request(
-                kind, "PATCH", f"/api/v1/waitlist/{waiting.entry}/", who.auth, self._choice()
+                self._kind(who, kind),
+                "PATCH",
+                f"/api/v1/waitlist/{waiting.entry}/",
+                who.auth,
+                self._choice(),
             )
             if status == 200:
                 self.events["changed"] += 1
@@ -129,14 +163,14 @@ class Waitlisting:
                     await self._answer_seen(who, waiting)
         elif kind == "leave":
             status, _body = await self.request(
-                kind, "DELETE", f"/api/v1/waitlist/{waiting.entry}/", who.auth
+                self._kind(who, kind), "DELETE", f"/api/v1/waitlist/{waiting.entry}/", who.auth
             )
             if status == 200:
                 waiting.entry, waiting.paused, waiting.offer, waiting.answer = None, False, None, ""
                 self.events["left"] += 1
         elif kind == "resume":
             status, _body = await self.request(
-                kind, "POST", f"/api/v1/waitlist/{waiting.entry}/resume/", who.auth
+                self._kind(who, kind), "POST", f"/api/v1/waitlist/{waiting.entry}/resume/", who.auth
             )
             if status == 200:
                 waiting.paused = False
@@ -144,7 +178,7 @@ class Waitlisting:
         elif kind == "queue_cancel":
             reference, _slot = waiting.served
             status, _body = await self.request(
-                kind, "POST", f"/api/v1/appointments/{reference}/cancel/", who.auth
+                self._kind(who, kind), "POST", f"/api/v1/appointments/{reference}/cancel/", who.auth
             )
             if status == 200:
                 waiting.served = None
