@@ -1,10 +1,11 @@
 """A person's priority class follows the facts while they wait, not only when
 they joined: a court order recorded moves their entry ahead, serving it moves
 it back, opening it again ahead again; a closure's priority right moves them up
-while it holds (the beat's sweep notices when it expires); a closure of a
-procedure given out by its list puts the people it cancelled back on the list,
-after the court orders and before everyone else, and the next allocation offers
-to them first. Every change is audited; other procedures' entries stay."""
+while it holds (the beat's sweep notices when it expires:
+``test_priority_sweep.py``); a closure of a procedure given out by its list
+puts the people it cancelled back on the list, after the court orders and
+before everyone else, and the next allocation offers to them first. Every
+change is audited; other procedures' entries stay."""
 
 from __future__ import annotations
 
@@ -16,23 +17,17 @@ from functools import partial
 import pytest
 from django.utils import timezone
 
-from allocation import rules
 from allocation.models import EntryStatus, Offer, OfferStatus, PriorityClass, WaitlistEntry
-from allocation.selectors import position_of
 from allocation.services import (
-    entries_reclassify,
-    entries_reclassify_due,
     offer_accept,
     offers_allocate,
     waitlist_entry_permit_set,
-    waitlist_join,
 )
 from audit.models import AuditAction, AuditEvent
 from booking.models import (
     AllocationMode,
     AllocationPolicy,
     ClosureKind,
-    Injunction,
     Pool,
     PriorityRight,
 )
@@ -42,6 +37,7 @@ from notifications.models import Message
 from tests import factories
 from tests.allocation.conftest import person, queue_slot
 from tests.helpers.injunctions import record, slot_on, today
+from tests.helpers.priority_classes import join_at_site, places, reclassified, right_given
 
 pytestmark = pytest.mark.django_db
 
@@ -49,27 +45,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def agent(site):
     return factories.AgentFactory(sites=[site])
-
-
-def _join(applicant, procedure, site):
-    return waitlist_join(
-        actor=applicant.user, applicant=applicant, procedure=procedure, site_ids=[site.pk]
-    )
-
-
-def _places(entries) -> list[int]:
-    for entry in entries:
-        entry.refresh_from_db()
-    return [position_of(entry) for entry in entries]
-
-
-def _reclassified(entry) -> list[tuple[int, int, str]]:
-    return [
-        (e.details["priority_class_before"], e.details["priority_class"], e.details["reason"])
-        for e in AuditEvent.objects.filter(
-            action=AuditAction.WAITLIST_RECLASSIFIED, details__entry=entry.pk
-        ).order_by("pk")
-    ]
 
 
 def _close(actor, site, slot, procedure=None):
@@ -86,7 +61,7 @@ def _close(actor, site, slot, procedure=None):
 
 def _served_by_the_list(applicant, procedure, site):
     """``applicant`` joined alone, was offered a seat of the list and took it."""
-    _join(applicant, procedure, site)
+    join_at_site(applicant, procedure, site)
     slot = queue_slot(site, procedure, days=4)
     [offer] = offers_allocate(procedure_id=procedure.pk)
     return offer_accept(actor=applicant.user, offer=offer.pk), slot
@@ -96,16 +71,16 @@ def _served_by_the_list(applicant, procedure, site):
 
 
 def test_a_court_order_recorded_after_joining_moves_the_entry_ahead(site, procedure, people, agent):
-    entries = [_join(p, procedure, site) for p in people[:3]]
-    assert _places(entries) == [1, 2, 3]
+    entries = [join_at_site(p, procedure, site) for p in people[:3]]
+    assert places(entries) == [1, 2, 3]
 
     order = record(agent, people[2], procedure, site)
 
-    assert _places(entries) == [2, 3, 1]
+    assert places(entries) == [2, 3, 1]
     assert entries[2].priority_class == PriorityClass.COURT_ORDER
     # Its place within the class is still the moment it joined.
     assert entries[2].queued_at < timezone.now()
-    assert _reclassified(entries[2]) == [
+    assert reclassified(entries[2]) == [
         (PriorityClass.NONE, PriorityClass.COURT_ORDER, "injunction_recorded")
     ]
     [event] = AuditEvent.objects.filter(action=AuditAction.WAITLIST_RECLASSIFIED)
@@ -124,9 +99,9 @@ def test_a_court_order_recorded_after_joining_moves_the_entry_ahead(site, proced
 def test_serving_the_court_order_moves_it_back_and_cancelling_ahead_again(
     site, procedure, people, agent
 ):
-    entries = [_join(p, procedure, site) for p in people[:3]]
+    entries = [join_at_site(p, procedure, site) for p in people[:3]]
     order = record(agent, people[2], procedure, site)
-    assert _places(entries) == [2, 3, 1]
+    assert places(entries) == [2, 3, 1]
 
     served = injunction_convoke(
         actor=agent,
@@ -134,13 +109,13 @@ def test_serving_the_court_order_moves_it_back_and_cancelling_ahead_again(
         slot_id=slot_on(site, procedure, today() + timedelta(days=5)).pk,
     )
 
-    assert _places(entries) == [1, 2, 3]
+    assert places(entries) == [1, 2, 3]
     assert entries[2].priority_class == PriorityClass.NONE
 
     appointment_cancel(actor=agent, appointment=served.appointment)
 
-    assert _places(entries) == [2, 3, 1]
-    assert [reason for *_classes, reason in _reclassified(entries[2])] == [
+    assert places(entries) == [2, 3, 1]
+    assert [reason for *_classes, reason in reclassified(entries[2])] == [
         "injunction_recorded",
         "injunction_served",
         "injunction_reopened",
@@ -150,8 +125,8 @@ def test_serving_the_court_order_moves_it_back_and_cancelling_ahead_again(
 def test_an_entry_of_another_procedure_is_not_touched(site, procedure, people, agent):
     other = factories.ProcedureFactory()
     AllocationPolicy.objects.create(procedure=other, mode=AllocationMode.QUEUE)
-    here = _join(people[0], procedure, site)
-    there = _join(people[0], other, site)
+    here = join_at_site(people[0], procedure, site)
+    there = join_at_site(people[0], other, site)
 
     record(agent, people[0], procedure, site)
 
@@ -161,7 +136,7 @@ def test_an_entry_of_another_procedure_is_not_touched(site, procedure, people, a
         PriorityClass.COURT_ORDER,
         PriorityClass.NONE,
     )
-    assert _reclassified(there) == []
+    assert reclassified(there) == []
 
 
 def test_a_court_order_for_someone_not_waiting_writes_nothing_on_the_list(
@@ -181,8 +156,8 @@ def test_a_closure_puts_the_person_back_at_the_head_after_the_court_orders(
 ):
     cancelled_person = people[4]
     appointment, closed_slot = _served_by_the_list(cancelled_person, procedure, site)
-    waiting = [_join(p, procedure, site) for p in people[:3]]
-    court = _join(people[3], procedure, site)
+    waiting = [join_at_site(p, procedure, site) for p in people[:3]]
+    court = join_at_site(people[3], procedure, site)
     record(agent, people[3], procedure, site)
 
     closure = _close(supervisor, site, closed_slot)
@@ -192,7 +167,7 @@ def test_a_closure_puts_the_person_back_at_the_head_after_the_court_orders(
     placed = WaitlistEntry.objects.get(applicant=cancelled_person, status=EntryStatus.WAITING)
     assert placed.priority_class == PriorityClass.CANCELLED_BY_PREFECTURE
     assert (placed.site_ids, placed.weekdays_excluded) == ([site.pk], [])
-    assert _places([court, placed, *waiting]) == [1, 2, 3, 4, 5]
+    assert places([court, placed, *waiting]) == [1, 2, 3, 4, 5]
     [joined] = AuditEvent.objects.filter(
         action=AuditAction.WAITLIST_JOINED, details__entry=placed.pk
     )
@@ -232,16 +207,16 @@ def test_the_person_put_back_may_decline_like_anyone(site, procedure, people, su
 
 
 def test_a_closure_moves_up_an_entry_the_person_already_had(site, procedure, people, supervisor):
-    entries = [_join(p, procedure, site) for p in people[:3]]
+    entries = [join_at_site(p, procedure, site) for p in people[:3]]
     # The last to join also holds an appointment the prefecture booked at the site.
     slot = factories.SlotFactory(site=site, procedure=procedure, pool=Pool.PRIORITY)
     appointment_book(actor=supervisor, applicant=people[2], slot_id=slot.pk)
 
     _close(supervisor, site, slot)
 
-    assert _places(entries) == [2, 3, 1]
+    assert places(entries) == [2, 3, 1]
     assert WaitlistEntry.objects.filter(applicant=people[2]).count() == 1
-    assert _reclassified(entries[2]) == [
+    assert reclassified(entries[2]) == [
         (PriorityClass.NONE, PriorityClass.CANCELLED_BY_PREFECTURE, "closure")
     ]
 
@@ -290,105 +265,26 @@ def test_a_walk_in_put_back_is_written_to_only_where_they_consented(
 # --- Rights used, given back, expired; permits coming closer ----------------------------
 
 
-def _right_given(applicant, procedure, **fields):
-    """A closure's right, and the entry's class moved as a closure moves it."""
-    factories.PriorityRightFactory(applicant=applicant, procedure=procedure, **fields)
-    entries_reclassify(
-        applicant_ids=[applicant.pk],
-        procedure_id=procedure.pk,
-        now=timezone.now(),
-        reason="closure",
-    )
-
-
 def test_a_right_used_moves_the_entry_back_and_given_back_ahead_again(
     site, procedure, people, supervisor
 ):
-    entries = [_join(p, procedure, site) for p in people[:2]]
-    _right_given(people[1], procedure)
-    assert _places(entries) == [2, 1]
+    entries = [join_at_site(p, procedure, site) for p in people[:2]]
+    right_given(people[1], procedure)
+    assert places(entries) == [2, 1]
     priority = factories.SlotFactory(site=site, procedure=procedure, pool=Pool.PRIORITY)
 
     booked = appointment_book(actor=people[1].user, applicant=people[1], slot_id=priority.pk)
 
-    assert _places(entries) == [1, 2]
+    assert places(entries) == [1, 2]
 
     appointment_cancel(actor=people[1].user, appointment=booked)
 
-    assert _places(entries) == [2, 1]
-    assert [reason for *_classes, reason in _reclassified(entries[1])] == [
+    assert places(entries) == [2, 1]
+    assert [reason for *_classes, reason in reclassified(entries[1])] == [
         "closure",
         "priority_right_used",
         "priority_right_restored",
     ]
-
-
-def test_the_sweep_drops_an_expired_right_and_raises_a_permit_come_close(
-    site, procedure, people, supervisor
-):
-    entries = [_join(p, procedure, site) for p in people[:3]]
-    _right_given(people[2], procedure, valid_until=timezone.now() + timedelta(days=3))
-    waitlist_entry_permit_set(
-        actor=supervisor,
-        entry=entries[1].pk,
-        permit_expires_on=timezone.localdate() + timedelta(days=65),
-    )
-    assert _places(entries) == [2, 3, 1]
-    assert entries_reclassify_due() == 0  # nothing stale yet
-
-    assert entries_reclassify_due(now=timezone.now() + timedelta(days=6)) == 2
-
-    assert _places(entries) == [2, 1, 3]
-    assert [e.priority_class for e in entries] == [
-        PriorityClass.NONE,
-        PriorityClass.PERMIT_EXPIRING,
-        PriorityClass.NONE,
-    ]
-    assert _reclassified(entries[2])[-1] == (
-        PriorityClass.CANCELLED_BY_PREFECTURE,
-        PriorityClass.NONE,
-        "sweep",
-    )
-    assert entries_reclassify_due(now=timezone.now() + timedelta(days=6)) == 0
-
-
-def test_the_sweep_heals_a_class_no_signal_told(site, procedure, people, agent):
-
-    entries = [_join(p, procedure, site) for p in people[:2]]
-    # An order written past the service (a join racing its recording, a hand
-    # in the admin): no signal, the class is stale.
-    Injunction.objects.create(
-        court="TA Montreuil",
-        case_number="26999",
-        ordered_on=today(),
-        deadline=today() + timedelta(days=10),
-        applicant=people[1],
-        procedure=procedure,
-        site=site,
-        recorded_by=agent,
-    )
-    assert _places(entries) == [1, 2]
-
-    assert entries_reclassify_due() == 1
-
-    assert _places(entries) == [2, 1]
-    assert _reclassified(entries[1]) == [(PriorityClass.NONE, PriorityClass.COURT_ORDER, "sweep")]
-
-
-def test_the_beat_s_allocation_sweeps_stale_classes_first(site, procedure, people):
-    from allocation.tasks import allocate_due_task
-
-    entries = [_join(p, procedure, site) for p in people[:2]]
-    _right_given(people[1], procedure, valid_until=timezone.now() + timedelta(seconds=1))
-    assert _places(entries) == [2, 1]
-    time.sleep(1.1)  # the right expires
-    queue_slot(site, procedure)
-
-    assert allocate_due_task() == 1
-
-    assert _places(entries) == [1, 2]
-    # The allocation right after the sweep offered in the new order.
-    assert Offer.objects.get(status=OfferStatus.OPEN).entry_id == entries[0].pk
 
 
 def test_the_allocation_reads_an_entry_once_when_its_class_changes_between_pages(
@@ -397,7 +293,7 @@ def test_the_allocation_reads_an_entry_once_when_its_class_changes_between_pages
     from allocation.services import allocate
 
     monkeypatch.setattr(allocate, "ENTRIES_PAGE", 2)
-    entries = [_join(p, procedure, site) for p in people[:4]]
+    entries = [join_at_site(p, procedure, site) for p in people[:4]]
     # The last to join comes first (a renewal), then the others in order.
     waitlist_entry_permit_set(
         actor=supervisor, entry=entries[3].pk, permit_expires_on=timezone.localdate()
@@ -414,7 +310,7 @@ def test_the_allocation_reads_an_entry_once_when_its_class_changes_between_pages
 
 
 def test_an_offer_already_made_stays_when_the_class_changes(site, procedure, people, agent):
-    entries = [_join(p, procedure, site) for p in people[:2]]
+    entries = [join_at_site(p, procedure, site) for p in people[:2]]
     queue_slot(site, procedure)
     [offer] = offers_allocate(procedure_id=procedure.pk)
     assert offer.entry_id == entries[0].pk
@@ -435,7 +331,7 @@ def _racing_world(people: int):
     AllocationPolicy.objects.create(procedure=procedure, mode=AllocationMode.QUEUE)
     booked = person()
     _appointment, closed = _served_by_the_list(booked, procedure, site)
-    waiting = [_join(person(), procedure, site) for _ in range(people)]
+    waiting = [join_at_site(person(), procedure, site) for _ in range(people)]
     # Seats for everyone, the closed slot's included: both racers lock it.
     type(closed).objects.filter(pk=closed.pk).update(capacity=2)
     elsewhere = [
@@ -498,7 +394,7 @@ def test_a_court_order_racing_an_allocation_ends_in_its_class(round_):
     site = factories.SiteFactory()
     procedure = factories.ProcedureFactory()
     AllocationPolicy.objects.create(procedure=procedure, mode=AllocationMode.QUEUE)
-    waiting = [_join(person(), procedure, site) for _ in range(6)]
+    waiting = [join_at_site(person(), procedure, site) for _ in range(6)]
     queue_slot(site, procedure, capacity=2)
     agent = factories.AgentFactory(sites=[site])
     last = waiting[-1]
@@ -518,65 +414,3 @@ def test_a_court_order_racing_an_allocation_ends_in_its_class(round_):
     offered = set(Offer.objects.filter(status=OfferStatus.OPEN).values_list("entry_id", flat=True))
     assert offered in ({waiting[0].pk, waiting[1].pk}, {last.pk, waiting[0].pk})
     _assert_no_leak(procedure)
-
-
-def test_the_sweep_finds_every_stale_class_whatever_the_mix(site, procedure, agent):
-    """Over every pairing of a stored class with the facts, written past the
-    service (no signal), including a permit expiring on the window's last day
-    and a right just expired, the sweep (the rule in SQL) leaves each entry in
-    force with the class of the rule itself (``priority_classes_of``), audited,
-    and nothing for the next sweep. It fails if the SQL and the rule part."""
-    now = timezone.now()
-    soon = timezone.localdate() + timedelta(days=10)
-    edge = rules.permit_expiring_until(now)  # the window's last day: still in it
-    later = edge + timedelta(days=1)
-    facts = [None, "order", "right", "expired right", "permit soon", "permit edge", "permit later"]
-    entries = []
-    for n, (stored, fact) in enumerate(
-        (stored, fact) for stored in PriorityClass for fact in facts
-    ):
-        applicant = person()
-        entry = _join(applicant, procedure, site)
-        permit = {"permit soon": soon, "permit edge": edge, "permit later": later}.get(fact)
-        WaitlistEntry.objects.filter(pk=entry.pk).update(
-            priority_class=stored, permit_expires_on=permit
-        )
-        if fact == "order":
-            Injunction.objects.create(
-                court="TA Montreuil",
-                case_number=f"27{n:03d}",
-                ordered_on=today(),
-                deadline=today() + timedelta(days=10),
-                applicant=applicant,
-                procedure=procedure,
-                site=site,
-                recorded_by=agent,
-            )
-        elif fact in ("right", "expired right"):
-            valid_until = now + (timedelta(days=3) if fact == "right" else -timedelta(hours=1))
-            factories.PriorityRightFactory(
-                applicant=applicant, procedure=procedure, valid_until=valid_until
-            )
-        entries.append(entry)
-    for entry in entries:
-        entry.refresh_from_db()
-    expected = rules.priority_classes_of(
-        procedure_id=procedure.pk,
-        permits={entry.applicant_id: entry.permit_expires_on for entry in entries},
-        now=now,
-    )
-    stale = sum(entry.priority_class != expected[entry.applicant_id] for entry in entries)
-    assert stale > len(facts)  # every kind of fact has a stale entry
-
-    assert entries_reclassify_due(now=now) == stale
-
-    swept = AuditEvent.objects.filter(
-        action=AuditAction.WAITLIST_RECLASSIFIED, details__reason="sweep"
-    )
-    assert swept.count() == stale
-    for entry in entries:
-        entry.refresh_from_db()
-    assert {e.pk: e.priority_class for e in entries} == {
-        e.pk: expected[e.applicant_id] for e in entries
-    }
-    assert entries_reclassify_due(now=now) == 0
