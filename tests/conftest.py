@@ -127,3 +127,13 @@ def admin_client(client, admin_user):
     from tests.auth import login
 
     return login(client, admin_user)
+
+
+@pytest.fixture
+def noon(monkeypatch):
+    """The clock at today's noon, local time, still ticking
+    (``tests.helpers.counter.clock_at_noon``): for a test that needs a slot of
+    today already over and another still to come."""
+    from tests.helpers.counter import clock_at_noon
+
+    clock_at_noon(monkeypatch)

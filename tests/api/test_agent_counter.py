@@ -132,7 +132,7 @@ def test_done_after_check_in(agent_api, appointment):
     assert response.json()["status"] == "done"
 
 
-def test_no_shows_of_a_day_in_one_call(agent_api, other_agent_api, site):
+def test_no_shows_of_a_day_in_one_call(noon, agent_api, other_agent_api, site):
     midnight = _this_hour().replace(hour=0)
     missed = [appointment_at(midnight, site=site) for _ in range(2)]
     body = {"site": site.slug, "date": timezone.localdate().isoformat()}

@@ -30,7 +30,7 @@ def _this_hour():
 
 
 def _midnight():
-    """Today's first slot (local): over by the time the tests run (but from 00:00 to 00:20)."""
+    """Today's first slot (local): over by the time the test runs (with ``noon``)."""
     return _this_hour().replace(hour=0)
 
 
@@ -225,7 +225,7 @@ def test_done_after_check_in_from_the_list(at_counter, other_agent, appointment)
     assert status_of(appointment) == AppointmentStatus.DONE
 
 
-def test_closing_the_day_asks_first_then_marks_the_no_shows(at_counter, site):
+def test_closing_the_day_asks_first_then_marks_the_no_shows(noon, at_counter, site):
     missed = appointment_at(_midnight(), site=site)
     later = appointment_at(_this_hour() + timedelta(hours=1), site=site)
     params = {"site": site.slug, "date": timezone.localdate().isoformat()}
@@ -243,7 +243,7 @@ def test_closing_the_day_asks_first_then_marks_the_no_shows(at_counter, site):
     assert AuditEvent.objects.filter(action=AuditAction.NO_SHOWS_MARKED).count() == 1
 
 
-def test_closing_another_sites_day_is_a_404(web, other_agent, site):
+def test_closing_another_sites_day_is_a_404(noon, web, other_agent, site):
     missed = appointment_at(_midnight(), site=site)
     other = login(web, other_agent)
     params = {"site": site.slug, "date": timezone.localdate().isoformat()}

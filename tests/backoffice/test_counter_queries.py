@@ -27,8 +27,9 @@ def _this_hour():
 
 
 @pytest.fixture
-def busy_day(site):
-    """Ten appointments at the site today, one checked in, one over (at midnight)."""
+def busy_day(noon, site):
+    """Ten appointments at the site today, one checked in, one over (at midnight:
+    the clock at noon)."""
     rows = [
         appointment_at(_this_hour(), site=site, procedure=factories.ProcedureFactory())
         for _ in range(8)
