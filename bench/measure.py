@@ -23,7 +23,11 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 def cpu_snapshot() -> dict[int, tuple[str, float]]:
     """CPU seconds (user + system) of every process, with its group: ``postgres``,
-    ``redis``, the WSGI module a gunicorn process serves, else ``other``."""
+    ``redis``, the WSGI module a gunicorn process serves, else ``other``. A
+    process's seconds include those of its children it has reaped (``cutime``,
+    ``cstime``): a PostgreSQL backend that exits (a connection past
+    ``CONN_MAX_AGE``) leaves its CPU to the postmaster, where the next snapshot
+    still finds it."""
     taken: dict[int, tuple[str, float]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -34,7 +38,8 @@ def cpu_snapshot() -> dict[int, tuple[str, float]]:
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
-        seconds = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+        # utime, stime, cutime, cstime (fields 14 to 17 of proc(5))
+        seconds = sum(int(tick) for tick in fields[11:15]) / _CLOCK_TICKS
         if command.startswith("postgres") or "postgres:" in command:
             group = "postgres"
         elif "redis-server" in command:
@@ -49,11 +54,17 @@ def cpu_snapshot() -> dict[int, tuple[str, float]]:
 
 
 def cpu_spent(before: dict, after: dict) -> dict[str, float]:
-    """CPU seconds spent per group between two snapshots (new processes count whole)."""
+    """CPU seconds spent per group between two snapshots: each group's total
+    after less its total before. A new process counts whole; one that exited
+    leaves its seconds, counted before, to its parent (``cpu_snapshot``), so
+    only what it spent since is counted, once. Before, a backend that exited
+    during a round took that round's CPU with it: the join storm's PostgreSQL
+    figures were low (0.05 ms a join in one round, against 0.6 by statement)."""
     spent: dict[str, float] = {}
-    for pid, (group, seconds) in after.items():
-        previous = before.get(pid)
-        spent[group] = spent.get(group, 0.0) + seconds - (previous[1] if previous else 0.0)
+    for group, seconds in after.values():
+        spent[group] = spent.get(group, 0.0) + seconds
+    for group, seconds in before.values():
+        spent[group] = spent.get(group, 0.0) - seconds
     return spent
 
 

@@ -133,7 +133,7 @@ def accounts_seed(entries: int, now: datetime) -> tuple[int, dict[int, int]]:
     return first_user, applicants
 
 
-def _entries(
+def entries_seed(
     *,
     entries: int,
     procedure_id: int,
@@ -320,7 +320,7 @@ def seed(*, entries: int, seats: int, rng: random.Random) -> dict:
         )
         AllocationPolicy.objects.create(procedure=procedure, mode=AllocationMode.QUEUE)
         first_user, applicants = accounts_seed(entries, now)
-        _entries(
+        entries_seed(
             entries=entries,
             procedure_id=procedure.pk,
             site_ids=[site.pk for site in sites],
