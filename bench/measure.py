@@ -40,7 +40,9 @@ def cpu_snapshot() -> dict[int, tuple[str, float]]:
         fields = stat[stat.rindex(")") + 2 :].split()
         # utime, stime, cutime, cstime (fields 14 to 17 of proc(5))
         seconds = sum(int(tick) for tick in fields[11:15]) / _CLOCK_TICKS
-        if command.startswith("postgres") or "postgres:" in command:
+        program = command.split(" ", 1)[0].rsplit("/", 1)[-1]
+        # The postmaster (``/usr/lib/postgresql/15/bin/postgres -D …``), its processes.
+        if program == "postgres" or "postgres:" in command:
             group = "postgres"
         elif "redis-server" in command:
             group = "redis"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from bench.measure import cpu_snapshot, cpu_spent
 
@@ -36,3 +37,19 @@ def test_a_process_that_exited_counts_what_it_spent_since_once():
 
     assert spent["postgres"] == 3.0 + 0.5  # and the new backend's, whole
     assert spent["other"] == 0.5
+
+
+def test_the_postmaster_counts_with_postgresql():
+    """Its backends' CPU moves to it when they exit: it must be in their group."""
+    found = [
+        group for pid, (group, _seconds) in cpu_snapshot().items() if _program(pid) == "postgres"
+    ]
+
+    assert found and set(found) == {"postgres"}
+
+
+def _program(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode().rsplit("/", 1)[-1]
+    except OSError:
+        return ""
