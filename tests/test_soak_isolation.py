@@ -69,3 +69,41 @@ def test_a_redis_database_whose_soak_is_gone_is_taken_over(url):
 
     assert isolation.redis_claim(url) == url
     assert client.get(isolation.CLAIM).decode() == _claimer(os.getpid())
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen(["true"])  # noqa: S607 - a process that ends at once
+    child.wait()
+    return child.pid
+
+
+def test_the_databases_of_killed_soaks_are_dropped_not_those_of_live_ones(monkeypatch):
+    from urllib.parse import urlsplit, urlunsplit
+
+    from bench import common
+
+    server = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres"))
+    monkeypatch.setenv("BENCH_DATABASE_URL", server)
+    dead, live = f"guichet_soak_{_dead_pid()}", f"guichet_soak_{os.getpid()}_x"
+    alive = f"guichet_soak_{os.getppid()}"  # a process that runs: its soak may too
+    for name in (dead, live, alive):
+        common.drop_database(name)
+        common._admin_sql(f'CREATE DATABASE "{name}"')
+    try:
+        dropped = isolation.orphans_drop()
+
+        assert dead in dropped
+        assert not {live, alive} & set(dropped)
+        assert not _exists(dead) and _exists(live) and _exists(alive)
+    finally:
+        for name in (dead, live, alive):
+            common.drop_database(name)
+
+
+def _exists(name: str) -> bool:
+    import psycopg
+
+    from bench import common
+
+    with psycopg.connect(common.database_url("postgres"), autocommit=True) as conn:
+        return bool(conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone())

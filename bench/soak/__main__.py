@@ -122,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic()
     # The soak's own Redis database for the broker, the cache and the purge.
     args.redis_url = isolation.redis_claim(args.redis_url)
+    for name in isolation.orphans_drop():
+        print(f"   dropped {name}: a soak killed before it could drop it")
     os.environ["BENCH_BROKER_URL"] = args.redis_url
     twilio, smtp = FakeTwilio().start(), SmtpInbox().start()
     static = tempfile.TemporaryDirectory(prefix="guichet-soak-static-")

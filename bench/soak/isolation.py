@@ -4,7 +4,9 @@ database of their own.
 - PostgreSQL: ``--database``, by default ``guichet_soak_<pid>`` (the soak's
   process id: no two live runs have the same). ``common.bench_database`` drops
   a database of that name first (what a killed run may have left), migrates
-  it, and drops it afterwards unless ``--keep-db``.
+  it, and drops it afterwards unless ``--keep-db``. A run killed with SIGKILL
+  never drops its own: the next soak drops every ``guichet_soak_<pid>`` whose
+  process is gone (``orphans_drop``), on a server of this machine only.
 - Redis: the broker (the Celery queue), the shared cache and the rate limits
   live in one Redis database, flushed before and after the run. Two soaks on
   one would take each other's tasks (a worker writing to the other soak's
@@ -22,7 +24,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
+from urllib.parse import urlsplit
 
 # Redis databases nobody else on the machine uses whole: the tests take 5 + the
 # xdist worker's number, bench/fanout 12, the other benchmarks 13, and some
@@ -36,6 +40,33 @@ CLAIM = "bench-soak:claim"
 
 def database_default() -> str:
     return f"guichet_soak_{os.getpid()}"
+
+
+_SOAK_DATABASE = re.compile(r"guichet_soak_(\d+)")
+# A server these names' pids can be asked about: this machine's.
+_LOCAL_HOSTS = ("", "localhost", "127.0.0.1", "::1")
+
+
+def orphans_drop() -> list[str]:
+    """Drop the databases ``guichet_soak_<pid>`` (``database_default``) whose
+    process is gone, and return their names: what runs killed with SIGKILL
+    left. Not on another machine's server, where a pid says nothing."""
+    from bench import common
+
+    server = urlsplit(common.database_url("postgres"))
+    if (server.hostname or "") not in _LOCAL_HOSTS:  # none: a socket of this machine
+        return []
+    import psycopg
+
+    with psycopg.connect(common.database_url("postgres"), autocommit=True) as conn:
+        names = [row[0] for row in conn.execute("SELECT datname FROM pg_database")]
+    dropped = []
+    for name in names:
+        found = _SOAK_DATABASE.fullmatch(name)
+        if found and not _alive(f"{socket.gethostname()}:{found[1]}"):
+            common.drop_database(name)
+            dropped.append(name)
+    return dropped
 
 
 def _me() -> str:
