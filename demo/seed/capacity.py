@@ -8,7 +8,7 @@ A second run publishes only the days after the last one that has slots.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Max
 from django.utils import timezone
@@ -81,7 +81,10 @@ def capacity_publish(
                 if latest is None
                 else max(today, timezone.localdate(latest) + timedelta(days=1))
             )
-            if first_day > last_day:
+            if not _weekdays_between(first_day, last_day):
+                # Nothing left to publish, or only days off (the four weeks end
+                # on a weekend after the last weekday with slots): a publication
+                # of no slot would be recorded at each run.
                 continue
             result = slots_publish(
                 actor=agent,
@@ -97,3 +100,9 @@ def capacity_publish(
             )
             created += result.created
     return created
+
+
+def _weekdays_between(first_day: date, last_day: date) -> bool:
+    """Whether a day of ``WEEKDAYS`` falls from ``first_day`` to ``last_day``."""
+    days = (last_day - first_day).days + 1
+    return any((first_day + timedelta(days=n)).weekday() in WEEKDAYS for n in range(min(days, 7)))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from io import StringIO
 
 import pytest
@@ -225,6 +225,27 @@ def test_seed_demo_twice_creates_nothing_twice():
     # and the court orders' (demo.court).
     assert first["Applicant"] == 21 + len(COUNTER_DAY) + len(COURT_ORDERS)
     assert first["User"] == 5 + 20
+
+
+@pytest.mark.parametrize("weekday", [6, 0], ids=["sunday", "monday"])
+def test_seed_demo_twice_on_a_sunday_or_a_monday_publishes_nothing_the_second_time(
+    monkeypatch, weekday
+):
+    """The four weeks then end on a Saturday or a Sunday, after the last
+    weekday with slots: the second run published those off days again, one
+    empty publication per site and procedure (the test above failed on those
+    days only)."""
+    real = timezone.now
+    today = timezone.localdate()
+    day = today + timedelta(days=(weekday - today.weekday()) % 7 or 7)
+    shift = timezone.make_aware(datetime.combine(day, time(12))) - real()
+    monkeypatch.setattr(timezone, "now", lambda: real() + shift)
+    demo_seed(applicants=1)
+    first = counts()
+
+    demo_seed(applicants=1)
+
+    assert counts() == first
 
 
 def test_seed_demo_with_more_applicants_adds_only_the_new_ones():
