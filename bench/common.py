@@ -265,6 +265,14 @@ def servers(database: str, *specs: Server) -> Iterator[list[Server]]:
                 "DJANGO_SETTINGS_MODULE": spec.settings,
                 **spec.extra_env,
             }
+            if profile := os.environ.get("BENCH_CPU_PROFILE"):
+                # Each worker samples its own CPU by request path (bench.cpu_profile).
+                from bench.cpu_profile import SITE
+
+                env["PYTHONPATH"] = os.pathsep.join(
+                    filter(None, [str(SITE), env.get("PYTHONPATH", "")])
+                )
+                env["GUICHET_CPU_PROFILE_DIR"] = str(Path(profile) / spec.name)
             spec.process = subprocess.Popen(
                 [
                     PYTHON,
