@@ -10,22 +10,22 @@ of them (``--duplicates``) send their join twice, the two requests in flight
 together. Side by side in the same run, the
 sold-out baseline: the same N applicants each ask ``POST /api/v1/appointments/``
 for a slot already full (the release storm's sold-out path, a refused booking).
-The two paths alternate, ``--rounds`` times each (the order rotates), the list
-emptied before each join round. ``--waiting``: people already on the list
-before the storm (seeded in bulk, as ``bench.allocation`` does: their sites,
-weekdays and classes with the facts that give them), to show a join's cost
-does not grow with the list it joins.
+The two paths alternate, ``--rounds`` times each (the order rotates), the
+storm's people taken off the list before each join round. ``--waiting``: people
+already on the list before the storm, who stay (seeded in bulk, as
+``bench.allocation`` does: their sites, weekdays and classes with the facts
+that give them), to show a join's cost does not grow with the list it joins.
 
 Correctness, every join round: no 5xx and no connection error; exactly N 201s
-and one 409 ``already_waiting`` per duplicate; N entries in force on the list,
-N distinct people and identities. Every sold-out round: only 409s, no
+and one 409 ``already_waiting`` per duplicate; on the list, N + ``--waiting``
+entries in force, as many distinct people and identities. Every sold-out round: only 409s, no
 appointment made. Exits non-zero otherwise.
 
 Cost: requests/s, p50/p99 latency, CPU per request of the app's processes and
 of PostgreSQL, and the ratio join / sold-out (the target: a join costs about
-what a refused booking costs; ``docs/allocation.md`` says where it stands). The machine's
-load average is printed before and after: the machine is shared, only the
-ratios of one run compare.
+what a refused booking costs; ``docs/allocation.md`` says where it stands).
+The machine's load average is printed before and after: the machine is
+shared, only the ratios of one run compare.
 """
 
 from __future__ import annotations
@@ -278,7 +278,6 @@ def _warm_up(server: common.Server, setup: dict) -> None:
 
 
 def _report(runs: list[Run]) -> None:
-
     def median(path: str, value) -> float:
         return statistics.median(value(r) for r in runs if r.path == path)
 
