@@ -8,14 +8,14 @@ A second run publishes only the days after the last one that has slots.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
 from booking.models import Procedure, Site, Slot
-from booking.services import OpeningRange, slots_publish
+from booking.services import OpeningRange, publication_plan, slots_publish
 
 WEEKDAYS = range(5)  # Monday to Friday
 OPENING_RANGES = (OpeningRange(time(9, 0), time(12, 0)), OpeningRange(time(13, 30), time(16, 0)))
@@ -81,28 +81,22 @@ def capacity_publish(
                 if latest is None
                 else max(today, timezone.localdate(latest) + timedelta(days=1))
             )
-            if not _weekdays_between(first_day, last_day):
+            asked = {
+                "site": site,
+                "procedure": procedure,
+                "date_from": first_day,
+                "date_to": last_day,
+                "weekdays": WEEKDAYS,
+                "opening_ranges": OPENING_RANGES,
+                "counters": counters.total,
+                "mediation_counters": counters.mediation,
+                "priority_counters": counters.priority,
+            }
+            if first_day > last_day or not publication_plan(actor=agent, **asked).times:
                 # Nothing left to publish, or only days off (the four weeks end
                 # on a weekend after the last weekday with slots): a publication
                 # of no slot would be recorded at each run.
                 continue
-            result = slots_publish(
-                actor=agent,
-                site=site,
-                procedure=procedure,
-                date_from=first_day,
-                date_to=last_day,
-                weekdays=WEEKDAYS,
-                opening_ranges=OPENING_RANGES,
-                counters=counters.total,
-                mediation_counters=counters.mediation,
-                priority_counters=counters.priority,
-            )
+            result = slots_publish(actor=agent, **asked)
             created += result.created
     return created
-
-
-def _weekdays_between(first_day: date, last_day: date) -> bool:
-    """Whether a day of ``WEEKDAYS`` falls from ``first_day`` to ``last_day``."""
-    days = (last_day - first_day).days + 1
-    return any((first_day + timedelta(days=n)).weekday() in WEEKDAYS for n in range(min(days, 7)))

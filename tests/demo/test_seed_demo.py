@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from io import StringIO
 
 import pytest
@@ -18,6 +18,7 @@ from demo.counter import COUNTER_DAY
 from demo.court import ORDERS as COURT_ORDERS
 from demo.seed import CAPACITY, DEMO_PASSWORD, QUEUE_PROCEDURES, DemoRefused, demo_seed
 from mediation.models import AccessPoint
+from tests.helpers.counter import clock_at_noon
 
 pytestmark = pytest.mark.django_db
 
@@ -235,11 +236,8 @@ def test_seed_demo_twice_on_a_sunday_or_a_monday_publishes_nothing_the_second_ti
     weekday with slots: the second run published those off days again, one
     empty publication per site and procedure (the test above failed on those
     days only)."""
-    real = timezone.now
     today = timezone.localdate()
-    day = today + timedelta(days=(weekday - today.weekday()) % 7 or 7)
-    shift = timezone.make_aware(datetime.combine(day, time(12))) - real()
-    monkeypatch.setattr(timezone, "now", lambda: real() + shift)
+    clock_at_noon(monkeypatch, today + timedelta(days=(weekday - today.weekday()) % 7 or 7))
     demo_seed(applicants=1)
     first = counts()
 

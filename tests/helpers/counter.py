@@ -44,11 +44,11 @@ def status_of(appointment: Appointment) -> str:
     return Appointment.objects.values_list("status", flat=True).get(pk=appointment.pk)
 
 
-def clock_at_noon(monkeypatch) -> None:
-    """Move the clock (``timezone.now``) to today's noon, local time, still
-    ticking: a day's first slot (00:00-00:20) is then over and the next hour
-    still to come, whatever the hour the suite runs at. From 00:00 to 00:20 no
-    slot of today was over yet, and a no-show of today could not be made."""
+def clock_at_noon(monkeypatch, day: date | None = None) -> None:
+    """Move the clock (``timezone.now``) to today's noon (or ``day``'s), local
+    time, still ticking: a day's first slot (00:00-00:20) is then over and the
+    next hour still to come, whatever the hour the suite runs at. From 00:00 to
+    00:20 no slot of today was over yet, and a no-show of today could not be made."""
     real = timezone.now
-    shift = today_at(12) - real()
+    shift = local(day or timezone.localdate(), 12) - real()
     monkeypatch.setattr(timezone, "now", lambda: real() + shift)
