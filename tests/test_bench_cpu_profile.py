@@ -36,13 +36,14 @@ def test_the_sampler_counts_cpu_not_waits_by_request_path(tmp_path):
     }
     subprocess.run([sys.executable, "-c", WORK], env=env, check=True, timeout=60)  # noqa: S603
 
-    ticks, frames = read(tmp_path)
+    ticks, frames, interval = read(tmp_path)
 
     # 1.2 s of CPU at a tick every 2 ms: 600 ticks, fewer when ticks merge.
     assert ticks["/api/v1/waitlist/<n>/"] > 200
     assert ticks["/wait/"] < 20  # 0.6 s asleep
+    assert interval == 0.002
     assert frames["/api/v1/waitlist/<n>/"]["__call__ (<string>)"] == ticks["/api/v1/waitlist/<n>/"]
-    shown = report(tmp_path, paths=[], requests={"/api/v1/waitlist/<n>/": 2}, interval=0.002, top=5)
+    shown = report(tmp_path, paths=[], requests={"/api/v1/waitlist/<n>/": 2}, top=5)
     assert "/api/v1/waitlist/<n>/ (ms/req)" in shown
 
 

@@ -37,13 +37,18 @@ from pathlib import Path
 _NUMBER = re.compile(r"/\d+(?=/|$)")
 
 
-def read(folder: Path, *, own: bool = False) -> tuple[Counter, dict[str, Counter]]:
+def read(folder: Path, *, own: bool = False) -> tuple[Counter, dict[str, Counter], float]:
     """Ticks per path, and per path the ticks of each frame: inclusive, or
-    ``own``, those of the frame running when the tick came."""
+    ``own``, those of the frame running when the tick came; the tick's length
+    in seconds (as the sampler wrote it)."""
     ticks: Counter = Counter()
     frames: dict[str, Counter] = defaultdict(Counter)
+    interval = 0.0
     for dump in sorted(folder.glob("*.txt")):
         for line in dump.read_text().splitlines():
+            if line.startswith("#interval\t"):
+                interval = float(line.split("\t", 1)[1])
+                continue
             try:
                 path, stack, count = line.split("\t")
                 n = int(count)
@@ -53,7 +58,7 @@ def read(folder: Path, *, own: bool = False) -> tuple[Counter, dict[str, Counter
             ticks[path] += n
             for frame in [stack.rsplit(";", 1)[-1]] if own else set(stack.split(";")):
                 frames[path][frame] += n
-    return ticks, frames
+    return ticks, frames, interval
 
 
 def _scale(path: str, ticks: Counter, requests: dict[str, int], interval: float):
@@ -67,11 +72,10 @@ def report(
     *,
     paths: list[str],
     requests: dict[str, int],
-    interval: float,
     top: int,
     own: bool = False,
 ) -> str:
-    ticks, frames = read(folder, own=own)
+    ticks, frames, interval = read(folder, own=own)
     total = sum(ticks.values())
     if not total:
         return f"no ticks in {folder}: was the bench run with BENCH_CPU_PROFILE={folder}?"
@@ -111,7 +115,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--requests", action="append", default=[], help="PATH=N: requests served on PATH."
     )
-    parser.add_argument("--interval", type=float, default=0.002)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument(
         "--own", action="store_true", help="Frames by their own ticks, not inclusive."
@@ -129,7 +132,6 @@ def main(argv: list[str] | None = None) -> int:
             args.folder,
             paths=paths,
             requests=requests,
-            interval=args.interval,
             top=args.top,
             own=args.own,
         )

@@ -6,7 +6,8 @@ In each gunicorn worker (from its fork on), ``ITIMER_PROF`` ticks with the
 process's own CPU, user and system, never with its waits; each tick counts the
 Python stack it interrupted, filed under the path of the request being served
 (``-`` between requests). The counts are written to ``<folder>/<pid>.txt``
-every two seconds and at exit: path, stack and count, tab-separated.
+every two seconds and at exit: a first line ``#interval`` and the tick's
+length in seconds, then path, stack and count, tab-separated.
 """
 
 import os
@@ -50,6 +51,7 @@ def _sampler(folder: str, interval: float) -> None:
     def dump() -> None:
         counted = list(stacks.items())  # one C call: no tick can change it meanwhile
         with open(os.path.join(folder, f"{os.getpid()}.txt"), "w") as out:
+            out.write(f"#interval\t{interval}\n")
             for (path, stack), count in counted:
                 out.write(f"{path}\t{stack}\t{count}\n")
 
