@@ -6,13 +6,15 @@ all of it; this bench says which statement spends it and whether PostgreSQL
 plans it again each time. On a fresh database (the join storm's world:
 ``--applicants`` people with API tokens, a procedure given out by its list,
 its ``--list-days`` days of capacity all given out, a procedure whose slots
-are all full), in this process, through the WSGI application with the
+are all full, one with a free seat for each: ``bench.join_storm.world``), in
+this process, through the WSGI application with the
 production settings (DEBUG off):
 
 1. ``--rounds`` rounds of each path, ``--applicants`` requests each: ``join``
-   (``POST /api/v1/waitlist/``, the list emptied before each round) and
+   (``POST /api/v1/waitlist/``, the list emptied before each round),
    ``sold-out`` (``POST /api/v1/appointments/`` for a full slot, a refused
-   booking);
+   booking) and ``booked`` (the same for a free seat, a booking made, the
+   appointments removed before each round);
 2. around every statement, the CPU its backend spent on it (the backend's
    ``/proc/<pid>/schedstat``: PostgreSQL on this machine, Linux); the first
    round of each path warms the process up and is not counted;
@@ -38,7 +40,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from bench import common
-from bench.join_storm.__main__ import RATE_LIMITS_RAISED, _requests, _reset, _setup
+from bench.join_storm.__main__ import RATE_LIMITS_RAISED
+from bench.join_storm.world import requests_of, reset, setup
 
 CUSTOM_PLANS_MAX = 5  # PostgreSQL's own tries before it weighs a generic plan
 
@@ -140,23 +143,23 @@ def main() -> int:
     with common.bench_database(args.database) as url:
         common.django_setup(url)
         common.demo_seed(applicants=args.applicants)
-        setup = _setup(args.applicants, 100, args.list_days)
+        world = setup(args.applicants, 100, args.list_days)
         from django.core.handlers.wsgi import WSGIHandler
         from django.db import connection
 
         application = WSGIHandler()
         spent: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         _statement_spend(backend, spent)
-        for path in ("join", "sold-out"):
-            expected = 201 if path == "join" else 409
+        for path in ("join", "sold-out", "booked"):
+            expected = 409 if path == "sold-out" else 201
             app_cpu = 0.0
             backend_cpu = 0
             counted = 0
             by_statement: dict[str, list[int]] = defaultdict(lambda: [0, 0])
             for round_ in range(args.rounds + 1):
-                if path == "join":
-                    _reset(setup)
-                requests = _requests(setup, path, 0, seed=round_)
+                if path != "sold-out":
+                    reset(world)
+                requests = requests_of(world, path, 0, seed=round_)
                 spent.clear()
                 started = time.process_time()
                 for request in requests:
