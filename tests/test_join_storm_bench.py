@@ -1,5 +1,6 @@
 """The join storm (``bench.join_storm``) at a tiny scale, with people on the
-list before it: gunicorn, the load generator, the check. The full run is
+list before it: gunicorn, the load generator, the checks of its three paths;
+and its verdict on the join's cost against a booking made. The full run is
 ``bench/join_storm/run.sh --applicants 20000 --waiting 100000``."""
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-pytestmark = pytest.mark.slow
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_the_join_storm_runs_over_a_list_with_people_waiting():
     server = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres"))
     env = {**os.environ, "BENCH_DATABASE_URL": server}
@@ -49,3 +49,43 @@ def test_the_join_storm_runs_over_a_list_with_people_waiting():
     assert sum(line.endswith("201:     40  409:      0  ok") for line in booked) == 2, output
     assert "against a refused booking (median of the rounds)" in done.stdout, output
     assert "against a booking made (median of the rounds)" in done.stdout, output
+    assert "cost: not judged under 1000 requests a round" in done.stdout, output
+
+
+def _runs(requests: int, join_cpu: float, booked_cpu: float) -> list:
+    from bench.join_storm.__main__ import Run
+    from bench.measure import Result
+
+    def run(path: str, round_: int, cpu: float) -> Run:
+        status = 409 if path == "sold-out" else 201
+        result = Result(seconds=1.0, samples=[(status, 0.01, 0.0)] * requests, bodies={})
+        return Run(path, round_, result, [], app_cpu=cpu * 0.75, db_cpu=cpu * 0.25)
+
+    return [
+        run(path, round_, cpu)
+        for round_ in range(3)
+        for path, cpu in (("sold-out", 1.2), ("join", join_cpu), ("booked", booked_cpu))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("join_cpu", "booked_cpu", "within"), [(2.1, 2.9, True), (3.0, 2.9, False)]
+)
+def test_the_storm_fails_when_a_join_costs_more_than_a_booking_made(
+    join_cpu, booked_cpu, within, capsys
+):
+    from bench.join_storm.__main__ import _report
+
+    assert _report(_runs(1000, join_cpu, booked_cpu)) is within
+    printed = capsys.readouterr().out
+    assert ("cost: FAILED" in printed) is not within, printed
+    # 1.75x a refused booking, 0.72x a booking made (2.1 / 1.2, 2.1 / 2.9).
+    if within:
+        assert "1.75x the CPU" in printed and "0.72x the CPU" in printed, printed
+
+
+def test_a_round_of_a_few_requests_is_not_judged(capsys):
+    from bench.join_storm.__main__ import _report
+
+    assert _report(_runs(40, 3.0, 2.9)) is True
+    assert "cost: not judged under 1000 requests a round" in capsys.readouterr().out
