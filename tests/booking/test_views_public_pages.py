@@ -92,3 +92,20 @@ def test_substitution_page_explains_the_route_with_the_sites_addresses(web, site
     assert "registered letter" in html
     assert site.full_address in html
     assert links_to(response, reverse("mediation:points"))
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_substitution_pages_french_terms_are_marked_french(client, language):
+    """RGAA 8.7 and 8.10: the French terms a person will need to use in France
+    (the letter, the court's procedure, where free advice is given) keep their
+    French words in a page of another language, marked French, left to right."""
+    client.post(reverse("set_language"), {"language": language, "next": "/"})
+
+    html = client.get(reverse("mediation:substitution")).content.decode()
+
+    for term in (
+        "lettre recommandée avec accusé de réception",
+        "référé « mesures utiles »",
+        "points-justice",
+    ):
+        assert f'<span lang="fr" dir="ltr">{term}</span>' in html, term
