@@ -142,8 +142,9 @@ CANCEL_COOLING_HOURS = env_int("CANCEL_COOLING_HOURS", 24, minimum=0)
 TRANSPARENCY_WEEKS = env_int("TRANSPARENCY_WEEKS", 8, minimum=1)
 TRANSPARENCY_CACHE_SECONDS = env_int("TRANSPARENCY_CACHE_SECONDS", 60, minimum=0)
 # --- Fair allocation: the proof-of-work against bots (core/antibot) ---------------
-# Registering, the substitution form and an applicant's own booking ask for a
-# solved ALTCHA challenge (or, without JavaScript, a short wait). The cost is the
+# Registering, the substitution form, an applicant's own booking and an
+# applicant's own join of a waiting list ask for a solved ALTCHA challenge (or,
+# without JavaScript, a short wait). The cost is the
 # challenge's largest number: a client hashes half of it on average
 # (docs/benchmarks/2026-12-04-proof-of-work.md). A challenge and a no-script wait
 # token are good for ANTIBOT_EXPIRY_SECONDS, once.

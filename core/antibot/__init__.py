@@ -1,7 +1,7 @@
 """The proof-of-work against bots: a self-hosted ALTCHA challenge, or a short wait.
 
-A protected form (registering, the substitution form, an applicant's booking)
-is accepted only with one of:
+A protected form (registering, the substitution form, an applicant's booking,
+an applicant joining a waiting list) is accepted only with one of:
 
 - a **solution** of an ALTCHA challenge (the classic protocol: find the number
   ``n`` such that ``sha256(salt + str(n)) == challenge``, ``n`` at most

@@ -14,9 +14,9 @@ from core.client import client_address
 from core.ratelimit import hit
 
 _HOW_TO_SOLVE = """A proof-of-work challenge (the ALTCHA protocol), asked for by the forms and
-endpoints that create an account, a substitution request or an applicant's own
-booking (`POST /api/v1/appointments/` by an applicant,
-`POST /api/v1/substitution-requests/`).
+endpoints that create an account, a substitution request, an applicant's own
+booking or an applicant's own entry on a waiting list (`POST /api/v1/appointments/`
+and `POST /api/v1/waitlist/` by an applicant, `POST /api/v1/substitution-requests/`).
 
 To solve it, find the integer `number`, from 0 to `maxnumber`, such that the
 lowercase hexadecimal SHA-256 of the UTF-8 string `salt + str(number)` equals

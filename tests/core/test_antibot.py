@@ -432,6 +432,27 @@ def test_joining_a_list_on_the_page_without_a_solution_joins_nothing(applicant, 
     assert WaitlistEntry.objects.filter(applicant=applicant).count() == 1
 
 
+def test_joining_a_list_without_javascript_waits_then_goes_through(applicant, site, listed):
+    """The join form carries a wait token for a browser without JavaScript:
+    sent too early it joins nothing and keeps the token, sent after the wait
+    it joins."""
+    from allocation.models import WaitlistEntry
+
+    client = login(Client(), applicant.user)
+    url = reverse("allocation:join", args=[listed.slug])
+    assert 'name="antibot_wait"' in client.get(url).content.decode()
+    token = antibot.wait_token_create()
+
+    early = client.post(url, {"sites": [site.pk], "antibot_wait": token})
+    assert TOO_EARLY in early.content.decode()
+    assert token in early.content.decode()
+    assert not WaitlistEntry.objects.exists()
+
+    late = antibot.wait_token_create(now=time.time() - 6)
+    assert client.post(url, {"sites": [site.pk], "antibot_wait": late}).status_code == 302
+    assert WaitlistEntry.objects.filter(applicant=applicant).count() == 1
+
+
 def test_joining_a_list_by_api_without_a_solution_is_a_400_and_joins_nothing(
     applicant_user, site, listed
 ):

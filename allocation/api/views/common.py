@@ -33,7 +33,9 @@ from core.parsing import MAX_ID
 
 JOIN_400 = (
     "`invalid` (a malformed field, an unknown procedure or site, every weekday excluded; "
-    "staff: `applicant` missing), `invalid_waitlist_entry`, `parse_error`"
+    "staff: `applicant` missing), `invalid_waitlist_entry`, `parse_error`; an applicant "
+    "joining: `proof_of_work_required`, `proof_of_work_invalid` (the `Altcha` header, "
+    "see `GET /challenge/`)"
 )
 JOIN_403 = (
     "`account_not_verified`, `procedure_not_self_bookable` (staff put people on its list), "

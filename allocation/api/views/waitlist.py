@@ -171,7 +171,10 @@ class WaitlistView(APIView):
         "person and procedure. Counted in the rate limit `waitlist_join`, per account and "
         "per client address. The 201 gives the entry as written, without its place "
         "(`position` and `weeks_estimate` null): read it at its address (the `Location` "
-        "header, `GET /waitlist/<id>/`) for them.",
+        "header, `GET /waitlist/<id>/`) for them. An applicant sends the solution of a "
+        "proof-of-work challenge in the `Altcha` header (`GET /api/v1/challenge/`; 400 "
+        "`proof_of_work_required` or `proof_of_work_invalid` without a valid one); staff do "
+        "not.",
         request=WaitlistJoinSerializer,
         responses={
             201: EntrySerializer,
