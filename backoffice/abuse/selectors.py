@@ -7,7 +7,9 @@ to compare each with their median). The thresholds are settings
 (``config/rules.py``, the abuse report's block). The rows are dicts, ready for
 the page and its CSV.
 
-``bookings_refused_as_abuse`` is the public transparency page's count.
+The public transparency page counts the bookings refused as abuse itself
+(``allocation.transparency.refused_as_abuse_by_pair``), from the same audit
+trail.
 """
 
 from __future__ import annotations
@@ -260,28 +262,6 @@ def refused_claims(*, period: Period | None = None, limit: int | None = None) ->
     )
 
 
-def bookings_refused_as_abuse(
-    procedure_id: int | None = None, site_id: int | None = None, since: datetime | None = None
-) -> int:
-    """How many bookings were refused as abuse: appointments whose check-in the
-    counter refused (another document than the one booked) and appointments
-    cancelled by an account's suspension, each counted once; of ``procedure_id``
-    and ``site_id`` when given, since ``since`` when given. One query (the
-    transparency page's figure)."""
-    events = AuditEvent.objects.filter(
-        Q(action=AuditAction.APPOINTMENT_CHECK_IN_REFUSED)
-        | Q(action=AuditAction.APPOINTMENT_CANCELLED, details__has_key="suspension"),
-        appointment_id__isnull=False,
-    )
-    if since is not None:
-        events = events.filter(occurred_at__gte=since)
-    if procedure_id is not None:
-        events = events.filter(appointment__procedure_id=procedure_id)
-    if site_id is not None:
-        events = events.filter(appointment__slot__site_id=site_id)
-    return events.aggregate(n=Count("appointment_id", distinct=True))["n"]
-
-
 def accounts_with_suspension() -> QuerySet[User]:
     """Accounts with what the suspension API shows of them: who suspended them
     (joined) and ``suspension``, the id of their latest ``ACCOUNT_SUSPENDED``
@@ -307,7 +287,6 @@ __all__ = [
     "accounts_many_identities",
     "accounts_suspended",
     "accounts_with_suspension",
-    "bookings_refused_as_abuse",
     "cancel_rebook",
     "check_in_mismatches",
     "contacts_many_identities",

@@ -19,9 +19,9 @@ from accounts.models import ApiToken, Role, User
 from accounts.services import api_token_create
 from allocation.models import EntryStatus, Offer, OfferStatus
 from allocation.services import offer_accept, offers_allocate, waitlist_join
+from allocation.transparency import refused_as_abuse_by_pair
 from audit.models import AuditAction, AuditEvent
 from backoffice import errors
-from backoffice.abuse.selectors import bookings_refused_as_abuse
 from backoffice.abuse.services import account_suspend, account_suspension_lift
 from booking.models import AllocationMode, AllocationPolicy, AppointmentStatus
 from booking.services import appointment_book
@@ -94,8 +94,9 @@ def test_suspension_cancels_the_appointments_and_offers_their_seats_to_the_list(
         action=AuditAction.APPOINTMENT_CANCELLED, appointment=appointment
     )
     assert cancelled.details["suspension"] == done.event_id
-    assert bookings_refused_as_abuse(procedure_id=queue_procedure.pk) == 1
-    assert bookings_refused_as_abuse(procedure_id=queue_procedure.pk + 1000) == 0
+    # The transparency page counts it as a booking refused as abuse.
+    assert sum(refused_as_abuse_by_pair(procedure_id=queue_procedure.pk).values()) == 1
+    assert sum(refused_as_abuse_by_pair(procedure_id=queue_procedure.pk + 1000).values()) == 0
 
 
 def test_suspension_withdraws_open_offers_and_leaves_the_list(
@@ -375,7 +376,9 @@ def test_the_counter_refusals_count_as_abuse(site):
             details={"site": site.pk},
         )
 
-    assert bookings_refused_as_abuse() == 1
-    assert bookings_refused_as_abuse(procedure_id=procedure.pk, site_id=site.pk) == 1
-    assert bookings_refused_as_abuse(site_id=site.pk + 1000) == 0
-    assert bookings_refused_as_abuse(since=timezone.now() + timedelta(minutes=1)) == 0
+    assert refused_as_abuse_by_pair() == {(procedure.pk, site.pk): 1}
+    assert refused_as_abuse_by_pair(procedure_id=procedure.pk, site_id=site.pk) == {
+        (procedure.pk, site.pk): 1
+    }
+    assert refused_as_abuse_by_pair(site_id=site.pk + 1000) == {}
+    assert refused_as_abuse_by_pair(since=timezone.now() + timedelta(minutes=1)) == {}
