@@ -69,3 +69,43 @@ def test_two_slots_of_one_pool_at_the_same_time_are_refused(slot):
         )
 
     assert Slot.objects.filter(starts_at=slot.starts_at).count() == 1
+
+
+# --- Seats held (the waiting list's offers, freed seats not shown yet) ---------------
+# One CHECK counts them with the bookings: a seat held is nobody else's, whatever
+# code writes the row (``slot_taken_within_capacity``).
+
+
+def test_raw_sql_cannot_hold_more_seats_than_the_slot_has(slot):
+    with refused(), connection.cursor() as cursor:
+        cursor.execute("UPDATE booking_slot SET held = capacity + 1 WHERE id = %s", [slot.pk])
+
+    slot.refresh_from_db()
+    assert (slot.capacity, slot.booked, slot.held) == (3, 0, 0)
+
+
+def test_orm_update_cannot_hold_a_seat_already_booked(slot):
+    Slot.objects.filter(pk=slot.pk).update(booked=2)
+
+    with refused():
+        Slot.objects.filter(pk=slot.pk).update(held=2)
+    with refused(), connection.cursor() as cursor:
+        cursor.execute("UPDATE booking_slot SET booked = 3, held = 1 WHERE id = %s", [slot.pk])
+
+    slot.refresh_from_db()
+    assert (slot.capacity, slot.booked, slot.held) == (3, 2, 0)
+
+
+def test_booking_a_seat_held_is_refused_but_booked_plus_held_may_fill_the_slot(slot):
+    # Every seat taken, one of them held: allowed, the slot is just full.
+    Slot.objects.filter(pk=slot.pk).update(booked=2, held=1)
+
+    with refused():
+        Slot.objects.filter(pk=slot.pk).update(booked=F("booked") + 1)
+    with refused():
+        Slot.objects.filter(pk=slot.pk).update(held=F("held") + 1)
+    with refused():
+        Slot.objects.filter(pk=slot.pk).update(capacity=2)
+
+    slot.refresh_from_db()
+    assert (slot.capacity, slot.booked, slot.held) == (3, 2, 1)
