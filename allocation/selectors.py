@@ -3,6 +3,7 @@ honest estimate of the wait, their offers, and what the sweep must look at."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -93,7 +94,8 @@ def entry_view(entry: WaitlistEntry, *, now: datetime | None = None) -> EntryVie
         return EntryView(entry=entry, position=None, weeks_estimate=None, offer=offer)
     position = position_of(entry)
     pace = seats_given_per_week(entry.procedure_id, now=now)
-    weeks = None if pace <= 0 else max(1, round(position / pace))
+    # Rounded up: at 10 seats a week, the 25th person's seat comes in the third week.
+    weeks = None if pace <= 0 else max(1, math.ceil(position / pace))
     return EntryView(entry=entry, position=position, weeks_estimate=weeks, offer=offer)
 
 

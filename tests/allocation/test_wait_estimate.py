@@ -1,6 +1,6 @@
 """The estimate of the wait a person is shown: their place divided by the seats
 the list actually gave out (offers accepted) per week over the last
-``WAITLIST_ESTIMATE_WEEKS`` weeks, in whole weeks. Only what was given out
+``WAITLIST_ESTIMATE_WEEKS`` weeks, in whole weeks rounded up. Only what was given out
 recently, by this list, counts; the figure follows the list as it moves (people
 ahead leave or are served) and the pace as it changes. The case of no seat
 given out lately (no figure at all) is ``tests/api/test_waitlist_api.py``'s.
@@ -148,3 +148,12 @@ def test_the_window_of_recent_weeks_is_the_setting(settings, site, procedure, sl
 
     settings.WAITLIST_ESTIMATE_WEEKS = 2
     assert _estimate(entry, now=now) == (8, 4)
+
+
+def test_a_part_of_a_week_counts_as_a_week(site, procedure, slot):
+    """At 10 seats a week, the 25th person is served in the third week: the
+    estimate says 3, not 2.5 rounded down to 2."""
+    _offers(procedure, slot, 40)
+    *_ahead, entry = _waiting(procedure, site, 25)
+
+    assert _estimate(entry) == (25, 3)
