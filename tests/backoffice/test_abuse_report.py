@@ -363,3 +363,35 @@ def _post_bounded(client, limit: int, url: str, data: dict) -> None:
         response = client.post(url, data)
     assert response.status_code == 302, response.status_code
     assert len(queries) <= limit, f"{url}: {len(queries)} queries > {limit}"
+
+
+def test_every_row_of_every_section_links_to_the_audit_trail(web, supervisor):
+    """Each row, in each of the seven sections with rows, carries its own link
+    to the audit trail (for the phones, one per person behind the number)."""
+    import re
+
+    seed_every_signal()
+    login(web, supervisor)
+
+    page = web.get(reverse("agent:abuse")).content.decode()
+
+    trail = re.escape(reverse("audit:search")) + r"\?(applicant|actor|reference)="
+    sections = dict(
+        re.findall(r'<section[^>]*aria-labelledby="abuse-([a-z]+)"(.*?)</section>', page, re.S)
+    )
+    with_rows = {slug for slug, html in sections.items() if "<tbody>" in html}
+    assert with_rows == {
+        "identities",
+        "accounts",
+        "phones",
+        "rebook",
+        "checkin",
+        "mediators",
+        "claims",
+    }
+    for slug in with_rows:
+        body = sections[slug].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+        rows = body.split("<tr>")[1:]
+        assert rows, slug
+        for row in rows:
+            assert re.search(r'href="' + trail, row), (slug, row[:300])
