@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import formats, timezone
 
 from accounts.models import Role, User
@@ -41,6 +41,7 @@ from booking.models import (
     Pool,
     PriorityRight,
     Procedure,
+    Site,
     Slot,
 )
 from booking.permissions import allowed_pools, can_act_for
@@ -398,6 +399,21 @@ def allocation_mode(
         modes = allocation_modes([procedure_id])
     return modes.get(
         (procedure_id, site_id), modes.get((procedure_id, None), AllocationMode.OPEN.value)
+    )
+
+
+def given_by_list_at(sites: QuerySet[Site]) -> Exists:
+    """An expression on ``Procedure``: whether ``allocation_mode`` is ``queue``
+    at one of ``sites`` (the site's own mode, else the procedure's). For an
+    annotation of the query that reads the procedure: no query of its own. The
+    staff's "nothing free" pages ask it over the sites they act at, as their
+    join form lists the procedures (``allocation.views.on_behalf.queue_choices``)."""
+    own = AllocationPolicy.objects.filter(procedure=OuterRef(OuterRef("pk")), site=OuterRef("pk"))
+    its = AllocationPolicy.objects.filter(
+        procedure=OuterRef(OuterRef("pk")), site__isnull=True, mode=AllocationMode.QUEUE
+    )
+    return Exists(
+        sites.filter(Exists(own.filter(mode=AllocationMode.QUEUE)) | (~Exists(own) & Exists(its)))
     )
 
 

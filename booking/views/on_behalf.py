@@ -46,10 +46,16 @@ from booking.selectors import active_by_procedure, availability
 from booking.views.common import with_query
 
 
-def _procedure(slug: str) -> Procedure:
+def _procedure(slug: str, *, listed_at: QuerySet[Site] | None = None) -> Procedure:
+    """The active procedure ``slug``, else 404. ``listed_at``: annotated in the same
+    query with ``given_by_list``, whether the waiting list gives it out at one of
+    those sites (``rules.given_by_list_at``)."""
     if not slug_re.match(slug):
         raise Http404
-    return get_object_or_404(Procedure.objects.select_related("horizon"), slug=slug, is_active=True)
+    procedures = Procedure.objects.select_related("horizon")
+    if listed_at is not None:
+        procedures = procedures.annotate(given_by_list=rules.given_by_list_at(listed_at))
+    return get_object_or_404(procedures, slug=slug, is_active=True)
 
 
 def _pools(request: HttpRequest) -> frozenset[str]:
@@ -112,6 +118,12 @@ class OnBehalfPages:
         if site is None:
             raise Http404
         return site
+
+    def _acting_sites(self, request: HttpRequest) -> QuerySet[Site]:
+        """The sites the staff member acts at (every active one when unrestricted), unread."""
+        if self.sites is None:
+            return Site.objects.filter(is_active=True)
+        return self.sites(request)
 
     def _my_slugs(self, request: HttpRequest) -> set[str] | None:
         if self.sites is None:
@@ -213,8 +225,12 @@ class OnBehalfPages:
         return self._render(request, "book_procedures.html", applicant, rows=rows)
 
     def book_sites(self, request: HttpRequest, pk: int, procedure: str) -> HttpResponse:
+        """The places with free times; when there is none, the other routes
+        (``includes/help_routes.html``), the waiting list among them where the
+        procedure is given out by one at a site the staff member acts at
+        (``listed``: read with the procedure, no query of its own)."""
         applicant = self.person(request, pk)
-        procedure_obj = _procedure(procedure)
+        procedure_obj = _procedure(procedure, listed_at=self._acting_sites(request))
         found = sites_with_availability(
             procedure=procedure_obj,
             pools=_pools(request),
@@ -227,7 +243,12 @@ class OnBehalfPages:
         if not found:
             self._nothing(request, applicant, procedure_obj, ())
         return self._render(
-            request, "book_sites.html", applicant, procedure=procedure_obj, sites=found
+            request,
+            "book_sites.html",
+            applicant,
+            procedure=procedure_obj,
+            sites=found,
+            listed=procedure_obj.given_by_list,
         )
 
     def book_days(self, request: HttpRequest, pk: int, procedure: str, site: str) -> HttpResponse:

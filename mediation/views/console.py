@@ -257,7 +257,8 @@ PURPOSE_LABELS = dict(ConsentPurpose.choices)
 
 def person_context(request: HttpRequest, applicant) -> dict:
     """What every page about a person shows: who they are and their consents at
-    the point (``in_force``: neither withdrawn nor past)."""
+    the point (``in_force``: neither withdrawn nor past), and whether those allow
+    booking for them (``may_book``) and putting them on a waiting list (``may_list``)."""
     point = request.user.access_point
     consents = list(consents_of(applicant, point.pk).select_related("mediator"))
     now = timezone.now()
@@ -271,6 +272,7 @@ def person_context(request: HttpRequest, applicant) -> dict:
         "consents": consents,
         "valid_consents": in_force,
         "may_book": any(ConsentPurpose.BOOKING in consent.purposes for consent in in_force),
+        "may_list": any(ConsentPurpose.WAITING_LIST in consent.purposes for consent in in_force),
     }
 
 

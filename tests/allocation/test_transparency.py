@@ -27,7 +27,7 @@ from booking.models import (
     Publication,
 )
 from tests import factories
-from tests.helpers.booking_pages import links_to
+from tests.helpers.booking_pages import links_to, routes_link_to
 from tests.helpers.dashboard import appointment_at
 from tests.helpers.pages import web  # noqa: F401 - pages in English
 
@@ -320,8 +320,8 @@ def test_the_page_shows_each_figure_in_accessible_tables(web, seeded):  # noqa: 
     assert "20 days" in html and "8 days" in html  # 7.5 shown rounded
     assert seeded["in_three_days"].strftime("%Y") in html
     assert "court ordered" in html  # the order rule, as allocation.rules states it
-    assert links_to(response, reverse("mediation:points"))
-    assert links_to(response, reverse("mediation:substitution"))
+    assert routes_link_to(response, reverse("mediation:points"))
+    assert routes_link_to(response, reverse("mediation:substitution"))
 
 
 def test_figures_are_cached_then_computed_again(web, seeded, settings):  # noqa: F811
@@ -414,9 +414,10 @@ def test_nothing_free_pages_link_to_transparency_and_the_routes(logged_in):
 
     for response in pages:
         assert response.status_code == 200
-        assert links_to(response, reverse("allocation:transparency"))
-        assert links_to(response, reverse("mediation:points"))
-        assert links_to(response, reverse("mediation:substitution"))
+        # In the box of the other routes: every page's footer has these links too.
+        assert routes_link_to(response, reverse("allocation:transparency"))
+        assert routes_link_to(response, reverse("mediation:points"))
+        assert routes_link_to(response, reverse("mediation:substitution"))
 
 
 def test_the_waiting_list_is_offered_only_for_a_procedure_given_out_by_one(logged_in):

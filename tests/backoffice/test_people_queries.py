@@ -17,7 +17,16 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from backoffice.urls import agent_urls
-from booking.models import Applicant, Appointment, Pool, Procedure, Site, Slot
+from booking.models import (
+    AllocationMode,
+    AllocationPolicy,
+    Applicant,
+    Appointment,
+    Pool,
+    Procedure,
+    Site,
+    Slot,
+)
 from booking.services import appointment_book
 from notifications.models import Message, MessageStatus
 from tests import factories
@@ -50,6 +59,7 @@ class World:
     site: Site
     free: Slot  # a free time of the appointment's procedure, at the site
     spare: Slot  # a free time of a procedure the person has no appointment for
+    listed: Procedure  # no time anywhere, given out by the waiting list at the agent's site
 
 
 @pytest.fixture
@@ -93,6 +103,8 @@ def world() -> World:
             applicant=namesake,
             slot_id=slots[procedures[n % 4].pk, sites[0].pk, 1].pk,
         )
+    listed = factories.ProcedureFactory()
+    AllocationPolicy.objects.create(procedure=listed, site=sites[1], mode=AllocationMode.QUEUE)
     return World(
         agent=agent,
         supervisor=supervisor,
@@ -102,6 +114,7 @@ def world() -> World:
         site=sites[0],
         free=slots[procedures[0].pk, sites[0].pk, 3],
         spare=slots[procedures[3].pk, sites[0].pk, 2],
+        listed=listed,
     )
 
 
@@ -196,6 +209,9 @@ ASKS: list[Ask] = [
     Ask("get", _person("agent:person"), 9, 200, who="supervisor", label="person, supervisor"),
     Ask("get", _person("agent:book_procedures"), 6, 200, label="procedures"),
     Ask("get", _person("agent:book_sites", lambda w: w.procedure.slug), 7, 200, label="sites"),
+    # Nothing free: as many; whether the waiting list gives the procedure out at
+    # the agent's sites is read with the procedure (no query of its own).
+    Ask("get", _person("agent:book_sites", lambda w: w.listed.slug), 7, 200, label="nothing free"),
     Ask(
         "get",
         lambda w: (

@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from booking.models import Slot
+from booking.models import AllocationMode, AllocationPolicy, Slot
 from tests import factories
-from tests.helpers.booking_pages import book, links_to, local_day
+from tests.helpers.booking_pages import book, links_to, local_day, other_routes, routes_link_to
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +24,8 @@ def test_nothing_free_anywhere_says_so_and_shows_the_alternatives(logged_in, pro
     html = response.content.decode()
     assert response.status_code == 200
     assert "No free time at the moment" in html
-    assert links_to(response, reverse("mediation:points"))
-    assert links_to(response, reverse("mediation:substitution"))
+    assert routes_link_to(response, reverse("mediation:points"))
+    assert routes_link_to(response, reverse("mediation:substitution"))
 
 
 def test_site_without_free_time_lists_the_other_sites_that_have_some(logged_in, procedure):
@@ -37,8 +37,50 @@ def test_site_without_free_time_lists_the_other_sites_that_have_some(logged_in, 
     html = response.content.decode()
     assert "No free time at this place" in html
     assert links_to(response, reverse("booking:days", args=[procedure.slug, other.site.slug]))
-    assert links_to(response, reverse("mediation:points"))
-    assert links_to(response, reverse("mediation:substitution"))
+    assert routes_link_to(response, reverse("mediation:points"))
+    assert routes_link_to(response, reverse("mediation:substitution"))
+
+
+def _routes_linked(response) -> bool:
+    """The page's box of the other routes links to the transparency page, the
+    access points and the substitution route."""
+    return all(
+        routes_link_to(response, reverse(name))
+        for name in ("allocation:transparency", "mediation:points", "mediation:substitution")
+    )
+
+
+def test_changing_the_time_when_nothing_is_free_shows_the_other_routes(
+    logged_in, applicant, procedure
+):
+    appointment = book(applicant, factories.SlotFactory(procedure=procedure))
+    url = reverse("booking:appointment_reschedule", args=[appointment.reference])
+    # No other free time at its place (nor anywhere): its own slot is left out.
+    nothing_at_site = logged_in.get(url)
+    # A free time at the place, but none on the day asked for.
+    factories.SlotFactory(procedure=procedure, site=appointment.slot.site)
+    with_free_times = logged_in.get(url)
+    day = (timezone.localdate() + timedelta(days=40)).isoformat()
+    empty_day = logged_in.get(url, {"date": day})
+
+    assert "No other free time at this place." in nothing_at_site.content.decode()
+    assert "No free time is left on this day." in empty_day.content.decode()
+    assert _routes_linked(nothing_at_site) and _routes_linked(empty_day)
+    assert other_routes(with_free_times) == ""
+
+
+def test_changing_the_time_never_offers_the_waiting_list(logged_in, applicant, procedure):
+    """Joining is refused while the person holds an appointment for the procedure
+    (``AlreadyBooked``; the join page sends them back to it): no link that bounces."""
+    appointment = book(applicant, factories.SlotFactory(procedure=procedure))
+    AllocationPolicy.objects.create(procedure=procedure, mode=AllocationMode.QUEUE)
+
+    response = logged_in.get(
+        reverse("booking:appointment_reschedule", args=[appointment.reference])
+    )
+
+    assert _routes_linked(response)
+    assert reverse("allocation:join", args=[procedure.slug]) not in response.content.decode()
 
 
 def test_empty_week_points_to_the_next_free_day(logged_in, slot):

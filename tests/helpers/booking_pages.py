@@ -1,4 +1,5 @@
-"""What the applicant's booking pages show: flashed messages, links, seats taken."""
+"""What the applicant's booking pages show: flashed messages, links, the box of
+the other routes when nothing is free, seats taken."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from datetime import date
 from django.contrib.messages import get_messages
 from django.http import HttpResponse
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from booking.models import Applicant, Appointment, Slot
 from booking.services import appointment_book
@@ -45,3 +47,20 @@ def booked_seats(slot: Slot) -> int:
 def links_to(response: HttpResponse, url: str) -> bool:
     """Whether the page links to ``url``."""
     return f'href="{url}"' in response.content.decode()
+
+
+def other_routes(response: HttpResponse) -> str:
+    """The box of the other routes a "nothing free" page shows
+    (``includes/help_routes.html``), as HTML, found by its title in the page's
+    language; "" when the page has none. Only the box: every page's footer
+    links to the access points, the substitution route and the transparency page."""
+    html = response.content.decode()
+    with translation.override(response.wsgi_request.LANGUAGE_CODE):
+        title = gettext("Other ways to get an appointment")
+    start = html.find(f'<h2 class="fr-callout__title">{title}</h2>')
+    return "" if start < 0 else html[start : html.index("</div>", start)]
+
+
+def routes_link_to(response: HttpResponse, url: str) -> bool:
+    """Whether the page's box of the other routes links to ``url``."""
+    return f'href="{url}"' in other_routes(response)

@@ -15,7 +15,16 @@ from django.urls import resolve, reverse
 from django.utils import timezone
 
 from accounts.models import Role, User
-from booking.models import Applicant, Appointment, Pool, Procedure, Site, Slot
+from booking.models import (
+    AllocationMode,
+    AllocationPolicy,
+    Applicant,
+    Appointment,
+    Pool,
+    Procedure,
+    Site,
+    Slot,
+)
 from booking.services import appointment_book
 from mediation.models import AccessPoint, Consent
 from mediation.services import cap_raise
@@ -42,6 +51,7 @@ class World:
     site: Site
     free: Slot  # a free time of the appointment's procedure
     spare: Slot  # a free time of a procedure the person has no appointment for
+    listed: Procedure  # no time anywhere, given out by the waiting list at a site
 
 
 @pytest.fixture
@@ -99,6 +109,8 @@ def world() -> World:
             extra=5,
             reason="Permanence",
         )
+    listed = factories.ProcedureFactory()
+    AllocationPolicy.objects.create(procedure=listed, site=sites[1], mode=AllocationMode.QUEUE)
     return World(
         point=point,
         mediator=mediator,
@@ -110,6 +122,7 @@ def world() -> World:
         site=sites[0],
         free=slots[2],
         spare=slots[36 + 1],
+        listed=listed,
     )
 
 
@@ -236,6 +249,16 @@ ASKS: list[Ask] = [
         _person("mediation:book_sites", lambda w: w.procedure.slug),
         8,
         200,
+    ),
+    # Nothing free: 3 more, the search counted in the person's attempts; whether
+    # the waiting list gives the procedure out is read with the procedure (no query).
+    Ask(
+        "mediator",
+        "get",
+        _person("mediation:book_sites", lambda w: w.listed.slug),
+        11,
+        200,
+        label="nothing free",
     ),
     Ask(
         "mediator",

@@ -63,7 +63,10 @@ APPLICANT_PAGES: dict[str, list[Visit]] = {
         ),
     ],
     "booking:appointment_cancel": [Visit("applicant", kwargs=_ref("own"))],
-    "booking:appointment_reschedule": [Visit("applicant", kwargs=_ref("own"))],
+    "booking:appointment_reschedule": [
+        Visit("applicant", kwargs=_ref("own")),
+        Visit("applicant", kwargs=_ref("own"), state=nothing_free, label="nothing free"),
+    ],
     "booking:appointment_reschedule_confirm": [
         Visit(
             "applicant",

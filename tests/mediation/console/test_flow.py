@@ -12,13 +12,22 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from booking.models import Applicant, Appointment, AppointmentStatus, Channel
+from booking.models import (
+    AllocationMode,
+    AllocationPolicy,
+    Applicant,
+    Appointment,
+    AppointmentStatus,
+    Channel,
+    Site,
+)
 from booking.services import appointment_book
 from mediation.models import Consent
 from mediation.views.console import NOBODY_FOUND
 from notifications.models import Message, MessageStatus
 from tests import factories
 from tests.auth import login
+from tests.helpers.booking_pages import other_routes, routes_link_to
 from tests.helpers.mediation_console import fr, messages_shown, post_consent
 from tests.helpers.pages import without_tokens
 
@@ -309,3 +318,73 @@ def test_the_staff_only_page_links_mediators_to_their_console(web):
 
     assert response.status_code == 403
     assert reverse("mediation:home") in response.content.decode()
+
+
+# --- Nothing free: the other routes ---------------------------------------------------------
+
+
+def _walk_in(mediator, **consent):
+    person = factories.ApplicantFactory(user=None, access_point=mediator.access_point)
+    factories.ConsentFactory(applicant=person, mediator=mediator, **consent)
+    return person
+
+
+def _nothing_free(web, person, procedure):
+    response = web.get(reverse("mediation:book_sites", args=[person.pk, procedure.slug]))
+    assert other_routes(response)
+    return response
+
+
+def test_nothing_free_links_to_transparency_access_points_and_substitution(web, mediator):
+    person, procedure = _walk_in(mediator), factories.ProcedureFactory()
+
+    response = _nothing_free(web, person, procedure)
+
+    for name in ("allocation:transparency", "mediation:points", "mediation:substitution"):
+        assert routes_link_to(response, reverse(name))
+    # Not given out by a list: no waiting list to offer.
+    assert not routes_link_to(response, reverse("mediation:waitlist_join", args=[person.pk]))
+
+
+@pytest.mark.parametrize("at_a_site", [False, True])
+def test_nothing_free_offers_the_waiting_list_where_it_gives_the_procedure_out(
+    web, mediator, at_a_site
+):
+    person, procedure = _walk_in(mediator), factories.ProcedureFactory()
+    site = factories.SiteFactory()
+    AllocationPolicy.objects.create(
+        procedure=procedure, site=site if at_a_site else None, mode=AllocationMode.QUEUE
+    )
+
+    response = _nothing_free(web, person, procedure)
+
+    assert routes_link_to(response, reverse("mediation:waitlist_join", args=[person.pk]))
+    assert routes_link_to(response, reverse("allocation:transparency"))
+
+
+def test_nothing_free_asks_for_the_waiting_list_consent_before_offering_it(web, mediator):
+    person, procedure = _walk_in(mediator, purposes=["booking"]), factories.ProcedureFactory()
+    factories.SiteFactory()
+    AllocationPolicy.objects.create(procedure=procedure, mode=AllocationMode.QUEUE)
+
+    response = _nothing_free(web, person, procedure)
+
+    assert not routes_link_to(response, reverse("mediation:waitlist_join", args=[person.pk]))
+    assert fr(
+        "To put the person on a waiting list or act on their entries, record their consent "
+        "for the waiting list first."
+    ) in other_routes(response)
+
+
+def test_nothing_free_does_not_offer_a_list_every_site_gives_out_openly(web, mediator):
+    """The procedure's mode is the list, but each active site overrides it: as the
+    join form, which would list no site for it."""
+    person, procedure = _walk_in(mediator), factories.ProcedureFactory()
+    site = factories.SiteFactory()
+    AllocationPolicy.objects.create(procedure=procedure, mode=AllocationMode.QUEUE)
+    AllocationPolicy.objects.create(procedure=procedure, site=site, mode=AllocationMode.OPEN)
+    Site.objects.exclude(pk=site.pk).update(is_active=False)
+
+    response = _nothing_free(web, person, procedure)
+
+    assert not routes_link_to(response, reverse("mediation:waitlist_join", args=[person.pk]))
