@@ -484,3 +484,21 @@ def test_nothing_free_offers_only_a_list_given_out_at_a_site_the_agent_acts_at(
     assert not routes_link_to(_nothing_free(web, here, elsewhere), join)
     assert not routes_link_to(_nothing_free(web, here, overridden), join)
     assert routes_link_to(_nothing_free(login(Client(), supervisor), here, elsewhere), join)
+
+
+def test_a_day_with_nothing_free_shows_the_other_routes_when_booking_or_moving(web, here):
+    """The days of a place and the change of time: on a day with nothing free,
+    the box of the other routes (the waiting list is offered on the places page);
+    on a day with free times, none."""
+    appointment = Appointment.objects.get(applicant=here)
+    procedure, site = appointment.procedure, appointment.slot.site
+    far = (timezone.localdate() + timedelta(days=40)).isoformat()
+    days = reverse("agent:book_days", args=[here.pk, procedure.slug, site.slug])
+    move = reverse("agent:appointment_reschedule", args=[here.pk, appointment.reference])
+
+    for response in (web.get(days, {"date": far}), web.get(move, {"date": far})):
+        assert response.status_code == 200
+        for name in ("allocation:transparency", "mediation:points", "mediation:substitution"):
+            assert routes_link_to(response, reverse(name)), name
+    free_day = _day(Appointment.objects.get(applicant=here).slot)
+    assert other_routes(web.get(days, {"date": free_day})) == ""

@@ -388,3 +388,26 @@ def test_nothing_free_does_not_offer_a_list_every_site_gives_out_openly(web, med
     response = _nothing_free(web, person, procedure)
 
     assert not routes_link_to(response, reverse("mediation:waitlist_join", args=[person.pk]))
+
+
+def test_a_day_with_nothing_free_shows_the_other_routes_when_booking_or_moving(
+    web, mediator, procedure, site
+):
+    """The days of a place and the change of time: on a day with nothing free,
+    the box of the other routes (the waiting list is offered on the places page);
+    on a day with free times, none."""
+    person = _walk_in(mediator)
+    starts_at = (timezone.now() + timedelta(days=3)).replace(hour=9, minute=0, microsecond=0)
+    booked = factories.SlotFactory(site=site, procedure=procedure, starts_at=starts_at)
+    factories.SlotFactory(site=site, procedure=procedure, starts_at=starts_at + timedelta(hours=1))
+    appointment = appointment_book(actor=mediator, applicant=person, slot_id=booked.pk)
+    far = (timezone.localdate() + timedelta(days=40)).isoformat()
+    days = reverse("mediation:book_days", args=[person.pk, procedure.slug, site.slug])
+    move = reverse("mediation:appointment_reschedule", args=[person.pk, appointment.reference])
+
+    for response in (web.get(days, {"date": far}), web.get(move, {"date": far})):
+        assert response.status_code == 200
+        for name in ("allocation:transparency", "mediation:points", "mediation:substitution"):
+            assert routes_link_to(response, reverse(name)), name
+    free_day = timezone.localdate(starts_at).isoformat()
+    assert other_routes(web.get(days, {"date": free_day})) == ""
