@@ -1,9 +1,18 @@
 """Random sequences of join / publish / allocate / accept / decline / expire /
-cancel / close / lift / suspend / resume keep the waiting list's invariants.
+cancel / close / lift / suspend / lift a suspension / resume keep the waiting
+list's invariants.
 
 A Hypothesis state machine drives the real services against PostgreSQL (one
-procedure given out by its list at two sites, five people, the supervisor).
-After every step the database must hold, on its own:
+procedure given out by its list at two sites, five people, an agent of both
+sites, the supervisor). **suspend** and **lift_suspension** are the abuse
+report's services (``backoffice.abuse.services.account_suspend``,
+``account_suspension_lift``, by the supervisor). The people act with their
+accounts as loaded when the example starts, as a request that passed the
+login check before a suspension would: while suspended, their own joins and
+answers to offers must be refused (``AccountSuspended``), and the agent acts
+for them (joins, answers, cancels, resumes: a suspension closes an account,
+not the person's access to the counter). After every step the database must
+hold, on its own:
 
 - **no seat leaked**: on every slot ``held + booked + free = capacity`` with
   ``free >= 0``, ``booked`` = its active appointments and ``held`` = its open
@@ -12,7 +21,10 @@ After every step the database must hold, on its own:
 - **no seat offered twice**: every open offer belongs to a waiting entry, one
   per entry, and a slot's open offers never exceed its seats not booked;
 - **one live thing per person and procedure**: an identity never holds two of
-  (open offer, active appointment) for the procedure.
+  (open offer, active appointment) for the procedure;
+- **nothing a suspension released is in force again**: no entry in force nor
+  appointment to come of a suspended account from before its suspension, and
+  the accounts suspended are those the machine suspended and did not lift.
 
 And at each allocation run, **the order rule**: for every seat offered, no
 entry earlier in the list's order (``allocation.rules.list_key``) that fits it
@@ -45,7 +57,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from accounts.models import Role
+from accounts.errors import AccountSuspended
+from accounts.models import Role, User
 from allocation import errors, rules
 from allocation.models import ENTRY_IN_FORCE, EntryStatus, Offer, OfferStatus, WaitlistEntry
 from allocation.services import (
@@ -55,8 +68,9 @@ from allocation.services import (
     offers_expire_due,
     waitlist_entry_resume,
     waitlist_join,
-    waitlist_leave,
 )
+from backoffice import errors as backoffice_errors
+from backoffice.abuse.services import account_suspend, account_suspension_lift
 from booking import errors as booking_errors
 from booking.models import (
     ACTIVE_STATUSES,
@@ -80,6 +94,7 @@ from tests.helpers import waitlist_invariants as invariants
 PEOPLE = 5
 SITES = 2
 PICK = st.integers(0, 50)  # an index into whatever list the step chooses from
+REASON = "Rendez-vous revendus."
 
 
 def _pick(items: list, index: int):
@@ -98,6 +113,7 @@ class WaitlistMachine(RuleBasedStateMachine):
         self.supervisor = factories.UserFactory(role=Role.SUPERVISOR)
         self.people = [factories.ApplicantFactory() for _ in range(PEOPLE)]
         self.published: set[tuple[int, datetime]] = set()
+        self.suspended: set[int] = set()  # the people whose account is suspended
 
     def teardown(self) -> None:
         transaction.set_rollback(True)
@@ -118,6 +134,9 @@ class WaitlistMachine(RuleBasedStateMachine):
                 status__in=ACTIVE_STATUSES,
             ).order_by("pk")
         )
+
+    def _suspended_users(self) -> set[int]:
+        return {self.people[person].user_id for person in self.suspended}
 
     def _open_offers(self) -> list[Offer]:
         return list(
@@ -148,10 +167,13 @@ class WaitlistMachine(RuleBasedStateMachine):
         person=st.integers(0, PEOPLE - 1),
         sites=st.sets(st.integers(0, SITES - 1), min_size=1),
         excluded=st.sets(st.integers(1, 7), max_size=2),
+        by_staff=st.booleans(),
     )
-    def join(self, person, sites, excluded):
+    def join(self, person, sites, excluded, by_staff=False):
         applicant = self.people[person]
-        if self._active(person):
+        if person in self.suspended and not by_staff:
+            expected = AccountSuspended
+        elif self._active(person):
             expected = booking_errors.AlreadyBooked
         elif self._entry_in_force(person) is not None:
             expected = errors.AlreadyWaiting
@@ -159,7 +181,7 @@ class WaitlistMachine(RuleBasedStateMachine):
             expected = None
         event(f"join: {expected.code if expected else 'done'}")
         call = dict(
-            actor=applicant.user,
+            actor=self.agent if by_staff else applicant.user,
             applicant=applicant,
             procedure=self.procedure,
             site_ids=[self.sites[i].pk for i in sorted(sites)],
@@ -201,6 +223,10 @@ class WaitlistMachine(RuleBasedStateMachine):
     def accept(self, index, by_staff):
         offer = _pick(self._open_offers(), index)
         actor = self.agent if by_staff else offer.applicant.user
+        if not by_staff and offer.applicant.user_id in self._suspended_users():
+            with pytest.raises(AccountSuspended):
+                offer_accept(actor=actor, offer=offer.pk)
+            return
         appointment = offer_accept(actor=actor, offer=offer.pk)
         assert (appointment.slot_id, appointment.applicant_id) == (
             offer.slot_id,
@@ -208,12 +234,16 @@ class WaitlistMachine(RuleBasedStateMachine):
         )
 
     @precondition(lambda self: Offer.objects.filter(status=OfferStatus.OPEN).exists())
-    @rule(index=PICK)
-    def decline(self, index):
+    @rule(index=PICK, by_staff=st.booleans())
+    def decline(self, index, by_staff):
         offer = _pick(self._open_offers(), index)
         declines = offer.entry.declines
         queued_at = offer.entry.queued_at
-        offer_decline(actor=offer.applicant.user, offer=offer.pk)
+        if not by_staff and offer.applicant.user_id in self._suspended_users():
+            with pytest.raises(AccountSuspended):
+                offer_decline(actor=offer.applicant.user, offer=offer.pk)
+            return
+        offer_decline(actor=self.agent if by_staff else offer.applicant.user, offer=offer.pk)
         entry = WaitlistEntry.objects.get(pk=offer.entry_id)
         assert entry.declines == declines + 1
         assert (entry.queued_at == queued_at) == rules.keeps_place_after_decline(entry.declines)
@@ -240,7 +270,9 @@ class WaitlistMachine(RuleBasedStateMachine):
             ),
             index,
         )
-        appointment_cancel(actor=appointment.applicant.user, appointment=appointment)
+        suspended = appointment.applicant.user_id in self._suspended_users()
+        actor = self.agent if suspended else appointment.applicant.user
+        appointment_cancel(actor=actor, appointment=appointment)
 
     @precondition(lambda self: Slot.objects.filter(closure__isnull=True).exists())
     @rule(index=PICK)
@@ -263,28 +295,78 @@ class WaitlistMachine(RuleBasedStateMachine):
         closure = _pick(list(Closure.objects.filter(lifted_at__isnull=True).order_by("pk")), index)
         closure_lift(actor=self.supervisor, closure=closure)
 
-    @rule(person=st.integers(0, PEOPLE - 1))
-    def suspend(self, person):
-        """There is no account suspension service yet (another part of the issue
-        writes it): modelled as what it must do for the waiting list, the
-        person's entry leaving the list (its open offer withdrawn) and their
-        appointments for the procedure cancelled, both by the supervisor."""
+    def _holders(self) -> list[int]:
+        """The people who hold an open offer or an active appointment."""
+        applicants = set(
+            Offer.objects.filter(status=OfferStatus.OPEN).values_list("applicant_id", flat=True)
+        ) | set(
+            Appointment.objects.filter(status__in=ACTIVE_STATUSES).values_list(
+                "applicant_id", flat=True
+            )
+        )
+        return [i for i, applicant in enumerate(self.people) if applicant.pk in applicants]
+
+    @rule(person=st.integers(0, PEOPLE - 1), holding=st.booleans())
+    def suspend(self, person, holding):
+        """The supervisor suspends the person's account (``holding``: one of
+        those who hold an offer or an appointment, if any, the suspensions
+        that release seats): their appointments to come cancelled, their
+        entries in force left (open offers withdrawn), the seats waiting for
+        the next allocation. Their answer to the offer they held, a moment
+        late, is refused."""
+        holders = self._holders() if holding else []
+        if holders:
+            person = _pick(holders, person)
+        user = User.objects.get(pk=self.people[person].user_id)  # a copy: theirs stays as loaded
+        if person in self.suspended:
+            event("suspend: already")
+            with pytest.raises(backoffice_errors.AccountAlreadySuspended):
+                account_suspend(actor=self.supervisor, user=user, reason=REASON)
+            return
+        appointments = [appointment.reference for appointment in self._active(person)]
         entry = self._entry_in_force(person)
-        if entry is not None:
-            waitlist_leave(actor=self.supervisor, entry=entry.pk)
-        for appointment in self._active(person):
-            appointment_cancel(actor=self.supervisor, appointment=appointment)
+        offers = list(
+            Offer.objects.filter(applicant=self.people[person], status=OfferStatus.OPEN)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        event(f"suspend: {len(appointments)} appointments, {len(offers)} offers")
+        done = account_suspend(actor=self.supervisor, user=user, reason=REASON)
+        self.suspended.add(person)
+        assert done.cancelled == appointments
+        assert done.entries_left == ([entry.pk] if entry is not None else [])
         assert self._entry_in_force(person) is None and not self._active(person)
-        assert not Offer.objects.filter(
-            applicant=self.people[person], status=OfferStatus.OPEN
-        ).exists()
+        assert set(Offer.objects.filter(pk__in=offers).values_list("status", flat=True)) <= {
+            OfferStatus.WITHDRAWN
+        }
+        for offer in offers:
+            with pytest.raises(AccountSuspended):
+                offer_accept(actor=self.people[person].user, offer=offer)
+
+    @precondition(lambda self: self.suspended)
+    @rule(person=st.integers(0, PEOPLE - 1), suspended=st.booleans())
+    def lift_suspension(self, person, suspended):
+        """The supervisor lifts the suspension (``suspended``: of one of those
+        suspended; else of anyone, refused if not suspended): the person may
+        act again; what the suspension released stays released."""
+        if suspended:
+            person = _pick(sorted(self.suspended), person)
+        user = User.objects.get(pk=self.people[person].user_id)
+        if person not in self.suspended:
+            with pytest.raises(backoffice_errors.AccountNotSuspended):
+                account_suspension_lift(actor=self.supervisor, user=user)
+            return
+        lifted = account_suspension_lift(actor=self.supervisor, user=user)
+        self.suspended.discard(person)
+        assert lifted.is_active and lifted.suspended_at is None
 
     @rule(person=st.integers(0, PEOPLE - 1))
     def resume(self, person):
         entry = self._entry_in_force(person)
         if entry is None or entry.status != EntryStatus.PAUSED:
             return
-        waitlist_entry_resume(actor=self.people[person].user, entry=entry.pk)
+        actor = self.agent if person in self.suspended else self.people[person].user
+        waitlist_entry_resume(actor=actor, entry=entry.pk)
 
     # --- the order rule, at each allocation; the invariants after every step -----------
     # (tests/helpers/waitlist_invariants.py: the soak checks the same after its traffic)
@@ -307,6 +389,16 @@ class WaitlistMachine(RuleBasedStateMachine):
     def one_live_offer_or_appointment_per_person_and_procedure(self):
         problems = invariants.live_problems() + invariants.entry_problems()
         assert not problems, problems
+
+    @invariant()
+    def nothing_a_suspension_released_in_force_again(self):
+        suspended = set(
+            User.objects.filter(suspended_at__isnull=False).values_list("pk", flat=True)
+        )
+        assert suspended == self._suspended_users(), (suspended, self._suspended_users())
+        if suspended:
+            problems = invariants.suspension_problems()
+            assert not problems, problems
 
 
 @pytest.mark.django_db

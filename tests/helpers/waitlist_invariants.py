@@ -14,6 +14,10 @@ check the same thing.
   (open offer, active appointment);
 - ``entry_problems``: one entry in force (waiting or paused) per identity and
   procedure, and per applicant and procedure;
+- ``suspension_problems``: nothing a suspension released is in force again
+  (``backoffice.abuse.services.account_suspend``): no entry in force, no
+  appointment to come of a suspended account from before its suspension, nor
+  any an applicant's suspended account made;
 - ``order_problems``: the order rule, for the offers one allocation run made
   (call it right after the run, before anything else changes the list);
   ``run_order_judge``: the same, judged inside the run while other
@@ -28,9 +32,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from accounts.models import Role
 from allocation import rules
 from allocation.models import ENTRY_IN_FORCE, EntryStatus, Offer, OfferStatus, WaitlistEntry
 from booking.models import ACTIVE_STATUSES, Appointment, BookingBlock, SeatRelease, Slot
@@ -112,6 +117,41 @@ def entry_problems() -> list[str]:
         )
         if twice:
             problems.append(f"{twice} ({person}, procedure) with two entries in force")
+    return problems
+
+
+def suspension_problems() -> list[str]:
+    """For every account suspended now: no entry in force and no appointment
+    to come of its identity from before its suspension, and none that the
+    account made (an applicant's: staff book for others, and their bookings
+    stay). Staff may put the person on the list or book for them after the
+    suspension: a suspension closes an account, not the person's access to
+    the counter."""
+    suspended = Q(applicant__user__suspended_at__isnull=False)
+    made = Q(created_by__suspended_at__isnull=False, created_by__role=Role.APPLICANT)
+    entries = list(
+        WaitlistEntry.objects.filter(status__in=ENTRY_IN_FORCE)
+        .filter((suspended & Q(joined_at__lte=F("applicant__user__suspended_at"))) | made)
+        .values_list("pk", flat=True)[:EXAMPLES]
+    )
+    booked = Q(booked_by__suspended_at__isnull=False, booked_by__role=Role.APPLICANT)
+    appointments = list(
+        Appointment.objects.filter(status__in=ACTIVE_STATUSES)
+        .filter(
+            (
+                suspended
+                & Q(created_at__lte=F("applicant__user__suspended_at"))
+                & Q(slot__starts_at__gt=F("applicant__user__suspended_at"))
+            )
+            | (booked & Q(slot__starts_at__gt=F("booked_by__suspended_at")))
+        )
+        .values_list("reference", flat=True)[:EXAMPLES]
+    )
+    problems = []
+    if entries:
+        problems.append(f"entries of suspended accounts still in force, e.g. {entries}")
+    if appointments:
+        problems.append(f"appointments of suspended accounts still booked, e.g. {appointments}")
     return problems
 
 
