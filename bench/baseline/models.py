@@ -56,6 +56,7 @@ class Appointment(models.Model):
     booked_by_id = models.BigIntegerField(null=True)
     booked_by_role = models.CharField(max_length=16)
     reschedule_count = models.PositiveSmallIntegerField()
+    outside_opening_hours = models.BooleanField()
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 

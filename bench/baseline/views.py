@@ -55,6 +55,7 @@ def book(request: HttpRequest) -> HttpResponse:
             booked_by_id=applicant.user_id,
             booked_by_role="applicant",
             reschedule_count=0,
+            outside_opening_hours=False,
             created_at=now,
             updated_at=now,
         )
@@ -77,11 +78,11 @@ WITH claimed AS (
         reference, slot_id, procedure_id, applicant_id, identity_key, surname,
         given_names, birth_date, nationality, document_type, document_number,
         status, channel, booked_by_id, booked_by_role, reschedule_count,
-        created_at, updated_at
+        outside_opening_hours, created_at, updated_at
     )
     SELECT %(reference)s, claimed.id, claimed.procedure_id, a.id, a.identity_key,
         a.surname, a.given_names, a.birth_date, a.nationality, a.document_type,
-        a.document_number, 'booked', 'api', a.user_id, 'applicant', 0, now(), now()
+        a.document_number, 'booked', 'api', a.user_id, 'applicant', 0, false, now(), now()
     FROM claimed JOIN booking_applicant a ON a.id = %(applicant)s
     RETURNING id, reference
 )
