@@ -188,6 +188,23 @@ def demo_seed(*, applicants: int) -> None:
     seed(applicants=applicants, weeks=1, password=BENCH_PASSWORD, force=True)
 
 
+def demo_applicants_with_tokens(count: int, *, label: str = "bench") -> list[tuple[int, str]]:
+    """The first ``count`` applicants ``demo_seed`` made (``applicantN@``), each
+    with an API token: ``(applicant id, token key)``, in the order of their ids.
+    Exits when the seed made fewer."""
+    from booking.models import Applicant
+
+    people = list(
+        Applicant.objects.filter(user__email__regex=r"^applicant\d+@")
+        .order_by("pk")
+        .values_list("pk", "user_id")[:count]
+    )
+    if len(people) < count:
+        raise SystemExit(f"demo_seed made {len(people)} applicants, not {count}")
+    keys = api_tokens_create([user_id for _, user_id in people], label=label)
+    return [(pk, keys[user_id]) for pk, user_id in people]
+
+
 def api_tokens_create(user_ids, *, label: str) -> dict[int, str]:
     """One API token per account, in bulk (after ``django_setup``); returns the
     keys by user id. The hashing and expiry are the app's own."""

@@ -15,6 +15,7 @@ Three paths, the same N applicants in each:
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import time, timedelta
 
@@ -40,7 +41,6 @@ def setup(applicants: int, slots: int, list_days: int = 0, waiting: int = 0) -> 
     from booking.models import (
         AllocationMode,
         AllocationPolicy,
-        Applicant,
         Procedure,
         RequiredDocument,
         Site,
@@ -48,14 +48,7 @@ def setup(applicants: int, slots: int, list_days: int = 0, waiting: int = 0) -> 
     )
     from booking.services import OpeningRange, slots_publish
 
-    people = list(
-        Applicant.objects.filter(user__email__regex=r"^applicant\d+@")
-        .order_by("pk")
-        .values_list("pk", "user_id")[:applicants]
-    )
-    if len(people) < applicants:
-        raise SystemExit(f"demo_seed made {len(people)} applicants, not {applicants}")
-    keys = common.api_tokens_create([user_id for _, user_id in people], label="bench")
+    people = common.demo_applicants_with_tokens(applicants)
     site = Site.objects.get(slug=SITE)
     join = Procedure.objects.create(
         slug=JOIN_PROCEDURE,
@@ -67,8 +60,9 @@ def setup(applicants: int, slots: int, list_days: int = 0, waiting: int = 0) -> 
     AllocationPolicy.objects.create(procedure=join, mode=AllocationMode.QUEUE)
     agent = User.objects.get(role=Role.AGENT, email__startswith="agent@")
 
-    def published(slug: str, name: str):
-        """An open procedure with ``slots`` slots tomorrow at the site."""
+    def published(slug: str, name: str, counters: int = 1):
+        """An open procedure with ``slots`` slots tomorrow at the site, ``counters``
+        seats each."""
         procedure = Procedure.objects.create(
             slug=slug,
             name=name,
@@ -86,7 +80,7 @@ def setup(applicants: int, slots: int, list_days: int = 0, waiting: int = 0) -> 
             date_to=timezone.localdate() + timedelta(days=1),
             weekdays=range(7),
             opening_ranges=[OpeningRange(time(8, 0), time(end // 60, end % 60))],
-            counters=1,
+            counters=counters,
             slot_minutes=minutes,
             visible_at=timezone.now(),
         )
@@ -95,9 +89,8 @@ def setup(applicants: int, slots: int, list_days: int = 0, waiting: int = 0) -> 
     sold_out, full = published(SOLD_OUT_PROCEDURE, "Bench sold out")
     # The bench's own bookkeeping: the slots full without appointments.
     full.update(booked=F("capacity"))
-    booked, free = published(BOOKED_PROCEDURE, "Bench booked")
-    # Room for every applicant: the seats of a slot are the bench's to set.
-    free.update(capacity=-(-applicants // max(1, free.count())))
+    # Room for every applicant, as the release storm's booking phase has.
+    booked, free = published(BOOKED_PROCEDURE, "Bench booked", math.ceil(applicants / slots))
     if list_days:
         # The list's capacity, all given out: what a scarce procedure's list has
         # when people join it (a join reads whether a seat waits to be offered).
@@ -117,7 +110,7 @@ def setup(applicants: int, slots: int, list_days: int = 0, waiting: int = 0) -> 
     if waiting:
         waiting_seed(waiting, procedure_id=join.pk, site_id=site.pk)
     return {
-        "people": [(pk, keys[user_id]) for pk, user_id in people],
+        "people": people,
         "waiting": waiting,
         "join": join.pk,
         "sold_out": sold_out.pk,

@@ -55,20 +55,13 @@ def _setup(applicants: int, slots: int) -> dict:
 
     from accounts.models import Role, User
     from bench.baseline.schema import OUTBOX_DDL
-    from booking.models import Applicant, Procedure, RequiredDocument, Site, Slot
+    from booking.models import Procedure, RequiredDocument, Site, Slot
     from booking.services import OpeningRange, slots_publish
 
     with connection.cursor() as cursor:
         cursor.execute(OUTBOX_DDL)
-    people = list(
-        Applicant.objects.filter(user__email__regex=r"^applicant\d+@")
-        .order_by("pk")
-        .values_list("pk", "user_id")[:applicants]
-    )
-    if len(people) < applicants:
-        raise SystemExit(f"demo_seed made {len(people)} applicants, not {applicants}")
+    people = common.demo_applicants_with_tokens(applicants)
     now = timezone.now()
-    keys = common.api_tokens_create([user_id for _, user_id in people], label="bench")
     agent = User.objects.get(role=Role.AGENT, email__startswith="agent@")
     site = Site.objects.get(slug="bobigny")
     tomorrow = timezone.localdate() + timedelta(days=1)
@@ -101,7 +94,7 @@ def _setup(applicants: int, slots: int) -> dict:
         procedures[phase] = {"id": procedure.pk, "slots": [pk for (pk,) in ids], "seats": seats}
         if len(ids) != slots:
             raise SystemExit(f"published {len(ids)} slots, not {slots}")
-    return {"people": [(pk, keys[user_id]) for pk, user_id in people], "phases": procedures}
+    return {"people": people, "phases": procedures}
 
 
 def _requests(target: str, setup: dict, phase: str) -> list[dict]:
