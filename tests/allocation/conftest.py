@@ -51,9 +51,10 @@ def people(db):
     return [person() for _ in range(5)]
 
 
-def queue_slot(site, procedure, *, days: float = 3, capacity: int = 1, **fields):
-    """A visible slot of the list's pool, ``days`` from now."""
-    starts_at = (timezone.now() + timedelta(days=days)).replace(second=0, microsecond=0)
+def queue_slot(site, procedure, *, days: float = 3, capacity: int = 1, starts_at=None, **fields):
+    """A visible slot of the list's pool, ``days`` from now (or at ``starts_at``)."""
+    if starts_at is None:
+        starts_at = (timezone.now() + timedelta(days=days)).replace(second=0, microsecond=0)
     return factories.SlotFactory(
         site=site,
         procedure=procedure,

@@ -19,7 +19,7 @@ of declining and expiry there.
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
@@ -27,10 +27,11 @@ from django.utils import timezone
 
 from allocation.models import Offer, OfferStatus
 from booking.models import ClosureKind, Pool, Slot
-from booking.services import OpeningRange, closure_create, closure_lift, slots_publish
+from booking.services import closure_create, closure_lift
 from core.tasks import task_publish
 from tests.allocation.conftest import queue_slot
 from tests.helpers.joins import entry_of
+from tests.helpers.publishing import publish
 
 pytestmark = pytest.mark.django_db
 
@@ -48,15 +49,12 @@ def _publish(agent, site, procedure, **visibility):
     """An agent publishes one counter, 09:00-10:00 three days from now (three
     20-minute seats, all of the list's pool: the procedure is given out by it)."""
     day = timezone.localdate() + timedelta(days=3)
-    return slots_publish(
-        actor=agent,
-        site=site,
-        procedure=procedure,
+    return publish(
+        agent,
+        site,
+        procedure,
         date_from=day,
-        date_to=day,
-        weekdays=range(7),
-        opening_ranges=[OpeningRange(time(9), time(10))],
-        counters=1,
+        date_to=day,  # the helper's morning: 09:00-10:00
         slot_minutes=20,
         **visibility,
     )

@@ -15,20 +15,15 @@ from django.utils import timezone
 from allocation import rules
 from allocation.models import PriorityClass, WaitlistEntry
 from allocation.selectors import position_of
-from allocation.services import waitlist_join
 from tests.allocation.conftest import person
+from tests.helpers.joins import entry_of
 
 pytestmark = pytest.mark.django_db
 
 
 def test_each_place_is_one_more_than_the_entries_before_it_by_the_order_rule(site, procedure):
     rng = random.Random(19)
-    entries = [
-        waitlist_join(
-            actor=applicant.user, applicant=applicant, procedure=procedure, site_ids=[site.pk]
-        )
-        for applicant in (person() for _ in range(12))
-    ]
+    entries = [entry_of(person(), procedure, site) for _ in range(12)]
     # Classes and moments at random, with ties on both (the id then decides).
     start = timezone.now() - timedelta(days=30)
     classes = [PriorityClass.COURT_ORDER, PriorityClass.PERMIT_EXPIRING, PriorityClass.NONE]

@@ -14,35 +14,17 @@ import pytest
 from django.utils import dateformat, timezone, translation
 
 from allocation.models import Offer, OfferStatus
-from allocation.services import offers_allocate, waitlist_join
-from booking.models import Pool
+from allocation.services import offers_allocate
 from notifications.models import Message, MessageChannel
 from tests import factories
 from tests.allocation.conftest import queue_slot
 from tests.helpers.inbox import sent_text
+from tests.helpers.joins import entry_of
 from tests.helpers.offer_links import offer_link_route
 
 pytestmark = pytest.mark.django_db
 
 PARIS = ZoneInfo("Europe/Paris")
-
-
-def _join(applicant, procedure, site):
-    return waitlist_join(
-        actor=applicant.user, applicant=applicant, procedure=procedure, site_ids=[site.pk]
-    )
-
-
-def _slot_at(site, procedure, starts_at):
-    """A visible slot of the list's pool starting exactly at ``starts_at``."""
-    return factories.SlotFactory(
-        site=site,
-        procedure=procedure,
-        pool=Pool.QUEUE,
-        capacity=1,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=20),
-    )
 
 
 def _closes_at(slot, procedure):
@@ -57,7 +39,7 @@ def test_a_far_slot_is_held_for_the_hours_the_setting_says_from_the_offer(
     the offer's moment, read at each run: the setting changed, the next offer
     holds for the new figure (and what is stored is what the run said)."""
     settings.OFFER_HOLD_HOURS = 24
-    _join(people[0], procedure, site)
+    entry_of(people[0], procedure, site)
     queue_slot(site, procedure, days=5)
     now = timezone.now()
 
@@ -66,7 +48,7 @@ def test_a_far_slot_is_held_for_the_hours_the_setting_says_from_the_offer(
     assert offer.expires_at == now + timedelta(hours=24)
 
     settings.OFFER_HOLD_HOURS = 6
-    _join(people[1], procedure, site)
+    entry_of(people[1], procedure, site)
     queue_slot(site, procedure, days=6)
     later = timezone.now()
 
@@ -85,9 +67,9 @@ def test_a_slot_closing_sooner_is_held_only_until_its_online_cut_off(site, proce
     procedure.cutoff_hours = 5
     procedure.save()
     now = timezone.now()
-    near = _slot_at(site, procedure, now + timedelta(hours=12))
-    far = _slot_at(site, procedure, now + timedelta(days=3))
-    first, second = _join(people[0], procedure, site), _join(people[1], procedure, site)
+    near = queue_slot(site, procedure, starts_at=now + timedelta(hours=12))
+    far = queue_slot(site, procedure, starts_at=now + timedelta(days=3))
+    first, second = entry_of(people[0], procedure, site), entry_of(people[1], procedure, site)
 
     offers = offers_allocate(procedure_id=procedure.pk, now=now)
 
@@ -109,9 +91,9 @@ def test_a_slot_too_near_to_leave_time_to_answer_is_never_offered(
     settings.OFFER_MIN_HOLD_MINUTES = 180
     cutoff = timedelta(hours=procedure.cutoff_hours)
     now = timezone.now()
-    too_near = _slot_at(site, procedure, now + cutoff + timedelta(minutes=179))
-    beyond = _slot_at(site, procedure, now + cutoff + timedelta(minutes=181))
-    first, _second = _join(people[0], procedure, site), _join(people[1], procedure, site)
+    too_near = queue_slot(site, procedure, starts_at=now + cutoff + timedelta(minutes=179))
+    beyond = queue_slot(site, procedure, starts_at=now + cutoff + timedelta(minutes=181))
+    first, _second = entry_of(people[0], procedure, site), entry_of(people[1], procedure, site)
 
     [offer] = offers_allocate(procedure_id=procedure.pk, now=now)
 
@@ -132,9 +114,9 @@ def test_the_offer_s_messages_say_until_when_in_paris_time(settings, site, proce
     offer_link_route(settings)
     settings.NOTIFICATIONS_QUIET_HOURS = (24, 0)
     applicant = factories.ApplicantFactory(user=factories.UserFactory(), preferred_language="en")
-    _join(applicant, procedure, site)
+    entry_of(applicant, procedure, site)
     now = timezone.now()
-    slot = _slot_at(site, procedure, now + timedelta(hours=10))
+    slot = queue_slot(site, procedure, starts_at=now + timedelta(hours=10))
 
     [offer] = offers_allocate(procedure_id=procedure.pk, now=now)
 

@@ -15,12 +15,12 @@ from django.utils import timezone
 
 from allocation.models import EntryStatus, Offer, OfferStatus, WaitlistEntry
 from allocation.selectors import entry_view
-from allocation.services import waitlist_join, waitlist_leave
+from allocation.services import waitlist_leave
 from booking.models import Channel, Pool
 from tests import factories
 from tests.allocation.conftest import person
 from tests.helpers.api_clients import token_client
-from tests.helpers.joins import WAITLIST
+from tests.helpers.joins import WAITLIST, entry_of
 
 pytestmark = pytest.mark.django_db
 
@@ -70,10 +70,7 @@ def _offers(procedure, slot, count, *, status=OfferStatus.ACCEPTED, answered_at=
 
 def _waiting(procedure, site, count):
     """``count`` people joined the list, in turn."""
-    return [
-        waitlist_join(actor=p.user, applicant=p, procedure=procedure, site_ids=[site.pk])
-        for p in (person() for _ in range(count))
-    ]
+    return [entry_of(person(), procedure, site) for _ in range(count)]
 
 
 def _estimate(entry, **kwargs):

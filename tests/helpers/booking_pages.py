@@ -64,3 +64,12 @@ def other_routes(response: HttpResponse) -> str:
 def routes_link_to(response: HttpResponse, url: str) -> bool:
     """Whether the page's box of the other routes links to ``url``."""
     return f'href="{url}"' in other_routes(response)
+
+
+# The routes every box of the other routes links to (the waiting list: where it applies).
+OTHER_ROUTES = ("allocation:transparency", "mediation:points", "mediation:substitution")
+
+
+def routes_missing(response: HttpResponse) -> list[str]:
+    """The names of ``OTHER_ROUTES`` the page's box does not link to ([]: all)."""
+    return [name for name in OTHER_ROUTES if not routes_link_to(response, reverse(name))]
